@@ -1,0 +1,131 @@
+# Defter build. `make run` and `make test` do all set-up on a fresh Debian machine.
+#
+#   make deps      install missing Debian packages (and npm packages for the web UI)
+#   make build     optimised release build -> build/defter (no sanitizers; bench figures use it)
+#   make test      sanitized (ASan+UBSan) unit and command-line tests, then a short fuzz run
+#   make valgrind  a subset of the tests on an unsanitized build under valgrind
+#   make fuzz      longer libFuzzer runs (FUZZ_SECONDS per harness)
+#   make bench     the bench/ programs against their peers, on the release build
+#   make run       demo vault and the local web UI
+#   make format    clang-format every C file
+
+SHELL := /bin/bash
+V ?= release
+CC := cc
+ifeq ($(V),fuzz)
+CC := clang
+endif
+
+PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
+
+WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wcast-qual -Wwrite-strings -Wundef -Werror
+BASE := -D_GNU_SOURCE -Iinclude -Isrc $(WARN)
+
+ifeq ($(V),release)
+MODE_CFLAGS := -O2 -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE -fvisibility=hidden
+MODE_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+else ifeq ($(V),asan)
+MODE_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(V),vg)
+MODE_CFLAGS := -O1 -g -fno-omit-frame-pointer
+MODE_LDFLAGS :=
+else ifeq ($(V),fuzz)
+MODE_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DDFT_FUZZING
+MODE_LDFLAGS := -fsanitize=fuzzer,address,undefined
+endif
+
+OUT := build/$(V)
+ifeq ($(V),release)
+OUT := build/release
+endif
+
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(shell find tests -name 'test_*.c'))
+FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
+LIB := $(OUT)/libdefter.a
+BIN := $(OUT)/defter
+TEST_BIN := $(TEST_SRC:tests/%.c=$(OUT)/tests/%)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(OUT)/fuzz/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+
+CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
+
+.PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
+	variant-tests variant-fuzz variant-bench ui-deps
+.DEFAULT_GOAL := build
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@$(MAKE) --no-print-directory V=release variant-all
+	@cp build/release/defter build/defter
+
+variant-all: $(BIN)
+variant-tests: $(BIN) $(TEST_BIN)
+variant-fuzz: $(FUZZ_BIN)
+variant-bench: $(BIN) $(BENCH_BIN)
+
+$(OUT)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(MODE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(OUT)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS) -lcmocka
+
+$(OUT)/fuzz/%: fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
+
+$(OUT)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory V=asan variant-tests
+	@$(MAKE) --no-print-directory V=fuzz variant-fuzz
+	@bash tests/run-all.sh
+
+valgrind: deps
+	@$(MAKE) --no-print-directory V=vg variant-tests
+	@bash tests/run-valgrind.sh
+
+fuzz: deps
+	@$(MAKE) --no-print-directory V=fuzz variant-fuzz
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash tests/run-fuzz.sh
+
+bench: build
+	@$(MAKE) --no-print-directory V=release variant-bench
+	@bash bench/run.sh
+
+run: build
+	@bash scripts/run-demo.sh
+
+format:
+	clang-format -i $$(find src include tests fuzz bench -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
