@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdarg.h>
 
-#define DFT_EXPORT     __attribute__((visibility("default")))
-#define DFT_MUST_CHECK __attribute__((warn_unused_result))
+#define DFT_EXPORT       __attribute__((visibility("default")))
+#define DFT_MUST_CHECK   __attribute__((warn_unused_result))
 #define DFT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Error codes are never renumbered: scripts and the CLI exit statuses rely on them. */
@@ -73,8 +73,8 @@ struct dft_buf {
 DFT_EXPORT void dft_buf_init(struct dft_buf *b, size_t max, int secure);
 DFT_EXPORT enum dft_err dft_buf_add(struct dft_buf *b, const void *p, size_t n) DFT_MUST_CHECK;
 DFT_EXPORT enum dft_err dft_buf_adds(struct dft_buf *b, const char *s) DFT_MUST_CHECK;
-DFT_EXPORT enum dft_err dft_buf_addf(struct dft_buf *b, const char *fmt, ...) DFT_PRINTF(2, 3)
-    DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_buf_addf(struct dft_buf *b, const char *fmt, ...)
+    DFT_PRINTF(2, 3) DFT_MUST_CHECK;
 /* Make room for n more bytes without changing len. */
 DFT_EXPORT enum dft_err dft_buf_reserve(struct dft_buf *b, size_t n) DFT_MUST_CHECK;
 /* Hand the data out (caller frees with free(), or sodium_free() when secure); b is reset. */
@@ -108,8 +108,7 @@ DFT_EXPORT enum dft_err dft_b64_decode(unsigned char *out, size_t out_max, size_
                                        const char *in, size_t in_len) DFT_MUST_CHECK;
 /* Lower-case hex; out must hold 2n+1 bytes. */
 DFT_EXPORT void dft_hex_encode(char *out, const unsigned char *in, size_t n);
-DFT_EXPORT enum dft_err dft_hex_decode(unsigned char *out, size_t n, const char *in)
-    DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_hex_decode(unsigned char *out, size_t n, const char *in) DFT_MUST_CHECK;
 
 /* 1 when s[0..n) is well-formed UTF-8 without NUL bytes. */
 DFT_EXPORT int dft_utf8_valid(const char *s, size_t n);
@@ -117,5 +116,8 @@ DFT_EXPORT int dft_utf8_valid(const char *s, size_t n);
 /* Current time as RFC 3339 UTC with milliseconds, e.g. 2026-11-29T09:30:12.345Z (25 bytes). */
 #define DFT_TS_BYTES 25
 DFT_EXPORT void dft_time_now(char out[DFT_TS_BYTES]);
+
+/* Make jansson wipe every block it frees (call once at start, before any json_t exists). */
+DFT_EXPORT void dft_json_wipe_on_free(void);
 
 #endif

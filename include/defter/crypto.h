@@ -26,18 +26,18 @@ enum dft_kdf_level { DFT_KDF_INTERACTIVE = 1, DFT_KDF_MODERATE = 2, DFT_KDF_SENS
  * mlock, excluded from core dumps); dft_keys_free wipes it.
  */
 struct dft_keys {
-    unsigned char master[DFT_KEY_BYTES];       /* random; the root of every subkey */
-    unsigned char sign_sk[DFT_SIGN_SK_BYTES];  /* Ed25519 identity (operations, checkpoints) */
-    unsigned char sign_pk[DFT_SIGN_PK_BYTES];  /* public half */
-    unsigned char box_sk[DFT_BOX_SK_BYTES];    /* X25519, for sealed collection keys (sync) */
-    unsigned char box_pk[DFT_BOX_PK_BYTES];    /* public half */
-    unsigned char vault_id[DFT_VAULT_ID_BYTES];/* random, public; binds pages to this vault */
+    unsigned char master[DFT_KEY_BYTES];        /* random; the root of every subkey */
+    unsigned char sign_sk[DFT_SIGN_SK_BYTES];   /* Ed25519 identity (operations, checkpoints) */
+    unsigned char sign_pk[DFT_SIGN_PK_BYTES];   /* public half */
+    unsigned char box_sk[DFT_BOX_SK_BYTES];     /* X25519, for sealed collection keys (sync) */
+    unsigned char box_pk[DFT_BOX_PK_BYTES];     /* public half */
+    unsigned char vault_id[DFT_VAULT_ID_BYTES]; /* random, public; binds pages to this vault */
     /* Subkeys derived from master with crypto_kdf_derive_from_key, context "defter01": */
-    unsigned char page_key[DFT_KEY_BYTES];     /* id 1: database pages (AES-256-GCM) */
-    unsigned char seal_key[DFT_KEY_BYTES];     /* id 2: envelopes (XChaCha20-Poly1305) */
-    unsigned char dedup_key[DFT_KEY_BYTES];    /* id 3: HMAC-SHA-256 of evidence content */
-    unsigned char object_key[DFT_KEY_BYTES];   /* id 4: wraps per-file evidence keys */
-    unsigned char state_key[DFT_KEY_BYTES];    /* id 5: seals the header's log state */
+    unsigned char page_key[DFT_KEY_BYTES];   /* id 1: database pages (AES-256-GCM) */
+    unsigned char seal_key[DFT_KEY_BYTES];   /* id 2: envelopes (XChaCha20-Poly1305) */
+    unsigned char dedup_key[DFT_KEY_BYTES];  /* id 3: HMAC-SHA-256 of evidence content */
+    unsigned char object_key[DFT_KEY_BYTES]; /* id 4: wraps per-file evidence keys */
+    unsigned char state_key[DFT_KEY_BYTES];  /* id 5: seals the header's log state */
 };
 
 /* sodium_init and a libcrypto self-check; call once before anything else. */

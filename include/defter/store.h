@@ -18,8 +18,8 @@
 #include "defter/core.h"
 #include "defter/crypto.h"
 
-#define DFT_PAGE_BYTES    4096 /* fixed SQLite page size of every vault */
-#define DFT_PAGE_RESERVE  28   /* 12-byte nonce + 16-byte GCM tag at the end of each page */
+#define DFT_PAGE_BYTES   4096 /* fixed SQLite page size of every vault */
+#define DFT_PAGE_RESERVE 28   /* 12-byte nonce + 16-byte GCM tag at the end of each page */
 
 enum dft_store_flags {
     DFT_STORE_CREATE = 1 << 0,   /* create the database; fails if it exists */
@@ -56,7 +56,10 @@ DFT_EXPORT enum dft_err dft_store_error(sqlite3 *db, int rc, const char *what,
                                         struct dft_error *err);
 
 /* Run SQL without results; errors mapped as dft_store_error. */
-DFT_EXPORT enum dft_err dft_store_exec(sqlite3 *db, const char *sql, struct dft_error *err)
-    DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_store_exec(sqlite3 *db, const char *sql,
+                                       struct dft_error *err) DFT_MUST_CHECK;
+
+/* Roll back the open transaction, if any; used on error paths where the first error wins. */
+DFT_EXPORT void dft_store_rollback(sqlite3 *db);
 
 #endif

@@ -18,10 +18,10 @@
 #include "defter/core.h"
 #include "defter/crypto.h"
 
-#define DFT_ID_MAX           48       /* ids are short ASCII: "per_" + 16 base32 characters */
-#define DFT_PASSPHRASE_MAX   1024
-#define DFT_BATCH_MAX        1000000  /* operations in one envelope */
-#define DFT_FIELD_VALUE_MAX  (1 << 20) /* bytes of one field value */
+#define DFT_ID_MAX          48 /* ids are short ASCII: "per_" + 16 base32 characters */
+#define DFT_PASSPHRASE_MAX  1024
+#define DFT_BATCH_MAX       1000000   /* operations in one envelope */
+#define DFT_FIELD_VALUE_MAX (1 << 20) /* bytes of one field value */
 
 struct dft_vault;
 
@@ -32,8 +32,8 @@ struct dft_vault;
 
 /* Create a vault in dir (created if missing; must be empty or absent). */
 DFT_EXPORT enum dft_err dft_vault_create(const char *dir, const char *pass, size_t pass_len,
-                                         enum dft_kdf_level level, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                         enum dft_kdf_level level,
+                                         struct dft_error *err) DFT_MUST_CHECK;
 
 /* Unlock. DFT_ERR_PASSPHRASE on a wrong passphrase, DFT_ERR_INTEGRITY on a damaged vault. */
 DFT_EXPORT enum dft_err dft_vault_open(struct dft_vault **out, const char *dir, const char *pass,
@@ -43,8 +43,8 @@ DFT_EXPORT enum dft_err dft_vault_open(struct dft_vault **out, const char *dir, 
 DFT_EXPORT void dft_vault_close(struct dft_vault *v);
 
 /* Rewrap the keys under a new passphrase (atomic header replace); data is not re-encrypted. */
-DFT_EXPORT enum dft_err dft_vault_rekey(struct dft_vault *v, const char *new_pass,
-                                        size_t new_len, enum dft_kdf_level level,
+DFT_EXPORT enum dft_err dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len,
+                                        enum dft_kdf_level level,
                                         struct dft_error *err) DFT_MUST_CHECK;
 
 /* The 8 record types, and whether a name is one of them. */
@@ -72,8 +72,8 @@ DFT_EXPORT enum dft_err dft_vault_delete(struct dft_vault *v, const char *id,
 
 /* Relate two records with a role; writes the new link id (DFT_ID_MAX bytes) to id_out. */
 DFT_EXPORT enum dft_err dft_vault_link(struct dft_vault *v, const char *from, const char *to,
-                                       const char *role, char *id_out, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                       const char *role, char *id_out,
+                                       struct dft_error *err) DFT_MUST_CHECK;
 
 enum dft_show_flags {
     DFT_SHOW_HISTORY = 1 << 0, /* include the record's operations, oldest first */
@@ -86,7 +86,8 @@ enum dft_show_flags {
 DFT_EXPORT enum dft_err dft_vault_show(struct dft_vault *v, const char *id, unsigned flags,
                                        json_t **out, struct dft_error *err) DFT_MUST_CHECK;
 
-/* Records (not deleted) of a type (NULL: all), ordered by type then title: [{"id","type","title"}]. */
+/* Records (not deleted) of a type (NULL: all), ordered by type then title: [{"id","type","title"}].
+ */
 DFT_EXPORT enum dft_err dft_vault_list(struct dft_vault *v, const char *type, json_t **out,
                                        struct dft_error *err) DFT_MUST_CHECK;
 
@@ -124,8 +125,8 @@ DFT_EXPORT const char *dft_vault_dir(struct dft_vault *v);
  * (evidence, custody, merge); the view applies known actions and keeps the rest in history.
  */
 DFT_EXPORT enum dft_err dft_vault_append_ops(struct dft_vault *v, const json_t *ops,
-                                             json_t **ids_out, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                             json_t **ids_out,
+                                             struct dft_error *err) DFT_MUST_CHECK;
 
 /* A fresh random id with the given prefix ("per", "evd"...), written to out (DFT_ID_MAX). */
 DFT_EXPORT void dft_vault_new_id(char *out, const char *prefix);

@@ -84,8 +84,8 @@ dft_b64_decode(unsigned char *out, size_t out_max, size_t *out_len, const char *
                 return DFT_ERR_INPUT;
             }
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         /* Non-canonical encodings (unused bits set) are rejected. */
         if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0)) {
             return DFT_ERR_INPUT;

@@ -59,8 +59,7 @@ dft_sha256(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
 }
 
 void
-dft_sha256_2(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
-             size_t bn)
+dft_sha256_2(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b, size_t bn)
 {
     /* libsodium's state struct keeps this allocation-free for the short inputs of trees. */
     crypto_hash_sha256_state st;

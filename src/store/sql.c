@@ -50,3 +50,11 @@ dft_store_exec(sqlite3 *db, const char *sql, struct dft_error *err)
     }
     return DFT_OK;
 }
+
+void
+dft_store_rollback(sqlite3 *db)
+{
+    if (db != NULL && !sqlite3_get_autocommit(db)) {
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}

@@ -12,8 +12,8 @@ test_b64__rfc4648_vectors(void **state)
 {
     (void)state;
     static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                      "Zm9vYmFy"};
+    static const char *const out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < 7; i++) {
         char enc[16];
         dft_b64_encode(enc, (const unsigned char *)in[i], strlen(in[i]));
@@ -30,13 +30,12 @@ static void
 test_b64__rejects_sloppy_input(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"Zg", "Zg=", "Z===", "Zh==", "Zm9v\n", "Zm 9", "Zg==Zg==",
-                                      "Zm8=Zm8="};
+    static const char *const bad[] = {
+        "Zg", "Zg=", "Z===", "Zh==", "Zm9v\n", "Zm 9", "Zg==Zg==", "Zm8=Zm8="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         unsigned char dec[16];
         size_t n = 0;
-        assert_int_not_equal(dft_b64_decode(dec, sizeof dec, &n, bad[i], strlen(bad[i])),
-                             DFT_OK);
+        assert_int_not_equal(dft_b64_decode(dec, sizeof dec, &n, bad[i], strlen(bad[i])), DFT_OK);
     }
 }
 

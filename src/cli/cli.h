@@ -1,0 +1,78 @@
+/*
+ * cli.h - shared state and helpers of the defter command line.
+ *
+ * Only src/cli prints or exits. Each command is a function taking the parsed global options and
+ * its own arguments; it returns an exit status: 0 success, 1 user error, 2 usage, 3 integrity.
+ */
+#ifndef DEFTER_CLI_H
+#define DEFTER_CLI_H
+
+#include <jansson.h>
+
+#include "defter/core.h"
+#include "defter/vault.h"
+
+struct dft_cli {
+    const char *vault_dir; /* --vault, $DEFTER_VAULT or ~/.local/share/defter/vault */
+    const char *pass_file; /* --passphrase-file or $DEFTER_PASSPHRASE_FILE, else terminal */
+    int json;              /* --json: one JSON document on stdout */
+    const char *command;   /* the command's name */
+    int argc;              /* the command's arguments (after global options are removed) */
+    char **argv;
+};
+
+struct dft_cli_command {
+    const char *name;
+    int (*run)(struct dft_cli *cli);
+    const char *usage;   /* arguments, e.g. "ID FIELD=VALUE..." */
+    const char *summary; /* one line */
+    const char *help;    /* more lines (may be NULL) */
+};
+
+/* Exit status for an error code: 2 usage, 3 integrity, 1 otherwise. */
+int dft_cli_status(enum dft_err code);
+
+/* Print "defter: <msg>" for err and return its exit status. */
+int dft_cli_report(const struct dft_error *err);
+
+/* Print "defter: <msg>" (printf-style) and return status. */
+int dft_cli_fail(int status, const char *fmt, ...) DFT_PRINTF(2, 3);
+
+/* Usage error for the current command: message, then "usage: defter CMD ...". Returns 2. */
+int dft_cli_usage(struct dft_cli *cli, const char *fmt, ...) DFT_PRINTF(2, 3);
+
+/* When the command's arguments contain -h or --help, print its help and return 1. */
+int dft_cli_wants_help(struct dft_cli *cli);
+
+/* Read the passphrase (file or terminal). confirm asks twice on a terminal. Caller frees with
+ * sodium_free. */
+enum dft_err dft_cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm, char **pass,
+                                size_t *len, struct dft_error *err) DFT_MUST_CHECK;
+
+/* Unlock the vault for a command; on failure prints the message and returns the exit status. */
+int dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
+
+/* Print j as one JSON document (pretty when stdout is a terminal) and a newline. */
+void dft_cli_print_json(const json_t *j);
+
+/* Parse FIELD=VALUE / FIELD:=JSON arguments into an object (repeated fields become lists). */
+int dft_cli_parse_fields(struct dft_cli *cli, int first, json_t **out);
+
+/* Parse a non-negative decimal integer strictly. */
+int dft_cli_parse_u64(const char *s, uint64_t *out);
+
+/* Commands (one file per group). */
+int dft_cmd_init(struct dft_cli *cli);
+int dft_cmd_passwd(struct dft_cli *cli);
+int dft_cmd_add(struct dft_cli *cli);
+int dft_cmd_show(struct dft_cli *cli);
+int dft_cmd_list(struct dft_cli *cli);
+int dft_cmd_edit(struct dft_cli *cli);
+int dft_cmd_delete(struct dft_cli *cli);
+int dft_cmd_link(struct dft_cli *cli);
+int dft_cmd_search(struct dft_cli *cli);
+int dft_cmd_log(struct dft_cli *cli);
+int dft_cmd_verify(struct dft_cli *cli);
+int dft_cmd_identity(struct dft_cli *cli);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * cmd_log.c - log and verify.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int
+dft_cmd_log(struct dft_cli *cli)
+{
+    uint64_t since = 0;
+    int envelopes = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--since") == 0) {
+            if (i + 1 >= cli->argc || dft_cli_parse_u64(cli->argv[++i], &since) != 0) {
+                return dft_cli_usage(cli, "--since needs a non-negative index");
+            }
+        } else if (strcmp(a, "--envelopes") == 0) {
+            envelopes = 1;
+        } else {
+            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+        }
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *log = NULL;
+    enum dft_err rc = dft_vault_log(v, since, envelopes, &log, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(log);
+    } else {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(log, "entries"), i, e)
+        {
+            json_t *recs = json_object_get(e, "records");
+            printf("%6lld  %s  %-8s %s", (long long)json_integer_value(json_object_get(e, "index")),
+                   json_string_value(json_object_get(e, "ts")),
+                   json_string_value(json_object_get(e, "action")),
+                   json_string_value(json_object_get(e, "leaf_hash")));
+            size_t k;
+            json_t *r;
+            json_array_foreach(recs, k, r)
+            {
+                if (k >= 3) {
+                    printf(" (+%zu more)", json_array_size(recs) - 3);
+                    break;
+                }
+                printf(" %s", json_string_value(r));
+            }
+            putchar('\n');
+        }
+        printf("size %lld\n", (long long)json_integer_value(json_object_get(log, "size")));
+    }
+    json_decref(log);
+    return 0;
+}
+
+int
+dft_cmd_verify(struct dft_cli *cli)
+{
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--quick") != 0) {
+            return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
+        }
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, &report, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        if (cli->json) {
+            json_t *o = json_pack("{sbss}", "ok", 0, "error", err.msg);
+            dft_cli_print_json(o);
+            json_decref(o);
+        }
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(report);
+    } else {
+        printf("ok: %lld envelopes, %lld operations; pages, signatures and view verified\n",
+               (long long)json_integer_value(json_object_get(report, "envelopes")),
+               (long long)json_integer_value(json_object_get(report, "operations")));
+    }
+    json_decref(report);
+    return 0;
+}

@@ -1,0 +1,445 @@
+/*
+ * cmd_records.c - add, show, list, edit, delete, link and search.
+ *
+ * Input is checked before the vault is touched; each command writes at most one envelope.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "defter/search.h"
+
+#define FROM_JSON_MAX (512u * 1024u * 1024u)
+
+static int
+read_json_input(const char *path, json_t **out)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+    }
+    struct dft_buf b;
+    dft_buf_init(&b, FROM_JSON_MAX, 0);
+    char chunk[65536];
+    size_t n;
+    enum dft_err rc = DFT_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        rc = dft_buf_add(&b, chunk, n);
+        if (rc != DFT_OK) {
+            break;
+        }
+    }
+    int ioerr = ferror(f);
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (rc != DFT_OK || ioerr) {
+        dft_buf_release(&b);
+        return rc == DFT_ERR_TOO_LARGE ? dft_cli_fail(1, "'%s' is too large", path)
+                                       : dft_cli_fail(1, "cannot read '%s'", path);
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(b.data != NULL ? (const char *)b.data : "", b.len,
+                           JSON_REJECT_DUPLICATES, &jerr);
+    dft_buf_release(&b);
+    if (j == NULL) {
+        return dft_cli_fail(1, "malformed JSON in '%s' at line %d: %s", path, jerr.line, jerr.text);
+    }
+    *out = j;
+    return 0;
+}
+
+int
+dft_cmd_add(struct dft_cli *cli)
+{
+    const char *from = NULL;
+    json_t *items = NULL;
+    int single = 0;
+    int st;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--from-json") == 0) {
+            if (i + 1 >= cli->argc) {
+                return dft_cli_usage(cli, "--from-json needs FILE or -");
+            }
+            if (cli->argc != 2) {
+                return dft_cli_usage(cli, "--from-json takes no other arguments");
+            }
+            from = cli->argv[i + 1];
+        }
+    }
+    if (from != NULL) {
+        if ((st = read_json_input(from, &items)) != 0) {
+            return st;
+        }
+        if (!json_is_array(items) &&
+            !(json_is_object(items) && json_is_array(json_object_get(items, "records")))) {
+            json_decref(items);
+            return dft_cli_fail(1, "'%s' must hold a JSON array of records", from);
+        }
+    } else {
+        if (cli->argc < 1) {
+            return dft_cli_usage(cli, "missing record TYPE");
+        }
+        const char *type = cli->argv[0];
+        if (!dft_record_type_valid(type)) {
+            return dft_cli_fail(1,
+                                "unknown record type '%.40s' (case, person, event, proceeding, "
+                                "source, note, place, organization)",
+                                type);
+        }
+        json_t *fields = NULL;
+        if ((st = dft_cli_parse_fields(cli, 1, &fields)) != 0) {
+            return st;
+        }
+        json_object_set_new(fields, "type", json_string(type));
+        items = json_pack("[o]", fields);
+        single = 1;
+    }
+    struct dft_vault *v = NULL;
+    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+        json_decref(items);
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *ids = NULL;
+    enum dft_err rc = dft_vault_add(v, items, &ids, &err);
+    dft_vault_close(v);
+    json_decref(items);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        json_t *o = single ? json_pack("{sO}", "id", json_array_get(ids, 0))
+                           : json_pack("{sO}", "ids", ids);
+        dft_cli_print_json(o);
+        json_decref(o);
+    } else {
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+        {
+            printf("%s\n", json_string_value(id));
+        }
+    }
+    json_decref(ids);
+    return 0;
+}
+
+static void
+print_value(const json_t *val)
+{
+    if (json_is_string(val)) {
+        fputs(json_string_value(val), stdout);
+    } else if (json_is_array(val) && json_array_size(val) > 0) {
+        size_t i;
+        json_t *x;
+        json_array_foreach((json_t *)(uintptr_t)val, i, x)
+        {
+            if (i > 0) {
+                fputs("; ", stdout);
+            }
+            print_value(x);
+        }
+    } else {
+        json_dumpf(val, stdout, JSON_ENCODE_ANY | JSON_COMPACT);
+    }
+}
+
+static void
+print_record(const json_t *r)
+{
+    const char *type = json_string_value(json_object_get(r, "type"));
+    printf("%s  (%s %s)\n", json_string_value(json_object_get(r, "title")), type,
+           json_string_value(json_object_get(r, "id")));
+    const char *key;
+    json_t *val;
+    json_object_foreach(json_object_get(r, "fields"), key, val)
+    {
+        printf("  %s: ", key);
+        print_value(val);
+        putchar('\n');
+    }
+    if (strcmp(type, "link") == 0) {
+        printf("  %s -> %s as %s\n", json_string_value(json_object_get(r, "from")),
+               json_string_value(json_object_get(r, "to")),
+               json_string_value(json_object_get(r, "role")));
+    }
+    if (strcmp(type, "evidence") == 0) {
+        printf("  name: %s\n  size: %lld bytes\n  sha256: %s\n  attached to: %s\n",
+               json_string_value(json_object_get(r, "name")),
+               (long long)json_integer_value(json_object_get(r, "size")),
+               json_string_value(json_object_get(r, "sha256")),
+               json_string_value(json_object_get(r, "record")));
+    }
+    size_t i;
+    json_t *x;
+    json_t *rel = json_object_get(r, "relations");
+    if (json_array_size(rel) > 0) {
+        printf("relations:\n");
+        json_array_foreach(rel, i, x)
+        {
+            const char *dir = json_string_value(json_object_get(x, "direction"));
+            const char *t = json_string_value(json_object_get(x, "other_title"));
+            printf("  %s %s %s (%s)  [%s]\n", json_string_value(json_object_get(x, "role")),
+                   strcmp(dir, "out") == 0 ? "->" : "<-", t != NULL ? t : "(deleted)",
+                   json_string_value(json_object_get(x, "other")),
+                   json_string_value(json_object_get(x, "id")));
+        }
+    }
+    json_t *ev = json_object_get(r, "evidence");
+    if (json_array_size(ev) > 0) {
+        printf("evidence:\n");
+        json_array_foreach(ev, i, x)
+        {
+            printf("  %s  %s  %lld bytes  sha256 %s\n", json_string_value(json_object_get(x, "id")),
+                   json_string_value(json_object_get(x, "name")),
+                   (long long)json_integer_value(json_object_get(x, "size")),
+                   json_string_value(json_object_get(x, "sha256")));
+        }
+    }
+    json_t *hist = json_object_get(r, "history");
+    if (json_array_size(hist) > 0) {
+        printf("history:\n");
+        json_array_foreach(hist, i, x)
+        {
+            printf("  #%lld  %s  %s\n", (long long)json_integer_value(json_object_get(x, "index")),
+                   json_string_value(json_object_get(x, "ts")),
+                   json_string_value(json_object_get(x, "action")));
+        }
+    }
+}
+
+int
+dft_cmd_show(struct dft_cli *cli)
+{
+    if (cli->argc != 1) {
+        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *r = NULL;
+    enum dft_err rc = dft_vault_show(v, cli->argv[0], DFT_SHOW_HISTORY, &r, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(r);
+    } else {
+        print_record(r);
+    }
+    json_decref(r);
+    return 0;
+}
+
+int
+dft_cmd_list(struct dft_cli *cli)
+{
+    if (cli->argc > 1) {
+        return dft_cli_usage(cli, "too many arguments");
+    }
+    const char *type = cli->argc == 1 ? cli->argv[0] : NULL;
+    if (type != NULL && !dft_record_type_valid(type)) {
+        return dft_cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            type);
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *list = NULL;
+    enum dft_err rc = dft_vault_list(v, type, &list, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(list);
+    } else {
+        size_t i;
+        json_t *r;
+        json_array_foreach(list, i, r)
+        {
+            printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "id")),
+                   json_string_value(json_object_get(r, "type")),
+                   json_string_value(json_object_get(r, "title")));
+        }
+    }
+    json_decref(list);
+    return 0;
+}
+
+static int
+print_id(struct dft_cli *cli, const char *id)
+{
+    if (cli->json) {
+        json_t *o = json_pack("{ss}", "id", id);
+        dft_cli_print_json(o);
+        json_decref(o);
+    } else {
+        printf("%s\n", id);
+    }
+    return 0;
+}
+
+int
+dft_cmd_edit(struct dft_cli *cli)
+{
+    if (cli->argc < 2) {
+        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "missing FIELD=VALUE");
+    }
+    json_t *fields = NULL;
+    int st = dft_cli_parse_fields(cli, 1, &fields);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_vault *v = NULL;
+    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+        json_decref(fields);
+        return st;
+    }
+    struct dft_error err = {0};
+    enum dft_err rc = dft_vault_edit(v, cli->argv[0], fields, &err);
+    dft_vault_close(v);
+    json_decref(fields);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    return print_id(cli, cli->argv[0]);
+}
+
+int
+dft_cmd_delete(struct dft_cli *cli)
+{
+    if (cli->argc != 1) {
+        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    enum dft_err rc = dft_vault_delete(v, cli->argv[0], &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    return print_id(cli, cli->argv[0]);
+}
+
+int
+dft_cmd_link(struct dft_cli *cli)
+{
+    const char *ids[2] = {NULL, NULL};
+    const char *role = NULL;
+    int n = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--role") == 0) {
+            if (i + 1 >= cli->argc) {
+                return dft_cli_usage(cli, "--role needs a value");
+            }
+            role = cli->argv[++i];
+        } else if (strncmp(a, "--role=", 7) == 0) {
+            role = a + 7;
+        } else if (n < 2) {
+            ids[n++] = a;
+        } else {
+            return dft_cli_usage(cli, "too many arguments");
+        }
+    }
+    if (n != 2) {
+        return dft_cli_usage(cli, "link needs two record ids");
+    }
+    if (role == NULL) {
+        return dft_cli_usage(cli, "missing --role ROLE");
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    char lid[DFT_ID_MAX];
+    enum dft_err rc = dft_vault_link(v, ids[0], ids[1], role, lid, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    return print_id(cli, lid);
+}
+
+int
+dft_cmd_search(struct dft_cli *cli)
+{
+    const char *query = NULL;
+    const char *type = NULL;
+    uint64_t limit = 20;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--type") == 0 && i + 1 < cli->argc) {
+            type = cli->argv[++i];
+        } else if (strcmp(a, "--limit") == 0 && i + 1 < cli->argc) {
+            if (dft_cli_parse_u64(cli->argv[++i], &limit) != 0 || limit == 0 || limit > 10000) {
+                return dft_cli_usage(cli, "--limit must be a number from 1 to 10000");
+            }
+        } else if (strncmp(a, "--", 2) == 0 && strcmp(a, "--") != 0) {
+            return dft_cli_usage(cli, "unknown option '%.64s'", a);
+        } else if (strcmp(a, "--") == 0 && i + 1 < cli->argc && query == NULL) {
+            query = cli->argv[++i];
+        } else if (query == NULL) {
+            query = a;
+        } else {
+            return dft_cli_usage(cli, "give the query as one argument (quote it)");
+        }
+    }
+    if (query == NULL) {
+        return dft_cli_usage(cli, "missing QUERY");
+    }
+    if (type != NULL && !dft_record_type_valid(type)) {
+        return dft_cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            type);
+    }
+    if (!dft_utf8_valid(query, strlen(query))) {
+        return dft_cli_fail(1, "the query is not valid UTF-8 text");
+    }
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *res = NULL;
+    enum dft_err rc = dft_search_query(dft_vault_db(v), query, type, (size_t)limit, &res, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(res);
+    } else {
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(res, "hits"), i, h)
+        {
+            printf("%-22s %-13s %6.3f  %s\n", json_string_value(json_object_get(h, "id")),
+                   json_string_value(json_object_get(h, "type")),
+                   json_number_value(json_object_get(h, "score")),
+                   json_string_value(json_object_get(h, "title")));
+        }
+    }
+    json_decref(res);
+    return 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * verify.c - check everything the vault holds, from the envelopes up.
+ *
+ * Every page must authenticate; every envelope must hash to its stored leaf, carry a valid
+ * signature by the vault's key and reproduce its signed disclosure root; the view tables must
+ * equal tables rebuilt from the envelopes alone in an in-memory schema. Never repairs anything:
+ * it reports the first difference with DFT_ERR_INTEGRITY.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "defter/store.h"
+#include "vault/envelope.h"
+#include "vault/vault_internal.h"
+#include "vault/view.h"
+
+/* Tables compared between main and rebuild, with the columns that define them. */
+static const char *const compared[][2] = {
+    {"records", "id, type, title, fields, created, updated, deleted"},
+    {"links", "id, src, dst, role, created, deleted"},
+    {"evidence", "id, record, object, sha256, size, name, mime, meta, created, deleted"},
+    {"history", "record, idx, seq, op"},
+    {"entries", "idx, action, author, ts, records"},
+};
+
+static enum dft_err
+compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT SELECT %s FROM"
+             " rebuild.%s)) + (SELECT count(*) FROM (SELECT %s FROM rebuild.%s EXCEPT SELECT %s"
+             " FROM main.%s))",
+             cols, table, cols, table, cols, table, cols, table);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return dft_store_error(db, rc, "cannot compare the view", err);
+    }
+    sqlite3_int64 diff = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (diff != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "the %s table differs from the operation log in %lld rows", table,
+                        (long long)diff);
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
+{
+    enum dft_err rc = dft_store_check_pages(v->db, err);
+    sqlite3_stmt *st = NULL;
+    struct dft_view vw;
+    int view_ready = 0, attached = 0;
+    int64_t envelopes = 0, operations = 0;
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if ((rc = dft_store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
+        return rc;
+    }
+    if ((rc = dft_store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
+        return rc;
+    }
+    attached = 1;
+    if ((rc = dft_view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+        (rc = dft_view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
+        goto out;
+    }
+    view_ready = 1;
+    int src = sqlite3_prepare_v2(v->db,
+                                 "SELECT idx, leaf_hash, envelope FROM main.envelopes"
+                                 " ORDER BY idx",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        goto out;
+    }
+    int64_t expect = 0;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t idx = sqlite3_column_int64(st, 0);
+        const unsigned char *leaf = sqlite3_column_blob(st, 1);
+        int leaf_len = sqlite3_column_bytes(st, 1);
+        const unsigned char *env = sqlite3_column_blob(st, 2);
+        size_t env_len = (size_t)sqlite3_column_bytes(st, 2);
+        if (idx != expect) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log index %lld is missing", (long long)expect);
+            goto out;
+        }
+        expect++;
+        unsigned char h[DFT_HASH_BYTES];
+        unsigned char zero = 0;
+        dft_sha256_2(h, &zero, 1, env, env_len);
+        if (leaf_len != DFT_HASH_BYTES || sodium_memcmp(h, leaf, DFT_HASH_BYTES) != 0) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld does not match its leaf hash",
+                          (long long)idx);
+            goto out;
+        }
+        struct dft_envelope_info info;
+        if ((rc = dft_envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
+            goto out;
+        }
+        if (sodium_memcmp(info.author, v->keys->sign_pk, DFT_SIGN_PK_BYTES) != 0) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld is signed by an unknown key",
+                          (long long)idx);
+            goto out;
+        }
+        json_t *ops = NULL;
+        if ((rc = dft_envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
+            goto out;
+        }
+        rc = dft_view_apply(&vw, idx, ops, err);
+        operations += (int64_t)json_array_size(ops);
+        json_decref(ops);
+        if (rc != DFT_OK) {
+            goto out;
+        }
+        envelopes++;
+    }
+    if (src != SQLITE_DONE) {
+        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
+        if ((rc = compare_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
+            goto out;
+        }
+    }
+    *report = json_pack("{sbsIsIss}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
+                        (json_int_t)operations, "pages", "ok");
+out:
+    sqlite3_finalize(st);
+    if (view_ready) {
+        dft_view_release(&vw);
+    }
+    if (attached) {
+        (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
+    }
+    return rc;
+}

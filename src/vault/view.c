@@ -1,0 +1,468 @@
+/*
+ * view.c - apply operations to the records, links, evidence, history and log-entry tables.
+ *
+ * The envelopes table is the only source of truth; everything written here can be dropped and
+ * rebuilt from it. Never reads the clock or randomness: the result depends only on the ops.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "defter/search.h"
+#include "defter/store.h"
+#include "vault/envelope.h"
+#include "vault/view.h"
+
+static const char *const view_tables[] = {
+    "CREATE TABLE IF NOT EXISTS %s.records(id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+    " title TEXT NOT NULL, fields TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0)",
+    "CREATE INDEX IF NOT EXISTS %s.records_by_type ON records(type, title)",
+    "CREATE TABLE IF NOT EXISTS %s.links(id TEXT PRIMARY KEY, src TEXT NOT NULL,"
+    " dst TEXT NOT NULL, role TEXT NOT NULL, created TEXT NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0)",
+    "CREATE INDEX IF NOT EXISTS %s.links_by_src ON links(src)",
+    "CREATE INDEX IF NOT EXISTS %s.links_by_dst ON links(dst)",
+    "CREATE TABLE IF NOT EXISTS %s.evidence(id TEXT PRIMARY KEY, record TEXT NOT NULL,"
+    " object TEXT, sha256 TEXT, size INTEGER, name TEXT, mime TEXT, meta TEXT,"
+    " created TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0)",
+    "CREATE INDEX IF NOT EXISTS %s.evidence_by_record ON evidence(record)",
+    "CREATE TABLE IF NOT EXISTS %s.history(record TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, op TEXT NOT NULL, PRIMARY KEY(record, idx, seq)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS %s.entries(idx INTEGER PRIMARY KEY, action TEXT NOT NULL,"
+    " author TEXT NOT NULL, ts TEXT NOT NULL, records TEXT NOT NULL)",
+};
+
+/* Put the schema name where the template says %s (no printf: the template is data). */
+static void
+schema_sql(char *out, size_t max, const char *tmpl, const char *schema)
+{
+    size_t o = 0;
+    size_t sl = strlen(schema);
+    for (const char *p = tmpl; *p != '\0' && o + 1 < max; p++) {
+        if (p[0] == '%' && p[1] == 's' && o + sl + 1 < max) {
+            memcpy(out + o, schema, sl);
+            o += sl;
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+enum dft_err
+dft_view_create_tables(sqlite3 *db, const char *schema, struct dft_error *err)
+{
+    char sql[512];
+    if (strcmp(schema, "main") == 0) {
+        enum dft_err rc =
+            dft_store_exec(db,
+                           "CREATE TABLE IF NOT EXISTS envelopes(idx INTEGER PRIMARY KEY,"
+                           " leaf_hash BLOB NOT NULL, envelope BLOB NOT NULL)",
+                           err);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < sizeof view_tables / sizeof view_tables[0]; i++) {
+        schema_sql(sql, sizeof sql, view_tables[i], schema);
+        enum dft_err rc = dft_store_exec(db, sql, err);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+    }
+    return DFT_OK;
+}
+
+static enum dft_err
+prep(struct dft_view *vw, sqlite3_stmt **st, const char *fmt, struct dft_error *err)
+{
+    char sql[512];
+    schema_sql(sql, sizeof sql, fmt, vw->schema);
+    int rc = sqlite3_prepare_v3(vw->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK) {
+        return dft_store_error(vw->db, rc, "cannot prepare view", err);
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
+              struct dft_error *err)
+{
+    memset(vw, 0, sizeof *vw);
+    vw->db = db;
+    vw->schema = schema;
+    vw->index_search = index_search;
+    enum dft_err rc;
+    if ((rc = prep(vw, &vw->ins_record,
+                   "INSERT OR REPLACE INTO %s.records(id,type,title,fields,created,updated,deleted)"
+                   " VALUES(?,?,?,?,?,?,0)",
+                   err)) != DFT_OK ||
+        (rc = prep(vw, &vw->get_record, "SELECT type, fields, deleted FROM %s.records WHERE id=?",
+                   err)) != DFT_OK ||
+        (rc = prep(vw, &vw->upd_record,
+                   "UPDATE %s.records SET title=?, fields=?, updated=? WHERE id=?", err)) !=
+            DFT_OK ||
+        (rc = prep(vw, &vw->del_record, "UPDATE %s.records SET deleted=1, updated=? WHERE id=?",
+                   err)) != DFT_OK ||
+        (rc = prep(vw, &vw->ins_link,
+                   "INSERT OR REPLACE INTO %s.links(id,src,dst,role,created,deleted)"
+                   " VALUES(?,?,?,?,?,0)",
+                   err)) != DFT_OK ||
+        (rc = prep(vw, &vw->get_link, "SELECT src, dst FROM %s.links WHERE id=?", err)) != DFT_OK ||
+        (rc = prep(vw, &vw->del_link, "UPDATE %s.links SET deleted=1 WHERE id=?", err)) != DFT_OK ||
+        (rc = prep(vw, &vw->ins_evidence,
+                   "INSERT OR REPLACE INTO %s.evidence(id,record,object,sha256,size,name,mime,"
+                   "meta,created,deleted) VALUES(?,?,?,?,?,?,?,?,?,0)",
+                   err)) != DFT_OK ||
+        (rc = prep(vw, &vw->del_evidence, "UPDATE %s.evidence SET deleted=1 WHERE id=?", err)) !=
+            DFT_OK ||
+        (rc = prep(vw, &vw->ins_history,
+                   "INSERT OR REPLACE INTO %s.history(record,idx,seq,op) VALUES(?,?,?,?)", err)) !=
+            DFT_OK ||
+        (rc = prep(vw, &vw->ins_entry,
+                   "INSERT INTO %s.entries(idx,action,author,ts,records) VALUES(?,?,?,?,?)",
+                   err)) != DFT_OK) {
+        dft_view_release(vw);
+        return rc;
+    }
+    return DFT_OK;
+}
+
+void
+dft_view_release(struct dft_view *vw)
+{
+    sqlite3_stmt **all[] = {&vw->ins_record,   &vw->get_record,  &vw->upd_record, &vw->del_record,
+                            &vw->ins_link,     &vw->get_link,    &vw->del_link,   &vw->ins_evidence,
+                            &vw->del_evidence, &vw->ins_history, &vw->ins_entry};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sqlite3_finalize(*all[i]);
+        *all[i] = NULL;
+    }
+}
+
+const char *
+dft_view_title(const char *type, const json_t *fields, const char *fallback)
+{
+    static const char *const person_keys[] = {"name", "title", NULL};
+    static const char *const other_keys[] = {"title", "name", "case_number", "summary", NULL};
+    const char *const *keys = strcmp(type, "person") == 0 ? person_keys : other_keys;
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        const char *s = json_string_value(json_object_get(fields, keys[i]));
+        if (s != NULL && s[0] != '\0') {
+            return s;
+        }
+    }
+    return fallback;
+}
+
+void
+dft_op_touched(const json_t *op, const char **a, const char **b)
+{
+    *a = json_string_value(json_object_get(op, "record"));
+    *b = json_string_value(json_object_get(op, "to"));
+}
+
+static enum dft_err
+step_done(struct dft_view *vw, sqlite3_stmt *st, struct dft_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        return dft_store_error(vw->db, rc, "cannot update the view", err);
+    }
+    return DFT_OK;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s == NULL) {
+        sqlite3_bind_null(st, i);
+    } else {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    }
+}
+
+static enum dft_err
+canonical_string(const json_t *j, struct dft_buf *b, struct dft_error *err)
+{
+    dft_buf_reset(b);
+    return dft_json_canonical(j, b, err);
+}
+
+static enum dft_err
+index_search(struct dft_view *vw, const char *id, const char *type, const char *title,
+             const json_t *fields, struct dft_error *err)
+{
+    if (!vw->index_search) {
+        return DFT_OK;
+    }
+    return dft_search_put(vw->db, id, type, title, fields, err);
+}
+
+static enum dft_err
+apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_buf *b,
+             struct dft_error *err)
+{
+    const char *id = json_string_value(json_object_get(op, "record"));
+    const char *type = json_string_value(json_object_get(op, "type"));
+    const json_t *fields = json_object_get(op, "fields");
+    if (type == NULL || !json_is_object(fields)) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "create operation without type or fields");
+    }
+    enum dft_err rc = canonical_string(fields, b, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    const char *title = dft_view_title(type, fields, id);
+    sqlite3_stmt *st = vw->ins_record;
+    bind_text(st, 1, id);
+    bind_text(st, 2, type);
+    bind_text(st, 3, title);
+    sqlite3_bind_text(st, 4, (const char *)b->data, (int)b->len, SQLITE_TRANSIENT);
+    bind_text(st, 5, ts);
+    bind_text(st, 6, ts);
+    rc = step_done(vw, st, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    return index_search(vw, id, type, title, fields, err);
+}
+
+static enum dft_err
+apply_update(struct dft_view *vw, const json_t *op, const char *ts, struct dft_buf *b,
+             struct dft_error *err)
+{
+    const char *id = json_string_value(json_object_get(op, "record"));
+    const json_t *changes = json_object_get(op, "fields");
+    sqlite3_stmt *st = vw->get_record;
+    bind_text(st, 1, id);
+    int src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (src == SQLITE_DONE) {
+            return DFT_OK; /* an update of an unknown record changes nothing */
+        }
+        return dft_store_error(vw->db, src, "cannot read record", err);
+    }
+    char type[32];
+    snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
+    json_error_t jerr;
+    json_t *fields = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+    sqlite3_reset(st);
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        return dft_fail(err, DFT_ERR_INTEGRITY, "record %s has malformed fields", id);
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)changes, key, val)
+    {
+        if (json_is_null(val)) {
+            json_object_del(fields, key);
+        } else {
+            json_object_set(fields, key, val);
+        }
+    }
+    enum dft_err rc = canonical_string(fields, b, err);
+    if (rc == DFT_OK) {
+        const char *title = dft_view_title(type, fields, id);
+        st = vw->upd_record;
+        bind_text(st, 1, title);
+        sqlite3_bind_text(st, 2, (const char *)b->data, (int)b->len, SQLITE_TRANSIENT);
+        bind_text(st, 3, ts);
+        bind_text(st, 4, id);
+        rc = step_done(vw, st, err);
+        if (rc == DFT_OK) {
+            rc = index_search(vw, id, type, title, fields, err);
+        }
+    }
+    json_decref(fields);
+    return rc;
+}
+
+static enum dft_err
+apply_delete(struct dft_view *vw, const json_t *op, const char *ts, struct dft_error *err)
+{
+    const char *id = json_string_value(json_object_get(op, "record"));
+    sqlite3_stmt *st = vw->del_record;
+    bind_text(st, 1, ts);
+    bind_text(st, 2, id);
+    enum dft_err rc = step_done(vw, st, err);
+    if (rc == DFT_OK) {
+        st = vw->del_evidence;
+        bind_text(st, 1, id);
+        rc = step_done(vw, st, err);
+    }
+    if (rc == DFT_OK && vw->index_search) {
+        rc = dft_search_remove(vw->db, id, err);
+    }
+    return rc;
+}
+
+static enum dft_err
+apply_link(struct dft_view *vw, const json_t *op, const char *ts, struct dft_error *err)
+{
+    const json_t *fields = json_object_get(op, "fields");
+    const char *link = json_string_value(json_object_get(fields, "link"));
+    const char *role = json_string_value(json_object_get(fields, "role"));
+    const char *from = json_string_value(json_object_get(op, "record"));
+    const char *to = json_string_value(json_object_get(op, "to"));
+    if (link == NULL || role == NULL || from == NULL || to == NULL) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "link operation is incomplete");
+    }
+    sqlite3_stmt *st = vw->ins_link;
+    bind_text(st, 1, link);
+    bind_text(st, 2, from);
+    bind_text(st, 3, to);
+    bind_text(st, 4, role);
+    bind_text(st, 5, ts);
+    return step_done(vw, st, err);
+}
+
+static enum dft_err
+apply_unlink(struct dft_view *vw, const json_t *op, struct dft_error *err)
+{
+    const char *link = json_string_value(json_object_get(json_object_get(op, "fields"), "link"));
+    sqlite3_stmt *st = vw->del_link;
+    bind_text(st, 1, link);
+    return step_done(vw, st, err);
+}
+
+static enum dft_err
+apply_evidence(struct dft_view *vw, const json_t *op, const char *ts, struct dft_buf *b,
+               struct dft_error *err)
+{
+    const json_t *f = json_object_get(op, "fields");
+    const char *evid = json_string_value(json_object_get(op, "to"));
+    if (evid == NULL) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence operation without evidence id");
+    }
+    dft_buf_reset(b);
+    const json_t *meta = json_object_get(f, "meta");
+    enum dft_err rc = DFT_OK;
+    if (meta != NULL) {
+        rc = dft_json_canonical(meta, b, err);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+    }
+    sqlite3_stmt *st = vw->ins_evidence;
+    bind_text(st, 1, evid);
+    bind_text(st, 2, json_string_value(json_object_get(op, "record")));
+    bind_text(st, 3, json_string_value(json_object_get(f, "object")));
+    bind_text(st, 4, json_string_value(json_object_get(f, "sha256")));
+    sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(f, "size")));
+    bind_text(st, 6, json_string_value(json_object_get(f, "name")));
+    bind_text(st, 7, json_string_value(json_object_get(f, "mime")));
+    if (meta != NULL) {
+        sqlite3_bind_text(st, 8, (const char *)b->data, (int)b->len, SQLITE_TRANSIENT);
+    }
+    bind_text(st, 9, ts);
+    return step_done(vw, st, err);
+}
+
+static enum dft_err
+add_history(struct dft_view *vw, const char *id, int64_t idx, int64_t seq, const struct dft_buf *op,
+            struct dft_error *err)
+{
+    sqlite3_stmt *st = vw->ins_history;
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, idx);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_text(st, 4, (const char *)op->data, (int)op->len, SQLITE_TRANSIENT);
+    return step_done(vw, st, err);
+}
+
+enum dft_err
+dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    struct dft_buf opbuf, tmp;
+    dft_buf_init(&opbuf, DFT_ENV_MAX, 0);
+    dft_buf_init(&tmp, DFT_ENV_MAX, 0);
+    json_t *touched = json_array();
+    json_t *seen = json_object();
+    size_t n = json_array_size(ops);
+    const char *ts = NULL;
+    const char *author = NULL;
+    if (touched == NULL || seen == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(ops, i);
+        const char *action = json_string_value(json_object_get(op, "action"));
+        const char *record = json_string_value(json_object_get(op, "record"));
+        ts = json_string_value(json_object_get(op, "ts"));
+        author = json_string_value(json_object_get(op, "author"));
+        if (action == NULL || record == NULL || ts == NULL || author == NULL) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "operation is incomplete");
+            goto out;
+        }
+        if (strcmp(action, "create") == 0) {
+            rc = apply_create(vw, op, ts, &tmp, err);
+        } else if (strcmp(action, "update") == 0) {
+            rc = apply_update(vw, op, ts, &tmp, err);
+        } else if (strcmp(action, "delete") == 0) {
+            rc = apply_delete(vw, op, ts, err);
+        } else if (strcmp(action, "link") == 0) {
+            rc = apply_link(vw, op, ts, err);
+        } else if (strcmp(action, "unlink") == 0) {
+            rc = apply_unlink(vw, op, err);
+        } else if (strcmp(action, "evidence") == 0) {
+            rc = apply_evidence(vw, op, ts, &tmp, err);
+        }
+        /* Other actions (custody, merge...) live in history only. */
+        if (rc != DFT_OK) {
+            goto out;
+        }
+        dft_buf_reset(&opbuf);
+        rc = dft_json_canonical(op, &opbuf, err);
+        if (rc != DFT_OK) {
+            goto out;
+        }
+        const char *ids[2];
+        dft_op_touched(op, &ids[0], &ids[1]);
+        for (int k = 0; k < 2; k++) {
+            if (ids[k] == NULL || json_object_get(seen, ids[k]) != NULL) {
+                if (ids[k] != NULL) {
+                    rc = add_history(vw, ids[k], idx, (int64_t)i, &opbuf, err);
+                    if (rc != DFT_OK) {
+                        goto out;
+                    }
+                }
+                continue;
+            }
+            json_object_set_new(seen, ids[k], json_true());
+            json_array_append_new(touched, json_string(ids[k]));
+            rc = add_history(vw, ids[k], idx, (int64_t)i, &opbuf, err);
+            if (rc != DFT_OK) {
+                goto out;
+            }
+        }
+    }
+    const char *entry_action =
+        n == 1 ? json_string_value(json_object_get(json_array_get(ops, 0), "action")) : "batch";
+    dft_buf_reset(&tmp);
+    rc = dft_json_canonical(touched, &tmp, err);
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    sqlite3_stmt *st = vw->ins_entry;
+    sqlite3_bind_int64(st, 1, idx);
+    bind_text(st, 2, entry_action);
+    bind_text(st, 3, author);
+    bind_text(st, 4, ts);
+    sqlite3_bind_text(st, 5, (const char *)tmp.data, (int)tmp.len, SQLITE_TRANSIENT);
+    rc = step_done(vw, st, err);
+out:
+    json_decref(touched);
+    json_decref(seen);
+    dft_buf_release(&opbuf);
+    dft_buf_release(&tmp);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * view.h - the queryable tables derived from the envelopes.
+ *
+ * Internal to src/vault. The view of schema "main" is what commands read; verify builds the
+ * same tables in an in-memory schema "rebuild" from the envelopes alone and compares. Applying
+ * an operation must be deterministic: it depends only on the operation and earlier ones.
+ */
+#ifndef DEFTER_VAULT_VIEW_H
+#define DEFTER_VAULT_VIEW_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "defter/core.h"
+
+struct dft_view {
+    sqlite3 *db;
+    const char *schema; /* "main" or "rebuild" */
+    int index_search;   /* call the search index (main only) */
+    sqlite3_stmt *ins_record, *get_record, *upd_record, *del_record;
+    sqlite3_stmt *ins_link, *get_link, *del_link;
+    sqlite3_stmt *ins_evidence, *del_evidence;
+    sqlite3_stmt *ins_history, *ins_entry;
+};
+
+/* Create the envelope table (main only) and the view tables in schema, if missing. */
+enum dft_err dft_view_create_tables(sqlite3 *db, const char *schema,
+                                    struct dft_error *err) DFT_MUST_CHECK;
+
+enum dft_err dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
+                           struct dft_error *err) DFT_MUST_CHECK;
+void dft_view_release(struct dft_view *vw);
+
+/* Apply every operation of one envelope (leaf index idx) and record its log entry. */
+enum dft_err dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
+                            struct dft_error *err) DFT_MUST_CHECK;
+
+/* A record's title from its type and fields: person -> name; else title, name, case_number. */
+const char *dft_view_title(const char *type, const json_t *fields, const char *fallback);
+
+/* The ids an operation touches: "record" and "to" when present. */
+void dft_op_touched(const json_t *op, const char **a, const char **b);
+
+#endif
