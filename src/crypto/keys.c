@@ -51,6 +51,11 @@ dft_keys_free(struct dft_keys *k)
 void
 dft_sha256(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
 {
+    if (n < 8192) {
+        /* Short inputs (tree nodes, digests): libsodium has no per-call fetch or allocation. */
+        crypto_hash_sha256(out, p, n);
+        return;
+    }
     unsigned int len = 0;
     /* EVP_Digest only fails on allocation failure inside OpenSSL; it cannot on these inputs. */
     if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1) {

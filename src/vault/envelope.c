@@ -57,6 +57,18 @@ dft_json_canonical(const json_t *j, struct dft_buf *out, struct dft_error *err)
     return DFT_OK;
 }
 
+/* Names made of printable ASCII without quote or backslash need no JSON escaping. */
+static int
+plain_name(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 enum dft_err
 dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
                    const char *name, const json_t *value, struct dft_error *err)
@@ -64,19 +76,37 @@ dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[D
     struct dft_buf b;
     dft_buf_init(&b, DFT_ENV_MAX, 0);
     enum dft_err rc = dft_buf_add(&b, salt, DFT_SALT_BYTES);
-    json_t *pair = json_pack("[sO]", name, (json_t *)(uintptr_t)value);
-    if (pair == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
+    /* canonical_json([name, value]) written directly: '[' name ',' value ']' */
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(&b, "[", 1);
+    }
+    if (rc == DFT_OK && plain_name(name)) {
+        rc = dft_buf_add(&b, "\"", 1);
+        if (rc == DFT_OK) {
+            rc = dft_buf_adds(&b, name);
+        }
+        if (rc == DFT_OK) {
+            rc = dft_buf_add(&b, "\"", 1);
+        }
+    } else if (rc == DFT_OK) {
+        json_t *js = json_string(name);
+        rc = js != NULL ? dft_json_canonical(js, &b, err) : DFT_ERR_NOMEM;
+        json_decref(js);
     }
     if (rc == DFT_OK) {
-        rc = dft_json_canonical(pair, &b, err);
+        rc = dft_buf_add(&b, ",", 1);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_json_canonical(value, &b, err);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(&b, "]", 1);
     }
     if (rc == DFT_OK) {
         dft_sha256(out, b.data, b.len);
+    } else {
+        rc = dft_fail(err, rc, "cannot encode an operation item");
     }
-out:
-    json_decref(pair);
     if (b.data != NULL) {
         sodium_memzero(b.data, b.len);
     }
@@ -191,12 +221,47 @@ out:
     return rc;
 }
 
+/*
+ * Salts come from one ChaCha20 stream per envelope keyed by 32 fresh random bytes
+ * (randombytes_buf_deterministic), instead of one getrandom call per item.
+ */
+struct salt_stream {
+    unsigned char seed[randombytes_SEEDBYTES];
+    unsigned char block[64 * DFT_SALT_BYTES];
+    size_t used;   /* salts taken from block */
+    uint64_t next; /* index of the next block */
+};
+
+static void
+salt_next(struct salt_stream *ss, unsigned char out[DFT_SALT_BYTES])
+{
+    if (ss->used == 0 || ss->used == sizeof ss->block / DFT_SALT_BYTES) {
+        unsigned char seed[randombytes_SEEDBYTES];
+        /* block seed = BLAKE2b(seed ‖ block index): independent streams per block */
+        crypto_generichash_state st;
+        crypto_generichash_init(&st, NULL, 0, sizeof seed);
+        crypto_generichash_update(&st, ss->seed, sizeof ss->seed);
+        unsigned char idx[8];
+        for (int i = 0; i < 8; i++) {
+            idx[i] = (unsigned char)(ss->next >> (8 * i));
+        }
+        crypto_generichash_update(&st, idx, sizeof idx);
+        crypto_generichash_final(&st, seed, sizeof seed);
+        randombytes_buf_deterministic(ss->block, sizeof ss->block, seed);
+        sodium_memzero(seed, sizeof seed);
+        ss->next++;
+        ss->used = 0;
+    }
+    memcpy(out, ss->block + ss->used * DFT_SALT_BYTES, DFT_SALT_BYTES);
+    ss->used++;
+}
+
 static enum dft_err
-add_salt(json_t *salts, const char *name, struct dft_error *err)
+add_salt(json_t *salts, const char *name, struct salt_stream *ss, struct dft_error *err)
 {
     unsigned char salt[DFT_SALT_BYTES];
     char b64[dft_b64_len(DFT_SALT_BYTES)];
-    randombytes_buf(salt, sizeof salt);
+    salt_next(ss, salt);
     dft_b64_encode(b64, salt, sizeof salt);
     if (json_object_set_new(salts, name, json_string(b64)) != 0) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -205,7 +270,7 @@ add_salt(json_t *salts, const char *name, struct dft_error *err)
 }
 
 static enum dft_err
-make_salts(const json_t *op, json_t **out, struct dft_error *err)
+make_salts(const json_t *op, json_t **out, struct salt_stream *ss, struct dft_error *err)
 {
     json_t *salts = json_object();
     enum dft_err rc = DFT_OK;
@@ -219,7 +284,7 @@ make_salts(const json_t *op, json_t **out, struct dft_error *err)
         if (strcmp(key, "fields") == 0) {
             continue;
         }
-        rc = add_salt(salts, key, err);
+        rc = add_salt(salts, key, ss, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -231,7 +296,7 @@ make_salts(const json_t *op, json_t **out, struct dft_error *err)
             rc = dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
             goto out;
         }
-        rc = add_salt(salts, name, err);
+        rc = add_salt(salts, name, ss, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -262,6 +327,9 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     json_t *plain = NULL;
     struct dft_buf pt;
     dft_buf_init(&pt, DFT_ENV_MAX - DFT_ENV_FIXED_BYTES - 16, 1);
+    struct salt_stream ss;
+    memset(&ss, 0, sizeof ss);
+    randombytes_buf(ss.seed, sizeof ss.seed);
     if (n == 0 || n > UINT32_MAX) {
         return dft_fail(err, DFT_ERR_INTERNAL, "envelope must hold at least one operation");
     }
@@ -274,7 +342,7 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(ops, i);
         json_t *salts = NULL;
-        rc = make_salts(op, &salts, err);
+        rc = make_salts(op, &salts, &ss, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -320,6 +388,7 @@ out:
     free(hashes);
     json_decref(plain);
     dft_buf_release(&pt); /* secure: wiped */
+    sodium_memzero(&ss, sizeof ss);
     return rc;
 }
 

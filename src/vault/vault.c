@@ -93,6 +93,10 @@ static enum dft_err
 vault_setup_db(struct dft_vault *v, struct dft_error *err)
 {
     enum dft_err rc;
+    /* A large page cache keeps batch inserts into random-id indexes off the disk. */
+    if ((rc = dft_store_exec(v->db, "PRAGMA cache_size=-65536", err)) != DFT_OK) {
+        return rc;
+    }
     if ((rc = dft_store_exec(v->db, "BEGIN", err)) != DFT_OK) {
         return rc;
     }
