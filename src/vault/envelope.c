@@ -69,47 +69,57 @@ plain_name(const char *name)
     return 1;
 }
 
+/* Digest one item using b as scratch space (reset here, wiped after use, kept allocated). */
+static enum dft_err
+item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
+            const char *name, const json_t *value, struct dft_buf *scratch, struct dft_error *err)
+{
+    dft_buf_reset(scratch);
+    enum dft_err rc = dft_buf_add(scratch, salt, DFT_SALT_BYTES);
+    /* canonical_json([name, value]) written directly: '[' name ',' value ']' */
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(scratch, "[", 1);
+    }
+    if (rc == DFT_OK && plain_name(name)) {
+        rc = dft_buf_add(scratch, "\"", 1);
+        if (rc == DFT_OK) {
+            rc = dft_buf_adds(scratch, name);
+        }
+        if (rc == DFT_OK) {
+            rc = dft_buf_add(scratch, "\"", 1);
+        }
+    } else if (rc == DFT_OK) {
+        json_t *js = json_string(name);
+        rc = js != NULL ? dft_json_canonical(js, scratch, err) : DFT_ERR_NOMEM;
+        json_decref(js);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(scratch, ",", 1);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_json_canonical(value, scratch, err);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(scratch, "]", 1);
+    }
+    if (rc == DFT_OK) {
+        dft_sha256(out, scratch->data, scratch->len);
+    } else {
+        rc = dft_fail(err, rc, "cannot encode an operation item");
+    }
+    if (scratch->data != NULL) {
+        sodium_memzero(scratch->data, scratch->len);
+    }
+    return rc;
+}
+
 enum dft_err
 dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
                    const char *name, const json_t *value, struct dft_error *err)
 {
     struct dft_buf b;
     dft_buf_init(&b, DFT_ENV_MAX, 0);
-    enum dft_err rc = dft_buf_add(&b, salt, DFT_SALT_BYTES);
-    /* canonical_json([name, value]) written directly: '[' name ',' value ']' */
-    if (rc == DFT_OK) {
-        rc = dft_buf_add(&b, "[", 1);
-    }
-    if (rc == DFT_OK && plain_name(name)) {
-        rc = dft_buf_add(&b, "\"", 1);
-        if (rc == DFT_OK) {
-            rc = dft_buf_adds(&b, name);
-        }
-        if (rc == DFT_OK) {
-            rc = dft_buf_add(&b, "\"", 1);
-        }
-    } else if (rc == DFT_OK) {
-        json_t *js = json_string(name);
-        rc = js != NULL ? dft_json_canonical(js, &b, err) : DFT_ERR_NOMEM;
-        json_decref(js);
-    }
-    if (rc == DFT_OK) {
-        rc = dft_buf_add(&b, ",", 1);
-    }
-    if (rc == DFT_OK) {
-        rc = dft_json_canonical(value, &b, err);
-    }
-    if (rc == DFT_OK) {
-        rc = dft_buf_add(&b, "]", 1);
-    }
-    if (rc == DFT_OK) {
-        dft_sha256(out, b.data, b.len);
-    } else {
-        rc = dft_fail(err, rc, "cannot encode an operation item");
-    }
-    if (b.data != NULL) {
-        sodium_memzero(b.data, b.len);
-    }
+    enum dft_err rc = item_digest(out, salt, name, value, &b, err);
     dft_buf_release(&b);
     return rc;
 }
@@ -151,7 +161,7 @@ cmp_digest(const void *a, const void *b)
 /* Item names of an operation, in a fixed order: top-level keys, then "fields/<name>". */
 static enum dft_err
 op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op, const json_t *salts,
-        struct dft_error *err)
+        struct dft_buf *scratch, struct dft_error *err)
 {
     size_t cap = json_object_size(op) + json_object_size(json_object_get(op, "fields"));
     unsigned char *d = malloc((cap + 1) * DFT_HASH_BYTES);
@@ -176,7 +186,7 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op, const json_t *salts
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: missing or bad salt");
             goto out;
         }
-        rc = dft_sd_item_digest(d + 1 + n * DFT_HASH_BYTES, salt, key, val, err);
+        rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, key, val, scratch, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -203,7 +213,7 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op, const json_t *salts
                 rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: missing or bad salt");
                 goto out;
             }
-            rc = dft_sd_item_digest(d + 1 + n * DFT_HASH_BYTES, salt, name, val, err);
+            rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, name, val, scratch, err);
             if (rc != DFT_OK) {
                 goto out;
             }
@@ -327,6 +337,8 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     json_t *plain = NULL;
     struct dft_buf pt;
     dft_buf_init(&pt, DFT_ENV_MAX - DFT_ENV_FIXED_BYTES - 16, 1);
+    struct dft_buf scratch;
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     struct salt_stream ss;
     memset(&ss, 0, sizeof ss);
     randombytes_buf(ss.seed, sizeof ss.seed);
@@ -346,7 +358,7 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
         if (rc != DFT_OK) {
             goto out;
         }
-        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, err);
+        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, &scratch, err);
         if (rc != DFT_OK) {
             json_decref(salts);
             goto out;
@@ -389,6 +401,7 @@ out:
     json_decref(plain);
     dft_buf_release(&pt); /* secure: wiped */
     sodium_memzero(&ss, sizeof ss);
+    dft_buf_release(&scratch);
     return rc;
 }
 
@@ -428,6 +441,8 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     size_t plen = clen - crypto_aead_xchacha20poly1305_ietf_ABYTES;
     unsigned char *pt = sodium_malloc(plen + 1);
     unsigned char *hashes = NULL;
+    struct dft_buf scratch;
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     json_t *plain = NULL;
     json_t *ops = NULL;
     if (pt == NULL) {
@@ -462,7 +477,7 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope operation %zu is malformed", i);
             goto out;
         }
-        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, err);
+        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, &scratch, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -477,6 +492,7 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     *ops_out = ops;
     ops = NULL;
 out:
+    dft_buf_release(&scratch);
     sodium_free(pt);
     free(hashes);
     json_decref(plain);
