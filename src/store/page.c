@@ -14,8 +14,7 @@
 uint32_t
 dft_page_get_u32(const unsigned char *p)
 {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
-           (uint32_t)p[3];
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
 void
@@ -39,11 +38,13 @@ dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_
 
 void
 dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], uint32_t frame)
+                const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
+                uint32_t frame)
 {
     memcpy(ad->b, vault_id, DFT_VAULT_ID_BYTES);
     ad->b[DFT_VAULT_ID_BYTES] = DFT_PAGE_KIND_WAL;
-    memcpy(ad->b + DFT_VAULT_ID_BYTES + 1, hdr, 16);
+    memcpy(ad->b + DFT_VAULT_ID_BYTES + 1, hdr, 8);
+    memcpy(ad->b + DFT_VAULT_ID_BYTES + 1 + 8, salts, 8);
     dft_page_put_u32(ad->b + DFT_VAULT_ID_BYTES + 1 + 16, frame);
     ad->len = DFT_VAULT_ID_BYTES + 1 + 16 + 4;
 }
@@ -133,8 +134,8 @@ dft_wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2])
             a = dft_page_get_u32(data + i);
             b = dft_page_get_u32(data + i + 4);
         } else {
-            a = (uint32_t)data[i] | ((uint32_t)data[i + 1] << 8) |
-                ((uint32_t)data[i + 2] << 16) | ((uint32_t)data[i + 3] << 24);
+            a = (uint32_t)data[i] | ((uint32_t)data[i + 1] << 8) | ((uint32_t)data[i + 2] << 16) |
+                ((uint32_t)data[i + 3] << 24);
             b = (uint32_t)data[i + 4] | ((uint32_t)data[i + 5] << 8) |
                 ((uint32_t)data[i + 6] << 16) | ((uint32_t)data[i + 7] << 24);
         }

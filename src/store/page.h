@@ -17,13 +17,13 @@
 
 #include "defter/store.h"
 
-#define DFT_PAGE_DATA_BYTES  (DFT_PAGE_BYTES - DFT_PAGE_RESERVE) /* encrypted part: 4068 */
-#define DFT_PAGE_NONCE_BYTES 12
-#define DFT_PAGE_TAG_BYTES   16
-#define DFT_WAL_HDR_BYTES    32                                 /* WAL file header */
-#define DFT_WAL_FRAME_HDR_BYTES 24                              /* WAL frame header */
-#define DFT_WAL_FRAME_BYTES  (DFT_WAL_FRAME_HDR_BYTES + DFT_PAGE_BYTES)
-#define DFT_PAGE_AD_MAX      48
+#define DFT_PAGE_DATA_BYTES     (DFT_PAGE_BYTES - DFT_PAGE_RESERVE) /* encrypted part: 4068 */
+#define DFT_PAGE_NONCE_BYTES    12
+#define DFT_PAGE_TAG_BYTES      16
+#define DFT_WAL_HDR_BYTES       32 /* WAL file header */
+#define DFT_WAL_FRAME_HDR_BYTES 24 /* WAL frame header */
+#define DFT_WAL_FRAME_BYTES     (DFT_WAL_FRAME_HDR_BYTES + DFT_PAGE_BYTES)
+#define DFT_PAGE_AD_MAX         48
 
 /* File kinds bound into the associated data (never renumbered: they are on disk). */
 enum dft_page_kind {
@@ -42,12 +42,15 @@ void dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_V
                       uint32_t pgno);
 
 /*
- * AD of the page in WAL frame number frame (1-based) whose 24-byte frame header is hdr:
- * vault_id || 0x02 || hdr[0..16) (page number, commit size, salt-1, salt-2) || frame (u32 BE).
- * The frame header's checksums are not bound (SQLite rewrites them in place).
+ * AD of the page in WAL frame number frame (1-based) whose 24-byte frame header is hdr, in the
+ * WAL generation whose file header carries salts (8 bytes: salt-1, salt-2):
+ * vault_id || 0x02 || hdr[0..8) (page number, commit size) || salts || frame (u32 BE).
+ * The salts come from the WAL header, not the frame header: SQLite writes some frame headers
+ * with zero salts and checksums first and fills them in later (walRewriteChecksums).
  */
 void dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                     const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], uint32_t frame);
+                     const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
+                     uint32_t frame);
 
 /* A cipher context keyed with key (32 bytes) for AES-256-GCM; NULL when OpenSSL fails. */
 EVP_CIPHER_CTX *dft_page_cipher_new(const unsigned char key[DFT_KEY_BYTES]);

@@ -38,16 +38,18 @@ struct vfs {
 };
 
 struct file {
-    sqlite3_file base;           /* our methods; must stay first */
-    struct vfs *vfs;             /* owner (keys) */
-    sqlite3_file *real;          /* the unix file, allocated right after this struct */
-    EVP_CIPHER_CTX *ctx;         /* AES-256-GCM keyed with the page key */
-    enum dft_page_kind kind;     /* main database or WAL */
-    unsigned char *plain;        /* sodium_malloc page: plaintext of partial reads, wiped */
-    unsigned char *out;          /* ciphertext staging for writes (one WAL frame) */
-    sqlite3_int64 hdr_off;       /* WAL: offset of the cached frame header, -1 if none */
+    sqlite3_file base;       /* our methods; must stay first */
+    struct vfs *vfs;         /* owner (keys) */
+    sqlite3_file *real;      /* the unix file, allocated right after this struct */
+    EVP_CIPHER_CTX *ctx;     /* AES-256-GCM keyed with the page key */
+    enum dft_page_kind kind; /* main database or WAL */
+    unsigned char *plain;    /* sodium_malloc page: plaintext of partial reads, wiped */
+    unsigned char *out;      /* ciphertext staging for writes (one WAL frame) */
+    sqlite3_int64 hdr_off;   /* WAL: offset of the cached frame header, -1 if none */
     unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES]; /* WAL: last frame header written */
-    uint32_t committed;          /* WAL: frames SQLite may treat as committed (see wal_scan) */
+    unsigned char salts[8];                     /* WAL: salt-1 and salt-2 of the WAL header */
+    int salts_ok;                               /* WAL: salts holds the header's current salts */
+    uint32_t committed; /* WAL: frames SQLite may treat as committed (see wal_scan) */
 };
 
 static const sqlite3_io_methods file_methods;
@@ -215,9 +217,27 @@ wal_frame_off(uint32_t frame)
     return DFT_WAL_HDR_BYTES + (sqlite3_int64)(frame - 1) * DFT_WAL_FRAME_BYTES;
 }
 
+/* The current WAL header's salts (cached; this connection alone writes the WAL). */
+static int
+wal_salts(struct file *f, const unsigned char **salts)
+{
+    if (!f->salts_ok) {
+        unsigned char h[DFT_WAL_HDR_BYTES];
+        int rc = raw_read(f, h, sizeof h, 0);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+        memcpy(f->salts, h + 16, sizeof f->salts);
+        f->salts_ok = 1;
+    }
+    *salts = f->salts;
+    return SQLITE_OK;
+}
+
 static int
 wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
 {
+    const unsigned char *salts = NULL;
     uint32_t frame = 0;
     int in = 0;
     struct dft_page_ad ad;
@@ -234,7 +254,10 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
     if (in == DFT_WAL_FRAME_HDR_BYTES && amt == DFT_PAGE_BYTES) {
         /* Page alone (checkpoint, page reads): a failure is an error. */
         unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES];
-        int rc = raw_read(f, hdr, sizeof hdr, off - DFT_WAL_FRAME_HDR_BYTES);
+        int rc = wal_salts(f, &salts);
+        if (rc == SQLITE_OK) {
+            rc = raw_read(f, hdr, sizeof hdr, off - DFT_WAL_FRAME_HDR_BYTES);
+        }
         if (rc == SQLITE_OK) {
             rc = raw_read(f, buf, amt, off);
         }
@@ -245,7 +268,7 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, frame);
+        dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
         return dft_page_decrypt(f->ctx, buf, buf, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_DATA;
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
@@ -253,12 +276,15 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
          * Whole frame (recovery): a frame that fails authentication (a torn last write) reads
          * as zeros, page number 0 and wrong salts included, so SQLite's recovery stops there.
          */
-        int rc = raw_read(f, buf, amt, off);
+        int rc = wal_salts(f, &salts);
+        if (rc == SQLITE_OK) {
+            rc = raw_read(f, buf, amt, off);
+        }
         if (rc != SQLITE_OK) {
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, buf, frame);
+        dft_page_ad_wal(&ad, f->vfs->vault_id, buf, salts, frame);
         if (dft_page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
                              &ad) != 0) {
             memset(buf, 0, (size_t)amt);
@@ -283,10 +309,14 @@ wal_write_page(struct file *f, const unsigned char *hdr, const unsigned char *pa
                unsigned char *out)
 {
     struct dft_page_ad ad;
+    const unsigned char *salts = NULL;
     if (dft_page_get_u32(hdr) == 1 && !page1_ok(page)) {
         return SQLITE_IOERR_WRITE;
     }
-    dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, frame);
+    if (wal_salts(f, &salts) != SQLITE_OK) {
+        return SQLITE_IOERR_WRITE;
+    }
+    dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
     return dft_page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
 
@@ -297,6 +327,7 @@ wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
     int in = 0;
     int rc;
     if (off + amt <= DFT_WAL_HDR_BYTES) {
+        f->salts_ok = 0;
         rc = raw_write(f, buf, amt, off);
         if (off == 0) {
             f->committed = 0; /* a new WAL header starts a new generation */
@@ -404,7 +435,7 @@ wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
             if (rc != SQLITE_OK) {
                 break;
             }
-            dft_page_ad_wal(&ad, f->vfs->vault_id, fr, i);
+            dft_page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
             ok = memcmp(fr + 8, h + 16, 8) == 0 && dft_page_get_u32(fr) != 0 &&
                  dft_page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
             if (ok && chain) {
@@ -493,6 +524,7 @@ x_truncate(sqlite3_file *pf, sqlite3_int64 size)
     }
     if (f->kind == DFT_PAGE_KIND_WAL) {
         f->hdr_off = -1;
+        f->salts_ok = 0;
         if (size < DFT_WAL_HDR_BYTES) {
             f->committed = 0;
         } else if ((size - DFT_WAL_HDR_BYTES) / DFT_WAL_FRAME_BYTES < f->committed) {
@@ -895,12 +927,11 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
         }
     }
 
-    rc = sqlite3_open_v2(path, &db,
-                         ((flags & DFT_STORE_READONLY) ? SQLITE_OPEN_READONLY
-                                                       : SQLITE_OPEN_READWRITE) |
-                             SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW |
-                             SQLITE_OPEN_PRIVATECACHE,
-                         v->name);
+    rc = sqlite3_open_v2(
+        path, &db,
+        ((flags & DFT_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+            SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE,
+        v->name);
     if (rc != SQLITE_OK) {
         e = open_error(db, rc, err);
         goto out;
@@ -919,8 +950,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     if (created) {
         int reserve = DFT_PAGE_RESERVE;
         /* No journal for the creating transaction: the VFS refuses journal files. */
-        rc = sqlite3_exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF;", NULL, NULL,
-                          NULL);
+        rc = sqlite3_exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF;", NULL, NULL, NULL);
         if (rc == SQLITE_OK) {
             rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
         }
@@ -995,12 +1025,14 @@ dft_store_close(sqlite3 *db)
         return;
     }
     struct vfs *v = vfs_of(db);
-    sqlite3_stmt *st;
-    while ((st = sqlite3_next_stmt(db, NULL)) != NULL) {
-        sqlite3_finalize(st);
-    }
     if (sqlite3_close(db) != SQLITE_OK) {
-        return; /* cannot happen once every statement is finalized; keep the VFS alive */
+        /*
+         * A statement is still open (a caller's bug): close when it is finalized, and leave the
+         * VFS registered since the connection still needs it.
+         */
+        dft_log(DFT_LOG_ERROR, "store: closing a connection with unfinalized statements");
+        sqlite3_close_v2(db);
+        return;
     }
     if (v != NULL) {
         sqlite3_vfs_unregister(&v->base);
@@ -1039,8 +1071,8 @@ check_main(struct file *f, struct dft_error *err)
         int bad = dft_page_decrypt(f->ctx, f->plain, page, &ad) != 0;
         sodium_memzero(f->plain, DFT_PAGE_BYTES);
         if (bad) {
-            e = dft_fail(err, DFT_ERR_INTEGRITY,
-                         "vault database: page %lld failed authentication", (long long)(i + 1));
+            e = dft_fail(err, DFT_ERR_INTEGRITY, "vault database: page %lld failed authentication",
+                         (long long)(i + 1));
             break;
         }
     }
