@@ -252,14 +252,10 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
         return raw_read(f, buf, amt, off); /* frame header (or part): clear */
     }
     if (in == DFT_WAL_FRAME_HDR_BYTES && amt == DFT_PAGE_BYTES) {
-        /* Page alone (checkpoint, page reads): a failure is an error. */
-        unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES];
+        /* Page alone (checkpoint, page reads): a failure is an error. One read for both. */
         int rc = wal_salts(f, &salts);
         if (rc == SQLITE_OK) {
-            rc = raw_read(f, hdr, sizeof hdr, off - DFT_WAL_FRAME_HDR_BYTES);
-        }
-        if (rc == SQLITE_OK) {
-            rc = raw_read(f, buf, amt, off);
+            rc = raw_read(f, f->out, DFT_WAL_FRAME_BYTES, off - DFT_WAL_FRAME_HDR_BYTES);
         }
         if (rc == SQLITE_IOERR_SHORT_READ) {
             rc = SQLITE_IOERR_DATA;
@@ -268,8 +264,9 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
-        return dft_page_decrypt(f->ctx, buf, buf, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_DATA;
+        dft_page_ad_wal(&ad, f->vfs->vault_id, f->out, salts, frame);
+        rc = dft_page_decrypt(f->ctx, buf, f->out + DFT_WAL_FRAME_HDR_BYTES, &ad);
+        return rc == 0 ? SQLITE_OK : SQLITE_IOERR_DATA;
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
         /*
