@@ -924,11 +924,15 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
         }
     }
 
-    rc = sqlite3_open_v2(
-        path, &db,
-        ((flags & DFT_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-            SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_PRIVATECACHE,
-        v->name);
+    /*
+     * Read-only vaults are opened read-write with query_only: an exclusive WAL connection needs
+     * a write lock on the file (and may have to recover the WAL), which a read-only file
+     * descriptor cannot take. Only a checkpoint at close writes, never a logical change.
+     */
+    rc = sqlite3_open_v2(path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW |
+                             SQLITE_OPEN_PRIVATECACHE,
+                         v->name);
     if (rc != SQLITE_OK) {
         e = open_error(db, rc, err);
         goto out;
@@ -971,6 +975,11 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     if (strcmp(mode, "wal") != 0) {
         e = dft_fail(err, DFT_ERR_INTEGRITY, "vault database is not in WAL mode (%s)", mode);
+        goto out;
+    }
+    if ((flags & DFT_STORE_READONLY) &&
+        (rc = sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL)) != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot configure vault database", err);
         goto out;
     }
     if (created) {

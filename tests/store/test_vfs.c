@@ -232,6 +232,20 @@ test_store__create_refuses_existing_file(void **state)
 }
 
 static void
+test_store__readonly_open_reads_and_refuses_writes(void **state)
+{
+    struct fixture *fx = *state;
+    make_db(fx, 20);
+    sqlite3 *db = open_ok(fx, DFT_STORE_READONLY);
+    assert_int_equal(int_query(db, "SELECT count(*) FROM t"), 20);
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO t(body) VALUES('x')", NULL, NULL, NULL),
+                         SQLITE_OK);
+    dft_store_close(db);
+    struct dft_error err;
+    assert_int_equal(open_and_read_all(fx, &err), DFT_OK);
+}
+
+static void
 test_store__empty_file_is_not_a_vault(void **state)
 {
     struct fixture *fx = *state;
@@ -735,6 +749,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__round_trip_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__create_refuses_existing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__empty_file_is_not_a_vault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__readonly_open_reads_and_refuses_writes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store__many_rows_and_large_fts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__no_plaintext_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__refuses_temporary_files_and_journals, setup,
