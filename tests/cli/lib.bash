@@ -1,4 +1,4 @@
-# lib.sh - helpers for the command-line tests (sourced). Uses $DEFTER (the sanitized binary).
+# lib.bash - helpers for the command-line tests (sourced). Uses $DEFTER (the sanitized binary).
 set -u
 : "${DEFTER:=$PWD/build/asan/defter}"
 T=$(mktemp -d /tmp/defter-cli.XXXXXX)
