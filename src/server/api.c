@@ -11,10 +11,12 @@
 
 #include <sodium.h>
 
+#include "defter/search.h"
 #include "defter/vault.h"
 #include "server/ui_internal.h"
 
-#define SEARCH_LIMIT_MAX 200
+#define SEARCH_LIMIT_DEFAULT 50
+#define SEARCH_LIMIT_MAX     500
 
 /* Ids are short ASCII tokens; anything else cannot name a record. */
 static int
@@ -222,41 +224,21 @@ api_link(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     return ret;
 }
 
-/* ASCII case-insensitive substring test (fallback search only). */
-static int
-contains_fold(const char *hay, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (const char *p = hay; *p != '\0'; p++) {
-        size_t i = 0;
-        while (i < nl && p[i] != '\0') {
-            char a = p[i], b = needle[i];
-            a = (a >= 'A' && a <= 'Z') ? (char)(a + 32) : a;
-            b = (b >= 'A' && b <= 'Z') ? (char)(b + 32) : b;
-            if (a != b) {
-                break;
-            }
-            i++;
-        }
-        if (i == nl) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static enum MHD_Result
 api_search(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
+    const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    unsigned long long limit = SEARCH_LIMIT_DEFAULT;
     struct dft_error e;
-    json_t *all = NULL, *hits;
-    size_t i;
-    json_t *rec;
+    json_t *out = NULL;
     dft_error_clear(&e);
     if (q == NULL || q[0] == '\0') {
         return dft_ui_send_error(c, r, 400, "empty query");
+    }
+    if (!dft_utf8_valid(q, strlen(q))) {
+        return dft_ui_send_error(c, r, 400, "the query is not valid UTF-8 text");
     }
     if (type != NULL && type[0] == '\0') {
         type = NULL;
@@ -264,22 +246,17 @@ api_search(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     if (type != NULL && !dft_record_type_valid(type)) {
         return dft_ui_send_error(c, r, 400, "unknown record type");
     }
-    if (dft_vault_list(ui->vault, type, &all, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
-    }
-    hits = json_array();
-    json_array_foreach(all, i, rec)
-    {
-        const char *title = json_string_value(json_object_get(rec, "title"));
-        if (hits != NULL && title != NULL && contains_fold(title, q) &&
-            json_array_size(hits) < SEARCH_LIMIT_MAX) {
-            json_t *h = json_deep_copy(rec);
-            (void)json_object_set_new(h, "score", json_real(1.0));
-            (void)json_array_append_new(hits, h);
+    if (lim != NULL && lim[0] != '\0') {
+        char *end = NULL;
+        limit = strtoull(lim, &end, 10);
+        if (*end != '\0' || lim[0] == '-' || limit == 0 || limit > SEARCH_LIMIT_MAX) {
+            return dft_ui_send_error(c, r, 400, "bad \"limit\"");
         }
     }
-    json_decref(all);
-    return dft_ui_send_json(c, r, 200, json_pack("{s:o*}", "hits", hits));
+    if (dft_search_query(dft_vault_db(ui->vault), q, type, (size_t)limit, &out, &e) != DFT_OK) {
+        return dft_ui_send_dft_error(c, r, &e);
+    }
+    return dft_ui_send_json(c, r, 200, out);
 }
 
 static enum MHD_Result
