@@ -113,7 +113,9 @@ dft_ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status, js
     len = strlen(s);
     ret = dft_ui_send(c, r, status, "application/json", s, len, 1);
     sodium_memzero(s, len);
-    free(s);
+    json_free_t jfree = NULL;
+    json_get_alloc_funcs(NULL, &jfree);
+    jfree(s); /* jansson's allocator: the CLI installs a wiping one */
     return ret;
 }
 

@@ -586,6 +586,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ui__assets_are_served_with_types, setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
+    dft_json_wipe_on_free(); /* as the CLI does: JSON buffers must go back to jansson's free */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -7,7 +7,7 @@
 import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf } from './app.js';
 
 export const ROLES = ['victim', 'defendant', 'suspect', 'witness', 'lawyer', 'judge', 'prosecutor',
-  'investigator', 'perpetrator', 'participant', 'hearing', 'source', 'member', 'related'];
+  'investigator', 'perpetrator', 'participant', 'hearing', 'source', 'author', 'member', 'related'];
 const CASE_FACTS = ['case_number', 'article', 'court', 'status', 'date', 'place', 'summary'];
 const OFFICIALS = ['judge', 'prosecutor', 'investigator'];
 
@@ -88,9 +88,16 @@ function historySection(rec) {
     return sec;
   }
   sec.append(el('ol', { class: 'history' }, h.map((op) => {
-    const changed = op.fields ? Object.keys(op.fields).map(fieldName).join(', ') : '';
-    return el('li', {}, el('time', { text: op.ts || '' }), ' ', el('strong', { text: t('action.' + op.action) === 'action.' + op.action ? (op.action || '') : t('action.' + op.action) }),
-      changed ? ' — ' + changed : '');
+    const f = op.fields || {};
+    const label = t('action.' + op.action) === 'action.' + op.action ? (op.action || '') : t('action.' + op.action);
+    let detail = '';
+    if (op.action === 'link' && f.role) {
+      detail = roleName(f.role);
+    } else {
+      detail = Object.keys(f).map(fieldName).join(', ');
+    }
+    return el('li', {}, el('time', { text: op.ts || '' }), ' ', el('strong', { text: label }),
+      detail ? ' — ' + detail : '');
   })));
   return sec;
 }
