@@ -65,13 +65,19 @@ function evidenceSection(rec) {
     return sec;
   }
   const rows = ev.map((e) => {
-    const custody = (e.custody || []).map((c) =>
-      el('li', { text: [c.ts, c.action, c.by || c.author, c.note].filter(Boolean).join(' · ') }));
-    return el('tr', {},
+    const custody = el('ul', { class: 'custody' });
+    /* the evidence's own page carries its chain of custody */
+    api('GET', 'records/' + encodeURIComponent(e.id)).then((full) => {
+      for (const c of full.custody || []) {
+        const f = c.fields || {};
+        custody.append(el('li', { text: [c.ts, f.event || f.action || c.action, f.by || f.holder, f.note].filter(Boolean).join(' · ') }));
+      }
+    }).catch(() => {});
+    return el('tr', { class: 'evidence-row' },
       el('td', { text: e.name || e.filename || e.id }),
-      el('td', { class: 'hash', text: e.sha256 || '' }),
+      el('td', { class: 'hash sha256', text: e.sha256 || '' }),
       el('td', { text: e.size !== undefined ? String(e.size) : '' }),
-      el('td', {}, custody.length ? el('ul', { class: 'custody' }, custody) : ''));
+      el('td', {}, custody));
   });
   sec.append(el('table', { class: 'list' },
     el('thead', {}, el('tr', {}, el('th', { text: t('evidence.name') }), el('th', { text: 'SHA-256' }),
