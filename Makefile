@@ -51,6 +51,9 @@ FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+# web UI assets, embedded into the library by a generated C file (served by `defter ui`)
+WEB_SRC := $(sort $(shell find web -type f -not -path 'web/node_modules/*' 2>/dev/null))
+LIB_OBJ += $(OUT)/obj/gen/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 LIB := $(OUT)/libdefter.a
 BIN := $(OUT)/defter
@@ -82,6 +85,13 @@ $(OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(OUT)/gen/web_assets.c: $(WEB_SRC) scripts/embed-web.py
+	@python3 scripts/embed-web.py web $@
+
+$(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

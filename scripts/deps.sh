@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
 libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev
-age python3 xxd"
+age python3 xxd chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -15,12 +15,24 @@ for p in $PACKAGES; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+# node and npm for the browser tests (tests/web); a machine may have them from elsewhere
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-echo "deps: installing$missing" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm packages of the browser tests (playwright-core drives Debian's chromium; no browser
+# download), from the committed package-lock.json
+web="$(dirname "$0")/../tests/web"
+if [ -f "$web/package-lock.json" ] && [ ! -d "$web/node_modules/playwright-core" ]; then
+    echo "deps: npm ci in tests/web" >&2
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -74,5 +74,6 @@ int dft_cmd_search(struct dft_cli *cli);
 int dft_cmd_log(struct dft_cli *cli);
 int dft_cmd_verify(struct dft_cli *cli);
 int dft_cmd_identity(struct dft_cli *cli);
+int dft_cmd_ui(struct dft_cli *cli);
 
 #endif

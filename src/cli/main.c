@@ -38,6 +38,7 @@ static const struct dft_cli_command commands[] = {
      NULL},
     {"verify", dft_cmd_verify, "", "check pages, log, signatures and the view", NULL},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
+    {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
 };
 
 static void

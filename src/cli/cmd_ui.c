@@ -1,0 +1,65 @@
+/*
+ * cmd_ui.c - `defter ui [--port P]`: unlock the vault and serve the local web interface.
+ *
+ * Prints the one-time URL as the first line of stdout (flushed at once), then one log line per
+ * request on stderr, until SIGINT or SIGTERM. Must never print the passphrase, and never serve
+ * anything but 127.0.0.1 (src/server/ui.c binds loopback only).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "defter/server.h"
+
+static void
+log_to_stderr(void *ctx, enum dft_log_level level, const char *msg)
+{
+    (void)ctx;
+    (void)level;
+    fprintf(stderr, "defter: %s\n", msg);
+}
+
+int
+dft_cmd_ui(struct dft_cli *cli)
+{
+    uint64_t port = 0;
+    struct dft_vault *v = NULL;
+    struct dft_ui *ui = NULL;
+    struct dft_error err = {0};
+    sigset_t set;
+
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strcmp(a, "--port") == 0 && i + 1 < cli->argc) {
+            if (dft_cli_parse_u64(cli->argv[++i], &port) != 0 || port > 65535) {
+                return dft_cli_usage(cli, "--port must be a number from 0 to 65535");
+            }
+        } else {
+            return dft_cli_usage(cli, "unknown argument '%.64s'", a);
+        }
+    }
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    /* block the signals in every thread, so only dft_ui_run's sigwait takes them */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+    (void)signal(SIGPIPE, SIG_IGN);
+    dft_log_set(log_to_stderr, NULL, DFT_LOG_INFO);
+    if (dft_ui_start(&ui, v, cli->vault_dir, (uint16_t)port, &err) != DFT_OK) {
+        return dft_cli_report(&err); /* v was closed by dft_ui_start */
+    }
+    printf("%s\n", dft_ui_url(ui));
+    fflush(stdout);
+    fprintf(stderr, "defter: serving the vault on 127.0.0.1:%u; press Ctrl-C to stop\n",
+            (unsigned)dft_ui_port(ui));
+    dft_ui_run(ui);
+    fprintf(stderr, "defter: stopping; keys wiped\n");
+    dft_ui_free(ui);
+    return 0;
+}

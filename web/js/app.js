@@ -1,0 +1,228 @@
+/*
+ * app.js - shared by every page of `defter ui`: message catalogues, the JSON API client (CSRF
+ * header), safe element building, the page header (search box, language switch, lock button)
+ * and the unlock form.
+ *
+ * Data from the vault is only ever put into the page with textContent or attribute values set
+ * through the DOM, never with innerHTML: names may contain markup.
+ */
+
+const LANGS = ['crh', 'uk', 'en'];
+const LANG_KEY = 'defter.lang';
+let catalog = {};
+let fallback = {};
+let session = null;
+
+export const TYPES = ['case', 'proceeding', 'person', 'event', 'source', 'note', 'place', 'organization'];
+
+export function lang() {
+  const saved = localStorage.getItem(LANG_KEY);
+  return LANGS.includes(saved) ? saved : 'en';
+}
+
+/* Translate a key; {name} placeholders are filled from vars (as text). */
+export function t(key, vars) {
+  let s = catalog[key] ?? fallback[key] ?? key;
+  if (vars) {
+    for (const [k, v] of Object.entries(vars)) {
+      s = s.split('{' + k + '}').join(String(v));
+    }
+  }
+  return s;
+}
+
+async function loadCatalog(code) {
+  const r = await fetch('/i18n/' + code + '.json', { credentials: 'same-origin' });
+  if (!r.ok) throw new Error('catalogue ' + code);
+  return r.json();
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/* Call the JSON API. body: object (sent as JSON), string (sent as text) or undefined. */
+export async function api(method, path, body) {
+  const opts = { method, credentials: 'same-origin', headers: {} };
+  if (method !== 'GET') {
+    opts.headers['X-CSRF-Token'] = session ? session.csrf : '';
+  }
+  if (typeof body === 'string') {
+    opts.headers['Content-Type'] = 'text/plain; charset=utf-8';
+    opts.body = body;
+  } else if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch('/api/' + path, opts);
+  let data = null;
+  try {
+    data = await r.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!r.ok) {
+    if (r.status === 423) {
+      showUnlock();
+    }
+    throw new ApiError(r.status, (data && data.error) || r.statusText);
+  }
+  return data;
+}
+
+/* Build an element: attrs set as properties/attributes, children strings become text nodes. */
+export function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+export function recordUrl(id) {
+  return '/record.html?id=' + encodeURIComponent(id);
+}
+
+export function typeName(type, plural) {
+  return t((plural ? 'types.' : 'type.') + type);
+}
+
+export function roleName(role) {
+  const k = 'role.' + role;
+  const s = t(k);
+  return s === k ? role : s;
+}
+
+export function fieldName(f) {
+  const k = 'field.' + f;
+  const s = t(k);
+  return s === k ? f : s;
+}
+
+export function param(name) {
+  return new URLSearchParams(location.search).get(name);
+}
+
+/* A record's display title. */
+export function titleOf(rec) {
+  if (rec.title) return rec.title;
+  const f = rec.fields || {};
+  return f.title || f.name || f.case_number || rec.id;
+}
+
+export function showError(where, err) {
+  const msg = err instanceof ApiError ? err.message : String(err.message || err);
+  where.replaceChildren(el('p', { class: 'error', role: 'alert', text: t('error', { msg }) }));
+}
+
+function applyStaticText(root) {
+  for (const e of root.querySelectorAll('[data-i18n]')) {
+    e.textContent = t(e.dataset.i18n);
+  }
+  for (const e of root.querySelectorAll('[data-i18n-placeholder]')) {
+    e.setAttribute('placeholder', t(e.dataset.i18nPlaceholder));
+  }
+}
+
+function header() {
+  const q = el('input', {
+    type: 'search', name: 'q', id: 'search-q', placeholder: t('search.placeholder'),
+    'aria-label': t('search.label'), value: param('q') || '',
+  });
+  const form = el('form', { class: 'search', action: '/search.html', method: 'get', role: 'search' },
+    q, el('button', { type: 'submit', id: 'search-go', text: t('search.button') }));
+  const sel = el('select', { id: 'lang', 'aria-label': t('lang.label') });
+  for (const code of LANGS) {
+    const o = el('option', { value: code, text: t('lang.' + code) });
+    if (code === lang()) o.selected = true;
+    sel.append(o);
+  }
+  sel.addEventListener('change', () => {
+    localStorage.setItem(LANG_KEY, sel.value);
+    location.reload();
+  });
+  const lockBtn = el('button', { type: 'button', id: 'lock', class: 'lock', text: t('lock.button') });
+  lockBtn.addEventListener('click', async () => {
+    try {
+      await api('POST', 'lock', '');
+    } catch (e) {
+      /* already locked */
+    }
+    showUnlock();
+  });
+  const nav = el('nav', {},
+    el('a', { href: '/', class: 'brand', text: 'Defter' }),
+    el('a', { href: '/', text: t('nav.records') }),
+    el('a', { href: '/edit.html', id: 'nav-add', text: t('nav.add') }),
+    el('a', { href: '/integrity.html', text: t('nav.integrity') }));
+  return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn));
+}
+
+export function showUnlock() {
+  const main = document.getElementById('main');
+  if (!main || document.getElementById('unlock-form')) return;
+  const pass = el('input', { type: 'password', id: 'unlock-pass', autocomplete: 'current-password', required: true });
+  const msg = el('p', { class: 'error', role: 'alert' });
+  const form = el('form', { id: 'unlock-form', class: 'card unlock' },
+    el('h1', { text: t('unlock.title') }),
+    el('p', { text: t('unlock.help') }),
+    el('label', { for: 'unlock-pass', text: t('unlock.passphrase') }), pass,
+    el('button', { type: 'submit', id: 'unlock-go', text: t('unlock.button') }), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = pass.value;
+    pass.value = '';
+    msg.textContent = t('unlock.working');
+    try {
+      await api('POST', 'unlock', value);
+      location.reload();
+    } catch (e) {
+      msg.textContent = e.status === 403 ? t('unlock.wrong') : t('error', { msg: e.message });
+    }
+  });
+  main.replaceChildren(form);
+  pass.focus();
+}
+
+/* Load session and catalogue, draw the header, then the page (unless locked). */
+export async function start(render) {
+  const code = lang();
+  document.documentElement.lang = code;
+  try {
+    fallback = await loadCatalog('en');
+    catalog = code === 'en' ? fallback : await loadCatalog(code);
+  } catch (e) {
+    catalog = {};
+  }
+  const top = document.getElementById('top');
+  const main = document.getElementById('main');
+  try {
+    session = await api('GET', 'session');
+  } catch (e) {
+    main.replaceChildren(el('p', { class: 'error', text: t('session.none') }));
+    return;
+  }
+  top.replaceChildren(header());
+  applyStaticText(document);
+  if (session.locked) {
+    showUnlock();
+    return;
+  }
+  try {
+    await render(main);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 423)) showError(main, e);
+  }
+}

@@ -1,0 +1,257 @@
+/*
+ * record.js - one record: a person page (names, cases and events with roles, evidence,
+ * history), a case or proceeding page (facts, people by role, hearings, events timeline,
+ * evidence with SHA-256 and custody), or a plain page for the other types; plus the form that
+ * links this record to another.
+ */
+import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf } from './app.js';
+
+export const ROLES = ['victim', 'defendant', 'suspect', 'witness', 'lawyer', 'judge', 'prosecutor',
+  'investigator', 'perpetrator', 'participant', 'hearing', 'source', 'author', 'member', 'related'];
+const CASE_FACTS = ['case_number', 'article', 'court', 'status', 'date', 'place', 'summary'];
+const OFFICIALS = ['judge', 'prosecutor', 'investigator'];
+
+/* The id of the record on the other end of a relation, whatever shape the vault gives it. */
+function otherId(rel, self) {
+  if (rel.other && typeof rel.other === 'object') return rel.other.id;
+  if (typeof rel.other === 'string') return rel.other;
+  if (rel.from === self) return rel.to;
+  if (rel.to === self) return rel.from;
+  return rel.record || rel.target || null;
+}
+
+async function loadRelated(rec) {
+  const out = [];
+  const seen = new Map();
+  for (const rel of rec.relations || []) {
+    const id = otherId(rel, rec.id);
+    if (!id) continue;
+    if (!seen.has(id)) {
+      seen.set(id, api('GET', 'records/' + encodeURIComponent(id)).catch(() => null));
+    }
+    const other = await seen.get(id);
+    if (other) out.push({ rel, role: rel.role || 'related', other });
+  }
+  return out;
+}
+
+function fieldValue(v) {
+  if (Array.isArray(v)) return v.join(', ');
+  if (v && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function factsTable(fields, keys, extra) {
+  const rows = [];
+  for (const k of keys) {
+    if (fields[k] === undefined || fields[k] === null || fields[k] === '') continue;
+    rows.push(el('tr', { dataset: { field: k } }, el('th', { text: fieldName(k) }), el('td', { text: fieldValue(fields[k]) })));
+  }
+  for (const [label, node] of extra || []) {
+    rows.push(el('tr', {}, el('th', { text: label }), el('td', {}, node)));
+  }
+  return rows.length ? el('table', { class: 'facts' }, el('tbody', {}, rows)) : null;
+}
+
+function relatedLink(o) {
+  return el('a', { href: recordUrl(o.id), class: 'record-link', text: titleOf(o) });
+}
+
+function evidenceSection(rec) {
+  const ev = rec.evidence || [];
+  const sec = el('section', { class: 'evidence' }, el('h2', { text: t('record.evidence') }));
+  if (ev.length === 0) {
+    sec.append(el('p', { class: 'muted', text: t('record.no_evidence') }));
+    return sec;
+  }
+  const rows = ev.map((e) => {
+    const custody = el('ul', { class: 'custody' });
+    /* the evidence's own page carries its chain of custody */
+    api('GET', 'records/' + encodeURIComponent(e.id)).then((full) => {
+      for (const c of full.custody || []) {
+        const f = c.fields || {};
+        custody.append(el('li', { text: [c.ts, f.event || f.action || c.action, f.by || f.holder, f.note].filter(Boolean).join(' · ') }));
+      }
+    }).catch(() => {});
+    return el('tr', { class: 'evidence-row' },
+      el('td', { text: e.name || e.filename || e.id }),
+      el('td', { class: 'hash sha256', text: e.sha256 || '' }),
+      el('td', { text: e.size !== undefined ? String(e.size) : '' }),
+      el('td', {}, custody));
+  });
+  sec.append(el('table', { class: 'list' },
+    el('thead', {}, el('tr', {}, el('th', { text: t('evidence.name') }), el('th', { text: 'SHA-256' }),
+      el('th', { text: t('evidence.size') }), el('th', { text: t('evidence.custody') }))),
+    el('tbody', {}, rows)));
+  return sec;
+}
+
+function historySection(rec) {
+  const h = rec.history || [];
+  const sec = el('section', { class: 'history' }, el('h2', { text: t('record.history') }));
+  if (h.length === 0) {
+    sec.append(el('p', { class: 'muted', text: t('record.no_history') }));
+    return sec;
+  }
+  sec.append(el('ol', { class: 'history' }, h.map((op) => {
+    const f = op.fields || {};
+    const label = t('action.' + op.action) === 'action.' + op.action ? (op.action || '') : t('action.' + op.action);
+    let detail = '';
+    if (op.action === 'link' && f.role) {
+      detail = roleName(f.role);
+    } else {
+      detail = Object.keys(f).map(fieldName).join(', ');
+    }
+    return el('li', {}, el('time', { text: op.ts || '' }), ' ', el('strong', { text: label }),
+      detail ? ' — ' + detail : '');
+  })));
+  return sec;
+}
+
+function byRoleSection(title, items, cls) {
+  const sec = el('section', { class: cls }, el('h2', { text: title }));
+  if (items.length === 0) {
+    sec.append(el('p', { class: 'muted', text: t('record.none') }));
+    return sec;
+  }
+  const groups = new Map();
+  for (const it of items) {
+    if (!groups.has(it.role)) groups.set(it.role, []);
+    groups.get(it.role).push(it);
+  }
+  const dl = el('dl', { class: 'roles' });
+  for (const [role, list] of groups) {
+    dl.append(el('dt', { text: roleName(role) }));
+    for (const it of list) dl.append(el('dd', { dataset: { role } }, relatedLink(it.other)));
+  }
+  sec.append(dl);
+  return sec;
+}
+
+function timeline(items) {
+  const events = items.filter((i) => i.other.type === 'event')
+    .sort((a, b) => String(a.other.fields?.date || '').localeCompare(String(b.other.fields?.date || '')));
+  const sec = el('section', { class: 'timeline' }, el('h2', { text: t('record.timeline') }));
+  if (events.length === 0) {
+    sec.append(el('p', { class: 'muted', text: t('record.none') }));
+    return sec;
+  }
+  sec.append(el('ol', { class: 'timeline' }, events.map((i) =>
+    el('li', {}, el('time', { text: i.other.fields?.date || '—' }), ' ', relatedLink(i.other),
+      i.role !== 'related' ? el('span', { class: 'role', text: ' (' + roleName(i.role) + ')' }) : ''))));
+  return sec;
+}
+
+function linkForm(rec) {
+  const role = el('select', { id: 'link-role', name: 'role' }, ROLES.map((r) => el('option', { value: r, text: roleName(r) })));
+  const q = el('input', { type: 'search', id: 'link-q', placeholder: t('link.find'), autocomplete: 'off' });
+  const results = el('ul', { class: 'pick', id: 'link-results' });
+  const msg = el('p', { class: 'muted', role: 'status', id: 'link-msg' });
+  let chosen = null;
+  const find = async () => {
+    results.replaceChildren();
+    chosen = null;
+    if (!q.value.trim()) return;
+    try {
+      const { hits } = await api('GET', 'search?q=' + encodeURIComponent(q.value.trim()));
+      for (const h of hits.filter((x) => x.id !== rec.id).slice(0, 10)) {
+        const b = el('button', { type: 'button', class: 'pick-item', text: h.title + ' · ' + typeName(h.type) });
+        b.addEventListener('click', () => {
+          chosen = h;
+          for (const x of results.querySelectorAll('button')) x.classList.remove('chosen');
+          b.classList.add('chosen');
+          msg.textContent = t('link.chosen', { title: h.title });
+        });
+        results.append(el('li', {}, b));
+      }
+      if (!hits.length) msg.textContent = t('search.nothing');
+    } catch (e) {
+      msg.textContent = t('error', { msg: e.message });
+    }
+  };
+  const findBtn = el('button', { type: 'button', id: 'link-find', text: t('search.button') });
+  findBtn.addEventListener('click', find);
+  q.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      find();
+    }
+  });
+  const form = el('form', { class: 'card link', id: 'link-form' },
+    el('h2', { text: t('link.title') }),
+    el('label', { for: 'link-role', text: t('link.role') }), role,
+    el('label', { for: 'link-q', text: t('link.other') }), el('div', { class: 'row' }, q, findBtn), results,
+    el('button', { type: 'submit', id: 'link-go', text: t('link.button') }), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!chosen) {
+      msg.textContent = t('link.pick_first');
+      return;
+    }
+    try {
+      await api('POST', 'links', { from: rec.id, to: chosen.id, role: role.value });
+      location.reload();
+    } catch (e) {
+      msg.textContent = t('error', { msg: e.message });
+    }
+  });
+  return form;
+}
+
+start(async (main) => {
+  const id = param('id');
+  const rec = await api('GET', 'records/' + encodeURIComponent(id || ''));
+  const f = rec.fields || {};
+  const related = await loadRelated(rec);
+  const parts = [];
+  parts.push(el('p', { class: 'kind', text: typeName(rec.type) }));
+  parts.push(el('h1', { id: 'record-title', text: titleOf(rec) }));
+  parts.push(el('p', { class: 'actions' },
+    el('a', { class: 'button', id: 'edit-link', href: '/edit.html?id=' + encodeURIComponent(rec.id), text: t('record.edit') })));
+  const shown = new Set();
+
+  if (rec.type === 'person' || rec.type === 'organization') {
+    const variants = Array.isArray(f.name_variants) ? f.name_variants : (f.name_variants ? [f.name_variants] : []);
+    parts.push(el('section', { class: 'names' }, el('h2', { text: t('record.names') }),
+      el('ul', { class: 'names' }, el('li', { class: 'primary', text: f.name || titleOf(rec) }),
+        variants.map((v) => el('li', { text: v })))));
+    shown.add('name').add('name_variants');
+    const rest = Object.keys(f).filter((k) => !shown.has(k));
+    const facts = factsTable(f, rest);
+    if (facts) parts.push(el('section', {}, el('h2', { text: t('record.details') }), facts));
+    const involved = related.filter((i) => i.other.type !== 'person');
+    const people = related.filter((i) => i.other.type === 'person');
+    parts.push(byRoleSection(t('record.involvement'), involved, 'involvement'));
+    if (people.length) parts.push(byRoleSection(t('record.people'), people, 'people'));
+  } else if (rec.type === 'case' || rec.type === 'proceeding') {
+    const officials = OFFICIALS.map((role) => {
+      const names = related.filter((i) => i.role === role).map((i) => relatedLink(i.other));
+      if (f[role]) names.unshift(document.createTextNode(fieldValue(f[role])));
+      return names.length ? [roleName(role), el('span', {}, names.flatMap((n, k) => (k ? [', ', n] : [n])))] : null;
+    }).filter(Boolean);
+    const facts = factsTable(f, CASE_FACTS, officials);
+    parts.push(el('section', { class: 'case-facts' }, el('h2', { text: t('record.facts') }), facts || el('p', { class: 'muted', text: t('record.none') })));
+    const extra = Object.keys(f).filter((k) => !CASE_FACTS.includes(k) && !OFFICIALS.includes(k) && k !== 'title');
+    const more = factsTable(f, extra);
+    if (more) parts.push(el('section', {}, el('h2', { text: t('record.details') }), more));
+    const people = related.filter((i) => i.other.type === 'person' || i.other.type === 'organization');
+    parts.push(byRoleSection(t('record.people_by_role'), people, 'people'));
+    const hearings = related.filter((i) => i.other.type === 'event' && (i.role === 'hearing' || i.other.fields?.kind === 'hearing'));
+    const hsec = el('section', { class: 'hearings' }, el('h2', { text: t('record.hearings') }));
+    hsec.append(hearings.length ? el('ul', {}, hearings.map((i) => el('li', {}, el('time', { text: i.other.fields?.date || '—' }), ' ', relatedLink(i.other))))
+      : el('p', { class: 'muted', text: t('record.none') }));
+    parts.push(hsec);
+    parts.push(timeline(related));
+    const others = related.filter((i) => !['person', 'organization', 'event'].includes(i.other.type));
+    if (others.length) parts.push(byRoleSection(t('record.related'), others, 'related'));
+  } else {
+    const facts = factsTable(f, Object.keys(f).filter((k) => k !== 'title'));
+    if (facts) parts.push(el('section', {}, el('h2', { text: t('record.details') }), facts));
+    parts.push(byRoleSection(t('record.related'), related, 'related'));
+  }
+  parts.push(evidenceSection(rec));
+  parts.push(linkForm(rec));
+  parts.push(historySection(rec));
+  main.replaceChildren(...parts);
+  document.title = titleOf(rec) + ' · Defter';
+});
