@@ -1,0 +1,571 @@
+/*
+ * store.c - the Merkle tree's node store in the vault database: table tlog_nodes holds the hash
+ * of every complete subtree, so appending and proving read O(log n) stored nodes.
+ *
+ * Node (level, idx) covers leaves [idx * 2^level, (idx + 1) * 2^level). A subtree that is not
+ * complete (the right edge of a tree whose size is not a power of two) is never stored: it is
+ * computed from the O(log n) complete subtrees that cover it. This file never opens, begins or
+ * commits a transaction (the vault owns them) and never trusts a stored hash that is not 32
+ * bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "defter/store.h"
+#include "defter/tlog.h"
+
+#define H DFT_TLOG_HASH_BYTES
+
+static const char sql_get[] = "SELECT hash FROM tlog_nodes WHERE level = ?1 AND idx = ?2";
+static const char sql_put[] = "INSERT INTO tlog_nodes(level, idx, hash) VALUES (?1, ?2, ?3)";
+static const char sql_last[] =
+    "SELECT idx FROM tlog_nodes WHERE level = 0 ORDER BY idx DESC LIMIT 1";
+
+enum dft_err
+dft_tlog_setup(sqlite3 *db, struct dft_error *err)
+{
+    return dft_store_exec(db,
+                          "CREATE TABLE IF NOT EXISTS tlog_nodes("
+                          "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+                          "PRIMARY KEY(level, idx)) WITHOUT ROWID",
+                          err);
+}
+
+static enum dft_err
+prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct dft_error *err)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return dft_store_error(db, rc, "transparency log", err);
+    }
+    return DFT_OK;
+}
+
+/* Read node (level, idx) into out; DFT_ERR_INTEGRITY when absent or not 32 bytes. */
+static enum dft_err
+get_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, unsigned char out[H],
+         struct dft_error *err)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int(st, 1, (int)level);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_BLOB || sqlite3_column_bytes(st, 0) != H) {
+            sqlite3_reset(st);
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "transparency log: node %u/%llu is not a 32-byte hash", level,
+                            (unsigned long long)idx);
+        }
+        memcpy(out, sqlite3_column_blob(st, 0), H);
+        sqlite3_reset(st);
+        return DFT_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing",
+                        level, (unsigned long long)idx);
+    }
+    return dft_store_error(db, rc, "transparency log", err);
+}
+
+static enum dft_err
+put_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, const unsigned char h[H],
+         struct dft_error *err)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int(st, 1, (int)level);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
+    sqlite3_bind_blob(st, 3, h, H, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE) {
+        return DFT_OK;
+    }
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu already exists",
+                        level, (unsigned long long)idx);
+    }
+    return dft_store_error(db, rc, "transparency log", err);
+}
+
+static enum dft_err
+read_size(sqlite3 *db, sqlite3_stmt *st, uint64_t *size, struct dft_error *err)
+{
+    sqlite3_reset(st);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        *size = 0;
+        return DFT_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return dft_store_error(db, rc, "transparency log", err);
+    }
+    sqlite3_int64 last = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (last < 0 || (uint64_t)last >= DFT_TLOG_SIZE_MAX) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: impossible leaf index");
+    }
+    *size = (uint64_t)last + 1;
+    return DFT_OK;
+}
+
+/* ---- appending ---- */
+
+struct dft_tlog_writer {
+    sqlite3 *db;
+    sqlite3_stmt *get;
+    sqlite3_stmt *put;
+    sqlite3_stmt *last;
+};
+
+enum dft_err
+dft_tlog_writer_open(sqlite3 *db, struct dft_tlog_writer **out, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    struct dft_tlog_writer *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "transparency log: out of memory");
+    }
+    w->db = db;
+    if ((rc = prepare(db, sql_get, &w->get, err)) != DFT_OK ||
+        (rc = prepare(db, sql_put, &w->put, err)) != DFT_OK ||
+        (rc = prepare(db, sql_last, &w->last, err)) != DFT_OK) {
+        dft_tlog_writer_close(w);
+        return rc;
+    }
+    *out = w;
+    return DFT_OK;
+}
+
+void
+dft_tlog_writer_close(struct dft_tlog_writer *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    sqlite3_finalize(w->get);
+    sqlite3_finalize(w->put);
+    sqlite3_finalize(w->last);
+    free(w);
+}
+
+enum dft_err
+dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index,
+                       const unsigned char leaf_hash[32], struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    uint64_t size = 0;
+    if ((rc = read_size(w->db, w->last, &size, err)) != DFT_OK) {
+        return rc;
+    }
+    if (index != size) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "transparency log: appending leaf %llu to a tree of size %llu",
+                        (unsigned long long)index, (unsigned long long)size);
+    }
+    if (index + 1 >= DFT_TLOG_SIZE_MAX) {
+        return dft_fail(err, DFT_ERR_TOO_LARGE, "transparency log: tree is full");
+    }
+    if ((rc = put_node(w->db, w->put, 0, index, leaf_hash, err)) != DFT_OK) {
+        return rc;
+    }
+    /* Each right child closes its parent: hash it with the stored left sibling, upwards. */
+    unsigned char h[H];
+    unsigned char left[H];
+    memcpy(h, leaf_hash, H);
+    uint64_t i = index;
+    unsigned level = 0;
+    while ((i & 1) != 0) {
+        if ((rc = get_node(w->db, w->get, level, i - 1, left, err)) != DFT_OK) {
+            return rc;
+        }
+        dft_tlog_hash_node(h, left, h);
+        i >>= 1;
+        level++;
+        if ((rc = put_node(w->db, w->put, level, i, h, err)) != DFT_OK) {
+            return rc;
+        }
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_append(sqlite3 *db, uint64_t index, const unsigned char leaf_hash[32],
+                struct dft_error *err)
+{
+    struct dft_tlog_writer *w = NULL;
+    enum dft_err rc = dft_tlog_writer_open(db, &w, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    rc = dft_tlog_writer_append(w, index, leaf_hash, err);
+    dft_tlog_writer_close(w);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+enum dft_err
+dft_tlog_size(sqlite3 *db, uint64_t *size, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err rc = prepare(db, sql_last, &st, err);
+    if (rc == DFT_OK) {
+        rc = read_size(db, st, size, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum dft_err
+dft_tlog_leaf(sqlite3 *db, uint64_t index, unsigned char out[32], struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t size = 0;
+    enum dft_err rc = dft_tlog_size(db, &size, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (index >= size) {
+        return dft_fail(err, DFT_ERR_NOT_FOUND, "no log entry %llu (log size %llu)",
+                        (unsigned long long)index, (unsigned long long)size);
+    }
+    if ((rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
+        rc = get_node(db, st, 0, index, out, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Hash of the RFC 6962 subtree over leaves [start, end), where start is a multiple of the
+ * largest power of two not above end - start (true of every subtree a proof names): the
+ * complete subtrees covering it, largest first, folded from the right.
+ */
+static enum dft_err
+range_hash(sqlite3 *db, sqlite3_stmt *get, uint64_t start, uint64_t end, unsigned char out[H],
+           struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    unsigned char parts[64][H];
+    unsigned nparts = 0;
+    uint64_t len = end - start;
+    uint64_t pos = start;
+    DFT_ASSERT(len > 0);
+    for (int bit = 63; bit >= 0; bit--) {
+        uint64_t span = (uint64_t)1 << bit;
+        if ((len & span) == 0) {
+            continue;
+        }
+        DFT_ASSERT(pos % span == 0);
+        if ((rc = get_node(db, get, (unsigned)bit, pos >> bit, parts[nparts], err)) != DFT_OK) {
+            return rc;
+        }
+        nparts++;
+        pos += span;
+    }
+    memcpy(out, parts[nparts - 1], H);
+    for (unsigned k = nparts - 1; k-- > 0;) {
+        dft_tlog_hash_node(out, parts[k], out);
+    }
+    return DFT_OK;
+}
+
+static enum dft_err
+check_size(sqlite3 *db, uint64_t want, const char *what, struct dft_error *err)
+{
+    uint64_t size = 0;
+    enum dft_err rc = dft_tlog_size(db, &size, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (want > size) {
+        return dft_fail(err, DFT_ERR_INPUT, "%s: size %llu is above the log size %llu", what,
+                        (unsigned long long)want, (unsigned long long)size);
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_root(sqlite3 *db, uint64_t size, unsigned char root[32], struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err rc = check_size(db, size, "cannot compute root", err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (size == 0) {
+        dft_tlog_hash_empty(root);
+        return DFT_OK;
+    }
+    if ((rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
+        rc = range_hash(db, st, 0, size, root, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * The path from node (level, index) up to the root of a tree of size leaves: the siblings
+ * below the level where the path meets the right edge (the last may be incomplete), then the
+ * left siblings above it. Appends to proof[*n].
+ */
+static enum dft_err
+path(sqlite3 *db, sqlite3_stmt *get, unsigned level, uint64_t index, uint64_t size,
+     unsigned char (*proof)[32], size_t *n, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    uint64_t last = (size - 1) >> level;
+    unsigned inner = index == last ? 0 : 64 - (unsigned)__builtin_clzll(index ^ last);
+    for (unsigned l = 0; l < inner; l++) {
+        uint64_t sib = (index >> l) ^ 1;
+        unsigned abs = level + l;
+        uint64_t start = sib << abs;
+        uint64_t end = (sib + 1) << abs;
+        if (end > size) {
+            end = size;
+        }
+        if ((rc = range_hash(db, get, start, end, proof[(*n)++], err)) != DFT_OK) {
+            return rc;
+        }
+    }
+    for (unsigned l = inner; level + l < 63; l++) {
+        if (((index >> l) & 1) != 0) {
+            if ((rc = get_node(db, get, level + l, (index >> l) ^ 1, proof[(*n)++], err)) !=
+                DFT_OK) {
+                return rc;
+            }
+        }
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned char (*proof)[32],
+                         size_t *proof_len, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    if (index >= size) {
+        return dft_fail(err, DFT_ERR_INPUT, "cannot prove: index %llu is not below size %llu",
+                        (unsigned long long)index, (unsigned long long)size);
+    }
+    enum dft_err rc = check_size(db, size, "cannot prove", err);
+    if (rc == DFT_OK && (rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
+        rc = path(db, st, 0, index, size, proof, &n, err);
+    }
+    sqlite3_finalize(st);
+    if (rc == DFT_OK) {
+        DFT_ASSERT(n == dft_tlog_inclusion_len(index, size));
+        *proof_len = n;
+    }
+    return rc;
+}
+
+enum dft_err
+dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
+                           unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    if (old_size == 0) {
+        return dft_fail(err, DFT_ERR_INPUT, "cannot prove consistency from the empty tree");
+    }
+    if (old_size > new_size) {
+        return dft_fail(err, DFT_ERR_INPUT,
+                        "cannot prove consistency: old size %llu is above new size %llu",
+                        (unsigned long long)old_size, (unsigned long long)new_size);
+    }
+    enum dft_err rc = check_size(db, new_size, "cannot prove consistency", err);
+    if (rc != DFT_OK || old_size == new_size) {
+        *proof_len = 0;
+        return rc;
+    }
+    /* The largest complete subtree ending at old_size, then its path in the new tree. */
+    unsigned level = (unsigned)__builtin_ctzll(old_size);
+    uint64_t index = (old_size - 1) >> level;
+    if ((rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
+        if (index != 0) {
+            rc = get_node(db, st, level, index, proof[n++], err);
+        }
+        if (rc == DFT_OK) {
+            rc = path(db, st, level, index, new_size, proof, &n, err);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == DFT_OK) {
+        DFT_ASSERT(n == dft_tlog_consistency_len(old_size, new_size));
+        *proof_len = n;
+    }
+    return rc;
+}
+
+/* ---- full check ---- */
+
+struct dft_tlog_check {
+    sqlite3 *db;
+    sqlite3_stmt *cursor[64];    /* per level: stored nodes in idx order */
+    unsigned char stack[64][H];  /* complete subtrees of the leaves so far, left to right */
+    unsigned stack_level[64];
+    unsigned depth;
+    uint64_t size;
+};
+
+void
+dft_tlog_check_free(struct dft_tlog_check *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (unsigned l = 0; l < 64; l++) {
+        sqlite3_finalize(c->cursor[l]);
+    }
+    free(c);
+}
+
+enum dft_err
+dft_tlog_check_begin(sqlite3 *db, struct dft_tlog_check **out, struct dft_error *err)
+{
+    struct dft_tlog_check *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "transparency log: out of memory");
+    }
+    c->db = db;
+    *out = c;
+    return DFT_OK;
+}
+
+/* The next stored node of a level must be (level, idx) with hash h. */
+static enum dft_err
+check_node(struct dft_tlog_check *c, unsigned level, uint64_t idx, const unsigned char h[H],
+           struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    if (c->cursor[level] == NULL) {
+        if ((rc = prepare(c->db, "SELECT idx, hash FROM tlog_nodes WHERE level = ?1 ORDER BY idx",
+                          &c->cursor[level], err)) != DFT_OK) {
+            return rc;
+        }
+        sqlite3_bind_int(c->cursor[level], 1, (int)level);
+    }
+    sqlite3_stmt *st = c->cursor[level];
+    int src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing",
+                        level, (unsigned long long)idx);
+    }
+    if (src != SQLITE_ROW) {
+        return dft_store_error(c->db, src, "transparency log", err);
+    }
+    sqlite3_int64 got = sqlite3_column_int64(st, 0);
+    if (got != (sqlite3_int64)idx) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "transparency log: node %u/%llu is missing or misplaced", level,
+                        (unsigned long long)idx);
+    }
+    if (sqlite3_column_type(st, 1) != SQLITE_BLOB || sqlite3_column_bytes(st, 1) != H ||
+        sodium_memcmp(sqlite3_column_blob(st, 1), h, H) != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "transparency log: stored node %u/%llu does not match the envelopes",
+                        level, (unsigned long long)idx);
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_check_add(struct dft_tlog_check *c, const unsigned char leaf_hash[32],
+                   struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    if (c->size + 1 >= DFT_TLOG_SIZE_MAX) {
+        return dft_fail(err, DFT_ERR_TOO_LARGE, "transparency log: tree is full");
+    }
+    uint64_t idx = c->size;
+    unsigned level = 0;
+    unsigned char h[H];
+    memcpy(h, leaf_hash, H);
+    if ((rc = check_node(c, 0, idx, h, err)) != DFT_OK) {
+        return rc;
+    }
+    while (c->depth > 0 && c->stack_level[c->depth - 1] == level) {
+        dft_tlog_hash_node(h, c->stack[c->depth - 1], h);
+        c->depth--;
+        level++;
+        idx >>= 1;
+        if ((rc = check_node(c, level, idx, h, err)) != DFT_OK) {
+            return rc;
+        }
+    }
+    memcpy(c->stack[c->depth], h, H);
+    c->stack_level[c->depth] = level;
+    c->depth++;
+    c->size++;
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char root[32],
+                      struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    sqlite3_stmt *st = NULL;
+    unsigned levels = 0;
+    /* No stored node beyond those checked: each opened level is exhausted... */
+    for (unsigned l = 0; l < 64 && rc == DFT_OK; l++) {
+        if (c->cursor[l] == NULL) {
+            continue;
+        }
+        levels = l + 1;
+        int src = sqlite3_step(c->cursor[l]);
+        if (src == SQLITE_ROW) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                          "transparency log: unexpected stored node %u/%lld", l,
+                          (long long)sqlite3_column_int64(c->cursor[l], 0));
+        } else if (src != SQLITE_DONE) {
+            rc = dft_store_error(c->db, src, "transparency log", err);
+        }
+    }
+    /* ...and no level above them or below zero holds any. */
+    if (rc == DFT_OK &&
+        (rc = prepare(c->db, "SELECT level, idx FROM tlog_nodes WHERE level >= ?1 OR level < 0 "
+                             "LIMIT 1",
+                      &st, err)) == DFT_OK) {
+        sqlite3_bind_int(st, 1, (int)levels);
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                          "transparency log: unexpected stored node %lld/%lld",
+                          (long long)sqlite3_column_int64(st, 0),
+                          (long long)sqlite3_column_int64(st, 1));
+        } else if (src != SQLITE_DONE) {
+            rc = dft_store_error(c->db, src, "transparency log", err);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == DFT_OK) {
+        if (size != NULL) {
+            *size = c->size;
+        }
+        if (root != NULL) {
+            if (c->depth == 0) {
+                dft_tlog_hash_empty(root);
+            } else {
+                unsigned char h[H];
+                memcpy(h, c->stack[c->depth - 1], H);
+                for (unsigned k = c->depth - 1; k-- > 0;) {
+                    dft_tlog_hash_node(h, c->stack[k], h);
+                }
+                memcpy(root, h, H);
+            }
+        }
+    }
+    dft_tlog_check_free(c);
+    return rc;
+}
