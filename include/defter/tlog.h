@@ -24,8 +24,9 @@
 #include "defter/core.h"
 
 #define DFT_TLOG_HASH_BYTES 32
-#define DFT_TLOG_PROOF_MAX  64 /* hashes in any proof of a tree below 2^63 leaves (<= 2 * 63 / 2) */
-#define DFT_TLOG_SIZE_MAX   ((uint64_t)1 << 62) /* leaves; far beyond any vault */
+#define DFT_TLOG_PROOF_MAX  64 /* hashes in any proof of a tree below 2^63 leaves (<= 2 * 63 / 2)  \
+                                */
+#define DFT_TLOG_SIZE_MAX ((uint64_t)1 << 62) /* leaves; far beyond any vault */
 
 /* ---- hashing ---- */
 
@@ -41,8 +42,8 @@ DFT_EXPORT void dft_tlog_hash_empty(unsigned char out[DFT_TLOG_HASH_BYTES]);
  * bad base64 or a length other than 32 bytes.
  */
 DFT_EXPORT enum dft_err dft_tlog_hash_decode(unsigned char out[DFT_TLOG_HASH_BYTES],
-                                             const char *b64, size_t len, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                             const char *b64, size_t len,
+                                             struct dft_error *err) DFT_MUST_CHECK;
 /* Standard base64 of a hash; out holds DFT_TLOG_HASH_B64 bytes including the NUL. */
 #define DFT_TLOG_HASH_B64 45
 DFT_EXPORT void dft_tlog_hash_encode(char out[DFT_TLOG_HASH_B64],
@@ -71,12 +72,10 @@ DFT_EXPORT enum dft_err dft_tlog_verify_inclusion(uint64_t index, uint64_t size,
  * old_size = 0 (nothing to prove: every tree extends the empty one, and a caller asking is
  * confused), old_size > new_size, a proof of the wrong length, or any mismatch.
  */
-DFT_EXPORT enum dft_err dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size,
-                                                    const unsigned char old_root[32],
-                                                    const unsigned char new_root[32],
-                                                    const unsigned char (*proof)[32],
-                                                    size_t proof_len, struct dft_error *err)
-    DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err
+dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned char old_root[32],
+                            const unsigned char new_root[32], const unsigned char (*proof)[32],
+                            size_t proof_len, struct dft_error *err) DFT_MUST_CHECK;
 
 /* ---- the node store (in the vault's SQLite database) ---- */
 
@@ -105,8 +104,8 @@ DFT_EXPORT enum dft_err dft_tlog_writer_append(struct dft_tlog_writer *w, uint64
 DFT_EXPORT void dft_tlog_writer_close(struct dft_tlog_writer *w);
 
 /* Number of leaves. */
-DFT_EXPORT enum dft_err dft_tlog_size(sqlite3 *db, uint64_t *size, struct dft_error *err)
-    DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_size(sqlite3 *db, uint64_t *size,
+                                      struct dft_error *err) DFT_MUST_CHECK;
 
 /* Stored hash of leaf index (DFT_ERR_NOT_FOUND when index >= size). */
 DFT_EXPORT enum dft_err dft_tlog_leaf(sqlite3 *db, uint64_t index, unsigned char out[32],
@@ -131,8 +130,8 @@ DFT_EXPORT enum dft_err dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, ui
  */
 DFT_EXPORT enum dft_err dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size,
                                                    uint64_t new_size, unsigned char (*proof)[32],
-                                                   size_t *proof_len, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                                   size_t *proof_len,
+                                                   struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Full check of the stored tree (for `defter verify`): feed every leaf hash, recomputed by the
@@ -149,37 +148,37 @@ DFT_EXPORT enum dft_err dft_tlog_check_add(struct dft_tlog_check *c,
                                            struct dft_error *err) DFT_MUST_CHECK;
 /* On success *size and root (either may be NULL) receive the checked tree's size and root. */
 DFT_EXPORT enum dft_err dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size,
-                                              unsigned char root[32], struct dft_error *err)
-    DFT_MUST_CHECK;
+                                              unsigned char root[32],
+                                              struct dft_error *err) DFT_MUST_CHECK;
 DFT_EXPORT void dft_tlog_check_free(struct dft_tlog_check *c);
 
 /* ---- C2SP signed notes (c2sp.org/signed-note) ---- */
 
-#define DFT_NOTE_MAX_BYTES  65536 /* whole note */
-#define DFT_NOTE_LINE_MAX   4096  /* bytes of one line, newline excluded */
-#define DFT_NOTE_SIGS_MAX   32    /* signature lines (the spec asks for at least 16) */
-#define DFT_NOTE_NAME_MAX   255   /* bytes of a key name */
-#define DFT_NOTE_ALG_ED25519 0x01 /* plain Ed25519 note signature */
-#define DFT_NOTE_ALG_COSIG_V1 0x04 /* c2sp.org/tlog-cosignature Ed25519, cosignature/v1 */
-#define DFT_NOTE_VKEY_MAX   (DFT_NOTE_NAME_MAX + 1 + 8 + 1 + 44 + 1) /* vkey string with NUL */
+#define DFT_NOTE_MAX_BYTES    65536 /* whole note */
+#define DFT_NOTE_LINE_MAX     4096  /* bytes of one line, newline excluded */
+#define DFT_NOTE_SIGS_MAX     32    /* signature lines (the spec asks for at least 16) */
+#define DFT_NOTE_NAME_MAX     255   /* bytes of a key name */
+#define DFT_NOTE_ALG_ED25519  0x01  /* plain Ed25519 note signature */
+#define DFT_NOTE_ALG_COSIG_V1 0x04  /* c2sp.org/tlog-cosignature Ed25519, cosignature/v1 */
+#define DFT_NOTE_VKEY_MAX     (DFT_NOTE_NAME_MAX + 1 + 8 + 1 + 44 + 1) /* vkey string with NUL */
 
 struct dft_note_sig {
-    const char *name;        /* key name, inside the note's copy, not NUL-terminated */
+    const char *name; /* key name, inside the note's copy, not NUL-terminated */
     size_t name_len;
-    uint32_t key_id;         /* the first four bytes, big-endian */
+    uint32_t key_id;          /* the first four bytes, big-endian */
     const unsigned char *sig; /* the bytes after the key id */
     size_t sig_len;
-    const char *line;        /* the whole line from the em dash through its newline */
+    const char *line; /* the whole line from the em dash through its newline */
     size_t line_len;
 };
 
 /* A parsed note; owns copies of the text and decoded signatures. */
 struct dft_note {
-    char *text;      /* note text incl. its final newline; text_len bytes, not NUL-terminated */
+    char *text; /* note text incl. its final newline; text_len bytes, not NUL-terminated */
     size_t text_len;
     struct dft_note_sig sigs[DFT_NOTE_SIGS_MAX];
-    size_t nsigs;    /* >= 1 after a successful parse */
-    char *mem;       /* owned storage */
+    size_t nsigs; /* >= 1 after a successful parse */
+    char *mem;    /* owned storage */
 };
 
 /*
@@ -197,7 +196,7 @@ DFT_EXPORT void dft_note_release(struct dft_note *n);
 struct dft_note_verifier {
     char name[DFT_NOTE_NAME_MAX + 1];
     uint32_t key_id;
-    unsigned char alg;    /* DFT_NOTE_ALG_* */
+    unsigned char alg; /* DFT_NOTE_ALG_* */
     unsigned char pub[32];
 };
 
@@ -213,8 +212,7 @@ DFT_EXPORT enum dft_err dft_note_verifier_init(struct dft_note_verifier *v, cons
  * must equal the computed key id, alg 0x01 or 0x04, a 32-byte key. DFT_ERR_INPUT otherwise.
  */
 DFT_EXPORT enum dft_err dft_note_verifier_parse(struct dft_note_verifier *v, const char *vkey,
-                                                size_t len, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                                size_t len, struct dft_error *err) DFT_MUST_CHECK;
 /* Format as a verifier key string (lower-case hex id) into out[DFT_NOTE_VKEY_MAX]. */
 DFT_EXPORT void dft_note_verifier_format(const struct dft_note_verifier *v,
                                          char out[DFT_NOTE_VKEY_MAX]);
@@ -228,9 +226,9 @@ DFT_EXPORT enum dft_err dft_note_sign_line(struct dft_buf *out, const char *text
                                            const char *name, const unsigned char sk[64],
                                            struct dft_error *err) DFT_MUST_CHECK;
 /* The same for a cosignature/v1 line made at POSIX time timestamp (< 2^63). */
-DFT_EXPORT enum dft_err dft_note_cosign_line(struct dft_buf *out, const char *text,
-                                             size_t text_len, const char *name,
-                                             const unsigned char sk[64], uint64_t timestamp,
+DFT_EXPORT enum dft_err dft_note_cosign_line(struct dft_buf *out, const char *text, size_t text_len,
+                                             const char *name, const unsigned char sk[64],
+                                             uint64_t timestamp,
                                              struct dft_error *err) DFT_MUST_CHECK;
 
 /* What dft_note_verify found for one verifier. */
@@ -249,8 +247,8 @@ struct dft_note_check {
  */
 DFT_EXPORT enum dft_err dft_note_verify(const struct dft_note *n,
                                         const struct dft_note_verifier *vs, size_t nvs,
-                                        struct dft_note_check *checks, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                        struct dft_note_check *checks,
+                                        struct dft_error *err) DFT_MUST_CHECK;
 
 /* ---- checkpoints (c2sp.org/tlog-checkpoint) ---- */
 
@@ -278,16 +276,16 @@ DFT_EXPORT enum dft_err dft_checkpoint_format(struct dft_buf *out, const struct 
  * extension lines), a size in decimal without leading zeros or sign (<= DFT_TLOG_SIZE_MAX), a
  * base64 root of exactly 32 bytes. DFT_ERR_INPUT otherwise.
  */
-DFT_EXPORT enum dft_err dft_checkpoint_parse(struct dft_checkpoint *c, const char *text,
-                                             size_t len, struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len,
+                                             struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * The whole signed note of c (c->origin must be the signer's origin), signed with the log key.
  * Appends to out.
  */
 DFT_EXPORT enum dft_err dft_checkpoint_sign(struct dft_buf *out, const struct dft_checkpoint *c,
-                                            const unsigned char sk[64], struct dft_error *err)
-    DFT_MUST_CHECK;
+                                            const unsigned char sk[64],
+                                            struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Open a signed checkpoint: parse the note, require a valid signature by log (whose name must

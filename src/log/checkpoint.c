@@ -50,8 +50,7 @@ dft_checkpoint_format(struct dft_buf *out, const struct dft_checkpoint *c, struc
 }
 
 enum dft_err
-dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len,
-                     struct dft_error *err)
+dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len, struct dft_error *err)
 {
     const char *line[3];
     size_t line_len[3];
@@ -115,7 +114,8 @@ dft_checkpoint_sign(struct dft_buf *out, const struct dft_checkpoint *c, const u
     enum dft_err rc = dft_checkpoint_format(&body, c, err);
     if (rc == DFT_OK) {
         size_t mark = out->len;
-        if (dft_buf_add(out, body.data, body.len) != DFT_OK || dft_buf_add(out, "\n", 1) != DFT_OK) {
+        if (dft_buf_add(out, body.data, body.len) != DFT_OK ||
+            dft_buf_add(out, "\n", 1) != DFT_OK) {
             rc = dft_fail(err, DFT_ERR_NOMEM, "cannot sign checkpoint: out of memory");
         } else {
             rc = dft_note_sign_line(out, (const char *)body.data, body.len, c->origin, sk, err);

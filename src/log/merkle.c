@@ -104,9 +104,8 @@ dft_tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char lea
                         (unsigned long long)index, (unsigned long long)size);
     }
     if (proof_len != dft_tlog_inclusion_len(index, size)) {
-        return dft_fail(err, DFT_ERR_INTEGRITY,
-                        "inclusion proof: %zu hashes where %zu are needed", proof_len,
-                        dft_tlog_inclusion_len(index, size));
+        return dft_fail(err, DFT_ERR_INTEGRITY, "inclusion proof: %zu hashes where %zu are needed",
+                        proof_len, dft_tlog_inclusion_len(index, size));
     }
     /* RFC 9162 section 2.1.3.2. */
     uint64_t fn = index;
@@ -141,10 +140,9 @@ dft_tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char lea
 }
 
 enum dft_err
-dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size,
-                            const unsigned char old_root[32], const unsigned char new_root[32],
-                            const unsigned char (*proof)[32], size_t proof_len,
-                            struct dft_error *err)
+dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned char old_root[32],
+                            const unsigned char new_root[32], const unsigned char (*proof)[32],
+                            size_t proof_len, struct dft_error *err)
 {
     if (old_size == 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "consistency proof: from the empty tree");

@@ -66,8 +66,8 @@ get_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, unsigned c
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing",
-                        level, (unsigned long long)idx);
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing", level,
+                        (unsigned long long)idx);
     }
     return dft_store_error(db, rc, "transparency log", err);
 }
@@ -157,8 +157,8 @@ dft_tlog_writer_close(struct dft_tlog_writer *w)
 }
 
 enum dft_err
-dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index,
-                       const unsigned char leaf_hash[32], struct dft_error *err)
+dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index, const unsigned char leaf_hash[32],
+                       struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     uint64_t size = 0;
@@ -411,8 +411,8 @@ dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
 
 struct dft_tlog_check {
     sqlite3 *db;
-    sqlite3_stmt *cursor[64];    /* per level: stored nodes in idx order */
-    unsigned char stack[64][H];  /* complete subtrees of the leaves so far, left to right */
+    sqlite3_stmt *cursor[64];   /* per level: stored nodes in idx order */
+    unsigned char stack[64][H]; /* complete subtrees of the leaves so far, left to right */
     unsigned stack_level[64];
     unsigned depth;
     uint64_t size;
@@ -458,8 +458,8 @@ check_node(struct dft_tlog_check *c, unsigned level, uint64_t idx, const unsigne
     sqlite3_stmt *st = c->cursor[level];
     int src = sqlite3_step(st);
     if (src == SQLITE_DONE) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing",
-                        level, (unsigned long long)idx);
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing", level,
+                        (unsigned long long)idx);
     }
     if (src != SQLITE_ROW) {
         return dft_store_error(c->db, src, "transparency log", err);
@@ -473,8 +473,8 @@ check_node(struct dft_tlog_check *c, unsigned level, uint64_t idx, const unsigne
     if (sqlite3_column_type(st, 1) != SQLITE_BLOB || sqlite3_column_bytes(st, 1) != H ||
         sodium_memcmp(sqlite3_column_blob(st, 1), h, H) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
-                        "transparency log: stored node %u/%llu does not match the envelopes",
-                        level, (unsigned long long)idx);
+                        "transparency log: stored node %u/%llu does not match the envelopes", level,
+                        (unsigned long long)idx);
     }
     return DFT_OK;
 }
@@ -525,25 +525,25 @@ dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char ro
         levels = l + 1;
         int src = sqlite3_step(c->cursor[l]);
         if (src == SQLITE_ROW) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY,
-                          "transparency log: unexpected stored node %u/%lld", l,
-                          (long long)sqlite3_column_int64(c->cursor[l], 0));
+            rc =
+                dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: unexpected stored node %u/%lld",
+                         l, (long long)sqlite3_column_int64(c->cursor[l], 0));
         } else if (src != SQLITE_DONE) {
             rc = dft_store_error(c->db, src, "transparency log", err);
         }
     }
     /* ...and no level above them or below zero holds any. */
     if (rc == DFT_OK &&
-        (rc = prepare(c->db, "SELECT level, idx FROM tlog_nodes WHERE level >= ?1 OR level < 0 "
-                             "LIMIT 1",
+        (rc = prepare(c->db,
+                      "SELECT level, idx FROM tlog_nodes WHERE level >= ?1 OR level < 0 "
+                      "LIMIT 1",
                       &st, err)) == DFT_OK) {
         sqlite3_bind_int(st, 1, (int)levels);
         int src = sqlite3_step(st);
         if (src == SQLITE_ROW) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY,
-                          "transparency log: unexpected stored node %lld/%lld",
-                          (long long)sqlite3_column_int64(st, 0),
-                          (long long)sqlite3_column_int64(st, 1));
+            rc = dft_fail(
+                err, DFT_ERR_INTEGRITY, "transparency log: unexpected stored node %lld/%lld",
+                (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1));
         } else if (src != SQLITE_DONE) {
             rc = dft_store_error(c->db, src, "transparency log", err);
         }
