@@ -12,7 +12,8 @@
 
 #include "defter/tlog.h"
 
-static const char peter_vkey[] = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+static const char peter_vkey[] =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 static const char peter_text[] = "If you think cryptography is the answer to your problem,\n"
                                  "then you don't know what your problem is.\n";
 

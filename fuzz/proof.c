@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         n = DFT_TLOG_PROOF_MAX;
     }
     /* Copy so that the proof array is aligned to nothing in particular but in bounds. */
-    unsigned char (*p)[32] = malloc(n > 0 ? n * 32 : 1);
+    unsigned char(*p)[32] = malloc(n > 0 ? n * 32 : 1);
     if (p == NULL) {
         return 0;
     }

@@ -24,8 +24,9 @@
 #include "defter/core.h"
 
 #define DFT_TLOG_HASH_BYTES 32
-#define DFT_TLOG_PROOF_MAX  64 /* hashes in any proof of a tree below 2^63 leaves (<= 2 * 63 / 2)  \
-                                */
+#define DFT_TLOG_PROOF_MAX                                                                         \
+    64 /* hashes in any proof of a tree below 2^63 leaves (<= 2 * 63 / 2)                          \
+        */
 #define DFT_TLOG_SIZE_MAX ((uint64_t)1 << 62) /* leaves; far beyond any vault */
 
 /* ---- hashing ---- */
@@ -132,6 +133,27 @@ DFT_EXPORT enum dft_err dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_siz
                                                    uint64_t new_size, unsigned char (*proof)[32],
                                                    size_t *proof_len,
                                                    struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * The same reads with statements prepared once, for callers that prove often (bench, a log
+ * server): same contracts as the functions above. dft_tlog_reader_close finalizes (NULL allowed).
+ */
+struct dft_tlog_reader;
+DFT_EXPORT enum dft_err dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_reader_root(struct dft_tlog_reader *r, uint64_t size,
+                                             unsigned char root[32],
+                                             struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index,
+                                                        uint64_t size, unsigned char (*proof)[32],
+                                                        size_t *proof_len,
+                                                        struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_reader_prove_consistency(struct dft_tlog_reader *r,
+                                                          uint64_t old_size, uint64_t new_size,
+                                                          unsigned char (*proof)[32],
+                                                          size_t *proof_len,
+                                                          struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT void dft_tlog_reader_close(struct dft_tlog_reader *r);
 
 /*
  * Full check of the stored tree (for `defter verify`): feed every leaf hash, recomputed by the

@@ -278,40 +278,6 @@ range_hash(sqlite3 *db, sqlite3_stmt *get, uint64_t start, uint64_t end, unsigne
     return DFT_OK;
 }
 
-static enum dft_err
-check_size(sqlite3 *db, uint64_t want, const char *what, struct dft_error *err)
-{
-    uint64_t size = 0;
-    enum dft_err rc = dft_tlog_size(db, &size, err);
-    if (rc != DFT_OK) {
-        return rc;
-    }
-    if (want > size) {
-        return dft_fail(err, DFT_ERR_INPUT, "%s: size %llu is above the log size %llu", what,
-                        (unsigned long long)want, (unsigned long long)size);
-    }
-    return DFT_OK;
-}
-
-enum dft_err
-dft_tlog_root(sqlite3 *db, uint64_t size, unsigned char root[32], struct dft_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    enum dft_err rc = check_size(db, size, "cannot compute root", err);
-    if (rc != DFT_OK) {
-        return rc;
-    }
-    if (size == 0) {
-        dft_tlog_hash_empty(root);
-        return DFT_OK;
-    }
-    if ((rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
-        rc = range_hash(db, st, 0, size, root, err);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /*
  * The path from node (level, index) up to the root of a tree of size leaves: the siblings
  * below the level where the path meets the right edge (the last may be incomplete), then the
@@ -347,21 +313,85 @@ path(sqlite3 *db, sqlite3_stmt *get, unsigned level, uint64_t index, uint64_t si
     return DFT_OK;
 }
 
+struct dft_tlog_reader {
+    sqlite3 *db;
+    sqlite3_stmt *get;
+    sqlite3_stmt *last;
+};
+
 enum dft_err
-dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned char (*proof)[32],
-                         size_t *proof_len, struct dft_error *err)
+dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    enum dft_err rc = DFT_OK;
+    struct dft_tlog_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "transparency log: out of memory");
+    }
+    r->db = db;
+    if ((rc = prepare(db, sql_get, &r->get, err)) != DFT_OK ||
+        (rc = prepare(db, sql_last, &r->last, err)) != DFT_OK) {
+        dft_tlog_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return DFT_OK;
+}
+
+void
+dft_tlog_reader_close(struct dft_tlog_reader *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    sqlite3_finalize(r->get);
+    sqlite3_finalize(r->last);
+    free(r);
+}
+
+static enum dft_err
+check_size(struct dft_tlog_reader *r, uint64_t want, const char *what, struct dft_error *err)
+{
+    uint64_t size = 0;
+    enum dft_err rc = read_size(r->db, r->last, &size, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (want > size) {
+        return dft_fail(err, DFT_ERR_INPUT, "%s: size %llu is above the log size %llu", what,
+                        (unsigned long long)want, (unsigned long long)size);
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_tlog_reader_root(struct dft_tlog_reader *r, uint64_t size, unsigned char root[32],
+                     struct dft_error *err)
+{
+    enum dft_err rc = check_size(r, size, "cannot compute root", err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (size == 0) {
+        dft_tlog_hash_empty(root);
+        return DFT_OK;
+    }
+    return range_hash(r->db, r->get, 0, size, root, err);
+}
+
+enum dft_err
+dft_tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index, uint64_t size,
+                                unsigned char (*proof)[32], size_t *proof_len,
+                                struct dft_error *err)
+{
     size_t n = 0;
     if (index >= size) {
         return dft_fail(err, DFT_ERR_INPUT, "cannot prove: index %llu is not below size %llu",
                         (unsigned long long)index, (unsigned long long)size);
     }
-    enum dft_err rc = check_size(db, size, "cannot prove", err);
-    if (rc == DFT_OK && (rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
-        rc = path(db, st, 0, index, size, proof, &n, err);
+    enum dft_err rc = check_size(r, size, "cannot prove", err);
+    if (rc == DFT_OK) {
+        rc = path(r->db, r->get, 0, index, size, proof, &n, err);
     }
-    sqlite3_finalize(st);
     if (rc == DFT_OK) {
         DFT_ASSERT(n == dft_tlog_inclusion_len(index, size));
         *proof_len = n;
@@ -370,10 +400,10 @@ dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned ch
 }
 
 enum dft_err
-dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
-                           unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
+dft_tlog_reader_prove_consistency(struct dft_tlog_reader *r, uint64_t old_size, uint64_t new_size,
+                                  unsigned char (*proof)[32], size_t *proof_len,
+                                  struct dft_error *err)
 {
-    sqlite3_stmt *st = NULL;
     size_t n = 0;
     if (old_size == 0) {
         return dft_fail(err, DFT_ERR_INPUT, "cannot prove consistency from the empty tree");
@@ -383,7 +413,7 @@ dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
                         "cannot prove consistency: old size %llu is above new size %llu",
                         (unsigned long long)old_size, (unsigned long long)new_size);
     }
-    enum dft_err rc = check_size(db, new_size, "cannot prove consistency", err);
+    enum dft_err rc = check_size(r, new_size, "cannot prove consistency", err);
     if (rc != DFT_OK || old_size == new_size) {
         *proof_len = 0;
         return rc;
@@ -391,19 +421,54 @@ dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
     /* The largest complete subtree ending at old_size, then its path in the new tree. */
     unsigned level = (unsigned)__builtin_ctzll(old_size);
     uint64_t index = (old_size - 1) >> level;
-    if ((rc = prepare(db, sql_get, &st, err)) == DFT_OK) {
-        if (index != 0) {
-            rc = get_node(db, st, level, index, proof[n++], err);
-        }
-        if (rc == DFT_OK) {
-            rc = path(db, st, level, index, new_size, proof, &n, err);
-        }
+    if (index != 0) {
+        rc = get_node(r->db, r->get, level, index, proof[n++], err);
     }
-    sqlite3_finalize(st);
+    if (rc == DFT_OK) {
+        rc = path(r->db, r->get, level, index, new_size, proof, &n, err);
+    }
     if (rc == DFT_OK) {
         DFT_ASSERT(n == dft_tlog_consistency_len(old_size, new_size));
         *proof_len = n;
     }
+    return rc;
+}
+
+enum dft_err
+dft_tlog_root(sqlite3 *db, uint64_t size, unsigned char root[32], struct dft_error *err)
+{
+    struct dft_tlog_reader *r = NULL;
+    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    if (rc == DFT_OK) {
+        rc = dft_tlog_reader_root(r, size, root, err);
+    }
+    dft_tlog_reader_close(r);
+    return rc;
+}
+
+enum dft_err
+dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned char (*proof)[32],
+                         size_t *proof_len, struct dft_error *err)
+{
+    struct dft_tlog_reader *r = NULL;
+    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    if (rc == DFT_OK) {
+        rc = dft_tlog_reader_prove_inclusion(r, index, size, proof, proof_len, err);
+    }
+    dft_tlog_reader_close(r);
+    return rc;
+}
+
+enum dft_err
+dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
+                           unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
+{
+    struct dft_tlog_reader *r = NULL;
+    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    if (rc == DFT_OK) {
+        rc = dft_tlog_reader_prove_consistency(r, old_size, new_size, proof, proof_len, err);
+    }
+    dft_tlog_reader_close(r);
     return rc;
 }
 
