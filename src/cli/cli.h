@@ -75,5 +75,7 @@ int dft_cmd_log(struct dft_cli *cli);
 int dft_cmd_verify(struct dft_cli *cli);
 int dft_cmd_identity(struct dft_cli *cli);
 int dft_cmd_ui(struct dft_cli *cli);
+int dft_cmd_checkpoint(struct dft_cli *cli); /* cmd_tlog.c */
+int dft_cmd_prove(struct dft_cli *cli);
 
 #endif

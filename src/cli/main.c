@@ -39,6 +39,11 @@ static const struct dft_cli_command commands[] = {
     {"verify", dft_cmd_verify, "", "check pages, log, signatures and the view", NULL},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
     {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
+    {"checkpoint", dft_cmd_checkpoint, "", "the current signed checkpoint (C2SP signed note)",
+     NULL},
+    {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
+     "inclusion proof of a record's latest envelope, or consistency between tree sizes",
+     "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
 };
 
 static void

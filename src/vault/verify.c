@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "defter/store.h"
+#include "defter/tlog.h"
 #include "vault/envelope.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
@@ -61,6 +62,9 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
     struct dft_view vw;
     int view_ready = 0, attached = 0;
     int64_t envelopes = 0, operations = 0;
+    struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
+    unsigned char root[DFT_HASH_BYTES];
+    char root_b64[DFT_TLOG_HASH_B64];
     if (rc != DFT_OK) {
         return rc;
     }
@@ -76,6 +80,9 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         goto out;
     }
     view_ready = 1;
+    if ((rc = dft_tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
+        goto out;
+    }
     int src = sqlite3_prepare_v2(v->db,
                                  "SELECT idx, leaf_hash, envelope FROM main.envelopes"
                                  " ORDER BY idx",
@@ -104,6 +111,9 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
                           (long long)idx);
             goto out;
         }
+        if ((rc = dft_tlog_check_add(tree, h, err)) != DFT_OK) {
+            goto out;
+        }
         struct dft_envelope_info info;
         if ((rc = dft_envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
             goto out;
@@ -129,14 +139,22 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         rc = dft_store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
+    rc = dft_tlog_check_finish(tree, NULL, root, err);
+    tree = NULL;
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    dft_tlog_hash_encode(root_b64, root);
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
         if ((rc = compare_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
             goto out;
         }
     }
-    *report = json_pack("{sbsIsIss}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
-                        (json_int_t)operations, "pages", "ok");
+    *report = json_pack("{sbsIsIsssIss}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
+                        (json_int_t)operations, "pages", "ok", "tree_size", (json_int_t)envelopes,
+                        "root", root_b64);
 out:
+    dft_tlog_check_free(tree);
     sqlite3_finalize(st);
     if (view_ready) {
         dft_view_release(&vw);
