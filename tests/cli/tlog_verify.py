@@ -192,7 +192,7 @@ def ed25519_verify(pub, msg, sig):
 # ---- C2SP signed notes and checkpoints ----
 
 def parse_vkey(vkey):
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)
     if len(parts) != 3 or len(parts[1]) != 8:
         fail("bad verifier key")
     name, kid, key = parts[0], bytes.fromhex(parts[1]), b64(parts[2])
