@@ -41,13 +41,13 @@ typedef void (*dft_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /* What an import learnt about a file. */
 struct dft_evidence_info {
-    char object[DFT_OBJECT_HEX_BYTES];       /* object id, lower-case hex */
-    unsigned char sha256[DFT_HASH_BYTES];    /* SHA-256 of the plaintext */
-    char sha256_hex[DFT_SHA256_HEX_BYTES];   /* the same as sha256sum prints it */
-    uint64_t size;                           /* plaintext bytes */
-    char mime[DFT_MIME_MAX];                 /* libmagic MIME type, e.g. "image/jpeg" */
-    json_t *meta;                            /* capture metadata object (may be empty); owned */
-    int created;                             /* 1: a new object was stored; 0: deduplicated */
+    char object[DFT_OBJECT_HEX_BYTES];     /* object id, lower-case hex */
+    unsigned char sha256[DFT_HASH_BYTES];  /* SHA-256 of the plaintext */
+    char sha256_hex[DFT_SHA256_HEX_BYTES]; /* the same as sha256sum prints it */
+    uint64_t size;                         /* plaintext bytes */
+    char mime[DFT_MIME_MAX];               /* libmagic MIME type, e.g. "image/jpeg" */
+    json_t *meta;                          /* capture metadata object (may be empty); owned */
+    int created;                           /* 1: a new object was stored; 0: deduplicated */
 };
 
 /* Release info->meta; the rest is plain data. NULL allowed. */
@@ -86,8 +86,8 @@ DFT_EXPORT void dft_evidence_sha256(const struct dft_evidence_obj *o,
  * of bytes written (less than len only at the end of the file; 0 at or past the end).
  */
 DFT_EXPORT enum dft_err dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf,
-                                          size_t len, size_t *n_out, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                          size_t len, size_t *n_out,
+                                          struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Decrypt object to out_path. Writes a sibling temporary file (O_EXCL, 0600), checks every
@@ -95,13 +95,11 @@ DFT_EXPORT enum dft_err dft_evidence_read(struct dft_evidence_obj *o, uint64_t o
  * expected), then fsyncs and renames it to out_path (replacing a file there). On failure the
  * temporary file is removed and out_path is untouched. sha_out (may be NULL) gets the SHA-256.
  */
-DFT_EXPORT enum dft_err dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys,
-                                             const char *object,
-                                             const unsigned char *expected, /* NULL: header only */
-                                             const char *out_path, dft_progress_fn progress,
-                                             void *progress_ctx,
-                                             unsigned char sha_out[DFT_HASH_BYTES],
-                                             struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err
+dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                     const unsigned char *expected, /* NULL: header only */
+                     const char *out_path, dft_progress_fn progress, void *progress_ctx,
+                     unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err) DFT_MUST_CHECK;
 
 enum dft_evidence_verify_flags {
     DFT_EVIDENCE_QUICK = 1 << 0, /* header, length and last chunk only: no full decrypt/rehash */
@@ -114,18 +112,17 @@ enum dft_evidence_verify_flags {
  */
 DFT_EXPORT enum dft_err dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys,
                                             const char *object, const unsigned char *expected,
-                                            unsigned flags, struct dft_error *err)
-    DFT_MUST_CHECK;
+                                            unsigned flags, struct dft_error *err) DFT_MUST_CHECK;
 
 /* ---- object header (exposed for the fuzz harness and tests) ---- */
 
 struct dft_evidence_header {
-    uint32_t chunk_bytes;                 /* plaintext bytes per chunk */
-    uint64_t size;                        /* plaintext bytes */
-    unsigned char id[DFT_OBJECT_ID_BYTES];/* object id (keyed hash of the content) */
-    unsigned char uid[16];                /* random per import; bound into every chunk */
-    unsigned char nonce[24];              /* XChaCha20-Poly1305 nonce of the wrapped key */
-    unsigned char wrapped[80];            /* file key ‖ SHA-256, sealed, with tag */
+    uint32_t chunk_bytes;                  /* plaintext bytes per chunk */
+    uint64_t size;                         /* plaintext bytes */
+    unsigned char id[DFT_OBJECT_ID_BYTES]; /* object id (keyed hash of the content) */
+    unsigned char uid[16];                 /* random per import; bound into every chunk */
+    unsigned char nonce[24];               /* XChaCha20-Poly1305 nonce of the wrapped key */
+    unsigned char wrapped[80];             /* file key ‖ SHA-256, sealed, with tag */
 };
 
 /* Parse and range-check the fixed header (no key needed). DFT_ERR_INTEGRITY when malformed. */

@@ -174,8 +174,8 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     uint64_t nchunks = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
 
     if (make_dir(objects_dir, &objdir_created) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s",
-                      evd_errstr(errno));
+        rc =
+            dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s", evd_errstr(errno));
         goto out;
     }
     out = evd_create_temp(objects_dir, ".tmp-", tmp, sizeof tmp);
@@ -223,8 +223,8 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
         }
         ssize_t r = read_full(in, s->buf, want);
         if (r < 0) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path,
-                          evd_errstr(errno));
+            rc =
+                dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path, evd_errstr(errno));
             goto out;
         }
         if ((size_t)r != want) {
@@ -252,18 +252,16 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     pthread_join(th, NULL);
     threaded = 0;
     if (en.failed != 0) {
-        rc = en.failed < 0
-                 ? dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed")
-                 : dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s",
-                            evd_errstr(en.failed));
+        rc = en.failed < 0 ? dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed")
+                           : dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s",
+                                      evd_errstr(en.failed));
         goto out;
     }
     {
         unsigned char probe;
         ssize_t r = read_full(in, &probe, 1);
         if (r != 0 || fstat(in, &st2) != 0 || st2.st_size != st.st_size ||
-            st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-            st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+            st2.st_mtim.tv_sec != st.st_mtim.tv_sec || st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
             rc = dft_fail(err, DFT_ERR_INPUT, "evidence '%s' changed during import", path);
             goto out;
         }
@@ -293,8 +291,7 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
         goto out;
     }
     if (make_dir(subdir, &subdir_created) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s",
-                      evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
         goto out;
     }
     if (evd_rename_noreplace(tmp, final_path) == 0) {

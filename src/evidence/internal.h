@@ -15,17 +15,17 @@
 
 #include "defter/evidence.h"
 
-#define EVD_MAGIC        "DFTOBJv1"
-#define EVD_MAGIC_BYTES  8
-#define EVD_UID_OFF      56
-#define EVD_UID_BYTES    16
-#define EVD_AAD_HDR      72 /* header bytes authenticated by the key wrap */
-#define EVD_NONCE_OFF    72
-#define EVD_WRAPPED_OFF  96
-#define EVD_CHUNK_AAD    25 /* uid ‖ index (u64 BE) ‖ final flag */
-#define EVD_SLOTS        4  /* chunk buffers in flight between the two threads */
-#define EVD_CHUNK_MIN    (1u << 12)
-#define EVD_CHUNK_MAX    (1u << 24)
+#define EVD_MAGIC       "DFTOBJv1"
+#define EVD_MAGIC_BYTES 8
+#define EVD_UID_OFF     56
+#define EVD_UID_BYTES   16
+#define EVD_AAD_HDR     72 /* header bytes authenticated by the key wrap */
+#define EVD_NONCE_OFF   72
+#define EVD_WRAPPED_OFF 96
+#define EVD_CHUNK_AAD   25 /* uid ‖ index (u64 BE) ‖ final flag */
+#define EVD_SLOTS       4  /* chunk buffers in flight between the two threads */
+#define EVD_CHUNK_MIN   (1u << 12)
+#define EVD_CHUNK_MAX   (1u << 24)
 
 /* ---- file-system calls with the fault hook (io.c) ---- */
 

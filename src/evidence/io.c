@@ -15,7 +15,7 @@
 
 #include "evidence/internal.h"
 
-static unsigned fault_nth;   /* calls left before the failing one; 0: off */
+static unsigned fault_nth; /* calls left before the failing one; 0: off */
 static int fault_errnum;
 static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
 

@@ -22,13 +22,13 @@
 static const char id_label[] = "defter evidence object v1";
 
 struct dft_evidence_obj {
-    int fd;                       /* the object file, read-only */
-    struct dft_evidence_header h; /* parsed header */
-    unsigned char *file_key;      /* sodium_malloc: the unwrapped per-file key */
+    int fd;                               /* the object file, read-only */
+    struct dft_evidence_header h;         /* parsed header */
+    unsigned char *file_key;              /* sodium_malloc: the unwrapped per-file key */
     unsigned char sha256[DFT_HASH_BYTES]; /* plaintext SHA-256 from the header */
-    EVP_CIPHER_CTX *ctx;          /* AES-256-GCM, key set, decrypting */
-    unsigned char *chunk;         /* one chunk and its tag, for dft_evidence_read */
-    uint64_t nchunks;             /* chunk count */
+    EVP_CIPHER_CTX *ctx;                  /* AES-256-GCM, key set, decrypting */
+    unsigned char *chunk;                 /* one chunk and its tag, for dft_evidence_read */
+    uint64_t nchunks;                     /* chunk count */
     char hex[DFT_OBJECT_HEX_BYTES];
 };
 
@@ -169,7 +169,8 @@ evd_object_id(unsigned char id[DFT_OBJECT_ID_BYTES], const unsigned char dedup_k
 enum dft_err
 evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
                  const unsigned char id[DFT_OBJECT_ID_BYTES],
-                 const unsigned char uid[EVD_UID_BYTES], const unsigned char object_key[DFT_KEY_BYTES],
+                 const unsigned char uid[EVD_UID_BYTES],
+                 const unsigned char object_key[DFT_KEY_BYTES],
                  const unsigned char file_key[DFT_KEY_BYTES],
                  const unsigned char sha256[DFT_HASH_BYTES])
 {
@@ -185,9 +186,9 @@ evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
     randombytes_buf(out + EVD_NONCE_OFF, 24);
     memcpy(secret, file_key, DFT_KEY_BYTES);
     memcpy(secret + DFT_KEY_BYTES, sha256, DFT_HASH_BYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + EVD_WRAPPED_OFF, &clen, secret,
-                                               sizeof secret, out, EVD_AAD_HDR, NULL,
-                                               out + EVD_NONCE_OFF, object_key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + EVD_WRAPPED_OFF, &clen, secret, sizeof secret,
+                                               out, EVD_AAD_HDR, NULL, out + EVD_NONCE_OFF,
+                                               object_key);
     sodium_memzero(secret, sizeof secret);
     return clen == 80 ? DFT_OK : DFT_ERR_CRYPTO;
 }
@@ -233,8 +234,8 @@ dft_evidence_header_unwrap(const unsigned char *p, size_t n,
     if (n < DFT_EVIDENCE_HEADER_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object header is truncated");
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, p + EVD_WRAPPED_OFF, 80,
-                                                   p, EVD_AAD_HDR, p + EVD_NONCE_OFF,
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, p + EVD_WRAPPED_OFF, 80, p,
+                                                   EVD_AAD_HDR, p + EVD_NONCE_OFF,
                                                    object_key) != 0 ||
         mlen != sizeof secret) {
         sodium_memzero(secret, sizeof secret);
@@ -343,23 +344,19 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rc = dft_evidence_header_unwrap(hdr, sizeof hdr, keys->object_key, o->file_key, o->sha256,
-                                    err);
+    rc = dft_evidence_header_unwrap(hdr, sizeof hdr, keys->object_key, o->file_key, o->sha256, err);
     if (rc != DFT_OK) {
         goto out;
     }
     if (sodium_memcmp(o->h.id, want_id, sizeof want_id) != 0) {
-        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s holds another object",
-                      object);
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s holds another object", object);
         goto out;
     }
     o->nchunks = dft_evidence_chunk_count(o->h.size, o->h.chunk_bytes);
-    uint64_t want_len =
-        DFT_EVIDENCE_HEADER_BYTES + o->nchunks * DFT_EVIDENCE_TAG_BYTES + o->h.size;
+    uint64_t want_len = DFT_EVIDENCE_HEADER_BYTES + o->nchunks * DFT_EVIDENCE_TAG_BYTES + o->h.size;
     if ((uint64_t)st.st_size != want_len) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY,
-                      "evidence object %.16s has the wrong length (truncated or extended)",
-                      object);
+                      "evidence object %.16s has the wrong length (truncated or extended)", object);
         goto out;
     }
     o->ctx = EVP_CIPHER_CTX_new();
@@ -510,8 +507,8 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
             goto out;
         }
         if (out_fd >= 0 && evd_write_all(out_fd, s->buf, s->len) != 0) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                          evd_errstr(errno));
+            rc =
+                dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s", evd_errstr(errno));
             goto out;
         }
         s->index = i;
@@ -609,9 +606,8 @@ parent_dir(char *dir, size_t max, const char *path)
 
 enum dft_err
 dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
-                     const unsigned char *expected, const char *out_path,
-                     dft_progress_fn progress, void *pctx, unsigned char sha_out[DFT_HASH_BYTES],
-                     struct dft_error *err)
+                     const unsigned char *expected, const char *out_path, dft_progress_fn progress,
+                     void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
 {
     enum dft_err rc;
     struct dft_evidence_obj *o = NULL;
