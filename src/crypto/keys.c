@@ -59,7 +59,7 @@ dft_sha256(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
     unsigned int len = 0;
     /* EVP_Digest only fails on allocation failure inside OpenSSL; it cannot on these inputs. */
     if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1) {
-        DFT_ASSERT(!"EVP_Digest failed");
+        DFT_ASSERT(0 && "EVP_Digest failed");
     }
 }
 
