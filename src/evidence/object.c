@@ -161,7 +161,7 @@ evd_object_id(unsigned char id[DFT_OBJECT_ID_BYTES], const unsigned char dedup_k
     memcpy(msg, id_label, sizeof id_label); /* with its NUL as separator */
     memcpy(msg + sizeof id_label, sha256, DFT_HASH_BYTES);
     if (HMAC(EVP_sha256(), dedup_key, DFT_KEY_BYTES, msg, sizeof msg, id, &len) == NULL) {
-        DFT_ASSERT(!"HMAC failed");
+        DFT_ASSERT(0 && "HMAC failed");
     }
     sodium_memzero(msg, sizeof msg);
 }
