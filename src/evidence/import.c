@@ -19,8 +19,6 @@
 
 #include "evidence/internal.h"
 
-#define SYNC_EVERY 8 /* chunks between early writeback requests */
-
 struct encryptor {
     struct evd_pipe *pipe;
     EVP_CIPHER_CTX *ctx;
@@ -48,7 +46,7 @@ encrypt_main(void *arg)
             evd_pipe_abort(en->pipe);
             break;
         }
-        if ((s->index + 1) % SYNC_EVERY == 0) {
+        if ((s->index + 1) % EVD_SYNC_EVERY == 0) {
             /* start writeback now so the final fsync has little left to do */
             uint64_t end = off + s->len + DFT_EVIDENCE_TAG_BYTES;
             (void)sync_file_range(en->fd, (off_t)sync_from, (off_t)(end - sync_from),

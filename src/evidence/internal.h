@@ -23,7 +23,8 @@
 #define EVD_NONCE_OFF   72
 #define EVD_WRAPPED_OFF 96
 #define EVD_CHUNK_AAD   25 /* uid ‖ index (u64 BE) ‖ final flag */
-#define EVD_SLOTS       4  /* chunk buffers in flight between the two threads */
+#define EVD_SLOTS       8  /* chunk buffers in flight between the two threads */
+#define EVD_SYNC_EVERY  8  /* chunks between early writeback requests */
 #define EVD_CHUNK_MIN   (1u << 12)
 #define EVD_CHUNK_MAX   (1u << 24)
 

@@ -495,7 +495,7 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
         goto out;
     }
     started = 1;
-    uint64_t done = 0;
+    uint64_t done = 0, synced = 0;
     for (uint64_t i = 0; i < o->nchunks; i++) {
         struct evd_slot *s = evd_pipe_acquire(&pipe);
         if (s == NULL) {
@@ -506,10 +506,18 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
         if (rc != DFT_OK) {
             goto out;
         }
-        if (out_fd >= 0 && evd_write_all(out_fd, s->buf, s->len) != 0) {
-            rc =
-                dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s", evd_errstr(errno));
-            goto out;
+        if (out_fd >= 0) {
+            if (evd_write_all(out_fd, s->buf, s->len) != 0) {
+                rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
+                              evd_errstr(errno));
+                goto out;
+            }
+            if ((i + 1) % EVD_SYNC_EVERY == 0) {
+                /* start writeback now so the final fsync has little left to do */
+                (void)sync_file_range(out_fd, (off_t)synced, (off_t)(done + s->len - synced),
+                                      SYNC_FILE_RANGE_WRITE);
+                synced = done + s->len;
+            }
         }
         s->index = i;
         s->final = i + 1 == o->nchunks;
