@@ -149,4 +149,37 @@ DFT_EXPORT uint64_t dft_evidence_chunk_count(uint64_t size, uint32_t chunk_bytes
  */
 DFT_EXPORT void dft_evidence_fault_set(unsigned nth, int errnum);
 
+/* ---- evidence in a vault: operations and chain of custody (src/evidence/vault_ops.c) ---- */
+
+struct dft_vault;
+
+/*
+ * Import every file of paths into the vault's objects and record one "evidence" operation per
+ * file on record (all in one envelope): all or none. *out gets [{"id","sha256","size"}] in
+ * input order. On failure no operation is recorded and objects this call created are removed.
+ * DFT_ERR_NOT_FOUND when record does not exist.
+ */
+DFT_EXPORT enum dft_err dft_evidence_attach(struct dft_vault *v, const char *record,
+                                            const char *const *paths, size_t n,
+                                            dft_progress_fn progress, void *progress_ctx,
+                                            json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Extract evidence evid to out_path (see dft_evidence_extract), checked against the SHA-256
+ * recorded at import, and record a custody operation {"event":"extract"}. sha_out may be NULL.
+ */
+DFT_EXPORT enum dft_err dft_evidence_extract_id(struct dft_vault *v, const char *evid,
+                                                const char *out_path, dft_progress_fn progress,
+                                                void *progress_ctx,
+                                                unsigned char sha_out[DFT_HASH_BYTES],
+                                                struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Verify every object the vault's live evidence uses (flags: DFT_EVIDENCE_QUICK). *report
+ * gets {"objects":N,"evidence":M,"quick":bool}. DFT_ERR_INTEGRITY names the first bad one.
+ */
+DFT_EXPORT enum dft_err dft_evidence_verify_vault(struct dft_vault *v, unsigned flags,
+                                                  json_t **report,
+                                                  struct dft_error *err) DFT_MUST_CHECK;
+
 #endif
