@@ -96,22 +96,26 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(MODE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+	@echo "  LD  $@"
+	@$(CC) $(MODE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
 
 $(OUT)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS) -lcmocka
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS) -lcmocka
 
 $(OUT)/fuzz/%: fuzz/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
 
 $(OUT)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS_ALL) $< -o $@ $(LIB) $(MODE_LDFLAGS) $(PKG_LIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory V=asan variant-tests

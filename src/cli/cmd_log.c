@@ -68,10 +68,12 @@ dft_cmd_log(struct dft_cli *cli)
 int
 dft_cmd_verify(struct dft_cli *cli)
 {
+    int quick = 0;
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--quick") != 0) {
             return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
         }
+        quick = 1;
     }
     struct dft_vault *v = NULL;
     int st = dft_cli_open_vault(cli, &v);
@@ -81,8 +83,12 @@ dft_cmd_verify(struct dft_cli *cli)
     struct dft_error err = {0};
     json_t *report = NULL;
     enum dft_err rc = dft_vault_verify(v, &report, &err);
+    if (rc == DFT_OK) {
+        rc = dft_cli_verify_evidence(v, quick, report, &err);
+    }
     dft_vault_close(v);
     if (rc != DFT_OK) {
+        json_decref(report);
         if (cli->json) {
             json_t *o = json_pack("{sbss}", "ok", 0, "error", err.msg);
             dft_cli_print_json(o);
@@ -96,6 +102,10 @@ dft_cmd_verify(struct dft_cli *cli)
         printf("ok: %lld envelopes, %lld operations; pages, signatures and view verified\n",
                (long long)json_integer_value(json_object_get(report, "envelopes")),
                (long long)json_integer_value(json_object_get(report, "operations")));
+        json_t *ev = json_object_get(report, "evidence");
+        printf("ok: %lld evidence objects %s\n",
+               (long long)json_integer_value(json_object_get(ev, "objects")),
+               quick ? "(quick: headers and lengths)" : "decrypted and rehashed");
     }
     json_decref(report);
     return 0;

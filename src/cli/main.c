@@ -33,10 +33,17 @@ static const struct dft_cli_command commands[] = {
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
      "            investigator, source, relative, member, ...)",
      NULL},
+    {"attach", dft_cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
+     "  Each file is hashed (SHA-256) and encrypted in one pass; identical content is stored\n"
+     "  once. A progress bar is drawn on stderr for files over 64 MiB on a terminal."},
+    {"extract", dft_cmd_extract, "EVIDENCE-ID OUT",
+     "decrypt an evidence file to OUT (checked; recorded in its chain of custody)", NULL},
     {"search", dft_cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
     {"log", dft_cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
      NULL},
-    {"verify", dft_cmd_verify, "", "check pages, log, signatures and the view", NULL},
+    {"verify", dft_cmd_verify, "[--quick]",
+     "check pages, log, signatures, the view and every evidence file",
+     "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
     {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
     {"checkpoint", dft_cmd_checkpoint, "", "the current signed checkpoint (C2SP signed note)",

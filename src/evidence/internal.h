@@ -1,0 +1,110 @@
+/*
+ * internal.h - shared pieces of src/evidence/: the chunk AEAD, the two-thread ring of chunk
+ * buffers, and file-system calls that the fault hook can make fail.
+ *
+ * Private to src/evidence/; never include it from elsewhere.
+ */
+#ifndef DEFTER_EVIDENCE_INTERNAL_H
+#define DEFTER_EVIDENCE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+
+#include "defter/evidence.h"
+
+#define EVD_MAGIC       "DFTOBJv1"
+#define EVD_MAGIC_BYTES 8
+#define EVD_UID_OFF     56
+#define EVD_UID_BYTES   16
+#define EVD_AAD_HDR     72 /* header bytes authenticated by the key wrap */
+#define EVD_NONCE_OFF   72
+#define EVD_WRAPPED_OFF 96
+#define EVD_CHUNK_AAD   25 /* uid ‖ index (u64 BE) ‖ final flag */
+#define EVD_SLOTS       8  /* chunk buffers in flight between the two threads */
+#define EVD_SYNC_EVERY  8  /* chunks between early writeback requests */
+#define EVD_CHUNK_MIN   (1u << 12)
+#define EVD_CHUNK_MAX   (1u << 24)
+
+/* ---- file-system calls with the fault hook (io.c) ---- */
+
+/* 0 or -1 with errno set; a short write is retried, EINTR too. */
+int evd_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
+int evd_write_all(int fd, const void *p, size_t n);
+int evd_fsync(int fd);
+int evd_fsync_dir(const char *dir);
+int evd_rename_noreplace(const char *from, const char *to);
+int evd_rename(const char *from, const char *to);
+/* pread that loops until n bytes or EOF; returns bytes read or -1. */
+ssize_t evd_pread_full(int fd, void *p, size_t n, uint64_t off);
+/* Create a new 0600 file dir/PREFIX<random hex> with O_EXCL|O_NOFOLLOW; path gets the name. */
+int evd_create_temp(const char *dir, const char *prefix, char *path, size_t path_max);
+/* Message for errno as the CLI shows it (lower case). */
+const char *evd_errstr(int e);
+
+/* ---- chunk AEAD (object.c) ---- */
+
+void evd_chunk_nonce(unsigned char nonce[12], uint64_t index);
+void evd_chunk_aad(unsigned char aad[EVD_CHUNK_AAD], const unsigned char uid[EVD_UID_BYTES],
+                   uint64_t index, int final);
+/* In-place AES-256-GCM of n bytes at p; the tag goes to p + n. ctx has the key set. */
+int evd_chunk_seal(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, int final,
+                   const unsigned char uid[EVD_UID_BYTES]);
+/* In-place decrypt of n plaintext bytes at p with the tag at p + n; 0 ok, -1 forged. */
+int evd_chunk_open(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, int final,
+                   const unsigned char uid[EVD_UID_BYTES]);
+/* The object id of a plaintext SHA-256: HMAC-SHA-256(dedup_key, label ‖ sha256). */
+void evd_object_id(unsigned char id[DFT_OBJECT_ID_BYTES],
+                   const unsigned char dedup_key[DFT_KEY_BYTES],
+                   const unsigned char sha256[DFT_HASH_BYTES]);
+/* Build a header; wraps file_key ‖ sha256 under object_key. */
+enum dft_err evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
+                              const unsigned char id[DFT_OBJECT_ID_BYTES],
+                              const unsigned char uid[EVD_UID_BYTES],
+                              const unsigned char object_key[DFT_KEY_BYTES],
+                              const unsigned char file_key[DFT_KEY_BYTES],
+                              const unsigned char sha256[DFT_HASH_BYTES]);
+/* objects_dir/ab/<hex> into out. */
+int evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex);
+int evd_hex_valid(const char *hex);
+
+/* ---- metadata (meta.c) ---- */
+
+/* MIME type and capture metadata from the first bytes of a file (never reads the file). */
+enum dft_err evd_meta_detect(const unsigned char *p, size_t n, char mime[DFT_MIME_MAX],
+                             json_t **meta, struct dft_error *err);
+
+/* ---- ring of chunk buffers between a producer and a consumer thread (pipe.c) ---- */
+
+struct evd_slot {
+    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag */
+    size_t len;         /* plaintext bytes in this chunk */
+    uint64_t index;     /* chunk index */
+    int final;          /* last chunk of the object */
+};
+
+struct evd_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_full; /* a slot was produced, or done/abort */
+    pthread_cond_t cv_free; /* a slot was consumed, or abort */
+    struct evd_slot slots[EVD_SLOTS];
+    uint64_t head; /* slots produced */
+    uint64_t tail; /* slots consumed */
+    int done;      /* producer finished */
+    int abort;     /* either side failed: stop */
+};
+
+int evd_pipe_init(struct evd_pipe *p, size_t slot_bytes);
+void evd_pipe_release(struct evd_pipe *p);
+/* Producer: next free slot, or NULL after abort. */
+struct evd_slot *evd_pipe_acquire(struct evd_pipe *p);
+void evd_pipe_submit(struct evd_pipe *p);
+void evd_pipe_finish(struct evd_pipe *p);
+/* Consumer: next full slot, or NULL when done or aborted. */
+struct evd_slot *evd_pipe_take(struct evd_pipe *p);
+void evd_pipe_consumed(struct evd_pipe *p);
+void evd_pipe_abort(struct evd_pipe *p);
+
+#endif

@@ -1,0 +1,672 @@
+/*
+ * object.c - the evidence object format: header, key wrap, chunk AEAD, reading a byte range,
+ * verifying and extracting an object (docs/evidence-format.md).
+ *
+ * Never returns or writes plaintext of a chunk whose tag did not verify, and never leaves the
+ * temporary file of a failed extract behind. The file key lives in sodium_malloc memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+#include "evidence/internal.h"
+
+static const char id_label[] = "defter evidence object v1";
+
+struct dft_evidence_obj {
+    int fd;                               /* the object file, read-only */
+    struct dft_evidence_header h;         /* parsed header */
+    unsigned char *file_key;              /* sodium_malloc: the unwrapped per-file key */
+    unsigned char sha256[DFT_HASH_BYTES]; /* plaintext SHA-256 from the header */
+    EVP_CIPHER_CTX *ctx;                  /* AES-256-GCM, key set, decrypting */
+    unsigned char *chunk;                 /* one chunk and its tag, for dft_evidence_read */
+    uint64_t nchunks;                     /* chunk count */
+    char hex[DFT_OBJECT_HEX_BYTES];
+};
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--) {
+        p[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static void
+put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint32_t
+get_be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+uint64_t
+dft_evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
+{
+    if (size == 0) {
+        return 1;
+    }
+    return (size + chunk_bytes - 1) / chunk_bytes;
+}
+
+static size_t
+chunk_len(uint64_t size, uint32_t cb, uint64_t index)
+{
+    uint64_t start = index * cb;
+    uint64_t left = size > start ? size - start : 0;
+    return (size_t)(left < cb ? left : cb);
+}
+
+static uint64_t
+chunk_offset(uint32_t cb, uint64_t index)
+{
+    return DFT_EVIDENCE_HEADER_BYTES + index * ((uint64_t)cb + DFT_EVIDENCE_TAG_BYTES);
+}
+
+void
+evd_chunk_nonce(unsigned char nonce[12], uint64_t index)
+{
+    memset(nonce, 0, 4);
+    put_be64(nonce + 4, index);
+}
+
+void
+evd_chunk_aad(unsigned char aad[EVD_CHUNK_AAD], const unsigned char uid[EVD_UID_BYTES],
+              uint64_t index, int final)
+{
+    memcpy(aad, uid, EVD_UID_BYTES);
+    put_be64(aad + EVD_UID_BYTES, index);
+    aad[EVD_UID_BYTES + 8] = final ? 1 : 0;
+}
+
+int
+evd_chunk_seal(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, int final,
+               const unsigned char uid[EVD_UID_BYTES])
+{
+    unsigned char nonce[12], aad[EVD_CHUNK_AAD];
+    int outl = 0;
+    evd_chunk_nonce(nonce, index);
+    evd_chunk_aad(aad, uid, index, final);
+    if (n > INT_MAX || EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+        EVP_EncryptUpdate(ctx, NULL, &outl, aad, EVD_CHUNK_AAD) != 1) {
+        return -1;
+    }
+    if (n > 0 && EVP_EncryptUpdate(ctx, p, &outl, p, (int)n) != 1) {
+        return -1;
+    }
+    if (EVP_EncryptFinal_ex(ctx, p + n, &outl) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DFT_EVIDENCE_TAG_BYTES, p + n) != 1) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+evd_chunk_open(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, int final,
+               const unsigned char uid[EVD_UID_BYTES])
+{
+    unsigned char nonce[12], aad[EVD_CHUNK_AAD];
+    unsigned char end[16];
+    int outl = 0;
+    evd_chunk_nonce(nonce, index);
+    evd_chunk_aad(aad, uid, index, final);
+    if (n > INT_MAX || EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+        EVP_DecryptUpdate(ctx, NULL, &outl, aad, EVD_CHUNK_AAD) != 1) {
+        return -1;
+    }
+    if (n > 0 && EVP_DecryptUpdate(ctx, p, &outl, p, (int)n) != 1) {
+        return -1;
+    }
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DFT_EVIDENCE_TAG_BYTES, p + n) != 1) {
+        return -1;
+    }
+    if (EVP_DecryptFinal_ex(ctx, end, &outl) <= 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void
+evd_object_id(unsigned char id[DFT_OBJECT_ID_BYTES], const unsigned char dedup_key[DFT_KEY_BYTES],
+              const unsigned char sha256[DFT_HASH_BYTES])
+{
+    unsigned char msg[sizeof id_label + DFT_HASH_BYTES];
+    unsigned int len = 0;
+    memcpy(msg, id_label, sizeof id_label); /* with its NUL as separator */
+    memcpy(msg + sizeof id_label, sha256, DFT_HASH_BYTES);
+    if (HMAC(EVP_sha256(), dedup_key, DFT_KEY_BYTES, msg, sizeof msg, id, &len) == NULL) {
+        DFT_ASSERT(0 && "HMAC failed");
+    }
+    sodium_memzero(msg, sizeof msg);
+}
+
+enum dft_err
+evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
+                 const unsigned char id[DFT_OBJECT_ID_BYTES],
+                 const unsigned char uid[EVD_UID_BYTES],
+                 const unsigned char object_key[DFT_KEY_BYTES],
+                 const unsigned char file_key[DFT_KEY_BYTES],
+                 const unsigned char sha256[DFT_HASH_BYTES])
+{
+    unsigned char secret[DFT_KEY_BYTES + DFT_HASH_BYTES];
+    unsigned long long clen = 0;
+    memset(out, 0, DFT_EVIDENCE_HEADER_BYTES);
+    memcpy(out, EVD_MAGIC, EVD_MAGIC_BYTES);
+    put_be32(out + 8, DFT_EVIDENCE_CHUNK_BYTES);
+    put_be32(out + 12, 0);
+    put_be64(out + 16, size);
+    memcpy(out + 24, id, DFT_OBJECT_ID_BYTES);
+    memcpy(out + EVD_UID_OFF, uid, EVD_UID_BYTES);
+    randombytes_buf(out + EVD_NONCE_OFF, 24);
+    memcpy(secret, file_key, DFT_KEY_BYTES);
+    memcpy(secret + DFT_KEY_BYTES, sha256, DFT_HASH_BYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + EVD_WRAPPED_OFF, &clen, secret, sizeof secret,
+                                               out, EVD_AAD_HDR, NULL, out + EVD_NONCE_OFF,
+                                               object_key);
+    sodium_memzero(secret, sizeof secret);
+    return clen == 80 ? DFT_OK : DFT_ERR_CRYPTO;
+}
+
+enum dft_err
+dft_evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
+                          struct dft_error *err)
+{
+    if (n < DFT_EVIDENCE_HEADER_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object header is truncated");
+    }
+    if (memcmp(p, EVD_MAGIC, EVD_MAGIC_BYTES) != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "not an evidence object (bad magic)");
+    }
+    uint32_t cb = get_be32(p + 8);
+    if (cb < EVD_CHUNK_MIN || cb > EVD_CHUNK_MAX || (cb & (cb - 1)) != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object has a bad chunk size");
+    }
+    if (get_be32(p + 12) != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object has unknown flags");
+    }
+    uint64_t size = get_be64(p + 16);
+    if (size > DFT_EVIDENCE_SIZE_MAX) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object size is out of range");
+    }
+    h->chunk_bytes = cb;
+    h->size = size;
+    memcpy(h->id, p + 24, DFT_OBJECT_ID_BYTES);
+    memcpy(h->uid, p + EVD_UID_OFF, EVD_UID_BYTES);
+    memcpy(h->nonce, p + EVD_NONCE_OFF, sizeof h->nonce);
+    memcpy(h->wrapped, p + EVD_WRAPPED_OFF, sizeof h->wrapped);
+    return DFT_OK;
+}
+
+enum dft_err
+dft_evidence_header_unwrap(const unsigned char *p, size_t n,
+                           const unsigned char object_key[DFT_KEY_BYTES],
+                           unsigned char file_key[DFT_KEY_BYTES],
+                           unsigned char sha256[DFT_HASH_BYTES], struct dft_error *err)
+{
+    unsigned char secret[DFT_KEY_BYTES + DFT_HASH_BYTES];
+    unsigned long long mlen = 0;
+    if (n < DFT_EVIDENCE_HEADER_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object header is truncated");
+    }
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, p + EVD_WRAPPED_OFF, 80, p,
+                                                   EVD_AAD_HDR, p + EVD_NONCE_OFF,
+                                                   object_key) != 0 ||
+        mlen != sizeof secret) {
+        sodium_memzero(secret, sizeof secret);
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "evidence object header does not authenticate (tampered or another "
+                        "vault)");
+    }
+    memcpy(file_key, secret, DFT_KEY_BYTES);
+    memcpy(sha256, secret + DFT_KEY_BYTES, DFT_HASH_BYTES);
+    sodium_memzero(secret, sizeof secret);
+    return DFT_OK;
+}
+
+int
+evd_hex_valid(const char *hex)
+{
+    if (hex == NULL || strlen(hex) != 2 * DFT_OBJECT_ID_BYTES) {
+        return 0;
+    }
+    for (const char *c = hex; *c; c++) {
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex)
+{
+    int n = snprintf(out, max, "%s/%.2s/%s", objects_dir, hex, hex);
+    return (n < 0 || (size_t)n >= max) ? -1 : 0;
+}
+
+void
+dft_evidence_close(struct dft_evidence_obj *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    if (o->fd >= 0) {
+        close(o->fd);
+    }
+    if (o->file_key != NULL) {
+        sodium_free(o->file_key);
+    }
+    EVP_CIPHER_CTX_free(o->ctx);
+    if (o->chunk != NULL) {
+        sodium_memzero(o->chunk, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
+        free(o->chunk);
+    }
+    sodium_memzero(o->sha256, sizeof o->sha256);
+    free(o);
+}
+
+enum dft_err
+dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
+                  const struct dft_keys *keys, const char *object, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    struct dft_evidence_obj *o = NULL;
+    unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
+    unsigned char want_id[DFT_OBJECT_ID_BYTES];
+    char path[PATH_MAX];
+    struct stat st;
+
+    *out = NULL;
+    if (!evd_hex_valid(object) || dft_hex_decode(want_id, sizeof want_id, object) != DFT_OK) {
+        return dft_fail(err, DFT_ERR_INPUT, "bad evidence object id");
+    }
+    if (evd_object_path(path, sizeof path, objects_dir, object) != 0) {
+        return dft_fail(err, DFT_ERR_INPUT, "objects directory path is too long");
+    }
+    o = calloc(1, sizeof *o);
+    if (o == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    o->fd = -1;
+    memcpy(o->hex, object, DFT_OBJECT_HEX_BYTES);
+    o->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (o->fd < 0) {
+        if (errno == ENOENT) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is missing", object);
+        } else {
+            rc = dft_fail(err, DFT_ERR_IO, "cannot open evidence object %.16s: %s", object,
+                          evd_errstr(errno));
+        }
+        goto out;
+    }
+    if (fstat(o->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is not a file", object);
+        goto out;
+    }
+    ssize_t r = evd_pread_full(o->fd, hdr, sizeof hdr, 0);
+    if (r < 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", object,
+                      evd_errstr(errno));
+        goto out;
+    }
+    rc = dft_evidence_header_parse(&o->h, hdr, (size_t)r, err);
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    o->file_key = sodium_malloc(DFT_KEY_BYTES);
+    if (o->file_key == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = dft_evidence_header_unwrap(hdr, sizeof hdr, keys->object_key, o->file_key, o->sha256, err);
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    if (sodium_memcmp(o->h.id, want_id, sizeof want_id) != 0) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s holds another object", object);
+        goto out;
+    }
+    o->nchunks = dft_evidence_chunk_count(o->h.size, o->h.chunk_bytes);
+    uint64_t want_len = DFT_EVIDENCE_HEADER_BYTES + o->nchunks * DFT_EVIDENCE_TAG_BYTES + o->h.size;
+    if ((uint64_t)st.st_size != want_len) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                      "evidence object %.16s has the wrong length (truncated or extended)", object);
+        goto out;
+    }
+    o->ctx = EVP_CIPHER_CTX_new();
+    if (o->ctx == NULL ||
+        EVP_DecryptInit_ex(o->ctx, EVP_aes_256_gcm(), NULL, o->file_key, NULL) != 1) {
+        rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM");
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+out:
+    dft_evidence_close(o);
+    return rc;
+}
+
+uint64_t
+dft_evidence_size(const struct dft_evidence_obj *o)
+{
+    return o->h.size;
+}
+
+void
+dft_evidence_sha256(const struct dft_evidence_obj *o, unsigned char out[DFT_HASH_BYTES])
+{
+    memcpy(out, o->sha256, DFT_HASH_BYTES);
+}
+
+/* Read and decrypt chunk index into buf (chunk_bytes + tag). */
+static enum dft_err
+read_chunk(struct dft_evidence_obj *o, EVP_CIPHER_CTX *ctx, uint64_t index, unsigned char *buf,
+           size_t *len_out, struct dft_error *err)
+{
+    size_t n = chunk_len(o->h.size, o->h.chunk_bytes, index);
+    ssize_t r = evd_pread_full(o->fd, buf, n + DFT_EVIDENCE_TAG_BYTES,
+                               chunk_offset(o->h.chunk_bytes, index));
+    if (r < 0) {
+        return dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", o->hex,
+                        evd_errstr(errno));
+    }
+    if ((size_t)r != n + DFT_EVIDENCE_TAG_BYTES ||
+        evd_chunk_open(ctx, buf, n, index, index + 1 == o->nchunks, o->h.uid) != 0) {
+        sodium_memzero(buf, n);
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "evidence object %.16s: chunk %llu does not authenticate (tampered)",
+                        o->hex, (unsigned long long)index);
+    }
+    *len_out = n;
+    return DFT_OK;
+}
+
+enum dft_err
+dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf, size_t len, size_t *n_out,
+                  struct dft_error *err)
+{
+    unsigned char *dst = buf;
+    size_t done = 0;
+    *n_out = 0;
+    if (o->chunk == NULL) {
+        o->chunk = malloc((size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
+        if (o->chunk == NULL) {
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    while (done < len && off < o->h.size) {
+        uint64_t index = off / o->h.chunk_bytes;
+        size_t within = (size_t)(off % o->h.chunk_bytes);
+        size_t n = 0;
+        enum dft_err rc = read_chunk(o, o->ctx, index, o->chunk, &n, err);
+        if (rc != DFT_OK) {
+            sodium_memzero(buf, done);
+            return rc;
+        }
+        size_t take = n - within;
+        if (take > len - done) {
+            take = len - done;
+        }
+        memcpy(dst + done, o->chunk + within, take);
+        done += take;
+        off += take;
+    }
+    *n_out = done;
+    return DFT_OK;
+}
+
+/* ---- whole-object pass: decrypt (this thread) and hash (second thread) ---- */
+
+struct hasher {
+    struct evd_pipe *pipe;
+    EVP_MD_CTX *md;
+    int failed;
+};
+
+static void *
+hash_main(void *arg)
+{
+    struct hasher *hs = arg;
+    struct evd_slot *s;
+    while ((s = evd_pipe_take(hs->pipe)) != NULL) {
+        if (EVP_DigestUpdate(hs->md, s->buf, s->len) != 1) {
+            hs->failed = 1;
+            evd_pipe_abort(hs->pipe);
+            break;
+        }
+        evd_pipe_consumed(hs->pipe);
+    }
+    return NULL;
+}
+
+/*
+ * Decrypt every chunk, write plaintext to out_fd (-1: nowhere), hash on a second thread and
+ * compare with the header's SHA-256, expected (may be NULL) and the object id.
+ */
+static enum dft_err
+decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
+            const unsigned char *expected, dft_progress_fn progress, void *pctx,
+            unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    struct evd_pipe pipe;
+    struct hasher hs = {&pipe, NULL, 0};
+    pthread_t th;
+    int started = 0;
+    unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
+    unsigned int mdlen = 0;
+
+    if (evd_pipe_init(&pipe, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES) != 0) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    hs.md = EVP_MD_CTX_new();
+    if (hs.md == NULL || EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL) != 1) {
+        rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up SHA-256");
+        goto out;
+    }
+    if (pthread_create(&th, NULL, hash_main, &hs) != 0) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the hashing thread");
+        goto out;
+    }
+    started = 1;
+    uint64_t done = 0, synced = 0;
+    for (uint64_t i = 0; i < o->nchunks; i++) {
+        struct evd_slot *s = evd_pipe_acquire(&pipe);
+        if (s == NULL) {
+            rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
+            goto out;
+        }
+        rc = read_chunk(o, o->ctx, i, s->buf, &s->len, err);
+        if (rc != DFT_OK) {
+            goto out;
+        }
+        if (out_fd >= 0) {
+            if (evd_write_all(out_fd, s->buf, s->len) != 0) {
+                rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
+                              evd_errstr(errno));
+                goto out;
+            }
+            if ((i + 1) % EVD_SYNC_EVERY == 0) {
+                /* start writeback now so the final fsync has little left to do */
+                (void)sync_file_range(out_fd, (off_t)synced, (off_t)(done + s->len - synced),
+                                      SYNC_FILE_RANGE_WRITE);
+                synced = done + s->len;
+            }
+        }
+        s->index = i;
+        s->final = i + 1 == o->nchunks;
+        done += s->len;
+        evd_pipe_submit(&pipe);
+        if (progress != NULL) {
+            progress(pctx, done, o->h.size);
+        }
+    }
+    evd_pipe_finish(&pipe);
+    pthread_join(th, NULL);
+    started = 0;
+    if (hs.failed || EVP_DigestFinal_ex(hs.md, sha, &mdlen) != 1) {
+        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
+        goto out;
+    }
+    if (sodium_memcmp(sha, o->sha256, sizeof sha) != 0) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s: SHA-256 mismatch", o->hex);
+        goto out;
+    }
+    if (expected != NULL && sodium_memcmp(sha, expected, sizeof sha) != 0) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                      "evidence object %.16s: SHA-256 differs from the one recorded at import",
+                      o->hex);
+        goto out;
+    }
+    evd_object_id(id, keys->dedup_key, sha);
+    if (sodium_memcmp(id, o->h.id, sizeof id) != 0) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s: content does not match id",
+                      o->hex);
+        goto out;
+    }
+    if (sha_out != NULL) {
+        memcpy(sha_out, sha, sizeof sha);
+    }
+out:
+    if (started) {
+        evd_pipe_abort(&pipe);
+        pthread_join(th, NULL);
+    }
+    EVP_MD_CTX_free(hs.md);
+    evd_pipe_release(&pipe);
+    return rc;
+}
+
+enum dft_err
+dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                    const unsigned char *expected, unsigned flags, struct dft_error *err)
+{
+    struct dft_evidence_obj *o = NULL;
+    enum dft_err rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (expected != NULL && sodium_memcmp(expected, o->sha256, DFT_HASH_BYTES) != 0) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                      "evidence object %.16s: SHA-256 differs from the one recorded at import",
+                      object);
+        goto out;
+    }
+    if (flags & DFT_EVIDENCE_QUICK) {
+        unsigned char *buf = malloc((size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
+        size_t n = 0;
+        if (buf == NULL) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        rc = read_chunk(o, o->ctx, o->nchunks - 1, buf, &n, err);
+        sodium_memzero(buf, n);
+        free(buf);
+        goto out;
+    }
+    rc = decrypt_all(o, keys, -1, expected, NULL, NULL, NULL, err);
+out:
+    dft_evidence_close(o);
+    return rc;
+}
+
+/* Split path into its directory ("." when none) in dir. */
+static int
+parent_dir(char *dir, size_t max, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+    if (slash == NULL) {
+        n = snprintf(dir, max, ".");
+    } else if (slash == path) {
+        n = snprintf(dir, max, "/");
+    } else {
+        n = snprintf(dir, max, "%.*s", (int)(slash - path), path);
+    }
+    return (n < 0 || (size_t)n >= max) ? -1 : 0;
+}
+
+enum dft_err
+dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                     const unsigned char *expected, const char *out_path, dft_progress_fn progress,
+                     void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
+{
+    enum dft_err rc;
+    struct dft_evidence_obj *o = NULL;
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    int fd = -1;
+
+    tmp[0] = '\0';
+    rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (parent_dir(dir, sizeof dir, out_path) != 0) {
+        rc = dft_fail(err, DFT_ERR_INPUT, "output path is too long");
+        goto out;
+    }
+    fd = evd_create_temp(dir, ".defter-extract-", tmp, sizeof tmp);
+    if (fd < 0) {
+        tmp[0] = '\0';
+        rc = dft_fail(err, errno == ENOENT ? DFT_ERR_NOT_FOUND : DFT_ERR_IO,
+                      "cannot create '%s': %s", out_path, evd_errstr(errno));
+        goto out;
+    }
+    rc = decrypt_all(o, keys, fd, expected, progress, pctx, sha_out, err);
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    if (evd_fsync(fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (evd_rename(tmp, out_path) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+        goto out;
+    }
+    tmp[0] = '\0';
+    if (evd_fsync_dir(dir) != 0) {
+        /* the file is complete; only its directory entry may not be durable yet */
+        rc = dft_fail(err, DFT_ERR_IO, "cannot sync the directory of '%s': %s", out_path,
+                      evd_errstr(errno));
+        unlink(out_path);
+        goto out;
+    }
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (tmp[0] != '\0') {
+        unlink(tmp);
+    }
+    dft_evidence_close(o);
+    return rc;
+}
