@@ -2,10 +2,11 @@
  * envelope.c - seal and open envelopes of operations.
  *
  * Disclosure items of an operation: each top-level key except "fields" (name = the key) and
- * each field (name = "fields/" + field name). Item digest = SHA-256(salt ‖ canonical [name,
- * value]); operation hash = SHA-256(0x02 ‖ sorted item digests); envelope root = RFC 6962 tree
- * hash over the operation hashes. Never returns operations that do not reproduce the signed
- * root; never writes plaintext anywhere but caller-owned memory.
+ * each field (name = "fields/" + field name). Each item's salt = BLAKE2b-128 keyed with the
+ * operation's random 32-byte salt key over the item name; item digest = SHA-256(salt ‖
+ * canonical [name, value]); operation hash = SHA-256(0x02 ‖ sorted item digests); envelope
+ * root = RFC 6962 tree hash over the operation hashes. Never returns operations that do not
+ * reproduce the signed root; never writes plaintext anywhere but caller-owned memory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,47 +58,98 @@ dft_json_canonical(const json_t *j, struct dft_buf *out, struct dft_error *err)
     return DFT_OK;
 }
 
-/* Names made of printable ASCII without quote or backslash need no JSON escaping. */
-static int
-plain_name(const char *name)
+/*
+ * Canonical JSON of a string, byte for byte what jansson's compact dump writes: quote,
+ * backslash and control characters escaped (\b \f \n \r \t, else \u00XX upper-case), all
+ * else verbatim UTF-8.
+ */
+static enum dft_err
+canon_string(struct dft_buf *b, const char *s, size_t n)
 {
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
-            return 0;
+    static const char hex[] = "0123456789ABCDEF";
+    enum dft_err rc = dft_buf_reserve(b, n + 2);
+    size_t start = 0;
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < n && rc == DFT_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        rc = dft_buf_add(b, s + start, i - start);
+        start = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t len = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        if (rc == DFT_OK) {
+            rc = dft_buf_add(b, esc, len);
         }
     }
-    return 1;
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(b, s + start, n - start);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(b, "\"", 1);
+    }
+    return rc;
 }
 
-/* Digest one item using b as scratch space (reset here, wiped after use, kept allocated). */
+static enum dft_err
+canon_value(struct dft_buf *b, const json_t *v, struct dft_error *err)
+{
+    if (json_is_string(v)) {
+        enum dft_err rc = canon_string(b, json_string_value(v), json_string_length(v));
+        return rc == DFT_OK ? DFT_OK : dft_fail(err, rc, "operation too large");
+    }
+    return dft_json_canonical(v, b, err);
+}
+
+/* Digest one item using scratch as work space (reset here, wiped after use, kept allocated). */
 static enum dft_err
 item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
             const char *name, const json_t *value, struct dft_buf *scratch, struct dft_error *err)
 {
     dft_buf_reset(scratch);
     enum dft_err rc = dft_buf_add(scratch, salt, DFT_SALT_BYTES);
-    /* canonical_json([name, value]) written directly: '[' name ',' value ']' */
+    /* canonical_json([name, value]) = '[' name ',' value ']' */
     if (rc == DFT_OK) {
         rc = dft_buf_add(scratch, "[", 1);
     }
-    if (rc == DFT_OK && plain_name(name)) {
-        rc = dft_buf_add(scratch, "\"", 1);
-        if (rc == DFT_OK) {
-            rc = dft_buf_adds(scratch, name);
-        }
-        if (rc == DFT_OK) {
-            rc = dft_buf_add(scratch, "\"", 1);
-        }
-    } else if (rc == DFT_OK) {
-        json_t *js = json_string(name);
-        rc = js != NULL ? dft_json_canonical(js, scratch, err) : DFT_ERR_NOMEM;
-        json_decref(js);
+    if (rc == DFT_OK) {
+        rc = canon_string(scratch, name, strlen(name));
     }
     if (rc == DFT_OK) {
         rc = dft_buf_add(scratch, ",", 1);
     }
     if (rc == DFT_OK) {
-        rc = dft_json_canonical(value, scratch, err);
+        rc = canon_value(scratch, value, err);
     }
     if (rc == DFT_OK) {
         rc = dft_buf_add(scratch, "]", 1);
@@ -122,6 +174,14 @@ dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[D
     enum dft_err rc = item_digest(out, salt, name, value, &b, err);
     dft_buf_release(&b);
     return rc;
+}
+
+void
+dft_sd_item_salt(unsigned char salt[DFT_SALT_BYTES], const unsigned char key[DFT_SALT_KEY_BYTES],
+                 const char *name)
+{
+    crypto_generichash(salt, DFT_SALT_BYTES, (const unsigned char *)name, strlen(name), key,
+                       DFT_SALT_KEY_BYTES);
 }
 
 static void
@@ -158,166 +218,92 @@ cmp_digest(const void *a, const void *b)
     return memcmp(a, b, DFT_HASH_BYTES);
 }
 
-/* Item names of an operation, in a fixed order: top-level keys, then "fields/<name>". */
+/* The operation hash: items are the top-level keys but "fields", then "fields/<name>". */
 static enum dft_err
-op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op, const json_t *salts,
-        struct dft_buf *scratch, struct dft_error *err)
+op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
+        const unsigned char key[DFT_SALT_KEY_BYTES], struct dft_buf *scratch, struct dft_error *err)
 {
-    size_t cap = json_object_size(op) + json_object_size(json_object_get(op, "fields"));
-    unsigned char *d = malloc((cap + 1) * DFT_HASH_BYTES);
+    const json_t *fields = json_object_get(op, "fields");
+    if (fields != NULL && !json_is_object(fields)) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "envelope: operation fields are not an object");
+    }
+    size_t cap = json_object_size(op) + json_object_size(fields);
+    unsigned char *d = malloc(1 + (cap + 1) * DFT_HASH_BYTES);
     enum dft_err rc = DFT_OK;
     size_t n = 0;
     if (d == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
     d[0] = 0x02;
-    const char *key;
+    unsigned char salt[DFT_SALT_BYTES];
+    const char *key_name;
     const json_t *val;
-    json_object_foreach((json_t *)(uintptr_t)op, key, val)
+    json_object_foreach((json_t *)(uintptr_t)op, key_name, val)
     {
-        if (strcmp(key, "fields") == 0) {
+        if (strcmp(key_name, "fields") == 0) {
             continue;
         }
-        const char *s = json_string_value(json_object_get(salts, key));
-        unsigned char salt[DFT_SALT_BYTES];
-        size_t sl = 0;
-        if (s == NULL || dft_b64_decode(salt, sizeof salt, &sl, s, strlen(s)) != DFT_OK ||
-            sl != DFT_SALT_BYTES) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: missing or bad salt");
-            goto out;
-        }
-        rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, key, val, scratch, err);
+        dft_sd_item_salt(salt, key, key_name);
+        rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, key_name, val, scratch, err);
         if (rc != DFT_OK) {
             goto out;
         }
         n++;
     }
-    const json_t *fields = json_object_get(op, "fields");
-    if (fields != NULL) {
-        if (!json_is_object(fields)) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: operation fields are not an object");
+    json_object_foreach((json_t *)(uintptr_t)fields, key_name, val)
+    {
+        char name[512];
+        size_t kl = strlen(key_name);
+        if (kl + 8 > sizeof name) {
+            rc = dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
             goto out;
         }
-        json_object_foreach((json_t *)(uintptr_t)fields, key, val)
-        {
-            char name[512];
-            if (snprintf(name, sizeof name, "fields/%s", key) >= (int)sizeof name) {
-                rc = dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
-                goto out;
-            }
-            const char *s = json_string_value(json_object_get(salts, name));
-            unsigned char salt[DFT_SALT_BYTES];
-            size_t sl = 0;
-            if (s == NULL || dft_b64_decode(salt, sizeof salt, &sl, s, strlen(s)) != DFT_OK ||
-                sl != DFT_SALT_BYTES) {
-                rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: missing or bad salt");
-                goto out;
-            }
-            rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, name, val, scratch, err);
-            if (rc != DFT_OK) {
-                goto out;
-            }
-            n++;
+        memcpy(name, "fields/", 7);
+        memcpy(name + 7, key_name, kl + 1);
+        dft_sd_item_salt(salt, key, name);
+        rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, name, val, scratch, err);
+        if (rc != DFT_OK) {
+            goto out;
         }
-    }
-    if (json_object_size(salts) != n) {
-        rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope: salts do not match the operation");
-        goto out;
+        n++;
     }
     qsort(d + 1, n, DFT_HASH_BYTES, cmp_digest);
     dft_sha256(out, d, 1 + n * DFT_HASH_BYTES);
 out:
+    sodium_memzero(salt, sizeof salt);
     free(d);
     return rc;
 }
 
 /*
- * Salts come from one ChaCha20 stream per envelope keyed by 32 fresh random bytes
- * (randombytes_buf_deterministic), instead of one getrandom call per item.
+ * Salt keys come from one ChaCha20 stream per envelope keyed by 32 fresh random bytes
+ * (randombytes_buf_deterministic), instead of one getrandom call per operation.
  */
-struct salt_stream {
+struct key_stream {
     unsigned char seed[randombytes_SEEDBYTES];
-    unsigned char block[64 * DFT_SALT_BYTES];
-    size_t used;   /* salts taken from block */
+    unsigned char block[64 * DFT_SALT_KEY_BYTES];
+    size_t used;   /* keys taken from block */
     uint64_t next; /* index of the next block */
 };
 
 static void
-salt_next(struct salt_stream *ss, unsigned char out[DFT_SALT_BYTES])
+key_next(struct key_stream *ks, unsigned char out[DFT_SALT_KEY_BYTES])
 {
-    if (ss->used == 0 || ss->used == sizeof ss->block / DFT_SALT_BYTES) {
+    if (ks->used == 0 || ks->used == sizeof ks->block / DFT_SALT_KEY_BYTES) {
         unsigned char seed[randombytes_SEEDBYTES];
-        /* block seed = BLAKE2b(seed ‖ block index): independent streams per block */
-        crypto_generichash_state st;
-        crypto_generichash_init(&st, NULL, 0, sizeof seed);
-        crypto_generichash_update(&st, ss->seed, sizeof ss->seed);
         unsigned char idx[8];
+        /* block seed = BLAKE2b(seed ‖ block index): an independent stream per block */
         for (int i = 0; i < 8; i++) {
-            idx[i] = (unsigned char)(ss->next >> (8 * i));
+            idx[i] = (unsigned char)(ks->next >> (8 * i));
         }
-        crypto_generichash_update(&st, idx, sizeof idx);
-        crypto_generichash_final(&st, seed, sizeof seed);
-        randombytes_buf_deterministic(ss->block, sizeof ss->block, seed);
+        crypto_generichash(seed, sizeof seed, idx, sizeof idx, ks->seed, sizeof ks->seed);
+        randombytes_buf_deterministic(ks->block, sizeof ks->block, seed);
         sodium_memzero(seed, sizeof seed);
-        ss->next++;
-        ss->used = 0;
+        ks->next++;
+        ks->used = 0;
     }
-    memcpy(out, ss->block + ss->used * DFT_SALT_BYTES, DFT_SALT_BYTES);
-    ss->used++;
-}
-
-static enum dft_err
-add_salt(json_t *salts, const char *name, struct salt_stream *ss, struct dft_error *err)
-{
-    unsigned char salt[DFT_SALT_BYTES];
-    char b64[dft_b64_len(DFT_SALT_BYTES)];
-    salt_next(ss, salt);
-    dft_b64_encode(b64, salt, sizeof salt);
-    if (json_object_set_new(salts, name, json_string(b64)) != 0) {
-        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-    }
-    return DFT_OK;
-}
-
-static enum dft_err
-make_salts(const json_t *op, json_t **out, struct salt_stream *ss, struct dft_error *err)
-{
-    json_t *salts = json_object();
-    enum dft_err rc = DFT_OK;
-    if (salts == NULL) {
-        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-    }
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)(uintptr_t)op, key, val)
-    {
-        if (strcmp(key, "fields") == 0) {
-            continue;
-        }
-        rc = add_salt(salts, key, ss, err);
-        if (rc != DFT_OK) {
-            goto out;
-        }
-    }
-    json_object_foreach(json_object_get(op, "fields"), key, val)
-    {
-        char name[512];
-        if (snprintf(name, sizeof name, "fields/%s", key) >= (int)sizeof name) {
-            rc = dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
-            goto out;
-        }
-        rc = add_salt(salts, name, ss, err);
-        if (rc != DFT_OK) {
-            goto out;
-        }
-    }
-out:
-    if (rc != DFT_OK) {
-        json_decref(salts);
-        salts = NULL;
-    }
-    *out = salts;
-    return rc;
+    memcpy(out, ks->block + ks->used * DFT_SALT_KEY_BYTES, DFT_SALT_KEY_BYTES);
+    ks->used++;
 }
 
 static void
@@ -334,43 +320,45 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     size_t n = json_array_size(ops);
     enum dft_err rc = DFT_OK;
     unsigned char *hashes = NULL;
-    json_t *plain = NULL;
-    struct dft_buf pt;
-    dft_buf_init(&pt, DFT_ENV_MAX - DFT_ENV_FIXED_BYTES - 16, 1);
-    struct dft_buf scratch;
-    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
-    struct salt_stream ss;
-    memset(&ss, 0, sizeof ss);
-    randombytes_buf(ss.seed, sizeof ss.seed);
+    struct dft_buf pt, scratch;
+    struct key_stream ks;
+    unsigned char key[DFT_SALT_KEY_BYTES];
+    char key_b64[dft_b64_len(DFT_SALT_KEY_BYTES)];
     if (n == 0 || n > UINT32_MAX) {
         return dft_fail(err, DFT_ERR_INTERNAL, "envelope must hold at least one operation");
     }
+    dft_buf_init(&pt, DFT_ENV_MAX - DFT_ENV_FIXED_BYTES - 16, 1);
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
+    memset(&ks, 0, sizeof ks);
+    randombytes_buf(ks.seed, sizeof ks.seed);
     hashes = malloc(n * DFT_HASH_BYTES);
-    plain = json_array();
-    if (hashes == NULL || plain == NULL) {
+    if (hashes == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(ops, i);
-        json_t *salts = NULL;
-        rc = make_salts(op, &salts, &ss, err);
+        key_next(&ks, key);
+        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, key, &scratch, err);
         if (rc != DFT_OK) {
             goto out;
         }
-        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, &scratch, err);
-        if (rc != DFT_OK) {
-            json_decref(salts);
-            goto out;
+        /* Canonical {"op":…,"salt_key":…} written piecewise: "op" sorts first. */
+        dft_b64_encode(key_b64, key, sizeof key);
+        rc = dft_buf_adds(&pt, i == 0 ? "[{\"op\":" : ",{\"op\":");
+        if (rc == DFT_OK) {
+            rc = dft_json_canonical(op, &pt, err);
         }
-        if (json_array_append_new(
-                plain, json_pack("{sOso}", "op", (json_t *)(uintptr_t)op, "salts", salts)) != 0) {
-            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        if (rc == DFT_OK) {
+            rc = dft_buf_addf(&pt, ",\"salt_key\":\"%s\"}", key_b64);
+        }
+        if (rc != DFT_OK) {
+            rc = dft_fail(err, rc, "operations too large for one envelope");
             goto out;
         }
     }
-    rc = dft_json_canonical(plain, &pt, err);
-    if (rc != DFT_OK) {
+    if ((rc = dft_buf_adds(&pt, "]")) != DFT_OK) {
+        rc = dft_fail(err, rc, "operations too large for one envelope");
         goto out;
     }
     size_t start = out->len;
@@ -398,10 +386,10 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     out->data[out->len] = '\0';
 out:
     free(hashes);
-    json_decref(plain);
     dft_buf_release(&pt); /* secure: wiped */
-    sodium_memzero(&ss, sizeof ss);
     dft_buf_release(&scratch);
+    sodium_memzero(&ks, sizeof ks);
+    sodium_memzero(key, sizeof key);
     return rc;
 }
 
@@ -445,6 +433,7 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     json_t *plain = NULL;
     json_t *ops = NULL;
+    unsigned char key[DFT_SALT_KEY_BYTES];
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -470,14 +459,16 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     for (size_t i = 0; i < info.op_count; i++) {
         json_t *item = json_array_get(plain, i);
         json_t *op = json_object_get(item, "op");
-        json_t *salts = json_object_get(item, "salts");
-        if (!json_is_object(op) || !json_is_object(salts) ||
-            !json_is_string(json_object_get(op, "author")) ||
+        const char *kb = json_string_value(json_object_get(item, "salt_key"));
+        size_t kl = 0;
+        if (!json_is_object(op) || json_object_size(item) != 2 || kb == NULL ||
+            dft_b64_decode(key, sizeof key, &kl, kb, strlen(kb)) != DFT_OK ||
+            kl != DFT_SALT_KEY_BYTES || !json_is_string(json_object_get(op, "author")) ||
             strcmp(json_string_value(json_object_get(op, "author")), author) != 0) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope operation %zu is malformed", i);
             goto out;
         }
-        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, salts, &scratch, err);
+        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, key, &scratch, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -492,6 +483,7 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     *ops_out = ops;
     ops = NULL;
 out:
+    sodium_memzero(key, sizeof key);
     dft_buf_release(&scratch);
     sodium_free(pt);
     free(hashes);

@@ -20,6 +20,7 @@
 #define DFT_ENV_FIXED_BYTES 165 /* + nonce 24 + ciphertext length 4 */
 #define DFT_ENV_MAX         (1024u * 1024u * 1024u)
 #define DFT_SALT_BYTES      16
+#define DFT_SALT_KEY_BYTES  32 /* per operation; item salts are derived from it */
 
 /* What can be read of an envelope without keys. */
 struct dft_envelope_info {
@@ -55,6 +56,10 @@ enum dft_err dft_json_canonical(const json_t *j, struct dft_buf *out,
 enum dft_err dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES],
                                 const unsigned char salt[DFT_SALT_BYTES], const char *name,
                                 const json_t *value, struct dft_error *err) DFT_MUST_CHECK;
+
+/* An item's salt: BLAKE2b-128 keyed with the operation's salt key, over the item name. */
+void dft_sd_item_salt(unsigned char salt[DFT_SALT_BYTES],
+                      const unsigned char key[DFT_SALT_KEY_BYTES], const char *name);
 
 /* RFC 6962 Merkle tree hash over n 32-byte hashes (n >= 1). */
 void dft_sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <pthread.h>
 
 #include <sodium.h>
 
@@ -330,6 +331,23 @@ store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
     return DFT_OK;
 }
 
+/* Sealing (hashing, signing, encrypting) runs on a second thread while the view is applied. */
+struct seal_job {
+    const struct dft_keys *keys;
+    const json_t *ops;    /* read only on both threads */
+    struct dft_buf *env;  /* output */
+    struct dft_error err; /* the thread's own error record */
+    enum dft_err rc;
+};
+
+static void *
+seal_thread(void *arg)
+{
+    struct seal_job *job = arg;
+    job->rc = dft_envelope_seal(job->keys, job->ops, job->env, &job->err);
+    return NULL;
+}
+
 enum dft_err
 dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
 {
@@ -362,9 +380,12 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     int in_tx = 0;
     int64_t idx = 0;
     unsigned char leaf[DFT_HASH_BYTES];
-    enum dft_err rc = dft_envelope_seal(v->keys, ops, &env, err);
-    if (rc != DFT_OK) {
-        goto out;
+    enum dft_err rc = DFT_OK;
+    struct seal_job job = {v->keys, ops, &env, {DFT_OK, ""}, DFT_OK};
+    pthread_t sealer;
+    int threaded = n >= 64 && pthread_create(&sealer, NULL, seal_thread, &job) == 0;
+    if (!threaded) {
+        seal_thread(&job);
     }
     if ((rc = dft_store_exec(v->db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
         goto out;
@@ -375,9 +396,19 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     }
     view_ready = 1;
     if ((rc = next_index(v->db, &idx, err)) != DFT_OK ||
-        (rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
-        (rc = dft_tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
         (rc = dft_view_apply(&vw, idx, ops, err)) != DFT_OK) {
+        goto out;
+    }
+    if (threaded) {
+        pthread_join(sealer, NULL);
+        threaded = 0;
+    }
+    if (job.rc != DFT_OK) {
+        rc = dft_fail(err, job.rc, "%s", job.err.msg);
+        goto out;
+    }
+    if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
+        (rc = dft_tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK) {
         goto out;
     }
     dft_view_release(&vw);
@@ -388,6 +419,9 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         dft_log(DFT_LOG_INFO, "appended envelope %lld with %zu operations", (long long)idx, n);
     }
 out:
+    if (threaded) {
+        pthread_join(sealer, NULL);
+    }
     if (view_ready) {
         dft_view_release(&vw);
     }
