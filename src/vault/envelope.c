@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "defter/tlog.h"
 #include "vault/envelope.h"
 
 static const char sign_domain[] = "defter/envelope/v1\n";
@@ -188,21 +189,17 @@ static void
 tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *h, size_t n)
 {
     if (n == 1) {
-        unsigned char leaf[1 + DFT_HASH_BYTES];
-        leaf[0] = 0x00;
-        memcpy(leaf + 1, h, DFT_HASH_BYTES);
-        dft_sha256(out, leaf, sizeof leaf);
+        dft_tlog_hash_leaf(out, h, DFT_HASH_BYTES);
         return;
     }
     size_t k = 1;
     while (k * 2 < n) {
         k *= 2;
     }
-    unsigned char node[1 + 2 * DFT_HASH_BYTES];
-    node[0] = 0x01;
-    tree_root(node + 1, h, k);
-    tree_root(node + 1 + DFT_HASH_BYTES, h + k * DFT_HASH_BYTES, n - k);
-    dft_sha256(out, node, sizeof node);
+    unsigned char left[DFT_HASH_BYTES], right[DFT_HASH_BYTES];
+    tree_root(left, h, k);
+    tree_root(right, h + k * DFT_HASH_BYTES, n - k);
+    dft_tlog_hash_node(out, left, right);
 }
 
 void

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "defter/store.h"
+#include "defter/tlog.h"
 #include "vault/vault_internal.h"
 
 static json_t *
@@ -339,30 +340,13 @@ enum dft_err
 dft_vault_identity(struct dft_vault *v, json_t **out, struct dft_error *err)
 {
     (void)err;
-    unsigned char h[DFT_HASH_BYTES];
-    char hex[2 * DFT_HASH_BYTES + 1];
-    dft_sha256(h, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
-    dft_hex_encode(hex, h, DFT_HASH_BYTES);
-    char origin[64];
-    snprintf(origin, sizeof origin, "defter.vault/%.16s", hex);
-    /* C2SP signed-note verifier key: name+hex(key id)+base64(0x01 ‖ Ed25519 public key). */
-    unsigned char kid_in[128];
-    size_t on = strlen(origin);
-    memcpy(kid_in, origin, on);
-    kid_in[on] = '\n';
-    kid_in[on + 1] = 0x01;
-    memcpy(kid_in + on + 2, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
-    unsigned char kid[DFT_HASH_BYTES];
-    dft_sha256(kid, kid_in, on + 2 + DFT_SIGN_PK_BYTES);
-    char kid_hex[9];
-    dft_hex_encode(kid_hex, kid, 4);
-    unsigned char keyblob[1 + DFT_SIGN_PK_BYTES];
-    keyblob[0] = 0x01;
-    memcpy(keyblob + 1, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
-    char keyb64[dft_b64_len(sizeof keyblob)];
-    dft_b64_encode(keyb64, keyblob, sizeof keyblob);
-    char vkey[256];
-    snprintf(vkey, sizeof vkey, "%s+%s+%s", origin, kid_hex, keyb64);
+    char origin[DFT_TLOG_ORIGIN_BYTES];
+    dft_tlog_origin(origin, v->keys->sign_pk);
+    /* C2SP signed-note verifier key of the log: name+hex(key id)+base64(0x01 ‖ public key). */
+    struct dft_note_verifier verifier;
+    char vkey[DFT_NOTE_VKEY_MAX];
+    dft_tlog_log_verifier(&verifier, v->keys->sign_pk);
+    dft_note_verifier_format(&verifier, vkey);
     char sign_pub[dft_b64_len(DFT_SIGN_PK_BYTES)], box_pub[dft_b64_len(DFT_BOX_PK_BYTES)];
     dft_b64_encode(sign_pub, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
     dft_b64_encode(box_pub, v->keys->box_pk, DFT_BOX_PK_BYTES);
@@ -370,5 +354,5 @@ dft_vault_identity(struct dft_vault *v, json_t **out, struct dft_error *err)
     dft_hex_encode(vid, v->keys->vault_id, DFT_VAULT_ID_BYTES);
     *out = json_pack("{ss ss ss ss ss}", "vkey", vkey, "sign_pub", sign_pub, "box_pub", box_pub,
                      "origin", origin, "vault_id", vid);
-    return DFT_OK;
+    return *out != NULL ? DFT_OK : dft_fail(err, DFT_ERR_NOMEM, "out of memory");
 }
