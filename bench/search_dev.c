@@ -266,8 +266,11 @@ bench_mode(int n, int nq, const char *path)
         sqlite3_open(p2, &tri) != SQLITE_OK) {
         die("setup", &err);
     }
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    sqlite3_exec(tri, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    /* as the vault: WAL, exclusive locking; both sides get the same page cache */
+    static const char pragmas[] = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+                                  " PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144";
+    sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+    sqlite3_exec(tri, pragmas, NULL, NULL, NULL);
     sqlite3_exec(tri, "CREATE VIRTUAL TABLE tri USING fts5(name, tokenize='trigram')", NULL, NULL,
                  NULL);
     char **names = calloc((size_t)n, sizeof *names);
@@ -369,8 +372,10 @@ bench_mode(int n, int nq, const char *path)
     free(names);
     sqlite3_close(db);
     sqlite3_close(tri);
-    unlink(p1);
-    unlink(p2);
+    if (getenv("SEARCH_BENCH_KEEP") == NULL) {
+        unlink(p1);
+        unlink(p2);
+    }
     return 0;
 }
 

@@ -17,7 +17,8 @@
 #include "search/internal.h"
 
 #define POSTINGS_MAX  20000 /* rows read per query word */
-#define SCORED_MAX    4000  /* candidates scored per query */
+#define SCORED_MAX    1500  /* candidates scored per query */
+#define FILL_FACTOR   3     /* lower-tier candidates scored: limit times this */
 #define SCORE_FLOOR   0.30  /* hits below are noise */
 #define DOC_NAMES_MAX 32    /* name variants of one record that are scored */
 
@@ -205,8 +206,9 @@ dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_l
 
 struct cand {
     sqlite3_int64 rid;
-    unsigned mask;
-    unsigned text;
+    unsigned mask;  /* query words whose key or a one-deletion neighbour matched a name */
+    unsigned exact; /* query words whose key matched a name word's key */
+    unsigned text;  /* query words found in the text fields */
     int tier;
 };
 
@@ -246,7 +248,7 @@ cand_grow(struct candset *cs)
 }
 
 static enum dft_err
-cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned text)
+cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned exact, unsigned text)
 {
     if ((cs->n + 1) * 2 > cs->nslot && cand_grow(cs) != DFT_OK) {
         return DFT_ERR_NOMEM;
@@ -256,6 +258,7 @@ cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned text)
         struct cand *c = &cs->v[cs->slot[h] - 1];
         if (c->rid == rid) {
             c->mask |= mask;
+            c->exact |= exact;
             c->text |= text;
             return DFT_OK;
         }
@@ -270,7 +273,7 @@ cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned text)
         cs->v = v;
         cs->cap = cap;
     }
-    cs->v[cs->n] = (struct cand){rid, mask, text, 0};
+    cs->v[cs->n] = (struct cand){rid, mask, exact, text, 0};
     cs->slot[h] = ++cs->n;
     return DFT_OK;
 }
@@ -310,8 +313,10 @@ expr_add(void *ctx, const char *k, size_t n)
     }
 }
 
+enum collect_kind { COLLECT_EXACT, COLLECT_FUZZY, COLLECT_TEXT };
+
 static enum dft_err
-collect(sqlite3 *db, const char *table, const char *key, int fuzzy, unsigned bit, int text,
+collect(sqlite3 *db, const char *table, const char *key, enum collect_kind kind, unsigned bit,
         struct candset *cs, struct dft_error *err)
 {
     struct dft_buf b;
@@ -320,7 +325,7 @@ collect(sqlite3 *db, const char *table, const char *key, int fuzzy, unsigned bit
     sqlite3_stmt *st = NULL;
     enum dft_err e = DFT_OK;
     expr_add(&x, key, strlen(key));
-    if (fuzzy) {
+    if (kind == COLLECT_FUZZY) {
         search_deletions(key, expr_add, &x);
     }
     if (x.e != DFT_OK) {
@@ -337,7 +342,8 @@ collect(sqlite3 *db, const char *table, const char *key, int fuzzy, unsigned bit
     }
     sqlite3_bind_text(st, 1, (const char *)b.data, (int)b.len, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cand_add(cs, sqlite3_column_int64(st, 0), text ? 0 : bit, text ? bit : 0) != DFT_OK) {
+        if (cand_add(cs, sqlite3_column_int64(st, 0), kind != COLLECT_TEXT ? bit : 0,
+                     kind == COLLECT_EXACT ? bit : 0, kind == COLLECT_TEXT ? bit : 0) != DFT_OK) {
             e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
             goto out;
         }
@@ -469,9 +475,12 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
             continue;
         }
         unsigned bit = 1u << i;
-        e = collect(db, "search_name", qt->t[i].key, 1, bit, 0, &cs, err);
+        e = collect(db, "search_name", qt->t[i].key, COLLECT_EXACT, bit, &cs, err);
+        if (e == DFT_OK && strlen(qt->t[i].key) >= 4) {
+            e = collect(db, "search_name", qt->t[i].key, COLLECT_FUZZY, bit, &cs, err);
+        }
         if (e == DFT_OK && want_text) {
-            e = collect(db, "search_text", qt->t[i].key, 0, bit, 1, &cs, err);
+            e = collect(db, "search_text", qt->t[i].key, COLLECT_TEXT, bit, &cs, err);
         }
     }
     if (e != DFT_OK || cs.n == 0) {
@@ -483,9 +492,15 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
             optmask |= 1u << i;
         }
     }
+    /* tier: exact key 3, neighbour 2, text 1 per word; optional words count half */
     for (size_t i = 0; i < cs.n; i++) {
-        unsigned m = cs.v[i].mask | cs.v[i].text;
-        cs.v[i].tier = 2 * popcount(m & ~optmask) + popcount(m & optmask);
+        const struct cand *c = &cs.v[i];
+        unsigned fuzzy = c->mask & ~c->exact, text = c->text & ~c->mask;
+        int main_w = 3 * popcount(c->exact & ~optmask) + 2 * popcount(fuzzy & ~optmask) +
+                     popcount(text & ~optmask);
+        int opt_w = 3 * popcount(c->exact & optmask) + 2 * popcount(fuzzy & optmask) +
+                    popcount(text & optmask);
+        cs.v[i].tier = 2 * main_w + opt_w;
     }
     qsort(cs.v, cs.n, sizeof cs.v[0], cmp_tier);
     hits = calloc(cs.n < SCORED_MAX ? cs.n : SCORED_MAX, sizeof *hits);
@@ -500,14 +515,13 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
         goto out;
     }
     size_t scored = 0, good = 0;
-    int tier = cs.v[0].tier;
+    /*
+     * The best tier is scored whole (up to SCORED_MAX); lower tiers only until the page is
+     * filled a few times over: they match fewer words, so they rank below anyway.
+     */
     for (size_t i = 0; i < cs.n && scored < SCORED_MAX; i++) {
-        /* a lower tier only when the higher ones did not fill the page */
-        if (cs.v[i].tier < tier) {
-            if (good >= limit * 2 && tier - cs.v[i].tier >= 2) {
-                break;
-            }
-            tier = cs.v[i].tier;
+        if (cs.v[i].tier < cs.v[0].tier && good >= limit * FILL_FACTOR) {
+            break;
         }
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, cs.v[i].rid);
@@ -528,7 +542,7 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
             goto out;
         }
         char why[256] = "";
-        double s = cs.v[i].mask ? score_doc(qt->n, qt->count, copy, why, sizeof why) : 0.0;
+        double s = cs.v[i].mask != 0 ? score_doc(qt->n, qt->count, copy, why, sizeof why) : 0.0;
         free(copy);
         if (cs.v[i].text) {
             double ts = 0.5 * popcount(cs.v[i].text) / qt->count;
