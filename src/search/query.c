@@ -164,6 +164,7 @@ search_score_name(const struct search_ntok *q, int nq, const struct search_ntok 
         score += 0.02;
     }
     score /= 1.06;
+    score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
     if (why != NULL && why_len > 0) {
         size_t o = 0;
         why[0] = '\0';
