@@ -17,7 +17,8 @@
 #include "search/internal.h"
 
 #define POSTINGS_MAX  20000 /* rows read per query word */
-#define SCORED_MAX    1500  /* candidates scored per query */
+#define SCORED_MAX    400   /* candidates scored per query */
+#define SINGLE_MAX    2000  /* rows read for one word alone */
 #define FILL_FACTOR   3     /* lower-tier candidates scored: limit times this */
 #define SCORE_FLOOR   0.30  /* hits below are noise */
 #define DOC_NAMES_MAX 32    /* name variants of one record that are scored */
@@ -205,11 +206,16 @@ dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_l
 
 /* ---- candidates: rid -> mask of matched query words ---- */
 
+struct qtoks {
+    struct dft_search_token t[SEARCH_NAME_TOKENS];
+    struct search_ntok n[SEARCH_NAME_TOKENS];
+    int count;
+};
+
 struct cand {
     sqlite3_int64 rid;
-    unsigned mask;  /* query words whose key or a one-deletion neighbour matched a name */
-    unsigned exact; /* query words whose key matched a name word's key */
-    unsigned text;  /* query words found in the text fields */
+    unsigned mask; /* query words whose key or a one-deletion neighbour matched a name */
+    unsigned text; /* query words found in the text fields */
     int tier;
 };
 
@@ -249,7 +255,7 @@ cand_grow(struct candset *cs)
 }
 
 static enum dft_err
-cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned exact, unsigned text)
+cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned text)
 {
     if ((cs->n + 1) * 2 > cs->nslot && cand_grow(cs) != DFT_OK) {
         return DFT_ERR_NOMEM;
@@ -259,7 +265,6 @@ cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned exact, u
         struct cand *c = &cs->v[cs->slot[h] - 1];
         if (c->rid == rid) {
             c->mask |= mask;
-            c->exact |= exact;
             c->text |= text;
             return DFT_OK;
         }
@@ -274,7 +279,7 @@ cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned exact, u
         cs->v = v;
         cs->cap = cap;
     }
-    cs->v[cs->n] = (struct cand){rid, mask, exact, text, 0};
+    cs->v[cs->n] = (struct cand){rid, mask, text, 0};
     cs->slot[h] = ++cs->n;
     return DFT_OK;
 }
@@ -314,37 +319,49 @@ expr_add(void *ctx, const char *k, size_t n)
     }
 }
 
-enum collect_kind { COLLECT_EXACT, COLLECT_FUZZY, COLLECT_TEXT };
-
+/* "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood. */
 static enum dft_err
-collect(sqlite3 *db, const char *table, const char *key, enum collect_kind kind, unsigned bit,
-        struct candset *cs, struct dft_error *err)
+word_expr(struct dft_buf *out, const char *key, int fuzzy)
 {
     struct dft_buf b;
-    dft_buf_init(&b, 4096, 0);
+    dft_buf_init(&b, 2048, 0);
     struct expr x = {&b, DFT_OK};
-    sqlite3_stmt *st = NULL;
-    enum dft_err e = DFT_OK;
     expr_add(&x, key, strlen(key));
-    if (kind == COLLECT_FUZZY) {
+    if (fuzzy) {
         search_deletions(key, expr_add, &x);
     }
-    if (x.e != DFT_OK) {
-        e = dft_fail(err, x.e, "cannot search: query too complex");
-        goto out;
+    enum dft_err e = x.e;
+    if (e == DFT_OK) {
+        e = dft_buf_adds(out, "(");
     }
+    if (e == DFT_OK) {
+        e = dft_buf_add(out, b.data, b.len);
+    }
+    if (e == DFT_OK) {
+        e = dft_buf_adds(out, ")");
+    }
+    dft_buf_release(&b);
+    return e;
+}
+
+/* Run one FTS5 expression; every row gets bits (names) or text bits. */
+static enum dft_err
+collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bits, int text,
+        int max_rows, struct candset *cs, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err e = DFT_OK;
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT rowid FROM %s WHERE %s MATCH ?1 LIMIT %d", table, table,
-             POSTINGS_MAX);
+             max_rows);
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
         e = dft_store_error(db, rc, "cannot search", err);
         goto out;
     }
-    sqlite3_bind_text(st, 1, (const char *)b.data, (int)b.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, (const char *)expr->data, (int)expr->len, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cand_add(cs, sqlite3_column_int64(st, 0), kind != COLLECT_TEXT ? bit : 0,
-                     kind == COLLECT_EXACT ? bit : 0, kind == COLLECT_TEXT ? bit : 0) != DFT_OK) {
+        if (cand_add(cs, sqlite3_column_int64(st, 0), text ? 0 : bits, text ? bits : 0) != DFT_OK) {
             e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
             goto out;
         }
@@ -354,6 +371,32 @@ collect(sqlite3 *db, const char *table, const char *key, enum collect_kind kind,
     }
 out:
     sqlite3_finalize(st);
+    return e;
+}
+
+/* Names matching every word of set (an AND of the words' neighbourhoods), or one word. */
+static enum dft_err
+collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int max_rows,
+              struct candset *cs, struct dft_error *err)
+{
+    struct dft_buf b;
+    dft_buf_init(&b, 64 * 1024, 0);
+    enum dft_err e = DFT_OK;
+    unsigned bits = 0;
+    for (int i = 0; i < n && e == DFT_OK; i++) {
+        if (i > 0) {
+            e = dft_buf_adds(&b, " AND ");
+        }
+        if (e == DFT_OK) {
+            e = word_expr(&b, qt->t[idx[i]].key, 1);
+        }
+        bits |= 1u << idx[i];
+    }
+    if (e != DFT_OK) {
+        e = dft_fail(err, e, "cannot search: query too complex");
+    } else {
+        e = collect(db, "search_name", &b, bits, 0, max_rows, cs, err);
+    }
     dft_buf_release(&b);
     return e;
 }
@@ -448,12 +491,6 @@ score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why
     return best;
 }
 
-struct qtoks {
-    struct dft_search_token t[SEARCH_NAME_TOKENS];
-    struct search_ntok n[SEARCH_NAME_TOKENS];
-    int count;
-};
-
 static enum dft_err
 run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, size_t limit,
           json_t *hits_out, struct dft_error *err)
@@ -464,44 +501,61 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
     size_t nhits = 0;
     sqlite3_stmt *st = NULL;
     int want_text = type == NULL || strcmp(type, "person") != 0;
-    /* one index lookup per distinct key; words that share a key share a bit */
-    for (int i = 0; i < qt->count && e == DFT_OK; i++) {
+    /*
+     * Distinct keys (words sharing a key share a bit). Names matching all main words come
+     * from one AND inside FTS5, then (three or more words) every pair; single words only
+     * when that did not fill the page, and capped: they rank below anyway.
+     */
+    int uniq[SEARCH_NAME_TOKENS], nuniq = 0, mainw[SEARCH_NAME_TOKENS], nmain = 0;
+    unsigned optmask = 0;
+    for (int i = 0; i < qt->count; i++) {
         int dup = 0;
         for (int j = 0; j < i; j++) {
-            if (strcmp(qt->t[i].key, qt->t[j].key) == 0) {
-                dup = 1;
-            }
+            dup |= strcmp(qt->t[i].key, qt->t[j].key) == 0;
+        }
+        if (qt->t[i].flags & (DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS)) {
+            optmask |= 1u << i;
         }
         if (dup) {
             continue;
         }
-        unsigned bit = 1u << i;
-        e = collect(db, "search_name", qt->t[i].key, COLLECT_EXACT, bit, &cs, err);
-        if (e == DFT_OK && strlen(qt->t[i].key) >= 4) {
-            e = collect(db, "search_name", qt->t[i].key, COLLECT_FUZZY, bit, &cs, err);
+        uniq[nuniq++] = i;
+        if ((optmask & (1u << i)) == 0) {
+            mainw[nmain++] = i;
         }
-        if (e == DFT_OK && want_text) {
-            e = collect(db, "search_text", qt->t[i].key, COLLECT_TEXT, bit, &cs, err);
+    }
+    if (nmain >= 2) {
+        e = collect_words(db, qt, mainw, nmain, POSTINGS_MAX, &cs, err);
+    }
+    for (int a = 0; nmain >= 3 && a < nmain && e == DFT_OK; a++) {
+        for (int b = a + 1; b < nmain && e == DFT_OK; b++) {
+            int pair[2] = {mainw[a], mainw[b]};
+            e = collect_words(db, qt, pair, 2, POSTINGS_MAX, &cs, err);
         }
+    }
+    if (nmain < 2 || cs.n < limit * FILL_FACTOR) {
+        for (int k = 0; k < nuniq && e == DFT_OK; k++) {
+            e = collect_words(db, qt, &uniq[k], 1, SINGLE_MAX, &cs, err);
+        }
+    }
+    for (int k = 0; k < nuniq && e == DFT_OK && want_text; k++) {
+        struct dft_buf b;
+        dft_buf_init(&b, 4096, 0);
+        e = word_expr(&b, qt->t[uniq[k]].key, 0);
+        if (e == DFT_OK) {
+            e = collect(db, "search_text", &b, 1u << uniq[k], 1, SINGLE_MAX, &cs, err);
+        }
+        dft_buf_release(&b);
     }
     if (e != DFT_OK || cs.n == 0) {
         goto out;
     }
-    unsigned optmask = 0;
-    for (int i = 0; i < qt->count; i++) {
-        if (qt->t[i].flags & (DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS)) {
-            optmask |= 1u << i;
-        }
-    }
-    /* tier: exact key 3, neighbour 2, text 1 per word; optional words count half */
+    /* tier: a main word counts 2, an optional one 1; text matches count half */
     for (size_t i = 0; i < cs.n; i++) {
         const struct cand *c = &cs.v[i];
-        unsigned fuzzy = c->mask & ~c->exact, text = c->text & ~c->mask;
-        int main_w = 3 * popcount(c->exact & ~optmask) + 2 * popcount(fuzzy & ~optmask) +
-                     popcount(text & ~optmask);
-        int opt_w = 3 * popcount(c->exact & optmask) + 2 * popcount(fuzzy & optmask) +
-                    popcount(text & optmask);
-        cs.v[i].tier = 2 * main_w + opt_w;
+        unsigned text = c->text & ~c->mask;
+        cs.v[i].tier = 4 * popcount(c->mask & ~optmask) + 2 * popcount(c->mask & optmask) +
+                       2 * popcount(text & ~optmask) + popcount(text & optmask);
     }
     qsort(cs.v, cs.n, sizeof cs.v[0], cmp_tier);
     hits = calloc(cs.n < SCORED_MAX ? cs.n : SCORED_MAX, sizeof *hits);
