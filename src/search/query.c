@@ -376,7 +376,7 @@ out:
 
 /* Names matching every word of set (an AND of the words' neighbourhoods), or one word. */
 static enum dft_err
-collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int max_rows,
+collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int fuzzy, int max_rows,
               struct candset *cs, struct dft_error *err)
 {
     struct dft_buf b;
@@ -388,7 +388,7 @@ collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int ma
             e = dft_buf_adds(&b, " AND ");
         }
         if (e == DFT_OK) {
-            e = word_expr(&b, qt->t[idx[i]].key, 1);
+            e = word_expr(&b, qt->t[idx[i]].key, fuzzy);
         }
         bits |= 1u << idx[i];
     }
@@ -525,17 +525,21 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
         }
     }
     if (nmain >= 2) {
-        e = collect_words(db, qt, mainw, nmain, POSTINGS_MAX, &cs, err);
+        /* exact keys first; their neighbourhoods only when few names share them */
+        e = collect_words(db, qt, mainw, nmain, 0, POSTINGS_MAX, &cs, err);
+        if (e == DFT_OK && cs.n < limit * FILL_FACTOR) {
+            e = collect_words(db, qt, mainw, nmain, 1, POSTINGS_MAX, &cs, err);
+        }
     }
     for (int a = 0; nmain >= 3 && a < nmain && e == DFT_OK; a++) {
         for (int b = a + 1; b < nmain && e == DFT_OK; b++) {
             int pair[2] = {mainw[a], mainw[b]};
-            e = collect_words(db, qt, pair, 2, POSTINGS_MAX, &cs, err);
+            e = collect_words(db, qt, pair, 2, 1, POSTINGS_MAX, &cs, err);
         }
     }
     if (nmain < 2 || cs.n < limit * FILL_FACTOR) {
         for (int k = 0; k < nuniq && e == DFT_OK; k++) {
-            e = collect_words(db, qt, &uniq[k], 1, SINGLE_MAX, &cs, err);
+            e = collect_words(db, qt, &uniq[k], 1, 1, SINGLE_MAX, &cs, err);
         }
     }
     for (int k = 0; k < nuniq && e == DFT_OK && want_text; k++) {
