@@ -5,6 +5,8 @@
  *       index every spelling of the dev set (names.tsv, distractors.tsv) plus N filler persons
  *       (default 20000) in an in-memory SQLite database, run every query (type person, limit
  *       10), write RUN.tsv for score.py and print the scores and the time per query.
+ *   search_dev            (no arguments, as bench/run.sh runs it) both of the above, with
+ *       RUN.tsv in build/release and 1,000,000 persons
  *   search_dev --bench N [--queries Q] [--db PATH]
  *       index N synthetic persons in a database file, print the build rate, the database size
  *       beside a plain FTS5 trigram index of the same names, and query latency p50/p99 of Q
@@ -414,6 +416,11 @@ main(int argc, char **argv)
                             "[--seed S] | --bench N [--queries Q] [--db PATH]\n");
             return 2;
         }
+    }
+    if (argc == 1) {
+        /* bench/run.sh: the dev set with filler, then the million-person bench */
+        int rc = dev_mode(dir, filler, "build/release/RUN.tsv", seed);
+        return rc != 0 ? rc : bench_mode(1000000, nq, dbpath);
     }
     if (bench > 0) {
         return bench_mode(bench, nq, dbpath);
