@@ -1,22 +1,106 @@
 /*
- * search.h - cross-script search index inside the vault database.
+ * search.h - cross-script search over the vault's records (names above all).
+ *
+ * Every name and text field is folded to layered keys (exact, script-folded, phonetic
+ * skeleton, gender-neutral stem, deletion neighbourhood of the stem) by an FTS5 tokenizer
+ * registered on the vault's connection; queries are ranked by a name-aware scorer so that exact
+ * and folded forms come first. The index tables are a view: they may be dropped and rebuilt
+ * from the records at any time. Everything lives in the vault's database; nothing is written
+ * anywhere else, and names never reach logs or error messages.
+ *
+ * Ownership: json_t results are new references the caller must json_decref; inputs are
+ * borrowed.
  */
 #ifndef DEFTER_SEARCH_H
 #define DEFTER_SEARCH_H
 
+#include <stddef.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
 #include "defter/core.h"
 
+#define DFT_SEARCH_QUERY_MAX 1024 /* bytes; longer queries fail with DFT_ERR_INPUT */
+#define DFT_SEARCH_LIMIT_MAX 1000 /* most hits one query returns */
+#define DFT_SEARCH_TOKEN_MAX 64   /* bytes of one folded token; longer words are cut */
+
+/*
+ * Register the "defter" FTS5 tokenizer on db and create the index tables if they do not exist.
+ * Called on every vault open, outside a transaction.
+ */
 DFT_EXPORT enum dft_err dft_search_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Index or re-index one record. fields is the record's full field object: "name" and
+ * "name_variants" (array of strings) are indexed as names (fuzzy), "title", "summary", "text",
+ * "case_number" and any other string values as text (folded words). Runs inside the caller's
+ * transaction.
+ */
 DFT_EXPORT enum dft_err dft_search_put(sqlite3 *db, const char *id, const char *type,
                                        const char *title, const json_t *fields,
                                        struct dft_error *err) DFT_MUST_CHECK;
+
+/* Drop one record from the index; an unknown id is not an error. */
 DFT_EXPORT enum dft_err dft_search_remove(sqlite3 *db, const char *id,
                                           struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Search. type may be NULL (all types). *out = {"hits":[{"id","type","title","score","why"}]}
+ * sorted best first, higher score better, at most limit hits (capped at DFT_SEARCH_LIMIT_MAX).
+ * An empty or blank query gives no hits; invalid UTF-8 or a query above DFT_SEARCH_QUERY_MAX
+ * bytes fails with DFT_ERR_INPUT.
+ */
 DFT_EXPORT enum dft_err dft_search_query(sqlite3 *db, const char *query, const char *type,
                                          size_t limit, json_t **out,
                                          struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Candidate duplicate pairs among records of type (NULL: persons): {"pairs":[{"a","b",
+ * "a_title","b_title","score","why"}]} best first, at most limit pairs.
+ */
+DFT_EXPORT enum dft_err dft_search_duplicates(sqlite3 *db, const char *type, size_t limit,
+                                              json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- folding, exposed for tests, fuzzing and benches ---- */
+
+enum dft_search_tok_flags {
+    DFT_SEARCH_TOK_PATRONYMIC = 1 << 0, /* -ovich/-ovna/-ivna/oglu...: optional in matching */
+    DFT_SEARCH_TOK_ALIAS = 1 << 1,      /* written in brackets: an alternative of a name */
+};
+
+struct dft_search_token {
+    char exact[DFT_SEARCH_TOKEN_MAX];  /* NFKC, case-folded, apostrophes dropped (UTF-8) */
+    char folded[DFT_SEARCH_TOKEN_MAX]; /* script-folded to lower-case ASCII letters and digits */
+    char skel[DFT_SEARCH_TOKEN_MAX];   /* phonetic skeleton of folded (ASCII, classes upper) */
+    char stem[DFT_SEARCH_TOKEN_MAX];   /* skel with feminine/masculine surname endings unified */
+    char key[DFT_SEARCH_TOKEN_MAX];    /* coarse retrieval key of stem (index term) */
+    unsigned flags;                    /* enum dft_search_tok_flags */
+};
+
+/*
+ * Split text (UTF-8, len bytes) into at most max tokens and fold each. Returns the number of
+ * tokens written to toks (words beyond max are ignored). Invalid UTF-8 gives -1.
+ */
+DFT_EXPORT int dft_search_tokenize(const char *text, size_t len, struct dft_search_token *toks,
+                                   int max);
+
+/* Fold one word (no separators) into folded ASCII: out has DFT_SEARCH_TOKEN_MAX bytes. */
+DFT_EXPORT void dft_search_fold_word(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
+
+/* Skeleton, stem and key of a folded ASCII word (each DFT_SEARCH_TOKEN_MAX bytes). */
+DFT_EXPORT void dft_search_skeleton(const char *folded, char skel[DFT_SEARCH_TOKEN_MAX]);
+DFT_EXPORT void dft_search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX]);
+DFT_EXPORT void dft_search_key(const char *stem, char key[DFT_SEARCH_TOKEN_MAX]);
+
+/*
+ * Weighted edit distance between two skeletons (Damerau, transpositions cost 1): letters that
+ * differ only by a lost diacritic or romanisation (s/sh, c/ch/dzh/ts, z/zh, k/kh, vowels) cost
+ * less than 1. Gives a value above cap as soon as the distance exceeds cap.
+ */
+DFT_EXPORT double dft_search_distance(const char *a, const char *b, double cap);
+
+/* Similarity of two names in [0, 1] (the ranking's core), with a short reason in why. */
+DFT_EXPORT double dft_search_name_similarity(const char *a, const char *b, char *why,
+                                             size_t why_len);
 
 #endif

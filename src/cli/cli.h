@@ -71,6 +71,8 @@ int dft_cmd_edit(struct dft_cli *cli);
 int dft_cmd_delete(struct dft_cli *cli);
 int dft_cmd_link(struct dft_cli *cli);
 int dft_cmd_search(struct dft_cli *cli);
+int dft_cmd_duplicates(struct dft_cli *cli);
+int dft_cmd_merge(struct dft_cli *cli);
 int dft_cmd_log(struct dft_cli *cli);
 int dft_cmd_verify(struct dft_cli *cli);
 int dft_cmd_identity(struct dft_cli *cli);

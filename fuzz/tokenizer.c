@@ -1,0 +1,57 @@
+/*
+ * tokenizer.c - libFuzzer harness for the search folding: tokenize arbitrary bytes, then
+ * skeleton, stem, key, distance and name similarity of what comes out. Must never crash, hang
+ * or read past a token buffer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "defter/search.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct dft_search_token t[16];
+    int n = dft_search_tokenize((const char *)data, size, t, 16);
+    for (int i = 0; i < n; i++) {
+        char skel[DFT_SEARCH_TOKEN_MAX], stem[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
+        dft_search_skeleton(t[i].folded, skel);
+        dft_search_stem(skel, stem);
+        dft_search_key(stem, key);
+        if (strcmp(skel, t[i].skel) != 0 || strcmp(key, t[i].key) != 0) {
+            abort(); /* folding must be deterministic */
+        }
+        if (i > 0) {
+            (void)dft_search_distance(t[i - 1].skel, t[i].skel, 2.0);
+        }
+    }
+    /* split the input in two names and compare them */
+    if (n >= 0 && size < 4096) {
+        char *s = malloc(size + 1);
+        if (s != NULL) {
+            memcpy(s, data, size);
+            s[size] = '\0';
+            if (strlen(s) == size) {
+                size_t half = size / 2;
+                while (half > 0 && ((unsigned char)s[half] & 0xC0) == 0x80) {
+                    half--;
+                }
+                char *b = strdup(s + half);
+                s[half] = '\0';
+                if (b != NULL) {
+                    char why[64];
+                    double v = dft_search_name_similarity(s, b, why, sizeof why);
+                    if (v < 0.0 || v > 1.0) {
+                        abort();
+                    }
+                    free(b);
+                }
+            }
+            free(s);
+        }
+    }
+    return 0;
+}

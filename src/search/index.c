@@ -1,0 +1,467 @@
+/*
+ * index.c - the search index inside the vault database: the "defter" FTS5 tokenizer, the index
+ * tables and the writes that keep them in step with the records.
+ *
+ * Tables (all a view, rebuilt from the records at will):
+ *   search_doc   one row per record: id, type, title, the name strings and body text (the FTS
+ *                content) and the serialised name tokens that the scorer reads
+ *   search_name  FTS5 over the names: each word gives its coarse key and, for words of four or
+ *                more letters, every single-deletion variant of it (typo neighbourhood)
+ *   search_text  FTS5 over the other text fields: one coarse key per word
+ * Nothing here writes outside the connection it is given or logs any text it indexes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "defter/store.h"
+#include "search/internal.h"
+
+#define BODY_MAX          (256 * 1024) /* bytes of text fields indexed per record */
+#define NAMES_MAX         (64 * 1024)  /* bytes of names indexed per record */
+#define KEY_DELETIONS_MAX 24           /* longer keys get no deletion variants */
+
+/* ---- deletion neighbourhood ---- */
+
+void
+search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n), void *ctx)
+{
+    size_t n = strlen(key);
+    if (n < 4 || n > KEY_DELETIONS_MAX) {
+        return;
+    }
+    char buf[DFT_SEARCH_TOKEN_MAX];
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && key[i] == key[i - 1]) {
+            continue; /* same string as the previous deletion */
+        }
+        memcpy(buf, key, i);
+        memcpy(buf + i, key + i + 1, n - i - 1);
+        buf[n - 1] = '\0';
+        fn(ctx, buf, n - 1);
+    }
+}
+
+/* ---- the FTS5 tokenizer ---- */
+
+struct tokenizer {
+    int names; /* 1: emit deletion variants too */
+};
+
+struct emit_ctx {
+    void *fts_ctx;
+    int (*x_token)(void *, int, const char *, int, int, int);
+    int start, end;
+    int rc;
+};
+
+static void
+emit_colocated(void *ctx, const char *k, size_t n)
+{
+    struct emit_ctx *e = ctx;
+    if (e->rc == SQLITE_OK) {
+        e->rc = e->x_token(e->fts_ctx, FTS5_TOKEN_COLOCATED, k, (int)n, e->start, e->end);
+    }
+}
+
+static int
+tok_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
+{
+    (void)ctx;
+    struct tokenizer *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        return SQLITE_NOMEM;
+    }
+    t->names = argc > 0 && strcmp(argv[0], "names") == 0;
+    *out = (Fts5Tokenizer *)t;
+    return SQLITE_OK;
+}
+
+static void
+tok_delete(Fts5Tokenizer *t)
+{
+    free(t);
+}
+
+/* Tokenize one piece (no more than a few KB) of text at offset base. */
+static int
+tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n, int base)
+{
+    struct dft_search_token toks[256];
+    int cnt = dft_search_tokenize(text, (size_t)n, toks, 256);
+    for (int i = 0; i < cnt && e->rc == SQLITE_OK; i++) {
+        e->start = base;
+        e->end = base + n;
+        size_t kl = strlen(toks[i].key);
+        if (kl == 0) {
+            continue;
+        }
+        e->rc = e->x_token(e->fts_ctx, 0, toks[i].key, (int)kl, e->start, e->end);
+        if (t->names && e->rc == SQLITE_OK) {
+            search_deletions(toks[i].key, emit_colocated, e);
+        }
+    }
+    return e->rc;
+}
+
+static int
+tok_tokenize(Fts5Tokenizer *tk, void *ctx, int flags, const char *text, int n,
+             int (*x_token)(void *, int, const char *, int, int, int))
+{
+    const struct tokenizer *t = (const struct tokenizer *)tk;
+    struct emit_ctx e = {ctx, x_token, 0, 0, SQLITE_OK};
+    if (n <= 0) {
+        return SQLITE_OK;
+    }
+    if ((flags & FTS5_TOKENIZE_QUERY) != 0 && text[0] == SEARCH_RAW_KEY) {
+        return n > 1 ? x_token(ctx, 0, text + 1, n - 1, 0, n) : SQLITE_OK;
+    }
+    /* pieces end at a newline or at a space near 2 KB, so a token array stays small */
+    int pos = 0;
+    while (pos < n && e.rc == SQLITE_OK) {
+        int end = pos;
+        int last_space = -1;
+        while (end < n && text[end] != '\n' && end - pos < 2048) {
+            if (text[end] == ' ' || text[end] == '\t') {
+                last_space = end;
+            }
+            end++;
+        }
+        if (end < n && text[end] != '\n' && last_space > pos) {
+            end = last_space;
+        }
+        if (end > pos) {
+            tok_piece(t, &e, text + pos, end - pos, pos);
+        }
+        pos = end + 1;
+    }
+    return e.rc;
+}
+
+static fts5_api *
+get_fts5(sqlite3 *db)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK) {
+        return NULL;
+    }
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return api;
+}
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS search_doc("
+    " rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+    " title TEXT NOT NULL, names TEXT NOT NULL, body TEXT NOT NULL, toks TEXT NOT NULL);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_name USING fts5(names, content='search_doc',"
+    " content_rowid='rid', tokenize='defter names', detail=none, columnsize=0);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(body, content='search_doc',"
+    " content_rowid='rid', tokenize='defter text', detail=none, columnsize=0);";
+
+enum dft_err
+dft_search_setup(sqlite3 *db, struct dft_error *err)
+{
+    fts5_api *api = get_fts5(db);
+    if (api == NULL || api->iVersion < 2) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "cannot set up search: sqlite has no fts5");
+    }
+    static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
+    int rc = api->xCreateTokenizer(api, "defter", NULL, &tok, NULL);
+    if (rc != SQLITE_OK) {
+        return dft_store_error(db, rc, "cannot set up search", err);
+    }
+    rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return dft_store_error(db, rc, "cannot set up search", err);
+    }
+    return DFT_OK;
+}
+
+/* ---- serialised names ---- */
+
+static enum dft_err
+add_token(struct dft_buf *out, const struct dft_search_token *t, int first)
+{
+    enum dft_err e = DFT_OK;
+    char sep[2] = {SEARCH_SEP_FIELD, 0};
+    char tsep[2] = {SEARCH_SEP_TOKEN, 0};
+    char fl[2] = {(char)('0' + (t->flags & DFT_SEARCH_TOK_PATRONYMIC)), 0};
+    if (!first && (e = dft_buf_adds(out, tsep)) != DFT_OK) {
+        return e;
+    }
+    const char *parts[] = {fl, t->exact, t->folded, t->skel, t->stem};
+    for (size_t i = 0; i < 5; i++) {
+        if (i > 0 && (e = dft_buf_adds(out, sep)) != DFT_OK) {
+            return e;
+        }
+        if ((e = dft_buf_adds(out, parts[i])) != DFT_OK) {
+            return e;
+        }
+    }
+    return DFT_OK;
+}
+
+/* One name's tokens; alias_pos >= 0: that alias replaces the word before it, others dropped. */
+static enum dft_err
+add_variant(struct dft_buf *out, const struct dft_search_token *t, int n, int alias_pos)
+{
+    enum dft_err e = DFT_OK;
+    int first = 1;
+    if (out->len > 0) {
+        char nsep[2] = {SEARCH_SEP_NAME, 0};
+        if ((e = dft_buf_adds(out, nsep)) != DFT_OK) {
+            return e;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if ((t[i].flags & DFT_SEARCH_TOK_ALIAS) != 0 && i != alias_pos) {
+            continue;
+        }
+        if (alias_pos >= 0 && i == alias_pos - 1) {
+            continue; /* the word the alias stands for */
+        }
+        if ((e = add_token(out, &t[i], first)) != DFT_OK) {
+            return e;
+        }
+        first = 0;
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+search_serialise_names(const char *names, size_t len, struct dft_buf *out)
+{
+    enum dft_err e = DFT_OK;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && names[end] != '\n') {
+            end++;
+        }
+        struct dft_search_token t[SEARCH_NAME_TOKENS];
+        int n = dft_search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
+        if (n > 0) {
+            if ((e = add_variant(out, t, n, -1)) != DFT_OK) {
+                return e;
+            }
+            for (int i = 1; i < n; i++) {
+                if ((t[i].flags & DFT_SEARCH_TOK_ALIAS) != 0 &&
+                    (t[i - 1].flags & DFT_SEARCH_TOK_ALIAS) == 0) {
+                    if ((e = add_variant(out, t, n, i)) != DFT_OK) {
+                        return e;
+                    }
+                }
+            }
+        }
+        pos = end + 1;
+    }
+    return DFT_OK;
+}
+
+/* ---- put / remove ---- */
+
+static enum dft_err
+add_line(struct dft_buf *b, const char *s)
+{
+    enum dft_err e = DFT_OK;
+    if (s == NULL || s[0] == '\0') {
+        return DFT_OK;
+    }
+    if (b->len > 0 && (e = dft_buf_adds(b, "\n")) != DFT_OK) {
+        return e;
+    }
+    /* newlines inside a value would split a name: make them spaces */
+    size_t start = b->len;
+    if ((e = dft_buf_adds(b, s)) != DFT_OK) {
+        return e;
+    }
+    for (size_t i = start; i < b->len; i++) {
+        if (b->data[i] == '\n' || b->data[i] == '\r') {
+            b->data[i] = ' ';
+        }
+    }
+    return DFT_OK;
+}
+
+static enum dft_err
+run(sqlite3 *db, const char *sql, sqlite3_int64 rid, const char *text, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, rid);
+        if (text != NULL) {
+            sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+        }
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        return dft_store_error(db, rc, "cannot update the search index", err);
+    }
+    return DFT_OK;
+}
+
+static enum dft_err
+remove_rid(sqlite3 *db, const char *id, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err e = DFT_OK;
+    int rc = sqlite3_prepare_v2(db, "SELECT rid, names, body FROM search_doc WHERE id = ?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot update the search index", err);
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        e = dft_store_error(db, rc, "cannot update the search index", err);
+        goto out;
+    }
+    sqlite3_int64 rid = sqlite3_column_int64(st, 0);
+    const char *names = (const char *)sqlite3_column_text(st, 1);
+    const char *body = (const char *)sqlite3_column_text(st, 2);
+    if (names != NULL && names[0] != '\0') {
+        e = run(db, "INSERT INTO search_name(search_name, rowid, names) VALUES('delete', ?1, ?2)",
+                rid, names, err);
+    }
+    if (e == DFT_OK && body != NULL && body[0] != '\0') {
+        e = run(db, "INSERT INTO search_text(search_text, rowid, body) VALUES('delete', ?1, ?2)",
+                rid, body, err);
+    }
+    if (e == DFT_OK) {
+        e = run(db, "DELETE FROM search_doc WHERE rid = ?1", rid, NULL, err);
+    }
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum dft_err
+dft_search_remove(sqlite3 *db, const char *id, struct dft_error *err)
+{
+    if (db == NULL || id == NULL) {
+        return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
+    }
+    return remove_rid(db, id, err);
+}
+
+static int
+is_name_key(const char *k)
+{
+    return strcmp(k, "name") == 0 || strcmp(k, "name_variants") == 0 || strcmp(k, "aliases") == 0;
+}
+
+enum dft_err
+dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
+               const json_t *fields, struct dft_error *err)
+{
+    enum dft_err e = DFT_OK;
+    struct dft_buf names, body, toks;
+    sqlite3_stmt *st = NULL;
+    dft_buf_init(&names, NAMES_MAX, 0);
+    dft_buf_init(&body, BODY_MAX, 0);
+    dft_buf_init(&toks, 8 * NAMES_MAX, 0);
+    if (db == NULL || id == NULL || type == NULL) {
+        e = dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
+        goto out;
+    }
+    if ((e = remove_rid(db, id, err)) != DFT_OK) {
+        goto out;
+    }
+    /* names: name, then name_variants / aliases; a record without a name is found by title */
+    const json_t *name = json_is_object(fields) ? json_object_get(fields, "name") : NULL;
+    if (json_is_string(name)) {
+        e = add_line(&names, json_string_value(name));
+    }
+    static const char *const vkeys[] = {"name_variants", "aliases"};
+    for (size_t k = 0; k < 2 && e == DFT_OK && json_is_object(fields); k++) {
+        const json_t *arr = json_object_get(fields, vkeys[k]);
+        size_t i;
+        const json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+            if (json_is_string(v) && e == DFT_OK) {
+                e = add_line(&names, json_string_value(v));
+            }
+        }
+    }
+    if (e == DFT_OK && names.len == 0 && title != NULL) {
+        e = add_line(&names, title);
+    }
+    /* text: title (unless it is the name) and every other string field */
+    if (e == DFT_OK && title != NULL && !json_is_string(name)) {
+        e = add_line(&body, title);
+    }
+    if (e == DFT_OK && json_is_object(fields)) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)(uintptr_t)fields, k, v)
+        {
+            if (e != DFT_OK) {
+                break;
+            }
+            if (!is_name_key(k) && json_is_string(v)) {
+                e = add_line(&body, json_string_value(v));
+            }
+        }
+    }
+    if (e != DFT_OK) {
+        /* over-long text is cut, not refused: the record itself is already accepted */
+        if (e != DFT_ERR_TOO_LARGE) {
+            e = dft_fail(err, e, "cannot index record");
+            goto out;
+        }
+        e = DFT_OK;
+    }
+    if ((e = search_serialise_names(names.len ? (const char *)names.data : "", names.len, &toks)) !=
+        DFT_OK) {
+        e = dft_fail(err, e, "cannot index record: names too long");
+        goto out;
+    }
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO search_doc(id, type, title, names, body, toks)"
+                                " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, title != NULL ? title : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, names.len ? (const char *)names.data : "", (int)names.len,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, body.len ? (const char *)body.data : "", (int)body.len,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, toks.len ? (const char *)toks.data : "", (int)toks.len,
+                          SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot update the search index", err);
+        goto out;
+    }
+    sqlite3_int64 rid = sqlite3_last_insert_rowid(db);
+    if (names.len > 0) {
+        e = run(db, "INSERT INTO search_name(rowid, names) VALUES(?1, ?2)", rid,
+                (const char *)names.data, err);
+    }
+    if (e == DFT_OK && body.len > 0) {
+        e = run(db, "INSERT INTO search_text(rowid, body) VALUES(?1, ?2)", rid,
+                (const char *)body.data, err);
+    }
+out:
+    sqlite3_finalize(st);
+    dft_buf_release(&names);
+    dft_buf_release(&body);
+    dft_buf_release(&toks);
+    return e;
+}

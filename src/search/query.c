@@ -1,0 +1,823 @@
+/*
+ * query.c - search queries and duplicate candidates: candidate retrieval through the FTS5 index
+ * (coarse keys and their deletion neighbourhood) and a name-aware scorer.
+ *
+ * The scorer matches query words to name words one to one in any order; each pair is graded
+ * exact > script-folded > same skeleton > gendered form > weighted edit distance on the
+ * skeleton. Query coverage weighs more than name coverage, so a fuzzy match of one word cannot
+ * outrank a match of the whole name. Patronymics and bracketed aliases are optional; two
+ * different patronymics count against a match (a father's name tells relatives apart).
+ * Nothing here writes to the database or logs a query.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "defter/store.h"
+#include "search/internal.h"
+
+#define POSTINGS_MAX  20000 /* rows read per query word */
+#define SCORED_MAX    400   /* candidates scored per query */
+#define SINGLE_MAX    2000  /* rows read for one word alone */
+#define FILL_FACTOR   3     /* lower-tier candidates scored: limit times this */
+#define SCORE_FLOOR   0.30  /* hits below are noise */
+#define DOC_NAMES_MAX 32    /* name variants of one record that are scored */
+
+enum level { LV_NONE, LV_FUZZY, LV_GENDER, LV_SKELETON, LV_FOLDED, LV_EXACT };
+static const char *const level_names[] = {"none",     "fuzzy",  "gender form",
+                                          "skeleton", "folded", "exact"};
+
+static double
+token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *lv)
+{
+    if (strcmp(q->exact, d->exact) == 0) {
+        *lv = LV_EXACT;
+        return 1.0;
+    }
+    if (strcmp(q->folded, d->folded) == 0) {
+        *lv = LV_FOLDED;
+        return 0.97;
+    }
+    if (strcmp(q->skel, d->skel) == 0) {
+        *lv = LV_SKELETON;
+        return 0.93;
+    }
+    size_t lq = strlen(q->skel), ld = strlen(d->skel);
+    size_t l = lq < ld ? lq : ld;
+    double best = 0.0;
+    *lv = LV_NONE;
+    if (l >= 4 && strcmp(q->stem, d->stem) == 0) {
+        best = 0.80;
+        *lv = LV_GENDER;
+    }
+    double cap = l < 4 ? 0.35 : (l < 8 ? 1.0 : 1.6);
+    double dist = dft_search_distance(q->skel, d->skel, cap);
+    if (dist <= cap) {
+        double s = 0.93 - 0.16 * dist;
+        if (s > best) {
+            best = s;
+            *lv = LV_FUZZY;
+        }
+    }
+    return best;
+}
+
+double
+search_score_name(const struct search_ntok *q, int nq, const struct search_ntok *d, int nd,
+                  char *why, size_t why_len)
+{
+    double sim[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
+    enum level lv[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
+    int qm[SEARCH_NAME_TOKENS], dm[SEARCH_NAME_TOKENS];
+    if (nq <= 0 || nd <= 0) {
+        return 0.0;
+    }
+    nq = nq > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nq;
+    nd = nd > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nd;
+    for (int i = 0; i < nq; i++) {
+        qm[i] = -1;
+        for (int j = 0; j < nd; j++) {
+            sim[i][j] = token_sim(&q[i], &d[j], &lv[i][j]);
+        }
+    }
+    for (int j = 0; j < nd; j++) {
+        dm[j] = -1;
+    }
+    /* greedy one-to-one assignment, best pairs first */
+    for (;;) {
+        double best = 0.0;
+        int bi = -1, bj = -1;
+        for (int i = 0; i < nq; i++) {
+            if (qm[i] >= 0) {
+                continue;
+            }
+            for (int j = 0; j < nd; j++) {
+                if (dm[j] < 0 && sim[i][j] > best) {
+                    best = sim[i][j];
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (bi < 0) {
+            break;
+        }
+        qm[bi] = bj;
+        dm[bj] = bi;
+    }
+    const unsigned opt = DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS;
+    double qsum = 0.0, dsum = 0.0;
+    int qn = 0, dn = 0;
+    int qpat = 0, dpat = 0, patmatch = 0, allexact = nq == nd;
+    for (int i = 0; i < nq; i++) {
+        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
+            qpat = 1;
+        }
+        double s = qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
+        if (qm[i] < 0 || lv[i][qm[i]] != LV_EXACT) {
+            allexact = 0;
+        }
+        if ((q[i].flags & opt) == 0) {
+            qsum += s;
+            qn++;
+        }
+        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && qm[i] >= 0 &&
+            (d[qm[i]].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && s >= 0.7) {
+            patmatch = 1;
+        }
+    }
+    if (qn == 0) {
+        for (int i = 0; i < nq; i++) {
+            qsum += qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
+        }
+        qn = nq;
+    }
+    for (int j = 0; j < nd; j++) {
+        if ((d[j].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
+            dpat = 1;
+            continue;
+        }
+        dsum += dm[j] >= 0 ? sim[dm[j]][j] : 0.0;
+        dn++;
+    }
+    if (dn == 0) {
+        dn = 1;
+    }
+    double score = 0.6 * qsum / qn + 0.4 * dsum / dn;
+    if (qpat && dpat) {
+        score += patmatch ? 0.03 : -0.05;
+    }
+    /* same word order */
+    int inorder = 1, last = -1, pairs = 0;
+    for (int i = 0; i < nq; i++) {
+        if (qm[i] >= 0) {
+            pairs++;
+            if (qm[i] < last) {
+                inorder = 0;
+            }
+            last = qm[i];
+        }
+    }
+    if (pairs >= 2 && inorder) {
+        score += 0.01;
+    }
+    if (allexact) {
+        score += 0.02;
+    }
+    score /= 1.06;
+    score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
+    if (why != NULL && why_len > 0) {
+        size_t o = 0;
+        why[0] = '\0';
+        for (int i = 0; i < nq && o + 1 < why_len; i++) {
+            enum level l = qm[i] >= 0 ? lv[i][qm[i]] : LV_NONE;
+            int w =
+                snprintf(why + o, why_len - o, "%s%s=%s%s%s", i ? ", " : "", q[i].exact,
+                         level_names[l], qm[i] >= 0 ? ":" : "", qm[i] >= 0 ? d[qm[i]].exact : "");
+            if (w < 0 || (size_t)w >= why_len - o) {
+                break;
+            }
+            o += (size_t)w;
+        }
+    }
+    return score;
+}
+
+double
+dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
+{
+    struct dft_search_token ta[SEARCH_NAME_TOKENS], tb[SEARCH_NAME_TOKENS];
+    struct search_ntok qa[SEARCH_NAME_TOKENS], qb[SEARCH_NAME_TOKENS];
+    int na = dft_search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
+    int nb = dft_search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
+    if (na <= 0 || nb <= 0) {
+        return 0.0;
+    }
+    for (int i = 0; i < na; i++) {
+        qa[i] =
+            (struct search_ntok){ta[i].flags, ta[i].exact, ta[i].folded, ta[i].skel, ta[i].stem};
+    }
+    for (int i = 0; i < nb; i++) {
+        qb[i] =
+            (struct search_ntok){tb[i].flags, tb[i].exact, tb[i].folded, tb[i].skel, tb[i].stem};
+    }
+    return search_score_name(qa, na, qb, nb, why, why_len);
+}
+
+/* ---- candidates: rid -> mask of matched query words ---- */
+
+struct qtoks {
+    struct dft_search_token t[SEARCH_NAME_TOKENS];
+    struct search_ntok n[SEARCH_NAME_TOKENS];
+    int count;
+};
+
+struct cand {
+    sqlite3_int64 rid;
+    unsigned mask; /* query words whose key or a one-deletion neighbour matched a name */
+    unsigned text; /* query words found in the text fields */
+    int tier;
+};
+
+struct candset {
+    struct cand *v;
+    size_t n, cap;
+    size_t *slot; /* open addressing: index + 1, 0 = empty */
+    size_t nslot;
+};
+
+static size_t
+hash_rid(sqlite3_int64 rid)
+{
+    unsigned long long x = (unsigned long long)rid * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(x >> 17);
+}
+
+static enum dft_err
+cand_grow(struct candset *cs)
+{
+    size_t nslot = cs->nslot ? cs->nslot * 2 : 1024;
+    size_t *slot = calloc(nslot, sizeof *slot);
+    if (slot == NULL) {
+        return DFT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < cs->n; i++) {
+        size_t h = hash_rid(cs->v[i].rid) & (nslot - 1);
+        while (slot[h] != 0) {
+            h = (h + 1) & (nslot - 1);
+        }
+        slot[h] = i + 1;
+    }
+    free(cs->slot);
+    cs->slot = slot;
+    cs->nslot = nslot;
+    return DFT_OK;
+}
+
+static enum dft_err
+cand_add(struct candset *cs, sqlite3_int64 rid, unsigned mask, unsigned text)
+{
+    if ((cs->n + 1) * 2 > cs->nslot && cand_grow(cs) != DFT_OK) {
+        return DFT_ERR_NOMEM;
+    }
+    size_t h = hash_rid(rid) & (cs->nslot - 1);
+    while (cs->slot[h] != 0) {
+        struct cand *c = &cs->v[cs->slot[h] - 1];
+        if (c->rid == rid) {
+            c->mask |= mask;
+            c->text |= text;
+            return DFT_OK;
+        }
+        h = (h + 1) & (cs->nslot - 1);
+    }
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 512;
+        struct cand *v = realloc(cs->v, cap * sizeof *v);
+        if (v == NULL) {
+            return DFT_ERR_NOMEM;
+        }
+        cs->v = v;
+        cs->cap = cap;
+    }
+    cs->v[cs->n] = (struct cand){rid, mask, text, 0};
+    cs->slot[h] = ++cs->n;
+    return DFT_OK;
+}
+
+static void
+cand_free(struct candset *cs)
+{
+    free(cs->v);
+    free(cs->slot);
+    memset(cs, 0, sizeof *cs);
+}
+
+struct expr {
+    struct dft_buf *b;
+    enum dft_err e;
+};
+
+static void
+expr_add(void *ctx, const char *k, size_t n)
+{
+    struct expr *x = ctx;
+    if (x->e != DFT_OK) {
+        return;
+    }
+    if (x->b->len > 0) {
+        x->e = dft_buf_adds(x->b, " OR ");
+    }
+    char q[3] = {'"', SEARCH_RAW_KEY, 0};
+    if (x->e == DFT_OK) {
+        x->e = dft_buf_adds(x->b, q);
+    }
+    if (x->e == DFT_OK) {
+        x->e = dft_buf_add(x->b, k, n); /* keys are [a-zA-Z0-9]: no quoting needed */
+    }
+    if (x->e == DFT_OK) {
+        x->e = dft_buf_adds(x->b, "\"");
+    }
+}
+
+/* "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood. */
+static enum dft_err
+word_expr(struct dft_buf *out, const char *key, int fuzzy)
+{
+    struct dft_buf b;
+    dft_buf_init(&b, 2048, 0);
+    struct expr x = {&b, DFT_OK};
+    expr_add(&x, key, strlen(key));
+    if (fuzzy) {
+        search_deletions(key, expr_add, &x);
+    }
+    enum dft_err e = x.e;
+    if (e == DFT_OK) {
+        e = dft_buf_adds(out, "(");
+    }
+    if (e == DFT_OK) {
+        e = dft_buf_add(out, b.data, b.len);
+    }
+    if (e == DFT_OK) {
+        e = dft_buf_adds(out, ")");
+    }
+    dft_buf_release(&b);
+    return e;
+}
+
+/* Run one FTS5 expression; every row gets bits (names) or text bits. */
+static enum dft_err
+collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bits, int text,
+        int max_rows, struct candset *cs, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err e = DFT_OK;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT rowid FROM %s WHERE %s MATCH ?1 LIMIT %d", table, table,
+             max_rows);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot search", err);
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, (const char *)expr->data, (int)expr->len, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cand_add(cs, sqlite3_column_int64(st, 0), text ? 0 : bits, text ? bits : 0) != DFT_OK) {
+            e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        e = dft_store_error(db, rc, "cannot search", err);
+    }
+out:
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Names matching every word of set (an AND of the words' neighbourhoods), or one word. */
+static enum dft_err
+collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int fuzzy, int max_rows,
+              struct candset *cs, struct dft_error *err)
+{
+    struct dft_buf b;
+    dft_buf_init(&b, 64 * 1024, 0);
+    enum dft_err e = DFT_OK;
+    unsigned bits = 0;
+    for (int i = 0; i < n && e == DFT_OK; i++) {
+        if (i > 0) {
+            e = dft_buf_adds(&b, " AND ");
+        }
+        if (e == DFT_OK) {
+            e = word_expr(&b, qt->t[idx[i]].key, fuzzy);
+        }
+        bits |= 1u << idx[i];
+    }
+    if (e != DFT_OK) {
+        e = dft_fail(err, e, "cannot search: query too complex");
+    } else {
+        e = collect(db, "search_name", &b, bits, 0, max_rows, cs, err);
+    }
+    dft_buf_release(&b);
+    return e;
+}
+
+static int
+popcount(unsigned x)
+{
+    return __builtin_popcount(x);
+}
+
+static int
+cmp_tier(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->tier != y->tier) {
+        return y->tier - x->tier;
+    }
+    return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+struct hit {
+    sqlite3_int64 rid;
+    double score;
+    json_t *obj;
+};
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->score != y->score) {
+        return x->score < y->score ? 1 : -1;
+    }
+    return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+/* Parse a serialised name list and score the query against each name; best wins. */
+static double
+score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why_len)
+{
+    double best = 0.0;
+    char *p = toks;
+    int nname = 0;
+    char tmpwhy[256];
+    while (p != NULL && *p != '\0' && nname < DOC_NAMES_MAX) {
+        char *nend = strchr(p, SEARCH_SEP_NAME);
+        if (nend != NULL) {
+            *nend = '\0';
+        }
+        struct search_ntok d[SEARCH_NAME_TOKENS];
+        int nd = 0;
+        char *t = p;
+        while (t != NULL && nd < SEARCH_NAME_TOKENS) {
+            char *tend = strchr(t, SEARCH_SEP_TOKEN);
+            if (tend != NULL) {
+                *tend = '\0';
+            }
+            char *f[5] = {t, NULL, NULL, NULL, NULL};
+            int ok = 1;
+            for (int k = 1; k < 5; k++) {
+                char *s = strchr(f[k - 1], SEARCH_SEP_FIELD);
+                if (s == NULL) {
+                    ok = 0;
+                    break;
+                }
+                *s = '\0';
+                f[k] = s + 1;
+            }
+            if (ok) {
+                d[nd++] = (struct search_ntok){(unsigned)(f[0][0] - '0'), f[1], f[2], f[3], f[4]};
+            }
+            t = tend != NULL ? tend + 1 : NULL;
+        }
+        double s = search_score_name(q, nq, d, nd, tmpwhy, sizeof tmpwhy);
+        if (s > best) {
+            best = s;
+            size_t o = 0;
+            if (nname > 0 && why_len > 9) {
+                memcpy(why, "variant: ", 9);
+                o = 9;
+            }
+            size_t tl = strlen(tmpwhy);
+            if (o + tl >= why_len) {
+                tl = why_len - o - 1;
+            }
+            memcpy(why + o, tmpwhy, tl);
+            why[o + tl] = '\0';
+        }
+        nname++;
+        p = nend != NULL ? nend + 1 : NULL;
+    }
+    return best;
+}
+
+static enum dft_err
+run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, size_t limit,
+          json_t *hits_out, struct dft_error *err)
+{
+    enum dft_err e = DFT_OK;
+    struct candset cs = {0};
+    struct hit *hits = NULL;
+    size_t nhits = 0;
+    sqlite3_stmt *st = NULL;
+    int want_text = type == NULL || strcmp(type, "person") != 0;
+    /*
+     * Distinct keys (words sharing a key share a bit). Names matching all main words come
+     * from one AND inside FTS5, then (three or more words) every pair; single words only
+     * when that did not fill the page, and capped: they rank below anyway.
+     */
+    int uniq[SEARCH_NAME_TOKENS], nuniq = 0, mainw[SEARCH_NAME_TOKENS], nmain = 0;
+    unsigned optmask = 0;
+    for (int i = 0; i < qt->count; i++) {
+        int dup = 0;
+        for (int j = 0; j < i; j++) {
+            dup |= strcmp(qt->t[i].key, qt->t[j].key) == 0;
+        }
+        if (qt->t[i].flags & (DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS)) {
+            optmask |= 1u << i;
+        }
+        if (dup) {
+            continue;
+        }
+        uniq[nuniq++] = i;
+        if ((optmask & (1u << i)) == 0) {
+            mainw[nmain++] = i;
+        }
+    }
+    if (nmain >= 2) {
+        /* exact keys first; their neighbourhoods only when few names share them */
+        e = collect_words(db, qt, mainw, nmain, 0, POSTINGS_MAX, &cs, err);
+        if (e == DFT_OK && cs.n < limit * FILL_FACTOR) {
+            e = collect_words(db, qt, mainw, nmain, 1, POSTINGS_MAX, &cs, err);
+        }
+    }
+    for (int a = 0; nmain >= 3 && a < nmain && e == DFT_OK; a++) {
+        for (int b = a + 1; b < nmain && e == DFT_OK; b++) {
+            int pair[2] = {mainw[a], mainw[b]};
+            e = collect_words(db, qt, pair, 2, 1, POSTINGS_MAX, &cs, err);
+        }
+    }
+    if (nmain < 2 || cs.n < limit * FILL_FACTOR) {
+        for (int k = 0; k < nuniq && e == DFT_OK; k++) {
+            e = collect_words(db, qt, &uniq[k], 1, 1, SINGLE_MAX, &cs, err);
+        }
+    }
+    for (int k = 0; k < nuniq && e == DFT_OK && want_text; k++) {
+        struct dft_buf b;
+        dft_buf_init(&b, 4096, 0);
+        e = word_expr(&b, qt->t[uniq[k]].key, 0);
+        if (e == DFT_OK) {
+            e = collect(db, "search_text", &b, 1u << uniq[k], 1, SINGLE_MAX, &cs, err);
+        }
+        dft_buf_release(&b);
+    }
+    if (e != DFT_OK || cs.n == 0) {
+        goto out;
+    }
+    /* tier: a main word counts 2, an optional one 1; text matches count half */
+    for (size_t i = 0; i < cs.n; i++) {
+        const struct cand *c = &cs.v[i];
+        unsigned text = c->text & ~c->mask;
+        cs.v[i].tier = 4 * popcount(c->mask & ~optmask) + 2 * popcount(c->mask & optmask) +
+                       2 * popcount(text & ~optmask) + popcount(text & optmask);
+    }
+    qsort(cs.v, cs.n, sizeof cs.v[0], cmp_tier);
+    hits = calloc(cs.n < SCORED_MAX ? cs.n : SCORED_MAX, sizeof *hits);
+    if (hits == NULL) {
+        e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
+        goto out;
+    }
+    int rc = sqlite3_prepare_v2(db, "SELECT id, type, title, toks FROM search_doc WHERE rid = ?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot search", err);
+        goto out;
+    }
+    size_t scored = 0, good = 0;
+    /*
+     * The best tier is scored whole (up to SCORED_MAX); lower tiers only until the page is
+     * filled a few times over: they match fewer words, so they rank below anyway.
+     */
+    for (size_t i = 0; i < cs.n && scored < SCORED_MAX; i++) {
+        if (cs.v[i].tier < cs.v[0].tier && good >= limit * FILL_FACTOR) {
+            break;
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, cs.v[i].rid);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            continue;
+        }
+        scored++;
+        const char *rtype = (const char *)sqlite3_column_text(st, 1);
+        const char *rid = (const char *)sqlite3_column_text(st, 0);
+        if (rtype == NULL || rid == NULL || (type != NULL && strcmp(rtype, type) != 0) ||
+            (skip_id != NULL && strcmp(rid, skip_id) == 0)) {
+            continue;
+        }
+        const char *toks = (const char *)sqlite3_column_text(st, 3);
+        char *copy = strdup(toks != NULL ? toks : "");
+        if (copy == NULL) {
+            e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
+            goto out;
+        }
+        char why[256] = "";
+        double s = cs.v[i].mask != 0 ? score_doc(qt->n, qt->count, copy, why, sizeof why) : 0.0;
+        free(copy);
+        if (cs.v[i].text) {
+            double ts = 0.5 * popcount(cs.v[i].text) / qt->count;
+            if (ts > s) {
+                s = ts;
+                snprintf(why, sizeof why, "text: %d of %d words", popcount(cs.v[i].text),
+                         qt->count);
+            }
+        }
+        if (s < SCORE_FLOOR) {
+            continue;
+        }
+        good++;
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:f, s:s}", "id", rid, "type", rtype, "title",
+                      sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "",
+                      "score", (double)((long)(s * 10000.0 + 0.5)) / 10000.0, "why", why);
+        if (o == NULL) {
+            e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
+            goto out;
+        }
+        hits[nhits++] = (struct hit){cs.v[i].rid, s, o};
+    }
+    qsort(hits, nhits, sizeof hits[0], cmp_hit);
+    for (size_t i = 0; i < nhits; i++) {
+        if (i < limit) {
+            json_array_append(hits_out, hits[i].obj);
+        }
+    }
+out:
+    for (size_t i = 0; i < nhits; i++) {
+        json_decref(hits[i].obj);
+    }
+    free(hits);
+    sqlite3_finalize(st);
+    cand_free(&cs);
+    return e;
+}
+
+static int
+blank(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void
+qtoks_link(struct qtoks *qt)
+{
+    for (int i = 0; i < qt->count; i++) {
+        struct dft_search_token *t = &qt->t[i];
+        qt->n[i] = (struct search_ntok){t->flags, t->exact, t->folded, t->skel, t->stem};
+    }
+}
+
+enum dft_err
+dft_search_query(sqlite3 *db, const char *query, const char *type, size_t limit, json_t **out,
+                 struct dft_error *err)
+{
+    enum dft_err e = DFT_OK;
+    json_t *res = NULL, *arr = NULL;
+    struct qtoks *qt = NULL;
+    if (db == NULL || query == NULL || out == NULL) {
+        return dft_fail(err, DFT_ERR_USAGE, "search needs a database and a query");
+    }
+    *out = NULL;
+    size_t len = strlen(query);
+    if (len > DFT_SEARCH_QUERY_MAX) {
+        return dft_fail(err, DFT_ERR_INPUT, "query is too long (%zu bytes; at most %d)", len,
+                        DFT_SEARCH_QUERY_MAX);
+    }
+    if (!dft_utf8_valid(query, len)) {
+        return dft_fail(err, DFT_ERR_INPUT, "query is not valid UTF-8");
+    }
+    if (limit == 0) {
+        limit = 10;
+    }
+    if (limit > DFT_SEARCH_LIMIT_MAX) {
+        limit = DFT_SEARCH_LIMIT_MAX;
+    }
+    res = json_object();
+    arr = json_array();
+    qt = calloc(1, sizeof *qt);
+    if (res == NULL || arr == NULL || qt == NULL) {
+        e = dft_fail(err, DFT_ERR_NOMEM, "cannot search: out of memory");
+        goto out;
+    }
+    if (!blank(query)) {
+        qt->count = dft_search_tokenize(query, len, qt->t, SEARCH_NAME_TOKENS);
+        if (qt->count < 0) {
+            e = dft_fail(err, DFT_ERR_INPUT, "query is not valid UTF-8");
+            goto out;
+        }
+        qtoks_link(qt);
+        if (qt->count > 0) {
+            e = run_query(db, qt, type, NULL, limit, arr, err);
+        }
+    }
+    if (e == DFT_OK) {
+        json_object_set(res, "hits", arr);
+        *out = res;
+        res = NULL;
+    }
+out:
+    free(qt);
+    json_decref(arr);
+    json_decref(res);
+    return e;
+}
+
+#define DUP_THRESHOLD 0.80
+
+enum dft_err
+dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
+                      struct dft_error *err)
+{
+    enum dft_err e = DFT_OK;
+    sqlite3_stmt *st = NULL;
+    json_t *pairs = json_array(), *res = NULL, *hits = NULL;
+    struct qtoks *qt = calloc(1, sizeof *qt);
+    if (db == NULL || out == NULL) {
+        e = dft_fail(err, DFT_ERR_USAGE, "duplicates needs a database");
+        goto out;
+    }
+    if (pairs == NULL || qt == NULL) {
+        e = dft_fail(err, DFT_ERR_NOMEM, "cannot find duplicates: out of memory");
+        goto out;
+    }
+    if (type == NULL) {
+        type = "person";
+    }
+    if (limit == 0) {
+        limit = 100;
+    }
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT id, title, names FROM search_doc WHERE type = ?1"
+                                " ORDER BY id",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *title = (const char *)sqlite3_column_text(st, 1);
+        const char *names = (const char *)sqlite3_column_text(st, 2);
+        if (id == NULL || names == NULL) {
+            continue;
+        }
+        size_t nl = strcspn(names, "\n");
+        qt->count = dft_search_tokenize(names, nl, qt->t, SEARCH_NAME_TOKENS);
+        if (qt->count <= 0) {
+            continue;
+        }
+        qtoks_link(qt);
+        hits = json_array();
+        if (hits == NULL) {
+            e = dft_fail(err, DFT_ERR_NOMEM, "cannot find duplicates: out of memory");
+            goto out;
+        }
+        if ((e = run_query(db, qt, type, id, 20, hits, err)) != DFT_OK) {
+            goto out;
+        }
+        size_t i;
+        json_t *h;
+        json_array_foreach(hits, i, h)
+        {
+            const char *other = json_string_value(json_object_get(h, "id"));
+            double s = json_real_value(json_object_get(h, "score"));
+            if (other == NULL || s < DUP_THRESHOLD || strcmp(other, id) <= 0) {
+                continue;
+            }
+            json_array_append_new(pairs, json_pack("{s:s, s:s, s:s, s:s, s:f, s:O}", "a", id, "b",
+                                                   other, "a_title", title ? title : "", "b_title",
+                                                   json_string_value(json_object_get(h, "title")),
+                                                   "score", s, "why", json_object_get(h, "why")));
+        }
+        json_decref(hits);
+        hits = NULL;
+    }
+    if (rc != SQLITE_DONE) {
+        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        goto out;
+    }
+    /* best first, then cut */
+    size_t n = json_array_size(pairs);
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0; j--) {
+            double a = json_real_value(json_object_get(json_array_get(pairs, j - 1), "score"));
+            double b = json_real_value(json_object_get(json_array_get(pairs, j), "score"));
+            if (a >= b) {
+                break;
+            }
+            json_t *t = json_incref(json_array_get(pairs, j - 1));
+            json_array_set(pairs, j - 1, json_array_get(pairs, j));
+            json_array_set_new(pairs, j, t);
+        }
+    }
+    while (json_array_size(pairs) > limit) {
+        json_array_remove(pairs, json_array_size(pairs) - 1);
+    }
+    res = json_pack("{s:O}", "pairs", pairs);
+    if (res == NULL) {
+        e = dft_fail(err, DFT_ERR_NOMEM, "cannot find duplicates: out of memory");
+        goto out;
+    }
+    *out = res;
+out:
+    json_decref(hits);
+    json_decref(pairs);
+    sqlite3_finalize(st);
+    free(qt);
+    return e;
+}

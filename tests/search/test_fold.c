@@ -1,0 +1,243 @@
+/* test_fold.c - folding rules of the search keys: letters, romanisation pairs, must-nots. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "defter/search.h"
+
+static struct dft_search_token
+tok(const char *s)
+{
+    struct dft_search_token t[4];
+    memset(t, 0, sizeof t);
+    int n = dft_search_tokenize(s, strlen(s), t, 4);
+    assert_int_equal(n, 1);
+    return t[0];
+}
+
+/* pairs that must share a level: 0 exact, 1 folded, 2 skeleton, 3 stem, 4 key */
+static void
+same(const char *a, const char *b, int level)
+{
+    struct dft_search_token x = tok(a), y = tok(b);
+    const char *fx[] = {x.exact, x.folded, x.skel, x.stem, x.key};
+    const char *fy[] = {y.exact, y.folded, y.skel, y.stem, y.key};
+    if (strcmp(fx[level], fy[level]) != 0) {
+        print_error("'%s' and '%s' differ at level %d: '%s' vs '%s'\n", a, b, level, fx[level],
+                    fy[level]);
+        fail();
+    }
+}
+
+static void
+differ(const char *a, const char *b)
+{
+    struct dft_search_token x = tok(a), y = tok(b);
+    if (strcmp(x.key, y.key) == 0) {
+        print_error("'%s' and '%s' share key '%s'\n", a, b, x.key);
+        fail();
+    }
+}
+
+static void
+test_fold__case_and_normalisation(void **state)
+{
+    (void)state;
+    same("ASANOV", "asanov", 0);
+    same("Асанов", "АСАНОВ", 0);
+    same("Ｒｕｓｔｅｍ", "Rustem", 0); /* NFKC: full-width letters */
+    same("Reşat",
+         "Res\xcc\xa7"
+         "at",
+         1); /* composed and decomposed cedilla, both folded */
+}
+
+static void
+test_fold__ukrainian_apostrophes(void **state)
+{
+    (void)state;
+    same("Темер'янов", "Темер’янов", 0);
+    same("Темер'янов", "Темерʼянов", 0);
+    same("Temer`yanov", "Temeryanov", 0);
+    same("Темерʼянов", "Temeryanov", 2);
+    same("Bal'bek", "Balbek", 0);
+}
+
+static void
+test_fold__soft_and_hard_signs(void **state)
+{
+    (void)state;
+    same("Афанасьев", "Afanasev", 2);
+    same("Афанасьєв", "Afanasyev", 2);
+    same("Бальбек", "Balbek", 1);
+    same("Подъячев", "Podyachev", 1);
+}
+
+static void
+test_fold__yo_ghe_i_yi_ye(void **state)
+{
+    (void)state;
+    same("Алёна", "Алена", 1);        /* ё/е */
+    same("Ґонта", "Гонта", 1);        /* ґ/г */
+    same("Гонта", "Honta", 2);        /* Ukrainian г = h */
+    same("Ірина", "Irina", 1);        /* і */
+    same("Їжак", "Yizhak", 1);        /* ї */
+    same("Єсипенко", "Yesypenko", 2); /* є, и = y */
+    same("Есипенко", "Yesipenko", 2); /* initial е = ye (BGN) */
+    same("Барієв", "Bariiev", 2);     /* passport 2010 ie */
+    same("Бариев", "Bariyev", 2);     /* BGN yev */
+}
+
+static void
+test_fold__crimean_tatar_and_turkish_latin(void **state)
+{
+    (void)state;
+    same("Çiygöz", "Chiygoz", 1);         /* ç ö */
+    same("Şeyhaliyev", "Sheikhaliev", 2); /* ş, h = kh, y/i */
+    same("Dağ", "Dagh", 1);               /* ğ */
+    same("Qırım", "Kyrym", 2);            /* q ı */
+    same("Añ", "An", 1);                  /* ñ */
+    same("Gündüz", "Gyunduz", 2);         /* ü */
+    same("İlyasov", "Ilyasov", 1);        /* Turkish dotted capital I */
+    same("Bilâl", "Bilyal", 2);           /* â */
+    same("Cepparov", "Dzhepparov", 4);    /* Crimean Tatar c = дж */
+    same("Джеппаров", "Jepparov", 2);
+}
+
+static void
+test_fold__romanisation_systems(void **state)
+{
+    (void)state;
+    /* Russian Геннадий / Ukrainian Геннадій: BGN, ICAO, passport 2010, GOST, press */
+    const char *g[] = {"Геннадий", "Геннадій", "Gennadiy", "Gennadii",
+                       "Hennadii", "Gennadij", "Gennady"};
+    for (size_t i = 1; i < sizeof g / sizeof g[0]; i++) {
+        same(g[0], g[i], 2);
+    }
+    same("Akhtem", "Ahtem", 2);     /* kh/h */
+    same("Tsygipa", "Цыгипа", 2);   /* ts */
+    same("Tsygipa", "Cygipa", 4);   /* GOST c for ц */
+    same("Dmitriy", "Dmitrij", 2);  /* y/j endings */
+    same("Sergey", "Serhii", 2);    /* -ey / -ii */
+    same("Natalya", "Nataliia", 2); /* ya / iia */
+    same("Yunusov", "Iunusov", 2);  /* yu / iu */
+    same("Shtyblikov", "Штибликов", 2);
+}
+
+static void
+test_fold__gendered_surnames(void **state)
+{
+    (void)state;
+    same("Ametova", "Ametov", 3);
+    same("Salieva", "Saliev", 3);
+    same("Ilyina", "Ilyin", 3);
+    same("Poklonskaya", "Poklonska", 2);
+    same("Poklonskaya", "Poklonskiy", 3);
+    same("Поклонська", "Poklonskyi", 3);
+    same("Ковальська", "Kovalsky", 3);
+    /* short first names keep their ending */
+    differ("Ali", "Alie");
+}
+
+static void
+test_fold__must_not_merge(void **state)
+{
+    (void)state;
+    differ("Seitkhalilov", "Sheikhaliev");
+    differ("Refat", "Reshat");
+    differ("Ametov", "Asanov");
+    differ("Umerov", "Memetov");
+}
+
+static void
+test_tokenize__patronymic_alias_hyphen(void **state)
+{
+    (void)state;
+    struct dft_search_token t[8];
+    const char *s = "Ахтем Зейтуллаевич Чийгоз";
+    assert_int_equal(dft_search_tokenize(s, strlen(s), t, 8), 3);
+    assert_int_equal(t[0].flags, 0);
+    assert_int_equal(t[1].flags, DFT_SEARCH_TOK_PATRONYMIC);
+    const char *p = "Natalya Vladimirovna Poklonskaya";
+    assert_int_equal(dft_search_tokenize(p, strlen(p), t, 8), 3);
+    assert_int_equal(t[1].flags, DFT_SEARCH_TOK_PATRONYMIC);
+    const char *a = "Marlen (Süleyman) Asanov";
+    assert_int_equal(dft_search_tokenize(a, strlen(a), t, 8), 3);
+    assert_int_equal(t[1].flags, DFT_SEARCH_TOK_ALIAS);
+    assert_int_equal(t[2].flags, 0);
+    const char *h = "Abdul-Hakim Asanov";
+    assert_int_equal(dft_search_tokenize(h, strlen(h), t, 8), 3);
+    assert_string_equal(t[1].folded, "hakim");
+    /* two words: an -ovich word alone is a surname, not a patronymic */
+    const char *two = "Petro Ivanovich";
+    assert_int_equal(dft_search_tokenize(two, strlen(two), t, 8), 2);
+    assert_int_equal(t[1].flags, 0);
+}
+
+static void
+test_tokenize__bad_and_odd_input(void **state)
+{
+    (void)state;
+    struct dft_search_token t[4];
+    assert_int_equal(dft_search_tokenize("\xff\xfe", 2, t, 4), -1);
+    assert_int_equal(dft_search_tokenize("ab\0cd", 5, t, 4), -1);
+    assert_int_equal(dft_search_tokenize("", 0, t, 4), 0);
+    assert_int_equal(dft_search_tokenize(" ,.;-- ", 7, t, 4), 0);
+    assert_int_equal(dft_search_tokenize("a b c d e f", 11, t, 4), 4);
+    char longw[600];
+    memset(longw, 'z', sizeof longw - 1);
+    longw[sizeof longw - 1] = '\0';
+    assert_int_equal(dft_search_tokenize(longw, strlen(longw), t, 4), 1);
+    assert_true(strlen(t[0].folded) < DFT_SEARCH_TOKEN_MAX);
+}
+
+static void
+test_distance__weights(void **state)
+{
+    (void)state;
+    struct dft_search_token a = tok("resat"), b = tok("Reşat"), c = tok("Refat");
+    assert_true(dft_search_distance(a.skel, b.skel, 2.0) < 0.5);
+    assert_true(dft_search_distance(c.skel, b.skel, 2.0) >= 1.0);
+    assert_true(dft_search_distance("abcdefgh", "zzzzzzzz", 1.0) > 1.0);
+    assert_true(dft_search_distance("ab", "ba", 2.0) <= 1.0); /* transposition */
+}
+
+static void
+test_similarity__same_and_other_people(void **state)
+{
+    (void)state;
+    assert_true(dft_search_name_similarity("Akhtem Chiygoz", "Чийгоз Ахтем Зейтуллаевич", NULL, 0) >
+                0.85);
+    assert_true(dft_search_name_similarity("Mumine Salieva", "Мумине Салиева", NULL, 0) > 0.85);
+    /* relatives sharing the surname stay well below */
+    assert_true(dft_search_name_similarity("Akhtem Chiygoz", "Rustem Chiygoz", NULL, 0) < 0.7);
+    assert_true(dft_search_name_similarity("Reshat Ametov", "Zarina Ametova", NULL, 0) < 0.6);
+    /* a typo in the full name beats the right surname alone */
+    assert_true(dft_search_name_similarity("Reshat Ameetov", "Reshat Ametov", NULL, 0) >
+                dft_search_name_similarity("Reshat Ameetov", "Refat Ametov", NULL, 0));
+    char why[128];
+    assert_true(dft_search_name_similarity("ahtem ciygoz", "Ahtem Çiygöz", why, sizeof why) > 0.8);
+    assert_non_null(strstr(why, "ahtem=exact"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold__case_and_normalisation),
+        cmocka_unit_test(test_fold__ukrainian_apostrophes),
+        cmocka_unit_test(test_fold__soft_and_hard_signs),
+        cmocka_unit_test(test_fold__yo_ghe_i_yi_ye),
+        cmocka_unit_test(test_fold__crimean_tatar_and_turkish_latin),
+        cmocka_unit_test(test_fold__romanisation_systems),
+        cmocka_unit_test(test_fold__gendered_surnames),
+        cmocka_unit_test(test_fold__must_not_merge),
+        cmocka_unit_test(test_tokenize__patronymic_alias_hyphen),
+        cmocka_unit_test(test_tokenize__bad_and_odd_input),
+        cmocka_unit_test(test_distance__weights),
+        cmocka_unit_test(test_similarity__same_and_other_people),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
