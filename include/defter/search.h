@@ -103,4 +103,19 @@ DFT_EXPORT double dft_search_distance(const char *a, const char *b, double cap);
 DFT_EXPORT double dft_search_name_similarity(const char *a, const char *b, char *why,
                                              size_t why_len);
 
+/*
+ * A writer for many puts in one transaction (a batch): it keeps its statements prepared.
+ * Close it before the connection. dft_search_put/remove are one-shot forms of the same.
+ */
+struct dft_search_writer;
+DFT_EXPORT enum dft_err dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out,
+                                               struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_search_writer_put(struct dft_search_writer *w, const char *id,
+                                              const char *type, const char *title,
+                                              const json_t *fields,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_search_writer_remove(struct dft_search_writer *w, const char *id,
+                                                 struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT void dft_search_writer_close(struct dft_search_writer *w);
+
 #endif

@@ -928,10 +928,12 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
      * Read-only vaults are opened read-write with query_only: an exclusive WAL connection needs
      * a write lock on the file (and may have to recover the WAL), which a read-only file
      * descriptor cannot take. Only a checkpoint at close writes, never a logical change.
+     * NOMUTEX: a vault connection is only ever used by one thread at a time (the CLI, or the
+     * UI server's single request thread), so SQLite's per-call mutexes are pure cost.
      */
     rc = sqlite3_open_v2(path, &db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW |
-                             SQLITE_OPEN_PRIVATECACHE,
+                             SQLITE_OPEN_PRIVATECACHE | SQLITE_OPEN_NOMUTEX,
                          v->name);
     if (rc != SQLITE_OK) {
         e = open_error(db, rc, err);

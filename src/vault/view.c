@@ -127,6 +127,10 @@ dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_se
         dft_view_release(vw);
         return rc;
     }
+    if (index_search && (rc = dft_search_writer_open(db, &vw->search, err)) != DFT_OK) {
+        dft_view_release(vw);
+        return rc;
+    }
     return DFT_OK;
 }
 
@@ -140,6 +144,8 @@ dft_view_release(struct dft_view *vw)
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
     }
+    dft_search_writer_close(vw->search);
+    vw->search = NULL;
 }
 
 const char *
@@ -200,7 +206,7 @@ index_search(struct dft_view *vw, const char *id, const char *type, const char *
     if (!vw->index_search) {
         return DFT_OK;
     }
-    return dft_search_put(vw->db, id, type, title, fields, err);
+    return dft_search_writer_put(vw->search, id, type, title, fields, err);
 }
 
 static enum dft_err
@@ -298,7 +304,7 @@ apply_delete(struct dft_view *vw, const json_t *op, const char *ts, struct dft_e
         rc = step_done(vw, st, err);
     }
     if (rc == DFT_OK && vw->index_search) {
-        rc = dft_search_remove(vw->db, id, err);
+        rc = dft_search_writer_remove(vw->search, id, err);
     }
     return rc;
 }

@@ -12,11 +12,13 @@
 #include <sqlite3.h>
 
 #include "defter/core.h"
+#include "defter/search.h"
 
 struct dft_view {
     sqlite3 *db;
-    const char *schema; /* "main" or "rebuild" */
-    int index_search;   /* call the search index (main only) */
+    const char *schema;               /* "main" or "rebuild" */
+    int index_search;                 /* call the search index (main only) */
+    struct dft_search_writer *search; /* open while index_search: statements stay prepared */
     sqlite3_stmt *ins_record, *get_record, *upd_record, *del_record;
     sqlite3_stmt *ins_link, *get_link, *del_link;
     sqlite3_stmt *ins_evidence, *del_evidence;
