@@ -103,6 +103,9 @@ DFT_EXPORT double dft_search_distance(const char *a, const char *b, double cap);
 DFT_EXPORT double dft_search_name_similarity(const char *a, const char *b, char *why,
                                              size_t why_len);
 
+/* Check the full-text indexes against their content (FTS5 integrity-check). */
+DFT_EXPORT enum dft_err dft_search_check(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+
 /*
  * A writer for many puts in one transaction (a batch): it keeps its statements prepared.
  * Close it before the connection. dft_search_put/remove are one-shot forms of the same.

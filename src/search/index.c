@@ -567,3 +567,23 @@ dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
     }
     return e;
 }
+
+enum dft_err
+dft_search_check(sqlite3 *db, struct dft_error *err)
+{
+    static const char *const checks[] = {
+        "INSERT INTO search_name(search_name) VALUES('integrity-check')",
+        "INSERT INTO search_text(search_text) VALUES('integrity-check')",
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        int rc = sqlite3_exec(db, checks[i], NULL, NULL, NULL);
+        if ((rc & 0xff) == SQLITE_CORRUPT) {
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "the search index does not match the records it indexes");
+        }
+        if (rc != SQLITE_OK) {
+            return dft_store_error(db, rc, "cannot check the search index", err);
+        }
+    }
+    return DFT_OK;
+}

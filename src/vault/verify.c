@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "defter/search.h"
 #include "defter/store.h"
 #include "defter/tlog.h"
 #include "vault/envelope.h"
@@ -26,32 +27,45 @@ static const char *const compared[][2] = {
     {"entries", "idx, action, author, ts, records"},
 };
 
+/* Count rows in one query's result and not the other's, both ways; any is a difference. */
 static enum dft_err
-compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+compare_query(sqlite3 *db, const char *what, const char *a, const char *b, struct dft_error *err)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT SELECT %s FROM"
-             " rebuild.%s)) + (SELECT count(*) FROM (SELECT %s FROM rebuild.%s EXCEPT SELECT %s"
-             " FROM main.%s))",
-             cols, table, cols, table, cols, table, cols, table);
+    struct dft_buf sql;
+    dft_buf_init(&sql, 4096, 0);
+    enum dft_err rc = dft_buf_addf(&sql,
+                                   "SELECT (SELECT count(*) FROM (%s EXCEPT %s)) +"
+                                   " (SELECT count(*) FROM (%s EXCEPT %s))",
+                                   a, b, b, a);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
+    int src =
+        rc == DFT_OK ? sqlite3_prepare_v2(db, (const char *)sql.data, -1, &st, NULL) : SQLITE_NOMEM;
+    dft_buf_release(&sql);
+    if (src == SQLITE_OK) {
+        src = sqlite3_step(st);
     }
-    if (rc != SQLITE_ROW) {
+    if (src != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return dft_store_error(db, rc, "cannot compare the view", err);
+        return dft_store_error(db, src, "cannot compare the view", err);
     }
     sqlite3_int64 diff = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (diff != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
-                        "the %s table differs from the operation log in %lld rows", table,
+                        "the %s differs from the operation log in %lld rows", what,
                         (long long)diff);
     }
     return DFT_OK;
+}
+
+static enum dft_err
+compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+{
+    char a[512], b[512], what[64];
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s", cols, table);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s", cols, table);
+    snprintf(what, sizeof what, "%s table", table);
+    return compare_query(db, what, a, b, err);
 }
 
 enum dft_err
@@ -145,6 +159,13 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         goto out;
     }
     dft_tlog_hash_encode(root_b64, root);
+    /* The search index is a view too: one entry per live record, and FTS5 consistent. */
+    if ((rc = compare_query(v->db, "search index",
+                            "SELECT id, type, title FROM main.records WHERE deleted=0",
+                            "SELECT id, type, title FROM main.search_doc", err)) != DFT_OK ||
+        (rc = dft_search_check(v->db, err)) != DFT_OK) {
+        goto out;
+    }
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
         if ((rc = compare_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
             goto out;
