@@ -174,6 +174,47 @@ DFT_EXPORT enum dft_err dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t
                                               struct dft_error *err) DFT_MUST_CHECK;
 DFT_EXPORT void dft_tlog_check_free(struct dft_tlog_check *c);
 
+/* ---- the sealed log state (kept in the vault header against rollback) ---- */
+
+/*
+ * The latest tree size and root, sealed with XChaCha20-Poly1305 under the vault's state key
+ * (fresh random nonce; associated data "defter/tlog-state/v1" || vault id). Layout of the
+ * DFT_TLOG_STATE_BYTES: nonce (24) || ciphertext of [version 0x01 || size (8, big-endian) ||
+ * root (32)] || tag (16). Format: docs/log-format.md ("Rollback").
+ */
+#define DFT_TLOG_STATE_VERSION  1
+#define DFT_TLOG_STATE_BYTES    (24 + 1 + 8 + 32 + 16)
+#define DFT_TLOG_STATE_ID_BYTES 16 /* the vault id */
+
+struct dft_tlog_state {
+    uint64_t size;
+    unsigned char root[DFT_TLOG_HASH_BYTES];
+};
+
+DFT_EXPORT void dft_tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES],
+                                    const struct dft_tlog_state *st, const unsigned char key[32],
+                                    const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES]);
+/* DFT_ERR_INTEGRITY for a wrong length, a failed authentication or an unknown version. */
+DFT_EXPORT enum dft_err dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in,
+                                            size_t len, const unsigned char key[32],
+                                            const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES],
+                                            struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Check that the tree in db extends sealed: its size is at least sealed->size and its root at
+ * that size is sealed->root. Otherwise DFT_ERR_INTEGRITY "vault database is older than its
+ * header: rolled back or replaced". current (may be NULL) receives the tree's size and root.
+ */
+DFT_EXPORT enum dft_err dft_tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed,
+                                             struct dft_tlog_state *current,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The database's mark that its header carries a sealed state (table tlog_meta): a header whose
+ * state was stripped is refused when the database is marked. _mark runs in any transaction.
+ */
+DFT_EXPORT enum dft_err dft_tlog_state_marked(sqlite3 *db, int *marked,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_state_mark(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- C2SP signed notes (c2sp.org/signed-note) ---- */
 
 #define DFT_NOTE_MAX_BYTES    65536 /* whole note */

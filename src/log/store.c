@@ -29,7 +29,11 @@ dft_tlog_setup(sqlite3 *db, struct dft_error *err)
     return dft_store_exec(db,
                           "CREATE TABLE IF NOT EXISTS tlog_nodes("
                           "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
-                          "PRIMARY KEY(level, idx)) WITHOUT ROWID",
+                          "PRIMARY KEY(level, idx)) WITHOUT ROWID;"
+                          "CREATE TABLE IF NOT EXISTS tlog_meta("
+                          "key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
+                          "CREATE TABLE IF NOT EXISTS tlog_cosigned("
+                          "size INTEGER PRIMARY KEY, note BLOB NOT NULL, imported TEXT NOT NULL)",
                           err);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tlog.sh - checkpoints and proofs from the CLI, checked by an independent Python verifier;
 # bad arguments are user errors; a tampered tree node is found by verify (exit 3).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 D=$DEFTER
 V="python3 $(dirname "$0")/tlog_verify.py"
 
@@ -94,4 +94,44 @@ if command -v sqlite3 >/dev/null &&
     expect 3 "$D" verify
     echo "$errout" | grep -q "transparency log" || fail "verify names the tree: $errout"
 fi
+# Rollback: the header seals the latest tree size and root. A copy of the vault, more records,
+# then the old vault.db (without a WAL) copied back: open refuses it (exit 3) and changes nothing.
+rm -rf "$T/rb" && cp -a "$DEFTER_VAULT" "$T/rb"
+export DEFTER_VAULT="$T/rb"
+expect 0 "$D" verify
+cp "$DEFTER_VAULT/vault.db" "$T/rb-old.db"
+cp "$DEFTER_VAULT/header" "$T/rb-old.header"
+expect 0 "$D" add person "name=After the copy"
+expect 0 "$D" add person "name=After the copy 2"
+cp "$DEFTER_VAULT/header" "$T/rb-new.header"
+cp "$DEFTER_VAULT/vault.db" "$T/rb-new.db"
+cp "$T/rb-old.db" "$DEFTER_VAULT/vault.db"
+rm -f "$DEFTER_VAULT/vault.db-wal" "$DEFTER_VAULT/vault.db-shm"
+expect 3 "$D" list
+echo "$errout" | grep -q "vault database is older than its header: rolled back or replaced" ||
+    fail "rollback message: $errout"
+expect 3 "$D" verify
+expect 3 "$D" checkpoint
+cmp -s "$DEFTER_VAULT/header" "$T/rb-new.header" || fail "a refused open changed the header"
+# The database ahead of its header (a crash between COMMIT and the header write, which kill -9
+# in crash.sh also hits): opens fine, and the header catches up, so the old db is refused again.
+cp "$T/rb-new.db" "$DEFTER_VAULT/vault.db"
+cp "$T/rb-old.header" "$DEFTER_VAULT/header"
+expect 0 "$D" --json verify
+[ "$(json 'J["tree_size"]')" = 16 ] || fail "db ahead of the header: tree size"
+cmp -s "$DEFTER_VAULT/header" "$T/rb-old.header" && fail "the header did not catch up at open"
+cp "$T/rb-old.db" "$DEFTER_VAULT/vault.db"
+expect 3 "$D" list
+# The same with kill -9 right after each commit: whatever instant the kill hits, the vault opens.
+cp "$T/rb-new.db" "$DEFTER_VAULT/vault.db"
+for i in 1 2 3 4 5 6; do
+    "$D" add person "name=Killed $i" >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.0$((i * 15))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    expect 0 "$D" --json verify
+done
+export DEFTER_VAULT="$T/vault"
+
 echo "tlog.sh: $checks checks passed"
