@@ -19,6 +19,7 @@
 #ifndef DEFTER_TLOG_H
 #define DEFTER_TLOG_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "defter/core.h"
@@ -361,5 +362,66 @@ DFT_EXPORT enum dft_err dft_checkpoint_open(struct dft_checkpoint *c, const char
                                             const struct dft_note_verifier *ws, size_t nws,
                                             struct dft_note_check *wchecks,
                                             struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- witnesses (c2sp.org/tlog-cosignature) and cosigned checkpoints of this log ---- */
+
+/*
+ * The trusted witnesses and the policy are replayed from signed, logged operations of the
+ * reserved record DFT_WITNESS_RECORD (made with dft_witness_*_op and appended through
+ * dft_vault_append_ops): {"action":"witness_add","fields":{"vkey":VKEY}} and
+ * {"action":"witness_policy","fields":{"k":K}}. Cosigned checkpoints live in table
+ * tlog_cosigned(size, note, imported), one note per tree size. Format: docs/log-format.md.
+ */
+#define DFT_WITNESS_RECORD "tlog_witnesses"
+#define DFT_WITNESS_MAX    (DFT_NOTE_SIGS_MAX - 1) /* a stored note also holds the log's line */
+
+struct dft_witness_set {
+    struct dft_note_verifier keys[DFT_WITNESS_MAX]; /* cosignature/v1 keys, in order of trust */
+    size_t n;
+    unsigned policy; /* cosignatures the latest cosigned checkpoint needs (0: no policy) */
+};
+
+/* Replay the witness operations from the vault's history. DFT_ERR_INTEGRITY for a bad one. */
+DFT_EXPORT enum dft_err dft_witness_load(sqlite3 *db, struct dft_witness_set *ws,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The operation that trusts vkey (a cosignature/v1 verifier key NAME+HEXID+BASE64(0x04||key)),
+ * into *op (new reference). DFT_ERR_INPUT for a bad or non-witness key, or one already trusted;
+ * DFT_ERR_TOO_LARGE beyond DFT_WITNESS_MAX.
+ */
+DFT_EXPORT enum dft_err dft_witness_add_op(const struct dft_witness_set *ws, const char *vkey,
+                                           json_t **op, struct dft_error *err) DFT_MUST_CHECK;
+/* The operation that requires k cosignatures (k <= trusted witnesses, else DFT_ERR_INPUT). */
+DFT_EXPORT enum dft_err dft_witness_policy_op(const struct dft_witness_set *ws, uint64_t k,
+                                              json_t **op, struct dft_error *err) DFT_MUST_CHECK;
+
+struct dft_witness_import {
+    uint64_t size;       /* the checkpoint's tree size */
+    size_t cosignatures; /* trusted cosignatures now kept for that size */
+    size_t added;        /* of which this import brought */
+};
+
+/*
+ * Import a checkpoint of this log (log_pub: the vault's signing key) carrying cosignature/v1
+ * lines; in its own transaction. DFT_ERR_INPUT: malformed note, another log's origin, no line by
+ * the vault's key, no trusted witness, no cosignature by a trusted witness. DFT_ERR_INTEGRITY: a
+ * signature by the vault or a trusted witness that does not verify, a size above the tree's or
+ * another root at its size. The stored note keeps the log's line and the trusted cosignatures
+ * (merged with those already kept for the same size); other lines are dropped. Nothing is stored
+ * on failure.
+ */
+DFT_EXPORT enum dft_err dft_witness_import(sqlite3 *db, const unsigned char log_pub[32],
+                                           const struct dft_witness_set *ws, const char *note,
+                                           size_t len, struct dft_witness_import *res,
+                                           struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Verify every stored cosigned checkpoint again (signatures and root against the current tree;
+ * DFT_ERR_INTEGRITY on the first failure) and report {"trusted":N,"policy":K,"checkpoints":M,
+ * "latest":{"size","cosignatures","cosigned_by":[{"name","timestamp"}]}|null,"policy_met":B}:
+ * the policy is met when K is 0 or the latest cosigned checkpoint has K trusted cosignatures.
+ */
+DFT_EXPORT enum dft_err dft_witness_check(sqlite3 *db, const unsigned char log_pub[32],
+                                          const struct dft_witness_set *ws, json_t **report,
+                                          struct dft_error *err) DFT_MUST_CHECK;
 
 #endif
