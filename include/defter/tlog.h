@@ -424,4 +424,12 @@ DFT_EXPORT enum dft_err dft_witness_check(sqlite3 *db, const unsigned char log_p
                                           const struct dft_witness_set *ws, json_t **report,
                                           struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * Append to out the kept cosigned checkpoint of the largest size, verified again as
+ * dft_witness_check does (DFT_ERR_NOT_FOUND when none is kept).
+ */
+DFT_EXPORT enum dft_err dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32],
+                                           const struct dft_witness_set *ws, struct dft_buf *out,
+                                           struct dft_error *err) DFT_MUST_CHECK;
+
 #endif

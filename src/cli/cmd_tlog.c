@@ -120,6 +120,30 @@ import_checkpoint(struct dft_cli *cli, const char *path)
     return 0;
 }
 
+static int
+latest_cosigned(struct dft_cli *cli)
+{
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    struct dft_witness_set ws;
+    struct dft_buf note;
+    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    if (rc == DFT_OK) {
+        rc = dft_witness_latest(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws, &note, &err);
+    }
+    dft_vault_close(v);
+    if (rc == DFT_OK) {
+        fwrite(note.data, 1, note.len, stdout);
+    }
+    dft_buf_release(&note);
+    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+}
+
 int
 dft_cmd_checkpoint(struct dft_cli *cli)
 {
@@ -128,6 +152,9 @@ dft_cmd_checkpoint(struct dft_cli *cli)
             return dft_cli_usage(cli, "--import needs one FILE (or - for stdin)");
         }
         return import_checkpoint(cli, cli->argv[1]);
+    }
+    if (cli->argc == 1 && strcmp(cli->argv[0], "--cosigned") == 0) {
+        return latest_cosigned(cli);
     }
     if (cli->argc != 0) {
         return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);

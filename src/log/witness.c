@@ -441,3 +441,48 @@ out:
     dft_tlog_reader_close(r);
     return rc;
 }
+
+enum dft_err
+dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
+                   struct dft_buf *out, struct dft_error *err)
+{
+    struct dft_note_verifier logv;
+    struct dft_note_check checks[DFT_WITNESS_MAX];
+    struct dft_checkpoint c;
+    struct dft_tlog_reader *r = NULL;
+    sqlite3_stmt *st = NULL;
+    uint64_t tree_size = 0;
+    size_t mark = out->len;
+    dft_tlog_log_verifier(&logv, log_pub);
+    enum dft_err rc = dft_tlog_size(db, &tree_size, err);
+    if (rc != DFT_OK || (rc = dft_tlog_reader_open(db, &r, err)) != DFT_OK) {
+        goto out;
+    }
+    int src = sqlite3_prepare_v2(db, "SELECT note FROM tlog_cosigned ORDER BY size DESC LIMIT 1",
+                                 -1, &st, NULL);
+    if (src == SQLITE_OK) {
+        src = sqlite3_step(st);
+    }
+    if (src == SQLITE_DONE) {
+        rc = dft_fail(err, DFT_ERR_NOT_FOUND, "no cosigned checkpoint is kept yet");
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = dft_store_error(db, src, "cannot read cosigned checkpoints", err);
+        goto out;
+    }
+    const char *note = sqlite3_column_blob(st, 0);
+    size_t len = (size_t)sqlite3_column_bytes(st, 0);
+    if ((rc = open_cosigned(r, tree_size, &logv, ws, note != NULL ? note : "", len, &c, checks,
+                            err)) != DFT_OK) {
+        goto out;
+    }
+    if (dft_buf_add(out, note, len) != DFT_OK) {
+        out->len = mark;
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+out:
+    sqlite3_finalize(st);
+    dft_tlog_reader_close(r);
+    return rc;
+}
