@@ -6,11 +6,11 @@
  * Hashing (RFC 9162 section 2.1.1): leaf = SHA-256(0x00 || data), interior node =
  * SHA-256(0x01 || left || right), empty tree = SHA-256(""). The vault's leaves are envelopes.
  *
- * Storage: table tlog_nodes(level, idx, hash) holds the hash of every complete subtree (level 0
- * = leaf hashes; node (l, i) covers leaves [i * 2^l, (i + 1) * 2^l)). Appending writes the leaf
- * and the complete subtrees it closes; proofs and roots read O(log n) stored nodes, never the
- * whole tree. The table lives in the vault's (encrypted) database and is written inside the
- * vault's transaction.
+ * Storage: table tlog_nodes(id, hash) holds the hash of every complete subtree; node (l, i)
+ * covers leaves [i * 2^l, (i + 1) * 2^l) and is row id = i * 2^(l+1) + 2^l - 1 (its in-order
+ * position; level 0 = leaf hashes at even ids). Appending writes the leaf and the complete
+ * subtrees it closes; proofs and roots read O(log n) stored nodes, never the whole tree. The
+ * table lives in the vault's (encrypted) database and is written inside the vault's transaction.
  *
  * Verification functions take hashes and proof arrays only (no database): they are what an
  * independent verifier does, and they return DFT_ERR_INTEGRITY for any proof that does not
@@ -81,7 +81,10 @@ dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned
 
 /* ---- the node store (in the vault's SQLite database) ---- */
 
-/* CREATE TABLE IF NOT EXISTS tlog_nodes ...; called on every vault open, outside transactions. */
+/*
+ * CREATE TABLE IF NOT EXISTS tlog_nodes, tlog_meta, tlog_cosigned; converts a node table of the
+ * first layout (level, idx, hash). Called on every vault open, inside the setup transaction.
+ */
 DFT_EXPORT enum dft_err dft_tlog_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
@@ -137,7 +140,9 @@ DFT_EXPORT enum dft_err dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_siz
 
 /*
  * The same reads with statements prepared once, for callers that prove often (bench, a log
- * server): same contracts as the functions above. dft_tlog_reader_close finalizes (NULL allowed).
+ * server): same contracts as the functions above. A reader keeps up to 8192 nodes of levels 8
+ * and up in memory (stored complete subtrees never change). dft_tlog_reader_close finalizes
+ * (NULL allowed).
  */
 struct dft_tlog_reader;
 DFT_EXPORT enum dft_err dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out,

@@ -331,8 +331,8 @@ witness_list(struct dft_cli *cli)
         char id[9];
         dft_note_verifier_format(&ws.keys[i], vkey);
         snprintf(id, sizeof id, "%08x", (unsigned)ws.keys[i].key_id);
-        json_array_append_new(list, json_pack("{ssssss}", "name", ws.keys[i].name, "key_id", id,
-                                              "vkey", vkey));
+        json_array_append_new(
+            list, json_pack("{ssssss}", "name", ws.keys[i].name, "key_id", id, "vkey", vkey));
         if (!cli->json) {
             printf("%s\n", vkey);
         }
@@ -380,8 +380,8 @@ witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
         return dft_cli_report(&err);
     }
     if (cli->json) {
-        json_t *o = json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy",
-                              (json_int_t)ws.policy);
+        json_t *o =
+            json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy", (json_int_t)ws.policy);
         if (vkey != NULL) {
             json_object_set(o, "vkey", json_object_get(json_object_get(op, "fields"), "vkey"));
         }

@@ -62,9 +62,8 @@ dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t l
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s has a wrong length (%zu bytes)", what, len);
     }
     state_ad(ad, vault_id);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, in + NONCE_BYTES,
-                                                   len - NONCE_BYTES, ad, sizeof ad, in,
-                                                   key) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            plain, NULL, NULL, in + NONCE_BYTES, len - NONCE_BYTES, ad, sizeof ad, in, key) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s does not authenticate (tampered)", what);
     }
     uint64_t size = 0;
@@ -124,8 +123,8 @@ enum dft_err
 dft_tlog_state_marked(sqlite3 *db, int *marked, struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM tlog_meta WHERE key = 'sealed_state'", -1, &st,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(db, "SELECT 1 FROM tlog_meta WHERE key = 'sealed_state'", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
     }
@@ -140,7 +139,6 @@ dft_tlog_state_marked(sqlite3 *db, int *marked, struct dft_error *err)
 enum dft_err
 dft_tlog_state_mark(sqlite3 *db, struct dft_error *err)
 {
-    return dft_store_exec(db,
-                          "INSERT OR IGNORE INTO tlog_meta(key, value) VALUES ('sealed_state', 1)",
-                          err);
+    return dft_store_exec(
+        db, "INSERT OR IGNORE INTO tlog_meta(key, value) VALUES ('sealed_state', 1)", err);
 }

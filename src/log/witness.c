@@ -30,8 +30,7 @@ replay(struct dft_witness_set *ws, const json_t *op, sqlite3_int64 idx, struct d
     if (action != NULL && strcmp(action, ACTION_ADD) == 0) {
         const char *vkey = json_string_value(json_object_get(fields, "vkey"));
         struct dft_note_verifier v;
-        if (vkey == NULL ||
-            dft_note_verifier_parse(&v, vkey, strlen(vkey), NULL) != DFT_OK ||
+        if (vkey == NULL || dft_note_verifier_parse(&v, vkey, strlen(vkey), NULL) != DFT_OK ||
             v.alg != DFT_NOTE_ALG_COSIG_V1) {
             return dft_fail(err, DFT_ERR_INTEGRITY,
                             "witness operation in log entry %lld has a bad key", (long long)idx);
@@ -140,8 +139,8 @@ dft_witness_policy_op(const struct dft_witness_set *ws, uint64_t k, json_t **op,
                         "trusted",
                         (unsigned long long)k, (unsigned long long)k, ws->n);
     }
-    *op = json_pack("{sssss{sI}}", "record", DFT_WITNESS_RECORD, "action", ACTION_POLICY,
-                    "fields", "k", (json_int_t)k);
+    *op = json_pack("{sssss{sI}}", "record", DFT_WITNESS_RECORD, "action", ACTION_POLICY, "fields",
+                    "k", (json_int_t)k);
     if (*op == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -189,8 +188,8 @@ stored_note(sqlite3 *db, uint64_t size, struct dft_buf *out, struct dft_error *e
 {
     sqlite3_stmt *st = NULL;
     enum dft_err rc = DFT_OK;
-    int src = sqlite3_prepare_v2(db, "SELECT note FROM tlog_cosigned WHERE size = ?1", -1, &st,
-                                 NULL);
+    int src =
+        sqlite3_prepare_v2(db, "SELECT note FROM tlog_cosigned WHERE size = ?1", -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
         src = sqlite3_step(st);
@@ -256,8 +255,10 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
         goto out;
     }
     if (strcmp(c.origin, logv.name) != 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "checkpoint is of another log '%.64s' (this vault's is "
-                      "'%s')", c.origin, logv.name);
+        rc = dft_fail(err, DFT_ERR_INPUT,
+                      "checkpoint is of another log '%.64s' (this vault's is "
+                      "'%s')",
+                      c.origin, logv.name);
         goto out;
     }
     if (line_of(&n, &logv) == NULL) {
@@ -265,8 +266,7 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
         goto out;
     }
     if (ws->n == 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT,
-                      "no witness is trusted yet (defter witness add VKEY)");
+        rc = dft_fail(err, DFT_ERR_INPUT, "no witness is trusted yet (defter witness add VKEY)");
         goto out;
     }
 
@@ -283,9 +283,9 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
         count += checks[i].verified ? 1 : 0;
     }
     if (count == 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT,
-                      "checkpoint carries no cosignature by a trusted witness (%zu trusted)",
-                      ws->n);
+        rc =
+            dft_fail(err, DFT_ERR_INPUT,
+                     "checkpoint carries no cosignature by a trusted witness (%zu trusted)", ws->n);
         goto out;
     }
 
@@ -303,7 +303,8 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
     } else {
         goto out;
     }
-    if (dft_buf_add(&merged, n.text, n.text_len) != DFT_OK || dft_buf_adds(&merged, "\n") != DFT_OK) {
+    if (dft_buf_add(&merged, n.text, n.text_len) != DFT_OK ||
+        dft_buf_adds(&merged, "\n") != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -415,8 +416,7 @@ dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft
         for (size_t i = 0; i < ws->n; i++) {
             if (checks[i].verified) {
                 latest_count++;
-                json_array_append_new(by, json_pack("{sssI}", "name", ws->keys[i].name,
-                                                    "timestamp",
+                json_array_append_new(by, json_pack("{sssI}", "name", ws->keys[i].name, "timestamp",
                                                     (json_int_t)checks[i].timestamp));
             }
         }
@@ -429,9 +429,9 @@ dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft
         goto out;
     }
     int met = ws->policy == 0 || (stored > 0 && latest_count >= ws->policy);
-    *report = json_pack("{sIsIsIsOsb}", "trusted", (json_int_t)ws->n, "policy",
-                        (json_int_t)ws->policy, "checkpoints", (json_int_t)stored, "latest", latest,
-                        "policy_met", met);
+    *report =
+        json_pack("{sIsIsIsOsb}", "trusted", (json_int_t)ws->n, "policy", (json_int_t)ws->policy,
+                  "checkpoints", (json_int_t)stored, "latest", latest, "policy_met", met);
     if (*report == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }

@@ -80,8 +80,8 @@ dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struc
         goto out;
     }
     if (h.state_len != 0) {
-        rc = dft_tlog_state_open(&disk, h.state, h.state_len, v->keys->state_key,
-                                 v->keys->vault_id, err);
+        rc = dft_tlog_state_open(&disk, h.state, h.state_len, v->keys->state_key, v->keys->vault_id,
+                                 err);
         if (rc != DFT_OK) {
             goto out;
         }

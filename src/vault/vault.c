@@ -239,8 +239,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     }
     if ((rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, 0, err)) !=
             DFT_OK ||
-        (rc = vault_setup_db(v, err)) != DFT_OK ||
-        (rc = dft_vault_state_check(v, err)) != DFT_OK) {
+        (rc = vault_setup_db(v, err)) != DFT_OK || (rc = dft_vault_state_check(v, err)) != DFT_OK) {
         goto out;
     }
     dft_b64_encode(v->author, v->keys->sign_pk, DFT_SIGN_PK_BYTES);

@@ -90,7 +90,7 @@ ok
 # While the database is plain SQLite (before the encrypting VFS), change a node directly; with
 # the VFS the sqlite3 tool cannot open it and page authentication covers tampering instead.
 if command -v sqlite3 >/dev/null &&
-    sqlite3 "$DEFTER_VAULT/vault.db" "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2" 2>/dev/null; then
+    sqlite3 "$DEFTER_VAULT/vault.db" "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE id = 9" 2>/dev/null; then
     expect 3 "$D" verify
     echo "$errout" | grep -q "transparency log" || fail "verify names the tree: $errout"
 fi

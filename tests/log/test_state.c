@@ -81,8 +81,7 @@ test_state__open_rejects_any_change(void **state)
         for (int bit = 0; bit < 8; bit += 3) {
             struct dft_error e = {0};
             s[i] ^= (unsigned char)(1 << bit);
-            assert_int_equal(dft_tlog_state_open(&b, s, sizeof s, key, vid, &e),
-                             DFT_ERR_INTEGRITY);
+            assert_int_equal(dft_tlog_state_open(&b, s, sizeof s, key, vid, &e), DFT_ERR_INTEGRITY);
             s[i] ^= (unsigned char)(1 << bit);
         }
     }
@@ -163,8 +162,7 @@ teardown(void **state)
     return 0;
 }
 
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
 {
     char cmd[512];
     va_list ap;

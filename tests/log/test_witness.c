@@ -180,9 +180,8 @@ report(struct fixture *f)
     struct dft_error e = {0};
     json_t *r = NULL;
     load(f, &ws);
-    assert_int_equal(dft_witness_check(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &r,
-                                       &e),
-                     DFT_OK);
+    assert_int_equal(
+        dft_witness_check(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &r, &e), DFT_OK);
     return r;
 }
 
@@ -261,8 +260,8 @@ test_witness__impossible_logged_policy_is_integrity(void **state)
     struct dft_witness_set ws;
     struct dft_error e = {0};
     trust(f, 0);
-    append_op(f, json_pack("{sssss{si}}", "record", DFT_WITNESS_RECORD, "action",
-                           "witness_policy", "fields", "k", 2));
+    append_op(f, json_pack("{sssss{si}}", "record", DFT_WITNESS_RECORD, "action", "witness_policy",
+                           "fields", "k", 2));
     assert_int_equal(dft_witness_load(dft_vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
 }
 
@@ -317,9 +316,9 @@ test_witness__import_merges_and_meets_the_policy(void **state)
     struct dft_note n;
     load(f, &ws);
     dft_buf_init(&out, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(dft_witness_latest(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws,
-                                        &out, &e),
-                     DFT_OK);
+    assert_int_equal(
+        dft_witness_latest(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &out, &e),
+        DFT_OK);
     assert_int_equal(dft_note_parse(&n, (const char *)out.data, out.len, &e), DFT_OK);
     assert_int_equal(n.nsigs, 3);
     dft_note_release(&n);
