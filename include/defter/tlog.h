@@ -6,11 +6,11 @@
  * Hashing (RFC 9162 section 2.1.1): leaf = SHA-256(0x00 || data), interior node =
  * SHA-256(0x01 || left || right), empty tree = SHA-256(""). The vault's leaves are envelopes.
  *
- * Storage: table tlog_nodes(level, idx, hash) holds the hash of every complete subtree (level 0
- * = leaf hashes; node (l, i) covers leaves [i * 2^l, (i + 1) * 2^l)). Appending writes the leaf
- * and the complete subtrees it closes; proofs and roots read O(log n) stored nodes, never the
- * whole tree. The table lives in the vault's (encrypted) database and is written inside the
- * vault's transaction.
+ * Storage: table tlog_nodes(id, hash) holds the hash of every complete subtree; node (l, i)
+ * covers leaves [i * 2^l, (i + 1) * 2^l) and is row id = i * 2^(l+1) + 2^l - 1 (its in-order
+ * position; level 0 = leaf hashes at even ids). Appending writes the leaf and the complete
+ * subtrees it closes; proofs and roots read O(log n) stored nodes, never the whole tree. The
+ * table lives in the vault's (encrypted) database and is written inside the vault's transaction.
  *
  * Verification functions take hashes and proof arrays only (no database): they are what an
  * independent verifier does, and they return DFT_ERR_INTEGRITY for any proof that does not
@@ -19,6 +19,7 @@
 #ifndef DEFTER_TLOG_H
 #define DEFTER_TLOG_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "defter/core.h"
@@ -80,7 +81,10 @@ dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned
 
 /* ---- the node store (in the vault's SQLite database) ---- */
 
-/* CREATE TABLE IF NOT EXISTS tlog_nodes ...; called on every vault open, outside transactions. */
+/*
+ * CREATE TABLE IF NOT EXISTS tlog_nodes, tlog_meta, tlog_cosigned; converts a node table of the
+ * first layout (level, idx, hash). Called on every vault open, inside the setup transaction.
+ */
 DFT_EXPORT enum dft_err dft_tlog_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
@@ -136,7 +140,9 @@ DFT_EXPORT enum dft_err dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_siz
 
 /*
  * The same reads with statements prepared once, for callers that prove often (bench, a log
- * server): same contracts as the functions above. dft_tlog_reader_close finalizes (NULL allowed).
+ * server): same contracts as the functions above. A reader keeps up to 8192 nodes of levels 8
+ * and up in memory (stored complete subtrees never change). dft_tlog_reader_close finalizes
+ * (NULL allowed).
  */
 struct dft_tlog_reader;
 DFT_EXPORT enum dft_err dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out,
@@ -173,6 +179,47 @@ DFT_EXPORT enum dft_err dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t
                                               unsigned char root[32],
                                               struct dft_error *err) DFT_MUST_CHECK;
 DFT_EXPORT void dft_tlog_check_free(struct dft_tlog_check *c);
+
+/* ---- the sealed log state (kept in the vault header against rollback) ---- */
+
+/*
+ * The latest tree size and root, sealed with XChaCha20-Poly1305 under the vault's state key
+ * (fresh random nonce; associated data "defter/tlog-state/v1" || vault id). Layout of the
+ * DFT_TLOG_STATE_BYTES: nonce (24) || ciphertext of [version 0x01 || size (8, big-endian) ||
+ * root (32)] || tag (16). Format: docs/log-format.md ("Rollback").
+ */
+#define DFT_TLOG_STATE_VERSION  1
+#define DFT_TLOG_STATE_BYTES    (24 + 1 + 8 + 32 + 16)
+#define DFT_TLOG_STATE_ID_BYTES 16 /* the vault id */
+
+struct dft_tlog_state {
+    uint64_t size;
+    unsigned char root[DFT_TLOG_HASH_BYTES];
+};
+
+DFT_EXPORT void dft_tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES],
+                                    const struct dft_tlog_state *st, const unsigned char key[32],
+                                    const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES]);
+/* DFT_ERR_INTEGRITY for a wrong length, a failed authentication or an unknown version. */
+DFT_EXPORT enum dft_err dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in,
+                                            size_t len, const unsigned char key[32],
+                                            const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES],
+                                            struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Check that the tree in db extends sealed: its size is at least sealed->size and its root at
+ * that size is sealed->root. Otherwise DFT_ERR_INTEGRITY "vault database is older than its
+ * header: rolled back or replaced". current (may be NULL) receives the tree's size and root.
+ */
+DFT_EXPORT enum dft_err dft_tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed,
+                                             struct dft_tlog_state *current,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The database's mark that its header carries a sealed state (table tlog_meta): a header whose
+ * state was stripped is refused when the database is marked. _mark runs in any transaction.
+ */
+DFT_EXPORT enum dft_err dft_tlog_state_marked(sqlite3 *db, int *marked,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_tlog_state_mark(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /* ---- C2SP signed notes (c2sp.org/signed-note) ---- */
 
@@ -320,5 +367,74 @@ DFT_EXPORT enum dft_err dft_checkpoint_open(struct dft_checkpoint *c, const char
                                             const struct dft_note_verifier *ws, size_t nws,
                                             struct dft_note_check *wchecks,
                                             struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- witnesses (c2sp.org/tlog-cosignature) and cosigned checkpoints of this log ---- */
+
+/*
+ * The trusted witnesses and the policy are replayed from signed, logged operations of the
+ * reserved record DFT_WITNESS_RECORD (made with dft_witness_*_op and appended through
+ * dft_vault_append_ops): {"action":"witness_add","fields":{"vkey":VKEY}} and
+ * {"action":"witness_policy","fields":{"k":K}}. Cosigned checkpoints live in table
+ * tlog_cosigned(size, note, imported), one note per tree size. Format: docs/log-format.md.
+ */
+#define DFT_WITNESS_RECORD "tlog_witnesses"
+#define DFT_WITNESS_MAX    (DFT_NOTE_SIGS_MAX - 1) /* a stored note also holds the log's line */
+
+struct dft_witness_set {
+    struct dft_note_verifier keys[DFT_WITNESS_MAX]; /* cosignature/v1 keys, in order of trust */
+    size_t n;
+    unsigned policy; /* cosignatures the latest cosigned checkpoint needs (0: no policy) */
+};
+
+/* Replay the witness operations from the vault's history. DFT_ERR_INTEGRITY for a bad one. */
+DFT_EXPORT enum dft_err dft_witness_load(sqlite3 *db, struct dft_witness_set *ws,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The operation that trusts vkey (a cosignature/v1 verifier key NAME+HEXID+BASE64(0x04||key)),
+ * into *op (new reference). DFT_ERR_INPUT for a bad or non-witness key, or one already trusted;
+ * DFT_ERR_TOO_LARGE beyond DFT_WITNESS_MAX.
+ */
+DFT_EXPORT enum dft_err dft_witness_add_op(const struct dft_witness_set *ws, const char *vkey,
+                                           json_t **op, struct dft_error *err) DFT_MUST_CHECK;
+/* The operation that requires k cosignatures (k <= trusted witnesses, else DFT_ERR_INPUT). */
+DFT_EXPORT enum dft_err dft_witness_policy_op(const struct dft_witness_set *ws, uint64_t k,
+                                              json_t **op, struct dft_error *err) DFT_MUST_CHECK;
+
+struct dft_witness_import {
+    uint64_t size;       /* the checkpoint's tree size */
+    size_t cosignatures; /* trusted cosignatures now kept for that size */
+    size_t added;        /* of which this import brought */
+};
+
+/*
+ * Import a checkpoint of this log (log_pub: the vault's signing key) carrying cosignature/v1
+ * lines; in its own transaction. DFT_ERR_INPUT: malformed note, another log's origin, no line by
+ * the vault's key, no trusted witness, no cosignature by a trusted witness. DFT_ERR_INTEGRITY: a
+ * signature by the vault or a trusted witness that does not verify, a size above the tree's or
+ * another root at its size. The stored note keeps the log's line and the trusted cosignatures
+ * (merged with those already kept for the same size); other lines are dropped. Nothing is stored
+ * on failure.
+ */
+DFT_EXPORT enum dft_err dft_witness_import(sqlite3 *db, const unsigned char log_pub[32],
+                                           const struct dft_witness_set *ws, const char *note,
+                                           size_t len, struct dft_witness_import *res,
+                                           struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Verify every stored cosigned checkpoint again (signatures and root against the current tree;
+ * DFT_ERR_INTEGRITY on the first failure) and report {"trusted":N,"policy":K,"checkpoints":M,
+ * "latest":{"size","cosignatures","cosigned_by":[{"name","timestamp"}]}|null,"policy_met":B}:
+ * the policy is met when K is 0 or the latest cosigned checkpoint has K trusted cosignatures.
+ */
+DFT_EXPORT enum dft_err dft_witness_check(sqlite3 *db, const unsigned char log_pub[32],
+                                          const struct dft_witness_set *ws, json_t **report,
+                                          struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Append to out the kept cosigned checkpoint of the largest size, verified again as
+ * dft_witness_check does (DFT_ERR_NOT_FOUND when none is kept).
+ */
+DFT_EXPORT enum dft_err dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32],
+                                           const struct dft_witness_set *ws, struct dft_buf *out,
+                                           struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

@@ -79,6 +79,7 @@ int dft_cmd_identity(struct dft_cli *cli);
 int dft_cmd_ui(struct dft_cli *cli);
 int dft_cmd_checkpoint(struct dft_cli *cli); /* cmd_tlog.c */
 int dft_cmd_prove(struct dft_cli *cli);
+int dft_cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
 int dft_cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
 int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */

@@ -102,6 +102,23 @@ dft_cmd_verify(struct dft_cli *cli)
         printf("ok: %lld envelopes, %lld operations; pages, signatures and view verified\n",
                (long long)json_integer_value(json_object_get(report, "envelopes")),
                (long long)json_integer_value(json_object_get(report, "operations")));
+        json_t *w = json_object_get(report, "witnesses");
+        json_t *latest = json_object_get(w, "latest");
+        if (json_integer_value(json_object_get(w, "trusted")) > 0) {
+            printf("%s: witness policy %lld of %lld trusted; ",
+                   json_is_true(json_object_get(w, "policy_met")) ? "ok" : "not met",
+                   (long long)json_integer_value(json_object_get(w, "policy")),
+                   (long long)json_integer_value(json_object_get(w, "trusted")));
+            if (json_is_null(latest)) {
+                printf("no cosigned checkpoint yet\n");
+            } else {
+                printf("latest cosigned checkpoint size %lld with %lld cosignatures (%lld kept, "
+                       "all consistent)\n",
+                       (long long)json_integer_value(json_object_get(latest, "size")),
+                       (long long)json_integer_value(json_object_get(latest, "cosignatures")),
+                       (long long)json_integer_value(json_object_get(w, "checkpoints")));
+            }
+        }
         json_t *ev = json_object_get(report, "evidence");
         printf("ok: %lld evidence objects %s\n",
                (long long)json_integer_value(json_object_get(ev, "objects")),

@@ -1,9 +1,12 @@
 /*
- * cmd_tlog.c - checkpoint and prove: the vault's transparency log on the command line.
+ * cmd_tlog.c - checkpoint, prove and witness: the vault's transparency log on the command line.
  *
  * Prints C2SP checkpoints signed with the vault key and RFC 9162 proofs (hashes in standard
- * base64, as docs/log-format.md describes). Never writes to the vault.
+ * base64, as docs/log-format.md describes). Writes to the vault only to trust witnesses or set
+ * the policy (signed operations) and to keep imported cosigned checkpoints, each in one
+ * transaction of the library.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,9 +47,115 @@ proof_json(unsigned char (*proof)[32], size_t n)
     return a;
 }
 
+/* Read a note from path ("-": stdin) into b (capped at DFT_NOTE_MAX_BYTES + 1). */
+static int
+read_note(const char *path, struct dft_buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+    }
+    char chunk[8192];
+    size_t n;
+    enum dft_err rc = DFT_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && rc == DFT_OK) {
+        rc = dft_buf_add(b, chunk, n);
+    }
+    int ioerr = ferror(f);
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (rc == DFT_ERR_TOO_LARGE) {
+        return dft_cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
+                            DFT_NOTE_MAX_BYTES);
+    }
+    if (rc != DFT_OK || ioerr) {
+        return dft_cli_fail(1, "cannot read '%s'", path);
+    }
+    return 0;
+}
+
+static int
+import_checkpoint(struct dft_cli *cli, const char *path)
+{
+    struct dft_buf note;
+    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    int st = read_note(path, &note);
+    if (st != 0) {
+        dft_buf_release(&note);
+        return st;
+    }
+    struct dft_vault *v = NULL;
+    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+        dft_buf_release(&note);
+        return st;
+    }
+    struct dft_error err = {0};
+    struct dft_witness_set ws;
+    struct dft_witness_import res;
+    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    if (rc == DFT_OK) {
+        rc = dft_witness_import(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws,
+                                note.data != NULL ? (const char *)note.data : "", note.len, &res,
+                                &err);
+    }
+    dft_vault_close(v);
+    dft_buf_release(&note);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    int met = ws.policy == 0 || res.cosignatures >= ws.policy;
+    if (cli->json) {
+        json_t *o = json_pack("{sIsIsIsIsb}", "size", (json_int_t)res.size, "cosignatures",
+                              (json_int_t)res.cosignatures, "added", (json_int_t)res.added,
+                              "policy", (json_int_t)ws.policy, "policy_met", met);
+        dft_cli_print_json(o);
+        json_decref(o);
+    } else {
+        printf("kept checkpoint of size %llu with %zu trusted cosignatures (%zu new); policy %u "
+               "of %zu %s\n",
+               (unsigned long long)res.size, res.cosignatures, res.added, ws.policy, ws.n,
+               met ? "met" : "not met");
+    }
+    return 0;
+}
+
+static int
+latest_cosigned(struct dft_cli *cli)
+{
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    struct dft_witness_set ws;
+    struct dft_buf note;
+    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    if (rc == DFT_OK) {
+        rc = dft_witness_latest(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws, &note, &err);
+    }
+    dft_vault_close(v);
+    if (rc == DFT_OK) {
+        fwrite(note.data, 1, note.len, stdout);
+    }
+    dft_buf_release(&note);
+    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+}
+
 int
 dft_cmd_checkpoint(struct dft_cli *cli)
 {
+    if (cli->argc >= 1 && strcmp(cli->argv[0], "--import") == 0) {
+        if (cli->argc != 2) {
+            return dft_cli_usage(cli, "--import needs one FILE (or - for stdin)");
+        }
+        return import_checkpoint(cli, cli->argv[1]);
+    }
+    if (cli->argc == 1 && strcmp(cli->argv[0], "--cosigned") == 0) {
+        return latest_cosigned(cli);
+    }
     if (cli->argc != 0) {
         return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
@@ -199,4 +308,117 @@ dft_cmd_prove(struct dft_cli *cli)
         return dft_cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
     }
     return prove_inclusion(cli, cli->argv[0]);
+}
+
+static int
+witness_list(struct dft_cli *cli)
+{
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    struct dft_witness_set ws;
+    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < ws.n; i++) {
+        char vkey[DFT_NOTE_VKEY_MAX];
+        char id[9];
+        dft_note_verifier_format(&ws.keys[i], vkey);
+        snprintf(id, sizeof id, "%08x", (unsigned)ws.keys[i].key_id);
+        json_array_append_new(
+            list, json_pack("{ssssss}", "name", ws.keys[i].name, "key_id", id, "vkey", vkey));
+        if (!cli->json) {
+            printf("%s\n", vkey);
+        }
+    }
+    if (cli->json) {
+        json_t *o = json_pack("{sosI}", "witnesses", list, "policy", (json_int_t)ws.policy);
+        dft_cli_print_json(o);
+        json_decref(o);
+    } else {
+        json_decref(list);
+        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+    }
+    return 0;
+}
+
+/* witness add VKEY / witness policy K: one signed operation. */
+static int
+witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
+{
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    struct dft_witness_set ws;
+    json_t *op = NULL;
+    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    if (rc == DFT_OK) {
+        rc = vkey != NULL ? dft_witness_add_op(&ws, vkey, &op, &err)
+                          : dft_witness_policy_op(&ws, k, &op, &err);
+    }
+    if (rc == DFT_OK) {
+        json_t *ops = json_pack("[O]", op);
+        rc = ops == NULL ? dft_fail(&err, DFT_ERR_NOMEM, "out of memory")
+                         : dft_vault_append_ops(v, ops, NULL, &err);
+        json_decref(ops);
+    }
+    if (rc == DFT_OK) {
+        rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    }
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        json_decref(op);
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        json_t *o =
+            json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy", (json_int_t)ws.policy);
+        if (vkey != NULL) {
+            json_object_set(o, "vkey", json_object_get(json_object_get(op, "fields"), "vkey"));
+        }
+        dft_cli_print_json(o);
+        json_decref(o);
+    } else if (vkey != NULL) {
+        printf("trusted witness %s (%zu trusted, policy %u)\n", ws.keys[ws.n - 1].name, ws.n,
+               ws.policy);
+    } else {
+        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+    }
+    json_decref(op);
+    return 0;
+}
+
+int
+dft_cmd_witness(struct dft_cli *cli)
+{
+    const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
+    if (strcmp(sub, "list") == 0) {
+        if (cli->argc != 1) {
+            return dft_cli_usage(cli, "witness list takes no arguments");
+        }
+        return witness_list(cli);
+    }
+    if (strcmp(sub, "add") == 0) {
+        if (cli->argc != 2) {
+            return dft_cli_usage(cli, "witness add needs one verifier key");
+        }
+        return witness_change(cli, cli->argv[1], 0);
+    }
+    if (strcmp(sub, "policy") == 0) {
+        uint64_t k = 0;
+        if (cli->argc != 2 || dft_cli_parse_u64(cli->argv[1], &k) != 0) {
+            return dft_cli_usage(cli, "witness policy needs a number K");
+        }
+        return witness_change(cli, NULL, k);
+    }
+    return dft_cli_usage(cli, "witness needs add VKEY, list or policy K");
 }

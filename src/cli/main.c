@@ -50,8 +50,15 @@ static const struct dft_cli_command commands[] = {
      "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
     {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
-    {"checkpoint", dft_cmd_checkpoint, "", "the current signed checkpoint (C2SP signed note)",
-     NULL},
+    {"checkpoint", dft_cmd_checkpoint, "[--import FILE|- | --cosigned]",
+     "the current signed checkpoint (C2SP signed note), or keep a cosigned one",
+     "  --import reads a checkpoint of this vault's log with C2SP tlog-cosignature/v1 lines by\n"
+     "  trusted witnesses, checks it against the current tree and keeps its cosignatures.\n"
+     "  --cosigned prints the latest kept cosigned checkpoint, checked again."},
+    {"witness", dft_cmd_witness, "add VKEY | list | policy K",
+     "trust witness keys and require K of them to cosign checkpoints",
+     "  VKEY is a C2SP verifier key NAME+HEXID+BASE64 of type 0x04 (cosignature/v1). Each\n"
+     "  change is a signed operation in the log. `defter verify` reports the policy."},
     {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},

@@ -18,18 +18,60 @@
 
 #define H DFT_TLOG_HASH_BYTES
 
-static const char sql_get[] = "SELECT hash FROM tlog_nodes WHERE level = ?1 AND idx = ?2";
-static const char sql_put[] = "INSERT INTO tlog_nodes(level, idx, hash) VALUES (?1, ?2, ?3)";
-static const char sql_last[] =
-    "SELECT idx FROM tlog_nodes WHERE level = 0 ORDER BY idx DESC LIMIT 1";
+/*
+ * Node (level, idx) is row id = idx * 2^(level + 1) + 2^level - 1: its in-order position in the
+ * tree (leaf i is 2i, their parent 2i + 1...). Every subtree is a contiguous range of ids, so
+ * the low levels of a proof, which hold most of its nodes, share a few B-tree pages, and rowid
+ * lookups are SQLite's cheapest. Below 2^62 leaves every id fits a signed 64-bit integer.
+ */
+static const char sql_get[] = "SELECT hash FROM tlog_nodes WHERE id = ?1";
+static const char sql_put[] = "INSERT INTO tlog_nodes(id, hash) VALUES (?1, ?2)";
+static const char sql_last[] = "SELECT max(id) FROM tlog_nodes";
+
+static sqlite3_int64
+node_id(unsigned level, uint64_t idx)
+{
+    return (sqlite3_int64)((idx << (level + 1)) + ((uint64_t)1 << level) - 1);
+}
+
+/* The previous layout (level, idx, hash) WITHOUT ROWID: moved into the in-order ids once. */
+static const char sql_migrate[] =
+    "ALTER TABLE tlog_nodes RENAME TO tlog_nodes_v1;"
+    "CREATE TABLE tlog_nodes(id INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+    "INSERT INTO tlog_nodes(id, hash) SELECT (idx << (level + 1)) + (1 << level) - 1, hash"
+    " FROM tlog_nodes_v1 ORDER BY 1;" /* bad rows stay, for verify to report */
+    "DROP TABLE tlog_nodes_v1";
 
 enum dft_err
 dft_tlog_setup(sqlite3 *db, struct dft_error *err)
 {
+    sqlite3_stmt *st = NULL;
+    int old = 0;
+    int src = sqlite3_prepare_v2(db,
+                                 "SELECT 1 FROM pragma_table_info('tlog_nodes') WHERE name = "
+                                 "'level'",
+                                 -1, &st, NULL);
+    if (src == SQLITE_OK) {
+        src = sqlite3_step(st);
+        old = src == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE) {
+        return dft_store_error(db, src, "transparency log", err);
+    }
+    if (old) {
+        enum dft_err rc = dft_store_exec(db, sql_migrate, err);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+    }
     return dft_store_exec(db,
                           "CREATE TABLE IF NOT EXISTS tlog_nodes("
-                          "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
-                          "PRIMARY KEY(level, idx)) WITHOUT ROWID",
+                          "id INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+                          "CREATE TABLE IF NOT EXISTS tlog_meta("
+                          "key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
+                          "CREATE TABLE IF NOT EXISTS tlog_cosigned("
+                          "size INTEGER PRIMARY KEY, note BLOB NOT NULL, imported TEXT NOT NULL)",
                           err);
 }
 
@@ -50,8 +92,7 @@ get_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, unsigned c
          struct dft_error *err)
 {
     sqlite3_reset(st);
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
+    sqlite3_bind_int64(st, 1, node_id(level, idx));
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         if (sqlite3_column_type(st, 0) != SQLITE_BLOB || sqlite3_column_bytes(st, 0) != H) {
@@ -77,9 +118,8 @@ put_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, const unsi
          struct dft_error *err)
 {
     sqlite3_reset(st);
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
-    sqlite3_bind_blob(st, 3, h, H, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, node_id(level, idx));
+    sqlite3_bind_blob(st, 2, h, H, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -98,21 +138,23 @@ read_size(sqlite3 *db, sqlite3_stmt *st, uint64_t *size, struct dft_error *err)
 {
     sqlite3_reset(st);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        *size = 0;
-        return DFT_OK;
-    }
     if (rc != SQLITE_ROW) {
         sqlite3_reset(st);
         return dft_store_error(db, rc, "transparency log", err);
     }
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        sqlite3_reset(st);
+        *size = 0;
+        return DFT_OK;
+    }
+    /* The largest id is always the last leaf's (2i): any node ends at a leaf after it. */
     sqlite3_int64 last = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (last < 0 || (uint64_t)last >= DFT_TLOG_SIZE_MAX) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: impossible leaf index");
+    if (last < 0 || (last & 1) != 0 || (uint64_t)last / 2 >= DFT_TLOG_SIZE_MAX) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: impossible last node %lld",
+                        (long long)last);
     }
-    *size = (uint64_t)last + 1;
+    *size = (uint64_t)last / 2 + 1;
     return DFT_OK;
 }
 
@@ -245,12 +287,58 @@ dft_tlog_leaf(sqlite3 *db, uint64_t index, unsigned char out[32], struct dft_err
 }
 
 /*
+ * A reader keeps the nodes of the upper levels it has read in a small direct-mapped cache: a
+ * complete subtree's hash never changes once stored, and random proofs keep coming back to the
+ * few thousand nodes of those levels (at 1M leaves, levels 8 and up hold 7,800 nodes), which
+ * halves the SQLite lookups of a proof. The lower levels, rarely read twice, are not cached.
+ */
+#define CACHE_LEVEL 8
+#define CACHE_SLOTS 8192 /* 8192 * 40 bytes, allocated on first use */
+
+struct cache_slot {
+    sqlite3_int64 id; /* 0 when empty (id 0 is a leaf, never cached) */
+    unsigned char hash[H];
+};
+
+struct dft_tlog_reader {
+    sqlite3 *db;
+    sqlite3_stmt *get;
+    sqlite3_stmt *last;
+    struct cache_slot *cache;
+};
+
+static enum dft_err
+reader_node(struct dft_tlog_reader *r, unsigned level, uint64_t idx, unsigned char out[H],
+            struct dft_error *err)
+{
+    if (level < CACHE_LEVEL) {
+        return get_node(r->db, r->get, level, idx, out, err);
+    }
+    sqlite3_int64 id = node_id(level, idx);
+    if (r->cache == NULL) {
+        r->cache = calloc(CACHE_SLOTS, sizeof *r->cache);
+    }
+    struct cache_slot *slot =
+        r->cache != NULL ? &r->cache[((uint64_t)id * 0x9e3779b97f4a7c15u) >> 51] : NULL;
+    if (slot != NULL && slot->id == id) {
+        memcpy(out, slot->hash, H);
+        return DFT_OK;
+    }
+    enum dft_err rc = get_node(r->db, r->get, level, idx, out, err);
+    if (rc == DFT_OK && slot != NULL) {
+        slot->id = id;
+        memcpy(slot->hash, out, H);
+    }
+    return rc;
+}
+
+/*
  * Hash of the RFC 6962 subtree over leaves [start, end), where start is a multiple of the
  * largest power of two not above end - start (true of every subtree a proof names): the
  * complete subtrees covering it, largest first, folded from the right.
  */
 static enum dft_err
-range_hash(sqlite3 *db, sqlite3_stmt *get, uint64_t start, uint64_t end, unsigned char out[H],
+range_hash(struct dft_tlog_reader *r, uint64_t start, uint64_t end, unsigned char out[H],
            struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
@@ -265,7 +353,7 @@ range_hash(sqlite3 *db, sqlite3_stmt *get, uint64_t start, uint64_t end, unsigne
             continue;
         }
         DFT_ASSERT(pos % span == 0);
-        if ((rc = get_node(db, get, (unsigned)bit, pos >> bit, parts[nparts], err)) != DFT_OK) {
+        if ((rc = reader_node(r, (unsigned)bit, pos >> bit, parts[nparts], err)) != DFT_OK) {
             return rc;
         }
         nparts++;
@@ -284,7 +372,7 @@ range_hash(sqlite3 *db, sqlite3_stmt *get, uint64_t start, uint64_t end, unsigne
  * left siblings above it. Appends to proof[*n].
  */
 static enum dft_err
-path(sqlite3 *db, sqlite3_stmt *get, unsigned level, uint64_t index, uint64_t size,
+path(struct dft_tlog_reader *r, unsigned level, uint64_t index, uint64_t size,
      unsigned char (*proof)[32], size_t *n, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
@@ -298,26 +386,19 @@ path(sqlite3 *db, sqlite3_stmt *get, unsigned level, uint64_t index, uint64_t si
         if (end > size) {
             end = size;
         }
-        if ((rc = range_hash(db, get, start, end, proof[(*n)++], err)) != DFT_OK) {
+        if ((rc = range_hash(r, start, end, proof[(*n)++], err)) != DFT_OK) {
             return rc;
         }
     }
     for (unsigned l = inner; level + l < 63; l++) {
         if (((index >> l) & 1) != 0) {
-            if ((rc = get_node(db, get, level + l, (index >> l) ^ 1, proof[(*n)++], err)) !=
-                DFT_OK) {
+            if ((rc = reader_node(r, level + l, (index >> l) ^ 1, proof[(*n)++], err)) != DFT_OK) {
                 return rc;
             }
         }
     }
     return DFT_OK;
 }
-
-struct dft_tlog_reader {
-    sqlite3 *db;
-    sqlite3_stmt *get;
-    sqlite3_stmt *last;
-};
 
 enum dft_err
 dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error *err)
@@ -345,6 +426,7 @@ dft_tlog_reader_close(struct dft_tlog_reader *r)
     }
     sqlite3_finalize(r->get);
     sqlite3_finalize(r->last);
+    free(r->cache);
     free(r);
 }
 
@@ -375,7 +457,7 @@ dft_tlog_reader_root(struct dft_tlog_reader *r, uint64_t size, unsigned char roo
         dft_tlog_hash_empty(root);
         return DFT_OK;
     }
-    return range_hash(r->db, r->get, 0, size, root, err);
+    return range_hash(r, 0, size, root, err);
 }
 
 enum dft_err
@@ -390,7 +472,7 @@ dft_tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index, uint6
     }
     enum dft_err rc = check_size(r, size, "cannot prove", err);
     if (rc == DFT_OK) {
-        rc = path(r->db, r->get, 0, index, size, proof, &n, err);
+        rc = path(r, 0, index, size, proof, &n, err);
     }
     if (rc == DFT_OK) {
         DFT_ASSERT(n == dft_tlog_inclusion_len(index, size));
@@ -422,10 +504,10 @@ dft_tlog_reader_prove_consistency(struct dft_tlog_reader *r, uint64_t old_size, 
     unsigned level = (unsigned)__builtin_ctzll(old_size);
     uint64_t index = (old_size - 1) >> level;
     if (index != 0) {
-        rc = get_node(r->db, r->get, level, index, proof[n++], err);
+        rc = reader_node(r, level, index, proof[n++], err);
     }
     if (rc == DFT_OK) {
-        rc = path(r->db, r->get, level, index, new_size, proof, &n, err);
+        rc = path(r, level, index, new_size, proof, &n, err);
     }
     if (rc == DFT_OK) {
         DFT_ASSERT(n == dft_tlog_consistency_len(old_size, new_size));
@@ -476,11 +558,12 @@ dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
 
 struct dft_tlog_check {
     sqlite3 *db;
-    sqlite3_stmt *cursor[64];   /* per level: stored nodes in idx order */
+    sqlite3_stmt *get;          /* one stored node by id */
     unsigned char stack[64][H]; /* complete subtrees of the leaves so far, left to right */
     unsigned stack_level[64];
     unsigned depth;
     uint64_t size;
+    uint64_t nodes; /* stored nodes checked */
 };
 
 void
@@ -489,9 +572,7 @@ dft_tlog_check_free(struct dft_tlog_check *c)
     if (c == NULL) {
         return;
     }
-    for (unsigned l = 0; l < 64; l++) {
-        sqlite3_finalize(c->cursor[l]);
-    }
+    sqlite3_finalize(c->get);
     free(c);
 }
 
@@ -503,44 +584,31 @@ dft_tlog_check_begin(sqlite3 *db, struct dft_tlog_check **out, struct dft_error 
         return dft_fail(err, DFT_ERR_NOMEM, "transparency log: out of memory");
     }
     c->db = db;
+    enum dft_err rc = prepare(db, sql_get, &c->get, err);
+    if (rc != DFT_OK) {
+        dft_tlog_check_free(c);
+        return rc;
+    }
     *out = c;
     return DFT_OK;
 }
 
-/* The next stored node of a level must be (level, idx) with hash h. */
+/* The stored node (level, idx) must be there with hash h. */
 static enum dft_err
 check_node(struct dft_tlog_check *c, unsigned level, uint64_t idx, const unsigned char h[H],
            struct dft_error *err)
 {
-    enum dft_err rc = DFT_OK;
-    if (c->cursor[level] == NULL) {
-        if ((rc = prepare(c->db, "SELECT idx, hash FROM tlog_nodes WHERE level = ?1 ORDER BY idx",
-                          &c->cursor[level], err)) != DFT_OK) {
-            return rc;
-        }
-        sqlite3_bind_int(c->cursor[level], 1, (int)level);
+    unsigned char got[H];
+    enum dft_err rc = get_node(c->db, c->get, level, idx, got, err);
+    if (rc != DFT_OK) {
+        return rc;
     }
-    sqlite3_stmt *st = c->cursor[level];
-    int src = sqlite3_step(st);
-    if (src == SQLITE_DONE) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing", level,
-                        (unsigned long long)idx);
-    }
-    if (src != SQLITE_ROW) {
-        return dft_store_error(c->db, src, "transparency log", err);
-    }
-    sqlite3_int64 got = sqlite3_column_int64(st, 0);
-    if (got != (sqlite3_int64)idx) {
-        return dft_fail(err, DFT_ERR_INTEGRITY,
-                        "transparency log: node %u/%llu is missing or misplaced", level,
-                        (unsigned long long)idx);
-    }
-    if (sqlite3_column_type(st, 1) != SQLITE_BLOB || sqlite3_column_bytes(st, 1) != H ||
-        sodium_memcmp(sqlite3_column_blob(st, 1), h, H) != 0) {
+    if (sodium_memcmp(got, h, H) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "transparency log: stored node %u/%llu does not match the envelopes", level,
                         (unsigned long long)idx);
     }
+    c->nodes++;
     return DFT_OK;
 }
 
@@ -581,36 +649,19 @@ dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char ro
 {
     enum dft_err rc = DFT_OK;
     sqlite3_stmt *st = NULL;
-    unsigned levels = 0;
-    /* No stored node beyond those checked: each opened level is exhausted... */
-    for (unsigned l = 0; l < 64 && rc == DFT_OK; l++) {
-        if (c->cursor[l] == NULL) {
-            continue;
-        }
-        levels = l + 1;
-        int src = sqlite3_step(c->cursor[l]);
-        if (src == SQLITE_ROW) {
-            rc =
-                dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: unexpected stored node %u/%lld",
-                         l, (long long)sqlite3_column_int64(c->cursor[l], 0));
-        } else if (src != SQLITE_DONE) {
-            rc = dft_store_error(c->db, src, "transparency log", err);
-        }
-    }
-    /* ...and no level above them or below zero holds any. */
-    if (rc == DFT_OK &&
-        (rc = prepare(c->db,
-                      "SELECT level, idx FROM tlog_nodes WHERE level >= ?1 OR level < 0 "
-                      "LIMIT 1",
-                      &st, err)) == DFT_OK) {
-        sqlite3_bind_int(st, 1, (int)levels);
+    /* Every expected node was found; the same count means no other row is stored. */
+    if ((rc = prepare(c->db, "SELECT count(*), min(id), max(id) FROM tlog_nodes", &st, err)) ==
+        DFT_OK) {
         int src = sqlite3_step(st);
-        if (src == SQLITE_ROW) {
-            rc = dft_fail(
-                err, DFT_ERR_INTEGRITY, "transparency log: unexpected stored node %lld/%lld",
-                (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1));
-        } else if (src != SQLITE_DONE) {
+        if (src != SQLITE_ROW) {
             rc = dft_store_error(c->db, src, "transparency log", err);
+        } else if ((uint64_t)sqlite3_column_int64(st, 0) != c->nodes) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                          "transparency log: %lld stored nodes where the envelopes make %llu "
+                          "(ids %lld to %lld)",
+                          (long long)sqlite3_column_int64(st, 0), (unsigned long long)c->nodes,
+                          (long long)sqlite3_column_int64(st, 1),
+                          (long long)sqlite3_column_int64(st, 2));
         }
     }
     sqlite3_finalize(st);

@@ -178,6 +178,14 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         rc = dft_fail(err, DFT_ERR_IO, "cannot create '%s': %s", objects, strerror(errno));
         goto out;
     }
+    /* The empty tree's state is sealed from the start; the database says so (tlog_meta). */
+    struct dft_tlog_state empty = {.size = 0};
+    dft_tlog_hash_empty(empty.root);
+    dft_tlog_state_seal(v->header.state, &empty, v->keys->state_key, v->keys->vault_id);
+    v->header.state_len = DFT_TLOG_STATE_BYTES;
+    if ((rc = dft_tlog_state_mark(v->db, err)) != DFT_OK) {
+        goto out;
+    }
     /* The header goes last: a vault without one is not a vault, and creation can be retried. */
     rc = dft_header_write(&v->header, v->header_path, err);
     if (rc == DFT_OK) {
@@ -232,7 +240,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     }
     if ((rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, 0, err)) !=
             DFT_OK ||
-        (rc = vault_setup_db(v, err)) != DFT_OK) {
+        (rc = vault_setup_db(v, err)) != DFT_OK || (rc = dft_vault_state_check(v, err)) != DFT_OK) {
         goto out;
     }
     dft_b64_encode(v->author, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
@@ -262,15 +270,29 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
     if (new_len == 0) {
         return dft_fail(err, DFT_ERR_INPUT, "the passphrase is empty");
     }
+    /* Under the directory lock, from the header on disk: keep a state sealed meanwhile. */
+    int fd = -1;
     struct dft_header h = v->header;
-    enum dft_err rc = dft_header_wrap(&h, v->keys, new_pass, new_len, level, err);
+    struct dft_header disk;
+    enum dft_err rc = dft_vault_lock(v, &fd, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    if (dft_header_read(&disk, v->header_path, NULL) == DFT_OK &&
+        sodium_memcmp(disk.vault_id, h.vault_id, DFT_VAULT_ID_BYTES) == 0) {
+        h.state_len = disk.state_len;
+        memcpy(h.state, disk.state, disk.state_len);
+    }
+    rc = dft_header_wrap(&h, v->keys, new_pass, new_len, level, err);
     if (rc == DFT_OK) {
         rc = dft_header_write(&h, v->header_path, err);
     }
     if (rc == DFT_OK) {
         v->header = h;
     }
+    dft_vault_unlock(fd);
     sodium_memzero(&h, sizeof h);
+    sodium_memzero(&disk, sizeof disk);
     return rc;
 }
 
@@ -380,6 +402,7 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     int in_tx = 0;
     int64_t idx = 0;
     unsigned char leaf[DFT_HASH_BYTES];
+    struct dft_tlog_state state;
     enum dft_err rc = DFT_OK;
     struct seal_job job = {v->keys, ops, &env, {DFT_OK, ""}, DFT_OK};
     pthread_t sealer;
@@ -407,8 +430,10 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         rc = dft_fail(err, job.rc, "%s", job.err.msg);
         goto out;
     }
+    state.size = (uint64_t)idx + 1;
     if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
-        (rc = dft_tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK) {
+        (rc = dft_tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
+        (rc = dft_tlog_root(v->db, state.size, state.root, err)) != DFT_OK) {
         goto out;
     }
     dft_view_release(&vw);
@@ -417,6 +442,8 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     if (rc == DFT_OK) {
         in_tx = 0;
         dft_log(DFT_LOG_INFO, "appended envelope %lld with %zu operations", (long long)idx, n);
+        /* After the commit: a crash before this leaves the header behind, which is safe. */
+        dft_vault_state_catch_up(v, &state);
     }
 out:
     if (threaded) {

@@ -23,4 +23,20 @@ struct dft_vault {
 enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
                                   struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * The sealed log state in the header (state.c). _check runs at open: DFT_ERR_INTEGRITY when the
+ * database is older than the header; a database ahead of it is sealed (best effort). _save
+ * seals st under the directory lock unless the header already seals as much; _catch_up is _save
+ * that logs a failure instead of returning it (after a commit, whose data is already durable).
+ */
+struct dft_tlog_state;
+enum dft_err dft_vault_state_check(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
+                                  struct dft_error *err) DFT_MUST_CHECK;
+void dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
+
+/* Exclusive flock on the vault directory around header replacements; unlock(-1) is a no-op. */
+enum dft_err dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
+void dft_vault_unlock(int fd);
+
 #endif

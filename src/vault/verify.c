@@ -171,9 +171,17 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
             goto out;
         }
     }
-    *report = json_pack("{sbsIsIsssIss}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
-                        (json_int_t)operations, "pages", "ok", "tree_size", (json_int_t)envelopes,
-                        "root", root_b64);
+    /* Trusted witnesses (replayed from the checked history) and every cosigned checkpoint. */
+    struct dft_witness_set ws;
+    json_t *witnesses = NULL;
+    if ((rc = dft_witness_load(v->db, &ws, err)) != DFT_OK ||
+        (rc = dft_witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
+        goto out;
+    }
+    *report = json_pack("{sbsIsIsssIsssO}", "ok", 1, "envelopes", (json_int_t)envelopes,
+                        "operations", (json_int_t)operations, "pages", "ok", "tree_size",
+                        (json_int_t)envelopes, "root", root_b64, "witnesses", witnesses);
+    json_decref(witnesses);
 out:
     dft_tlog_check_free(tree);
     sqlite3_finalize(st);

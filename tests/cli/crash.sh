@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # crash.sh - kill -9 at random instants during large batch adds, repeatedly: the vault always
 # opens, verify passes, every acknowledged batch is there, and no batch is there by halves.
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib.bash" || exit 1
 D=$DEFTER
 N=${CRASH_BATCH:-2000}
 ROUNDS=${CRASH_ROUNDS:-8}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # evidence.sh - attach, show, extract, custody, dedup, verify; bad input and tampering change
 # nothing and leave nothing at OUT.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash" || exit 1
 D=$DEFTER
 
 expect 0 "$D" init --kdf interactive --json

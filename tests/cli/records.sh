@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # records.sh - round trip of every record command, unicode names, bad input changes nothing.
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib.bash" || exit 1
 D=$DEFTER
 
 expect 0 "$D" init --kdf interactive --json

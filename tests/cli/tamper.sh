@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tamper.sh - no plaintext on disk, and a flipped byte anywhere in the vault is always caught.
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib.bash" || exit 1
 D=$DEFTER
 expect 0 "$D" init --kdf interactive
 MARK="Zmarker$(date +%s%N)Q"

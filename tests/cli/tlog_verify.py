@@ -7,6 +7,9 @@ and tlog-checkpoint, and RFC 8032 (Ed25519), not from Defter's C code.
   tlog_verify.py inclusion PROOF.json LOG.json VKEY   proof from `defter --json prove ID`
   tlog_verify.py consistency PROOF.json LOG.json      proof from `defter --json prove --consistency`
   tlog_verify.py checkpoint NOTE VKEY [SIZE]          a checkpoint from `defter checkpoint`
+  tlog_verify.py cosigned NOTE VKEY WVKEY...          a checkpoint and its witness cosignatures
+  tlog_verify.py witness-vkey NAME SEEDHEX            a test witness's verifier key (type 0x04)
+  tlog_verify.py cosign NOTE NAME SEEDHEX TIME        NOTE with a cosignature/v1 line added
 
 LOG.json is `defter --json log --envelopes`: leaf hashes are recomputed from the envelopes.
 Exit 0 when everything verifies, 1 (with a message) otherwise.
@@ -189,15 +192,41 @@ def ed25519_verify(pub, msg, sig):
     return _eq(_mul(s, G), _add(R, _mul(h, A)))
 
 
+def _compress(p):
+    x, y, z, _ = p
+    zi = pow(z, P - 2, P)
+    x, y = x * zi % P, y * zi % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def ed25519_public(seed):
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little") & ((1 << 254) - 8) | (1 << 254)
+    return a, h[32:], _compress(_mul(a, G))
+
+
+def ed25519_sign(seed, msg):
+    """RFC 8032 section 5.1.6 (for test witnesses only)."""
+    a, prefix, pub = ed25519_public(seed)
+    r = int.from_bytes(hashlib.sha512(prefix + msg).digest(), "little") % L
+    R = _compress(_mul(r, G))
+    h = int.from_bytes(hashlib.sha512(R + pub + msg).digest(), "little") % L
+    return R + ((r + h * a) % L).to_bytes(32, "little")
+
+
+def cosig_message(text, ts):
+    return ("cosignature/v1\ntime %d\n" % ts).encode() + text.encode()
+
+
 # ---- C2SP signed notes and checkpoints ----
 
-def parse_vkey(vkey):
+def parse_vkey(vkey, alg=1):
     parts = vkey.split("+", 2)
     if len(parts) != 3 or len(parts[1]) != 8:
         fail("bad verifier key")
     name, kid, key = parts[0], bytes.fromhex(parts[1]), b64(parts[2])
-    if len(key) != 33 or key[0] != 1:
-        fail("verifier key is not Ed25519")
+    if len(key) != 33 or key[0] != alg:
+        fail("verifier key is not of type %d" % alg)
     if hashlib.sha256(name.encode() + b"\n" + key).digest()[:4] != kid:
         fail("verifier key id does not match")
     return name, kid, key[1:]
@@ -286,6 +315,42 @@ def main(argv):
         if len(argv) >= 5 and size != int(argv[4]):
             fail("checkpoint size %d, expected %s" % (size, argv[4]))
         print("checkpoint ok: %s size %d" % (origin, size))
+        return 0
+    if len(argv) >= 4 and argv[1] == "witness-vkey":
+        pub = ed25519_public(bytes.fromhex(argv[3]))[2]
+        key = b"\x04" + pub
+        kid = hashlib.sha256(argv[2].encode() + b"\n" + key).digest()[:4]
+        print("%s+%s+%s" % (argv[2], kid.hex(), base64.b64encode(key).decode()))
+        return 0
+    if len(argv) >= 6 and argv[1] == "cosign":
+        note = open(argv[2], encoding="utf-8").read()
+        name, seed, ts = argv[3], bytes.fromhex(argv[4]), int(argv[5])
+        text = note[: note.rfind("\n\n") + 1]
+        pub = ed25519_public(seed)[2]
+        kid = hashlib.sha256(name.encode() + b"\n\x04" + pub).digest()[:4]
+        sig = ed25519_sign(seed, cosig_message(text, ts))
+        raw = kid + ts.to_bytes(8, "big") + sig
+        sys.stdout.write(note + "\u2014 %s %s\n" % (name, base64.b64encode(raw).decode()))
+        return 0
+    if len(argv) >= 5 and argv[1] == "cosigned":
+        note = open(argv[2], encoding="utf-8").read()
+        origin, size, root = open_checkpoint(note, argv[3])
+        text = note[: note.rfind("\n\n") + 1]
+        lines = note[note.rfind("\n\n") + 2:].splitlines()
+        for w in argv[4:]:
+            name, kid, pub = parse_vkey(w, 4)
+            good = False
+            for line in lines:
+                kname, _, sig = line[2:].partition(" ")
+                raw = b64(sig)
+                if kname == name and raw[:4] == kid and len(raw) == 76:
+                    ts = int.from_bytes(raw[4:12], "big")
+                    if not ed25519_verify(pub, cosig_message(text, ts), raw[12:]):
+                        fail("bad cosignature by " + name)
+                    good = True
+            if not good:
+                fail("no cosignature by " + name)
+        print("cosigned ok: %s size %d, %d witnesses" % (origin, size, len(argv) - 4))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

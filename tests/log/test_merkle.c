@@ -272,16 +272,19 @@ test_store__roots_and_nodes_match_vectors(void **state)
     const char *const *levels[4] = {level0, level1, level2, roots_hex + 8};
     sqlite3_stmt *st = NULL;
     assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT level, idx, hash FROM tlog_nodes", -1, &st, NULL),
+        sqlite3_prepare_v2(db, "SELECT id, hash FROM tlog_nodes ORDER BY id", -1, &st, NULL),
         SQLITE_OK);
     int rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int level = sqlite3_column_int(st, 0);
-        int idx = sqlite3_column_int(st, 1);
+        /* id = idx * 2^(level + 1) + 2^level - 1: the node's in-order position */
+        int id = sqlite3_column_int(st, 0);
+        assert_int_equal(id, rows); /* 15 nodes of 8 leaves: ids 0..14, none missing */
+        int level = __builtin_ctz((unsigned)id + 1);
+        int idx = (id + 1) >> (level + 1);
         assert_true(level >= 0 && level < 4 && idx >= 0 && idx < (8 >> level));
         hx(want, levels[level][idx]);
-        assert_int_equal(sqlite3_column_bytes(st, 2), 32);
-        assert_memory_equal(sqlite3_column_blob(st, 2), want, 32);
+        assert_int_equal(sqlite3_column_bytes(st, 1), 32);
+        assert_memory_equal(sqlite3_column_blob(st, 1), want, 32);
         rows++;
     }
     sqlite3_finalize(st);
@@ -618,14 +621,14 @@ test_check__finds_every_kind_of_tampering(void **state)
     assert_non_null(strstr(e.msg, "0/20"));
 
     static const char *const tamper[] = {
-        "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3",
-        "UPDATE tlog_nodes SET hash = zeroblob(31) WHERE level = 0 AND idx = 36",
-        "UPDATE tlog_nodes SET hash = 'text' WHERE level = 5 AND idx = 0",
-        "DELETE FROM tlog_nodes WHERE level = 1 AND idx = 17",
-        "INSERT INTO tlog_nodes VALUES (1, 18, zeroblob(32))",
-        "INSERT INTO tlog_nodes VALUES (9, 0, zeroblob(32))",
-        "INSERT INTO tlog_nodes VALUES (-1, 0, zeroblob(32))",
-        "INSERT INTO tlog_nodes VALUES (0, -1, zeroblob(32))",
+        "UPDATE tlog_nodes SET hash = zeroblob(32) WHERE id = 27" /* 2/3 */,
+        "UPDATE tlog_nodes SET hash = zeroblob(31) WHERE id = 72" /* 0/36 */,
+        "UPDATE tlog_nodes SET hash = 'text' WHERE id = 31" /* 5/0 */,
+        "DELETE FROM tlog_nodes WHERE id = 69" /* 1/17 */,
+        "INSERT INTO tlog_nodes VALUES (73, zeroblob(32))" /* 1/18 */,
+        "INSERT INTO tlog_nodes VALUES (511, zeroblob(32))" /* 9/0 */,
+        "INSERT INTO tlog_nodes VALUES (-1, zeroblob(32))",
+        "INSERT INTO tlog_nodes VALUES (-2, zeroblob(32))",
     };
     for (size_t t = 0; t < sizeof tamper / sizeof tamper[0]; t++) {
         assert_int_equal(sqlite3_exec(db, "SAVEPOINT t", NULL, NULL, NULL), SQLITE_OK);
@@ -637,13 +640,44 @@ test_check__finds_every_kind_of_tampering(void **state)
     }
     assert_int_equal(run_check(db, L, N, root, NULL), DFT_OK);
     /* A tampered node also breaks proofs: generation reports a short hash. */
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE tlog_nodes SET hash = x'00' WHERE level = 5 AND idx = 0",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE tlog_nodes SET hash = x'00' WHERE id = 31", NULL, NULL, NULL),
+        SQLITE_OK);
     unsigned char proof[DFT_TLOG_PROOF_MAX][32];
     size_t n = 0;
     assert_int_equal(dft_tlog_prove_inclusion(db, 36, N, proof, &n, NULL), DFT_ERR_INTEGRITY);
+    sqlite3_close(db);
+}
+
+/* A node table in the previous (level, idx) layout is moved into in-order ids at setup. */
+static void
+test_store__old_layout_is_migrated(void **state)
+{
+    (void)state;
+    enum { M = 45 };
+    unsigned char leaves[M][32], root[32], want[32];
+    sqlite3 *db = open_db();
+    for (uint64_t i = 0; i < M; i++) {
+        dft_tlog_hash_leaf(leaves[i], &i, sizeof i);
+        assert_int_equal(dft_tlog_append(db, i, leaves[i], NULL), DFT_OK);
+    }
+    assert_int_equal(dft_tlog_root(db, M, want, NULL), DFT_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE v1(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+                                  " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
+                                  "WITH RECURSIVE l(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM l"
+                                  " WHERE n < 8) INSERT INTO v1 SELECT n, (id + 1) >> (n + 1), hash"
+                                  " FROM tlog_nodes, l WHERE ((id + 1) >> n) & 1 = 1"
+                                  " AND ((id + 1) & ((1 << n) - 1)) = 0;"
+                                  "DROP TABLE tlog_nodes; ALTER TABLE v1 RENAME TO tlog_nodes",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct dft_error e = {0};
+    assert_int_equal(dft_tlog_setup(db, &e), DFT_OK);
+    assert_int_equal(dft_tlog_root(db, M, root, NULL), DFT_OK);
+    assert_memory_equal(root, want, 32);
+    assert_int_equal(run_check(db, (const unsigned char(*)[32])leaves, M, root, NULL), DFT_OK);
+    assert_int_equal(dft_tlog_setup(db, &e), DFT_OK); /* nothing left to migrate */
     sqlite3_close(db);
 }
 
@@ -658,6 +692,7 @@ main(void)
         cmocka_unit_test(test_hash__decode_rejects_wrong_lengths),
         cmocka_unit_test(test_store__roots_and_nodes_match_vectors),
         cmocka_unit_test(test_store__append_out_of_order_changes_nothing),
+        cmocka_unit_test(test_store__old_layout_is_migrated),
         cmocka_unit_test(test_inclusion__vectors_generate_verify_and_resist_mutation),
         cmocka_unit_test(test_consistency__vectors_generate_verify_and_resist_mutation),
         cmocka_unit_test(test_proofs__match_naive_reference_for_all_small_trees),
