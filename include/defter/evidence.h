@@ -182,4 +182,51 @@ DFT_EXPORT enum dft_err dft_evidence_verify_vault(struct dft_vault *v, unsigned 
                                                   json_t **report,
                                                   struct dft_error *err) DFT_MUST_CHECK;
 
+/* ---- streaming import: evidence pushed in pieces, e.g. an HTTP upload (src/evidence/stream.c) */
+
+/*
+ * A writer hashes and encrypts each piece as it arrives (one pass, the same object format as
+ * dft_evidence_import), holding at most one chunk of plaintext in memory (wiped on release).
+ * The ciphertext goes to a temporary 0600 file in objects_dir; nothing is placed until
+ * dft_evidence_writer_finish. The vault keys are needed only by finish, so a writer can be
+ * open while the vault is locked and reopened.
+ */
+struct dft_evidence_writer;
+
+/* Start an object of at most max plaintext bytes (capped at DFT_EVIDENCE_SIZE_MAX). */
+DFT_EXPORT enum dft_err dft_evidence_writer_open(struct dft_evidence_writer **out,
+                                                 const char *objects_dir, uint64_t max,
+                                                 struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Add n bytes. DFT_ERR_TOO_LARGE past the cap (nothing of this call is added). After any
+ * failure the writer only accepts dft_evidence_writer_abort (finish fails too).
+ */
+DFT_EXPORT enum dft_err dft_evidence_writer_write(struct dft_evidence_writer *w, const void *p,
+                                                  size_t n, struct dft_error *err) DFT_MUST_CHECK;
+/* Plaintext bytes accepted so far. */
+DFT_EXPORT uint64_t dft_evidence_writer_size(const struct dft_evidence_writer *w);
+/*
+ * The end of the content: seal the last chunk, wrap the file key under keys, fsync and place
+ * the object (dedup as dft_evidence_import: info->created 0 when it existed). Frees w in every
+ * case; on failure nothing is left in objects_dir and info is zeroed.
+ */
+DFT_EXPORT enum dft_err dft_evidence_writer_finish(struct dft_evidence_writer *w,
+                                                   const struct dft_keys *keys,
+                                                   struct dft_evidence_info *info,
+                                                   struct dft_error *err) DFT_MUST_CHECK;
+/* Drop an unfinished writer: the temporary file goes, plaintext is wiped. NULL allowed. */
+DFT_EXPORT void dft_evidence_writer_abort(struct dft_evidence_writer *w);
+
+/*
+ * Record an object a writer stored (info from dft_evidence_writer_finish) as evidence on
+ * record, with the file name name (not UTF-8 or empty: a placeholder), as one "evidence"
+ * operation. *out gets {"id","sha256","size"}. On failure no operation is recorded and, when
+ * info->created, the object is removed (info->created becomes 0). DFT_ERR_NOT_FOUND when
+ * record does not exist.
+ */
+DFT_EXPORT enum dft_err dft_evidence_attach_written(struct dft_vault *v, const char *record,
+                                                    const char *name,
+                                                    struct dft_evidence_info *info, json_t **out,
+                                                    struct dft_error *err) DFT_MUST_CHECK;
+
 #endif

@@ -11,6 +11,10 @@
  *   - POST/PATCH need a same-origin Origin and X-CSRF-Token equal to GET /api/session's "csrf";
  *   - every response carries a strict Content-Security-Policy and no-sniff/no-referrer/no-frame
  *     headers and Cache-Control: no-store; bodies, headers and paths are capped.
+ * Evidence uploads (POST /api/records/ID/evidence, multipart/form-data with one "file" part)
+ * stream into an encrypted object as they arrive: no plaintext temporary file, nothing kept
+ * when the body is malformed, truncated or too large. GET /api/evidence/ID/content decrypts only
+ * the requested byte range (206) and records a custody operation once per session and event.
  * "Lock" (POST /api/lock) closes the vault, wiping its keys; POST /api/unlock reopens it with a
  * passphrase posted by the page.
  *
@@ -27,9 +31,10 @@
 struct dft_vault;
 struct dft_ui;
 
-#define DFT_UI_BODY_MAX  (4u << 20) /* bytes of one JSON request body */
-#define DFT_UI_URL_MAX   128        /* bytes of the token URL incl. NUL */
-#define DFT_UI_TOKEN_HEX 64         /* hex digits of the token, the session id and CSRF token */
+#define DFT_UI_BODY_MAX   (4u << 20) /* bytes of one JSON request body */
+#define DFT_UI_URL_MAX    128        /* bytes of the token URL incl. NUL */
+#define DFT_UI_TOKEN_HEX  64         /* hex digits of the token, the session id and CSRF token */
+#define DFT_UI_UPLOAD_MAX (UINT64_C(4) << 30) /* default bytes of one uploaded evidence file */
 
 /*
  * Start serving. v is an open vault (or NULL to start locked) and is TAKEN: from now on the
@@ -42,6 +47,12 @@ DFT_EXPORT enum dft_err dft_ui_start(struct dft_ui **out, struct dft_vault *v, c
 
 /* The one-time URL http://127.0.0.1:PORT/?t=TOKEN (valid until dft_ui_free). */
 DFT_EXPORT const char *dft_ui_url(const struct dft_ui *ui);
+
+/*
+ * Cap one uploaded evidence file at max bytes (default DFT_UI_UPLOAD_MAX): a larger upload is
+ * refused with 413 and nothing is stored. Call before serving requests.
+ */
+DFT_EXPORT void dft_ui_set_upload_max(struct dft_ui *ui, uint64_t max);
 
 /* The port actually bound. */
 DFT_EXPORT uint16_t dft_ui_port(const struct dft_ui *ui);

@@ -19,8 +19,8 @@
 #define SEARCH_LIMIT_MAX     500
 
 /* Ids are short ASCII tokens; anything else cannot name a record. */
-static int
-id_ok(const char *s, size_t n)
+int
+dft_ui_id_ok(const char *s, size_t n)
 {
     if (n == 0 || n >= DFT_ID_MAX) {
         return 0;
@@ -77,6 +77,8 @@ api_lock(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     dft_vault_close(ui->vault); /* wipes every key */
     ui->vault = NULL;
+    ui->lock_gen++; /* uploads and evidence streams begun before stop */
+    dft_ui_seen_clear(ui);
     dft_log(DFT_LOG_INFO, "ui: vault locked");
     return dft_ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 1));
 }
@@ -213,7 +215,7 @@ api_link(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     role = json_string_value(json_object_get(j, "role"));
     if (from == NULL || to == NULL || role == NULL || role[0] == '\0') {
         ret = dft_ui_send_error(c, r, 400, "a link needs \"from\", \"to\" and \"role\"");
-    } else if (!id_ok(from, strlen(from)) || !id_ok(to, strlen(to))) {
+    } else if (!dft_ui_id_ok(from, strlen(from)) || !dft_ui_id_ok(to, strlen(to))) {
         ret = dft_ui_send_error(c, r, 404, "no such record");
     } else if (dft_vault_link(ui->vault, from, to, role, id, &e) != DFT_OK) {
         ret = dft_ui_send_dft_error(c, r, &e);
@@ -347,7 +349,7 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
         size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
         char idbuf[DFT_ID_MAX];
         r->route = "api/records/:id";
-        if (!id_ok(id, idlen)) {
+        if (!dft_ui_id_ok(id, idlen)) {
             return dft_ui_send_error(c, r, 404, "no such record");
         }
         memcpy(idbuf, id, idlen);
@@ -362,7 +364,28 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
         } else if (strcmp(slash, "/delete") == 0 && post) {
             r->route = "api/records/:id/delete";
             return api_delete(ui, c, r, idbuf);
+        } else if (strcmp(slash, "/proof") == 0 && get) {
+            const char *dl = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "download");
+            r->route = "api/records/:id/proof";
+            return dft_ui_proof(ui, c, r, idbuf, dl != NULL);
         }
+    } else if (strncmp(rest, "evidence/", 9) == 0) {
+        const char *id = rest + 9;
+        const char *slash = strchr(id, '/');
+        char idbuf[DFT_ID_MAX];
+        r->route = "api/evidence/:id";
+        if (slash == NULL || !dft_ui_id_ok(id, (size_t)(slash - id))) {
+            return dft_ui_send_error(c, r, 404, "no such evidence");
+        }
+        memcpy(idbuf, id, (size_t)(slash - id));
+        idbuf[slash - id] = '\0';
+        if (strcmp(slash, "/content") == 0 && get) {
+            r->route = "api/evidence/:id/content";
+            return dft_ui_evidence_content(ui, c, r, idbuf, strcmp(method, "HEAD") == 0);
+        }
+    } else if (strcmp(rest, "checkpoint") == 0 && get) {
+        r->route = "api/checkpoint";
+        return dft_ui_checkpoint(ui, c, r);
     } else if (strcmp(rest, "links") == 0 && post) {
         r->route = "api/links";
         return api_link(ui, c, r);

@@ -30,6 +30,7 @@
 #define HEADER_MEMORY   (64u * 1024u) /* per-connection memory: caps request line and headers */
 #define CONNECTIONS_MAX 64
 #define IDLE_SECONDS    60
+#define UPLOAD_OVERHEAD (64u * 1024u) /* multipart boundaries and part headers around a file */
 
 /* ---- responses ---- */
 
@@ -46,13 +47,13 @@ wipe_free(void *cls)
     free(b);
 }
 
-static void
-add_security_headers(struct MHD_Response *resp)
+void
+dft_ui_security_headers(struct MHD_Response *resp, const char *csp, const char *frame)
 {
-    (void)MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    (void)MHD_add_response_header(resp, "Content-Security-Policy", csp != NULL ? csp : CSP);
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     (void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    (void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    (void)MHD_add_response_header(resp, "X-Frame-Options", frame != NULL ? frame : "DENY");
     (void)MHD_add_response_header(resp, "Cache-Control", "no-store");
     (void)MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     (void)MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
@@ -60,9 +61,15 @@ add_security_headers(struct MHD_Response *resp)
                                   "camera=(), microphone=(), geolocation=()");
 }
 
-enum MHD_Result
-dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *ctype,
-            const void *data, size_t len, int copy)
+static void
+add_security_headers(struct MHD_Response *resp)
+{
+    dft_ui_security_headers(resp, NULL, NULL);
+}
+
+static enum MHD_Result
+send_body(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *ctype,
+          const void *data, size_t len, int copy, const char *disposition)
 {
     struct MHD_Response *resp;
     if (copy) {
@@ -90,6 +97,9 @@ dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const c
     if (ctype != NULL) {
         (void)MHD_add_response_header(resp, "Content-Type", ctype);
     }
+    if (disposition != NULL) {
+        (void)MHD_add_response_header(resp, "Content-Disposition", disposition);
+    }
     r->status = status;
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
@@ -97,7 +107,21 @@ dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const c
 }
 
 enum MHD_Result
+dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *ctype,
+            const void *data, size_t len, int copy)
+{
+    return send_body(c, r, status, ctype, data, len, copy, NULL);
+}
+
+enum MHD_Result
 dft_ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj)
+{
+    return dft_ui_send_json_as(c, r, status, obj, NULL);
+}
+
+enum MHD_Result
+dft_ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj,
+                    const char *disposition)
 {
     char *s;
     size_t len;
@@ -111,7 +135,7 @@ dft_ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status, js
         return dft_ui_send(c, r, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 0);
     }
     len = strlen(s);
-    ret = dft_ui_send(c, r, status, "application/json", s, len, 1);
+    ret = send_body(c, r, status, "application/json", s, len, 1, disposition);
     sodium_memzero(s, len);
     json_free_t jfree = NULL;
     json_get_alloc_funcs(NULL, &jfree);
@@ -301,7 +325,7 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
         if (cl != NULL) {
             char *end = NULL;
             unsigned long long n = strtoull(cl, &end, 10);
-            if (end == cl || *end != '\0' || n > r->body.max) {
+            if (end == cl || *end != '\0' || n > r->body_cap) {
                 r->route = "too-large";
                 *ret = dft_ui_send_error(c, r, 413, "request body too large");
                 return 1;
@@ -329,8 +353,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         r->method = method_label(method);
         r->route = "-";
         int unlock = strcmp(url, "/api/unlock") == 0;
-        dft_buf_init(&r->body, unlock ? DFT_PASSPHRASE_MAX : DFT_UI_BODY_MAX, unlock);
-        if (check_request(ui, c, r, method, url, &ret)) {
+        r->is_upload = dft_ui_upload_route(method, url) ? 1u : 0u;
+        dft_buf_init(&r->body,
+                     unlock         ? DFT_PASSPHRASE_MAX
+                     : r->is_upload ? 0
+                                    : DFT_UI_BODY_MAX,
+                     unlock);
+        r->body_cap = r->is_upload ? ui->upload_max + UPLOAD_OVERHEAD : r->body.max;
+        if (check_request(ui, c, r, method, url, &ret) ||
+            (r->is_upload && dft_ui_upload_begin(ui, c, r, url, &ret))) {
             r->refused = 1;
             return ret;
         }
@@ -339,6 +370,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     if (r->refused) {
         *upload_data_size = 0; /* discard whatever follows */
         return MHD_YES;
+    }
+    if (*upload_data_size > 0 && r->is_upload) {
+        dft_ui_upload_feed(ui, r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->is_upload) {
+        return dft_ui_upload_finish(ui, c, r);
     }
     if (*upload_data_size > 0) {
         if (!r->too_large && dft_buf_add(&r->body, upload_data, *upload_data_size) != DFT_OK) {
@@ -372,6 +411,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     }
     dft_log(DFT_LOG_INFO, "ui: %s %s %u%s", r->method, r->route, r->status,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    dft_ui_upload_abort(r); /* a truncated or refused upload keeps nothing */
     if (r->body.data != NULL && !r->body.secure) {
         sodium_memzero(r->body.data, r->body.len);
     }
@@ -419,6 +459,7 @@ dft_ui_start(struct dft_ui **out, struct dft_vault *v, const char *dir, uint16_t
     }
     memset(ui->sec, 0, sizeof *ui->sec);
     random_hex(ui->sec->token);
+    ui->upload_max = DFT_UI_UPLOAD_MAX;
 
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -461,6 +502,12 @@ dft_ui_url(const struct dft_ui *ui)
     return ui->sec->url;
 }
 
+void
+dft_ui_set_upload_max(struct dft_ui *ui, uint64_t max)
+{
+    ui->upload_max = max;
+}
+
 uint16_t
 dft_ui_port(const struct dft_ui *ui)
 {
@@ -491,6 +538,7 @@ dft_ui_free(struct dft_ui *ui)
     }
     dft_vault_close(ui->vault);
     ui->vault = NULL;
+    dft_ui_seen_clear(ui);
     free(ui->dir);
     if (ui->sec != NULL) {
         sodium_free(ui->sec);

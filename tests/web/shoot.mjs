@@ -1,4 +1,8 @@
-/* shoot.mjs URL OUTDIR - screenshots of the list, person and case pages (for the README). */
+/*
+ * shoot.mjs URL OUTDIR - screenshots for the README: the record list, a person page, a case
+ * page after uploading a demo scan (its SHA-256 in the evidence list, shown in the viewer) and
+ * the integrity page. It uploads into the vault it is pointed at: use a throwaway demo vault.
+ */
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +17,29 @@ const ctx = await chromium.launchPersistentContext(profile, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   viewport: { width: 1200, height: 900 },
 });
+
+/* A stand-in "scanned document" drawn on a canvas (the demo data has no files). */
+async function demoScan(page) {
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 640;
+    c.height = 360;
+    const g = c.getContext('2d');
+    g.fillStyle = '#f4f1e8';
+    g.fillRect(0, 0, 640, 360);
+    g.fillStyle = '#333';
+    g.font = 'bold 28px sans-serif';
+    g.fillText('Demo scan — not real evidence', 40, 70);
+    g.font = '20px sans-serif';
+    for (let i = 0; i < 8; i++) g.fillRect(40, 110 + i * 28, 380 + ((i * 97) % 160), 10);
+    g.strokeStyle = '#7a1c1c';
+    g.lineWidth = 4;
+    g.strokeRect(470, 230, 130, 90);
+    return c.toDataURL('image/png');
+  });
+  return Buffer.from(dataUrl.split(',')[1], 'base64');
+}
+
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
   const errors = [];
@@ -26,8 +53,20 @@ try {
     await page.getByRole('link', { name: title, exact: true }).click();
     await page.waitForSelector('#record-title');
     await page.waitForSelector('section.history');
+    if (name === 'case') {
+      await page.setInputFiles('#evidence-file', { name: 'search-protocol-scan.png', mimeType: 'image/png', buffer: await demoScan(page) });
+      await page.click('#evidence-upload');
+      await page.waitForSelector('#upload-sha256');
+      await page.click('tr.evidence-row:has-text("search-protocol-scan.png") button.view');
+      await page.waitForFunction(() => document.querySelector('#evidence-viewer img')?.naturalWidth > 0);
+    }
     await page.screenshot({ path: join(out, name + '.png'), fullPage: true });
   }
+  await page.goto(new URL('/integrity.html', url).href);
+  await page.waitForSelector('#checkpoint');
+  await page.click('#verify');
+  await page.waitForSelector('#verify-result.ok');
+  await page.screenshot({ path: join(out, 'integrity.png'), fullPage: false });
   if (errors.length) console.error('console errors:', errors.join('\n'));
 } finally {
   await ctx.close();

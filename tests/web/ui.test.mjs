@@ -2,11 +2,15 @@
  * ui.test.mjs - one user's session in a real browser (Debian's chromium, headless) against
  * `defter ui` started by run.sh: create a case, add a person, link them as victim, search for
  * the person in Cyrillic and find the Latin record, names with markup stay text, switch
- * language, lock and unlock. Any Content-Security-Policy violation or page error fails it.
+ * language, lock and unlock, upload evidence and see its SHA-256 (checked against Python's
+ * hashlib), view an image, the integrity page with its checkpoint and a proof download. Any
+ * Content-Security-Policy violation or page error fails it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -18,7 +22,16 @@ const MARKUP = '<img src=x onerror="window.__pwned=1">Evil <b>Name</b>';
 let ctx;
 let page;
 let profile;
+let caseUrl;
 const problems = [];
+/* a 1x1 PNG */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+function pythonSha256(path) {
+  return execFileSync('python3', ['-c',
+    'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())', path],
+  { encoding: 'utf8' }).trim();
+}
 
 before(async () => {
   profile = mkdtempSync(join(tmpdir(), 'defter-chromium-'));
@@ -63,7 +76,7 @@ test('create a case, add a person, link them as victim', async () => {
   await page.click('#save');
   await page.waitForSelector('#record-title');
   assert.equal(await page.textContent('#record-title'), 'Case of Ilmi Umerov');
-  const caseUrl = page.url();
+  caseUrl = page.url();
 
   await page.goto(BASE + 'edit.html?type=person');
   await page.fill('#f-name', 'Ilmi Umerov');
@@ -153,12 +166,66 @@ test('lock wipes the session keys and the page unlocks with the passphrase', asy
   assert.ok((await page.locator('a.record-link').allTextContents()).includes('Ilmi Umerov'));
 });
 
-test('integrity page verifies the vault', async () => {
+test('upload a file on a case page and see its SHA-256', async () => {
+  const file = join(profile, 'protokol-obyska.bin');
+  writeFileSync(file, randomBytes((3 << 19) + 11)); /* 1.5 MiB: more than one chunk */
+  const want = pythonSha256(file);
+  await page.goto(caseUrl);
+  await page.waitForSelector('#upload-form');
+  await page.setInputFiles('#evidence-file', file);
+  await page.click('#evidence-upload');
+  await page.waitForSelector('#upload-sha256');
+  assert.equal(await page.textContent('#upload-sha256'), want);
+  assert.equal(await page.getAttribute('#upload-progress', 'value'), '100');
+  const row = page.locator('tr.evidence-row', { hasText: 'protokol-obyska.bin' });
+  assert.equal(await row.locator('td.sha256').textContent(), want);
+  /* and it stays after a reload, read back from the vault */
+  await page.reload();
+  await page.waitForSelector('tr.evidence-row td.sha256');
+  assert.deepEqual(await page.locator('tr.evidence-row td.sha256').allTextContents(), [want]);
+});
+
+test('an uploaded image is shown in the page, decrypted by the server', async () => {
+  const file = join(profile, 'photo.png');
+  writeFileSync(file, PNG);
+  await page.goto(caseUrl);
+  await page.waitForSelector('#upload-form');
+  await page.setInputFiles('#evidence-file', file);
+  await page.click('#evidence-upload');
+  await page.waitForSelector('tr.evidence-row:has-text("photo.png")');
+  assert.equal(await page.textContent('tr.evidence-row:has-text("photo.png") td.mime'), 'image/png');
+  await page.click('tr.evidence-row:has-text("photo.png") button.view');
+  await page.waitForSelector('#evidence-viewer img.evidence-media');
+  await page.waitForFunction(() => document.querySelector('#evidence-viewer img')?.naturalWidth === 1);
+  /* viewing is in the chain of custody */
+  await page.reload();
+  await page.waitForSelector('tr.evidence-row:has-text("photo.png") ul.custody li');
+  assert.match(await page.textContent('tr.evidence-row:has-text("photo.png") ul.custody'), /view/);
+});
+
+test('integrity page: checkpoint, verify, inclusion proof download', async () => {
+  await page.goto(caseUrl);
+  await page.waitForSelector('#record-title');
+  const caseId = new URL(caseUrl).searchParams.get('id');
   await page.goto(BASE + 'integrity.html');
   await page.waitForSelector('#verify');
-  assert.ok(Number(await page.textContent('#log-size')) >= 4);
+  const size = Number(await page.textContent('#log-size'));
+  assert.ok(size >= 6);
+  const note = await page.textContent('#checkpoint');
+  const lines = note.split('\n');
+  assert.match(lines[0], /^defter\.vault\/[0-9a-f]{16}$/);
+  assert.equal(lines[1], String(size));
+  assert.match(note, /\n\n\u2014 defter\.vault\//);
   await page.click('#verify');
   await page.waitForSelector('#verify-result.ok');
+  await page.fill('#proof-id', caseId);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#proof-go')]);
+  assert.equal(dl.suggestedFilename(), 'defter-proof-' + caseId + '.json');
+  const proof = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+  assert.equal(proof.size, size);
+  assert.ok(proof.index < proof.size && Array.isArray(proof.proof));
+  assert.equal(proof.checkpoint, note);
+  await page.waitForSelector('#proof-msg.ok');
 });
 
 test('no page error and no Content-Security-Policy violation', () => {

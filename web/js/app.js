@@ -15,6 +15,11 @@ let session = null;
 
 export const TYPES = ['case', 'proceeding', 'person', 'event', 'source', 'note', 'place', 'organization'];
 
+/* The CSRF token of this session (for requests api() does not make, e.g. uploads). */
+export function csrfToken() {
+  return session ? session.csrf : '';
+}
+
 export function lang() {
   const saved = localStorage.getItem(LANG_KEY);
   return LANGS.includes(saved) ? saved : 'en';

@@ -4,7 +4,7 @@
  * evidence with SHA-256 and custody), or a plain page for the other types; plus the form that
  * links this record to another.
  */
-import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf } from './app.js';
+import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf, csrfToken } from './app.js';
 
 export const ROLES = ['victim', 'defendant', 'suspect', 'witness', 'lawyer', 'judge', 'prosecutor',
   'investigator', 'perpetrator', 'participant', 'hearing', 'source', 'author', 'member', 'related'];
@@ -57,32 +57,131 @@ function relatedLink(o) {
   return el('a', { href: recordUrl(o.id), class: 'record-link', text: titleOf(o) });
 }
 
-function evidenceSection(rec) {
+function contentUrl(e, download) {
+  return '/api/evidence/' + encodeURIComponent(e.id) + '/content' + (download ? '?download=1' : '');
+}
+
+/* Show one evidence file in the page: the server decrypts only the byte ranges asked for. */
+function showEvidence(viewer, e) {
+  const mime = e.mime || '';
+  const src = contentUrl(e, false);
+  let media;
+  if (/^image\/(jpeg|png|gif|webp)$/.test(mime)) {
+    media = el('img', { src, alt: e.name || e.id, class: 'evidence-media' });
+  } else if (/^video\//.test(mime)) {
+    media = el('video', { src, controls: true, preload: 'metadata', class: 'evidence-media' });
+  } else if (/^audio\//.test(mime)) {
+    media = el('audio', { src, controls: true, preload: 'metadata' });
+  } else if (mime === 'application/pdf') {
+    media = el('iframe', { src, title: e.name || e.id, class: 'evidence-pdf' });
+  } else {
+    media = el('p', { class: 'muted', text: t('evidence.cannot_show', { type: mime || '?' }) });
+  }
+  const close = el('button', { type: 'button', class: 'close', text: t('evidence.close') });
+  close.addEventListener('click', () => viewer.replaceChildren());
+  viewer.replaceChildren(el('div', { class: 'card viewer', dataset: { evidence: e.id } },
+    el('p', {}, el('strong', { text: e.name || e.id }), ' ', el('span', { class: 'hash', text: e.sha256 || '' }), ' ', close),
+    media));
+  viewer.scrollIntoView({ block: 'nearest' });
+}
+
+/* Upload one file as multipart/form-data, streamed by the server into an encrypted object. */
+function uploadForm(rec, done, last) {
+  const file = el('input', { type: 'file', id: 'evidence-file', name: 'file', required: true });
+  /* after an upload the redrawn form keeps its full bar and the result */
+  const bar = el('progress', { id: 'upload-progress', max: '100', value: last ? '100' : '0', hidden: !last });
+  const msg = el('p', { id: 'upload-msg', role: 'status' });
+  const go = el('button', { type: 'submit', id: 'evidence-upload', text: t('evidence.upload') });
+  if (last) {
+    msg.className = 'ok';
+    msg.append(t('evidence.stored', { name: last.name || '' }), ' ',
+      el('span', { class: 'hash', id: 'upload-sha256', text: last.sha256 || '' }));
+  }
+  const form = el('form', { class: 'card upload', id: 'upload-form' },
+    el('h3', { text: t('evidence.add') }),
+    el('label', { for: 'evidence-file', text: t('evidence.choose') }), file, go, bar, msg);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = file.files && file.files[0];
+    if (!f) return;
+    const body = new FormData();
+    body.append('file', f, f.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/records/' + encodeURIComponent(rec.id) + '/evidence');
+    xhr.setRequestHeader('X-CSRF-Token', csrfToken());
+    xhr.responseType = 'json';
+    bar.hidden = false;
+    bar.value = 0;
+    go.disabled = true;
+    msg.className = '';
+    msg.textContent = t('evidence.uploading', { name: f.name });
+    xhr.upload.addEventListener('progress', (p) => {
+      if (p.lengthComputable) bar.value = Math.floor((p.loaded / p.total) * 100);
+    });
+    xhr.addEventListener('load', () => {
+      go.disabled = false;
+      const r = xhr.response || {};
+      if (xhr.status === 201) {
+        bar.value = 100;
+        done(r); /* redraw the evidence list with the new file */
+      } else {
+        msg.className = 'error';
+        msg.textContent = t('error', { msg: r.error || xhr.statusText || String(xhr.status) });
+      }
+    });
+    xhr.addEventListener('error', () => {
+      go.disabled = false;
+      msg.className = 'error';
+      msg.textContent = t('error', { msg: t('evidence.failed') });
+    });
+    xhr.send(body);
+  });
+  return form;
+}
+
+function evidenceSection(rec, last) {
   const ev = rec.evidence || [];
   const sec = el('section', { class: 'evidence' }, el('h2', { text: t('record.evidence') }));
+  const viewer = el('div', { id: 'evidence-viewer' });
   if (ev.length === 0) {
     sec.append(el('p', { class: 'muted', text: t('record.no_evidence') }));
-    return sec;
+  } else {
+    const rows = ev.map((e) => {
+      const custody = el('ul', { class: 'custody' });
+      /* the evidence's own page carries its chain of custody */
+      api('GET', 'records/' + encodeURIComponent(e.id)).then((full) => {
+        for (const c of full.custody || []) {
+          const f = c.fields || {};
+          custody.append(el('li', { text: [c.ts, f.event || f.action || c.action, f.by || f.holder, f.note].filter(Boolean).join(' · ') }));
+        }
+      }).catch(() => {});
+      const view = el('button', { type: 'button', class: 'view', text: t('evidence.view') });
+      view.addEventListener('click', () => showEvidence(viewer, e));
+      return el('tr', { class: 'evidence-row', dataset: { evidence: e.id } },
+        el('td', { text: e.name || e.filename || e.id }),
+        el('td', { class: 'hash sha256', text: e.sha256 || '' }),
+        el('td', { text: e.size !== undefined ? String(e.size) : '' }),
+        el('td', { class: 'mime', text: e.mime || '' }),
+        el('td', { class: 'actions' }, view, ' ',
+          el('a', { href: contentUrl(e, true), class: 'download', text: t('evidence.download') })),
+        el('td', {}, custody));
+    });
+    sec.append(el('table', { class: 'list' },
+      el('thead', {}, el('tr', {}, el('th', { text: t('evidence.name') }), el('th', { text: 'SHA-256' }),
+        el('th', { text: t('evidence.size') }), el('th', { text: t('evidence.type') }), el('th', {}),
+        el('th', { text: t('evidence.custody') }))),
+      el('tbody', {}, rows)));
   }
-  const rows = ev.map((e) => {
-    const custody = el('ul', { class: 'custody' });
-    /* the evidence's own page carries its chain of custody */
-    api('GET', 'records/' + encodeURIComponent(e.id)).then((full) => {
-      for (const c of full.custody || []) {
-        const f = c.fields || {};
-        custody.append(el('li', { text: [c.ts, f.event || f.action || c.action, f.by || f.holder, f.note].filter(Boolean).join(' · ') }));
-      }
-    }).catch(() => {});
-    return el('tr', { class: 'evidence-row' },
-      el('td', { text: e.name || e.filename || e.id }),
-      el('td', { class: 'hash sha256', text: e.sha256 || '' }),
-      el('td', { text: e.size !== undefined ? String(e.size) : '' }),
-      el('td', {}, custody));
-  });
-  sec.append(el('table', { class: 'list' },
-    el('thead', {}, el('tr', {}, el('th', { text: t('evidence.name') }), el('th', { text: 'SHA-256' }),
-      el('th', { text: t('evidence.size') }), el('th', { text: t('evidence.custody') }))),
-    el('tbody', {}, rows)));
+  sec.append(viewer);
+  const redraw = async (r) => {
+    try {
+      const fresh = await api('GET', 'records/' + encodeURIComponent(rec.id));
+      sec.replaceWith(evidenceSection(fresh, r));
+    } catch (e) {
+      location.reload();
+    }
+  };
+  if (rec.type !== 'evidence') sec.append(uploadForm(rec, redraw, last));
   return sec;
 }
 
@@ -207,7 +306,8 @@ start(async (main) => {
   parts.push(el('p', { class: 'kind', text: typeName(rec.type) }));
   parts.push(el('h1', { id: 'record-title', text: titleOf(rec) }));
   parts.push(el('p', { class: 'actions' },
-    el('a', { class: 'button', id: 'edit-link', href: '/edit.html?id=' + encodeURIComponent(rec.id), text: t('record.edit') })));
+    el('a', { class: 'button', id: 'edit-link', href: '/edit.html?id=' + encodeURIComponent(rec.id), text: t('record.edit') }), ' ',
+    el('a', { class: 'button secondary', id: 'proof-link', href: '/api/records/' + encodeURIComponent(rec.id) + '/proof?download=1', text: t('record.proof') })));
   const shown = new Set();
 
   if (rec.type === 'person' || rec.type === 'organization') {
