@@ -111,6 +111,23 @@ DFT_EXPORT enum dft_err dft_vault_verify(struct dft_vault *v, json_t **report,
 DFT_EXPORT enum dft_err dft_vault_identity(struct dft_vault *v, json_t **out,
                                            struct dft_error *err) DFT_MUST_CHECK;
 
+/* The signed checkpoint (C2SP signed note) of the log at size leaves, appended to out. */
+DFT_EXPORT enum dft_err dft_vault_checkpoint(struct dft_vault *v, uint64_t size,
+                                             struct dft_buf *out,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Inclusion proof of the latest envelope touching id in the current tree:
+ * {"index","size","leaf_hash","proof":[...],"checkpoint"} (the `defter prove ID` contract).
+ */
+DFT_EXPORT enum dft_err dft_vault_prove(struct dft_vault *v, const char *id, json_t **out,
+                                        struct dft_error *err) DFT_MUST_CHECK;
+
+/* Consistency proof: {"old_size","new_size","old_root","new_root","proof":[...]}. */
+DFT_EXPORT enum dft_err dft_vault_prove_consistency(struct dft_vault *v, uint64_t old_size,
+                                                    uint64_t new_size, json_t **out,
+                                                    struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- for other subsystems (evidence, log, search, UI) ---- */
 
 DFT_EXPORT sqlite3 *dft_vault_db(struct dft_vault *v);

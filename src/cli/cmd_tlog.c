@@ -13,38 +13,10 @@
 #include "cli/cli.h"
 #include "defter/tlog.h"
 
-/* The signed checkpoint of the tree of size leaves, appended to out. */
-static enum dft_err
-signed_checkpoint(struct dft_vault *v, uint64_t size, struct dft_buf *out, struct dft_error *err)
+static void
+print_hash_line(const char *label, const json_t *h)
 {
-    const struct dft_keys *k = dft_vault_keys(v);
-    struct dft_checkpoint c;
-    memset(&c, 0, sizeof c);
-    dft_tlog_origin(c.origin, k->sign_pk);
-    c.size = size;
-    enum dft_err rc = dft_tlog_root(dft_vault_db(v), size, c.root, err);
-    if (rc != DFT_OK) {
-        return rc;
-    }
-    return dft_checkpoint_sign(out, &c, k->sign_sk, err);
-}
-
-static json_t *
-hash_json(const unsigned char h[32])
-{
-    char b64[DFT_TLOG_HASH_B64];
-    dft_tlog_hash_encode(b64, h);
-    return json_string(b64);
-}
-
-static json_t *
-proof_json(unsigned char (*proof)[32], size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(a, hash_json(proof[i]));
-    }
-    return a;
+    printf("%s %s\n", label, json_string_value(h));
 }
 
 /* Read a note from path ("-": stdin) into b (capped at DFT_NOTE_MAX_BYTES + 1). */
@@ -170,7 +142,7 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     uint64_t size = 0;
     enum dft_err rc = dft_tlog_size(dft_vault_db(v), &size, &err);
     if (rc == DFT_OK) {
-        rc = signed_checkpoint(v, size, &note, &err);
+        rc = dft_vault_checkpoint(v, size, &note, &err);
     }
     dft_vault_close(v);
     if (rc == DFT_OK) {
@@ -178,29 +150,6 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     }
     dft_buf_release(&note);
     return rc == DFT_OK ? 0 : dft_cli_report(&err);
-}
-
-/* Index of the latest envelope touching id. */
-static enum dft_err
-latest_index(struct dft_vault *v, const char *id, uint64_t *index, struct dft_error *err)
-{
-    sqlite3 *db = dft_vault_db(v);
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(db, "SELECT max(idx) FROM history WHERE record = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        return dft_fail(err, DFT_ERR_INTERNAL, "cannot read history: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    enum dft_err out = DFT_OK;
-    if (rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        out = dft_fail(err, DFT_ERR_NOT_FOUND, "no record '%.64s'", id);
-    } else {
-        *index = (uint64_t)sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return out;
 }
 
 static int
@@ -212,43 +161,28 @@ prove_inclusion(struct dft_cli *cli, const char *id)
         return st;
     }
     struct dft_error err = {0};
-    sqlite3 *db = dft_vault_db(v);
-    uint64_t index = 0, size = 0;
-    unsigned char leaf[32];
-    unsigned char proof[DFT_TLOG_PROOF_MAX][32];
-    size_t n = 0;
-    struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    enum dft_err rc = latest_index(v, id, &index, &err);
-    if (rc == DFT_OK && (rc = dft_tlog_size(db, &size, &err)) == DFT_OK &&
-        (rc = dft_tlog_leaf(db, index, leaf, &err)) == DFT_OK &&
-        (rc = dft_tlog_prove_inclusion(db, index, size, proof, &n, &err)) == DFT_OK) {
-        rc = signed_checkpoint(v, size, &note, &err);
-    }
+    json_t *o = NULL;
+    enum dft_err rc = dft_vault_prove(v, id, &o, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        dft_buf_release(&note);
         return dft_cli_report(&err);
     }
-    json_t *o = json_pack("{sIsIsoso}", "index", (json_int_t)index, "size", (json_int_t)size,
-                          "leaf_hash", hash_json(leaf), "proof", proof_json(proof, n));
-    json_object_set_new(o, "checkpoint", json_stringn((const char *)note.data, note.len));
     if (cli->json) {
         dft_cli_print_json(o);
     } else {
-        char b64[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(b64, leaf);
-        printf("index %llu\nsize %llu\nleaf_hash %s\n", (unsigned long long)index,
-               (unsigned long long)size, b64);
-        for (size_t i = 0; i < n; i++) {
-            dft_tlog_hash_encode(b64, proof[i]);
-            printf("proof %s\n", b64);
+        printf("index %lld\nsize %lld\n",
+               (long long)json_integer_value(json_object_get(o, "index")),
+               (long long)json_integer_value(json_object_get(o, "size")));
+        print_hash_line("leaf_hash", json_object_get(o, "leaf_hash"));
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(o, "proof"), i, h)
+        {
+            print_hash_line("proof", h);
         }
-        printf("\n");
-        fwrite(note.data, 1, note.len, stdout);
+        printf("\n%s", json_string_value(json_object_get(o, "checkpoint")));
     }
     json_decref(o);
-    dft_buf_release(&note);
     return 0;
 }
 
@@ -261,32 +195,24 @@ prove_consistency(struct dft_cli *cli, uint64_t old_size, uint64_t new_size)
         return st;
     }
     struct dft_error err = {0};
-    sqlite3 *db = dft_vault_db(v);
-    unsigned char r1[32], r2[32];
-    unsigned char proof[DFT_TLOG_PROOF_MAX][32];
-    size_t n = 0;
-    enum dft_err rc = dft_tlog_prove_consistency(db, old_size, new_size, proof, &n, &err);
-    if (rc == DFT_OK && (rc = dft_tlog_root(db, old_size, r1, &err)) == DFT_OK) {
-        rc = dft_tlog_root(db, new_size, r2, &err);
-    }
+    json_t *o = NULL;
+    enum dft_err rc = dft_vault_prove_consistency(v, old_size, new_size, &o, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
     }
-    json_t *o = json_pack("{sIsIsososo}", "old_size", (json_int_t)old_size, "new_size",
-                          (json_int_t)new_size, "old_root", hash_json(r1), "new_root",
-                          hash_json(r2), "proof", proof_json(proof, n));
     if (cli->json) {
         dft_cli_print_json(o);
     } else {
-        char b64[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(b64, r1);
-        printf("old_size %llu\nold_root %s\n", (unsigned long long)old_size, b64);
-        dft_tlog_hash_encode(b64, r2);
-        printf("new_size %llu\nnew_root %s\n", (unsigned long long)new_size, b64);
-        for (size_t i = 0; i < n; i++) {
-            dft_tlog_hash_encode(b64, proof[i]);
-            printf("proof %s\n", b64);
+        printf("old_size %llu\n", (unsigned long long)old_size);
+        print_hash_line("old_root", json_object_get(o, "old_root"));
+        printf("new_size %llu\n", (unsigned long long)new_size);
+        print_hash_line("new_root", json_object_get(o, "new_root"));
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(o, "proof"), i, h)
+        {
+            print_hash_line("proof", h);
         }
     }
     json_decref(o);

@@ -417,14 +417,18 @@ test_ui__oversized_requests_are_refused(void **state)
     big[0] = '{';
     memcpy(big + n - 40, "\"type\":\"person\",\"name\":\"A\"}", 28);
     big[n] = '\0';
+    /*
+     * The server answers 413 and closes; a client still sending may see the connection reset
+     * before it reads the answer (status -1). Either way nothing may change (checked below).
+     */
     struct reply *r = req(f, "POST", "/api/records", auth(f, 1), big, n);
-    assert_int_equal(r->status, 413);
+    assert_true(r->status == 413 || r->status == -1);
     /* the same without Content-Length: chunked */
     char te[] = "Transfer-Encoding: chunked";
     const char *const *a = auth(f, 1);
     const char *h[] = {a[0], a[1], a[2], te, NULL};
     r = req(f, "POST", "/api/records", h, big, n);
-    assert_int_equal(r->status, 413);
+    assert_true(r->status == 413 || r->status == -1);
     /* a passphrase above its cap */
     r = req(f, "POST", "/api/unlock", auth(f, 1), big, 4096);
     assert_int_equal(r->status, 413);
