@@ -60,6 +60,16 @@ DFT_EXPORT enum dft_err dft_vault_add(struct dft_vault *v, const json_t *items, 
                                       struct dft_error *err) DFT_MUST_CHECK;
 
 /*
+ * Every input check of dft_vault_add, without a vault: items in the `add --from-json` format
+ * become the operations dft_vault_add would sign (create and link, without v, id, ts and author)
+ * in *ops_out and the new record ids in *ids_out (new references; either may be NULL). Bad input
+ * gives DFT_ERR_INPUT or DFT_ERR_TOO_LARGE, as dft_vault_add.
+ */
+DFT_EXPORT enum dft_err dft_vault_check_items(const json_t *items, json_t **ops_out,
+                                              json_t **ids_out,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+
+/*
  * Change fields of a record: each key of fields is set to its value; a JSON null removes the
  * field. "type" cannot change.
  */

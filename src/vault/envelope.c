@@ -391,15 +391,10 @@ out:
 }
 
 enum dft_err
-dft_envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *info,
-                     struct dft_error *err)
+dft_envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info,
+                          struct dft_error *err)
 {
-    if (n < DFT_ENV_FIXED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-        memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
-    }
-    uint32_t count = get_u32(e + 37);
-    if (count == 0 || get_u32(e + 161) != n - DFT_ENV_FIXED_BYTES) {
+    if (memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION || get_u32(e + 37) == 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
     }
     unsigned char msg[sizeof sign_domain - 1 + 73];
@@ -408,14 +403,26 @@ dft_envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info 
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope signature is invalid");
     }
     memcpy(info->author, e + 5, DFT_SIGN_PK_BYTES);
-    info->op_count = count;
+    info->op_count = get_u32(e + 37);
     memcpy(info->sd_root, e + 41, DFT_HASH_BYTES);
     return DFT_OK;
 }
 
 enum dft_err
-dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **ops_out,
-                  struct dft_error *err)
+dft_envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *info,
+                     struct dft_error *err)
+{
+    if (n < DFT_ENV_FIXED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+        memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
+        get_u32(e + 161) != n - DFT_ENV_FIXED_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
+    }
+    return dft_envelope_inspect_head(e, info, err);
+}
+
+enum dft_err
+dft_envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n,
+                        json_t **items_out, struct dft_error *err)
 {
     struct dft_envelope_info info;
     enum dft_err rc = dft_envelope_inspect(e, n, &info, err);
@@ -429,7 +436,6 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
     struct dft_buf scratch;
     dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     json_t *plain = NULL;
-    json_t *ops = NULL;
     unsigned char key[DFT_SALT_KEY_BYTES];
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -446,8 +452,7 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
         goto out;
     }
     hashes = malloc((size_t)info.op_count * DFT_HASH_BYTES);
-    ops = json_array();
-    if (hashes == NULL || ops == NULL) {
+    if (hashes == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -469,7 +474,6 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
         if (rc != DFT_OK) {
             goto out;
         }
-        json_array_append(ops, op);
     }
     unsigned char root[DFT_HASH_BYTES];
     dft_sd_tree_root(root, hashes, info.op_count);
@@ -477,14 +481,49 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content does not match its signed root");
         goto out;
     }
-    *ops_out = ops;
-    ops = NULL;
+    *items_out = plain;
+    plain = NULL;
 out:
     sodium_memzero(key, sizeof key);
     dft_buf_release(&scratch);
     sodium_free(pt);
     free(hashes);
     json_decref(plain);
-    json_decref(ops);
+    return rc;
+}
+
+enum dft_err
+dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **ops_out,
+                  struct dft_error *err)
+{
+    json_t *items = NULL;
+    enum dft_err rc = dft_envelope_open_items(k, e, n, &items, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    json_t *ops = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        if (ops == NULL || json_array_append(ops, json_object_get(item, "op")) != 0) {
+            json_decref(ops);
+            json_decref(items);
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    json_decref(items);
+    *ops_out = ops;
+    return DFT_OK;
+}
+
+enum dft_err
+dft_sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
+               const unsigned char key[DFT_SALT_KEY_BYTES], struct dft_error *err)
+{
+    struct dft_buf b;
+    dft_buf_init(&b, DFT_ENV_MAX, 0);
+    enum dft_err rc = op_hash(out, op, key, &b, err);
+    dft_buf_release(&b);
     return rc;
 }

@@ -41,12 +41,23 @@ enum dft_err dft_envelope_inspect(const unsigned char *env, size_t n,
                                   struct dft_envelope_info *info,
                                   struct dft_error *err) DFT_MUST_CHECK;
 
+/* The same checks on the signed head alone (DFT_ENV_HEAD_BYTES bytes at head). */
+enum dft_err dft_envelope_inspect_head(const unsigned char *head, struct dft_envelope_info *info,
+                                       struct dft_error *err) DFT_MUST_CHECK;
+
 /*
  * Inspect, decrypt, and check that the operations and salts reproduce the signed root and that
  * every operation names the envelope's author. *ops_out: new reference to the operation array.
  */
 enum dft_err dft_envelope_open(const struct dft_keys *k, const unsigned char *env, size_t n,
                                json_t **ops_out, struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * As dft_envelope_open, but *items_out receives the decrypted array of {"op", "salt_key"} items
+ * (new reference) after the same checks: for selective disclosure, which needs the salts.
+ */
+enum dft_err dft_envelope_open_items(const struct dft_keys *k, const unsigned char *env, size_t n,
+                                     json_t **items_out, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Canonical JSON text (compact, keys sorted bytewise, UTF-8) into out; appended. */
 enum dft_err dft_json_canonical(const json_t *j, struct dft_buf *out,
@@ -61,7 +72,39 @@ enum dft_err dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES],
 void dft_sd_item_salt(unsigned char salt[DFT_SALT_BYTES],
                       const unsigned char key[DFT_SALT_KEY_BYTES], const char *name);
 
+/* The hash of one operation: SHA-256(0x02 ‖ its item digests sorted bytewise). */
+enum dft_err dft_sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
+                            const unsigned char key[DFT_SALT_KEY_BYTES],
+                            struct dft_error *err) DFT_MUST_CHECK;
+
 /* RFC 6962 Merkle tree hash over n 32-byte hashes (n >= 1). */
 void dft_sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n);
+
+/* ---- selective disclosure (disclose.c; docs/vault-format.md "Disclosures") ---- */
+
+#define DFT_DISCLOSURE_VERSION 1
+
+/*
+ * Open env with k and build a disclosure of operation op_index (0-based) revealing the items
+ * named in names (item names as in the format: a top-level key such as "record" or "type", or
+ * "fields/" + a field name); every other item of that operation is withheld as its digest.
+ * *out: new JSON object {"v","head","index","revealed","withheld","path"}. DFT_ERR_INPUT for an
+ * index out of range, an unknown or repeated name; envelope errors as dft_envelope_open.
+ * Hands out the salts of the revealed items only, never the operation's salt key.
+ */
+enum dft_err dft_envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n,
+                                   size_t op_index, const char *const *names, size_t n_names,
+                                   json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Check a disclosure without any key: the head's signature (by author when not NULL), the
+ * revealed items and withheld digests against the operation hash, and its inclusion path to the
+ * signed root. On success *info (may be NULL) gets the head's fields and *revealed (may be NULL)
+ * a new object {item name: value}. DFT_ERR_INPUT for a document of the wrong shape,
+ * DFT_ERR_INTEGRITY for anything that does not verify.
+ */
+enum dft_err dft_disclosure_verify(const json_t *d, const unsigned char *author,
+                                   struct dft_envelope_info *info, json_t **revealed,
+                                   struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

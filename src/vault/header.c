@@ -32,7 +32,10 @@
 #define OFF_WRAPPED  150
 #define OFF_STATELEN (OFF_WRAPPED + DFT_HEADER_WRAPPED_BYTES)
 #define OFF_STATE    (OFF_STATELEN + 4)
-#define HEADER_MAX   (OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES)
+#define HEADER_MAX   DFT_HEADER_MAX_BYTES
+
+_Static_assert(DFT_HEADER_MAX_BYTES == OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES,
+               "DFT_HEADER_MAX_BYTES matches the layout");
 
 static void
 put_be(unsigned char *p, uint64_t v, int n)
@@ -242,17 +245,35 @@ dft_header_read(struct dft_header *h, const char *path, struct dft_error *err)
 }
 
 enum dft_err
+dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t *len,
+                  struct dft_error *err)
+{
+    if (h->state_len > DFT_HEADER_STATE_MAX) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "vault header state too long");
+    }
+    size_t n = OFF_STATE + h->state_len;
+    if (cap < n + DFT_HASH_BYTES) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "vault header buffer too small");
+    }
+    header_ad(h, out);
+    memcpy(out + OFF_NONCE, h->nonce, DFT_HEADER_NONCE_BYTES);
+    put_be(out + OFF_WLEN, DFT_HEADER_WRAPPED_BYTES, 2);
+    memcpy(out + OFF_WRAPPED, h->wrapped, DFT_HEADER_WRAPPED_BYTES);
+    put_be(out + OFF_STATELEN, h->state_len, 4);
+    memcpy(out + OFF_STATE, h->state, h->state_len);
+    dft_sha256(out + n, out, n);
+    *len = n + DFT_HASH_BYTES;
+    return DFT_OK;
+}
+
+enum dft_err
 dft_header_write(const struct dft_header *h, const char *path, struct dft_error *err)
 {
     unsigned char buf[HEADER_MAX];
-    header_ad(h, buf);
-    memcpy(buf + OFF_NONCE, h->nonce, DFT_HEADER_NONCE_BYTES);
-    put_be(buf + OFF_WLEN, DFT_HEADER_WRAPPED_BYTES, 2);
-    memcpy(buf + OFF_WRAPPED, h->wrapped, DFT_HEADER_WRAPPED_BYTES);
-    put_be(buf + OFF_STATELEN, h->state_len, 4);
-    memcpy(buf + OFF_STATE, h->state, h->state_len);
-    size_t n = OFF_STATE + h->state_len;
-    dft_sha256(buf + n, buf, n);
-    n += DFT_HASH_BYTES;
+    size_t n = 0;
+    enum dft_err rc = dft_header_encode(h, buf, sizeof buf, &n, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
     return dft_write_file_atomic(path, buf, n, err);
 }

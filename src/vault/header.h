@@ -16,6 +16,7 @@
 #define DFT_HEADER_NONCE_BYTES   24
 #define DFT_HEADER_WRAPPED_BYTES (DFT_KEY_BYTES + DFT_SIGN_SK_BYTES + DFT_BOX_SK_BYTES + 16)
 #define DFT_HEADER_STATE_MAX     4096
+#define DFT_HEADER_MAX_BYTES     (298 + DFT_HEADER_STATE_MAX + 32) /* serialised, largest */
 
 struct dft_header {
     uint8_t kdf_level; /* enum dft_kdf_level */
@@ -45,7 +46,14 @@ enum dft_err dft_header_wrap(struct dft_header *h, const struct dft_keys *k, con
 enum dft_err dft_header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass,
                                size_t pass_len, struct dft_error *err) DFT_MUST_CHECK;
 
-/* Serialise / parse (strict: any damaged byte gives DFT_ERR_INTEGRITY). */
+/*
+ * Serialise h into out (cap >= DFT_HEADER_MAX_BYTES is always enough); *len gets the size.
+ * DFT_ERR_INTERNAL when cap is too small or state_len is out of range.
+ */
+enum dft_err dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap,
+                               size_t *len, struct dft_error *err) DFT_MUST_CHECK;
+
+/* Parse (strict: any damaged byte gives DFT_ERR_INTEGRITY) / read / atomically write. */
 enum dft_err dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n,
                               struct dft_error *err) DFT_MUST_CHECK;
 enum dft_err dft_header_read(struct dft_header *h, const char *path,

@@ -642,20 +642,27 @@ build_links(const json_t *links, const json_t *keymap, json_t *ops, struct dft_e
             return dft_fail(err, DFT_ERR_INPUT, "link %zu names an unknown key '%.64s'", i,
                             ida == NULL ? a : b);
         }
+        if (strcmp(ida, idb) == 0) {
+            return dft_fail(err, DFT_ERR_INPUT, "link %zu links a record to itself", i);
+        }
         enum dft_err rc = check_role(role, err);
         if (rc != DFT_OK) {
             return rc;
         }
         char lid[DFT_ID_MAX];
         dft_vault_new_id(lid, "lnk");
-        json_array_append_new(ops, json_pack("{sssssss{ssss}}", "record", ida, "to", idb, "action",
-                                             "link", "fields", "link", lid, "role", role));
+        if (json_array_append_new(ops,
+                                  json_pack("{sssssss{ssss}}", "record", ida, "to", idb, "action",
+                                            "link", "fields", "link", lid, "role", role)) != 0) {
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
     }
     return DFT_OK;
 }
 
 enum dft_err
-dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct dft_error *err)
+dft_vault_check_items(const json_t *items, json_t **ops_out, json_t **ids_out,
+                      struct dft_error *err)
 {
     const json_t *records = items;
     const json_t *links = NULL;
@@ -673,7 +680,7 @@ dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct
     if (n == 0) {
         return dft_fail(err, DFT_ERR_INPUT, "no records to add");
     }
-    if (n > DFT_BATCH_MAX) {
+    if (n + json_array_size(links) > DFT_BATCH_MAX) {
         return dft_fail(err, DFT_ERR_TOO_LARGE, "too many records in one batch (max %d)",
                         DFT_BATCH_MAX);
     }
@@ -693,20 +700,57 @@ dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct
         if (rc != DFT_OK) {
             goto out;
         }
-        json_array_append_new(ops, op);
-        json_array_append_new(ids, json_string(id));
-        const char *key = json_string_value(json_object_get(item, "key"));
-        if (key != NULL) {
-            json_object_set_new(keymap, key, json_string(id));
+        if (json_array_append_new(ops, op) != 0 ||
+            json_array_append_new(ids, json_string(id)) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        const json_t *key_j = json_object_get(item, "key");
+        if (key_j == NULL) {
+            continue;
+        }
+        const char *key = json_string_value(key_j);
+        if (key == NULL) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "\"key\" of record %zu must be a string", i);
+            goto out;
+        }
+        if (json_object_get(keymap, key) != NULL) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "key '%.64s' of record %zu is used twice", key, i);
+            goto out;
+        }
+        if (json_object_set_new(keymap, key, json_string(id)) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
         }
     }
     if (links != NULL && (rc = build_links(links, keymap, ops, err)) != DFT_OK) {
         goto out;
     }
-    rc = dft_vault_commit_ops(v, ops, err);
 out:
-    json_decref(ops);
     json_decref(keymap);
+    if (rc == DFT_OK && ops_out != NULL) {
+        *ops_out = ops;
+        ops = NULL;
+    }
+    if (rc == DFT_OK && ids_out != NULL) {
+        *ids_out = ids;
+        ids = NULL;
+    }
+    json_decref(ops);
+    json_decref(ids);
+    return rc;
+}
+
+enum dft_err
+dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct dft_error *err)
+{
+    json_t *ops = NULL;
+    json_t *ids = NULL;
+    enum dft_err rc = dft_vault_check_items(items, &ops, &ids, err);
+    if (rc == DFT_OK) {
+        rc = dft_vault_commit_ops(v, ops, err);
+    }
+    json_decref(ops);
     if (rc == DFT_OK) {
         *ids_out = ids;
     } else {

@@ -363,7 +363,9 @@ test_ui__state_change_needs_csrf_and_origin(void **state)
     snprintf(cookie, sizeof cookie, "Cookie: %s", f->cookie);
     snprintf(origin, sizeof origin, "Origin: http://%s", f->host);
     snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", f->csrf);
-    snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*s0", DFT_UI_TOKEN_HEX - 1, f->csrf);
+    /* the right token with its last digit changed (to '1' when it already is '0') */
+    snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*s%c", DFT_UI_TOKEN_HEX - 1, f->csrf,
+             f->csrf[DFT_UI_TOKEN_HEX - 1] == '0' ? '1' : '0');
     const char *no_csrf[] = {cookie, origin, NULL};
     const char *bad_csrf[] = {cookie, origin, wrong, NULL};
     const char *no_origin[] = {cookie, csrf, NULL};

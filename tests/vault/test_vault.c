@@ -1,0 +1,673 @@
+/*
+ * test_vault.c - the vault API on real vaults in temporary directories: add, show, list, edit,
+ * delete and link; batches that are all or nothing; verify catching view rows and envelope rows
+ * changed behind the library's back with SQL.
+ *
+ * Argon2id is slow, so one template vault is created per run and each test opens a copy of it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "defter/vault.h"
+
+static const char pass[] = "vault test passphrase";
+
+struct fixture {
+    char root[64];  /* temp directory holding everything */
+    char tmpl[128]; /* the template vault */
+    char dir[128];  /* this test's copy */
+    struct dft_vault *v;
+    int copies;
+};
+
+static void
+rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        rm_rf(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    char buf[65536];
+    ssize_t n;
+    int rc = in >= 0 && out >= 0 ? 0 : -1;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) > 0) {
+        if (write(out, buf, (size_t)n) != n) {
+            rc = -1;
+        }
+    }
+    if (in >= 0) {
+        close(in);
+    }
+    if (out >= 0) {
+        close(out);
+    }
+    return rc;
+}
+
+/* Copy a vault directory (files and the objects/ folder, one level deep). */
+static int
+copy_vault(const char *from, const char *to)
+{
+    if (mkdir(to, 0700) != 0) {
+        return -1;
+    }
+    DIR *d = opendir(from);
+    if (d == NULL) {
+        return -1;
+    }
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        char a[512], b[512];
+        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+        struct stat st;
+        if (stat(a, &st) != 0) {
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = mkdir(b, 0700);
+        } else {
+            rc = copy_file(a, b);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int
+group_setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    struct dft_error err = {0};
+    if (fx == NULL) {
+        return -1;
+    }
+    snprintf(fx->root, sizeof fx->root, "/tmp/dft-vault-XXXXXX");
+    if (mkdtemp(fx->root) == NULL) {
+        return -1;
+    }
+    snprintf(fx->tmpl, sizeof fx->tmpl, "%s/template", fx->root);
+    if (dft_vault_create(fx->tmpl, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK) {
+        fprintf(stderr, "create: %s\n", err.msg);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    struct fixture *fx = *state;
+    rm_rf(fx->root);
+    free(fx);
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    snprintf(fx->dir, sizeof fx->dir, "%s/copy%d", fx->root, fx->copies++);
+    if (copy_vault(fx->tmpl, fx->dir) != 0 ||
+        dft_vault_open(&fx->v, fx->dir, pass, strlen(pass), &err) != DFT_OK) {
+        fprintf(stderr, "open copy: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+    dft_vault_close(fx->v);
+    fx->v = NULL;
+    rm_rf(fx->dir);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static json_t *
+parse(const char *text)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (j == NULL) {
+        print_error("bad test json: %s\n", jerr.text);
+    }
+    assert_non_null(j);
+    return j;
+}
+
+static json_int_t
+log_size(struct dft_vault *v)
+{
+    json_t *log = NULL;
+    assert_int_equal(dft_vault_log(v, 0, 0, &log, NULL), DFT_OK);
+    json_int_t n = json_integer_value(json_object_get(log, "size"));
+    json_decref(log);
+    return n;
+}
+
+static size_t
+list_count(struct dft_vault *v)
+{
+    json_t *l = NULL;
+    assert_int_equal(dft_vault_list(v, NULL, &l, NULL), DFT_OK);
+    size_t n = json_array_size(l);
+    json_decref(l);
+    return n;
+}
+
+static void
+assert_verifies(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    assert_true(json_is_true(json_object_get(report, "ok")));
+    json_decref(report);
+}
+
+static enum dft_err
+verify_code(struct dft_vault *v, struct dft_error *err)
+{
+    json_t *report = NULL;
+    dft_error_clear(err); /* the first message set wins: start afresh */
+    enum dft_err rc = dft_vault_verify(v, &report, err);
+    json_decref(report);
+    return rc;
+}
+
+static void
+exec(struct dft_vault *v, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(dft_vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        print_error("%s: %s\n", sql, msg);
+        sqlite3_free(msg);
+        fail();
+    }
+}
+
+/* Add one record from JSON text; the new id into id (DFT_ID_MAX). */
+static void
+add_one(struct dft_vault *v, const char *item_json, char *id)
+{
+    struct dft_error err = {0};
+    json_t *items = json_pack("[o]", parse(item_json));
+    json_t *ids = NULL;
+    enum dft_err rc = dft_vault_add(v, items, &ids, &err);
+    if (rc != DFT_OK) {
+        print_error("add: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    assert_int_equal(json_array_size(ids), 1);
+    snprintf(id, DFT_ID_MAX, "%s", json_string_value(json_array_get(ids, 0)));
+    json_decref(ids);
+    json_decref(items);
+}
+
+/* ---- tests ---- */
+
+static void
+test_vault__wrong_passphrase_changes_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    struct dft_vault *other = NULL;
+    struct stat before, after;
+    char db[256];
+    snprintf(db, sizeof db, "%s/vault.db", fx->tmpl);
+    assert_int_equal(stat(db, &before), 0);
+    assert_int_equal(dft_vault_open(&other, fx->tmpl, "wrong", 5, &err), DFT_ERR_PASSPHRASE);
+    assert_null(other);
+    assert_int_equal(stat(db, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    assert_int_equal(before.st_mtime, after.st_mtime);
+}
+
+static void
+test_vault__add_show_list_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char per[DFT_ID_MAX], cas[DFT_ID_MAX];
+    add_one(fx->v,
+            "{\"type\":\"person\",\"name\":\"\xd0\x90\xd1\x85\xd1\x82\xd0\xb5\xd0\xbc "
+            "\xd0\xa7\xd0\xb8\xd0\xb9\xd0\xb3\xd0\xbe\xd0\xb7\",\"name_crh\":\"Ahtem "
+            "\xc3\x87iygoz\",\"born\":1972,\"tags\":[\"a\",{\"b\":true}],\"x-custom\":\"kept\"}",
+            per);
+    add_one(fx->v, "{\"type\":\"case\",\"case_number\":\"1-12/2016\"}", cas);
+    assert_true(strncmp(per, "per_", 4) == 0);
+    assert_int_equal(strlen(per), 4 + 16);
+    assert_true(strncmp(cas, "case_", 5) == 0);
+
+    json_t *rec = NULL;
+    assert_int_equal(dft_vault_show(fx->v, per, DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
+    assert_string_equal(json_string_value(json_object_get(rec, "type")), "person");
+    assert_string_equal(json_string_value(json_object_get(rec, "title")),
+                        "\xd0\x90\xd1\x85\xd1\x82\xd0\xb5\xd0\xbc "
+                        "\xd0\xa7\xd0\xb8\xd0\xb9\xd0\xb3\xd0\xbe\xd0\xb7");
+    json_t *fields = json_object_get(rec, "fields");
+    assert_int_equal(json_integer_value(json_object_get(fields, "born")), 1972);
+    assert_string_equal(json_string_value(json_object_get(fields, "x-custom")), "kept");
+    json_t *want_tags = parse("[\"a\",{\"b\":true}]");
+    assert_true(json_equal(json_object_get(fields, "tags"), want_tags));
+    json_decref(want_tags);
+    assert_null(json_object_get(fields, "type"));
+    assert_int_equal(json_array_size(json_object_get(rec, "history")), 1);
+    json_decref(rec);
+
+    assert_int_equal(dft_vault_show(fx->v, cas, 0, &rec, &err), DFT_OK);
+    assert_string_equal(json_string_value(json_object_get(rec, "title")), "1-12/2016");
+    json_decref(rec);
+
+    assert_int_equal(list_count(fx->v), 2);
+    json_t *l = NULL;
+    assert_int_equal(dft_vault_list(fx->v, "person", &l, &err), DFT_OK);
+    assert_int_equal(json_array_size(l), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "id")), per);
+    json_decref(l);
+    assert_int_equal(dft_vault_list(fx->v, "robot", &l, &err), DFT_ERR_INPUT);
+    assert_int_equal(dft_vault_show(fx->v, "per_0000000000000000", 0, &rec, &err),
+                     DFT_ERR_NOT_FOUND);
+    assert_int_equal(log_size(fx->v), 2);
+    assert_verifies(fx->v);
+
+    /* and after closing and opening again */
+    dft_vault_close(fx->v);
+    fx->v = NULL;
+    assert_int_equal(dft_vault_open(&fx->v, fx->dir, pass, strlen(pass), &err), DFT_OK);
+    assert_int_equal(list_count(fx->v), 2);
+    assert_verifies(fx->v);
+}
+
+static void
+test_vault__edit_changes_fields_and_keeps_history(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char per[DFT_ID_MAX];
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"Old Name\",\"note\":\"to remove\"}", per);
+    json_t *f = parse("{\"name\":\"\xc3\x87iygoz\",\"note\":null,\"age\":50}");
+    assert_int_equal(dft_vault_edit(fx->v, per, f, &err), DFT_OK);
+    json_decref(f);
+    json_t *rec = NULL;
+    assert_int_equal(dft_vault_show(fx->v, per, DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
+    json_t *fields = json_object_get(rec, "fields");
+    assert_string_equal(json_string_value(json_object_get(fields, "name")), "\xc3\x87iygoz");
+    assert_string_equal(json_string_value(json_object_get(rec, "title")), "\xc3\x87iygoz");
+    assert_null(json_object_get(fields, "note"));
+    assert_int_equal(json_integer_value(json_object_get(fields, "age")), 50);
+    assert_int_equal(json_array_size(json_object_get(rec, "history")), 2);
+    json_decref(rec);
+
+    /* must-not: each bad edit fails with its code and writes nothing */
+    static const struct {
+        const char *id; /* NULL: the record */
+        const char *fields;
+        enum dft_err want;
+    } bad[] = {
+        {NULL, "{\"type\":\"case\"}", DFT_ERR_INPUT},
+        {NULL, "{}", DFT_ERR_INPUT},
+        {NULL, "{\"bad name\":1}", DFT_ERR_INPUT},
+        {NULL, "{\"x\":1.5}", DFT_ERR_INPUT},
+        {"per_zzzzzzzzzzzzzzzz", "{\"x\":1}", DFT_ERR_NOT_FOUND},
+        {"PER_bad id", "{\"x\":1}", DFT_ERR_NOT_FOUND},
+        {"", "{\"x\":1}", DFT_ERR_NOT_FOUND},
+    };
+    json_int_t size = log_size(fx->v);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *bf = parse(bad[i].fields);
+        assert_int_equal(dft_vault_edit(fx->v, bad[i].id != NULL ? bad[i].id : per, bf, &err),
+                         bad[i].want);
+        json_decref(bf);
+    }
+    assert_int_equal(log_size(fx->v), size);
+    assert_verifies(fx->v);
+}
+
+static void
+test_vault__link_and_delete(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char per[DFT_ID_MAX], cas[DFT_ID_MAX], lnk[DFT_ID_MAX];
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"Victim\"}", per);
+    add_one(fx->v, "{\"type\":\"case\",\"title\":\"The case\"}", cas);
+    assert_int_equal(dft_vault_link(fx->v, per, cas, "victim", lnk, &err), DFT_OK);
+    assert_true(strncmp(lnk, "lnk_", 4) == 0);
+    json_t *rec = NULL;
+    assert_int_equal(dft_vault_show(fx->v, cas, 0, &rec, &err), DFT_OK);
+    json_t *rel = json_object_get(rec, "relations");
+    assert_int_equal(json_array_size(rel), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "role")),
+                        "victim");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "other")), per);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "direction")),
+                        "in");
+    json_decref(rec);
+
+    /* must-not links */
+    json_int_t size = log_size(fx->v);
+    char tmp[DFT_ID_MAX];
+    assert_int_equal(dft_vault_link(fx->v, per, per, "victim", tmp, &err), DFT_ERR_INPUT);
+    assert_int_equal(dft_vault_link(fx->v, per, cas, "Victim!", tmp, &err), DFT_ERR_INPUT);
+    assert_int_equal(dft_vault_link(fx->v, per, cas, "", tmp, &err), DFT_ERR_INPUT);
+    assert_int_equal(dft_vault_link(fx->v, per, "case_zzzzzzzzzzzzzzzz", "victim", tmp, &err),
+                     DFT_ERR_NOT_FOUND);
+    assert_int_equal(dft_vault_link(fx->v, lnk, cas, "victim", tmp, &err), DFT_ERR_NOT_FOUND);
+    assert_int_equal(log_size(fx->v), size);
+
+    /* deleting the link removes the relation; the record keeps its history */
+    assert_int_equal(dft_vault_delete(fx->v, lnk, &err), DFT_OK);
+    assert_int_equal(dft_vault_show(fx->v, cas, 0, &rec, &err), DFT_OK);
+    assert_int_equal(json_array_size(json_object_get(rec, "relations")), 0);
+    json_decref(rec);
+    assert_int_equal(dft_vault_delete(fx->v, lnk, &err), DFT_ERR_NOT_FOUND);
+
+    assert_int_equal(dft_vault_delete(fx->v, per, &err), DFT_OK);
+    assert_int_equal(list_count(fx->v), 1);
+    assert_int_equal(dft_vault_show(fx->v, per, DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
+    assert_true(json_is_true(json_object_get(rec, "deleted")));
+    assert_int_equal(json_array_size(json_object_get(rec, "history")),
+                     4); /* create, link, unlink, delete */
+    json_decref(rec);
+    assert_int_equal(dft_vault_delete(fx->v, per, &err), DFT_ERR_NOT_FOUND);
+    json_t *f = parse("{\"name\":\"x\"}");
+    assert_int_equal(dft_vault_edit(fx->v, per, f, &err), DFT_ERR_NOT_FOUND);
+    json_decref(f);
+    assert_int_equal(dft_vault_link(fx->v, per, cas, "victim", tmp, &err), DFT_ERR_NOT_FOUND);
+    assert_verifies(fx->v);
+}
+
+/* Five records whose third is bad in one way: nothing of the batch may land. */
+static void
+test_vault__batch_is_all_or_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    static const struct {
+        const char *third;
+        enum dft_err want;
+    } bad[] = {
+        {"{\"type\":\"robot\",\"name\":\"x\"}", DFT_ERR_INPUT},
+        {"{\"name\":\"no type\"}", DFT_ERR_INPUT},
+        {"{\"type\":7}", DFT_ERR_INPUT},
+        {"\"not an object\"", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"bad name\":\"x\"}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"\":\"x\"}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"name\":null}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"score\":2.5}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"deep\":[[[[[[[[[[1]]]]]]]]]]}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"key\":5}", DFT_ERR_INPUT},
+        {"{\"type\":\"person\",\"key\":\"k1\"}", DFT_ERR_INPUT}, /* key used twice */
+        {NULL, DFT_ERR_INPUT},                                   /* invalid UTF-8 */
+    };
+    json_t *good = json_pack("{ssssss}", "type", "person", "name", "Good", "key", "k1");
+    json_int_t size = log_size(fx->v);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *third = bad[i].third != NULL
+                            ? json_loads(bad[i].third, JSON_DECODE_ANY, NULL)
+                            : json_pack("{ssso}", "type", "person", "name",
+                                        json_stringn_nocheck("bad \xff\xfe utf-8", 12));
+        assert_non_null(third);
+        json_t *items = json_array();
+        for (int k = 0; k < 5; k++) {
+            if (k == 2) {
+                json_array_append(items, third);
+            } else {
+                json_t *g = json_deep_copy(good);
+                if (k > 0) {
+                    char key[8];
+                    snprintf(key, sizeof key, "k%d", k + 10);
+                    json_object_set_new(g, "key", json_string(key));
+                }
+                json_array_append_new(items, g);
+            }
+        }
+        json_t *ids = NULL;
+        enum dft_err rc = dft_vault_add(fx->v, items, &ids, &err);
+        if (rc != bad[i].want) {
+            print_error("case %zu: %d %s\n", i, rc, err.msg);
+        }
+        assert_int_equal(rc, bad[i].want);
+        assert_null(ids);
+        assert_int_equal(dft_vault_check_items(items, NULL, NULL, NULL), bad[i].want);
+        json_decref(items);
+        json_decref(third);
+        assert_int_equal(log_size(fx->v), size);
+        assert_int_equal(list_count(fx->v), 0);
+    }
+
+    /* links in the document form are checked as part of the batch too */
+    static const char *const bad_docs[] = {
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\"},{\"type\":\"case\",\"key\":\"b\"}],"
+        "\"links\":[[\"a\",\"c\",\"victim\"]]}",
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\"},{\"type\":\"case\",\"key\":\"b\"}],"
+        "\"links\":[[\"a\",\"a\",\"victim\"]]}",
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\"},{\"type\":\"case\",\"key\":\"b\"}],"
+        "\"links\":[[\"a\",\"b\",\"Bad Role\"]]}",
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\"},{\"type\":\"case\",\"key\":\"b\"}],"
+        "\"links\":[[\"a\",\"b\"]]}",
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\"}],\"links\":{}}",
+        "{\"records\":[]}",
+        "[]",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof bad_docs / sizeof bad_docs[0]; i++) {
+        json_t *doc = parse(bad_docs[i]);
+        json_t *ids = NULL;
+        assert_int_equal(dft_vault_add(fx->v, doc, &ids, &err), DFT_ERR_INPUT);
+        json_decref(doc);
+    }
+    assert_int_equal(log_size(fx->v), size);
+    assert_int_equal(list_count(fx->v), 0);
+
+    /* the good batch lands whole, in one envelope */
+    json_t *doc = parse(
+        "{\"records\":[{\"type\":\"person\",\"key\":\"a\",\"name\":\"A\"},{\"type\":\"person\","
+        "\"name\":\"B\"},{\"type\":\"case\",\"key\":\"c\",\"title\":\"C\"},{\"type\":\"event\"},"
+        "{\"type\":\"note\",\"summary\":\"E\"}],\"links\":[[\"a\",\"c\",\"victim\"]]}");
+    json_t *ops = NULL, *ids = NULL;
+    assert_int_equal(dft_vault_check_items(doc, &ops, &ids, &err), DFT_OK);
+    assert_int_equal(json_array_size(ops), 6);
+    assert_int_equal(json_array_size(ids), 5);
+    json_decref(ops);
+    json_decref(ids);
+    assert_int_equal(dft_vault_add(fx->v, doc, &ids, &err), DFT_OK);
+    assert_int_equal(json_array_size(ids), 5);
+    json_decref(ids);
+    json_decref(doc);
+    json_decref(good);
+    assert_int_equal(log_size(fx->v), size + 1);
+    assert_int_equal(list_count(fx->v), 5);
+    assert_verifies(fx->v);
+}
+
+/* A view row changed directly with SQL is found by verify; undoing it makes verify pass. */
+static void
+test_vault__verify_detects_changed_view_rows(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char per[DFT_ID_MAX], cas[DFT_ID_MAX], lnk[DFT_ID_MAX];
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"Real\"}", per);
+    add_one(fx->v, "{\"type\":\"case\",\"title\":\"Case\"}", cas);
+    assert_int_equal(dft_vault_link(fx->v, per, cas, "witness", lnk, &err), DFT_OK);
+    assert_verifies(fx->v);
+    static const struct {
+        const char *forge;
+        const char *undo;
+    } cases[] = {
+        {"UPDATE records SET title='Forged' WHERE type='person'",
+         "UPDATE records SET title='Real' WHERE type='person'"},
+        {"UPDATE records SET fields='{\"name\":\"Real\",\"x\":1}' WHERE type='person'",
+         "UPDATE records SET fields='{\"name\":\"Real\"}' WHERE type='person'"},
+        {"UPDATE records SET deleted=1 WHERE type='case'",
+         "UPDATE records SET deleted=0 WHERE type='case'"},
+        {"UPDATE records SET type='note' WHERE type='case'",
+         "UPDATE records SET type='case' WHERE type='note'"},
+        {"UPDATE links SET role='judge'", "UPDATE links SET role='witness'"},
+        {"UPDATE links SET src=dst, dst=src", "UPDATE links SET src=dst, dst=src"},
+        {"UPDATE history SET op=op||' '", "UPDATE history SET op=substr(op,1,length(op)-1)"},
+        {"UPDATE entries SET action='forged' WHERE idx=0",
+         "UPDATE entries SET action='create' WHERE idx=0"},
+        {"INSERT INTO records(id,type,title,fields,created,updated) VALUES"
+         "('per_zzzzzzzzzzzzzzzz','person','Ghost','{}','x','x')",
+         "DELETE FROM records WHERE id='per_zzzzzzzzzzzzzzzz'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        exec(fx->v, cases[i].forge);
+        enum dft_err rc = verify_code(fx->v, &err);
+        if (rc != DFT_ERR_INTEGRITY) {
+            print_error("%s: %d\n", cases[i].forge, rc);
+        }
+        assert_int_equal(rc, DFT_ERR_INTEGRITY);
+        exec(fx->v, cases[i].undo);
+        assert_verifies(fx->v);
+    }
+    /* a row removed from the view */
+    exec(fx->v, "DELETE FROM links");
+    assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+    assert_non_null(strstr(err.msg, "the links table differs"));
+}
+
+static void
+set_envelope(struct dft_vault *v, int64_t idx, const void *env, size_t n, int with_leaf)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = with_leaf ? "UPDATE envelopes SET envelope=?1, leaf_hash=?3 WHERE idx=?2"
+                                : "UPDATE envelopes SET envelope=?1 WHERE idx=?2";
+    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(v), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, env, (int)n, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, idx);
+    if (with_leaf) {
+        unsigned char leaf[32];
+        unsigned char zero = 0;
+        crypto_hash_sha256_state hs;
+        crypto_hash_sha256_init(&hs);
+        crypto_hash_sha256_update(&hs, &zero, 1);
+        crypto_hash_sha256_update(&hs, env, n);
+        crypto_hash_sha256_final(&hs, leaf);
+        sqlite3_bind_blob(st, 3, leaf, 32, SQLITE_TRANSIENT);
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static void
+test_vault__verify_detects_changed_envelope_rows(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char a[DFT_ID_MAX], b[DFT_ID_MAX];
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"A\"}", a);
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"B\"}", b);
+    assert_verifies(fx->v);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(fx->v),
+                                        "SELECT envelope FROM envelopes WHERE idx=1", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    unsigned char *orig = malloc(n);
+    unsigned char *p = malloc(n);
+    memcpy(orig, sqlite3_column_blob(st, 0), n);
+    sqlite3_finalize(st);
+
+    /* sampled byte flips: head, signature, nonce, length, ciphertext, tag */
+    static const size_t offsets[] = {0, 4, 10, 40, 60, 100, 140, 163, 170, 0 /* last */};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        size_t off = i + 1 == sizeof offsets / sizeof offsets[0] ? n - 1 : offsets[i];
+        for (int with_leaf = 0; with_leaf <= 1; with_leaf++) {
+            memcpy(p, orig, n);
+            p[off] ^= 0x20;
+            set_envelope(fx->v, 1, p, n, with_leaf);
+            enum dft_err rc = verify_code(fx->v, &err);
+            if (rc != DFT_ERR_INTEGRITY) {
+                print_error("offset %zu leaf %d: %d\n", off, with_leaf, rc);
+            }
+            assert_int_equal(rc, DFT_ERR_INTEGRITY);
+        }
+    }
+    set_envelope(fx->v, 1, orig, n, 1);
+    assert_verifies(fx->v);
+
+    /* the envelope of one entry swapped in for another (leaf hashes moved along) */
+    exec(fx->v, "UPDATE envelopes SET idx=-1 WHERE idx=0");
+    exec(fx->v, "UPDATE envelopes SET idx=0 WHERE idx=1");
+    exec(fx->v, "UPDATE envelopes SET idx=1 WHERE idx=-1");
+    assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+    exec(fx->v, "UPDATE envelopes SET idx=-1 WHERE idx=0");
+    exec(fx->v, "UPDATE envelopes SET idx=0 WHERE idx=1");
+    exec(fx->v, "UPDATE envelopes SET idx=1 WHERE idx=-1");
+    assert_verifies(fx->v);
+
+    /* the last envelope removed */
+    exec(fx->v, "DELETE FROM envelopes WHERE idx=1");
+    assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+    free(orig);
+    free(p);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vault__wrong_passphrase_changes_nothing),
+        cmocka_unit_test_setup_teardown(test_vault__add_show_list_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__edit_changes_fields_and_keeps_history, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_vault__link_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__batch_is_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_view_rows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_envelope_rows, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
