@@ -34,6 +34,7 @@ done
 for t in $(find tests/cli -name '*.sh' | sort); do
     run_one "cli ${t#tests/cli/}" bash "$t"
 done
+run_one "style (banned functions, clang-format)" bash tests/style.sh
 if [ -z "${SKIP_FUZZ:-}" ]; then
     run_one "fuzz (short run)" bash tests/run-fuzz.sh
 fi
