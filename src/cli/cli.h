@@ -52,6 +52,15 @@ enum dft_err dft_cli_passphrase(struct dft_cli *cli, const char *prompt, int con
 /* Unlock the vault for a command; on failure prints the message and returns the exit status. */
 int dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
 
+/*
+ * The shape of every read-only command: unlock, run query (which fills *out), close the vault,
+ * then print *out as JSON (--json) or through human(). Returns the exit status.
+ */
+typedef enum dft_err (*dft_cli_query_fn)(struct dft_vault *v, void *ctx, json_t **out,
+                                         struct dft_error *err);
+int dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
+                 void (*human)(const json_t *out));
+
 /* Print j as one JSON document (pretty when stdout is a terminal) and a newline. */
 void dft_cli_print_json(const json_t *j);
 

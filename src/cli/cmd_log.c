@@ -6,6 +6,45 @@
 
 #include "cli/cli.h"
 
+struct log_args {
+    uint64_t since;
+    int envelopes;
+};
+
+static enum dft_err
+query_log(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    const struct log_args *a = ctx;
+    return dft_vault_log(v, a->since, a->envelopes, out, err);
+}
+
+static void
+print_log(const json_t *log)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(log, "entries"), i, e)
+    {
+        json_t *recs = json_object_get(e, "records");
+        printf("%6lld  %s  %-8s %s", (long long)json_integer_value(json_object_get(e, "index")),
+               json_string_value(json_object_get(e, "ts")),
+               json_string_value(json_object_get(e, "action")),
+               json_string_value(json_object_get(e, "leaf_hash")));
+        size_t k;
+        json_t *r;
+        json_array_foreach(recs, k, r)
+        {
+            if (k >= 3) {
+                printf(" (+%zu more)", json_array_size(recs) - 3);
+                break;
+            }
+            printf(" %s", json_string_value(r));
+        }
+        putchar('\n');
+    }
+    printf("size %lld\n", (long long)json_integer_value(json_object_get(log, "size")));
+}
+
 int
 dft_cmd_log(struct dft_cli *cli)
 {
@@ -23,46 +62,8 @@ dft_cmd_log(struct dft_cli *cli)
             return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *log = NULL;
-    enum dft_err rc = dft_vault_log(v, since, envelopes, &log, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(log);
-    } else {
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(log, "entries"), i, e)
-        {
-            json_t *recs = json_object_get(e, "records");
-            printf("%6lld  %s  %-8s %s", (long long)json_integer_value(json_object_get(e, "index")),
-                   json_string_value(json_object_get(e, "ts")),
-                   json_string_value(json_object_get(e, "action")),
-                   json_string_value(json_object_get(e, "leaf_hash")));
-            size_t k;
-            json_t *r;
-            json_array_foreach(recs, k, r)
-            {
-                if (k >= 3) {
-                    printf(" (+%zu more)", json_array_size(recs) - 3);
-                    break;
-                }
-                printf(" %s", json_string_value(r));
-            }
-            putchar('\n');
-        }
-        printf("size %lld\n", (long long)json_integer_value(json_object_get(log, "size")));
-    }
-    json_decref(log);
-    return 0;
+    struct log_args args = {since, envelopes};
+    return dft_cli_read(cli, query_log, &args, print_log);
 }
 
 int

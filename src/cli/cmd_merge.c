@@ -14,6 +14,34 @@
 #include "cli/cli.h"
 #include "defter/search.h"
 
+struct duplicates_args {
+    const char *type;
+    size_t limit;
+};
+
+static enum dft_err
+query_duplicates(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    const struct duplicates_args *a = ctx;
+    return dft_search_duplicates(dft_vault_db(v), a->type, a->limit, out, err);
+}
+
+static void
+print_pairs(const json_t *res)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(res, "pairs"), i, p)
+    {
+        printf("%6.3f  %s  %s  %s | %s  (%s)\n", json_number_value(json_object_get(p, "score")),
+               json_string_value(json_object_get(p, "a")),
+               json_string_value(json_object_get(p, "b")),
+               json_string_value(json_object_get(p, "a_title")),
+               json_string_value(json_object_get(p, "b_title")),
+               json_string_value(json_object_get(p, "why")));
+    }
+}
+
 int
 dft_cmd_duplicates(struct dft_cli *cli)
 {
@@ -34,35 +62,8 @@ dft_cmd_duplicates(struct dft_cli *cli)
     if (!dft_record_type_valid(type)) {
         return dft_cli_fail(1, "unknown record type '%.40s'", type);
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *res = NULL;
-    enum dft_err rc = dft_search_duplicates(dft_vault_db(v), type, (size_t)limit, &res, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(res);
-    } else {
-        size_t i;
-        json_t *p;
-        json_array_foreach(json_object_get(res, "pairs"), i, p)
-        {
-            printf("%6.3f  %s  %s  %s | %s  (%s)\n", json_number_value(json_object_get(p, "score")),
-                   json_string_value(json_object_get(p, "a")),
-                   json_string_value(json_object_get(p, "b")),
-                   json_string_value(json_object_get(p, "a_title")),
-                   json_string_value(json_object_get(p, "b_title")),
-                   json_string_value(json_object_get(p, "why")));
-        }
-    }
-    json_decref(res);
-    return 0;
+    struct duplicates_args args = {type, (size_t)limit};
+    return dft_cli_read(cli, query_duplicates, &args, print_pairs);
 }
 
 /* Names of a record: name and name_variants, as a new array. */

@@ -210,31 +210,38 @@ print_record(const json_t *r)
     }
 }
 
+static enum dft_err
+query_show(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    return dft_vault_show(v, ctx, DFT_SHOW_HISTORY, out, err);
+}
+
 int
 dft_cmd_show(struct dft_cli *cli)
 {
     if (cli->argc != 1) {
         return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
+    return dft_cli_read(cli, query_show, cli->argv[0], print_record);
+}
+
+static enum dft_err
+query_list(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    return dft_vault_list(v, ctx, out, err);
+}
+
+static void
+print_list(const json_t *list)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach((json_t *)(uintptr_t)list, i, r)
+    {
+        printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "id")),
+               json_string_value(json_object_get(r, "type")),
+               json_string_value(json_object_get(r, "title")));
     }
-    struct dft_error err = {0};
-    json_t *r = NULL;
-    enum dft_err rc = dft_vault_show(v, cli->argv[0], DFT_SHOW_HISTORY, &r, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(r);
-    } else {
-        print_record(r);
-    }
-    json_decref(r);
-    return 0;
 }
 
 int
@@ -250,32 +257,7 @@ dft_cmd_list(struct dft_cli *cli)
                             "source, note, place, organization)",
                             type);
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *list = NULL;
-    enum dft_err rc = dft_vault_list(v, type, &list, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(list);
-    } else {
-        size_t i;
-        json_t *r;
-        json_array_foreach(list, i, r)
-        {
-            printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "id")),
-                   json_string_value(json_object_get(r, "type")),
-                   json_string_value(json_object_get(r, "title")));
-        }
-    }
-    json_decref(list);
-    return 0;
+    return dft_cli_read(cli, query_list, (void *)(uintptr_t)type, print_list);
 }
 
 static int
@@ -379,6 +361,33 @@ dft_cmd_link(struct dft_cli *cli)
     return print_id(cli, lid);
 }
 
+struct search_args {
+    const char *query;
+    const char *type;
+    size_t limit;
+};
+
+static enum dft_err
+query_search(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    const struct search_args *a = ctx;
+    return dft_search_query(dft_vault_db(v), a->query, a->type, a->limit, out, err);
+}
+
+static void
+print_hits(const json_t *res)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(res, "hits"), i, h)
+    {
+        printf("%-22s %-13s %6.3f  %s\n", json_string_value(json_object_get(h, "id")),
+               json_string_value(json_object_get(h, "type")),
+               json_number_value(json_object_get(h, "score")),
+               json_string_value(json_object_get(h, "title")));
+    }
+}
+
 int
 dft_cmd_search(struct dft_cli *cli)
 {
@@ -415,31 +424,6 @@ dft_cmd_search(struct dft_cli *cli)
     if (!dft_utf8_valid(query, strlen(query))) {
         return dft_cli_fail(1, "the query is not valid UTF-8 text");
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *res = NULL;
-    enum dft_err rc = dft_search_query(dft_vault_db(v), query, type, (size_t)limit, &res, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(res);
-    } else {
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(res, "hits"), i, h)
-        {
-            printf("%-22s %-13s %6.3f  %s\n", json_string_value(json_object_get(h, "id")),
-                   json_string_value(json_object_get(h, "type")),
-                   json_number_value(json_object_get(h, "score")),
-                   json_string_value(json_object_get(h, "title")));
-        }
-    }
-    json_decref(res);
-    return 0;
+    struct search_args args = {query, type, (size_t)limit};
+    return dft_cli_read(cli, query_search, &args, print_hits);
 }

@@ -152,71 +152,61 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     return rc == DFT_OK ? 0 : dft_cli_report(&err);
 }
 
+static enum dft_err
+query_inclusion(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    return dft_vault_prove(v, ctx, out, err);
+}
+
+static void
+print_proof_hashes(const json_t *o)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(o, "proof"), i, h)
+    {
+        print_hash_line("proof", h);
+    }
+}
+
+static void
+print_inclusion(const json_t *o)
+{
+    printf("index %lld\nsize %lld\n", (long long)json_integer_value(json_object_get(o, "index")),
+           (long long)json_integer_value(json_object_get(o, "size")));
+    print_hash_line("leaf_hash", json_object_get(o, "leaf_hash"));
+    print_proof_hashes(o);
+    printf("\n%s", json_string_value(json_object_get(o, "checkpoint")));
+}
+
 static int
 prove_inclusion(struct dft_cli *cli, const char *id)
 {
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *o = NULL;
-    enum dft_err rc = dft_vault_prove(v, id, &o, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(o);
-    } else {
-        printf("index %lld\nsize %lld\n",
-               (long long)json_integer_value(json_object_get(o, "index")),
-               (long long)json_integer_value(json_object_get(o, "size")));
-        print_hash_line("leaf_hash", json_object_get(o, "leaf_hash"));
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(o, "proof"), i, h)
-        {
-            print_hash_line("proof", h);
-        }
-        printf("\n%s", json_string_value(json_object_get(o, "checkpoint")));
-    }
-    json_decref(o);
-    return 0;
+    return dft_cli_read(cli, query_inclusion, (void *)(uintptr_t)id, print_inclusion);
+}
+
+static enum dft_err
+query_consistency(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    const uint64_t *sizes = ctx;
+    return dft_vault_prove_consistency(v, sizes[0], sizes[1], out, err);
+}
+
+static void
+print_consistency(const json_t *o)
+{
+    printf("old_size %lld\n", (long long)json_integer_value(json_object_get(o, "old_size")));
+    print_hash_line("old_root", json_object_get(o, "old_root"));
+    printf("new_size %lld\n", (long long)json_integer_value(json_object_get(o, "new_size")));
+    print_hash_line("new_root", json_object_get(o, "new_root"));
+    print_proof_hashes(o);
 }
 
 static int
 prove_consistency(struct dft_cli *cli, uint64_t old_size, uint64_t new_size)
 {
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *o = NULL;
-    enum dft_err rc = dft_vault_prove_consistency(v, old_size, new_size, &o, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(o);
-    } else {
-        printf("old_size %llu\n", (unsigned long long)old_size);
-        print_hash_line("old_root", json_object_get(o, "old_root"));
-        printf("new_size %llu\n", (unsigned long long)new_size);
-        print_hash_line("new_root", json_object_get(o, "new_root"));
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(o, "proof"), i, h)
-        {
-            print_hash_line("proof", h);
-        }
-    }
-    json_decref(o);
-    return 0;
+    uint64_t sizes[2] = {old_size, new_size};
+    return dft_cli_read(cli, query_consistency, sizes, print_consistency);
 }
 
 int

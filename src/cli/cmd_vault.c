@@ -121,31 +121,26 @@ dft_cmd_passwd(struct dft_cli *cli)
     return 0;
 }
 
+static enum dft_err
+query_identity(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
+{
+    (void)ctx;
+    return dft_vault_identity(v, out, err);
+}
+
+static void
+print_identity(const json_t *id)
+{
+    printf("%s\nsign_pub %s\nbox_pub %s\n", json_string_value(json_object_get(id, "vkey")),
+           json_string_value(json_object_get(id, "sign_pub")),
+           json_string_value(json_object_get(id, "box_pub")));
+}
+
 int
 dft_cmd_identity(struct dft_cli *cli)
 {
     if (cli->argc != 0) {
         return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
-    struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    json_t *id = NULL;
-    enum dft_err rc = dft_vault_identity(v, &id, &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    if (cli->json) {
-        dft_cli_print_json(id);
-    } else {
-        printf("%s\nsign_pub %s\nbox_pub %s\n", json_string_value(json_object_get(id, "vkey")),
-               json_string_value(json_object_get(id, "sign_pub")),
-               json_string_value(json_object_get(id, "box_pub")));
-    }
-    json_decref(id);
-    return 0;
+    return dft_cli_read(cli, query_identity, NULL, print_identity);
 }

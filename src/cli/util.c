@@ -231,6 +231,31 @@ dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
     return 0;
 }
 
+int
+dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
+             void (*human)(const json_t *out))
+{
+    struct dft_vault *v = NULL;
+    int st = dft_cli_open_vault(cli, &v);
+    if (st != 0) {
+        return st;
+    }
+    struct dft_error err = {0};
+    json_t *out = NULL;
+    enum dft_err rc = query(v, ctx, &out, &err);
+    dft_vault_close(v);
+    if (rc != DFT_OK) {
+        return dft_cli_report(&err);
+    }
+    if (cli->json) {
+        dft_cli_print_json(out);
+    } else {
+        human(out);
+    }
+    json_decref(out);
+    return 0;
+}
+
 void
 dft_cli_print_json(const json_t *j)
 {
