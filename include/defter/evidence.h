@@ -229,4 +229,12 @@ DFT_EXPORT enum dft_err dft_evidence_attach_written(struct dft_vault *v, const c
                                                     struct dft_evidence_info *info, json_t **out,
                                                     struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * Remove temporary object files (".tmp-*") that an import interrupted by a crash left in
+ * objects_dir. They hold ciphertext only and were never recorded. Call only while holding the
+ * vault (its database lock), so no import of another process is under way.
+ */
+DFT_EXPORT enum dft_err dft_evidence_sweep(const char *objects_dir, size_t *removed,
+                                           struct dft_error *err) DFT_MUST_CHECK;
+
 #endif

@@ -4,6 +4,7 @@
  *
  * Never follows a symlink when creating a file, never creates anything but 0600 files.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -314,4 +315,31 @@ evd_pipe_abort(struct evd_pipe *p)
     pthread_cond_broadcast(&p->cv_full);
     pthread_cond_broadcast(&p->cv_free);
     pthread_mutex_unlock(&p->mu);
+}
+
+enum dft_err
+dft_evidence_sweep(const char *objects_dir, size_t *removed, struct dft_error *err)
+{
+    size_t n = 0;
+    DIR *d = opendir(objects_dir);
+    if (d == NULL) {
+        if (errno == ENOENT) {
+            *removed = 0;
+            return DFT_OK;
+        }
+        return dft_fail(err, DFT_ERR_IO, "cannot read '%s': %s", objects_dir, strerror(errno));
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".tmp-", 5) != 0) {
+            continue;
+        }
+        /* unlinkat relative to the directory: a name cannot lead anywhere else */
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    *removed = n;
+    return DFT_OK;
 }

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "defter/evidence.h"
 #include "defter/search.h"
 #include "defter/store.h"
 #include "defter/tlog.h"
@@ -244,6 +245,13 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         goto out;
     }
     dft_b64_encode(v->author, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
+    /* The database lock is ours now: temporary objects left by a crashed import can go. */
+    char objects[PATH_MAX];
+    size_t swept = 0;
+    if (dft_path_join(objects, sizeof objects, dir, DFT_VAULT_OBJECTS_DIR, NULL) == DFT_OK &&
+        dft_evidence_sweep(objects, &swept, NULL) == DFT_OK && swept > 0) {
+        dft_log(DFT_LOG_INFO, "removed %zu temporary objects of an interrupted import", swept);
+    }
     *out = v;
     v = NULL;
 out:

@@ -80,4 +80,9 @@ expect 3 "$D" extract "$E1" "$T/tampered.bin"
 [ ! -e "$T/tampered.bin" ] || fail "truncated extract left a file"
 cp "$T/obj.bak" "$obj"
 expect 0 "$D" verify
+# A temporary object left by an import that crashed is swept at the next open.
+printf 'ciphertext-only leftover' >"$DEFTER_VAULT/objects/.tmp-0123456789abcdef"
+expect 0 "$D" list
+[ ! -e "$DEFTER_VAULT/objects/.tmp-0123456789abcdef" ] || fail "stale temporary object kept"
+expect 0 "$D" verify
 echo "evidence.sh: $checks checks passed"
