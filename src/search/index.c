@@ -43,6 +43,39 @@ search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n)
 
 /* ---- the FTS5 tokenizer ---- */
 
+/*
+ * Tokens of the name lines that a put has already folded for the serialised names, handed to
+ * the tokenizer of the search_name insert that follows on the same thread, so each name is
+ * folded once. A piece of text whose bytes equal a cached line reuses that line's tokens; any
+ * other text is tokenized as usual. Only whole, untruncated lines are cached.
+ */
+#define NAME_CACHE_LINES 8
+
+struct name_cache {
+    int lines;
+    struct {
+        const char *text; /* into the names buffer of the put */
+        size_t len;
+        int count;
+        struct dft_search_token toks[SEARCH_NAME_TOKENS];
+    } line[NAME_CACHE_LINES];
+};
+
+static _Thread_local const struct name_cache *active_names;
+
+static const struct dft_search_token *
+cached_tokens(const char *text, int n, int *count)
+{
+    const struct name_cache *c = active_names;
+    for (int i = 0; c != NULL && i < c->lines; i++) {
+        if (c->line[i].len == (size_t)n && memcmp(c->line[i].text, text, (size_t)n) == 0) {
+            *count = c->line[i].count;
+            return c->line[i].toks;
+        }
+    }
+    return NULL;
+}
+
 struct tokenizer {
     int names; /* 1: emit deletion variants too */
 };
@@ -86,8 +119,16 @@ tok_delete(Fts5Tokenizer *t)
 static int
 tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n, int base)
 {
-    struct dft_search_token toks[256];
-    int cnt = dft_search_tokenize(text, (size_t)n, toks, 256);
+    struct dft_search_token buf[256];
+    const struct dft_search_token *toks = NULL;
+    int cnt = 0;
+    if (t->names) {
+        toks = cached_tokens(text, n, &cnt);
+    }
+    if (toks == NULL) {
+        cnt = dft_search_tokenize(text, (size_t)n, buf, 256);
+        toks = buf;
+    }
     for (int i = 0; i < cnt && e->rc == SQLITE_OK; i++) {
         e->start = base;
         e->end = base + n;
@@ -230,8 +271,29 @@ add_variant(struct dft_buf *out, const struct dft_search_token *t, int n, int al
     return DFT_OK;
 }
 
-enum dft_err
-search_serialise_names(const char *names, size_t len, struct dft_buf *out)
+/*
+ * The tokenizer takes a line as one piece when it is shorter than its 2 KB piece limit; a line
+ * with fewer tokens than SEARCH_NAME_TOKENS was not cut short. Only such lines are cached.
+ */
+static void
+cache_line(struct name_cache *c, const char *text, size_t len, const struct dft_search_token *t,
+           int n)
+{
+    if (c == NULL || c->lines >= NAME_CACHE_LINES || n < 0 || n >= SEARCH_NAME_TOKENS ||
+        len >= 2048) {
+        return;
+    }
+    c->line[c->lines].text = text;
+    c->line[c->lines].len = len;
+    c->line[c->lines].count = n;
+    if (n > 0) {
+        memcpy(c->line[c->lines].toks, t, (size_t)n * sizeof *t);
+    }
+    c->lines++;
+}
+
+static enum dft_err
+serialise_names(const char *names, size_t len, struct dft_buf *out, struct name_cache *cache)
 {
     enum dft_err e = DFT_OK;
     size_t pos = 0;
@@ -242,6 +304,7 @@ search_serialise_names(const char *names, size_t len, struct dft_buf *out)
         }
         struct dft_search_token t[SEARCH_NAME_TOKENS];
         int n = dft_search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
+        cache_line(cache, names + pos, end - pos, t, n);
         if (n > 0) {
             if ((e = add_variant(out, t, n, -1)) != DFT_OK) {
                 return e;
@@ -258,6 +321,12 @@ search_serialise_names(const char *names, size_t len, struct dft_buf *out)
         pos = end + 1;
     }
     return DFT_OK;
+}
+
+enum dft_err
+search_serialise_names(const char *names, size_t len, struct dft_buf *out)
+{
+    return serialise_names(names, len, out, NULL);
 }
 
 /* ---- put / remove ---- */
@@ -313,6 +382,7 @@ static const char *const writer_sql[W_COUNT] = {
 struct dft_search_writer {
     sqlite3 *db;
     sqlite3_stmt *st[W_COUNT]; /* prepared on first use */
+    struct name_cache *names;  /* folded name lines of the current put; NULL: none kept */
 };
 
 enum dft_err
@@ -323,6 +393,10 @@ dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_e
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
     w->db = db;
+    w->names = malloc(sizeof *w->names); /* optional: without it names are folded twice */
+    if (w->names != NULL) {
+        w->names->lines = 0;
+    }
     *out = w;
     return DFT_OK;
 }
@@ -336,6 +410,7 @@ dft_search_writer_close(struct dft_search_writer *w)
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w->st[i]);
     }
+    free(w->names);
     free(w);
 }
 
@@ -437,7 +512,7 @@ dft_search_writer_remove(struct dft_search_writer *w, const char *id, struct dft
 enum dft_err
 dft_search_remove(sqlite3 *db, const char *id, struct dft_error *err)
 {
-    struct dft_search_writer w = {db, {NULL}};
+    struct dft_search_writer w = {db, {NULL}, NULL};
     if (db == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
     }
@@ -517,8 +592,11 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
         }
         e = DFT_OK;
     }
-    if ((e = search_serialise_names(names.len ? (const char *)names.data : "", names.len, &toks)) !=
-        DFT_OK) {
+    if (w->names != NULL) {
+        w->names->lines = 0;
+    }
+    if ((e = serialise_names(names.len ? (const char *)names.data : "", names.len, &toks,
+                             w->names)) != DFT_OK) {
         e = dft_fail(err, e, "cannot index record: names too long");
         goto out;
     }
@@ -544,12 +622,17 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
     }
     sqlite3_int64 rid = sqlite3_last_insert_rowid(db);
     if (names.len > 0) {
+        active_names = w->names;
         e = run(w, W_INS_NAME, rid, (const char *)names.data, err);
+        active_names = NULL;
     }
     if (e == DFT_OK && body.len > 0) {
         e = run(w, W_INS_TEXT, rid, (const char *)body.data, err);
     }
 out:
+    if (w != NULL && w->names != NULL) {
+        w->names->lines = 0;
+    }
     dft_buf_release(&names);
     dft_buf_release(&body);
     dft_buf_release(&toks);
@@ -560,7 +643,7 @@ enum dft_err
 dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
                const json_t *fields, struct dft_error *err)
 {
-    struct dft_search_writer w = {db, {NULL}};
+    struct dft_search_writer w = {db, {NULL}, NULL};
     enum dft_err e = dft_search_writer_put(&w, id, type, title, fields, err);
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w.st[i]);

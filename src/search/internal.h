@@ -31,4 +31,7 @@ double search_score_name(const struct search_ntok *q, int nq, const struct searc
 /* Every single-deletion variant of key, passed to fn (distinct consecutive ones only). */
 void search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
+/* dft_search_fold_word through ICU only, without the table for plain Cyrillic words. */
+void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
+
 #endif

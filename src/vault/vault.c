@@ -378,6 +378,14 @@ seal_thread(void *arg)
     return NULL;
 }
 
+/* A third thread makes the view's canonical JSON ahead of it (see dft_view_ahead_run). */
+static void *
+ahead_thread(void *arg)
+{
+    dft_view_ahead_run(arg);
+    return NULL;
+}
+
 enum dft_err
 dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
 {
@@ -418,6 +426,17 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     if (!threaded) {
         seal_thread(&job);
     }
+    struct dft_view_ahead *ahead = NULL;
+    pthread_t maker;
+    int making = 0;
+    struct dft_error ahead_err; /* without a maker the view makes its JSON itself */
+    if (threaded && dft_view_ahead_new(&ahead, ops, &ahead_err) == DFT_OK) {
+        making = pthread_create(&maker, NULL, ahead_thread, ahead) == 0;
+        if (!making) {
+            dft_view_ahead_free(ahead);
+            ahead = NULL;
+        }
+    }
     if ((rc = dft_store_exec(v->db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
         goto out;
     }
@@ -426,6 +445,7 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         goto out;
     }
     view_ready = 1;
+    vw.ahead = ahead;
     if ((rc = next_index(v->db, &idx, err)) != DFT_OK ||
         (rc = dft_view_apply(&vw, idx, ops, err)) != DFT_OK) {
         goto out;
@@ -454,6 +474,11 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         dft_vault_state_catch_up(v, &state);
     }
 out:
+    if (making) {
+        dft_view_ahead_cancel(ahead);
+        pthread_join(maker, NULL);
+    }
+    dft_view_ahead_free(ahead);
     if (threaded) {
         pthread_join(sealer, NULL);
     }

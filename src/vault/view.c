@@ -4,7 +4,9 @@
  * The envelopes table is the only source of truth; everything written here can be dropped and
  * rebuilt from it. Never reads the clock or randomness: the result depends only on the ops.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "defter/search.h"
@@ -199,6 +201,153 @@ canonical_string(const json_t *j, struct dft_buf *b, struct dft_error *err)
     return dft_json_canonical(j, b, err);
 }
 
+/* ---- canonical JSON made ahead ---- */
+
+#define AHEAD_SLOTS 4096 /* ops made ahead of their use at most: bounds the memory held */
+
+struct ahead_slot {
+    struct dft_buf op;     /* canonical op; len 0: not made */
+    struct dft_buf fields; /* canonical fields of a create; len 0: not made */
+};
+
+struct dft_view_ahead {
+    const json_t *ops;
+    size_t n;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t made; /* ops [0, made) are in their slots */
+    size_t used; /* ops [0, used) were taken by the view */
+    int cancel;
+    int maker_waits, view_waits; /* wake the other side only when it sleeps */
+    struct ahead_slot slot[AHEAD_SLOTS];
+};
+
+enum dft_err
+dft_view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_error *err)
+{
+    struct dft_view_ahead *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_mutex_init(&a->lock, NULL) != 0) {
+        free(a);
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_cond_init(&a->cond, NULL) != 0) {
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    a->ops = ops;
+    a->n = json_array_size(ops);
+    for (size_t i = 0; i < AHEAD_SLOTS; i++) {
+        dft_buf_init(&a->slot[i].op, DFT_ENV_MAX, 0);
+        dft_buf_init(&a->slot[i].fields, DFT_ENV_MAX, 0);
+    }
+    *out = a;
+    return DFT_OK;
+}
+
+void
+dft_view_ahead_run(struct dft_view_ahead *a)
+{
+    struct dft_error ignored;
+    for (size_t i = 0; i < a->n; i++) {
+        pthread_mutex_lock(&a->lock);
+        while (!a->cancel && i - a->used >= AHEAD_SLOTS) {
+            a->maker_waits = 1;
+            pthread_cond_wait(&a->cond, &a->lock);
+        }
+        a->maker_waits = 0;
+        int stop = a->cancel;
+        pthread_mutex_unlock(&a->lock);
+        if (stop) {
+            return;
+        }
+        /* the slot of op i is free: the view took op i - AHEAD_SLOTS */
+        const json_t *op = json_array_get(a->ops, i);
+        struct ahead_slot *s = &a->slot[i % AHEAD_SLOTS];
+        dft_buf_reset(&s->op);
+        dft_buf_reset(&s->fields);
+        if (dft_json_canonical(op, &s->op, &ignored) != DFT_OK) {
+            dft_buf_reset(&s->op);
+        }
+        const char *action = json_string_value(json_object_get(op, "action"));
+        const json_t *fields = json_object_get(op, "fields");
+        if (action != NULL && strcmp(action, "create") == 0 && json_is_object(fields) &&
+            dft_json_canonical(fields, &s->fields, &ignored) != DFT_OK) {
+            dft_buf_reset(&s->fields);
+        }
+        pthread_mutex_lock(&a->lock);
+        a->made = i + 1;
+        if (a->view_waits) {
+            pthread_cond_broadcast(&a->cond);
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+}
+
+void
+dft_view_ahead_cancel(struct dft_view_ahead *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&a->lock);
+    a->cancel = 1;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void
+dft_view_ahead_free(struct dft_view_ahead *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < AHEAD_SLOTS; i++) {
+        dft_buf_release(&a->slot[i].op);
+        dft_buf_release(&a->slot[i].fields);
+    }
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+/* The slot of op i once it is made; NULL if there is no producer or it stopped before i. */
+static struct ahead_slot *
+ahead_wait(struct dft_view_ahead *a, size_t i)
+{
+    if (a == NULL || i >= a->n) {
+        return NULL;
+    }
+    pthread_mutex_lock(&a->lock);
+    while (!a->cancel && a->made <= i) {
+        a->view_waits = 1;
+        pthread_cond_wait(&a->cond, &a->lock);
+    }
+    a->view_waits = 0;
+    int have = a->made > i;
+    pthread_mutex_unlock(&a->lock);
+    return have ? &a->slot[i % AHEAD_SLOTS] : NULL;
+}
+
+/* The view is done with op i: its slot may be reused. */
+static void
+ahead_release(struct dft_view_ahead *a, size_t i)
+{
+    if (a == NULL || i >= a->n) {
+        return;
+    }
+    pthread_mutex_lock(&a->lock);
+    a->used = i + 1;
+    /* a waiting maker is woken when half the window is free, not for every op */
+    if (a->maker_waits && a->made - a->used <= AHEAD_SLOTS / 2) {
+        pthread_cond_broadcast(&a->cond);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
 static enum dft_err
 index_search(struct dft_view *vw, const char *id, const char *type, const char *title,
              const json_t *fields, struct dft_error *err)
@@ -211,7 +360,7 @@ index_search(struct dft_view *vw, const char *id, const char *type, const char *
 
 static enum dft_err
 apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_buf *b,
-             struct dft_error *err)
+             const struct dft_buf *made, struct dft_error *err)
 {
     const char *id = json_string_value(json_object_get(op, "record"));
     const char *type = json_string_value(json_object_get(op, "type"));
@@ -219,16 +368,20 @@ apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
     if (type == NULL || !json_is_object(fields)) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "create operation without type or fields");
     }
-    enum dft_err rc = canonical_string(fields, b, err);
-    if (rc != DFT_OK) {
-        return rc;
+    enum dft_err rc = DFT_OK;
+    const struct dft_buf *fb = made;
+    if (fb == NULL || fb->len == 0) {
+        if ((rc = canonical_string(fields, b, err)) != DFT_OK) {
+            return rc;
+        }
+        fb = b;
     }
     const char *title = dft_view_title(type, fields, id);
     sqlite3_stmt *st = vw->ins_record;
     bind_text(st, 1, id);
     bind_text(st, 2, type);
     bind_text(st, 3, title);
-    sqlite3_bind_text(st, 4, (const char *)b->data, (int)b->len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, (const char *)fb->data, (int)fb->len, SQLITE_TRANSIENT);
     bind_text(st, 5, ts);
     bind_text(st, 6, ts);
     rc = step_done(vw, st, err);
@@ -409,8 +562,9 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "operation is incomplete");
             goto out;
         }
+        struct ahead_slot *made = ahead_wait(vw->ahead, i);
         if (strcmp(action, "create") == 0) {
-            rc = apply_create(vw, op, ts, &tmp, err);
+            rc = apply_create(vw, op, ts, &tmp, made != NULL ? &made->fields : NULL, err);
         } else if (strcmp(action, "update") == 0) {
             rc = apply_update(vw, op, ts, &tmp, err);
         } else if (strcmp(action, "delete") == 0) {
@@ -426,17 +580,22 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
         if (rc != DFT_OK) {
             goto out;
         }
-        dft_buf_reset(&opbuf);
-        rc = dft_json_canonical(op, &opbuf, err);
-        if (rc != DFT_OK) {
-            goto out;
+        const struct dft_buf *opc = &opbuf;
+        if (made != NULL && made->op.len > 0) {
+            opc = &made->op;
+        } else {
+            dft_buf_reset(&opbuf);
+            rc = dft_json_canonical(op, &opbuf, err);
+            if (rc != DFT_OK) {
+                goto out;
+            }
         }
         const char *ids[2];
         dft_op_touched(op, &ids[0], &ids[1]);
         for (int k = 0; k < 2; k++) {
             if (ids[k] == NULL || json_object_get(seen, ids[k]) != NULL) {
                 if (ids[k] != NULL) {
-                    rc = add_history(vw, ids[k], idx, (int64_t)i, &opbuf, err);
+                    rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
                     if (rc != DFT_OK) {
                         goto out;
                     }
@@ -445,11 +604,12 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
             }
             json_object_set_new(seen, ids[k], json_true());
             json_array_append_new(touched, json_string(ids[k]));
-            rc = add_history(vw, ids[k], idx, (int64_t)i, &opbuf, err);
+            rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
             if (rc != DFT_OK) {
                 goto out;
             }
         }
+        ahead_release(vw->ahead, i);
     }
     const char *entry_action =
         n == 1 ? json_string_value(json_object_get(json_array_get(ops, 0), "action")) : "batch";

@@ -23,7 +23,22 @@ struct dft_view {
     sqlite3_stmt *ins_link, *get_link, *del_link;
     sqlite3_stmt *ins_evidence, *del_evidence;
     sqlite3_stmt *ins_history, *ins_entry;
+    struct dft_view_ahead *ahead; /* optional: canonical JSON made on another thread */
 };
+
+/*
+ * Canonical JSON of each operation and of each create's fields, made ahead on a second thread
+ * (dft_view_ahead_run) in a window of slots while dft_view_apply, given it in vw->ahead, uses
+ * them in order; an entry it could not make is made by dft_view_apply as before. The strings
+ * are the same either way: the ops are only read on both threads.
+ */
+struct dft_view_ahead;
+enum dft_err dft_view_ahead_new(struct dft_view_ahead **out, const json_t *ops,
+                                struct dft_error *err) DFT_MUST_CHECK;
+void dft_view_ahead_run(struct dft_view_ahead *a);
+/* Stop the producer (it returns from dft_view_ahead_run soon); safe to call more than once. */
+void dft_view_ahead_cancel(struct dft_view_ahead *a);
+void dft_view_ahead_free(struct dft_view_ahead *a);
 
 /* Create the envelope table (main only) and the view tables in schema, if missing. */
 enum dft_err dft_view_create_tables(sqlite3 *db, const char *schema,

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "defter/search.h"
+#include "search/internal.h"
 
 static struct dft_search_token
 tok(const char *s)
@@ -222,6 +223,64 @@ test_similarity__same_and_other_people(void **state)
     assert_non_null(strstr(why, "ahtem=exact"));
 }
 
+/* The table for plain Cyrillic words folds exactly as ICU does: every pair of letters. */
+static void
+test_fold__cyrillic_table_matches_icu(void **state)
+{
+    (void)state;
+    static const char *const letters[] = {
+        "а", "б", "в", "г", "д", "е", "ж", "з", "и", "й", "к", "л", "м", "н", "о", "п", "р",
+        "с", "т", "у", "ф", "х", "ц", "ч", "ш", "щ", "ъ", "ы", "ь", "э", "ю", "я", "ё", "є",
+        "і", "ї", "ў", "ґ", "ә", "ө", "ү", "ң", "һ", "ђ", "Ж", "ç", "a", "Z", "7", "-", "\xd0",
+    };
+    size_t n = sizeof letters / sizeof letters[0];
+    char word[16], fast[DFT_SEARCH_TOKEN_MAX], icu[DFT_SEARCH_TOKEN_MAX];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            size_t a = strlen(letters[i]), b = strlen(letters[j]);
+            memcpy(word, letters[i], a);
+            memcpy(word + a, letters[j], b);
+            word[a + b] = '\0';
+            dft_search_fold_word(word, a + b, fast);
+            search_fold_word_icu(word, a + b, icu);
+            if (strcmp(fast, icu) != 0) {
+                print_error("'%s': table '%s', icu '%s'\n", word, fast, icu);
+                fail();
+            }
+        }
+    }
+    /* around the table's limit of 24 letters, and output cut at 63 bytes */
+    static const char *const longs[] = {"щ", "къ", "a", "ы"};
+    for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++) {
+        for (size_t reps = 8; reps <= 24; reps++) {
+            char big[512];
+            size_t len = 0;
+            size_t l = strlen(longs[k]);
+            size_t cps = l == 1 ? reps : reps * (l / 2);
+            if (cps + 1 > 24) {
+                continue; /* past the table's limit both sides are ICU */
+            }
+            for (size_t r = 0; r < reps && len + l < sizeof big; r++) {
+                memcpy(big + len, longs[k], l);
+                len += l;
+            }
+            memcpy(big + len, "ж", 2);
+            len += 2;
+            dft_search_fold_word(big, len, fast);
+            search_fold_word_icu(big, len, icu);
+            assert_string_equal(fast, icu);
+        }
+    }
+    static const char *const names[] = {"Джелял",   "Къурбединов", "Чийгоз", "Асанова",
+                                        "Щербаков", "Гъафаров",    "Ільїн",  "Єрмолаєва"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        struct dft_search_token t[2];
+        assert_int_equal(dft_search_tokenize(names[k], strlen(names[k]), t, 2), 1);
+        search_fold_word_icu(t[0].exact, strlen(t[0].exact), icu);
+        assert_string_equal(t[0].folded, icu);
+    }
+}
+
 int
 main(void)
 {
@@ -238,6 +297,7 @@ main(void)
         cmocka_unit_test(test_tokenize__bad_and_odd_input),
         cmocka_unit_test(test_distance__weights),
         cmocka_unit_test(test_similarity__same_and_other_people),
+        cmocka_unit_test(test_fold__cyrillic_table_matches_icu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

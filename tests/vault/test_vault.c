@@ -527,6 +527,39 @@ test_vault__batch_is_all_or_nothing(void **state)
     assert_verifies(fx->v);
 }
 
+/*
+ * A batch big enough for the threaded path and for the canonical JSON made ahead to wrap its
+ * window of slots: the view it leaves equals the one verify rebuilds from the envelope alone.
+ */
+static void
+test_vault__big_batch_view_matches_rebuild(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    json_t *recs = json_array();
+    json_t *links = json_array();
+    for (int i = 0; i < 4500; i++) {
+        char name[64], key[16];
+        snprintf(name, sizeof name, "Эмиль \"Q\"\n Къурбединов %d", i);
+        snprintf(key, sizeof key, "k%d", i);
+        json_array_append_new(recs, json_pack("{ss ss ss s[s]}", "type", i % 7 ? "person" : "event",
+                                              "key", key, "name", name, "aliases", "Emil"));
+        if (i > 0 && i % 500 == 0) {
+            char prev[16];
+            snprintf(prev, sizeof prev, "k%d", i - 1);
+            json_array_append_new(links, json_pack("[sss]", prev, key, "relative"));
+        }
+    }
+    json_t *doc = json_pack("{soso}", "records", recs, "links", links);
+    json_t *ids = NULL;
+    assert_int_equal(dft_vault_add(fx->v, doc, &ids, &err), DFT_OK);
+    assert_int_equal(json_array_size(ids), 4500);
+    json_decref(ids);
+    json_decref(doc);
+    assert_int_equal(list_count(fx->v), 4500);
+    assert_verifies(fx->v);
+}
+
 /* A view row changed directly with SQL is found by verify; undoing it makes verify pass. */
 static void
 test_vault__verify_detects_changed_view_rows(void **state)
@@ -664,6 +697,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vault__link_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault__batch_is_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__big_batch_view_matches_rebuild, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_view_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_envelope_rows, setup,
