@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unicode/utf16.h>
 #include <unicode/utrans.h>
 #include <unicode/ustring.h>
 #include <utf8proc.h>
@@ -223,17 +224,30 @@ search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX
 {
     out[0] = '\0';
     pthread_once(&trans_once, trans_init);
-    UChar buf[4 * DFT_SEARCH_TOKEN_MAX];
+    /* Room for the longest expansion (щ -> shch) of DFT_SEARCH_TOKEN_MAX input units. */
+    UChar buf[8 * DFT_SEARCH_TOKEN_MAX];
     int32_t n = 0;
     UErrorCode st = U_ZERO_ERROR;
+    /*
+     * Cut long words at a character boundary before converting, into a buffer that always has
+     * room: an overflowing conversion leaves the buffer partly unwritten, and ICU then read
+     * uninitialised memory (seen under valgrind; results differed from call to call).
+     */
     if (len > DFT_SEARCH_TOKEN_MAX * 2) {
         len = DFT_SEARCH_TOKEN_MAX * 2;
+        while (len > 0 && ((unsigned char)word[len] & 0xc0) == 0x80) {
+            len--;
+        }
     }
-    u_strFromUTF8Lenient(buf, DFT_SEARCH_TOKEN_MAX, &n, word, (int32_t)len, &st);
-    if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING) {
-        st = U_ZERO_ERROR;
-        if (n > DFT_SEARCH_TOKEN_MAX) {
-            n = DFT_SEARCH_TOKEN_MAX;
+    u_strFromUTF8Lenient(buf, (int32_t)(sizeof buf / sizeof buf[0]), &n, word, (int32_t)len, &st);
+    if (U_FAILURE(st)) {
+        return;
+    }
+    st = U_ZERO_ERROR;
+    if (n > DFT_SEARCH_TOKEN_MAX) {
+        n = DFT_SEARCH_TOKEN_MAX;
+        if (U16_IS_LEAD(buf[n - 1])) {
+            n--; /* never leave half a surrogate pair */
         }
     }
     if (trans != NULL) {

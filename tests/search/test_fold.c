@@ -281,6 +281,33 @@ test_fold__cyrillic_table_matches_icu(void **state)
     }
 }
 
+/* Words longer than a token are cut, and cut the same way every time (valgrind-clean). */
+static void
+test_fold__long_words_are_cut_deterministically(void **state)
+{
+    (void)state;
+    static const char *const units[] = {"щ", "къ", "ж", "я", "ğ", "Ї"};
+    static const int counts[] = {31, 32, 33, 63, 64, 65, 100, 200};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            char w[1024] = "";
+            size_t n = 0;
+            for (int i = 0; i < counts[c]; i++) {
+                size_t l = strlen(units[u]);
+                memcpy(w + n, units[u], l);
+                n += l;
+            }
+            w[n] = '\0';
+            char a[DFT_SEARCH_TOKEN_MAX], b[DFT_SEARCH_TOKEN_MAX];
+            search_fold_word_icu(w, n, a);
+            search_fold_word_icu(w, n, b);
+            assert_string_equal(a, b);
+            assert_true(strlen(a) > 0);
+            assert_true(strlen(a) < DFT_SEARCH_TOKEN_MAX);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -298,6 +325,7 @@ main(void)
         cmocka_unit_test(test_distance__weights),
         cmocka_unit_test(test_similarity__same_and_other_people),
         cmocka_unit_test(test_fold__cyrillic_table_matches_icu),
+        cmocka_unit_test(test_fold__long_words_are_cut_deterministically),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
