@@ -31,6 +31,9 @@ double search_score_name(const struct search_ntok *q, int nq, const struct searc
 /* Every single-deletion variant of key, passed to fn (distinct consecutive ones only). */
 void search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
+/* 1 when two word skeletons are forms of one given name (Mykola / Nikolai); cognates.c. */
+int search_cognate_names(const char *skel_a, const char *skel_b);
+
 /* dft_search_fold_word through ICU only, without the table for plain Cyrillic words. */
 void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
 

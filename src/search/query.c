@@ -23,8 +23,8 @@
 #define SCORE_FLOOR   0.30  /* hits below are noise */
 #define DOC_NAMES_MAX 32    /* name variants of one record that are scored */
 
-enum level { LV_NONE, LV_FUZZY, LV_GENDER, LV_SKELETON, LV_FOLDED, LV_EXACT };
-static const char *const level_names[] = {"none",     "fuzzy",  "gender form",
+enum level { LV_NONE, LV_FUZZY, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
+static const char *const level_names[] = {"none",     "fuzzy",  "gender form", "cognate name",
                                           "skeleton", "folded", "exact"};
 
 static double
@@ -41,6 +41,11 @@ token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *
     if (strcmp(q->skel, d->skel) == 0) {
         *lv = LV_SKELETON;
         return 0.93;
+    }
+    /* Ukrainian and Russian forms of one given name: as close as a romanisation, a bit less. */
+    if (search_cognate_names(q->skel, d->skel)) {
+        *lv = LV_COGNATE;
+        return 0.90;
     }
     size_t lq = strlen(q->skel), ld = strlen(d->skel);
     size_t l = lq < ld ? lq : ld;

@@ -308,6 +308,37 @@ test_fold__long_words_are_cut_deterministically(void **state)
     }
 }
 
+/* Ukrainian and Russian forms of one given name meet; different names and surnames do not. */
+static void
+test_cognates__ukrainian_and_russian_given_names(void **state)
+{
+    (void)state;
+    static const char *const same[][2] = {
+        {"Mykola Polozov", "Nikolai Polozov"},
+        {"Микола Полозов", "Николай Полозов"},
+        {"Oleksandr Kolchenko", "Aleksandr Kolchenko"},
+        {"Hryhorii Skovoroda", "Grigorii Skovoroda"},
+        {"Kateryna Ivanova", "Yekaterina Ivanova"},
+    };
+    static const char *const other[][2] = {
+        {"Mykola Polozov", "Mykhailo Polozov"},
+        {"Mykola Polozov", "Nikolai Petrov"},
+        {"Olha Ivanova", "Olena Ivanova"},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        double s = dft_search_name_similarity(same[i][0], same[i][1], NULL, 0);
+        if (s < 0.85) {
+            fail_msg("%s / %s scored %.3f", same[i][0], same[i][1], s);
+        }
+    }
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        double s = dft_search_name_similarity(other[i][0], other[i][1], NULL, 0);
+        if (s >= 0.6) {
+            fail_msg("%s / %s scored %.3f", other[i][0], other[i][1], s);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -326,6 +357,7 @@ main(void)
         cmocka_unit_test(test_similarity__same_and_other_people),
         cmocka_unit_test(test_fold__cyrillic_table_matches_icu),
         cmocka_unit_test(test_fold__long_words_are_cut_deterministically),
+        cmocka_unit_test(test_cognates__ukrainian_and_russian_given_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
