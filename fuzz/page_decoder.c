@@ -81,7 +81,7 @@ tamper(const uint8_t *data, size_t size)
     unsigned char enc[DFT_PAGE_BYTES];
     unsigned char back[DFT_PAGE_BYTES];
     struct dft_page_ad ad;
-    uint32_t pgno = size >= 4 ? dft_page_get_u32(data) : 7;
+    uint32_t pgno = size >= 4 ? (uint32_t)dft_be_get(data, 4) : 7;
     memcpy(plain, data, size < DFT_PAGE_DATA_BYTES ? size : DFT_PAGE_DATA_BYTES);
     dft_page_ad_main(&ad, vid, pgno);
     if (dft_page_encrypt(ctx, enc, plain, &ad) != 0) {

@@ -106,6 +106,10 @@ DFT_EXPORT void dft_b64_encode(char *out, const unsigned char *in, size_t n);
 /* Strict decode: padding required, no whitespace. Fails with DFT_ERR_INPUT. */
 DFT_EXPORT enum dft_err dft_b64_decode(unsigned char *out, size_t out_max, size_t *out_len,
                                        const char *in, size_t in_len) DFT_MUST_CHECK;
+/* Big-endian unsigned integers of n bytes (1 to 8), as every Defter format stores them. */
+DFT_EXPORT void dft_be_put(unsigned char *p, uint64_t v, size_t n);
+DFT_EXPORT uint64_t dft_be_get(const unsigned char *p, size_t n);
+
 /* Lower-case hex; out must hold 2n+1 bytes. */
 DFT_EXPORT void dft_hex_encode(char *out, const unsigned char *in, size_t n);
 DFT_EXPORT enum dft_err dft_hex_decode(unsigned char *out, size_t n, const char *in) DFT_MUST_CHECK;

@@ -108,6 +108,25 @@ dft_b64_decode(unsigned char *out, size_t out_max, size_t *out_len, const char *
 }
 
 void
+dft_be_put(unsigned char *p, uint64_t v, size_t n)
+{
+    for (size_t i = n; i > 0; i--) {
+        p[i - 1] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+uint64_t
+dft_be_get(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+void
 dft_hex_encode(char *out, const unsigned char *in, size_t n)
 {
     static const char digits[] = "0123456789abcdef";

@@ -32,40 +32,6 @@ struct dft_evidence_obj {
     char hex[DFT_OBJECT_HEX_BYTES];
 };
 
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--) {
-        p[i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static void
-put_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint32_t
-get_be32(const unsigned char *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 uint64_t
 dft_evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
 {
@@ -93,7 +59,7 @@ void
 evd_chunk_nonce(unsigned char nonce[12], uint64_t index)
 {
     memset(nonce, 0, 4);
-    put_be64(nonce + 4, index);
+    dft_be_put(nonce + 4, index, 8);
 }
 
 void
@@ -101,7 +67,7 @@ evd_chunk_aad(unsigned char aad[EVD_CHUNK_AAD], const unsigned char uid[EVD_UID_
               uint64_t index, int final)
 {
     memcpy(aad, uid, EVD_UID_BYTES);
-    put_be64(aad + EVD_UID_BYTES, index);
+    dft_be_put(aad + EVD_UID_BYTES, index, 8);
     aad[EVD_UID_BYTES + 8] = final ? 1 : 0;
 }
 
@@ -178,9 +144,9 @@ evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
     unsigned long long clen = 0;
     memset(out, 0, DFT_EVIDENCE_HEADER_BYTES);
     memcpy(out, EVD_MAGIC, EVD_MAGIC_BYTES);
-    put_be32(out + 8, DFT_EVIDENCE_CHUNK_BYTES);
-    put_be32(out + 12, 0);
-    put_be64(out + 16, size);
+    dft_be_put(out + 8, DFT_EVIDENCE_CHUNK_BYTES, 4);
+    dft_be_put(out + 12, 0, 4);
+    dft_be_put(out + 16, size, 8);
     memcpy(out + 24, id, DFT_OBJECT_ID_BYTES);
     memcpy(out + EVD_UID_OFF, uid, EVD_UID_BYTES);
     randombytes_buf(out + EVD_NONCE_OFF, 24);
@@ -203,14 +169,14 @@ dft_evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p,
     if (memcmp(p, EVD_MAGIC, EVD_MAGIC_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "not an evidence object (bad magic)");
     }
-    uint32_t cb = get_be32(p + 8);
+    uint32_t cb = (uint32_t)dft_be_get(p + 8, 4);
     if (cb < EVD_CHUNK_MIN || cb > EVD_CHUNK_MAX || (cb & (cb - 1)) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object has a bad chunk size");
     }
-    if (get_be32(p + 12) != 0) {
+    if ((uint32_t)dft_be_get(p + 12, 4) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object has unknown flags");
     }
-    uint64_t size = get_be64(p + 16);
+    uint64_t size = dft_be_get(p + 16, 8);
     if (size > DFT_EVIDENCE_SIZE_MAX) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object size is out of range");
     }

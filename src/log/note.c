@@ -319,15 +319,6 @@ add_line(struct dft_buf *out, const char *name, const unsigned char *body, size_
     return DFT_OK;
 }
 
-static void
-put_be32(unsigned char *p, uint32_t x)
-{
-    p[0] = (unsigned char)(x >> 24);
-    p[1] = (unsigned char)(x >> 16);
-    p[2] = (unsigned char)(x >> 8);
-    p[3] = (unsigned char)x;
-}
-
 static enum dft_err
 sign_checks(const char *text, size_t text_len, const char *name, struct dft_error *err)
 {
@@ -353,7 +344,7 @@ dft_note_sign_line(struct dft_buf *out, const char *text, size_t text_len, const
         return rc;
     }
     unsigned char body[4 + 64];
-    put_be32(body, dft_note_key_id(name, DFT_NOTE_ALG_ED25519, sk + 32));
+    dft_be_put(body, dft_note_key_id(name, DFT_NOTE_ALG_ED25519, sk + 32), 4);
     crypto_sign_detached(body + 4, NULL, (const unsigned char *)text, text_len, sk);
     return add_line(out, name, body, sizeof body, err);
 }
@@ -388,9 +379,9 @@ dft_note_cosign_line(struct dft_buf *out, const char *text, size_t text_len, con
         return rc;
     }
     unsigned char body[4 + 8 + 64];
-    put_be32(body, dft_note_key_id(name, DFT_NOTE_ALG_COSIG_V1, sk + 32));
-    put_be32(body + 4, (uint32_t)(timestamp >> 32));
-    put_be32(body + 8, (uint32_t)timestamp);
+    dft_be_put(body, dft_note_key_id(name, DFT_NOTE_ALG_COSIG_V1, sk + 32), 4);
+    dft_be_put(body + 4, (uint32_t)(timestamp >> 32), 4);
+    dft_be_put(body + 8, (uint32_t)timestamp, 4);
     crypto_sign_detached(body + 12, NULL, m.data, m.len, sk);
     dft_buf_release(&m);
     return add_line(out, name, body, sizeof body, err);

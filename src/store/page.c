@@ -11,28 +11,13 @@
 
 #include "store/page.h"
 
-uint32_t
-dft_page_get_u32(const unsigned char *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-void
-dft_page_put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 void
 dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
                  uint32_t pgno)
 {
     memcpy(ad->b, vault_id, DFT_VAULT_ID_BYTES);
     ad->b[DFT_VAULT_ID_BYTES] = DFT_PAGE_KIND_MAIN;
-    dft_page_put_u32(ad->b + DFT_VAULT_ID_BYTES + 1, pgno);
+    dft_be_put(ad->b + DFT_VAULT_ID_BYTES + 1, pgno, 4);
     ad->len = DFT_VAULT_ID_BYTES + 1 + 4;
 }
 
@@ -45,7 +30,7 @@ dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_I
     ad->b[DFT_VAULT_ID_BYTES] = DFT_PAGE_KIND_WAL;
     memcpy(ad->b + DFT_VAULT_ID_BYTES + 1, hdr, 8);
     memcpy(ad->b + DFT_VAULT_ID_BYTES + 1 + 8, salts, 8);
-    dft_page_put_u32(ad->b + DFT_VAULT_ID_BYTES + 1 + 16, frame);
+    dft_be_put(ad->b + DFT_VAULT_ID_BYTES + 1 + 16, frame, 4);
     ad->len = DFT_VAULT_ID_BYTES + 1 + 16 + 4;
 }
 
@@ -131,8 +116,8 @@ dft_wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2])
         uint32_t a;
         uint32_t b;
         if (big) {
-            a = dft_page_get_u32(data + i);
-            b = dft_page_get_u32(data + i + 4);
+            a = (uint32_t)dft_be_get(data + i, 4);
+            b = (uint32_t)dft_be_get(data + i + 4, 4);
         } else {
             a = (uint32_t)data[i] | ((uint32_t)data[i + 1] << 8) | ((uint32_t)data[i + 2] << 16) |
                 ((uint32_t)data[i + 3] << 24);

@@ -71,10 +71,6 @@ int dft_page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned cha
 int dft_page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
                      const struct dft_page_ad *ad) DFT_MUST_CHECK;
 
-/* Big-endian helpers shared by the VFS and the checks. */
-uint32_t dft_page_get_u32(const unsigned char *p);
-void dft_page_put_u32(unsigned char *p, uint32_t v);
-
 /*
  * SQLite's WAL checksum (walChecksumBytes): n (a multiple of 8) bytes of data continuing
  * from s[2] in place. big selects big-endian words (WAL magic bit 0 set).

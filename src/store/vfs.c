@@ -296,7 +296,7 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
 static void
 wal_note_commit(struct file *f, const unsigned char *hdr, uint32_t frame)
 {
-    if (dft_page_get_u32(hdr + 4) != 0 && frame > f->committed) {
+    if ((uint32_t)dft_be_get(hdr + 4, 4) != 0 && frame > f->committed) {
         f->committed = frame;
     }
 }
@@ -307,7 +307,7 @@ wal_write_page(struct file *f, const unsigned char *hdr, const unsigned char *pa
 {
     struct dft_page_ad ad;
     const unsigned char *salts = NULL;
-    if (dft_page_get_u32(hdr) == 1 && !page1_ok(page)) {
+    if ((uint32_t)dft_be_get(hdr, 4) == 1 && !page1_ok(page)) {
         return SQLITE_IOERR_WRITE;
     }
     if (wal_salts(f, &salts) != SQLITE_OK) {
@@ -405,12 +405,12 @@ wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
     if (rc != SQLITE_OK) {
         return rc;
     }
-    uint32_t magic = dft_page_get_u32(h);
+    uint32_t magic = (uint32_t)dft_be_get(h, 4);
     int big = (int)(magic & 1);
     dft_wal_checksum(big, h, 24, s);
-    int hdr_ok = (magic & ~1u) == WAL_MAGIC && dft_page_get_u32(h + 4) == WAL_VERSION &&
-                 dft_page_get_u32(h + 8) == DFT_PAGE_BYTES && s[0] == dft_page_get_u32(h + 24) &&
-                 s[1] == dft_page_get_u32(h + 28);
+    int hdr_ok = (magic & ~1u) == WAL_MAGIC && (uint32_t)dft_be_get(h + 4, 4) == WAL_VERSION &&
+                 (uint32_t)dft_be_get(h + 8, 4) == DFT_PAGE_BYTES &&
+                 s[0] == (uint32_t)dft_be_get(h + 24, 4) && s[1] == (uint32_t)dft_be_get(h + 28, 4);
     uint32_t nframes = (uint32_t)((size - DFT_WAL_HDR_BYTES) / DFT_WAL_FRAME_BYTES);
     uint32_t limit = check ? (f->committed > nframes ? f->committed : nframes) : nframes;
     if (!hdr_ok) {
@@ -433,13 +433,14 @@ wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
                 break;
             }
             dft_page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
-            ok = memcmp(fr + 8, h + 16, 8) == 0 && dft_page_get_u32(fr) != 0 &&
+            ok = memcmp(fr + 8, h + 16, 8) == 0 && (uint32_t)dft_be_get(fr, 4) != 0 &&
                  dft_page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
             if (ok && chain) {
                 dft_wal_checksum(big, fr, 8, s);
                 dft_wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
-                chain = s[0] == dft_page_get_u32(fr + 16) && s[1] == dft_page_get_u32(fr + 20);
-                if (chain && dft_page_get_u32(fr + 4) != 0) {
+                chain = s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
+                        s[1] == (uint32_t)dft_be_get(fr + 20, 4);
+                if (chain && (uint32_t)dft_be_get(fr + 4, 4) != 0) {
                     *valid = i;
                 }
             }

@@ -18,21 +18,6 @@
 
 static const char sign_domain[] = "defter/envelope/v1\n";
 
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 struct dump_ctx {
     struct dft_buf *out;
     enum dft_err rc;
@@ -369,14 +354,14 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     memcpy(e, DFT_ENV_MAGIC, 4);
     e[4] = DFT_ENV_VERSION;
     memcpy(e + 5, k->sign_pk, DFT_SIGN_PK_BYTES);
-    put_u32(e + 37, (uint32_t)n);
+    dft_be_put(e + 37, (uint32_t)n, 4);
     dft_sd_tree_root(e + 41, hashes, n);
     unsigned char msg[sizeof sign_domain - 1 + 73];
     signed_message(msg, e);
     crypto_sign_detached(e + 73, NULL, msg, sizeof msg, k->sign_sk);
     randombytes_buf(e + 137, 24);
     unsigned long long clen = 0;
-    put_u32(e + 161, (uint32_t)(pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES));
+    dft_be_put(e + 161, (uint32_t)(pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES), 4);
     crypto_aead_xchacha20poly1305_ietf_encrypt(e + DFT_ENV_FIXED_BYTES, &clen, pt.data, pt.len, e,
                                                DFT_ENV_HEAD_BYTES, NULL, e + 137, k->seal_key);
     out->len = start + DFT_ENV_FIXED_BYTES + (size_t)clen;
@@ -394,7 +379,8 @@ enum dft_err
 dft_envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info,
                           struct dft_error *err)
 {
-    if (memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION || get_u32(e + 37) == 0) {
+    if (memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
+        (uint32_t)dft_be_get(e + 37, 4) == 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
     }
     unsigned char msg[sizeof sign_domain - 1 + 73];
@@ -403,7 +389,7 @@ dft_envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope signature is invalid");
     }
     memcpy(info->author, e + 5, DFT_SIGN_PK_BYTES);
-    info->op_count = get_u32(e + 37);
+    info->op_count = (uint32_t)dft_be_get(e + 37, 4);
     memcpy(info->sd_root, e + 41, DFT_HASH_BYTES);
     return DFT_OK;
 }
@@ -414,7 +400,7 @@ dft_envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info 
 {
     if (n < DFT_ENV_FIXED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
         memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
-        get_u32(e + 161) != n - DFT_ENV_FIXED_BYTES) {
+        (uint32_t)dft_be_get(e + 161, 4) != n - DFT_ENV_FIXED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
     }
     return dft_envelope_inspect_head(e, info, err);

@@ -37,35 +37,16 @@
 _Static_assert(DFT_HEADER_MAX_BYTES == OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES,
                "DFT_HEADER_MAX_BYTES matches the layout");
 
-static void
-put_be(unsigned char *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        p[i] = (unsigned char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint64_t
-get_be(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
-
 /* The associated data: magic, version, KDF parameters, salt, vault id and public keys. */
 static void
 header_ad(const struct dft_header *h, unsigned char ad[OFF_NONCE])
 {
     memcpy(ad, DFT_HEADER_MAGIC, 8);
-    put_be(ad + OFF_VERSION, DFT_HEADER_VERSION, 2);
+    dft_be_put(ad + OFF_VERSION, DFT_HEADER_VERSION, 2);
     ad[OFF_KDF] = 1; /* Argon2id v1.3 */
     ad[OFF_KDF + 1] = h->kdf_level;
-    put_be(ad + OFF_OPS, h->opslimit, 8);
-    put_be(ad + OFF_MEM, h->memlimit, 8);
+    dft_be_put(ad + OFF_OPS, h->opslimit, 8);
+    dft_be_put(ad + OFF_MEM, h->memlimit, 8);
     memcpy(ad + OFF_SALT, h->salt, DFT_HEADER_SALT_BYTES);
     memcpy(ad + OFF_ID, h->vault_id, DFT_VAULT_ID_BYTES);
     memcpy(ad + OFF_SIGN_PK, h->sign_pk, DFT_SIGN_PK_BYTES);
@@ -195,19 +176,19 @@ dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct 
     if (sodium_memcmp(sum, p + n - DFT_HASH_BYTES, DFT_HASH_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (checksum mismatch)", what);
     }
-    if (get_be(p + OFF_VERSION, 2) != DFT_HEADER_VERSION) {
+    if (dft_be_get(p + OFF_VERSION, 2) != DFT_HEADER_VERSION) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "unsupported vault header version %u",
-                        (unsigned)get_be(p + OFF_VERSION, 2));
+                        (unsigned)dft_be_get(p + OFF_VERSION, 2));
     }
     struct dft_header t;
     memset(&t, 0, sizeof t);
     t.kdf_level = p[OFF_KDF + 1];
-    t.opslimit = get_be(p + OFF_OPS, 8);
-    t.memlimit = get_be(p + OFF_MEM, 8);
+    t.opslimit = dft_be_get(p + OFF_OPS, 8);
+    t.memlimit = dft_be_get(p + OFF_MEM, 8);
     if (p[OFF_KDF] != 1 || t.kdf_level < 1 || t.kdf_level > 3 ||
         t.opslimit < crypto_pwhash_OPSLIMIT_MIN || t.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
         t.memlimit < crypto_pwhash_MEMLIMIT_MIN || t.memlimit > (1ULL << 32) ||
-        get_be(p + OFF_WLEN, 2) != DFT_HEADER_WRAPPED_BYTES) {
+        dft_be_get(p + OFF_WLEN, 2) != DFT_HEADER_WRAPPED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad parameters)", what);
     }
     memcpy(t.salt, p + OFF_SALT, sizeof t.salt);
@@ -216,7 +197,7 @@ dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct 
     memcpy(t.box_pk, p + OFF_BOX_PK, sizeof t.box_pk);
     memcpy(t.nonce, p + OFF_NONCE, sizeof t.nonce);
     memcpy(t.wrapped, p + OFF_WRAPPED, sizeof t.wrapped);
-    t.state_len = (uint32_t)get_be(p + OFF_STATELEN, 4);
+    t.state_len = (uint32_t)dft_be_get(p + OFF_STATELEN, 4);
     if (t.state_len > DFT_HEADER_STATE_MAX ||
         n != (size_t)OFF_STATE + t.state_len + DFT_HASH_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
@@ -257,9 +238,9 @@ dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap, si
     }
     header_ad(h, out);
     memcpy(out + OFF_NONCE, h->nonce, DFT_HEADER_NONCE_BYTES);
-    put_be(out + OFF_WLEN, DFT_HEADER_WRAPPED_BYTES, 2);
+    dft_be_put(out + OFF_WLEN, DFT_HEADER_WRAPPED_BYTES, 2);
     memcpy(out + OFF_WRAPPED, h->wrapped, DFT_HEADER_WRAPPED_BYTES);
-    put_be(out + OFF_STATELEN, h->state_len, 4);
+    dft_be_put(out + OFF_STATELEN, h->state_len, 4);
     memcpy(out + OFF_STATE, h->state, h->state_len);
     dft_sha256(out + n, out, n);
     *len = n + DFT_HASH_BYTES;

@@ -69,6 +69,23 @@ test_utf8__valid_and_invalid(void **state)
 }
 
 static void
+test_be__known_answers(void **state)
+{
+    (void)state;
+    unsigned char b[8];
+    dft_be_put(b, 0x0102030405060708ULL, 8);
+    static const unsigned char want[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_memory_equal(b, want, 8);
+    assert_true(dft_be_get(b, 8) == 0x0102030405060708ULL);
+    dft_be_put(b, 0xdeadbeef, 4);
+    assert_int_equal(b[0], 0xde);
+    assert_int_equal(b[3], 0xef);
+    assert_true(dft_be_get(b, 4) == 0xdeadbeef);
+    dft_be_put(b, 0x1234, 2);
+    assert_true(dft_be_get(b, 2) == 0x1234);
+}
+
+static void
 test_error__first_message_wins(void **state)
 {
     (void)state;
@@ -104,6 +121,7 @@ main(void)
         cmocka_unit_test(test_b64__rejects_sloppy_input),
         cmocka_unit_test(test_hex__round_trip),
         cmocka_unit_test(test_utf8__valid_and_invalid),
+        cmocka_unit_test(test_be__known_answers),
         cmocka_unit_test(test_error__first_message_wins),
         cmocka_unit_test(test_buf__cap_is_enforced),
     };
