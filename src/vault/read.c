@@ -38,31 +38,44 @@ finish(sqlite3 *db, sqlite3_stmt *st, int rc, struct dft_error *err)
     return DFT_OK;
 }
 
+/* Append row(st) to out for every row of sql, whose ?1 is id. */
 static enum dft_err
-relations_of(sqlite3 *db, const char *id, json_t *out, struct dft_error *err)
+rows_of(sqlite3 *db, const char *sql, const char *id, json_t *(*row)(sqlite3_stmt *st), json_t *out,
+        struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
-    enum dft_err e = prepare(
-        db, &st,
-        "SELECT l.id, l.role, CASE WHEN l.src=?1 THEN 'out' ELSE 'in' END,"
-        " CASE WHEN l.src=?1 THEN l.dst ELSE l.src END AS other, r.type, r.title, l.created"
-        " FROM links l LEFT JOIN records r ON r.id = (CASE WHEN l.src=?1 THEN l.dst ELSE l.src END)"
-        " WHERE (l.src=?1 OR l.dst=?1) AND l.deleted=0 ORDER BY l.created, l.id",
-        err);
+    enum dft_err e = prepare(db, &st, sql, err);
     if (e != DFT_OK) {
         return e;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(
-            out, json_pack("{ss ss ss ss s:s? s:s? ss}", "id", sqlite3_column_text(st, 0), "role",
-                           sqlite3_column_text(st, 1), "direction", sqlite3_column_text(st, 2),
-                           "other", sqlite3_column_text(st, 3), "other_type",
-                           sqlite3_column_text(st, 4), "other_title", sqlite3_column_text(st, 5),
-                           "created", sqlite3_column_text(st, 6)));
+        json_array_append_new(out, row(st));
     }
     return finish(db, st, rc, err);
+}
+
+static json_t *
+relation_row(sqlite3_stmt *st)
+{
+    return json_pack("{ss ss ss ss s:s? s:s? ss}", "id", sqlite3_column_text(st, 0), "role",
+                     sqlite3_column_text(st, 1), "direction", sqlite3_column_text(st, 2), "other",
+                     sqlite3_column_text(st, 3), "other_type", sqlite3_column_text(st, 4),
+                     "other_title", sqlite3_column_text(st, 5), "created",
+                     sqlite3_column_text(st, 6));
+}
+
+static enum dft_err
+relations_of(sqlite3 *db, const char *id, json_t *out, struct dft_error *err)
+{
+    return rows_of(
+        db,
+        "SELECT l.id, l.role, CASE WHEN l.src=?1 THEN 'out' ELSE 'in' END,"
+        " CASE WHEN l.src=?1 THEN l.dst ELSE l.src END AS other, r.type, r.title, l.created"
+        " FROM links l LEFT JOIN records r ON r.id = (CASE WHEN l.src=?1 THEN l.dst ELSE l.src END)"
+        " WHERE (l.src=?1 OR l.dst=?1) AND l.deleted=0 ORDER BY l.created, l.id",
+        id, relation_row, out, err);
 }
 
 static json_t *
@@ -81,39 +94,25 @@ evidence_row(sqlite3_stmt *st)
 static enum dft_err
 evidence_of(sqlite3 *db, const char *id, json_t *out, struct dft_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum dft_err e = prepare(db, &st,
-                             "SELECT " EVIDENCE_COLUMNS " FROM evidence WHERE record=? AND"
-                             " deleted=0 ORDER BY created, id",
-                             err);
-    if (e != DFT_OK) {
-        return e;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(out, evidence_row(st));
-    }
-    return finish(db, st, rc, err);
+    return rows_of(db,
+                   "SELECT " EVIDENCE_COLUMNS " FROM evidence WHERE record=?1 AND deleted=0"
+                   " ORDER BY created, id",
+                   id, evidence_row, out, err);
+}
+
+static json_t *
+history_row(sqlite3_stmt *st)
+{
+    json_t *op = json_from_text(sqlite3_column_text(st, 1));
+    json_object_set_new(op, "index", json_integer(sqlite3_column_int64(st, 0)));
+    return op;
 }
 
 static enum dft_err
 history_of(sqlite3 *db, const char *id, json_t *out, struct dft_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum dft_err e =
-        prepare(db, &st, "SELECT idx, op FROM history WHERE record=? ORDER BY idx, seq", err);
-    if (e != DFT_OK) {
-        return e;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *op = json_from_text(sqlite3_column_text(st, 1));
-        json_object_set_new(op, "index", json_integer(sqlite3_column_int64(st, 0)));
-        json_array_append_new(out, op);
-    }
-    return finish(db, st, rc, err);
+    return rows_of(db, "SELECT idx, op FROM history WHERE record=?1 ORDER BY idx, seq", id,
+                   history_row, out, err);
 }
 
 static enum dft_err
