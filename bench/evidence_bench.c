@@ -23,20 +23,13 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "defter/evidence.h"
 
 #define RUNS 3
 
 static struct dft_keys *keys;
 static double last_cpu; /* user + system seconds of the last child */
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -58,7 +51,7 @@ struct job {
 static int
 in_child(int (*fn)(const struct job *), const struct job *j, double *secs, long *rss_kib)
 {
-    double t0 = now();
+    double t0 = bench_now();
     pid_t pid = fork();
     if (pid < 0) {
         return -1;
@@ -71,7 +64,7 @@ in_child(int (*fn)(const struct job *), const struct job *j, double *secs, long 
     if (wait4(pid, &status, 0, &ru) != pid) {
         return -1;
     }
-    *secs = now() - t0;
+    *secs = bench_now() - t0;
     *rss_kib = ru.ru_maxrss;
     last_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
@@ -284,12 +277,12 @@ sparse(const char *base, uint64_t gib)
 
     struct dft_evidence_info info;
     struct dft_error err = {0};
-    double t0 = now();
+    double t0 = bench_now();
     if (dft_evidence_import(objects, keys, in, NULL, NULL, &info, &err) != DFT_OK) {
         fprintf(stderr, "sparse import: %s\n", err.msg);
         goto out;
     }
-    double t1 = now();
+    double t1 = bench_now();
     unsigned char sha[32];
     if (dft_evidence_extract(objects, keys, info.object, info.sha256, out, NULL, NULL, sha, &err) !=
         DFT_OK) {
@@ -297,7 +290,7 @@ sparse(const char *base, uint64_t gib)
         dft_evidence_info_release(&info);
         goto out;
     }
-    double t2 = now();
+    double t2 = bench_now();
     char line[256] = {0};
     snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -r '%s'", out);
     FILE *p = popen(cmd, "r");

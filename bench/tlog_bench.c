@@ -17,24 +17,8 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "defter/tlog.h"
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the process: beside wall time, since the bench machine may be shared. */
-static double
-cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 die(const char *what, const struct dft_error *e)
@@ -100,7 +84,7 @@ main(int argc, char **argv)
     }
 
     /* Append: one transaction with prepared statements (batch import, rebuild). */
-    double t0 = now();
+    double t0 = bench_now();
     struct dft_tlog_writer *w = NULL;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         dft_tlog_writer_open(db, &w, &e) != DFT_OK) {
@@ -116,9 +100,9 @@ main(int argc, char **argv)
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         die("commit", NULL);
     }
-    double t_bulk = now() - t0;
+    double t_bulk = bench_now() - t0;
     /* The vault's hook: dft_tlog_append per envelope (statements prepared each call). */
-    t0 = now();
+    t0 = bench_now();
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         die("begin", NULL);
     }
@@ -130,7 +114,7 @@ main(int argc, char **argv)
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         die("commit", NULL);
     }
-    double t_hook = now() - t0;
+    double t_hook = bench_now() - t0;
     printf("tlog: append %llu leaves (writer, one transaction): %.2f s, %.0f leaves/s\n",
            (unsigned long long)(n - single), t_bulk, (double)(n - single) / t_bulk);
     printf("tlog: append %llu leaves (dft_tlog_append hook, one transaction): %.2f s, %.0f "
@@ -141,14 +125,14 @@ main(int argc, char **argv)
            "per-page AES-256-GCM cost)\n");
 
     unsigned char root[32];
-    t0 = now();
+    t0 = bench_now();
     for (int r = 0; r < 1000; r++) {
         if (dft_tlog_root(db, n - (uint64_t)r, root, &e) != DFT_OK) {
             die("root", &e);
         }
     }
     printf("tlog: root at ~%llu leaves from stored nodes: %.1f us\n", (unsigned long long)n,
-           (now() - t0) / 1000 * 1e6);
+           (bench_now() - t0) / 1000 * 1e6);
     if (dft_tlog_root(db, n, root, &e) != DFT_OK) {
         die("root", &e);
     }
@@ -163,28 +147,28 @@ main(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         idx[r] = rnd(n);
     }
-    t0 = now();
-    double c0 = cpu();
+    t0 = bench_now();
+    double c0 = bench_cpu();
     for (int r = 0; r < reps; r++) {
         if (dft_tlog_reader_prove_inclusion(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
             die("inclusion", &e);
         }
     }
-    double t_inc = (now() - t0) / reps * 1e6;
-    double c_inc = (cpu() - c0) / reps * 1e6;
+    double t_inc = (bench_now() - t0) / reps * 1e6;
+    double c_inc = (bench_cpu() - c0) / reps * 1e6;
     /* Verification of one proof, repeated. */
     uint64_t vi = idx[0];
     if (dft_tlog_prove_inclusion(db, vi, n, proof, &plen, &e) != DFT_OK) {
         die("inclusion", &e);
     }
-    t0 = now();
+    t0 = bench_now();
     for (int r = 0; r < reps; r++) {
         if (dft_tlog_verify_inclusion(vi, n, leaves[vi], (const unsigned char(*)[32])proof, plen,
                                       root, &e) != DFT_OK) {
             die("verify inclusion", &e);
         }
     }
-    double t_vinc = (now() - t0) / reps * 1e6;
+    double t_vinc = (bench_now() - t0) / reps * 1e6;
     printf("tlog: inclusion proof at %llu leaves (reader): generate %.1f us (goal <= 50; %.1f us "
            "CPU), verify %.1f us (%zu hashes)\n",
            (unsigned long long)n, t_inc, c_inc, t_vinc, plen);
@@ -192,46 +176,46 @@ main(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         idx[r] = 1 + rnd(n - 1);
     }
-    t0 = now();
-    c0 = cpu();
+    t0 = bench_now();
+    c0 = bench_cpu();
     for (int r = 0; r < reps; r++) {
         if (dft_tlog_reader_prove_consistency(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
             die("consistency", &e);
         }
     }
-    double t_con = (now() - t0) / reps * 1e6;
-    double c_con = (cpu() - c0) / reps * 1e6;
+    double t_con = (bench_now() - t0) / reps * 1e6;
+    double c_con = (bench_cpu() - c0) / reps * 1e6;
     uint64_t old = idx[0];
     unsigned char old_root[32];
     if (dft_tlog_root(db, old, old_root, &e) != DFT_OK ||
         dft_tlog_prove_consistency(db, old, n, proof, &plen, &e) != DFT_OK) {
         die("consistency", &e);
     }
-    t0 = now();
+    t0 = bench_now();
     for (int r = 0; r < reps; r++) {
         if (dft_tlog_verify_consistency(old, n, old_root, root, (const unsigned char(*)[32])proof,
                                         plen, &e) != DFT_OK) {
             die("verify consistency", &e);
         }
     }
-    double t_vcon = (now() - t0) / reps * 1e6;
+    double t_vcon = (bench_now() - t0) / reps * 1e6;
     printf("tlog: consistency proof to %llu leaves (reader): generate %.1f us (goal <= 50; %.1f "
            "us CPU), verify %.1f us (%zu hashes)\n",
            (unsigned long long)n, t_con, c_con, t_vcon, plen);
 
     /* One-shot calls (statements prepared per call), as the CLI makes them. */
-    t0 = now();
+    t0 = bench_now();
     for (int r = 0; r < reps / 10; r++) {
         if (dft_tlog_prove_inclusion(db, idx[r] - 1, n, proof, &plen, &e) != DFT_OK) {
             die("inclusion", &e);
         }
     }
     printf("tlog: inclusion proof at %llu leaves, one-shot dft_tlog_prove_inclusion: %.1f us\n",
-           (unsigned long long)n, (now() - t0) / (reps / 10) * 1e6);
+           (unsigned long long)n, (bench_now() - t0) / (reps / 10) * 1e6);
     dft_tlog_reader_close(rd);
 
     /* Full check, as `defter verify` does (leaf hashes supplied by the caller). */
-    t0 = now();
+    t0 = bench_now();
     struct dft_tlog_check *c = NULL;
     if (dft_tlog_check_begin(db, &c, &e) != DFT_OK) {
         die("check", &e);
@@ -246,13 +230,13 @@ main(int argc, char **argv)
         die("check", &e);
     }
     printf("tlog: full tree check of %llu leaves against stored nodes: %.2f s\n",
-           (unsigned long long)n, now() - t0);
+           (unsigned long long)n, bench_now() - t0);
 
     /* Peer: no stored nodes, recompute the root from every leaf hash in memory. */
-    t0 = now();
+    t0 = bench_now();
     unsigned char peer[32];
     peer_root(peer, leaves, n);
-    double t_peer = now() - t0;
+    double t_peer = bench_now() - t0;
     if (memcmp(peer, root, 32) != 0) {
         die("peer root differs", NULL);
     }

@@ -19,20 +19,13 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "bench.h"
 #include "defter/evidence.h"
 #include "defter/server.h"
 #include "defter/vault.h"
 
 #define RUNS  3
 #define PIECE 65536
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -190,9 +183,9 @@ main(int argc, char **argv)
         curl_mime_data(part, (const char *)data, n);
         snprintf(path, sizeof path, "/api/records/%s/evidence", rec);
         body.len = 0;
-        double t0 = now();
+        double t0 = bench_now();
         long st = request("POST", path, h3, mime, &body, NULL);
-        double t = now() - t0;
+        double t = bench_now() - t0;
         curl_mime_free(mime);
         curl_easy_cleanup(mc);
         if (st != 201) {
@@ -208,7 +201,7 @@ main(int argc, char **argv)
         /* the writer alone, 64 KiB pieces from memory, into its own directory */
         struct dft_evidence_writer *w = NULL;
         struct dft_evidence_info info;
-        t0 = now();
+        t0 = bench_now();
         if (dft_evidence_writer_open(&w, objects, UINT64_MAX, &e) != DFT_OK) {
             return 1;
         }
@@ -221,7 +214,7 @@ main(int argc, char **argv)
         if (dft_evidence_writer_finish(w, dft_vault_keys(v), &info, &e) != DFT_OK) {
             return 1;
         }
-        t = now() - t0;
+        t = bench_now() - t0;
         best_writer = t < best_writer ? t : best_writer;
         char obj[900];
         snprintf(obj, sizeof obj, "%s/%.2s/%s", objects, info.object, info.object);
@@ -229,34 +222,34 @@ main(int argc, char **argv)
         dft_evidence_info_release(&info);
 
         snprintf(cmd, sizeof cmd, "openssl dgst -sha256 '%s' > /dev/null", in);
-        t0 = now();
+        t0 = bench_now();
         if (system(cmd) != 0) {
             return 1;
         }
-        t = now() - t0;
+        t = bench_now() - t0;
         best_dgst = t < best_dgst ? t : best_dgst;
 
         /* download everything (decrypting chunk by chunk) and one range in the middle */
         struct sink all = {NULL, 0, 0};
         snprintf(path, sizeof path, "/api/evidence/%s/content", evid);
-        t0 = now();
+        t0 = bench_now();
         if (request("GET", path, h1, NULL, &all, NULL) != 200 || all.len != n) {
             fprintf(stderr, "upload_bench: download failed\n");
             return 1;
         }
-        t = now() - t0;
+        t = bench_now() - t0;
         best_get = t < best_get ? t : best_get;
         char range[96];
         snprintf(range, sizeof range, "Range: bytes=%zu-%zu", n / 2 + 12345,
                  n / 2 + 12345 + (1u << 20) - 1);
         const char *h4[] = {cookie, range, NULL};
         all.len = 0;
-        t0 = now();
+        t0 = bench_now();
         if (request("GET", path, h4, NULL, &all, NULL) != 206 || all.len != (1u << 20)) {
             fprintf(stderr, "upload_bench: range failed\n");
             return 1;
         }
-        t = now() - t0;
+        t = bench_now() - t0;
         best_range = t < best_range ? t : best_range;
     }
     double gb = (double)n / 1e9;

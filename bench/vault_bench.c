@@ -10,30 +10,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "bench.h"
 #include "defter/vault.h"
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of this process: a steadier figure than wall time on a shared machine. */
-static double
-cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static json_t *
 make_people(size_t n)
@@ -66,7 +48,7 @@ bench_plain(const char *dir, const json_t *people)
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                  "CREATE TABLE r(id INTEGER PRIMARY KEY, type TEXT, json TEXT)",
                  NULL, NULL, NULL);
-    double t0 = now();
+    double t0 = bench_now();
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "INSERT INTO r(type, json) VALUES('person', ?)", -1, &st, NULL);
@@ -82,7 +64,7 @@ bench_plain(const char *dir, const json_t *people)
     }
     sqlite3_finalize(st);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    double t = now() - t0;
+    double t = bench_now() - t0;
     sqlite3_close(db);
     return t;
 }
@@ -109,18 +91,18 @@ main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err.msg);
         return 1;
     }
-    double c0 = cpu_now();
+    double c0 = bench_cpu();
     double t_plain = bench_plain(dir, people);
-    double c_plain = cpu_now() - c0;
-    double t0 = now();
-    c0 = cpu_now();
+    double c_plain = bench_cpu() - c0;
+    double t0 = bench_now();
+    c0 = bench_cpu();
     json_t *ids = NULL;
     if (dft_vault_add(v, people, &ids, &err) != DFT_OK) {
         fprintf(stderr, "add: %s\n", err.msg);
         return 1;
     }
-    double t_add = now() - t0;
-    double c_add = cpu_now() - c0;
+    double t_add = bench_now() - t0;
+    double c_add = bench_cpu() - c0;
     dft_vault_close(v);
     printf("vault batch add: %zu person records in one envelope\n", n);
     printf("  defter add (sign, seal, view, index, fsync): %8.3f s  %9.0f records/s\n", t_add,

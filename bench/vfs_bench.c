@@ -14,20 +14,13 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "defter/store.h"
 
 #define ROWS  200000
 #define BATCH 1000
 #define READS 200000
 #define RUNS  3
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 check(int rc, sqlite3 *db, const char *what)
@@ -51,7 +44,7 @@ workload(sqlite3 *db, int cache_pages, struct times *t)
     snprintf(sql, sizeof sql,
              "PRAGMA cache_size=%d; CREATE TABLE r(id INTEGER PRIMARY KEY, j TEXT)", cache_pages);
     check(sqlite3_exec(db, sql, NULL, NULL, NULL), db, "create");
-    double t0 = now();
+    double t0 = bench_now();
     check(sqlite3_prepare_v2(db, "INSERT INTO r(id, j) VALUES(?, ?)", -1, &st, NULL), db, "prep");
     for (int i = 0; i < ROWS; i++) {
         if (i % BATCH == 0) {
@@ -71,7 +64,7 @@ workload(sqlite3 *db, int cache_pages, struct times *t)
         }
     }
     sqlite3_finalize(st);
-    double t1 = now();
+    double t1 = bench_now();
     check(sqlite3_prepare_v2(db, "SELECT length(j) FROM r WHERE id = ?", -1, &st, NULL), db,
           "prep");
     unsigned x = 12345;
@@ -84,7 +77,7 @@ workload(sqlite3 *db, int cache_pages, struct times *t)
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    double t2 = now();
+    double t2 = bench_now();
     check(sqlite3_prepare_v2(db, "SELECT sum(length(j)) FROM r", -1, &st, NULL), db, "prep");
     for (int k = 0; k < 3; k++) {
         check(sqlite3_step(st), db, "scan");
@@ -92,7 +85,7 @@ workload(sqlite3 *db, int cache_pages, struct times *t)
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    double t3 = now();
+    double t3 = bench_now();
     if (sum == 42) {
         printf("!");
     }
