@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_agent.h"
 
 int
 dft_cli_status(enum dft_err code)
@@ -219,6 +220,9 @@ dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
     char *pass = NULL;
     size_t len = 0;
     char prompt[128];
+    if (dft_cli_agent_vault(v)) { /* inside the unlock agent: its open vault */
+        return 0;
+    }
     snprintf(prompt, sizeof prompt, "Passphrase: ");
     enum dft_err rc = dft_cli_passphrase(cli, prompt, 0, &pass, &len, &err);
     if (rc == DFT_OK) {
