@@ -118,6 +118,8 @@ int agent_parse_duration(const char *s, long *seconds);
  */
 void agent_gate_enter(void);
 void agent_gate_leave(void);
+/* Enter without counting as a use (the agent's own status and housekeeping). */
+void agent_gate_hold(void);
 /* CLOCK_MONOTONIC seconds of the last agent_gate_enter (0: never). */
 int64_t agent_gate_last_use(void);
 /* Record a use without entering (a request that does not touch the vault). */

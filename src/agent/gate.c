@@ -31,9 +31,14 @@ agent_gate_enter(void)
 }
 
 void
+agent_gate_hold(void)
+{
+    (void)pthread_mutex_lock(&gate);
+}
+
+void
 agent_gate_leave(void)
 {
-    atomic_store(&last_use, agent_now());
     (void)pthread_mutex_unlock(&gate);
 }
 

@@ -211,7 +211,12 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
     if (agent_send_req(s, AGENT_RUN, n, argv, fds, AGENT_FDS, &err) != DFT_OK) {
         goto out; /* the agent got nothing it can run: run it here */
     }
-    if (agent_recv_resp(s, &resp, &text, &err) != DFT_OK) {
+    enum dft_err rc = agent_recv_resp(s, &resp, &text, &err);
+    if (rc == DFT_ERR_INPUT) { /* not our agent: it ran nothing of ours */
+        fprintf(stderr, "defter: ignoring the agent socket: the answer is not a defter agent's\n");
+        goto out;
+    }
+    if (rc != DFT_OK) {
         *status = dft_cli_fail(1, "the unlock agent stopped before answering; check with "
                                   "`defter log` whether the command ran");
         forwarded = 1;
@@ -268,7 +273,7 @@ status_json(void)
     char until[32], idle_at[32];
     int64_t now = agent_now();
     int64_t left = agent_gate_last_use() + ag.idle - now;
-    agent_gate_enter();
+    agent_gate_hold();
     int locked = current_vault() == NULL;
     agent_gate_leave();
     fmt_wall(until, sizeof until, ag.until, 1);
@@ -285,14 +290,14 @@ agent_shutdown(const char *reason)
 {
     unlink(ag.sock);
     if (ag.ui != NULL) {
-        agent_gate_enter();
+        agent_gate_hold();
         struct dft_vault *v = dft_ui_take_vault(ag.ui);
         agent_gate_leave();
         dft_vault_close(v);
         dft_ui_free(ag.ui); /* without the gate: its thread may be waiting for it */
         ag.ui = NULL;
     }
-    agent_gate_enter();
+    agent_gate_hold();
     dft_vault_close(ag.vault);
     ag.vault = NULL;
     agent_gate_leave();
@@ -309,7 +314,7 @@ agent_shutdown(const char *reason)
 static void
 ui_detach(void)
 {
-    agent_gate_enter();
+    agent_gate_hold();
     struct dft_vault *v = dft_ui_take_vault(ag.ui);
     agent_gate_leave();
     dft_ui_free(ag.ui);
@@ -756,11 +761,22 @@ dft_cmd_unlock(struct dft_cli *cli)
             (void)waitpid(pid, NULL, 0);
             return st; /* the agent said why on stderr */
         }
-        if (query(cli, AGENT_STATUS, real, &text) != 0) {
-            return dft_cli_fail(1, "the agent did not start");
+        /* said from what the agent was given: it may lock before it could be asked */
+        char until[32], idle_at[32];
+        fmt_wall(until, sizeof until, time(NULL) + for_s, 1);
+        fmt_wall(idle_at, sizeof idle_at, time(NULL) + idle, 1);
+        json_t *j =
+            json_pack("{s:s, s:b, s:I, s:s, s:I, s:s, s:b, s:s}", "vault", real, "locked", 0, "pid",
+                      (json_int_t)pid, "until", until, "idle_seconds", (json_int_t)idle,
+                      "idle_lock_at", idle_at, "ui", 0, "socket", ag.sock);
+        char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        int rc = print_status(cli, real, t);
+        json_free_t jfree = NULL;
+        json_get_alloc_funcs(NULL, &jfree);
+        if (t != NULL) {
+            jfree(t);
         }
-        int rc = print_status(cli, real, text);
-        free(text);
         return rc;
     }
 
