@@ -171,6 +171,10 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
             *status = dft_cli_fail(1, "'%s' does not run through the unlock agent", cli->command);
             return 1;
         }
+        if (realpath(cli->vault_dir, real) == NULL || strcmp(real, ag.dir) != 0) {
+            *status = dft_cli_fail(1, "this unlock agent holds another vault");
+            return 1;
+        }
         return 0;
     }
     if (never_forwarded(cli)) {
@@ -783,6 +787,11 @@ dft_cmd_unlock(struct dft_cli *cli)
     /* the agent: unlock (the passphrase as usual), listen, leave the terminal, serve */
     close(p[0]);
     harden();
+    /* nothing inherited but stdio and the pipe: a daemon must not hold its caller's fds */
+    if (p[1] > 3) {
+        (void)close_range(3, (unsigned)p[1] - 1, 0);
+    }
+    (void)close_range((unsigned)p[1] + 1, ~0u, 0);
     unsigned char st = 1;
     struct dft_cli mine = *cli;
     mine.vault_dir = real; /* absolute: the agent's cwd changes with every request */

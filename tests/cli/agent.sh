@@ -289,6 +289,8 @@ while ! grep -q '^http' "$T/ui3.out" 2>/dev/null; do
     kill -0 "$ui_pid" 2>/dev/null || fail "ui without agent: $(cat "$T/ui3.err")"
     sleep 0.05
 done
+expect 1 "$D" list # meanwhile: in use, and how to have both at once
+grep -q "defter unlock" <<<"$errout" || fail "busy vault without agent: $errout"
 kill -TERM "$ui_pid"
 wait "$ui_pid" || fail "defter ui without agent exit status"
 ui_pid=""
