@@ -227,6 +227,9 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
         goto out;
     }
     if ((resp.flags & AGENT_R_LOCKED) == 0) {
+        if (text != NULL && text[0] != '\0') { /* the agent's own trouble with the request */
+            fprintf(stderr, "defter: %s\n", text);
+        }
         *status = resp.status;
         forwarded = 1;
     }
@@ -352,7 +355,7 @@ serve_run(int s, const struct agent_req *req, int *fds, char *args)
     struct dft_error err = {0};
     int st = 1;
     if (argv == NULL || agent_req_check(req, args, req->args_len, argv + 1, &err) != DFT_OK) {
-        agent_send_resp(s, 1, 0, "defter: malformed request to the agent", NULL);
+        agent_send_resp(s, 1, 0, "malformed request to the unlock agent", NULL);
         free(argv);
         return;
     }
@@ -367,7 +370,7 @@ serve_run(int s, const struct agent_req *req, int *fds, char *args)
     if (dup2(fds[1], 0) < 0 || dup2(fds[2], 1) < 0 || dup2(fds[3], 2) < 0 || fchdir(fds[0]) != 0) {
         (void)std_restore();
         agent_gate_leave();
-        agent_send_resp(s, 1, 0, NULL, NULL);
+        agent_send_resp(s, 1, 0, "the unlock agent cannot enter the command's directory", NULL);
         free(argv);
         return;
     }
