@@ -229,7 +229,8 @@ dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
         rc = dft_vault_open(v, cli->vault_dir, pass, len, &err);
     }
     sodium_free(pass);
-    if (rc == DFT_ERR_BUSY) { /* e.g. a `defter ui`: say how to have both at once */
+    if (rc == DFT_ERR_BUSY && strcmp(cli->command, "unlock") != 0) {
+        /* e.g. a `defter ui`: say how to have both at once */
         return dft_cli_fail(1,
                             "%s (to use `defter ui` and commands at once, run `defter unlock` "
                             "first)",

@@ -15,6 +15,7 @@ wait_gone() { # wait_gone PID: until the process has exited (no time limit: the 
     while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
 }
 cleanup_agents() {
+    chmod 700 "$T" "$T/run" "$T/run/defter" 2>/dev/null # as the uid part left them, on a failure
     "${NOPASS[@]}" "$D" lock >/dev/null 2>&1
     [ -n "${ui_pid:-}" ] && kill "$ui_pid" 2>/dev/null
     [ -n "${other:-}" ] && userdel -r "$other" >/dev/null 2>&1
