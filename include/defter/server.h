@@ -63,6 +63,14 @@ DFT_EXPORT uint16_t dft_ui_port(const struct dft_ui *ui);
  */
 DFT_EXPORT void dft_ui_run(struct dft_ui *ui);
 
+/*
+ * For the unlock agent, which serves the UI from its own process. Call both under the agent's
+ * gate. dft_ui_vault: the UI's open vault (borrowed; NULL while locked in the page).
+ * dft_ui_take_vault: the same, now the caller's (the UI is locked from then on).
+ */
+DFT_EXPORT struct dft_vault *dft_ui_vault(struct dft_ui *ui);
+DFT_EXPORT struct dft_vault *dft_ui_take_vault(struct dft_ui *ui);
+
 /* Stop serving, close the vault (wiping its keys) and free everything. NULL allowed. */
 DFT_EXPORT void dft_ui_free(struct dft_ui *ui);
 

@@ -42,6 +42,13 @@ DFT_EXPORT enum dft_err dft_vault_open(struct dft_vault **out, const char *dir, 
 /* Close and wipe every key. NULL allowed. */
 DFT_EXPORT void dft_vault_close(struct dft_vault *v);
 
+/*
+ * One more holder of an open vault (the unlock agent lends its vault to each command it runs):
+ * each dft_vault_ref needs one more dft_vault_close before the vault really closes. Not
+ * thread-safe: holders serialise their use (src/agent/gate.c). Returns v.
+ */
+DFT_EXPORT struct dft_vault *dft_vault_ref(struct dft_vault *v);
+
 /* Rewrap the keys under a new passphrase (atomic header replace); data is not re-encrypted. */
 DFT_EXPORT enum dft_err dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len,
                                         enum dft_kdf_level level,

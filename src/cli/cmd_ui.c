@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_agent.h"
 #include "defter/server.h"
 
 static void
@@ -40,7 +41,11 @@ dft_cmd_ui(struct dft_cli *cli)
             return dft_cli_usage(cli, "unknown argument '%.64s'", a);
         }
     }
-    int st = dft_cli_open_vault(cli, &v);
+    int st = 0;
+    if (dft_cli_agent_ui(cli, (uint16_t)port, &st)) { /* an unlock agent holds the vault */
+        return st;
+    }
+    st = dft_cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_agent.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -50,6 +51,13 @@ static const struct dft_cli_command commands[] = {
      "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
     {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
+    {"unlock", dft_cmd_unlock, "[--for DURATION] [--idle DURATION]",
+     "unlock once: later commands of this user need no passphrase",
+     "  Starts an agent that holds the open vault for this user (socket in $XDG_RUNTIME_DIR).\n"
+     "  It locks on `defter lock`, after --idle without use (default 15m, or $DEFTER_AGENT_IDLE),\n"
+     "  on SIGTERM, and when --for runs out (default 12h). Durations: 90s, 15m, 8h, 1h30m."},
+    {"lock", dft_cmd_lock, "", "wipe the unlock agent's keys and stop it", NULL},
+    {"status", dft_cmd_status, "", "locked or unlocked, and until when", NULL},
     {"checkpoint", dft_cmd_checkpoint, "[--import FILE|- | --cosigned]",
      "the current signed checkpoint (C2SP signed note), or keep a cosigned one",
      "  --import reads a checkpoint of this vault's log with C2SP tlog-cosignature/v1 lines by\n"
@@ -100,7 +108,7 @@ dft_cli_wants_help(struct dft_cli *cli)
 static char default_vault[4096];
 
 int
-main(int argc, char **argv)
+dft_cli_main(int argc, char **argv)
 {
     struct dft_error err = {0};
     struct dft_cli cli = {0};
@@ -184,7 +192,7 @@ main(int argc, char **argv)
                     dft_cli_wants_help(&cli);
                 }
                 status = 0;
-            } else {
+            } else if (!dft_cli_agent_forward(&cli, &status)) {
                 status = commands[i].run(&cli);
             }
             free(rest);
@@ -195,4 +203,10 @@ main(int argc, char **argv)
     print_usage(stderr);
     free(rest);
     return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    return dft_cli_main(argc, argv);
 }

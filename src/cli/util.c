@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_agent.h"
 
 int
 dft_cli_status(enum dft_err code)
@@ -219,12 +220,22 @@ dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
     char *pass = NULL;
     size_t len = 0;
     char prompt[128];
+    if (dft_cli_agent_vault(v)) { /* inside the unlock agent: its open vault */
+        return 0;
+    }
     snprintf(prompt, sizeof prompt, "Passphrase: ");
     enum dft_err rc = dft_cli_passphrase(cli, prompt, 0, &pass, &len, &err);
     if (rc == DFT_OK) {
         rc = dft_vault_open(v, cli->vault_dir, pass, len, &err);
     }
     sodium_free(pass);
+    if (rc == DFT_ERR_BUSY && strcmp(cli->command, "unlock") != 0) {
+        /* e.g. a `defter ui`: say how to have both at once */
+        return dft_cli_fail(1,
+                            "%s (to use `defter ui` and commands at once, run `defter unlock` "
+                            "first)",
+                            err.msg);
+    }
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
     }

@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "agent/agent.h"
 #include "defter/vault.h"
 #include "server/http_parse.h"
 #include "server/ui_internal.h"
@@ -336,8 +337,9 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
 }
 
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                 const char *version, const char *upload_data, size_t *upload_data_size,
+                 void **req_cls)
 {
     struct dft_ui *ui = cls;
     struct ui_req *r = *req_cls;
@@ -399,9 +401,21 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     return serve_asset(c, r, method, url);
 }
 
+/* Every handler runs under the gate: an unlock agent shares the vault with command requests. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    agent_gate_enter();
+    enum MHD_Result ret =
+        on_request_gated(cls, c, url, method, version, upload_data, upload_data_size, req_cls);
+    agent_gate_leave();
+    return ret;
+}
+
 static void
-on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-             enum MHD_RequestTerminationCode toe)
+on_completed_gated(void *cls, struct MHD_Connection *c, void **req_cls,
+                   enum MHD_RequestTerminationCode toe)
 {
     struct ui_req *r = *req_cls;
     (void)cls;
@@ -418,6 +432,15 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     dft_buf_release(&r->body);
     free(r);
     *req_cls = NULL;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    agent_gate_enter();
+    on_completed_gated(cls, c, req_cls, toe);
+    agent_gate_leave();
 }
 
 static size_t

@@ -265,6 +265,10 @@ dft_vault_close(struct dft_vault *v)
     if (v == NULL) {
         return;
     }
+    if (v->refs > 0) { /* another holder keeps it open (src/vault/share.c) */
+        v->refs--;
+        return;
+    }
     dft_store_close(v->db);
     dft_keys_free(v->keys);
     sodium_memzero(v, sizeof *v);

@@ -17,6 +17,7 @@ struct dft_vault {
     struct dft_header header;   /* public header fields and wrapped keys */
     sqlite3 *db;                /* encrypted database */
     char author[64];            /* base64 of the signing public key */
+    unsigned refs;              /* extra holders (dft_vault_ref): close drops one (agent) */
 };
 
 /* Append ops (complete except v/id/ts/author, which are filled in) as one envelope. */
