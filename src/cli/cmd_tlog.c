@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_witness.h"
 #include "defter/tlog.h"
 
 static void
@@ -317,6 +318,10 @@ int
 dft_cmd_witness(struct dft_cli *cli)
 {
     const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
+    int more = 0;
+    if (dft_cmd_witness_more(cli, &more)) {
+        return more;
+    }
     if (strcmp(sub, "list") == 0) {
         if (cli->argc != 1) {
             return dft_cli_usage(cli, "witness list takes no arguments");
