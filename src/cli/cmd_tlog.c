@@ -129,6 +129,9 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     if (cli->argc == 1 && strcmp(cli->argv[0], "--cosigned") == 0) {
         return latest_cosigned(cli);
     }
+    if (cli->argc == 1 && strcmp(cli->argv[0], "--cosign") == 0) {
+        return dft_cmd_checkpoint_cosign(cli);
+    }
     if (cli->argc != 0) {
         return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
@@ -220,6 +223,12 @@ dft_cmd_prove(struct dft_cli *cli)
             return dft_cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
         }
         return prove_consistency(cli, a, b);
+    }
+    if (cli->argc == 3 && strcmp(cli->argv[1], "--format") == 0) {
+        if (strcmp(cli->argv[2], "tlog-proof") != 0) {
+            return dft_cli_usage(cli, "--format takes tlog-proof");
+        }
+        return dft_cmd_prove_tlog_proof(cli, cli->argv[0]);
     }
     if (cli->argc != 1 || cli->argv[0][0] == '-') {
         return dft_cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
