@@ -350,5 +350,6 @@ dft_cmd_witness(struct dft_cli *cli)
         }
         return witness_change(cli, NULL, k);
     }
-    return dft_cli_usage(cli, "witness needs add VKEY, list or policy K");
+    return dft_cli_usage(cli, "witness needs add VKEY [URL], list, policy K|--file F|--print, "
+                              "network-entry, or init|trust|serve|forks|logs");
 }

@@ -162,7 +162,7 @@ w_serve(struct dft_cli *cli)
     sigaddset(&set, SIGTERM);
     (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
-    dft_log_set(log_to_stderr, NULL, DFT_LOG_WARN);
+    dft_log_set(log_to_stderr, NULL, DFT_LOG_INFO);
     if (witness_server_start(&s, dir, &o, &err) != DFT_OK) {
         return dft_cli_report(&err);
     }
