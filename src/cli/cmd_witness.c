@@ -311,8 +311,8 @@ w_add_url(struct dft_cli *cli)
         /* check the URL before changing anything */
         rc = wclient_get(dft_vault_db(v), vk, probe, &last, &err);
     }
-    if (rc == DFT_OK && (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        rc = dft_fail(&err, DFT_ERR_INPUT, "witness URL '%.64s' is not http:// or https://", url);
+    if (rc == DFT_OK) {
+        rc = wclient_url_check(url, &err);
     }
     if (rc == DFT_OK) {
         rc = trust_op(&ws, &key, ops, &err);
@@ -473,6 +473,11 @@ w_policy(struct dft_cli *cli)
             }
         }
         json_decref(id);
+        for (size_t i = 0; rc == DFT_OK && i < p->nwitnesses; i++) {
+            if (p->witnesses[i].url[0] != '\0') {
+                rc = wclient_url_check(p->witnesses[i].url, &err);
+            }
+        }
         json_t *ops = json_array();
         for (size_t i = 0; rc == DFT_OK && i < p->nwitnesses; i++) {
             rc = trust_op(&ws, &p->witnesses[i].key, ops, &err);

@@ -45,19 +45,29 @@ run(sqlite3 *db, const char *sql, const char *a, const char *b, int64_t n, int u
 }
 
 enum dft_err
-wclient_set_url(sqlite3 *db, const char *vkey, const char *url, struct dft_error *err)
+wclient_url_check(const char *url, struct dft_error *err)
 {
     if (strlen(url) >= WCLIENT_URL_MAX) {
         return dft_fail(err, DFT_ERR_INPUT, "witness URL is longer than %d bytes",
                         WCLIENT_URL_MAX - 1);
     }
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+    if ((strncmp(url, "http://", 7) != 0 || url[7] == '\0') &&
+        (strncmp(url, "https://", 8) != 0 || url[8] == '\0')) {
         return dft_fail(err, DFT_ERR_INPUT, "witness URL '%.64s' is not http:// or https://", url);
     }
     for (const char *p = url; *p != '\0'; p++) {
         if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
             return dft_fail(err, DFT_ERR_INPUT, "witness URL has a space or control character");
         }
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+wclient_set_url(sqlite3 *db, const char *vkey, const char *url, struct dft_error *err)
+{
+    if (wclient_url_check(url, err) != DFT_OK) {
+        return DFT_ERR_INPUT;
     }
     enum dft_err rc = wclient_setup(db, err);
     if (rc == DFT_OK) {

@@ -18,6 +18,8 @@
 
 /* CREATE TABLE IF NOT EXISTS for both tables (any transaction or none). */
 enum dft_err wclient_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+/* DFT_ERR_INPUT unless url is http(s)://, without spaces or controls, below WCLIENT_URL_MAX. */
+enum dft_err wclient_url_check(const char *url, struct dft_error *err) DFT_MUST_CHECK;
 /* Set the URL of a witness key (canonical vkey string). Keeps its last size. */
 enum dft_err wclient_set_url(sqlite3 *db, const char *vkey, const char *url,
                              struct dft_error *err) DFT_MUST_CHECK;

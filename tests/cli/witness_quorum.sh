@@ -63,6 +63,9 @@ expect 1 "$DEFTER" checkpoint --cosign
 [[ "$errout" == *"no witness is trusted"* ]] || fail "cosign without witnesses: $errout"
 expect 1 "$DEFTER" witness add "$VK_1" ftp://example.org
 [[ "$errout" == *"not http"* ]] || fail "bad URL refused: $errout"
+long=$(head -c 600 /dev/zero | tr '\0' a)
+expect 1 "$DEFTER" witness add "$VK_1" "http://$long"
+expect 1 "$DEFTER" witness add "$VK_1" "http://a b"
 expect 1 "$DEFTER" witness add "$LOGVKEY" http://127.0.0.1:1
 [[ "$errout" == *"not a witness key"* ]] || fail "log key refused as witness: $errout"
 expect 0 "$DEFTER" --json witness list
@@ -195,6 +198,9 @@ expect 1 "$DEFTER" witness policy --file "$T/bad"
 [[ "$errout" == *"not defined above"* ]] || fail "bad policy refused: $errout"
 printf 'witness a %s\nquorum a\n' "$LOGVKEY" >"$T/bad"
 expect 1 "$DEFTER" witness policy --file "$T/bad"
+printf 'witness a %s ftp://x\nquorum a\n' "$VK_1" >"$T/bad"
+expect 1 "$DEFTER" witness policy --file "$T/bad"
+[[ "$errout" == *"not http"* ]] || fail "policy with a bad URL refused: $errout"
 expect 0 "$DEFTER" witness policy --print
 [[ "$out" == *"quorum all-of-them"* ]] || fail "a refused policy changes nothing"
 kill "$PID_2"
