@@ -670,7 +670,6 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
         t[i].url = urls[i];
     }
     /* ask those with a URL (the rest fail with a message) */
-    struct cosign_target *ask[DFT_WITNESS_MAX];
     struct cosign_target tt[DFT_WITNESS_MAX];
     size_t map[DFT_WITNESS_MAX];
     for (size_t i = 0; rc == DFT_OK && i < ws.n; i++) {
@@ -680,10 +679,8 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
         }
         tt[asked] = t[i];
         map[asked] = i;
-        ask[asked] = &tt[asked];
         asked++;
     }
-    (void)ask;
     if (rc == DFT_OK && asked > 0) {
         rc = cosign_gather((const char *)note.data, note.len, tt, asked, consistency, &pc, 10000,
                            &err);

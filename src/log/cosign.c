@@ -208,6 +208,7 @@ cosign_gather(const char *note, size_t note_len, struct cosign_target *targets, 
     CURLcode *codes = NULL;
     CURLM *m = NULL;
     uint64_t *old = NULL;
+    int curl_ready = 0;
     enum dft_err rc = dft_note_parse(&parsed, note, note_len, err);
     if (rc != DFT_OK) {
         return rc;
@@ -218,8 +219,12 @@ cosign_gather(const char *note, size_t note_len, struct cosign_target *targets, 
     xs = calloc(n + 1, sizeof *xs);
     codes = calloc(n + 1, sizeof *codes);
     old = calloc(n + 1, sizeof *old);
-    if (xs == NULL || codes == NULL || old == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-        (m = curl_multi_init()) == NULL) {
+    if (xs == NULL || codes == NULL || old == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the HTTP client");
+        goto out;
+    }
+    curl_ready = 1;
+    if ((m = curl_multi_init()) == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the HTTP client");
         goto out;
     }
@@ -316,6 +321,9 @@ out:
     }
     if (m != NULL) {
         curl_multi_cleanup(m);
+    }
+    if (curl_ready) {
+        curl_global_cleanup();
     }
     free(xs);
     free(codes);
