@@ -115,6 +115,7 @@ struct req {
     struct dft_buf body;
     int too_large;
     int limited;
+    int refused; /* answered before the body */
     unsigned retry_after;
 };
 
@@ -150,6 +151,7 @@ send_answer(struct MHD_Connection *c, struct witness_answer *a)
 static enum MHD_Result
 send_text(struct MHD_Connection *c, unsigned status, const char *text, unsigned retry_after)
 {
+    dft_log(DFT_LOG_INFO, "witness refused a request: %u", status);
     struct witness_answer a;
     dft_buf_init(&a.body, 4096, 0);
     a.status = status;
@@ -233,6 +235,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         if (cl != NULL && strtoull(cl, NULL, 10) > WITNESS_BODY_MAX) {
             r->too_large = 1;
         }
+        /* refuse before reading a body that would be thrown away */
+        if (r->limited || r->too_large) {
+            r->refused = 1;
+            return r->limited
+                       ? send_text(c, 429, "too many requests from this address", r->retry_after)
+                       : send_text(c, 413, "request is larger than 64 KiB", 0);
+        }
+        return MHD_YES;
+    }
+    if (r->refused) {
+        *upload_size = 0; /* discard whatever follows */
         return MHD_YES;
     }
     if (*upload_size > 0) {
