@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_witness.h"
 #include "defter/tlog.h"
 
 static void
@@ -128,6 +129,9 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     if (cli->argc == 1 && strcmp(cli->argv[0], "--cosigned") == 0) {
         return latest_cosigned(cli);
     }
+    if (cli->argc == 1 && strcmp(cli->argv[0], "--cosign") == 0) {
+        return dft_cmd_checkpoint_cosign(cli);
+    }
     if (cli->argc != 0) {
         return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
@@ -219,6 +223,12 @@ dft_cmd_prove(struct dft_cli *cli)
             return dft_cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
         }
         return prove_consistency(cli, a, b);
+    }
+    if (cli->argc == 3 && strcmp(cli->argv[1], "--format") == 0) {
+        if (strcmp(cli->argv[2], "tlog-proof") != 0) {
+            return dft_cli_usage(cli, "--format takes tlog-proof");
+        }
+        return dft_cmd_prove_tlog_proof(cli, cli->argv[0]);
     }
     if (cli->argc != 1 || cli->argv[0][0] == '-') {
         return dft_cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
@@ -317,6 +327,10 @@ int
 dft_cmd_witness(struct dft_cli *cli)
 {
     const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
+    int more = 0;
+    if (dft_cmd_witness_more(cli, &more)) {
+        return more;
+    }
     if (strcmp(sub, "list") == 0) {
         if (cli->argc != 1) {
             return dft_cli_usage(cli, "witness list takes no arguments");
@@ -336,5 +350,6 @@ dft_cmd_witness(struct dft_cli *cli)
         }
         return witness_change(cli, NULL, k);
     }
-    return dft_cli_usage(cli, "witness needs add VKEY, list or policy K");
+    return dft_cli_usage(cli, "witness needs add VKEY [URL], list, policy K|--file F|--print, "
+                              "network-entry, or init|trust|serve|forks|logs");
 }

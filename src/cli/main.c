@@ -58,16 +58,23 @@ static const struct dft_cli_command commands[] = {
      "  on SIGTERM, and when --for runs out (default 12h). Durations: 90s, 15m, 8h, 1h30m."},
     {"lock", dft_cmd_lock, "", "wipe the unlock agent's keys and stop it", NULL},
     {"status", dft_cmd_status, "", "locked or unlocked, and until when", NULL},
-    {"checkpoint", dft_cmd_checkpoint, "[--import FILE|- | --cosigned]",
+    {"checkpoint", dft_cmd_checkpoint, "[--cosign | --import FILE|- | --cosigned]",
      "the current signed checkpoint (C2SP signed note), or keep a cosigned one",
      "  --import reads a checkpoint of this vault's log with C2SP tlog-cosignature/v1 lines by\n"
      "  trusted witnesses, checks it against the current tree and keeps its cosignatures.\n"
-     "  --cosigned prints the latest kept cosigned checkpoint, checked again."},
-    {"witness", dft_cmd_witness, "add VKEY | list | policy K",
-     "trust witness keys and require K of them to cosign checkpoints",
+     "  --cosigned prints the latest kept cosigned checkpoint, checked again.\n"
+     "  --cosign asks every witness (defter witness add VKEY URL) at once and keeps what\n"
+     "  verified; exit 1 below the quorum, 3 when a witness saw another history."},
+    {"witness", dft_cmd_witness,
+     "add VKEY [URL] | list | policy K|--file F|--print | network-entry --contact C |\n"
+     "            init NAME | trust ORIGIN VKEY | serve --listen ADDR | forks | logs [--data DIR]",
+     "trust witnesses and set the quorum; or run a witness (C2SP tlog-witness)",
      "  VKEY is a C2SP verifier key NAME+HEXID+BASE64 of type 0x04 (cosignature/v1). Each\n"
-     "  change is a signed operation in the log. `defter verify` reports the policy."},
-    {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
+     "  change is a signed operation in the log. `defter verify` reports the policy.\n"
+     "  policy --file reads a C2SP tlog-policy file. init, trust, serve, forks and logs run a\n"
+     "  witness from --data DIR (else $DEFTER_WITNESS_DIR); serve also takes --prefix P,\n"
+     "  --rate-ip R, --rate-log R, --max-connections N, --threads N. docs/witnesses.md."},
+    {"prove", dft_cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
 };
