@@ -468,6 +468,13 @@ indel_cost(char c)
     return 1.0;
 }
 
+/* Crimean Tatar drops the initial h of Turkish and Arabic names (Asan / Hasan). */
+static double
+initial_indel_cost(char c)
+{
+    return c == 'G' ? 0.5 : indel_cost(c);
+}
+
 static double
 sub_cost(char x, char y)
 {
@@ -510,10 +517,10 @@ dft_search_distance(const char *a, const char *b, double cap)
     double *pp = d0, *prev = d1, *cur = d2;
     prev[0] = 0.0;
     for (size_t j = 1; j <= m; j++) {
-        prev[j] = prev[j - 1] + indel_cost(b[j - 1]);
+        prev[j] = prev[j - 1] + (j == 1 ? initial_indel_cost(b[0]) : indel_cost(b[j - 1]));
     }
     for (size_t i = 1; i <= n; i++) {
-        cur[0] = prev[0] + indel_cost(a[i - 1]);
+        cur[0] = prev[0] + (i == 1 ? initial_indel_cost(a[0]) : indel_cost(a[i - 1]));
         double rowmin = cur[0];
         for (size_t j = 1; j <= m; j++) {
             double v = prev[j - 1] + sub_cost(a[i - 1], b[j - 1]);

@@ -6,7 +6,9 @@
  *   search_doc   one row per record: id, type, title, the name strings and body text (the FTS
  *                content) and the serialised name tokens that the scorer reads
  *   search_name  FTS5 over the names: each word gives its coarse key and, for words of four or
- *                more letters, every single-deletion variant of it (typo neighbourhood)
+ *                more letters, every single-deletion variant of it (typo neighbourhood); with
+ *                tokenizer version 2 (tables made since) also the key of its root when it has
+ *                a Russified or Turkic suffix, and of its given-name form (rules.c)
  *   search_text  FTS5 over the other text fields: one coarse key per word
  * Nothing here writes outside the connection it is given or logs any text it indexes.
  */
@@ -77,7 +79,8 @@ cached_tokens(const char *text, int n, int *count)
 }
 
 struct tokenizer {
-    int names; /* 1: emit deletion variants too */
+    int names;   /* 1: emit deletion variants too */
+    int version; /* 2: also roots and given-name forms (tables made before have 1) */
 };
 
 struct emit_ctx {
@@ -105,6 +108,7 @@ tok_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
         return SQLITE_NOMEM;
     }
     t->names = argc > 0 && strcmp(argv[0], "names") == 0;
+    t->version = argc > 1 && strcmp(argv[1], "2") == 0 ? 2 : 1;
     *out = (Fts5Tokenizer *)t;
     return SQLITE_OK;
 }
@@ -139,6 +143,13 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
         e->rc = e->x_token(e->fts_ctx, 0, toks[i].key, (int)kl, e->start, e->end);
         if (t->names && e->rc == SQLITE_OK) {
             search_deletions(toks[i].key, emit_colocated, e);
+        }
+        if (t->names && t->version >= 2 && e->rc == SQLITE_OK) {
+            char extra[2][DFT_SEARCH_TOKEN_MAX];
+            int ne = search_extra_keys(&toks[i], extra);
+            for (int k = 0; k < ne; k++) {
+                emit_colocated(e, extra[k], strlen(extra[k]));
+            }
         }
     }
     return e->rc;
@@ -197,7 +208,7 @@ static const char schema[] =
     " rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
     " title TEXT NOT NULL, names TEXT NOT NULL, body TEXT NOT NULL, toks TEXT NOT NULL);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_name USING fts5(names, content='search_doc',"
-    " content_rowid='rid', tokenize='defter names', detail=none, columnsize=0);"
+    " content_rowid='rid', tokenize='defter names 2', detail=none, columnsize=0);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(body, content='search_doc',"
     " content_rowid='rid', tokenize='defter text', detail=none, columnsize=0);";
 
@@ -232,8 +243,9 @@ add_token(struct dft_buf *out, const struct dft_search_token *t, int first)
     if (!first && (e = dft_buf_adds(out, tsep)) != DFT_OK) {
         return e;
     }
-    const char *parts[] = {fl, t->exact, t->folded, t->skel, t->stem};
-    for (size_t i = 0; i < 5; i++) {
+    /* skel and stem are recomputed from folded when scoring; exact only when it differs */
+    const char *parts[] = {fl, strcmp(t->exact, t->folded) == 0 ? "" : t->exact, t->folded};
+    for (size_t i = 0; i < 3; i++) {
         if (i > 0 && (e = dft_buf_adds(out, sep)) != DFT_OK) {
             return e;
         }

@@ -16,7 +16,43 @@
 struct search_ntok {
     unsigned flags;
     const char *exact, *folded, *skel, *stem;
+    /* derived by search_ntok_derive (rules.c) */
+    int suffix;                      /* enum search_suffix of stem */
+    char root[DFT_SEARCH_TOKEN_MAX]; /* stem without a "son of" suffix ("" if too short) */
+    char rootkey[DFT_SEARCH_TOKEN_MAX];
+    char given[DFT_SEARCH_TOKEN_MAX]; /* East Slavic given-name form of skel */
+    char skelbuf[DFT_SEARCH_TOKEN_MAX], stembuf[DFT_SEARCH_TOKEN_MAX]; /* when recomputed */
 };
+
+/* Russified and Turkic "son of" suffixes of a surname or patronymic (rules.c). */
+enum search_suffix {
+    SEARCH_SUF_NONE,
+    SEARCH_SUF_RUSSIAN,    /* -ov / -ev (and -ova / -eva, unified by the stem) */
+    SEARCH_SUF_PATRONYMIC, /* -ovich / -evich / -ovna / -evna */
+    SEARCH_SUF_TURKIC,     /* -oğlu / -oglu / -ogly / -uly */
+};
+
+/* Kind of suffix of stem, and its root (stem without it; "" and NONE if under 3 letters). */
+enum search_suffix search_root(const char *stem, char root[DFT_SEARCH_TOKEN_MAX]);
+
+/* The East Slavic given-name form of a skeleton: Ukrainian and Russian forms meet. */
+void search_given_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX]);
+
+/* Vowels that differ between two equally long skeletons; -1 if a consonant differs. */
+int search_vowel_shifts(const char *a, const char *b);
+
+/*
+ * Index terms of a name word beyond its key and key deletions: the key of its root when it
+ * carries a suffix, and the key of its given-name form when that is new. Returns 0 to 2.
+ */
+int search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_TOKEN_MAX]);
+
+/*
+ * Set a scorer token: exact ("" = same as folded) and folded are borrowed; skel and stem are
+ * borrowed too, or computed from folded when NULL. The derived fields are filled.
+ */
+void search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const char *folded,
+                     const char *skel, const char *stem);
 
 /*
  * Serialise the names (separated by '\n') into out: names split at SEP_NAME, tokens at
@@ -27,6 +63,12 @@ enum dft_err search_serialise_names(const char *names, size_t len, struct dft_bu
 /* Score query tokens against one name; why (may be NULL) gets a short reason. */
 double search_score_name(const struct search_ntok *q, int nq, const struct search_ntok *d, int nd,
                          char *why, size_t why_len);
+
+/*
+ * Parse a serialised name list (toks is modified in place) and score the query against each
+ * name; the best score wins and why gets its reason.
+ */
+double search_score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why_len);
 
 /* Every single-deletion variant of key, passed to fn (distinct consecutive ones only). */
 void search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
