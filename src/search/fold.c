@@ -581,16 +581,26 @@ is_word_char(utf8proc_int32_t c)
     }
 }
 
+/* "son of" / "daughter of" written as a word after the father's name: oğlu, ogly, uly, qızı */
+static int
+is_patronymic_word(const char *skel)
+{
+    return strcmp(skel, "oGlu") == 0 || strcmp(skel, "oGlI") == 0 || strcmp(skel, "ulI") == 0 ||
+           strcmp(skel, "kIzI") == 0;
+}
+
 static int
 is_patronymic(const char *skel)
 {
     size_t n = strlen(skel);
+    if (is_patronymic_word(skel)) {
+        return 1;
+    }
     if (n < 6) {
         return 0;
     }
     return ends(skel, n, "vIC") || ends(skel, n, "vna") || ends(skel, n, "Ivna") ||
-           ends(skel, n, "IcIC") || ends(skel, n, "IlIC") || strcmp(skel, "oGlu") == 0 ||
-           strcmp(skel, "oglu") == 0;
+           ends(skel, n, "IcIC") || ends(skel, n, "IlIC");
 }
 
 static void
@@ -676,7 +686,7 @@ dft_search_tokenize(const char *text, size_t len, struct dft_search_token *toks,
             if (is_patronymic(toks[k].skel)) {
                 toks[k].flags |= DFT_SEARCH_TOK_PATRONYMIC;
                 /* "Mustafa oglu": the father's name goes with it */
-                if ((strcmp(toks[k].skel, "oGlu") == 0) && k > 0) {
+                if (is_patronymic_word(toks[k].skel) && k > 0) {
                     toks[k - 1].flags |= DFT_SEARCH_TOK_PATRONYMIC;
                 }
             }

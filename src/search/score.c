@@ -99,7 +99,7 @@ token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *
         *lv = LV_ROOT;
     }
     /* a short word (four letters) may lose a vowel or a diacritic, not change a consonant */
-    double cap = l < 4 ? 0.35 : (l < 5 ? 0.8 : (l < 8 ? 1.0 : 1.6));
+    double cap = l < 4 ? 0.35 : ((lq > ld ? lq : ld) < 5 ? 0.8 : (l < 8 ? 1.0 : 1.6));
     double dist = dft_search_distance(q->skel, d->skel, cap);
     if (dist <= cap) {
         double s = 0.93 - 0.16 * dist;
