@@ -54,6 +54,39 @@ int search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_
 void search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const char *folded,
                      const char *skel, const char *stem);
 
+#define SEARCH_TEXT_TOKENS 64 /* tokens of one text line folded ahead (longer: at insert) */
+#define SEARCH_CACHE_LINES 16 /* lines of one record folded ahead */
+
+/* Folded lines of one record, for the FTS5 tokenizer (index.c). */
+struct search_token_cache {
+    int lines;
+    struct {
+        const char *text; /* into the names or body buffer of the record */
+        size_t len;
+        int first, count; /* into toks */
+    } line[SEARCH_CACHE_LINES];
+    struct dft_search_token *toks;
+    int ntoks, cap;
+};
+
+/* A record folded for the index, ready to be written: any thread may prepare it. */
+struct search_prepared {
+    struct dft_buf names, body, toks;
+    struct search_token_cache cache;
+};
+
+void search_prepared_init(struct search_prepared *p);
+void search_prepared_release(struct search_prepared *p);
+
+/* Fold a record's names and text into p (no database: safe on any thread). */
+enum dft_err search_prepare(struct search_prepared *p, const char *title, const json_t *fields,
+                            struct dft_error *err);
+
+/* Replace the record id in the index by the prepared one (the writer's connection thread). */
+enum dft_err search_insert(struct dft_search_writer *w, const char *id, const char *type,
+                           const char *title, const struct search_prepared *p,
+                           struct dft_error *err);
+
 /*
  * Serialise the names (separated by '\n') into out: names split at SEP_NAME, tokens at
  * SEP_TOKEN, fields at SEP_FIELD; a name with bracketed aliases becomes its variants.
