@@ -48,6 +48,14 @@ int search_vowel_shifts(const char *a, const char *b);
 int search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_TOKEN_MAX]);
 
 /*
+ * The keys of a word's root (the word itself when bare) with one a shifted to e or e to a,
+ * passed to fn: a query meets the roots of Russified forms whose stem vowel moved (Täyfur /
+ * Teyfurov), which the index holds unshifted. Roots under four letters give none.
+ */
+void search_shifted_roots(const struct dft_search_token *t,
+                          void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
+
+/*
  * Set a scorer token: exact ("" = same as folded) and folded are borrowed; skel and stem are
  * borrowed too, or computed from folded when NULL. The derived fields are filled.
  */

@@ -132,8 +132,8 @@ expr_add(void *ctx, const char *k, size_t n)
 }
 
 /*
- * "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood and
- * the keys of its root and given-name form (names only).
+ * "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood, the
+ * keys of its root and given-name form, and its root with one a/e shifted (names only).
  */
 static enum dft_err
 word_expr(struct dft_buf *out, const struct dft_search_token *t, int fuzzy)
@@ -149,6 +149,7 @@ word_expr(struct dft_buf *out, const struct dft_search_token *t, int fuzzy)
         for (int k = 0; k < ne; k++) {
             expr_add(&x, extra[k], strlen(extra[k]));
         }
+        search_shifted_roots(t, expr_add, &x);
     }
     enum dft_err e = x.e;
     if (e == DFT_OK) {

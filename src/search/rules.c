@@ -10,8 +10,9 @@
  *          (Volodymyr / Vladimir by pleophony olo = la, Olena / Elena by the initial o = e
  *          before l, Petro / Petr by the Ukrainian final -o, Dmytro / Dmitriy by the -iy /
  *          -ii / -yi endings, Fedir / Fedor and Yakiv / Yakov by the Ukrainian i of a closed
- *          final syllable, Pavlo / Pavel by the fleeting vowel); h = g, y = i and x = ks are
- *          already one letter class in the skeleton.
+ *          final syllable, Pavlo / Pavel by the fleeting vowel, Pylyp / Filipp by the Greek f
+ *          as p, Mykyta / Nikita by Greek Nik- as Myk-); h = g, y = i and x = ks are already
+ *          one letter class in the skeleton.
  *
  * Pure functions on ASCII skeletons; nothing here reads or keeps any other state.
  */
@@ -85,6 +86,15 @@ search_given_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX])
     out[n] = '\0';
     if (n < 4) {
         return;
+    }
+    /* Greek f as Ukrainian p (Pylyp / Filipp, Yosyp / Iosif), Greek Nik- as Myk- (Mykyta) */
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == 'f') {
+            out[i] = 'p';
+        }
+    }
+    if (out[0] == 'm' && out[1] == 'I' && out[2] == 'k') {
+        out[0] = 'n';
     }
     /* Olena / Elena / Alena, Oleksandr / Aleksandr: the initial vowel before l */
     if ((out[0] == 'o' || out[0] == 'e' || out[0] == 'a') && out[1] == 'l') {
@@ -186,4 +196,28 @@ search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const 
     t->suffix = (int)search_root(t->stem, t->root);
     dft_search_key(t->root, t->rootkey);
     search_given_form(t->skel, t->given);
+}
+
+void
+search_shifted_roots(const struct dft_search_token *t,
+                     void (*fn)(void *ctx, const char *k, size_t n), void *ctx)
+{
+    char root[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
+    if (search_root(t->stem, root) == SEARCH_SUF_NONE) {
+        memcpy(key, t->key, sizeof key); /* a bare word is its own root */
+    } else {
+        dft_search_key(root, key);
+    }
+    size_t n = strlen(key);
+    if (n < 4) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (key[i] == 'a' || key[i] == 'e') {
+            char c = key[i];
+            key[i] = c == 'a' ? 'e' : 'a';
+            fn(ctx, key, n);
+            key[i] = c;
+        }
+    }
 }
