@@ -16,8 +16,10 @@
 struct search_ntok {
     unsigned flags;
     const char *exact, *folded, *skel, *stem;
-    /* derived by search_ntok_derive (rules.c) */
+    /* derived on first use by search_ntok_derive (rules.c) */
+    int derived;
     int suffix;                      /* enum search_suffix of stem */
+    int cognate;                     /* group of skel in the cognate table, or -1 */
     char root[DFT_SEARCH_TOKEN_MAX]; /* stem without a "son of" suffix ("" if too short) */
     char rootkey[DFT_SEARCH_TOKEN_MAX];
     char given[DFT_SEARCH_TOKEN_MAX]; /* East Slavic given-name form of skel */
@@ -55,9 +57,12 @@ int search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_
 void search_shifted_roots(const struct dft_search_token *t,
                           void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
+/* Fill the derived fields (suffix, root, rootkey, given) of a token once. */
+void search_ntok_derive(struct search_ntok *t);
+
 /*
  * Set a scorer token: exact ("" = same as folded) and folded are borrowed; skel and stem are
- * borrowed too, or computed from folded when NULL. The derived fields are filled.
+ * borrowed too, or computed from folded when NULL. The derived fields wait for their first use.
  */
 void search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const char *folded,
                      const char *skel, const char *stem);
@@ -101,21 +106,27 @@ enum dft_err search_insert(struct dft_search_writer *w, const char *id, const ch
  */
 enum dft_err search_serialise_names(const char *names, size_t len, struct dft_buf *out);
 
-/* Score query tokens against one name; why (may be NULL) gets a short reason. */
-double search_score_name(const struct search_ntok *q, int nq, const struct search_ntok *d, int nd,
-                         char *why, size_t why_len);
+/*
+ * Score query tokens against one name; why (may be NULL) gets a short reason. Derived fields
+ * of the tokens are filled as they are needed.
+ */
+double search_score_name(struct search_ntok *q, int nq, struct search_ntok *d, int nd, char *why,
+                         size_t why_len);
 
 /*
  * Parse a serialised name list (toks is modified in place) and score the query against each
  * name; the best score wins and why gets its reason.
  */
-double search_score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why_len);
+double search_score_doc(struct search_ntok *q, int nq, char *toks, char *why, size_t why_len);
 
 /* Every single-deletion variant of key, passed to fn (distinct consecutive ones only). */
 void search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
 /* 1 when two word skeletons are forms of one given name (Mykola / Nikolai); cognates.c. */
 int search_cognate_names(const char *skel_a, const char *skel_b);
+
+/* The table group of a given name's skeleton, or -1 (cognates.c). */
+int search_cognate_group(const char *skel);
 
 /* dft_search_fold_word through ICU only, without the table for plain Cyrillic words. */
 void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);

@@ -193,6 +193,17 @@ search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const 
     }
     t->skel = skel;
     t->stem = stem;
+    t->derived = 0;
+}
+
+void
+search_ntok_derive(struct search_ntok *t)
+{
+    if (t->derived) {
+        return;
+    }
+    t->derived = 1;
+    t->cognate = search_cognate_group(t->skel);
     t->suffix = (int)search_root(t->stem, t->root);
     dft_search_key(t->root, t->rootkey);
     search_given_form(t->skel, t->given);

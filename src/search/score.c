@@ -25,8 +25,10 @@ static const char *const level_names[] = {
  * Russian surname of one root are different words (Seitovich is not Seitov).
  */
 static double
-root_sim(const struct search_ntok *q, const struct search_ntok *d)
+root_sim(struct search_ntok *q, struct search_ntok *d)
 {
+    search_ntok_derive(q);
+    search_ntok_derive(d);
     if (q->suffix == d->suffix || q->root[0] == '\0' || d->root[0] == '\0') {
         return 0.0;
     }
@@ -44,9 +46,11 @@ root_sim(const struct search_ntok *q, const struct search_ntok *d)
 
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
 static double
-cognate_sim(const struct search_ntok *q, const struct search_ntok *d)
+cognate_sim(struct search_ntok *q, struct search_ntok *d)
 {
-    if (search_cognate_names(q->skel, d->skel)) {
+    search_ntok_derive(q);
+    search_ntok_derive(d);
+    if (q->cognate >= 0 && q->cognate == d->cognate) {
         return 0.90;
     }
     size_t n = strlen(q->given);
@@ -66,7 +70,7 @@ cognate_sim(const struct search_ntok *q, const struct search_ntok *d)
 }
 
 static double
-token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *lv)
+token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
 {
     if (strcmp(q->exact, d->exact) == 0) {
         *lv = LV_EXACT;
@@ -112,8 +116,8 @@ token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *
 }
 
 double
-search_score_name(const struct search_ntok *q, int nq, const struct search_ntok *d, int nd,
-                  char *why, size_t why_len)
+search_score_name(struct search_ntok *q, int nq, struct search_ntok *d, int nd, char *why,
+                  size_t why_len)
 {
     double sim[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
     enum level lv[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
@@ -266,7 +270,7 @@ dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_l
 
 /* Parse a serialised name list and score the query against each name; best wins. */
 double
-search_score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why_len)
+search_score_doc(struct search_ntok *q, int nq, char *toks, char *why, size_t why_len)
 {
     double best = 0.0;
     char *p = toks;
