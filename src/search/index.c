@@ -407,8 +407,8 @@ static const char *const writer_sql[W_COUNT] = {
     "INSERT INTO search_name(search_name, rowid, names) VALUES('delete', ?1, ?2)",
     "INSERT INTO search_text(search_text, rowid, body) VALUES('delete', ?1, ?2)",
     "DELETE FROM search_doc WHERE rid = ?1",
-    "INSERT INTO search_doc(id, type, title, names, body, toks) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-    " ON CONFLICT(id) DO NOTHING",
+    ("INSERT INTO search_doc(id, type, title, names, body, toks) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+     " ON CONFLICT(id) DO NOTHING"),
     "INSERT INTO search_name(rowid, names) VALUES(?1, ?2)",
     "INSERT INTO search_text(rowid, body) VALUES(?1, ?2)",
 };
