@@ -121,4 +121,21 @@ DFT_EXPORT enum dft_err dft_search_writer_remove(struct dft_search_writer *w, co
                                                  struct dft_error *err) DFT_MUST_CHECK;
 DFT_EXPORT void dft_search_writer_close(struct dft_search_writer *w);
 
+/* One record of dft_search_writer_put_many (all borrowed). */
+struct dft_search_record {
+    const char *id, *type, *title;
+    const json_t *fields;
+};
+
+/*
+ * Index or re-index n records in the caller's transaction, as n calls of
+ * dft_search_writer_put would (of two records with one id, the later wins), but faster: a
+ * worker thread folds the names and text while the calling thread writes the records folded
+ * before, in id order. The fields must not change until it returns. On an error nothing is
+ * rolled back here: the caller's transaction is to be rolled back.
+ */
+DFT_EXPORT enum dft_err dft_search_writer_put_many(struct dft_search_writer *w,
+                                                   const struct dft_search_record *recs, size_t n,
+                                                   struct dft_error *err) DFT_MUST_CHECK;
+
 #endif

@@ -115,3 +115,10 @@ search_cognate_names(const char *skel_a, const char *skel_b)
     int a = group_of(skel_a);
     return a >= 0 && a == group_of(skel_b);
 }
+
+int
+search_cognate_group(const char *skel)
+{
+    pthread_once(&forms_once, forms_init);
+    return group_of(skel);
+}

@@ -468,6 +468,13 @@ indel_cost(char c)
     return 1.0;
 }
 
+/* Crimean Tatar drops the initial h of Turkish and Arabic names (Asan / Hasan). */
+static double
+initial_indel_cost(char c)
+{
+    return c == 'G' ? 0.5 : indel_cost(c);
+}
+
 static double
 sub_cost(char x, char y)
 {
@@ -510,10 +517,10 @@ dft_search_distance(const char *a, const char *b, double cap)
     double *pp = d0, *prev = d1, *cur = d2;
     prev[0] = 0.0;
     for (size_t j = 1; j <= m; j++) {
-        prev[j] = prev[j - 1] + indel_cost(b[j - 1]);
+        prev[j] = prev[j - 1] + (j == 1 ? initial_indel_cost(b[0]) : indel_cost(b[j - 1]));
     }
     for (size_t i = 1; i <= n; i++) {
-        cur[0] = prev[0] + indel_cost(a[i - 1]);
+        cur[0] = prev[0] + (i == 1 ? initial_indel_cost(a[0]) : indel_cost(a[i - 1]));
         double rowmin = cur[0];
         for (size_t j = 1; j <= m; j++) {
             double v = prev[j - 1] + sub_cost(a[i - 1], b[j - 1]);
@@ -574,16 +581,26 @@ is_word_char(utf8proc_int32_t c)
     }
 }
 
+/* "son of" / "daughter of" written as a word after the father's name: oğlu, ogly, uly, qızı */
+static int
+is_patronymic_word(const char *skel)
+{
+    return strcmp(skel, "oGlu") == 0 || strcmp(skel, "oGlI") == 0 || strcmp(skel, "ulI") == 0 ||
+           strcmp(skel, "kIzI") == 0;
+}
+
 static int
 is_patronymic(const char *skel)
 {
     size_t n = strlen(skel);
+    if (is_patronymic_word(skel)) {
+        return 1;
+    }
     if (n < 6) {
         return 0;
     }
     return ends(skel, n, "vIC") || ends(skel, n, "vna") || ends(skel, n, "Ivna") ||
-           ends(skel, n, "IcIC") || ends(skel, n, "IlIC") || strcmp(skel, "oGlu") == 0 ||
-           strcmp(skel, "oglu") == 0;
+           ends(skel, n, "IcIC") || ends(skel, n, "IlIC");
 }
 
 static void
@@ -669,7 +686,7 @@ dft_search_tokenize(const char *text, size_t len, struct dft_search_token *toks,
             if (is_patronymic(toks[k].skel)) {
                 toks[k].flags |= DFT_SEARCH_TOK_PATRONYMIC;
                 /* "Mustafa oglu": the father's name goes with it */
-                if ((strcmp(toks[k].skel, "oGlu") == 0) && k > 0) {
+                if (is_patronymic_word(toks[k].skel) && k > 0) {
                     toks[k - 1].flags |= DFT_SEARCH_TOK_PATRONYMIC;
                 }
             }

@@ -6,7 +6,9 @@
  *   search_doc   one row per record: id, type, title, the name strings and body text (the FTS
  *                content) and the serialised name tokens that the scorer reads
  *   search_name  FTS5 over the names: each word gives its coarse key and, for words of four or
- *                more letters, every single-deletion variant of it (typo neighbourhood)
+ *                more letters, every single-deletion variant of it (typo neighbourhood); with
+ *                tokenizer version 2 (tables made since) also the key of its root when it has
+ *                a Russified or Turkic suffix, and of its given-name form (rules.c)
  *   search_text  FTS5 over the other text fields: one coarse key per word
  * Nothing here writes outside the connection it is given or logs any text it indexes.
  */
@@ -44,40 +46,30 @@ search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n)
 /* ---- the FTS5 tokenizer ---- */
 
 /*
- * Tokens of the name lines that a put has already folded for the serialised names, handed to
- * the tokenizer of the search_name insert that follows on the same thread, so each name is
- * folded once. A piece of text whose bytes equal a cached line reuses that line's tokens; any
- * other text is tokenized as usual. Only whole, untruncated lines are cached.
+ * Tokens of the lines (names and text) that a put has already folded while preparing the
+ * record, handed to the tokenizer of the FTS5 inserts that follow on the same thread, so each
+ * line is folded once (and possibly on another thread: see batch.c). A piece of text whose
+ * bytes equal a cached line reuses that line's tokens; any other text is tokenized as usual.
+ * Only whole, untruncated lines are cached.
  */
-#define NAME_CACHE_LINES 8
-
-struct name_cache {
-    int lines;
-    struct {
-        const char *text; /* into the names buffer of the put */
-        size_t len;
-        int count;
-        struct dft_search_token toks[SEARCH_NAME_TOKENS];
-    } line[NAME_CACHE_LINES];
-};
-
-static _Thread_local const struct name_cache *active_names;
+static _Thread_local const struct search_token_cache *active_cache;
 
 static const struct dft_search_token *
 cached_tokens(const char *text, int n, int *count)
 {
-    const struct name_cache *c = active_names;
+    const struct search_token_cache *c = active_cache;
     for (int i = 0; c != NULL && i < c->lines; i++) {
         if (c->line[i].len == (size_t)n && memcmp(c->line[i].text, text, (size_t)n) == 0) {
             *count = c->line[i].count;
-            return c->line[i].toks;
+            return c->toks + c->line[i].first;
         }
     }
     return NULL;
 }
 
 struct tokenizer {
-    int names; /* 1: emit deletion variants too */
+    int names;   /* 1: emit deletion variants too */
+    int version; /* 2: also roots and given-name forms (tables made before have 1) */
 };
 
 struct emit_ctx {
@@ -105,6 +97,7 @@ tok_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
         return SQLITE_NOMEM;
     }
     t->names = argc > 0 && strcmp(argv[0], "names") == 0;
+    t->version = argc > 1 && strcmp(argv[1], "2") == 0 ? 2 : 1;
     *out = (Fts5Tokenizer *)t;
     return SQLITE_OK;
 }
@@ -122,9 +115,7 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
     struct dft_search_token buf[256];
     const struct dft_search_token *toks = NULL;
     int cnt = 0;
-    if (t->names) {
-        toks = cached_tokens(text, n, &cnt);
-    }
+    toks = cached_tokens(text, n, &cnt);
     if (toks == NULL) {
         cnt = dft_search_tokenize(text, (size_t)n, buf, 256);
         toks = buf;
@@ -139,6 +130,13 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
         e->rc = e->x_token(e->fts_ctx, 0, toks[i].key, (int)kl, e->start, e->end);
         if (t->names && e->rc == SQLITE_OK) {
             search_deletions(toks[i].key, emit_colocated, e);
+        }
+        if (t->names && t->version >= 2 && e->rc == SQLITE_OK) {
+            char extra[2][DFT_SEARCH_TOKEN_MAX];
+            int ne = search_extra_keys(&toks[i], extra);
+            for (int k = 0; k < ne; k++) {
+                emit_colocated(e, extra[k], strlen(extra[k]));
+            }
         }
     }
     return e->rc;
@@ -197,7 +195,7 @@ static const char schema[] =
     " rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
     " title TEXT NOT NULL, names TEXT NOT NULL, body TEXT NOT NULL, toks TEXT NOT NULL);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_name USING fts5(names, content='search_doc',"
-    " content_rowid='rid', tokenize='defter names', detail=none, columnsize=0);"
+    " content_rowid='rid', tokenize='defter names 2', detail=none, columnsize=0);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(body, content='search_doc',"
     " content_rowid='rid', tokenize='defter text', detail=none, columnsize=0);";
 
@@ -232,8 +230,9 @@ add_token(struct dft_buf *out, const struct dft_search_token *t, int first)
     if (!first && (e = dft_buf_adds(out, tsep)) != DFT_OK) {
         return e;
     }
-    const char *parts[] = {fl, t->exact, t->folded, t->skel, t->stem};
-    for (size_t i = 0; i < 5; i++) {
+    /* skel and stem are recomputed from folded when scoring; exact only when it differs */
+    const char *parts[] = {fl, strcmp(t->exact, t->folded) == 0 ? "" : t->exact, t->folded};
+    for (size_t i = 0; i < 3; i++) {
         if (i > 0 && (e = dft_buf_adds(out, sep)) != DFT_OK) {
             return e;
         }
@@ -273,27 +272,42 @@ add_variant(struct dft_buf *out, const struct dft_search_token *t, int n, int al
 
 /*
  * The tokenizer takes a line as one piece when it is shorter than its 2 KB piece limit; a line
- * with fewer tokens than SEARCH_NAME_TOKENS was not cut short. Only such lines are cached.
+ * with fewer tokens than the most asked for was not cut short. Only such lines are cached; a
+ * full cache or a failed allocation only means the line is folded again when inserted.
  */
 static void
-cache_line(struct name_cache *c, const char *text, size_t len, const struct dft_search_token *t,
-           int n)
+cache_line(struct search_token_cache *c, const char *text, size_t len,
+           const struct dft_search_token *t, int n, int max)
 {
-    if (c == NULL || c->lines >= NAME_CACHE_LINES || n < 0 || n >= SEARCH_NAME_TOKENS ||
-        len >= 2048) {
+    if (c == NULL || c->lines >= SEARCH_CACHE_LINES || n < 0 || n >= max || len >= 2048) {
         return;
+    }
+    if (c->ntoks + n > c->cap) {
+        int cap = c->cap ? c->cap : 64;
+        while (cap < c->ntoks + n) {
+            cap *= 2;
+        }
+        struct dft_search_token *v = realloc(c->toks, (size_t)cap * sizeof *v);
+        if (v == NULL) {
+            return;
+        }
+        c->toks = v;
+        c->cap = cap;
     }
     c->line[c->lines].text = text;
     c->line[c->lines].len = len;
+    c->line[c->lines].first = c->ntoks;
     c->line[c->lines].count = n;
     if (n > 0) {
-        memcpy(c->line[c->lines].toks, t, (size_t)n * sizeof *t);
+        memcpy(c->toks + c->ntoks, t, (size_t)n * sizeof *t);
     }
+    c->ntoks += n;
     c->lines++;
 }
 
 static enum dft_err
-serialise_names(const char *names, size_t len, struct dft_buf *out, struct name_cache *cache)
+serialise_names(const char *names, size_t len, struct dft_buf *out,
+                struct search_token_cache *cache)
 {
     enum dft_err e = DFT_OK;
     size_t pos = 0;
@@ -304,7 +318,7 @@ serialise_names(const char *names, size_t len, struct dft_buf *out, struct name_
         }
         struct dft_search_token t[SEARCH_NAME_TOKENS];
         int n = dft_search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
-        cache_line(cache, names + pos, end - pos, t, n);
+        cache_line(cache, names + pos, end - pos, t, n, SEARCH_NAME_TOKENS);
         if (n > 0) {
             if ((e = add_variant(out, t, n, -1)) != DFT_OK) {
                 return e;
@@ -321,6 +335,25 @@ serialise_names(const char *names, size_t len, struct dft_buf *out, struct name_
         pos = end + 1;
     }
     return DFT_OK;
+}
+
+/* Fold the short lines of the text fields ahead, as the text tokenizer will cut them. */
+static void
+cache_text(const char *body, size_t len, struct search_token_cache *cache)
+{
+    size_t pos = 0;
+    while (pos < len && cache->lines < SEARCH_CACHE_LINES) {
+        size_t end = pos;
+        while (end < len && body[end] != '\n') {
+            end++;
+        }
+        if (end - pos > 0 && end - pos < 2048) {
+            struct dft_search_token t[SEARCH_TEXT_TOKENS];
+            int n = dft_search_tokenize(body + pos, end - pos, t, SEARCH_TEXT_TOKENS);
+            cache_line(cache, body + pos, end - pos, t, n, SEARCH_TEXT_TOKENS);
+        }
+        pos = end + 1;
+    }
 }
 
 enum dft_err
@@ -374,15 +407,16 @@ static const char *const writer_sql[W_COUNT] = {
     "INSERT INTO search_name(search_name, rowid, names) VALUES('delete', ?1, ?2)",
     "INSERT INTO search_text(search_text, rowid, body) VALUES('delete', ?1, ?2)",
     "DELETE FROM search_doc WHERE rid = ?1",
-    "INSERT INTO search_doc(id, type, title, names, body, toks) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    ("INSERT INTO search_doc(id, type, title, names, body, toks) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+     " ON CONFLICT(id) DO NOTHING"),
     "INSERT INTO search_name(rowid, names) VALUES(?1, ?2)",
     "INSERT INTO search_text(rowid, body) VALUES(?1, ?2)",
 };
 
 struct dft_search_writer {
     sqlite3 *db;
-    sqlite3_stmt *st[W_COUNT]; /* prepared on first use */
-    struct name_cache *names;  /* folded name lines of the current put; NULL: none kept */
+    sqlite3_stmt *st[W_COUNT];    /* prepared on first use */
+    struct search_prepared *prep; /* reused by each put; NULL: the put makes its own */
 };
 
 enum dft_err
@@ -393,9 +427,9 @@ dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_e
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
     w->db = db;
-    w->names = malloc(sizeof *w->names); /* optional: without it names are folded twice */
-    if (w->names != NULL) {
-        w->names->lines = 0;
+    w->prep = malloc(sizeof *w->prep); /* optional: without it each put allocates its own */
+    if (w->prep != NULL) {
+        search_prepared_init(w->prep);
     }
     *out = w;
     return DFT_OK;
@@ -410,7 +444,10 @@ dft_search_writer_close(struct dft_search_writer *w)
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w->st[i]);
     }
-    free(w->names);
+    if (w->prep != NULL) {
+        search_prepared_release(w->prep);
+        free(w->prep);
+    }
     free(w);
 }
 
@@ -529,28 +566,47 @@ is_name_key(const char *k)
     return strcmp(k, "name") == 0 || strcmp(k, "name_variants") == 0 || strcmp(k, "aliases") == 0;
 }
 
+/* ---- preparing a record: folding only, no database, any thread ---- */
+
+void
+search_prepared_init(struct search_prepared *p)
+{
+    dft_buf_init(&p->names, NAMES_MAX, 0);
+    dft_buf_init(&p->body, BODY_MAX, 0);
+    dft_buf_init(&p->toks, 8 * NAMES_MAX, 0);
+    memset(&p->cache, 0, sizeof p->cache);
+}
+
+static void
+prepared_reset(struct search_prepared *p)
+{
+    dft_buf_reset(&p->names);
+    dft_buf_reset(&p->body);
+    dft_buf_reset(&p->toks);
+    p->cache.lines = 0;
+    p->cache.ntoks = 0;
+}
+
+void
+search_prepared_release(struct search_prepared *p)
+{
+    dft_buf_release(&p->names);
+    dft_buf_release(&p->body);
+    dft_buf_release(&p->toks);
+    free(p->cache.toks);
+    memset(&p->cache, 0, sizeof p->cache);
+}
+
 enum dft_err
-dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *type,
-                      const char *title, const json_t *fields, struct dft_error *err)
+search_prepare(struct search_prepared *p, const char *title, const json_t *fields,
+               struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
-    struct dft_buf names, body, toks;
-    sqlite3_stmt *st = NULL;
-    sqlite3 *db = w != NULL ? w->db : NULL;
-    dft_buf_init(&names, NAMES_MAX, 0);
-    dft_buf_init(&body, BODY_MAX, 0);
-    dft_buf_init(&toks, 8 * NAMES_MAX, 0);
-    if (db == NULL || id == NULL || type == NULL) {
-        e = dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
-        goto out;
-    }
-    if ((e = remove_rid(w, id, err)) != DFT_OK) {
-        goto out;
-    }
+    prepared_reset(p);
     /* names: name, then name_variants / aliases; a record without a name is found by title */
     const json_t *name = json_is_object(fields) ? json_object_get(fields, "name") : NULL;
     if (json_is_string(name)) {
-        e = add_line(&names, json_string_value(name));
+        e = add_line(&p->names, json_string_value(name));
     }
     static const char *const vkeys[] = {"name_variants", "aliases"};
     for (size_t k = 0; k < 2 && e == DFT_OK && json_is_object(fields); k++) {
@@ -560,16 +616,16 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
         json_array_foreach(arr, i, v)
         {
             if (json_is_string(v) && e == DFT_OK) {
-                e = add_line(&names, json_string_value(v));
+                e = add_line(&p->names, json_string_value(v));
             }
         }
     }
-    if (e == DFT_OK && names.len == 0 && title != NULL) {
-        e = add_line(&names, title);
+    if (e == DFT_OK && p->names.len == 0 && title != NULL) {
+        e = add_line(&p->names, title);
     }
     /* text: title (unless it is the name) and every other string field */
     if (e == DFT_OK && title != NULL && !json_is_string(name)) {
-        e = add_line(&body, title);
+        e = add_line(&p->body, title);
     }
     if (e == DFT_OK && json_is_object(fields)) {
         const char *k;
@@ -580,62 +636,98 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
                 break;
             }
             if (!is_name_key(k) && json_is_string(v)) {
-                e = add_line(&body, json_string_value(v));
+                e = add_line(&p->body, json_string_value(v));
             }
         }
     }
     if (e != DFT_OK) {
         /* over-long text is cut, not refused: the record itself is already accepted */
         if (e != DFT_ERR_TOO_LARGE) {
-            e = dft_fail(err, e, "cannot index record");
-            goto out;
+            return dft_fail(err, e, "cannot index record");
         }
         e = DFT_OK;
     }
-    if (w->names != NULL) {
-        w->names->lines = 0;
+    if ((e = serialise_names(p->names.len ? (const char *)p->names.data : "", p->names.len,
+                             &p->toks, &p->cache)) != DFT_OK) {
+        return dft_fail(err, e, "cannot index record: names too long");
     }
-    if ((e = serialise_names(names.len ? (const char *)names.data : "", names.len, &toks,
-                             w->names)) != DFT_OK) {
-        e = dft_fail(err, e, "cannot index record: names too long");
-        goto out;
+    if (p->body.len > 0) {
+        cache_text((const char *)p->body.data, p->body.len, &p->cache);
     }
-    int rc;
-    st = writer_stmt(w, W_INS_DOC, &rc);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, title != NULL ? title : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, names.len ? (const char *)names.data : "", (int)names.len,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, body.len ? (const char *)body.data : "", (int)body.len,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, toks.len ? (const char *)toks.data : "", (int)toks.len,
-                          SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        writer_done(st);
-    }
-    if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
-        goto out;
+    return DFT_OK;
+}
+
+/* ---- writing a prepared record: the database thread ---- */
+
+enum dft_err
+search_insert(struct dft_search_writer *w, const char *id, const char *type, const char *title,
+              const struct search_prepared *p, struct dft_error *err)
+{
+    enum dft_err e = DFT_OK;
+    sqlite3 *db = w->db;
+    /*
+     * A new id is one insert (its uniqueness is checked by the insert anyway); a known one is
+     * removed with its index entries and inserted again.
+     */
+    int rc = SQLITE_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt == 1 && (e = remove_rid(w, id, err)) != DFT_OK) {
+            return e;
+        }
+        sqlite3_stmt *st = writer_stmt(w, W_INS_DOC, &rc);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, title != NULL ? title : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, p->names.len ? (const char *)p->names.data : "",
+                              (int)p->names.len, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, p->body.len ? (const char *)p->body.data : "",
+                              (int)p->body.len, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, p->toks.len ? (const char *)p->toks.data : "",
+                              (int)p->toks.len, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            writer_done(st);
+        }
+        if (rc != SQLITE_OK) {
+            return dft_store_error(db, rc, "cannot update the search index", err);
+        }
+        if (sqlite3_changes(db) > 0) {
+            break;
+        }
     }
     sqlite3_int64 rid = sqlite3_last_insert_rowid(db);
-    if (names.len > 0) {
-        active_names = w->names;
-        e = run(w, W_INS_NAME, rid, (const char *)names.data, err);
-        active_names = NULL;
+    active_cache = &p->cache;
+    if (p->names.len > 0) {
+        e = run(w, W_INS_NAME, rid, (const char *)p->names.data, err);
     }
-    if (e == DFT_OK && body.len > 0) {
-        e = run(w, W_INS_TEXT, rid, (const char *)body.data, err);
+    if (e == DFT_OK && p->body.len > 0) {
+        e = run(w, W_INS_TEXT, rid, (const char *)p->body.data, err);
     }
-out:
-    if (w != NULL && w->names != NULL) {
-        w->names->lines = 0;
+    active_cache = NULL;
+    return e;
+}
+
+enum dft_err
+dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *type,
+                      const char *title, const json_t *fields, struct dft_error *err)
+{
+    if (w == NULL || w->db == NULL || id == NULL || type == NULL) {
+        return dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
     }
-    dft_buf_release(&names);
-    dft_buf_release(&body);
-    dft_buf_release(&toks);
+    struct search_prepared own;
+    struct search_prepared *p = w->prep;
+    if (p == NULL) {
+        search_prepared_init(&own);
+        p = &own;
+    }
+    enum dft_err e = search_prepare(p, title, fields, err);
+    if (e == DFT_OK) {
+        e = search_insert(w, id, type, title, p, err);
+    }
+    if (p == &own) {
+        search_prepared_release(&own);
+    }
     return e;
 }
 

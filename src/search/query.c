@@ -1,13 +1,7 @@
 /*
  * query.c - search queries and duplicate candidates: candidate retrieval through the FTS5 index
- * (coarse keys and their deletion neighbourhood) and a name-aware scorer.
- *
- * The scorer matches query words to name words one to one in any order; each pair is graded
- * exact > script-folded > same skeleton > gendered form > weighted edit distance on the
- * skeleton. Query coverage weighs more than name coverage, so a fuzzy match of one word cannot
- * outrank a match of the whole name. Patronymics and bracketed aliases are optional; two
- * different patronymics count against a match (a father's name tells relatives apart).
- * Nothing here writes to the database or logs a query.
+ * (coarse keys, their deletion neighbourhood, roots and given-name forms), ranked by the
+ * scorer of score.c. Nothing here writes to the database or logs a query.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,198 +10,11 @@
 #include "defter/store.h"
 #include "search/internal.h"
 
-#define POSTINGS_MAX  20000 /* rows read per query word */
-#define SCORED_MAX    400   /* candidates scored per query */
-#define SINGLE_MAX    2000  /* rows read for one word alone */
-#define FILL_FACTOR   3     /* lower-tier candidates scored: limit times this */
-#define SCORE_FLOOR   0.30  /* hits below are noise */
-#define DOC_NAMES_MAX 32    /* name variants of one record that are scored */
-
-enum level { LV_NONE, LV_FUZZY, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
-static const char *const level_names[] = {"none",     "fuzzy",  "gender form", "cognate name",
-                                          "skeleton", "folded", "exact"};
-
-static double
-token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *lv)
-{
-    if (strcmp(q->exact, d->exact) == 0) {
-        *lv = LV_EXACT;
-        return 1.0;
-    }
-    if (strcmp(q->folded, d->folded) == 0) {
-        *lv = LV_FOLDED;
-        return 0.97;
-    }
-    if (strcmp(q->skel, d->skel) == 0) {
-        *lv = LV_SKELETON;
-        return 0.93;
-    }
-    /* Ukrainian and Russian forms of one given name: as close as a romanisation, a bit less. */
-    if (search_cognate_names(q->skel, d->skel)) {
-        *lv = LV_COGNATE;
-        return 0.90;
-    }
-    size_t lq = strlen(q->skel), ld = strlen(d->skel);
-    size_t l = lq < ld ? lq : ld;
-    double best = 0.0;
-    *lv = LV_NONE;
-    if (l >= 4 && strcmp(q->stem, d->stem) == 0) {
-        best = 0.80;
-        *lv = LV_GENDER;
-    }
-    double cap = l < 4 ? 0.35 : (l < 8 ? 1.0 : 1.6);
-    double dist = dft_search_distance(q->skel, d->skel, cap);
-    if (dist <= cap) {
-        double s = 0.93 - 0.16 * dist;
-        if (s > best) {
-            best = s;
-            *lv = LV_FUZZY;
-        }
-    }
-    return best;
-}
-
-double
-search_score_name(const struct search_ntok *q, int nq, const struct search_ntok *d, int nd,
-                  char *why, size_t why_len)
-{
-    double sim[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
-    enum level lv[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
-    int qm[SEARCH_NAME_TOKENS], dm[SEARCH_NAME_TOKENS];
-    if (nq <= 0 || nd <= 0) {
-        return 0.0;
-    }
-    nq = nq > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nq;
-    nd = nd > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nd;
-    for (int i = 0; i < nq; i++) {
-        qm[i] = -1;
-        for (int j = 0; j < nd; j++) {
-            sim[i][j] = token_sim(&q[i], &d[j], &lv[i][j]);
-        }
-    }
-    for (int j = 0; j < nd; j++) {
-        dm[j] = -1;
-    }
-    /* greedy one-to-one assignment, best pairs first */
-    for (;;) {
-        double best = 0.0;
-        int bi = -1, bj = -1;
-        for (int i = 0; i < nq; i++) {
-            if (qm[i] >= 0) {
-                continue;
-            }
-            for (int j = 0; j < nd; j++) {
-                if (dm[j] < 0 && sim[i][j] > best) {
-                    best = sim[i][j];
-                    bi = i;
-                    bj = j;
-                }
-            }
-        }
-        if (bi < 0) {
-            break;
-        }
-        qm[bi] = bj;
-        dm[bj] = bi;
-    }
-    const unsigned opt = DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS;
-    double qsum = 0.0, dsum = 0.0;
-    int qn = 0, dn = 0;
-    int qpat = 0, dpat = 0, patmatch = 0, allexact = nq == nd;
-    for (int i = 0; i < nq; i++) {
-        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
-            qpat = 1;
-        }
-        double s = qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
-        if (qm[i] < 0 || lv[i][qm[i]] != LV_EXACT) {
-            allexact = 0;
-        }
-        if ((q[i].flags & opt) == 0) {
-            qsum += s;
-            qn++;
-        }
-        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && qm[i] >= 0 &&
-            (d[qm[i]].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && s >= 0.7) {
-            patmatch = 1;
-        }
-    }
-    if (qn == 0) {
-        for (int i = 0; i < nq; i++) {
-            qsum += qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
-        }
-        qn = nq;
-    }
-    for (int j = 0; j < nd; j++) {
-        if ((d[j].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
-            dpat = 1;
-            continue;
-        }
-        dsum += dm[j] >= 0 ? sim[dm[j]][j] : 0.0;
-        dn++;
-    }
-    if (dn == 0) {
-        dn = 1;
-    }
-    double score = 0.6 * qsum / qn + 0.4 * dsum / dn;
-    if (qpat && dpat) {
-        score += patmatch ? 0.03 : -0.05;
-    }
-    /* same word order */
-    int inorder = 1, last = -1, pairs = 0;
-    for (int i = 0; i < nq; i++) {
-        if (qm[i] >= 0) {
-            pairs++;
-            if (qm[i] < last) {
-                inorder = 0;
-            }
-            last = qm[i];
-        }
-    }
-    if (pairs >= 2 && inorder) {
-        score += 0.01;
-    }
-    if (allexact) {
-        score += 0.02;
-    }
-    score /= 1.06;
-    score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
-    if (why != NULL && why_len > 0) {
-        size_t o = 0;
-        why[0] = '\0';
-        for (int i = 0; i < nq && o + 1 < why_len; i++) {
-            enum level l = qm[i] >= 0 ? lv[i][qm[i]] : LV_NONE;
-            int w =
-                snprintf(why + o, why_len - o, "%s%s=%s%s%s", i ? ", " : "", q[i].exact,
-                         level_names[l], qm[i] >= 0 ? ":" : "", qm[i] >= 0 ? d[qm[i]].exact : "");
-            if (w < 0 || (size_t)w >= why_len - o) {
-                break;
-            }
-            o += (size_t)w;
-        }
-    }
-    return score;
-}
-
-double
-dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
-{
-    struct dft_search_token ta[SEARCH_NAME_TOKENS], tb[SEARCH_NAME_TOKENS];
-    struct search_ntok qa[SEARCH_NAME_TOKENS], qb[SEARCH_NAME_TOKENS];
-    int na = dft_search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
-    int nb = dft_search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
-    if (na <= 0 || nb <= 0) {
-        return 0.0;
-    }
-    for (int i = 0; i < na; i++) {
-        qa[i] =
-            (struct search_ntok){ta[i].flags, ta[i].exact, ta[i].folded, ta[i].skel, ta[i].stem};
-    }
-    for (int i = 0; i < nb; i++) {
-        qb[i] =
-            (struct search_ntok){tb[i].flags, tb[i].exact, tb[i].folded, tb[i].skel, tb[i].stem};
-    }
-    return search_score_name(qa, na, qb, nb, why, why_len);
-}
+#define POSTINGS_MAX 20000 /* rows read per query word */
+#define SCORED_MAX   400   /* candidates scored per query */
+#define SINGLE_MAX   2000  /* rows read for one word alone */
+#define FILL_FACTOR  3     /* lower-tier candidates scored: limit times this */
+#define SCORE_FLOOR  0.30  /* hits below are noise */
 
 /* ---- candidates: rid -> mask of matched query words ---- */
 
@@ -324,16 +131,25 @@ expr_add(void *ctx, const char *k, size_t n)
     }
 }
 
-/* "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood. */
+/*
+ * "(K OR D1 OR D2 ...)": a word's key and, for fuzzy lookups, its deletion neighbourhood, the
+ * keys of its root and given-name form, and its root with one a/e shifted (names only).
+ */
 static enum dft_err
-word_expr(struct dft_buf *out, const char *key, int fuzzy)
+word_expr(struct dft_buf *out, const struct dft_search_token *t, int fuzzy)
 {
     struct dft_buf b;
     dft_buf_init(&b, 2048, 0);
     struct expr x = {&b, DFT_OK};
-    expr_add(&x, key, strlen(key));
+    expr_add(&x, t->key, strlen(t->key));
     if (fuzzy) {
-        search_deletions(key, expr_add, &x);
+        search_deletions(t->key, expr_add, &x);
+        char extra[2][DFT_SEARCH_TOKEN_MAX];
+        int ne = search_extra_keys(t, extra);
+        for (int k = 0; k < ne; k++) {
+            expr_add(&x, extra[k], strlen(extra[k]));
+        }
+        search_shifted_roots(t, expr_add, &x);
     }
     enum dft_err e = x.e;
     if (e == DFT_OK) {
@@ -393,7 +209,7 @@ collect_words(sqlite3 *db, const struct qtoks *qt, const int *idx, int n, int fu
             e = dft_buf_adds(&b, " AND ");
         }
         if (e == DFT_OK) {
-            e = word_expr(&b, qt->t[idx[i]].key, fuzzy);
+            e = word_expr(&b, &qt->t[idx[i]], fuzzy);
         }
         bits |= 1u << idx[i];
     }
@@ -436,64 +252,6 @@ cmp_hit(const void *a, const void *b)
         return x->score < y->score ? 1 : -1;
     }
     return x->rid < y->rid ? -1 : x->rid > y->rid;
-}
-
-/* Parse a serialised name list and score the query against each name; best wins. */
-static double
-score_doc(const struct search_ntok *q, int nq, char *toks, char *why, size_t why_len)
-{
-    double best = 0.0;
-    char *p = toks;
-    int nname = 0;
-    char tmpwhy[256];
-    while (p != NULL && *p != '\0' && nname < DOC_NAMES_MAX) {
-        char *nend = strchr(p, SEARCH_SEP_NAME);
-        if (nend != NULL) {
-            *nend = '\0';
-        }
-        struct search_ntok d[SEARCH_NAME_TOKENS];
-        int nd = 0;
-        char *t = p;
-        while (t != NULL && nd < SEARCH_NAME_TOKENS) {
-            char *tend = strchr(t, SEARCH_SEP_TOKEN);
-            if (tend != NULL) {
-                *tend = '\0';
-            }
-            char *f[5] = {t, NULL, NULL, NULL, NULL};
-            int ok = 1;
-            for (int k = 1; k < 5; k++) {
-                char *s = strchr(f[k - 1], SEARCH_SEP_FIELD);
-                if (s == NULL) {
-                    ok = 0;
-                    break;
-                }
-                *s = '\0';
-                f[k] = s + 1;
-            }
-            if (ok) {
-                d[nd++] = (struct search_ntok){(unsigned)(f[0][0] - '0'), f[1], f[2], f[3], f[4]};
-            }
-            t = tend != NULL ? tend + 1 : NULL;
-        }
-        double s = search_score_name(q, nq, d, nd, tmpwhy, sizeof tmpwhy);
-        if (s > best) {
-            best = s;
-            size_t o = 0;
-            if (nname > 0 && why_len > 9) {
-                memcpy(why, "variant: ", 9);
-                o = 9;
-            }
-            size_t tl = strlen(tmpwhy);
-            if (o + tl >= why_len) {
-                tl = why_len - o - 1;
-            }
-            memcpy(why + o, tmpwhy, tl);
-            why[o + tl] = '\0';
-        }
-        nname++;
-        p = nend != NULL ? nend + 1 : NULL;
-    }
-    return best;
 }
 
 static enum dft_err
@@ -550,7 +308,7 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
     for (int k = 0; k < nuniq && e == DFT_OK && want_text; k++) {
         struct dft_buf b;
         dft_buf_init(&b, 4096, 0);
-        e = word_expr(&b, qt->t[uniq[k]].key, 0);
+        e = word_expr(&b, &qt->t[uniq[k]], 0);
         if (e == DFT_OK) {
             e = collect(db, "search_text", &b, 1u << uniq[k], 1, SINGLE_MAX, &cs, err);
         }
@@ -606,7 +364,8 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
             goto out;
         }
         char why[256] = "";
-        double s = cs.v[i].mask != 0 ? score_doc(qt->n, qt->count, copy, why, sizeof why) : 0.0;
+        double s =
+            cs.v[i].mask != 0 ? search_score_doc(qt->n, qt->count, copy, why, sizeof why) : 0.0;
         free(copy);
         if (cs.v[i].text) {
             double ts = 0.5 * popcount(cs.v[i].text) / qt->count;
@@ -662,7 +421,7 @@ qtoks_link(struct qtoks *qt)
 {
     for (int i = 0; i < qt->count; i++) {
         struct dft_search_token *t = &qt->t[i];
-        qt->n[i] = (struct search_ntok){t->flags, t->exact, t->folded, t->skel, t->stem};
+        search_ntok_set(&qt->n[i], t->flags, t->exact, t->folded, t->skel, t->stem);
     }
 }
 

@@ -1,6 +1,6 @@
 /*
- * test_rank.c - ranking on the development set with filler (thresholds at or above the
- * acceptance figures), index maintenance (re-put, remove, types) and bad queries.
+ * test_rank.c - ranking on the development set with filler (thresholds at the goals of the
+ * held-out set), index maintenance (re-put, remove, types) and bad queries.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,10 +103,11 @@ test_rank__dev_set_with_filler(void **state)
     print_message("dev set + %d filler: recall@10 %.3f R_prec %.3f distr@R %.3f "
                   "variant_recall@10 %.3f\n",
                   FILLER, m.recall, m.rprec, m.distr, m.vrecall);
-    assert_true(m.recall >= 0.98);
-    assert_true(m.rprec >= 0.92);
-    assert_true(m.distr <= 0.025);
-    assert_true(m.vrecall >= 0.93);
+    /* the goals of issue 15 (held-out set): 0.995 / 0.96 / 0.01 / 0.97 */
+    assert_true(m.recall >= 0.995);
+    assert_true(m.rprec >= 0.96);
+    assert_true(m.distr <= 0.01);
+    assert_true(m.vrecall >= 0.97);
     sqlite3_close(db);
 }
 

@@ -1,0 +1,167 @@
+/*
+ * batch.c - many records into the index at once: a worker thread folds each record (the costly
+ * part of a put that needs no database) into a ring of prepared slots while the calling thread
+ * writes the records already folded, in id order (the id index then grows at its end, and two
+ * records with one id stay in their given order, so the later wins as with single puts).
+ * Nothing here logs or keeps any text it indexes; the slots are released before returning.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/internal.h"
+
+#define RING          64  /* records folded ahead of the writer */
+#define BATCH_THREADS 128 /* fewer records than this are put one by one, without a thread */
+
+struct slot {
+    struct search_prepared prep;
+    enum dft_err e;
+    struct dft_error err;
+};
+
+struct batch {
+    const struct dft_search_record *recs;
+    const size_t *order;
+    size_t n;
+    struct slot *ring;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t made; /* records folded (in order) */
+    size_t used; /* records written: their slots may be reused */
+    int stop;    /* the writer gave up */
+};
+
+static void *
+folder(void *arg)
+{
+    struct batch *b = arg;
+    for (size_t k = 0; k < b->n; k++) {
+        pthread_mutex_lock(&b->lock);
+        while (!b->stop && k - b->used >= RING) {
+            pthread_cond_wait(&b->cond, &b->lock);
+        }
+        int stop = b->stop;
+        pthread_mutex_unlock(&b->lock);
+        if (stop) {
+            break;
+        }
+        struct slot *s = &b->ring[k % RING];
+        const struct dft_search_record *r = &b->recs[b->order[k]];
+        dft_error_clear(&s->err);
+        s->e = search_prepare(&s->prep, r->title, r->fields, &s->err);
+        pthread_mutex_lock(&b->lock);
+        b->made = k + 1;
+        pthread_cond_broadcast(&b->cond);
+        pthread_mutex_unlock(&b->lock);
+    }
+    return NULL;
+}
+
+static int
+cmp_order(const void *a, const void *b, void *ctx)
+{
+    const struct dft_search_record *recs = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(recs[x].id, recs[y].id);
+    if (c != 0) {
+        return c;
+    }
+    return x < y ? -1 : x > y;
+}
+
+static enum dft_err
+put_each(struct dft_search_writer *w, const struct dft_search_record *recs, size_t n,
+         struct dft_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum dft_err e =
+            dft_search_writer_put(w, recs[i].id, recs[i].type, recs[i].title, recs[i].fields, err);
+        if (e != DFT_OK) {
+            return e;
+        }
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_record *recs,
+                           size_t n, struct dft_error *err)
+{
+    if (w == NULL || (recs == NULL && n > 0)) {
+        return dft_fail(err, DFT_ERR_USAGE, "search put needs a writer and records");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].id == NULL || recs[i].type == NULL) {
+            return dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
+        }
+    }
+    if (n < BATCH_THREADS) {
+        return put_each(w, recs, n, err);
+    }
+    enum dft_err e = DFT_OK;
+    struct batch b = {recs, NULL, n, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                      0,    0,    0};
+    size_t *order = malloc(n * sizeof *order);
+    b.ring = calloc(RING, sizeof *b.ring);
+    if (order == NULL || b.ring == NULL) {
+        free(order);
+        free(b.ring);
+        return put_each(w, recs, n, err); /* no memory to spare: the slow way */
+    }
+    for (size_t i = 0; i < n; i++) {
+        order[i] = i;
+    }
+    qsort_r(order, n, sizeof *order, cmp_order, (void *)(uintptr_t)recs);
+    b.order = order;
+    for (size_t i = 0; i < RING; i++) {
+        search_prepared_init(&b.ring[i].prep);
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, folder, &b) != 0) {
+        e = DFT_ERR_INTERNAL;
+    }
+    if (e != DFT_OK) {
+        /* no thread: fold and write in turn, in the same order */
+        e = DFT_OK;
+        for (size_t k = 0; k < n && e == DFT_OK; k++) {
+            const struct dft_search_record *r = &recs[order[k]];
+            e = dft_search_writer_put(w, r->id, r->type, r->title, r->fields, err);
+        }
+        goto out;
+    }
+    for (size_t k = 0; k < n && e == DFT_OK; k++) {
+        pthread_mutex_lock(&b.lock);
+        while (b.made <= k) {
+            pthread_cond_wait(&b.cond, &b.lock);
+        }
+        pthread_mutex_unlock(&b.lock);
+        struct slot *s = &b.ring[k % RING];
+        const struct dft_search_record *r = &recs[order[k]];
+        if (s->e != DFT_OK) {
+            e = dft_fail(err, s->e, "%s", s->err.msg);
+        } else {
+            e = search_insert(w, r->id, r->type, r->title, &s->prep, err);
+        }
+        pthread_mutex_lock(&b.lock);
+        b.used = k + 1;
+        if (e != DFT_OK) {
+            b.stop = 1;
+        }
+        /* the folder waits on a full ring: wake it when half of it is free */
+        if (b.stop || b.made - b.used <= RING / 2) {
+            pthread_cond_broadcast(&b.cond);
+        }
+        pthread_mutex_unlock(&b.lock);
+    }
+    pthread_join(th, NULL);
+out:
+    for (size_t i = 0; i < RING; i++) {
+        search_prepared_release(&b.ring[i].prep);
+    }
+    free(b.ring);
+    free(order);
+    pthread_mutex_destroy(&b.lock);
+    pthread_cond_destroy(&b.cond);
+    return e;
+}

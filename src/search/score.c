@@ -1,0 +1,327 @@
+/*
+ * score.c - the name-aware scorer: query words are matched to name words one to one in any
+ * order; each pair is graded exact > script-folded > same skeleton > cognate given name >
+ * gendered form > Russified or Turkic form of one root > weighted edit distance on the
+ * skeleton. Query coverage weighs more than name coverage, so a fuzzy match of one word cannot
+ * outrank a match of the whole name. Patronymics and bracketed aliases are optional; two
+ * different patronymics count against a match (a father's name tells relatives apart).
+ * Nothing here touches the database or logs a name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/internal.h"
+
+#define DOC_NAMES_MAX 32 /* name variants of one record that are scored */
+
+enum level { LV_NONE, LV_FUZZY, LV_ROOT, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
+static const char *const level_names[] = {
+    "none", "fuzzy", "suffixed form", "gender form", "cognate name", "skeleton", "folded", "exact"};
+
+/*
+ * One root with and without a "son of" suffix (Kurt / Kurtov / Kurtoğlu), up to one vowel
+ * shift of the stem in roots of four or more letters (Memet / Mametov). A patronymic and a
+ * Russian surname of one root are different words (Seitovich is not Seitov).
+ */
+static double
+root_sim(struct search_ntok *q, struct search_ntok *d)
+{
+    search_ntok_derive(q);
+    search_ntok_derive(d);
+    if (q->suffix == d->suffix || q->root[0] == '\0' || d->root[0] == '\0') {
+        return 0.0;
+    }
+    int a = q->suffix, b = d->suffix;
+    if ((a == SEARCH_SUF_RUSSIAN && b == SEARCH_SUF_PATRONYMIC) ||
+        (b == SEARCH_SUF_RUSSIAN && a == SEARCH_SUF_PATRONYMIC)) {
+        return 0.0;
+    }
+    int shifts = search_vowel_shifts(q->rootkey, d->rootkey);
+    if (shifts == 0) {
+        return 0.80;
+    }
+    return shifts == 1 && strlen(q->rootkey) >= 4 ? 0.76 : 0.0;
+}
+
+/* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
+static double
+cognate_sim(struct search_ntok *q, struct search_ntok *d)
+{
+    search_ntok_derive(q);
+    search_ntok_derive(d);
+    if (q->cognate >= 0 && q->cognate == d->cognate) {
+        return 0.90;
+    }
+    size_t n = strlen(q->given);
+    if (n < 3) {
+        return 0.0;
+    }
+    int shifts = search_vowel_shifts(q->given, d->given);
+    if (shifts == 0) {
+        return 0.90;
+    }
+    /* one vowel apart, in the first syllable only: Svitlana / Svetlana, Pyotr / Petro */
+    size_t first = strcspn(q->given, "aeouIi");
+    return shifts == 1 && n >= 4 && first > 0 && q->given[first] != d->given[first] &&
+                   strcmp(q->given + first + 1, d->given + first + 1) == 0
+               ? 0.86
+               : 0.0;
+}
+
+static double
+token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
+{
+    if (strcmp(q->exact, d->exact) == 0) {
+        *lv = LV_EXACT;
+        return 1.0;
+    }
+    if (strcmp(q->folded, d->folded) == 0) {
+        *lv = LV_FOLDED;
+        return 0.97;
+    }
+    if (strcmp(q->skel, d->skel) == 0) {
+        *lv = LV_SKELETON;
+        return 0.93;
+    }
+    size_t lq = strlen(q->skel), ld = strlen(d->skel);
+    size_t l = lq < ld ? lq : ld;
+    double best = 0.0;
+    *lv = LV_NONE;
+    double c = cognate_sim(q, d);
+    if (c > best) {
+        best = c;
+        *lv = LV_COGNATE;
+    }
+    if (l >= 4 && strcmp(q->stem, d->stem) == 0 && 0.80 > best) {
+        best = 0.80;
+        *lv = LV_GENDER;
+    }
+    double r = root_sim(q, d);
+    if (r > best) {
+        best = r;
+        *lv = LV_ROOT;
+    }
+    /* a short word (four letters) may lose a vowel or a diacritic, not change a consonant */
+    double cap = l < 4 ? 0.35 : ((lq > ld ? lq : ld) < 5 ? 0.8 : (l < 8 ? 1.0 : 1.6));
+    double dist = dft_search_distance(q->skel, d->skel, cap);
+    if (dist <= cap) {
+        double s = 0.93 - 0.16 * dist;
+        if (s > best) {
+            best = s;
+            *lv = LV_FUZZY;
+        }
+    }
+    return best;
+}
+
+double
+search_score_name(struct search_ntok *q, int nq, struct search_ntok *d, int nd, char *why,
+                  size_t why_len)
+{
+    double sim[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
+    enum level lv[SEARCH_NAME_TOKENS][SEARCH_NAME_TOKENS];
+    int qm[SEARCH_NAME_TOKENS], dm[SEARCH_NAME_TOKENS];
+    if (nq <= 0 || nd <= 0) {
+        return 0.0;
+    }
+    nq = nq > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nq;
+    nd = nd > SEARCH_NAME_TOKENS ? SEARCH_NAME_TOKENS : nd;
+    for (int i = 0; i < nq; i++) {
+        qm[i] = -1;
+        for (int j = 0; j < nd; j++) {
+            sim[i][j] = token_sim(&q[i], &d[j], &lv[i][j]);
+        }
+    }
+    for (int j = 0; j < nd; j++) {
+        dm[j] = -1;
+    }
+    /*
+     * Greedy one-to-one assignment, best pairs first. One name has one surname: a second
+     * suffixed-form pair outside the patronymics is refused (Suleyman Asanov is not Asan
+     * Suleymanov, Ivan Petrov not Petr Ivanov).
+     */
+    int root_used = 0;
+    for (;;) {
+        double best = 0.0;
+        int bi = -1, bj = -1;
+        for (int i = 0; i < nq; i++) {
+            if (qm[i] >= 0) {
+                continue;
+            }
+            for (int j = 0; j < nd; j++) {
+                if (root_used && lv[i][j] == LV_ROOT &&
+                    ((q[i].flags | d[j].flags) & DFT_SEARCH_TOK_PATRONYMIC) == 0) {
+                    continue;
+                }
+                if (dm[j] < 0 && sim[i][j] > best) {
+                    best = sim[i][j];
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (bi < 0) {
+            break;
+        }
+        qm[bi] = bj;
+        dm[bj] = bi;
+        if (lv[bi][bj] == LV_ROOT &&
+            ((q[bi].flags | d[bj].flags) & DFT_SEARCH_TOK_PATRONYMIC) == 0) {
+            root_used = 1;
+        }
+    }
+    const unsigned opt = DFT_SEARCH_TOK_PATRONYMIC | DFT_SEARCH_TOK_ALIAS;
+    double qsum = 0.0, dsum = 0.0;
+    int qn = 0, dn = 0;
+    int qpat = 0, dpat = 0, patmatch = 0, allexact = nq == nd;
+    for (int i = 0; i < nq; i++) {
+        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
+            qpat = 1;
+        }
+        double s = qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
+        if (qm[i] < 0 || lv[i][qm[i]] != LV_EXACT) {
+            allexact = 0;
+        }
+        if ((q[i].flags & opt) == 0) {
+            qsum += s;
+            qn++;
+        }
+        if ((q[i].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && qm[i] >= 0 &&
+            (d[qm[i]].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0 && s >= 0.7) {
+            patmatch = 1;
+        }
+    }
+    if (qn == 0) {
+        for (int i = 0; i < nq; i++) {
+            qsum += qm[i] >= 0 ? sim[i][qm[i]] : 0.0;
+        }
+        qn = nq;
+    }
+    for (int j = 0; j < nd; j++) {
+        if ((d[j].flags & DFT_SEARCH_TOK_PATRONYMIC) != 0) {
+            dpat = 1;
+            continue;
+        }
+        dsum += dm[j] >= 0 ? sim[dm[j]][j] : 0.0;
+        dn++;
+    }
+    if (dn == 0) {
+        dn = 1;
+    }
+    double score = 0.6 * qsum / qn + 0.4 * dsum / dn;
+    if (qpat && dpat) {
+        score += patmatch ? 0.03 : -0.05;
+    }
+    /* same word order */
+    int inorder = 1, last = -1, pairs = 0;
+    for (int i = 0; i < nq; i++) {
+        if (qm[i] >= 0) {
+            pairs++;
+            if (qm[i] < last) {
+                inorder = 0;
+            }
+            last = qm[i];
+        }
+    }
+    if (pairs >= 2 && inorder) {
+        score += 0.01;
+    }
+    if (allexact) {
+        score += 0.02;
+    }
+    score /= 1.06;
+    score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
+    if (why != NULL && why_len > 0) {
+        size_t o = 0;
+        why[0] = '\0';
+        for (int i = 0; i < nq && o + 1 < why_len; i++) {
+            enum level l = qm[i] >= 0 ? lv[i][qm[i]] : LV_NONE;
+            int w =
+                snprintf(why + o, why_len - o, "%s%s=%s%s%s", i ? ", " : "", q[i].exact,
+                         level_names[l], qm[i] >= 0 ? ":" : "", qm[i] >= 0 ? d[qm[i]].exact : "");
+            if (w < 0 || (size_t)w >= why_len - o) {
+                break;
+            }
+            o += (size_t)w;
+        }
+    }
+    return score;
+}
+
+double
+dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
+{
+    struct dft_search_token ta[SEARCH_NAME_TOKENS], tb[SEARCH_NAME_TOKENS];
+    struct search_ntok qa[SEARCH_NAME_TOKENS], qb[SEARCH_NAME_TOKENS];
+    int na = dft_search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
+    int nb = dft_search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
+    if (na <= 0 || nb <= 0) {
+        return 0.0;
+    }
+    for (int i = 0; i < na; i++) {
+        search_ntok_set(&qa[i], ta[i].flags, ta[i].exact, ta[i].folded, ta[i].skel, ta[i].stem);
+    }
+    for (int i = 0; i < nb; i++) {
+        search_ntok_set(&qb[i], tb[i].flags, tb[i].exact, tb[i].folded, tb[i].skel, tb[i].stem);
+    }
+    return search_score_name(qa, na, qb, nb, why, why_len);
+}
+
+/* Parse a serialised name list and score the query against each name; best wins. */
+double
+search_score_doc(struct search_ntok *q, int nq, char *toks, char *why, size_t why_len)
+{
+    double best = 0.0;
+    char *p = toks;
+    int nname = 0;
+    char tmpwhy[256];
+    while (p != NULL && *p != '\0' && nname < DOC_NAMES_MAX) {
+        char *nend = strchr(p, SEARCH_SEP_NAME);
+        if (nend != NULL) {
+            *nend = '\0';
+        }
+        struct search_ntok d[SEARCH_NAME_TOKENS];
+        int nd = 0;
+        char *t = p;
+        while (t != NULL && nd < SEARCH_NAME_TOKENS) {
+            char *tend = strchr(t, SEARCH_SEP_TOKEN);
+            if (tend != NULL) {
+                *tend = '\0';
+            }
+            /* flags, exact, folded[, skel, stem]: older indexes kept all five */
+            char *f[5] = {t, NULL, NULL, NULL, NULL};
+            int k = 1;
+            for (; k < 5; k++) {
+                char *s = strchr(f[k - 1], SEARCH_SEP_FIELD);
+                if (s == NULL) {
+                    break;
+                }
+                *s = '\0';
+                f[k] = s + 1;
+            }
+            if (k == 3 || k == 5) {
+                search_ntok_set(&d[nd++], (unsigned)(f[0][0] - '0'), f[1], f[2], f[3], f[4]);
+            }
+            t = tend != NULL ? tend + 1 : NULL;
+        }
+        double s = search_score_name(q, nq, d, nd, tmpwhy, sizeof tmpwhy);
+        if (s > best) {
+            best = s;
+            size_t o = 0;
+            if (nname > 0 && why_len > 9) {
+                memcpy(why, "variant: ", 9);
+                o = 9;
+            }
+            size_t tl = strlen(tmpwhy);
+            if (o + tl >= why_len) {
+                tl = why_len - o - 1;
+            }
+            memcpy(why + o, tmpwhy, tl);
+            why[o + tl] = '\0';
+        }
+        nname++;
+        p = nend != NULL ? nend + 1 : NULL;
+    }
+    return best;
+}
