@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/harden.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -104,6 +105,9 @@ main(int argc, char **argv)
 {
     struct dft_error err = {0};
     struct dft_cli cli = {0};
+    if (dft_process_harden() != 0) {
+        return dft_cli_fail(1, "cannot keep keys out of core dumps");
+    }
     dft_json_wipe_on_free();
     if (dft_crypto_init(&err) != DFT_OK) {
         return dft_cli_report(&err);
