@@ -283,6 +283,13 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
         *ret = dft_ui_send_error(c, r, 421, "misdirected request");
         return 1;
     }
+    if (!dft_http_fetch_site_ok(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"))) {
+        /* before the token exchange too: no request from another site changes anything */
+        r->route = "cross-site";
+        *ret = dft_ui_send_error(c, r, 403, "cross-site request refused");
+        return 1;
+    }
     if (!get && !change) {
         r->route = "bad-method";
         *ret = dft_ui_send_error(c, r, 405, "method not allowed");
