@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "crypto/prf.h"
 #include "store/vfs_internal.h"
 
 struct dft_vfs_fault dft_vfs_fault;
@@ -487,6 +488,8 @@ store_vfs_new(const unsigned char page_key[DFT_KEY_BYTES],
     }
     memset(v, 0, sizeof *v);
     memcpy(v->page_key, page_key, DFT_KEY_BYTES);
+    crypto_prf(v->wal_mask_key, sizeof v->wal_mask_key, page_key, "defter wal mask key v1", NULL,
+               0);
     memcpy(v->vault_id, vault_id, DFT_VAULT_ID_BYTES);
     v->root = root;
     unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "crypto/prf.h"
 #include "store/vfs_internal.h"
 
 #define WAL_CKSUM_OFF 16 /* the two checksum words in a frame header */
@@ -58,6 +59,36 @@ wal_salts(struct file *f, const unsigned char **salts)
     return SQLITE_OK;
 }
 
+/* The 8-byte mask of frame's checksum words: PRF(wal_mask_key, salts ‖ u32be(frame)). */
+static void
+wal_mask(const struct file *f, const unsigned char salts[8], uint32_t frame, unsigned char m[8])
+{
+    unsigned char in[12];
+    memcpy(in, salts, 8);
+    dft_be_put(in + 8, frame, 4);
+    crypto_prf(m, 8, f->vfs->wal_mask_key, "defter wal checksum mask v1", in, sizeof in);
+}
+
+/*
+ * XOR the mask into the bytes of buf (amt bytes at offset in of frame's header) that fall on
+ * the checksum words: masking and unmasking are the same operation.
+ */
+static void
+wal_apply_mask(const struct file *f, const unsigned char salts[8], uint32_t frame, int in,
+               unsigned char *buf, int amt)
+{
+    unsigned char m[8];
+    int lo = in > WAL_CKSUM_OFF ? in : WAL_CKSUM_OFF;
+    int hi = in + amt < DFT_WAL_FRAME_HDR_BYTES ? in + amt : DFT_WAL_FRAME_HDR_BYTES;
+    if (lo >= hi) {
+        return;
+    }
+    wal_mask(f, salts, frame, m);
+    for (int j = lo; j < hi; j++) {
+        buf[j - in] ^= m[j - WAL_CKSUM_OFF];
+    }
+}
+
 int
 store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
 {
@@ -73,7 +104,15 @@ store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
         return SQLITE_IOERR_DATA;
     }
     if (in + amt <= DFT_WAL_FRAME_HDR_BYTES) {
-        return store_raw_read(f, buf, amt, off); /* frame header (or part): clear */
+        /* frame header (or part): clear but for the masked checksum words */
+        int rc = wal_salts(f, &salts);
+        if (rc == SQLITE_OK) {
+            rc = store_raw_read(f, buf, amt, off);
+        }
+        if (rc == SQLITE_OK) {
+            wal_apply_mask(f, salts, frame, in, buf, amt);
+        }
+        return rc;
     }
     if (in == DFT_WAL_FRAME_HDR_BYTES && amt == DFT_PAGE_BYTES) {
         /* Page alone (checkpoint, page reads): a failure is an error. One read for both. */
@@ -109,6 +148,8 @@ store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
         if (dft_page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
                              &ad) != 0) {
             memset(buf, 0, (size_t)amt);
+        } else {
+            wal_apply_mask(f, salts, frame, 0, buf, DFT_WAL_FRAME_HDR_BYTES);
         }
         return SQLITE_OK;
     }
@@ -159,9 +200,16 @@ store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64
         return SQLITE_IOERR_WRITE;
     }
     if (in + amt <= DFT_WAL_FRAME_HDR_BYTES) {
-        /* Frame header: clear. Remember it for the page write that follows. */
+        /* Frame header: clear but for the masked checksum words. Remember it for the page. */
+        unsigned char masked[DFT_WAL_FRAME_HDR_BYTES];
+        const unsigned char *salts = NULL;
         f->hdr_off = -1;
-        rc = store_raw_write(f, buf, amt, off);
+        if (wal_salts(f, &salts) != SQLITE_OK) {
+            return SQLITE_IOERR_WRITE;
+        }
+        memcpy(masked, buf, (size_t)amt);
+        wal_apply_mask(f, salts, frame, in, masked, amt);
+        rc = store_raw_write(f, masked, amt, off);
         if (rc == SQLITE_OK && in == 0 && amt == DFT_WAL_FRAME_HDR_BYTES) {
             memcpy(f->hdr, buf, sizeof f->hdr);
             f->hdr_off = off;
@@ -169,7 +217,13 @@ store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64
         return rc;
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
+        const unsigned char *salts = NULL;
         memcpy(f->out, buf, DFT_WAL_FRAME_HDR_BYTES);
+        rc = wal_salts(f, &salts);
+        if (rc != SQLITE_OK) {
+            return SQLITE_IOERR_WRITE;
+        }
+        wal_apply_mask(f, salts, frame, 0, f->out, DFT_WAL_FRAME_HDR_BYTES);
         rc = wal_write_page(f, buf, buf + DFT_WAL_FRAME_HDR_BYTES, frame,
                             f->out + DFT_WAL_FRAME_HDR_BYTES);
         if (rc == SQLITE_OK) {
@@ -260,6 +314,7 @@ store_wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
             ok = memcmp(fr + 8, h + 16, 8) == 0 && (uint32_t)dft_be_get(fr, 4) != 0 &&
                  dft_page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
             if (ok && chain) {
+                wal_apply_mask(f, h + 16, i, 0, fr, DFT_WAL_FRAME_HDR_BYTES);
                 dft_wal_checksum(big, fr, 8, s);
                 dft_wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
                 chain = s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
