@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include "crypto/gcm.h"
 #include "evidence/internal.h"
 
 static const char id_label[] = "defter evidence object v1";
@@ -76,21 +77,9 @@ evd_chunk_seal(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, 
                const unsigned char uid[EVD_UID_BYTES])
 {
     unsigned char nonce[12], aad[EVD_CHUNK_AAD];
-    int outl = 0;
     evd_chunk_nonce(nonce, index);
     evd_chunk_aad(aad, uid, index, final);
-    if (n > INT_MAX || EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-        EVP_EncryptUpdate(ctx, NULL, &outl, aad, EVD_CHUNK_AAD) != 1) {
-        return -1;
-    }
-    if (n > 0 && EVP_EncryptUpdate(ctx, p, &outl, p, (int)n) != 1) {
-        return -1;
-    }
-    if (EVP_EncryptFinal_ex(ctx, p + n, &outl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DFT_EVIDENCE_TAG_BYTES, p + n) != 1) {
-        return -1;
-    }
-    return 0;
+    return crypto_gcm_seal(ctx, p, p + n, p, n, nonce, aad, EVD_CHUNK_AAD);
 }
 
 int
@@ -98,24 +87,9 @@ evd_chunk_open(EVP_CIPHER_CTX *ctx, unsigned char *p, size_t n, uint64_t index, 
                const unsigned char uid[EVD_UID_BYTES])
 {
     unsigned char nonce[12], aad[EVD_CHUNK_AAD];
-    unsigned char end[16];
-    int outl = 0;
     evd_chunk_nonce(nonce, index);
     evd_chunk_aad(aad, uid, index, final);
-    if (n > INT_MAX || EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-        EVP_DecryptUpdate(ctx, NULL, &outl, aad, EVD_CHUNK_AAD) != 1) {
-        return -1;
-    }
-    if (n > 0 && EVP_DecryptUpdate(ctx, p, &outl, p, (int)n) != 1) {
-        return -1;
-    }
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DFT_EVIDENCE_TAG_BYTES, p + n) != 1) {
-        return -1;
-    }
-    if (EVP_DecryptFinal_ex(ctx, end, &outl) <= 0) {
-        return -1;
-    }
-    return 0;
+    return crypto_gcm_open(ctx, p, p + n, p, n, nonce, aad, EVD_CHUNK_AAD);
 }
 
 void
@@ -293,11 +267,11 @@ pad_init(struct evd_pad *p, int fd, const unsigned char file_key[DFT_KEY_BYTES],
     p->left = evd_object_len(size) - p->off - DFT_EVIDENCE_TAG_BYTES;
     uint64_t n = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
     p->step = (p->left + n - 1) / n;
-    p->ctx = EVP_CIPHER_CTX_new();
+    p->ctx = crypto_gcm_new(file_key, enc);
     p->buf = malloc(EVD_PAD_STEP_MAX + DFT_EVIDENCE_TAG_BYTES);
     pad_nonce_aad(nonce, aad, uid, size);
     if (p->ctx == NULL || p->buf == NULL ||
-        EVP_CipherInit_ex(p->ctx, EVP_aes_256_gcm(), NULL, file_key, nonce, enc) != 1 ||
+        EVP_CipherInit_ex(p->ctx, NULL, NULL, NULL, nonce, enc) != 1 ||
         EVP_CipherUpdate(p->ctx, NULL, &outl, aad, EVD_CHUNK_AAD) != 1) {
         return -1;
     }
@@ -446,7 +420,7 @@ dft_evidence_close(struct dft_evidence_obj *o)
     if (o->file_key != NULL) {
         sodium_free(o->file_key);
     }
-    EVP_CIPHER_CTX_free(o->ctx);
+    crypto_gcm_free(o->ctx);
     if (o->chunk != NULL) {
         sodium_memzero(o->chunk, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
         free(o->chunk);
@@ -524,9 +498,8 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
                       "evidence object %.16s has the wrong length (truncated or extended)", object);
         goto out;
     }
-    o->ctx = EVP_CIPHER_CTX_new();
-    if (o->ctx == NULL ||
-        EVP_DecryptInit_ex(o->ctx, EVP_aes_256_gcm(), NULL, o->file_key, NULL) != 1) {
+    o->ctx = crypto_gcm_new(o->file_key, 0);
+    if (o->ctx == NULL) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM");
         goto out;
     }

@@ -20,6 +20,7 @@
 
 #include "defter/vault.h"
 #include "server/http_parse.h"
+#include "crypto/secpool.h"
 #include "server/ui_internal.h"
 
 #define COOKIE_NAME "defter_session"
@@ -42,9 +43,7 @@ struct owned_body {
 static void
 wipe_free(void *cls)
 {
-    struct owned_body *b = cls;
-    sodium_memzero(b->data, b->len);
-    free(b);
+    crypto_secpool_free(cls); /* wipes: the body may hold record JSON */
 }
 
 void
@@ -73,7 +72,7 @@ send_body(struct MHD_Connection *c, struct ui_req *r, unsigned status, const cha
 {
     struct MHD_Response *resp;
     if (copy) {
-        struct owned_body *b = malloc(sizeof *b + len + 1);
+        struct owned_body *b = crypto_secpool_alloc(sizeof *b + len + 1);
         if (b == NULL) {
             return MHD_NO;
         }
@@ -365,7 +364,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                      unlock         ? DFT_PASSPHRASE_MAX
                      : r->is_upload ? 0
                                     : DFT_UI_BODY_MAX,
-                     unlock);
+                     !r->is_upload); /* passphrase or record JSON: locked and wiped */
         r->body_cap = r->is_upload ? ui->upload_max + UPLOAD_OVERHEAD : r->body.max;
         if (check_request(ui, c, r, method, url, &ret) ||
             (r->is_upload && dft_ui_upload_begin(ui, c, r, url, &ret))) {

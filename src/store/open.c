@@ -76,6 +76,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     if (sodium_init() < 0) {
         return dft_fail(err, DFT_ERR_CRYPTO, "cannot initialise libsodium");
     }
+    (void)store_memory_init();
     v = store_vfs_new(page_key, vault_id);
     if (v == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "cannot open vault database: out of memory");

@@ -59,6 +59,14 @@ struct vfs *store_vfs_of(sqlite3 *db);
 /* The main database file of db if it goes through one of our VFSes, else NULL. */
 struct file *store_main_file(sqlite3 *db);
 
+/* ---- alloc.c ---- */
+
+/*
+ * Route SQLite's memory through the secure pool (once per process, before SQLite initialises).
+ * 1 when SQLite uses it, 0 when SQLite was already initialised by someone else.
+ */
+int store_memory_init(void);
+
 /* ---- wal.c ---- */
 
 int store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off);
