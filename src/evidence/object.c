@@ -19,6 +19,7 @@
 
 #include "crypto/gcm.h"
 #include "evidence/internal.h"
+#include "evidence/rekey.h"
 
 static const char id_label[] = "defter evidence object v1";
 
@@ -819,4 +820,52 @@ out:
     }
     dft_evidence_close(o);
     return rc;
+}
+
+/* ---- rekey (evidence/rekey.h) ---- */
+
+enum dft_err
+evidence_header_rewrap(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
+                       unsigned char out[DFT_EVIDENCE_HEADER_BYTES],
+                       const unsigned char old_key[DFT_KEY_BYTES],
+                       const unsigned char new_key[DFT_KEY_BYTES], struct dft_error *err)
+{
+    struct dft_evidence_header h;
+    unsigned char *file_key = sodium_malloc(DFT_KEY_BYTES);
+    unsigned char sha[DFT_HASH_BYTES];
+    uint64_t size = 0;
+    enum dft_err rc;
+    if (file_key == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    rc = dft_evidence_header_parse(&h, in, DFT_EVIDENCE_HEADER_BYTES, err);
+    if (rc == DFT_OK) {
+        rc = evd_header_open(in, DFT_EVIDENCE_HEADER_BYTES, old_key, file_key, sha, &size, err);
+    }
+    if (rc == DFT_OK) {
+        rc = evd_header_build(out, size, h.id, h.uid, new_key, file_key, sha);
+        if (rc != DFT_OK) {
+            rc = dft_fail(err, rc, "cannot wrap the file key");
+        }
+    }
+    sodium_free(file_key);
+    sodium_memzero(sha, sizeof sha);
+    return rc;
+}
+
+int
+evidence_header_opens(const unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES],
+                      const unsigned char key[DFT_KEY_BYTES])
+{
+    struct dft_evidence_header h;
+    unsigned char *file_key = sodium_malloc(DFT_KEY_BYTES);
+    unsigned char sha[DFT_HASH_BYTES];
+    uint64_t size = 0;
+    int ok =
+        file_key != NULL &&
+        dft_evidence_header_parse(&h, hdr, DFT_EVIDENCE_HEADER_BYTES, NULL) == DFT_OK &&
+        evd_header_open(hdr, DFT_EVIDENCE_HEADER_BYTES, key, file_key, sha, &size, NULL) == DFT_OK;
+    sodium_free(file_key);
+    sodium_memzero(sha, sizeof sha);
+    return ok;
 }
