@@ -36,8 +36,14 @@ URL=$(head -1 "$T/ui.out")
 grep -E '^Max core file size +0 +0 ' /proc/$UI/limits >/dev/null ||
     fail "core size limit is not 0: $(grep core /proc/$UI/limits)"
 ok
-dump=$(gdb -p $UI -batch -nx -ex 'print (int)prctl(3, 0, 0, 0, 0)' 2>/dev/null | grep '^\$1')
-[ "$dump" = '$1 = 0' ] || fail "process is dumpable: '$dump'"
+if [ "$(id -u)" = 0 ]; then
+    # root attaches despite PR_SET_DUMPABLE 0 (CAP_SYS_PTRACE) and asks the process itself
+    dump=$(gdb -p $UI -batch -nx -ex 'print (int)prctl(3, 0, 0, 0, 0)' 2>/dev/null | grep '^\$1')
+    [ "$dump" = '$1 = 0' ] || fail "process is dumpable: '$dump'"
+else
+    # a non-dumpable process's /proc files belong to root, not to its user
+    [ "$(stat -c %u /proc/$UI/status)" = 0 ] || fail "process is dumpable (/proc owned by its user)"
+fi
 ok
 
 # a session, some reads that bring the names into the server's memory, then Lock
@@ -95,7 +101,11 @@ print("ok", len(ids))
 PY
 ok
 
-# 2. a core after Lock holds no name
+# 2. a core after Lock holds no name (only root can take a core of a non-dumpable process)
+if [ "$(id -u)" != 0 ]; then
+    echo "memory.sh: $checks checks passed (core check skipped: needs root)"
+    exit 0
+fi
 gcore -o "$T/core" $UI >"$T/gcore.log" 2>&1 || fail "gcore failed: $(tail -3 "$T/gcore.log")"
 CORE=$(ls "$T"/core.* | head -1)
 [ -s "$CORE" ] || fail "gcore wrote nothing"
