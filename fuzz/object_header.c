@@ -2,7 +2,7 @@
  * object_header.c - libFuzzer harness for the evidence object header: parse, range checks and
  * key unwrap of arbitrary bytes. Must never crash, leak or read out of bounds.
  *
- * Corpus: fuzz/corpus/object_header/ (valid headers wrapped under the all-zero object key).
+ * Corpus: fuzz/corpus/object_header/ (valid v2 headers wrapped under the all-zero object key).
  */
 #include <stdint.h>
 #include <string.h>

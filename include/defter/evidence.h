@@ -29,7 +29,7 @@
 
 #define DFT_EVIDENCE_CHUNK_BYTES  (1u << 20) /* plaintext bytes per chunk (the last may be less) */
 #define DFT_EVIDENCE_TAG_BYTES    16         /* GCM tag after each chunk's ciphertext */
-#define DFT_EVIDENCE_HEADER_BYTES 176        /* fixed object header, see docs/evidence-format.md */
+#define DFT_EVIDENCE_HEADER_BYTES 184        /* fixed object header, see docs/evidence-format.md */
 #define DFT_EVIDENCE_SIZE_MAX     (UINT64_C(1) << 42) /* 4 TiB per file */
 #define DFT_OBJECT_ID_BYTES       32
 #define DFT_OBJECT_HEX_BYTES      65 /* 64 hex digits and NUL */
@@ -117,12 +117,12 @@ DFT_EXPORT enum dft_err dft_evidence_verify(const char *objects_dir, const struc
 /* ---- object header (exposed for the fuzz harness and tests) ---- */
 
 struct dft_evidence_header {
-    uint32_t chunk_bytes;                  /* plaintext bytes per chunk */
-    uint64_t size;                         /* plaintext bytes */
+    uint32_t chunk_bytes; /* plaintext bytes per chunk */
+    uint64_t size;        /* plaintext bytes: 0 after parse (the size is inside the wrap) */
     unsigned char id[DFT_OBJECT_ID_BYTES]; /* object id (keyed hash of the content) */
     unsigned char uid[16];                 /* random per import; bound into every chunk */
     unsigned char nonce[24];               /* XChaCha20-Poly1305 nonce of the wrapped key */
-    unsigned char wrapped[80];             /* file key ‖ SHA-256, sealed, with tag */
+    unsigned char wrapped[88];             /* file key ‖ SHA-256 ‖ size, sealed, with tag */
 };
 
 /* Parse and range-check the fixed header (no key needed). DFT_ERR_INTEGRITY when malformed. */

@@ -54,6 +54,17 @@ DFT_EXPORT enum dft_err dft_vault_rekey(struct dft_vault *v, const char *new_pas
                                         enum dft_kdf_level level,
                                         struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * A new master key under a new passphrase: every database page re-encrypted, every evidence
+ * header rewrapped, the log state resealed; identity and vault id kept. Crash-safe: an
+ * interrupted rekey leaves the old vault or the new one (finished or undone at the next open).
+ * Afterwards a copy of the old header opens nothing. v can then only be closed: open the vault
+ * again to use it. Procedure: docs/vault-format.md "Rekey".
+ */
+DFT_EXPORT enum dft_err dft_vault_rekey_master(struct dft_vault *v, const char *new_pass,
+                                               size_t new_len, enum dft_kdf_level level,
+                                               struct dft_error *err) DFT_MUST_CHECK;
+
 /* The 8 record types, and whether a name is one of them. */
 DFT_EXPORT int dft_record_type_valid(const char *type);
 DFT_EXPORT const char *const *dft_record_types(void); /* NULL-terminated */

@@ -79,9 +79,12 @@ dft_cmd_passwd(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
     const char *new_file = NULL;
+    int master = 0;
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
-        if (strcmp(a, "--kdf") == 0 || strncmp(a, "--kdf=", 6) == 0) {
+        if (strcmp(a, "--rekey") == 0) {
+            master = 1;
+        } else if (strcmp(a, "--kdf") == 0 || strncmp(a, "--kdf=", 6) == 0) {
             int st = parse_kdf(cli, &i, &level);
             if (st != 0) {
                 return st;
@@ -104,7 +107,8 @@ dft_cmd_passwd(struct dft_cli *cli)
     size_t len = 0;
     enum dft_err rc = dft_cli_passphrase(&other, "New passphrase: ", 1, &pass, &len, &err);
     if (rc == DFT_OK) {
-        rc = dft_vault_rekey(v, pass, len, level, &err);
+        rc = master ? dft_vault_rekey_master(v, pass, len, level, &err)
+                    : dft_vault_rekey(v, pass, len, level, &err);
     }
     sodium_free(pass);
     dft_vault_close(v);
@@ -116,7 +120,8 @@ dft_cmd_passwd(struct dft_cli *cli)
         dft_cli_print_json(o);
         json_decref(o);
     } else {
-        printf("passphrase changed\n");
+        printf(master ? "passphrase and master key changed (data re-encrypted)\n"
+                      : "passphrase changed\n");
     }
     return 0;
 }

@@ -10,14 +10,20 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_agent.h"
+#include "core/harden.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
     {"init", dft_cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
      "  The passphrase comes from the terminal (asked twice) or --passphrase-file.\n"
      "  --kdf sets the Argon2id cost (default moderate)."},
-    {"passwd", dft_cmd_passwd, "[--new-passphrase-file FILE] [--kdf LEVEL]",
-     "change the passphrase (rewraps the keys; data is not re-encrypted)", NULL},
+    {"passwd", dft_cmd_passwd, "[--rekey] [--new-passphrase-file FILE] [--kdf LEVEL]",
+     "change the passphrase (rewraps only; --rekey: a new master key, data re-encrypted)",
+     "  Without --rekey the same master key is rewrapped under the new passphrase: nothing is\n"
+     "  re-encrypted, so a copy of the old header still opens the vault with the old passphrase.\n"
+     "  --rekey draws a new master key: every database page is re-encrypted and every evidence\n"
+     "  key rewrapped, after which an old header opens nothing. It is crash-safe: an interrupted\n"
+     "  rekey leaves the old or the new vault, settled at the next open."},
     {"add", dft_cmd_add, "TYPE [FIELD=VALUE...] | --from-json FILE|-",
      "add a record, or a batch from a JSON array",
      "  Types: case person event proceeding source note place organization.\n"
@@ -215,5 +221,9 @@ dft_cli_main(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    /* Before anything holds a key: no core file, not dumpable (the agent inherits this). */
+    if (dft_process_harden() != 0) {
+        return dft_cli_fail(1, "cannot keep keys out of core dumps");
+    }
     return dft_cli_main(argc, argv);
 }

@@ -24,7 +24,8 @@ struct encryptor {
     EVP_CIPHER_CTX *ctx;
     const unsigned char *uid;
     int fd;
-    int failed; /* errno of the failure, or -1 for a crypto failure */
+    int failed;         /* errno of the failure, or -1 for a crypto failure */
+    struct evd_pad pad; /* padding, sealed a share at a time after each chunk */
 };
 
 static void *
@@ -42,6 +43,11 @@ encrypt_main(void *arg)
             break;
         }
         if (evd_pwrite_all(en->fd, s->buf, s->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
+            en->failed = errno ? errno : EIO;
+            evd_pipe_abort(en->pipe);
+            break;
+        }
+        if (evd_pad_step(&en->pad) != 0) {
             en->failed = errno ? errno : EIO;
             evd_pipe_abort(en->pipe);
             break;
@@ -155,7 +161,7 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     char hex[DFT_OBJECT_HEX_BYTES];
     struct evd_pipe pipe;
     int pipe_ok = 0;
-    struct encryptor en = {&pipe, NULL, uid, -1, 0};
+    struct encryptor en = {&pipe, NULL, uid, -1, 0, {0}};
     EVP_MD_CTX *md = NULL;
     pthread_t th;
     unsigned int mdlen = 0;
@@ -205,6 +211,10 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     }
     pipe_ok = 1;
     en.fd = out;
+    if (evd_pad_begin(&en.pad, out, file_key, uid, size) != 0) {
+        rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM");
+        goto out;
+    }
     if (pthread_create(&th, NULL, encrypt_main, &en) != 0) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the encryption thread");
         goto out;
@@ -263,6 +273,10 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
             rc = dft_fail(err, DFT_ERR_INPUT, "evidence '%s' changed during import", path);
             goto out;
         }
+    }
+    if (evd_pad_end(&en.pad) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+        goto out;
     }
     if (EVP_DigestFinal_ex(md, sha, &mdlen) != 1) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
@@ -352,6 +366,7 @@ out:
         (void)created;
     }
     EVP_CIPHER_CTX_free(en.ctx);
+    evd_pad_release(&en.pad);
     EVP_MD_CTX_free(md);
     if (file_key != NULL) {
         sodium_free(file_key);

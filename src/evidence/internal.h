@@ -15,18 +15,21 @@
 
 #include "defter/evidence.h"
 
-#define EVD_MAGIC       "DFTOBJv1"
-#define EVD_MAGIC_BYTES 8
-#define EVD_UID_OFF     56
-#define EVD_UID_BYTES   16
-#define EVD_AAD_HDR     72 /* header bytes authenticated by the key wrap */
-#define EVD_NONCE_OFF   72
-#define EVD_WRAPPED_OFF 96
-#define EVD_CHUNK_AAD   25 /* uid ‖ index (u64 BE) ‖ final flag */
-#define EVD_SLOTS       8  /* chunk buffers in flight between the two threads */
-#define EVD_SYNC_EVERY  8  /* chunks between early writeback requests */
-#define EVD_CHUNK_MIN   (1u << 12)
-#define EVD_CHUNK_MAX   (1u << 24)
+#define EVD_MAGIC         "DFTOBJv2" /* v2: padded (Padme), size inside the wrap */
+#define EVD_MAGIC_BYTES   8
+#define EVD_UID_OFF       56
+#define EVD_UID_BYTES     16
+#define EVD_AAD_HDR       72 /* header bytes authenticated by the key wrap */
+#define EVD_NONCE_OFF     72
+#define EVD_WRAPPED_OFF   96
+#define EVD_CHUNK_AAD     25 /* uid ‖ index (u64 BE) ‖ final flag */
+#define EVD_SECRET_BYTES  72 /* file key ‖ SHA-256 ‖ u64be(size), wrapped */
+#define EVD_WRAPPED_BYTES (EVD_SECRET_BYTES + 16)
+#define EVD_PAD_STEP_MAX  (1u << 16) /* pad bytes sealed per evd_pad_step call, at most */
+#define EVD_SLOTS         8          /* chunk buffers in flight between the two threads */
+#define EVD_SYNC_EVERY    8          /* chunks between early writeback requests */
+#define EVD_CHUNK_MIN     (1u << 12)
+#define EVD_CHUNK_MAX     (1u << 24)
 
 /* ---- file-system calls with the fault hook (io.c) ---- */
 
@@ -66,6 +69,44 @@ enum dft_err evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint
                               const unsigned char object_key[DFT_KEY_BYTES],
                               const unsigned char file_key[DFT_KEY_BYTES],
                               const unsigned char sha256[DFT_HASH_BYTES]);
+/*
+ * Open a header's wrap: file key, plaintext SHA-256 and the exact plaintext size (which is
+ * never in clear: the file length only gives its padding bucket).
+ */
+enum dft_err evd_header_open(const unsigned char *p, size_t n,
+                             const unsigned char object_key[DFT_KEY_BYTES],
+                             unsigned char file_key[DFT_KEY_BYTES],
+                             unsigned char sha256[DFT_HASH_BYTES], uint64_t *size,
+                             struct dft_error *err);
+
+/* ---- padding (object.c): objects are padded to Padme buckets (docs/evidence-format.md) ---- */
+
+/* The whole object file length of an object of size plaintext bytes (header, chunks, pad). */
+uint64_t evd_object_len(uint64_t size);
+
+/*
+ * The pad after the last chunk: zeros sealed with AES-256-GCM under the file key (its own
+ * nonce and AD), in steps so a writer can spread it over its chunks. begin, any number of
+ * steps, then end (writes what is left and the tag); release in every case.
+ */
+struct evd_pad {
+    EVP_CIPHER_CTX *ctx; /* AES-256-GCM under the file key, pad nonce set */
+    unsigned char *buf;  /* EVD_PAD_STEP_MAX bytes */
+    int fd;              /* the object file */
+    uint64_t off;        /* next pad byte's file offset */
+    uint64_t left;       /* pad bytes not yet written */
+    uint64_t step;       /* bytes per evd_pad_step */
+};
+int evd_pad_begin(struct evd_pad *p, int fd, const unsigned char file_key[DFT_KEY_BYTES],
+                  const unsigned char uid[EVD_UID_BYTES], uint64_t size);
+int evd_pad_step(struct evd_pad *p);
+int evd_pad_end(struct evd_pad *p);
+void evd_pad_release(struct evd_pad *p);
+/* The whole pad at once (begin, end, release), for the streaming writer's finish. */
+enum dft_err evd_pad_write(int fd, const unsigned char file_key[DFT_KEY_BYTES],
+                           const unsigned char uid[EVD_UID_BYTES], uint64_t size,
+                           struct dft_error *err);
+
 /* objects_dir/ab/<hex> into out. */
 int evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex);
 int evd_hex_valid(const char *hex);

@@ -214,6 +214,10 @@ dft_evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys 
     if (rc != DFT_OK) {
         goto out;
     }
+    rc = evd_pad_write(w->fd, w->file_key, w->uid, w->size, err);
+    if (rc != DFT_OK) {
+        goto out;
+    }
     if (EVP_DigestFinal_ex(w->md, sha, &mdlen) != 1) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
         goto out;

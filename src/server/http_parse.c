@@ -66,6 +66,12 @@ dft_http_origin_ok(const char *origin, const char *host)
 }
 
 int
+dft_http_fetch_site_ok(const char *site)
+{
+    return site == NULL || strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0;
+}
+
+int
 dft_http_cookie_find(const char *header, const char *name, const char **val, size_t *val_len)
 {
     size_t nl = strlen(name);

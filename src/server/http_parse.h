@@ -25,6 +25,13 @@ int dft_http_host_ok(const char *host, uint16_t port);
 int dft_http_origin_ok(const char *origin, const char *host);
 
 /*
+ * 1 when a request may go on by its Sec-Fetch-Site header: absent (not a browser, or an old
+ * one), "same-origin" or "none" (typed or pasted URL). "same-site" is refused too: another
+ * port of 127.0.0.1 is the same site, so its pages' requests carry our SameSite cookie.
+ */
+int dft_http_fetch_site_ok(const char *site);
+
+/*
  * Find cookie name in a Cookie header ("a=1; b=2"). On success *val and *val_len point into
  * header. 0 when absent, malformed, or present more than once (cookie tossing).
  */

@@ -21,6 +21,7 @@
 #include "agent/agent.h"
 #include "defter/vault.h"
 #include "server/http_parse.h"
+#include "crypto/secpool.h"
 #include "server/ui_internal.h"
 
 #define COOKIE_NAME "defter_session"
@@ -43,9 +44,7 @@ struct owned_body {
 static void
 wipe_free(void *cls)
 {
-    struct owned_body *b = cls;
-    sodium_memzero(b->data, b->len);
-    free(b);
+    crypto_secpool_free(cls); /* wipes: the body may hold record JSON */
 }
 
 void
@@ -74,7 +73,7 @@ send_body(struct MHD_Connection *c, struct ui_req *r, unsigned status, const cha
 {
     struct MHD_Response *resp;
     if (copy) {
-        struct owned_body *b = malloc(sizeof *b + len + 1);
+        struct owned_body *b = crypto_secpool_alloc(sizeof *b + len + 1);
         if (b == NULL) {
             return MHD_NO;
         }
@@ -284,6 +283,13 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
         *ret = dft_ui_send_error(c, r, 421, "misdirected request");
         return 1;
     }
+    if (!dft_http_fetch_site_ok(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"))) {
+        /* before the token exchange too: no request from another site changes anything */
+        r->route = "cross-site";
+        *ret = dft_ui_send_error(c, r, 403, "cross-site request refused");
+        return 1;
+    }
     if (!get && !change) {
         r->route = "bad-method";
         *ret = dft_ui_send_error(c, r, 405, "method not allowed");
@@ -360,7 +366,7 @@ on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const cha
                      unlock         ? DFT_PASSPHRASE_MAX
                      : r->is_upload ? 0
                                     : DFT_UI_BODY_MAX,
-                     unlock);
+                     !r->is_upload); /* passphrase or record JSON: locked and wiped */
         r->body_cap = r->is_upload ? ui->upload_max + UPLOAD_OVERHEAD : r->body.max;
         if (check_request(ui, c, r, method, url, &ret) ||
             (r->is_upload && dft_ui_upload_begin(ui, c, r, url, &ret))) {

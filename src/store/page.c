@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "crypto/gcm.h"
 #include "store/page.h"
 
 void
@@ -37,48 +38,30 @@ dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_I
 EVP_CIPHER_CTX *
 dft_page_cipher_new(const unsigned char key[DFT_KEY_BYTES])
 {
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL) {
-        return NULL;
-    }
-    /* Key schedule once; each page then sets only its nonce. */
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, 1) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, DFT_PAGE_NONCE_BYTES, NULL) != 1) {
-        EVP_CIPHER_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
+    /* Key schedule once (in the secure pool); each page then sets only its nonce. */
+    return crypto_gcm_new(key, 1);
 }
 
 void
 dft_page_cipher_free(EVP_CIPHER_CTX *ctx)
 {
-    EVP_CIPHER_CTX_free(ctx); /* OpenSSL cleanses the key schedule */
+    crypto_gcm_free(ctx); /* OpenSSL cleanses the key schedule, the pool wipes it */
 }
 
 int
 dft_page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
                  const struct dft_page_ad *ad)
 {
-    unsigned char *nonce = out + DFT_PAGE_DATA_BYTES;
-    unsigned char *tag = nonce + DFT_PAGE_NONCE_BYTES;
     unsigned char n[DFT_PAGE_NONCE_BYTES];
-    int len = 0;
-    int fin = 0;
+    unsigned char tag[DFT_PAGE_TAG_BYTES];
     randombytes_buf(n, sizeof n);
-    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, n, 1) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &len, ad->b, (int)ad->len) != 1 ||
-        EVP_CipherUpdate(ctx, out, &len, in, DFT_PAGE_DATA_BYTES) != 1 ||
-        EVP_CipherFinal_ex(ctx, out + len, &fin) != 1) {
+    if (crypto_gcm_seal(ctx, out, tag, in, DFT_PAGE_DATA_BYTES, n, ad->b, ad->len) != 0) {
         sodium_memzero(out, DFT_PAGE_BYTES);
         return -1;
     }
     /* The reserved bytes of in may alias nonce and tag: write them only now. */
-    memcpy(nonce, n, sizeof n);
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DFT_PAGE_TAG_BYTES, tag) != 1) {
-        sodium_memzero(out, DFT_PAGE_BYTES);
-        return -1;
-    }
+    memcpy(out + DFT_PAGE_DATA_BYTES, n, sizeof n);
+    memcpy(out + DFT_PAGE_DATA_BYTES + DFT_PAGE_NONCE_BYTES, tag, sizeof tag);
     return 0;
 }
 
@@ -88,18 +71,10 @@ dft_page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *i
 {
     unsigned char n[DFT_PAGE_NONCE_BYTES];
     unsigned char tag[DFT_PAGE_TAG_BYTES];
-    int len = 0;
-    int fin = 0;
-    int ok;
     /* Copy nonce and tag first: out may alias in, and out's reserved bytes become zero. */
     memcpy(n, in + DFT_PAGE_DATA_BYTES, sizeof n);
     memcpy(tag, in + DFT_PAGE_DATA_BYTES + DFT_PAGE_NONCE_BYTES, sizeof tag);
-    ok = EVP_CipherInit_ex(ctx, NULL, NULL, NULL, n, 0) == 1 &&
-         EVP_CipherUpdate(ctx, NULL, &len, ad->b, (int)ad->len) == 1 &&
-         EVP_CipherUpdate(ctx, out, &len, in, DFT_PAGE_DATA_BYTES) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DFT_PAGE_TAG_BYTES, tag) == 1 &&
-         EVP_CipherFinal_ex(ctx, out + len, &fin) == 1;
-    if (!ok) {
+    if (crypto_gcm_open(ctx, out, tag, in, DFT_PAGE_DATA_BYTES, n, ad->b, ad->len) != 0) {
         sodium_memzero(out, DFT_PAGE_BYTES);
         return -1;
     }

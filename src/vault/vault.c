@@ -21,6 +21,7 @@
 #include "defter/tlog.h"
 #include "vault/envelope.h"
 #include "vault/fsutil.h"
+#include "vault/rekey.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 
@@ -232,7 +233,8 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
         (rc = dft_header_read(&v->header, v->header_path, err)) != DFT_OK ||
-        (rc = dft_header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
+        (rc = dft_header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK ||
+        (rc = vault_rekey_recover(v, err)) != DFT_OK) {
         goto out;
     }
     if (access(v->db_path, F_OK) != 0) {
@@ -241,7 +243,8 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     }
     if ((rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, 0, err)) !=
             DFT_OK ||
-        (rc = vault_setup_db(v, err)) != DFT_OK || (rc = dft_vault_state_check(v, err)) != DFT_OK) {
+        (rc = vault_rekey_load_keys(v, err)) != DFT_OK || (rc = vault_setup_db(v, err)) != DFT_OK ||
+        (rc = dft_vault_state_check(v, err)) != DFT_OK) {
         goto out;
     }
     dft_b64_encode(v->author, v->keys->sign_pk, DFT_SIGN_PK_BYTES);

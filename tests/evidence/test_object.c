@@ -237,6 +237,7 @@ enum tamper {
     T_FLIP_FIRST_CHUNK,
     T_FLIP_MIDDLE_CHUNK,
     T_FLIP_TAG,
+    T_FLIP_PAD,
     T_FLIP_SIZE,
     T_FLIP_UID,
     T_FLIP_WRAPPED,
@@ -277,7 +278,10 @@ apply_tamper(unsigned char *p, size_t *n, enum tamper t)
     case T_FLIP_MIDDLE_CHUNK:
         p[h + c + 1000] ^= 0x80;
         break;
-    case T_FLIP_TAG:
+    case T_FLIP_TAG: /* the last chunk's tag (5 bytes of data) */
+        p[h + 3 * c + 5 + DFT_EVIDENCE_TAG_BYTES - 1] ^= 0x01;
+        break;
+    case T_FLIP_PAD: /* the pad's tag, the object's last byte */
         p[*n - 1] ^= 0x01;
         break;
     case T_FLIP_SIZE:
@@ -318,6 +322,20 @@ test_extract__detects_every_tamper(void **state)
         apply_tamper(work, &wn, (enum tamper)t);
         chmod(path, 0600);
         write_file(path, work, wn);
+        if (t == T_FLIP_PAD) {
+            /* the pad carries nothing: extract and quick pass, the full check does not */
+            assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, NULL, f->out,
+                                                  NULL, NULL, NULL, &err),
+                             DFT_OK);
+            unlink(f->out);
+            assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL,
+                                                 DFT_EVIDENCE_QUICK, NULL),
+                             DFT_OK);
+            assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
+                             DFT_ERR_INTEGRITY);
+            assert_non_null(strstr(err.msg, "padding"));
+            continue;
+        }
         assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, NULL, f->out, NULL,
                                               NULL, NULL, &err),
                          DFT_ERR_INTEGRITY);
@@ -362,6 +380,65 @@ test_extract__detects_every_tamper(void **state)
     free(orig);
     free(data);
     dft_evidence_info_release(&info);
+}
+
+/*
+ * The object length gives only a Padme bucket of the size (overhead at most 12 %): files of
+ * 100,000, 100,001 and 100,700 bytes make objects of one length, and still round-trip exactly.
+ */
+static void
+test_import__padded_to_one_bucket(void **state)
+{
+    struct fx *f = *state;
+    static const size_t sizes[] = {100000, 100001, 100700};
+    long len[3];
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = sizes[k];
+        unsigned char *data = random_data(n);
+        struct dft_evidence_info info;
+        struct dft_error err = {0};
+        char path[600];
+        struct stat st;
+        size_t m = 0;
+        import_ok(f, data, n, &info);
+        object_path(f, info.object, path, sizeof path);
+        assert_int_equal(stat(path, &st), 0);
+        len[k] = (long)st.st_size;
+        assert_true((double)st.st_size <= 1.12 * (double)n);
+        assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
+                                              NULL, NULL, NULL, &err),
+                         DFT_OK);
+        unsigned char *back = read_file(f->out, &m);
+        assert_int_equal(m, n);
+        assert_memory_equal(back, data, n);
+        assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
+                         DFT_OK);
+        struct dft_evidence_obj *o = NULL;
+        assert_int_equal(dft_evidence_open(&o, f->objects, f->keys, info.object, &err), DFT_OK);
+        assert_int_equal(dft_evidence_size(o), n);
+        dft_evidence_close(o);
+        unlink(f->out);
+        free(back);
+        free(data);
+        dft_evidence_info_release(&info);
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_int_equal(len[0], len[2]);
+    /* the streaming writer (uploads) pads the same way */
+    struct dft_evidence_writer *w = NULL;
+    struct dft_evidence_info info;
+    unsigned char *data = random_data(100350);
+    char path[600];
+    struct stat st;
+    assert_int_equal(dft_evidence_writer_open(&w, f->objects, 1 << 20, NULL), DFT_OK);
+    assert_int_equal(dft_evidence_writer_write(w, data, 100350, NULL), DFT_OK);
+    assert_int_equal(dft_evidence_writer_finish(w, f->keys, &info, NULL), DFT_OK);
+    object_path(f, info.object, path, sizeof path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((long)st.st_size, len[0]);
+    assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL), DFT_OK);
+    dft_evidence_info_release(&info);
+    free(data);
 }
 
 static void
@@ -606,6 +683,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_import__no_plaintext_window_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__dedup_stores_nothing_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extract__detects_every_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import__padded_to_one_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__file_changing_during_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__write_faults_leave_nothing, setup, teardown),

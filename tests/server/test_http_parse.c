@@ -49,6 +49,20 @@ test_http_origin_ok__same_origin_only(void **state)
 }
 
 static void
+test_http_fetch_site_ok__same_origin_or_none(void **state)
+{
+    (void)state;
+    assert_true(dft_http_fetch_site_ok(NULL));
+    assert_true(dft_http_fetch_site_ok("same-origin"));
+    assert_true(dft_http_fetch_site_ok("none"));
+    assert_false(dft_http_fetch_site_ok("same-site"));
+    assert_false(dft_http_fetch_site_ok("cross-site"));
+    assert_false(dft_http_fetch_site_ok(""));
+    assert_false(dft_http_fetch_site_ok("same-origin "));
+    assert_false(dft_http_fetch_site_ok("Same-Origin"));
+}
+
+static void
 test_http_cookie_find__exact_name_once(void **state)
 {
     const char *v;
@@ -166,6 +180,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_host_ok__only_loopback_names_with_our_port),
         cmocka_unit_test(test_http_origin_ok__same_origin_only),
+        cmocka_unit_test(test_http_fetch_site_ok__same_origin_or_none),
         cmocka_unit_test(test_http_cookie_find__exact_name_once),
         cmocka_unit_test(test_http_token_eq__length_and_content),
         cmocka_unit_test(test_http_path_ok__refuses_traversal),

@@ -574,6 +574,60 @@ test_store__wal_tampering_detected(void **state)
     dft_store_close(db);
 }
 
+/*
+ * SQLite's frame checksum is linear over the plaintext page: in clear, it lets a finder of the
+ * WAL confirm a guess of a page (and solve for a few unknown bytes). The VFS masks both words
+ * with a keyed PRF, so the right guess no longer matches what is stored (a wrong one never did).
+ */
+static int
+wal_frame_confirms(const unsigned char *w, const unsigned char *page, uint32_t frame)
+{
+    uint32_t s[2] = {0, 0};
+    int big = (int)(dft_be_get(w, 4) & 1);
+    dft_wal_checksum(big, w, 24, s);
+    for (uint32_t i = 1; i <= frame; i++) {
+        const unsigned char *fr = w + DFT_WAL_HDR_BYTES + (size_t)(i - 1) * DFT_WAL_FRAME_BYTES;
+        dft_wal_checksum(big, fr, 8, s);
+        dft_wal_checksum(big, page, DFT_PAGE_BYTES, s);
+        if (i == frame) {
+            return s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
+                   s[1] == (uint32_t)dft_be_get(fr + 20, 4);
+        }
+    }
+    return 0;
+}
+
+static void
+test_store__wal_checksum_confirms_no_guess(void **state)
+{
+    struct fixture *fx = *state;
+    unsigned char page[DFT_PAGE_BYTES];
+    struct dft_page_ad ad;
+    size_t n = 0;
+    make_db(fx, 5);
+    sqlite3 *db = open_ok(fx, 0);
+    exec_ok(db, "INSERT INTO t(body) VALUES('one row, one frame')");
+    unsigned char *w = slurp(fx->wal, &n);
+    assert_true(n >= DFT_WAL_HDR_BYTES + DFT_WAL_FRAME_BYTES);
+    /* The finder's right guess of frame 1's page: here, its true plaintext. */
+    const unsigned char *fr = w + DFT_WAL_HDR_BYTES;
+    EVP_CIPHER_CTX *ctx = dft_page_cipher_new(fx->key);
+    assert_non_null(ctx);
+    dft_page_ad_wal(&ad, fx->vid, fr, w + 16, 1);
+    assert_int_equal(dft_page_decrypt(ctx, page, fr + DFT_WAL_FRAME_HDR_BYTES, &ad), 0);
+    dft_page_cipher_free(ctx);
+    assert_false(wal_frame_confirms(w, page, 1));
+    page[2000] ^= 1; /* a wrong guess */
+    assert_false(wal_frame_confirms(w, page, 1));
+    sodium_memzero(page, sizeof page);
+    free(w);
+    /* Masked checksums still pass SQLite's own recovery: a reopen finds the row. */
+    dft_store_close(db);
+    db = open_ok(fx, 0);
+    assert_int_equal(int_query(db, "SELECT count(*) FROM t WHERE body = 'one row, one frame'"), 1);
+    dft_store_close(db);
+}
+
 /* ---- crash safety ---- */
 
 static void
@@ -765,6 +819,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__other_vault_file_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__locked_vault_is_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__wal_tampering_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__wal_checksum_confirms_no_guess, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store__survives_sigkill_at_any_moment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store__failed_write_loses_nothing, setup, teardown),
