@@ -150,13 +150,13 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
-build/defter.1: build/release/defter
-	@build/release/defter --man >$@
+$(OUT)/defter.1: $(BIN)
+	@$(BIN) --man >$@
 
-install: build build/defter.1
+install: $(BIN) $(OUT)/defter.1
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(BASHCOMPDIR)"
-	install -m 0755 build/release/defter "$(DESTDIR)$(BINDIR)/defter"
-	install -m 0644 build/defter.1 "$(DESTDIR)$(MANDIR)/man1/defter.1"
+	install -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/defter"
+	install -m 0644 $(OUT)/defter.1 "$(DESTDIR)$(MANDIR)/man1/defter.1"
 	install -m 0644 completion/defter.bash "$(DESTDIR)$(BASHCOMPDIR)/defter"
 
 uninstall:

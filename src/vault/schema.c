@@ -43,7 +43,8 @@ static const struct field common_fields[] = {
 static const struct field case_fields[] = {
     {"title", K_TEXT, 1, NULL},
     {"case_number", K_TEXT, 0, NULL},
-    {"status", K_ENUM, 0, "open,investigation,trial,appeal,cassation,echr,closed,archived"},
+    {"status", K_ENUM, 0,
+     "open,investigation,trial,sentenced,acquitted,appeal,cassation,echr,closed,archived"},
     {"court", K_TEXT, 0, NULL},
     {"article", K_LIST, 0, NULL},
     {"violation", K_LIST, 0, NULL},
