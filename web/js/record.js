@@ -262,8 +262,10 @@ function timeline(items) {
   return sec;
 }
 
-function linkForm(rec) {
-  const role = el('select', { id: 'link-role', name: 'role' }, ROLES.map((r) => el('option', { value: r, text: roleName(r) })));
+function linkForm(rec, roles) {
+  /* the vault's roles (built in, and those a team added with `defter schema add-role`) */
+  const all = [...ROLES, ...(roles || []).filter((r) => !ROLES.includes(r))];
+  const role = el('select', { id: 'link-role', name: 'role' }, all.map((r) => el('option', { value: r, text: roleName(r) })));
   const q = el('input', { type: 'search', id: 'link-q', placeholder: t('link.find'), autocomplete: 'off' });
   const results = el('ul', { class: 'pick', id: 'link-results' });
   const msg = el('p', { class: 'muted', role: 'status', id: 'link-msg' });
@@ -406,7 +408,10 @@ start(async (main) => {
     parts.push(byRoleSection(t('record.related'), related, 'related'));
   }
   parts.push(evidenceSection(rec));
-  if (!rec.deleted) parts.push(linkForm(rec));
+  if (!rec.deleted) {
+    const schema = await api('GET', 'schema').catch(() => null);
+    parts.push(linkForm(rec, schema ? schema.roles : []));
+  }
   const hist = await api('GET', 'records/' + encodeURIComponent(rec.id) + '/history').then((r) => r.history).catch(() => []);
   parts.push(historySection(rec, hist));
   main.replaceChildren(...parts);
