@@ -587,15 +587,33 @@ record_row(sqlite3 *db, const char *id, char *type, size_t tmax, json_t **fields
     return found;
 }
 
+/* Whether ops[0..upto) create or restore id (an undo of a merge does, then links it). */
+static int
+revived_earlier(const json_t *ops, size_t upto, const char *id)
+{
+    for (size_t k = 0; k < upto; k++) {
+        const json_t *op = json_array_get(ops, k);
+        const char *a = json_string_value(json_object_get(op, "action"));
+        const char *r = json_string_value(json_object_get(op, "record"));
+        if (a != NULL && r != NULL && strcmp(r, id) == 0 &&
+            (strcmp(a, "create") == 0 || strcmp(a, "restore") == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static enum dft_err
-check_not_deleted(struct dft_vault *v, const json_t *born, const char *id, struct dft_error *err)
+check_not_deleted(struct dft_vault *v, const json_t *ops, size_t at, const char *id,
+                  struct dft_error *err)
 {
     char type[32];
     int deleted = 0;
-    if (v == NULL || id == NULL || json_object_get(born, id) != NULL) {
+    if (v == NULL || id == NULL) {
         return DFT_OK;
     }
-    if (record_row(v->db, id, type, sizeof type, NULL, &deleted) && deleted) {
+    if (record_row(v->db, id, type, sizeof type, NULL, &deleted) && deleted &&
+        !revived_earlier(ops, at, id)) {
         return dft_fail(err, DFT_ERR_INPUT, "%s %s is deleted (`defter restore %s` brings it back)",
                         type, id, id);
     }
@@ -697,11 +715,9 @@ schema_check_ops(struct dft_vault *v, json_t *ops, int *nothing_left, struct dft
 {
     *nothing_left = 0;
     json_t *ext = NULL;
-    json_t *born = json_object(); /* ids created or restored earlier in this batch */
     enum dft_err rc = load_ext(v, &ext, err);
-    if (rc != DFT_OK || born == NULL) {
-        json_decref(born);
-        return rc != DFT_OK ? rc : dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    if (rc != DFT_OK) {
+        return rc;
     }
     size_t n0 = json_array_size(ops);
     for (size_t i = 0; i < json_array_size(ops) && rc == DFT_OK;) {
@@ -726,11 +742,6 @@ schema_check_ops(struct dft_vault *v, json_t *ops, int *nothing_left, struct dft
             if (rc == DFT_OK && type != NULL) {
                 rc = check_required(type, fields, err);
             }
-            if (record != NULL) {
-                json_object_set_new(born, record, json_true());
-            }
-        } else if (strcmp(action, "restore") == 0 && record != NULL) {
-            json_object_set_new(born, record, json_true());
         } else if (strcmp(action, "update") == 0) {
             rc = check_update(v, ext, op, err);
             if (rc == DFT_OK && json_object_size(json_object_get(op, "fields")) == 0) {
@@ -743,13 +754,14 @@ schema_check_ops(struct dft_vault *v, json_t *ops, int *nothing_left, struct dft
                 rc = check_role(ext, role, err);
             }
             if (rc == DFT_OK) {
-                rc = check_not_deleted(v, born, record, err);
+                rc = check_not_deleted(v, ops, i, record, err);
             }
             if (rc == DFT_OK) {
-                rc = check_not_deleted(v, born, json_string_value(json_object_get(op, "to")), err);
+                rc =
+                    check_not_deleted(v, ops, i, json_string_value(json_object_get(op, "to")), err);
             }
         } else if (strcmp(action, "evidence") == 0) {
-            rc = check_not_deleted(v, born, record, err);
+            rc = check_not_deleted(v, ops, i, record, err);
             if (rc == DFT_OK) {
                 rc = check_evidence_twice(v, op, err);
             }
@@ -760,7 +772,6 @@ schema_check_ops(struct dft_vault *v, json_t *ops, int *nothing_left, struct dft
         *nothing_left = 1;
     }
     json_decref(ext);
-    json_decref(born);
     return rc;
 }
 
