@@ -278,6 +278,30 @@ test('spreadsheets: export warns it is not encrypted; a bad row names its row an
   assert.equal(ahtem.fields.occupation, 'Deputy "chair"');
 });
 
+test('the add form: date inputs with "approximate", enums as a choice, a typo refused', async () => {
+  await page.goto(BASE + 'edit.html?type=event');
+  await page.waitForSelector('#f-title');
+  assert.equal(await page.getAttribute('#f-date', 'type'), 'date');
+  assert.deepEqual(await page.locator('#f-date_precision option').evaluateAll((o) => o.map((x) => x.value)),
+    ['', 'exact', 'approximate', 'unknown']);
+  await page.fill('#f-title', 'Detention at the border');
+  await page.fill('#f-date', '2016-03-01');
+  await page.check('#f-date-approx');
+  await page.selectOption('#f-date_precision', 'approximate');
+  await Promise.all([page.waitForURL(/record\.html/), page.click('#save')]);
+  await page.waitForSelector('#record-title');
+  const id = new URL(page.url()).searchParams.get('id');
+  const rec = await apiGet('records/' + id);
+  assert.equal(rec.fields.date, '2016-03-01~');
+  assert.equal(rec.fields.date_precision, 'approximate');
+  /* a case needs a title: the server says so in the form */
+  await page.goto(BASE + 'edit.html?type=case');
+  await page.fill('#f-case_number', '1-1/2020');
+  await page.click('#save');
+  await page.waitForSelector('#form-msg:not(:empty)');
+  assert.match(await page.textContent('#form-msg'), /a case needs a title/);
+});
+
 test('`defter ui --open` prints a fresh link to the running UI', async () => {
   const url = execFileSync(process.env.DEFTER_BIN, ['--vault', process.env.DEFTER_VAULT2, 'ui', '--open'],
     { encoding: 'utf8' }).trim();

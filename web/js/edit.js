@@ -26,8 +26,15 @@ function input(name, value) {
   if (def && def.values) {
     ctl = el('select', attrs, el('option', { value: '', text: '—' }), def.values.map((x) =>
       el('option', { value: x, text: t('value.' + x) === 'value.' + x ? x : t('value.' + x) })));
-  } else if (def && def.kind === 'date' && (v === undefined || v === null || /^\d{4}-\d{2}-\d{2}$/.test(String(v)))) {
+  } else if (def && def.kind === 'date' && (v === undefined || v === null || /^\d{4}-\d{2}-\d{2}~?$/.test(String(v)))) {
+    /* a date input, and "approximate" as ISO 8601-2 writes it: a trailing ~ */
+    const approx = String(v || '').endsWith('~');
+    if (approx) v = String(v).slice(0, -1);
     ctl = el('input', { ...attrs, type: 'date' });
+    ctl.value = v === undefined || v === null ? '' : String(v);
+    const box = el('input', { type: 'checkbox', id: id + '-approx', class: 'approx', dataset: { approxFor: name }, checked: approx });
+    return [el('label', { for: id, text: fieldName(name) }), ctl,
+      el('label', { class: 'approx', for: id + '-approx' }, box, ' ', t('form.approximate'))];
   } else if (LONG.has(name)) {
     ctl = el('textarea', { ...attrs, rows: name === 'name_variants' ? 3 : 5 });
   } else {
@@ -43,6 +50,8 @@ function collect(form, names, original) {
   for (const n of names) {
     const ctl = form.querySelector('[data-field="' + n + '"]');
     let v = ctl.value.trim();
+    const approx = form.querySelector('[data-approx-for="' + n + '"]');
+    if (approx && approx.checked && v !== '') v += '~';
     if (n === 'name_variants') {
       const list = ctl.value.split('\n').map((s) => s.trim()).filter(Boolean);
       if (original) {
