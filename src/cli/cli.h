@@ -106,6 +106,8 @@ void dft_cli_print_history(const json_t *hist);
 /* show: add "changes" (readable history) to a record, the two ends' titles to a link */
 enum dft_err dft_cli_show_more(struct dft_vault *v, json_t *rec, struct dft_error *err);
 void dft_cli_print_link_ends(const json_t *link);
+/* "taken …  camera …  GPS lat, lon" of an evidence row's EXIF metadata, if it has any. */
+void dft_cli_print_photo_meta(const json_t *meta);
 void dft_cli_local_time(const char *ts, char *out, size_t max);
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
 enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,

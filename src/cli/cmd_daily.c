@@ -699,3 +699,29 @@ dft_cmd_extract_to(struct dft_cli *cli)
     sub.argv = sub_argv;
     return dft_cmd_extract(&sub);
 }
+
+void
+dft_cli_print_photo_meta(const json_t *meta)
+{
+    const char *taken = json_string_value(json_object_get(meta, "taken"));
+    const char *make = json_string_value(json_object_get(meta, "camera_make"));
+    const char *model = json_string_value(json_object_get(meta, "camera_model"));
+    const json_t *gps = json_object_get(meta, "gps");
+    const char *lat = json_string_value(json_object_get(gps, "lat"));
+    const char *lon = json_string_value(json_object_get(gps, "lon"));
+    if (taken == NULL && make == NULL && model == NULL && lat == NULL) {
+        return;
+    }
+    printf("     ");
+    if (taken != NULL) {
+        printf(" taken %s", taken);
+    }
+    if (make != NULL || model != NULL) {
+        printf("  camera %s%s%s", make != NULL ? make : "",
+               make != NULL && model != NULL ? " " : "", model != NULL ? model : "");
+    }
+    if (lat != NULL && lon != NULL) {
+        printf("  GPS %s, %s", lat, lon);
+    }
+    putchar('\n');
+}

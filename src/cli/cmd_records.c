@@ -198,6 +198,7 @@ print_record(const json_t *r)
                    json_string_value(json_object_get(x, "name")),
                    (long long)json_integer_value(json_object_get(x, "size")),
                    json_string_value(json_object_get(x, "sha256")));
+            dft_cli_print_photo_meta(json_object_get(x, "meta")); /* cmd_daily.c */
         }
     }
     dft_cli_print_history(json_object_get(r, "changes"));

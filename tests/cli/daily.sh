@@ -152,6 +152,15 @@ expect 1 "$D" list event --from 12.05.2016
 expect 2 "$D" list case --where status
 expect 2 "$D" list case --bogus
 
+# ---- photo metadata (time taken, camera, GPS) on the evidence row ----
+if command -v node >/dev/null 2>&1; then
+    node "$(dirname "$0")/../web/exif.mjs" "$T/exif.jpg"
+    expect 0 "$D" attach "$C" "$T/exif.jpg"
+    expect 0 "$D" show "$C"
+    echo "$out" | grep -q "taken 2016-05-12T06:30:00  camera Canon EOS 5D  GPS 44.750000, 33.850000" ||
+        fail "photo metadata on the evidence row: $out"
+fi
+
 # ---- deletes that cannot hurt: restore, list --deleted, links and attach refused ----
 printf 'a photo\n' >"$T/photo.jpg"
 expect 0 "$D" --json attach "$P" "$T/photo.jpg"
