@@ -18,7 +18,7 @@ endif
 
 PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lpthread -lm
 
 WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wcast-qual -Wwrite-strings -Wundef -Werror
@@ -64,7 +64,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
-	variant-tests variant-fuzz variant-bench ui-deps
+	variant-tests variant-fuzz variant-bench ui-deps install uninstall
 .DEFAULT_GOAL := build
 
 all: build
@@ -142,5 +142,25 @@ format:
 
 clean:
 	rm -rf build
+
+# install: defter on the PATH, its man page (from the same text as --help) and bash completion.
+#   make install [PREFIX=/usr/local] [DESTDIR=staging]
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+$(OUT)/defter.1: $(BIN)
+	@$(BIN) --man >$@
+
+install: $(BIN) $(OUT)/defter.1
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(BASHCOMPDIR)"
+	install -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/defter"
+	install -m 0644 $(OUT)/defter.1 "$(DESTDIR)$(MANDIR)/man1/defter.1"
+	install -m 0644 completion/defter.bash "$(DESTDIR)$(BASHCOMPDIR)/defter"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/defter" "$(DESTDIR)$(MANDIR)/man1/defter.1" \
+		"$(DESTDIR)$(BASHCOMPDIR)/defter"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

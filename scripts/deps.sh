@@ -5,8 +5,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
-libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev
-age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev"
+libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libcsv-dev
+age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev poppler-utils"
 
 missing=""
 for p in $PACKAGES; do

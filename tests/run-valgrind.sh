@@ -73,7 +73,7 @@ cli() { # cli WANT ARGS...: run defter under valgrind, expect exit WANT, keep st
 jget() { printf '%s' "$out" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 cli 0 init --kdf interactive --json
-cli 0 --json add person "name=Ахтем Чийгоз" "name_crh=Ahtem Çiygoz"
+cli 0 --json add person "name=Ахтем Чийгоз" "x-name_crh=Ahtem Çiygoz"
 P=$(jget "['id']")
 cli 0 --json add case "title=Case of Ilmi Umerov" "case_number=1-23/2016"
 C=$(jget "['id']")

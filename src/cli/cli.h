@@ -91,6 +91,24 @@ int dft_cmd_prove(struct dft_cli *cli);
 int dft_cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
 int dft_cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
 int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
+/* cmd_daily.c: schema, restore, list with filters, import, export, readable history */
+int dft_cmd_schema(struct dft_cli *cli);
+int dft_cmd_restore(struct dft_cli *cli);
+int dft_cmd_list_query(struct dft_cli *cli);
+int dft_cmd_import(struct dft_cli *cli);
+int dft_cmd_export(struct dft_cli *cli);
+int dft_cmd_extract_to(struct dft_cli *cli); /* "-", a directory, --force; then dft_cmd_extract */
+/* main.c: the command table; man.c: `defter --man` (roff) and `defter --complete WHAT` */
+const struct dft_cli_command *dft_cli_commands(size_t *n);
+int dft_cli_man_or_complete(int argc, char **argv);
+int dft_cli_schema_help(const char *type);
+void dft_cli_print_history(const json_t *hist);
+/* show: add "changes" (readable history) to a record, the two ends' titles to a link */
+enum dft_err dft_cli_show_more(struct dft_vault *v, json_t *rec, struct dft_error *err);
+void dft_cli_print_link_ends(const json_t *link);
+/* "taken …  camera …  GPS lat, lon" of an evidence row's EXIF metadata, if it has any. */
+void dft_cli_print_photo_meta(const json_t *meta);
+void dft_cli_local_time(const char *ts, char *out, size_t max);
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
 enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
                                      struct dft_error *err) DFT_MUST_CHECK;

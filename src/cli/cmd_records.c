@@ -161,9 +161,11 @@ print_record(const json_t *r)
         putchar('\n');
     }
     if (strcmp(type, "link") == 0) {
-        printf("  %s -> %s as %s\n", json_string_value(json_object_get(r, "from")),
-               json_string_value(json_object_get(r, "to")),
-               json_string_value(json_object_get(r, "role")));
+        dft_cli_print_link_ends(r); /* cmd_daily.c */
+    }
+    if (strcmp(type, "link") != 0 && json_is_true(json_object_get(r, "deleted"))) {
+        printf("  DELETED (`defter restore %s` brings it back)\n",
+               json_string_value(json_object_get(r, "id")));
     }
     if (strcmp(type, "evidence") == 0) {
         printf("  name: %s\n  size: %lld bytes\n  sha256: %s\n  attached to: %s\n",
@@ -196,24 +198,20 @@ print_record(const json_t *r)
                    json_string_value(json_object_get(x, "name")),
                    (long long)json_integer_value(json_object_get(x, "size")),
                    json_string_value(json_object_get(x, "sha256")));
+            dft_cli_print_photo_meta(json_object_get(x, "meta")); /* cmd_daily.c */
         }
     }
-    json_t *hist = json_object_get(r, "history");
-    if (json_array_size(hist) > 0) {
-        printf("history:\n");
-        json_array_foreach(hist, i, x)
-        {
-            printf("  #%lld  %s  %s\n", (long long)json_integer_value(json_object_get(x, "index")),
-                   json_string_value(json_object_get(x, "ts")),
-                   json_string_value(json_object_get(x, "action")));
-        }
-    }
+    dft_cli_print_history(json_object_get(r, "changes"));
 }
 
 static enum dft_err
 query_show(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 {
-    return dft_vault_show(v, ctx, DFT_SHOW_HISTORY, out, err);
+    enum dft_err rc = dft_vault_show(v, ctx, DFT_SHOW_HISTORY, out, err);
+    if (rc == DFT_OK) {
+        rc = dft_cli_show_more(v, *out, err); /* cmd_daily.c */
+    }
+    return rc;
 }
 
 int

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_agent.h"
 #include "defter/server.h"
+#include "defter/ui_open.h"
 
 static void
 log_to_stderr(void *ctx, enum dft_log_level level, const char *msg)
@@ -33,6 +34,15 @@ dft_cmd_ui(struct dft_cli *cli)
 
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
+        if (strcmp(a, "--open") == 0 && cli->argc == 1) {
+            /* a fresh link to the UI already running on this vault */
+            char url[DFT_UI_URL_MAX];
+            if (dft_ui_open_request(cli->vault_dir, url, sizeof url, &err) != DFT_OK) {
+                return dft_cli_report(&err);
+            }
+            printf("%s\n", url);
+            return 0;
+        }
         if (strcmp(a, "--port") == 0 && i + 1 < cli->argc) {
             if (dft_cli_parse_u64(cli->argv[++i], &port) != 0 || port > 65535) {
                 return dft_cli_usage(cli, "--port must be a number from 0 to 65535");
@@ -61,9 +71,13 @@ dft_cmd_ui(struct dft_cli *cli)
     }
     printf("%s\n", dft_ui_url(ui));
     fflush(stdout);
+    if (dft_ui_open_publish(ui, cli->vault_dir, &err) != DFT_OK) {
+        fprintf(stderr, "defter: `defter ui --open` will not work: %s\n", err.msg);
+    }
     fprintf(stderr, "defter: serving the vault on 127.0.0.1:%u; press Ctrl-C to stop\n",
             (unsigned)dft_ui_port(ui));
     dft_ui_run(ui);
+    dft_ui_open_unpublish();
     fprintf(stderr, "defter: stopping; keys wiped\n");
     dft_ui_free(ui);
     return 0;

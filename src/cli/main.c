@@ -32,10 +32,34 @@ static const struct dft_cli_command commands[] = {
      "  {\"type\":..., FIELD: VALUE} objects (or {\"records\":[...],\"links\":[[k1,k2,role]]}\n"
      "  with local \"key\"s) and adds them all in one signed envelope, all or nothing."},
     {"show", dft_cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
-    {"list", dft_cmd_list, "[TYPE]", "list records", NULL},
+    {"list", dft_cmd_list_query,
+     "[TYPE] [--where FIELD=VALUE]... [--sort FIELD] [--from DATE] [--to DATE] [--deleted]",
+     "list records",
+     "  --where keeps records whose FIELD is VALUE (any element of a list; repeat for more).\n"
+     "  --sort orders by a field (-FIELD descending; dates by date). --from/--to keep records\n"
+     "  whose date falls in the range (ISO 8601, partial dates allowed). --deleted lists\n"
+     "  deleted records instead (`defter restore ID` brings one back)."},
     {"edit", dft_cmd_edit, "ID FIELD=VALUE...",
      "change fields (FIELD= with an empty value keeps an empty string; FIELD:=null removes)", NULL},
     {"delete", dft_cmd_delete, "ID", "delete a record or link (history is kept)", NULL},
+    {"restore", dft_cmd_restore, "ID", "bring a deleted record back (a new operation)", NULL},
+    {"schema", dft_cmd_schema, "[TYPE] | add-field TYPE NAME KIND | add-role NAME",
+     "the fields of each record type and the roles of links; extend them",
+     "  Each field has a kind: text, longtext, date (ISO 8601 YYYY, YYYY-MM or YYYY-MM-DD,\n"
+     "  ~ at the end when approximate), enum (one of its values), list, ref (a record id),\n"
+     "  flag (true/false). Unknown fields and roles are refused with a suggestion unless a\n"
+     "  team adds them: add-field TYPE NAME KIND (KIND may be enum:A,B,C) and add-role NAME\n"
+     "  are signed operations in the log. Fields named x-... are free and not checked."},
+    {"import", dft_cmd_import, "--csv FILE --type TYPE [--map COLUMN=FIELD]... [--dry-run]",
+     "add records from a spreadsheet (CSV), all rows or none",
+     "  The first row names the columns (fields of TYPE, or renamed with --map; --map C=-\n"
+     "  skips a column). A list field takes \"a; b; c\". Every row is checked against the\n"
+     "  schema first; an error names the row and column and nothing is added. All rows go in\n"
+     "  one signed envelope. --dry-run checks only."},
+    {"export", dft_cmd_export, "--csv|--json [TYPE] [--where FIELD=VALUE]... [--sort FIELD]",
+     "write records as CSV or JSON on stdout (plain text: not encrypted)",
+     "  Takes the filters of `list`. The output is for your own use and is not encrypted;\n"
+     "  stderr says so."},
     {"link", dft_cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
      "            investigator, source, relative, member, ...)",
@@ -43,8 +67,10 @@ static const struct dft_cli_command commands[] = {
     {"attach", dft_cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
      "  Each file is hashed (SHA-256) and encrypted in one pass; identical content is stored\n"
      "  once. A progress bar is drawn on stderr for files over 64 MiB on a terminal."},
-    {"extract", dft_cmd_extract, "EVIDENCE-ID OUT",
-     "decrypt an evidence file to OUT (checked; recorded in its chain of custody)", NULL},
+    {"extract", dft_cmd_extract_to, "EVIDENCE-ID OUT|-|DIR [--force]",
+     "decrypt an evidence file to OUT (checked; recorded in its chain of custody)",
+     "  OUT - writes to stdout; a directory gets the file's stored name. An existing file is\n"
+     "  not replaced without --force."},
     {"search", dft_cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
     {"duplicates", dft_cmd_duplicates, "[--type T] [--limit N]",
      "candidate pairs of records that are likely one person, for review", NULL},
@@ -56,7 +82,9 @@ static const struct dft_cli_command commands[] = {
      "check pages, log, signatures, the view and every evidence file",
      "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
     {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
-    {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
+    {"ui", dft_cmd_ui, "[--port P] | --open", "local web interface on 127.0.0.1",
+     "  Prints a one-time link as the first line. --open prints a fresh link to the UI already\n"
+     "  running on this vault (each link works once; a used one shows what to do)."},
     {"unlock", dft_cmd_unlock, "[--for DURATION] [--idle DURATION]",
      "unlock once: later commands of this user need no passphrase",
      "  Starts an agent that holds the open vault for this user (socket in $XDG_RUNTIME_DIR).\n"
@@ -100,6 +128,13 @@ print_usage(FILE *f)
 
 static const struct dft_cli_command *current;
 
+const struct dft_cli_command *
+dft_cli_commands(size_t *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
 int
 dft_cli_wants_help(struct dft_cli *cli)
 {
@@ -111,6 +146,12 @@ dft_cli_wants_help(struct dft_cli *cli)
             printf("usage: defter %s %s\n\n%s\n", current->name, current->usage, current->summary);
             if (current->help != NULL) {
                 printf("%s\n", current->help);
+            }
+            for (int k = 0; strcmp(current->name, "add") == 0 && k < cli->argc; k++) {
+                if (dft_record_type_valid(cli->argv[k])) {
+                    putchar('\n');
+                    (void)dft_cli_schema_help(cli->argv[k]); /* cmd_daily.c */
+                }
             }
             return 1;
         }
@@ -170,6 +211,10 @@ dft_cli_main(int argc, char **argv)
             cli.pass_file = a + 18;
         } else if (nrest == 0 && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
             want_help = 1;
+        } else if (nrest == 0 && (strcmp(a, "--man") == 0 || strcmp(a, "--complete") == 0)) {
+            int st = dft_cli_man_or_complete(argc - i, argv + i); /* man.c */
+            free(rest);
+            return st;
         } else if (nrest == 0 && strcmp(a, "--version") == 0) {
             free(rest);
             printf("defter 0.1\n");

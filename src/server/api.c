@@ -402,6 +402,5 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
         r->route = "api/identity";
         return api_identity(ui, c, r);
     }
-    r->route = "api/unknown";
-    return dft_ui_send_error(c, r, 404, "no such API");
+    return dft_ui_api_daily(ui, c, r, method, rest); /* api_daily.c, else 404 */
 }

@@ -23,6 +23,7 @@
 #include "server/http_parse.h"
 #include "crypto/secpool.h"
 #include "server/ui_internal.h"
+#include "server/ui_open.h"
 
 #define COOKIE_NAME "defter_session"
 #define CSP                                                                                        \
@@ -225,7 +226,7 @@ exchange_token(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, co
     enum MHD_Result ret;
     r->route = "token";
     if (!dft_http_token_eq(t, strlen(t), ui->sec->token)) {
-        return dft_ui_send_error(c, r, 403, "this link is not valid or was already used");
+        return dft_ui_send_help_page(c, r, 403, 1); /* ui_open.c: what to do, in a page */
     }
     sodium_memzero(ui->sec->token, sizeof ui->sec->token); /* single use */
     random_hex(ui->sec->session);
@@ -300,6 +301,9 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
         *ret = dft_ui_send_error(c, r, 400, "bad path");
         return 1;
     }
+    if (dft_ui_open_route(ui, c, r, method, path, ret)) { /* ui_open.c: `defter ui --open` */
+        return 1;
+    }
     if (get && strcmp(path, "/") == 0) {
         const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "t");
         if (t != NULL) {
@@ -309,6 +313,10 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
     }
     if (!has_session(ui, c)) {
         r->route = "no-session";
+        if (get && strncmp(path, "/api/", 5) != 0) {
+            *ret = dft_ui_send_help_page(c, r, 401, 0); /* ui_open.c */
+            return 1;
+        }
         *ret = dft_ui_send(c, r, 401, "text/plain; charset=utf-8",
                            "no session: open the link that `defter ui` printed\n", 51, 0);
         return 1;

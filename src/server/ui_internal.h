@@ -99,6 +99,9 @@ enum MHD_Result dft_ui_proof(struct dft_ui *ui, struct MHD_Connection *c, struct
                              const char *id, int download);
 
 /* api.c: route a request under /api/ whose security checks passed. */
+/* api_daily.c: schema, list, export, import, restore, history; 404 when nothing matches. */
+enum MHD_Result dft_ui_api_daily(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
+                                 const char *method, const char *rest);
 enum MHD_Result dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
                            const char *method, const char *path);
 

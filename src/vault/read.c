@@ -74,7 +74,8 @@ relations_of(sqlite3 *db, const char *id, json_t *out, struct dft_error *err)
         "SELECT l.id, l.role, CASE WHEN l.src=?1 THEN 'out' ELSE 'in' END,"
         " CASE WHEN l.src=?1 THEN l.dst ELSE l.src END AS other, r.type, r.title, l.created"
         " FROM links l LEFT JOIN records r ON r.id = (CASE WHEN l.src=?1 THEN l.dst ELSE l.src END)"
-        " WHERE (l.src=?1 OR l.dst=?1) AND l.deleted=0 ORDER BY l.created, l.id",
+        " WHERE (l.src=?1 OR l.dst=?1) AND l.deleted=0 AND coalesce(r.deleted, 0)=0"
+        " ORDER BY l.created, l.id",
         id, relation_row, out, err);
 }
 

@@ -22,6 +22,7 @@
 #include "vault/envelope.h"
 #include "vault/fsutil.h"
 #include "vault/rekey.h"
+#include "vault/schema.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 
@@ -396,6 +397,11 @@ ahead_thread(void *arg)
 enum dft_err
 dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
 {
+    int noop = 0;
+    enum dft_err checked = schema_check_ops(v, ops, &noop, err); /* schema.c */
+    if (checked != DFT_OK || noop) {
+        return checked;
+    }
     char ts[DFT_TS_BYTES];
     dft_time_now(ts);
     size_t n = json_array_size(ops);

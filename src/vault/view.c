@@ -462,6 +462,38 @@ apply_delete(struct dft_view *vw, const json_t *op, const char *ts, struct dft_e
     return rc;
 }
 
+/* "restore" (defter restore ID): the record is live again, and found by search. */
+static enum dft_err
+apply_restore(struct dft_view *vw, const json_t *op, const char *ts, struct dft_error *err)
+{
+    const char *id = json_string_value(json_object_get(op, "record"));
+    sqlite3_stmt *st = NULL;
+    enum dft_err rc =
+        prep(vw, &st, "UPDATE %s.records SET deleted=0, updated=? WHERE id=? AND deleted=1", err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    bind_text(st, 1, ts);
+    bind_text(st, 2, id);
+    rc = step_done(vw, st, err);
+    sqlite3_finalize(st);
+    st = vw->get_record;
+    bind_text(st, 1, id);
+    if (rc == DFT_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char type[32];
+        snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
+        json_error_t jerr;
+        json_t *fields = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+        sqlite3_reset(st);
+        if (json_is_object(fields)) {
+            rc = index_search(vw, id, type, dft_view_title(type, fields, id), fields, err);
+        }
+        json_decref(fields);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 static enum dft_err
 apply_link(struct dft_view *vw, const json_t *op, const char *ts, struct dft_error *err)
 {
@@ -573,6 +605,8 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
             rc = apply_link(vw, op, ts, err);
         } else if (strcmp(action, "unlink") == 0) {
             rc = apply_unlink(vw, op, err);
+        } else if (strcmp(action, "restore") == 0) {
+            rc = apply_restore(vw, op, ts, err);
         } else if (strcmp(action, "evidence") == 0) {
             rc = apply_evidence(vw, op, ts, &tmp, err);
         }

@@ -1,7 +1,7 @@
 # lib.bash - helpers for the command-line tests (sourced). Uses $DEFTER (the sanitized binary).
 set -u
 : "${DEFTER:=$PWD/build/asan/defter}"
-T=$(mktemp -d /tmp/defter-cli.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/defter-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 printf 'correct horse battery staple\n' >"$T/pass"
 printf 'wrong passphrase\n' >"$T/wrong"

@@ -20,15 +20,15 @@ done
 
 # Lists, raw JSON values, edit (set, remove), history kept.
 expect 0 "$D" --json add person "name=Nikolai Polozov" "name_variants=Mykola Polozov" \
-    "name_variants=Микола Полозов" 'birth_date:="1976"' "custom_field=kept"
+    "name_variants=Микола Полозов" 'birth_date:="1976"' "x-custom_field=kept"
 P=$(json 'J["id"]')
 expect 0 "$D" --json show "$P"
 [ "$(json 'J["fields"]["name_variants"]')" = "['Mykola Polozov', 'Микола Полозов']" ] || fail lists
-[ "$(json 'J["fields"]["custom_field"]')" = kept ] || fail "unknown fields are kept"
-expect 0 "$D" --json edit "$P" "summary=lawyer" 'custom_field:=null'
+[ "$(json 'J["fields"]["x-custom_field"]')" = kept ] || fail "unknown fields are kept"
+expect 0 "$D" --json edit "$P" "summary=lawyer" 'x-custom_field:=null'
 expect 0 "$D" --json show "$P"
 [ "$(json 'J["fields"]["summary"]')" = lawyer ] || fail "edit sets"
-[ "$(json '"custom_field" in J["fields"]')" = False ] || fail "edit removes"
+[ "$(json '"x-custom_field" in J["fields"]')" = False ] || fail "edit removes"
 [ "$(json '[h["action"] for h in J["history"]]')" = "['create', 'update']" ] || fail "history"
 
 # Cases and links.

@@ -728,6 +728,7 @@ test_ui__upload_stores_evidence_with_sha256(void **state)
     char path[128], hex[65];
     unsigned char sha[32];
     size_t n = (3u << 19) + 7; /* 1.5 MiB: crosses a chunk boundary */
+    size_t n_body = 0;
     unsigned char *data = random_bytes(n);
     login(f);
     char *rec = new_case(f);
@@ -745,8 +746,18 @@ test_ui__upload_stores_evidence_with_sha256(void **state)
     assert_string_equal(json_string_value(json_object_get(ev, "sha256")), hex);
     assert_string_equal(json_string_value(json_object_get(ev, "name")), "протокол обыска.pdf");
     json_decref(j);
-    /* the same content again is a second evidence item on one stored object */
-    char *evid2 = upload_ok(f, rec, "copy.bin", data, n);
+    /* the same file twice on one record is refused and says so (issue 16) */
+    char *body = multipart("file", "copy.bin", data, n, 1, &n_body);
+    snprintf(path, sizeof path, "/api/records/%s/evidence", rec);
+    r = req(f, "POST", path, upload_headers(f, NULL, NULL), body, n_body);
+    free(body);
+    assert_int_equal(r->status, 400);
+    assert_non_null(strstr(r->body, "already attached"));
+    assert_int_equal(objects_now(f), 1);
+    /* on another record it is a second evidence item on one stored object */
+    char *rec2 = new_case(f);
+    char *evid2 = upload_ok(f, rec2, "copy.bin", data, n);
+    free(rec2);
     assert_string_not_equal(evid, evid2);
     assert_int_equal(objects_now(f), 1);
     /* an empty file is evidence too */

@@ -276,13 +276,13 @@ test_vault__add_show_list_round_trip(void **state)
     char per[DFT_ID_MAX], cas[DFT_ID_MAX];
     add_one(fx->v,
             "{\"type\":\"person\",\"name\":\"\xd0\x90\xd1\x85\xd1\x82\xd0\xb5\xd0\xbc "
-            "\xd0\xa7\xd0\xb8\xd0\xb9\xd0\xb3\xd0\xbe\xd0\xb7\",\"name_crh\":\"Ahtem "
-            "\xc3\x87iygoz\",\"born\":1972,\"tags\":[\"a\",{\"b\":true}],\"x-custom\":\"kept\"}",
+            "\xd0\xa7\xd0\xb8\xd0\xb9\xd0\xb3\xd0\xbe\xd0\xb7\",\"x-name_crh\":\"Ahtem "
+            "\xc3\x87iygoz\",\"x-born\":1972,\"tags\":[\"a\",{\"b\":true}],\"x-custom\":\"kept\"}",
             per);
-    add_one(fx->v, "{\"type\":\"case\",\"case_number\":\"1-12/2016\"}", cas);
+    add_one(fx->v, "{\"type\":\"proceeding\",\"case_number\":\"1-12/2016\"}", cas);
     assert_true(strncmp(per, "per_", 4) == 0);
     assert_int_equal(strlen(per), 4 + 16);
-    assert_true(strncmp(cas, "case_", 5) == 0);
+    assert_true(strncmp(cas, "proc_", 5) == 0);
 
     json_t *rec = NULL;
     assert_int_equal(dft_vault_show(fx->v, per, DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
@@ -291,7 +291,7 @@ test_vault__add_show_list_round_trip(void **state)
                         "\xd0\x90\xd1\x85\xd1\x82\xd0\xb5\xd0\xbc "
                         "\xd0\xa7\xd0\xb8\xd0\xb9\xd0\xb3\xd0\xbe\xd0\xb7");
     json_t *fields = json_object_get(rec, "fields");
-    assert_int_equal(json_integer_value(json_object_get(fields, "born")), 1972);
+    assert_int_equal(json_integer_value(json_object_get(fields, "x-born")), 1972);
     assert_string_equal(json_string_value(json_object_get(fields, "x-custom")), "kept");
     json_t *want_tags = parse("[\"a\",{\"b\":true}]");
     assert_true(json_equal(json_object_get(fields, "tags"), want_tags));
@@ -330,8 +330,8 @@ test_vault__edit_changes_fields_and_keeps_history(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     char per[DFT_ID_MAX];
-    add_one(fx->v, "{\"type\":\"person\",\"name\":\"Old Name\",\"note\":\"to remove\"}", per);
-    json_t *f = parse("{\"name\":\"\xc3\x87iygoz\",\"note\":null,\"age\":50}");
+    add_one(fx->v, "{\"type\":\"person\",\"name\":\"Old Name\",\"x-note\":\"to remove\"}", per);
+    json_t *f = parse("{\"name\":\"\xc3\x87iygoz\",\"x-note\":null,\"x-age\":50}");
     assert_int_equal(dft_vault_edit(fx->v, per, f, &err), DFT_OK);
     json_decref(f);
     json_t *rec = NULL;
@@ -339,8 +339,8 @@ test_vault__edit_changes_fields_and_keeps_history(void **state)
     json_t *fields = json_object_get(rec, "fields");
     assert_string_equal(json_string_value(json_object_get(fields, "name")), "\xc3\x87iygoz");
     assert_string_equal(json_string_value(json_object_get(rec, "title")), "\xc3\x87iygoz");
-    assert_null(json_object_get(fields, "note"));
-    assert_int_equal(json_integer_value(json_object_get(fields, "age")), 50);
+    assert_null(json_object_get(fields, "x-note"));
+    assert_int_equal(json_integer_value(json_object_get(fields, "x-age")), 50);
     assert_int_equal(json_array_size(json_object_get(rec, "history")), 2);
     json_decref(rec);
 
@@ -543,7 +543,8 @@ test_vault__big_batch_view_matches_rebuild(void **state)
         snprintf(name, sizeof name, "Эмиль \"Q\"\n Къурбединов %d", i);
         snprintf(key, sizeof key, "k%d", i);
         json_array_append_new(recs, json_pack("{ss ss ss s[s]}", "type", i % 7 ? "person" : "event",
-                                              "key", key, "name", name, "aliases", "Emil"));
+                                              "key", key, i % 7 ? "name" : "title", name,
+                                              i % 7 ? "name_variants" : "tags", "Emil"));
         if (i > 0 && i % 500 == 0) {
             char prev[16];
             snprintf(prev, sizeof prev, "k%d", i - 1);

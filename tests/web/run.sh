@@ -48,4 +48,30 @@ if [ "$status" -ne 0 ]; then
     echo "--- server log" >&2
     tail -n 40 "$work/server.log" >&2
 fi
+
+# Daily work (issue 16): a second vault with cases, events, a proceeding with hearings and a
+# photo with EXIF, then its own `defter ui` for daily.test.mjs (filters, delete and restore,
+# print, languages, spreadsheets, the page without a session, `defter ui --open`).
+V2="$work/vault2"
+"$BIN" --vault "$V2" init --kdf interactive >/dev/null
+"$BIN" --vault "$V2" add --from-json tests/web/daily-data.json >/dev/null
+node tests/web/exif.mjs "$work/photo.jpg"
+case1=$("$BIN" --vault "$V2" --json list case --where case_number=1-23/2016 |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$BIN" --vault "$V2" attach "$case1" "$work/photo.jpg" >/dev/null
+"$BIN" --vault "$V2" edit "$case1" status=appeal >/dev/null
+mkfifo "$work/out2"
+"$BIN" --vault "$V2" ui >"$work/out2" 2>"$work/server2.log" &
+server2=$!
+exec 4<"$work/out2"
+read -r url2 <&4 || { echo "web: the second defter ui printed no URL" >&2; exit 1; }
+cat <&4 >/dev/null &
+export DEFTER_URL="$url2" DEFTER_BIN="$BIN" DEFTER_VAULT2="$V2" DEFTER_CASE="$case1"
+node --test --test-concurrency=1 tests/web/daily.test.mjs || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "--- server log (daily)" >&2
+    tail -n 40 "$work/server2.log" >&2
+fi
+kill "$server2" 2>/dev/null || true
+wait "$server2" 2>/dev/null || true
 exit "$status"

@@ -7,7 +7,7 @@
  * through the DOM, never with innerHTML: names may contain markup.
  */
 
-const LANGS = ['crh', 'uk', 'en'];
+export const LANGS = ['crh', 'uk', 'ru', 'tr', 'en'];
 const LANG_KEY = 'defter.lang';
 let catalog = {};
 let fallback = {};
@@ -22,7 +22,13 @@ export function csrfToken() {
 
 export function lang() {
   const saved = localStorage.getItem(LANG_KEY);
-  return LANGS.includes(saved) ? saved : 'en';
+  if (LANGS.includes(saved)) return saved;
+  /* the browser's language when we have it (Crimean Tatar in its Latin script) */
+  for (const l of navigator.languages || []) {
+    const code = String(l).toLowerCase().split('-')[0];
+    if (LANGS.includes(code)) return code;
+  }
+  return 'en';
 }
 
 /* Translate a key; {name} placeholders are filled from vars (as text). */
@@ -110,6 +116,28 @@ export function roleName(role) {
   return s === k ? role : s;
 }
 
+export function actionName(a) {
+  const k = 'action.' + a;
+  const s = t(k);
+  return s === k ? String(a || '') : s;
+}
+
+/* Sort key of an ISO 8601 (partial, approximate) date: YYYYMMDD; undated last. */
+export function dateKey(d) {
+  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?~?$/.exec(String(d || ''));
+  if (!m) return 99999999;
+  return Number(m[1]) * 10000 + Number(m[2] || 0) * 100 + Number(m[3] || 0);
+}
+
+/* An RFC 3339 UTC time as local time, without milliseconds. */
+export function localTime(ts) {
+  const d = new Date(ts);
+  if (isNaN(d.getTime())) return String(ts || '');
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+    p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+}
+
 export function fieldName(f) {
   const k = 'field.' + f;
   const s = t(k);
@@ -171,6 +199,7 @@ function header() {
     el('a', { href: '/', class: 'brand', text: 'Defter' }),
     el('a', { href: '/', text: t('nav.records') }),
     el('a', { href: '/edit.html', id: 'nav-add', text: t('nav.add') }),
+    el('a', { href: '/data.html', id: 'nav-data', text: t('nav.data') }),
     el('a', { href: '/integrity.html', text: t('nav.integrity') }));
   return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn));
 }

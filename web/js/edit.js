@@ -2,25 +2,45 @@
 import { api, el, start, t, typeName, fieldName, recordUrl, param, titleOf, TYPES } from './app.js';
 
 const FIELDS = {
-  person: ['name', 'name_variants', 'birth_date', 'summary'],
+  person: ['name', 'name_variants', 'birth_date', 'sex', 'occupation', 'summary'],
   organization: ['name', 'name_variants', 'summary'],
-  case: ['title', 'case_number', 'article', 'court', 'status', 'summary'],
-  proceeding: ['title', 'case_number', 'article', 'court', 'status', 'summary'],
-  event: ['title', 'date', 'place', 'violation', 'summary'],
+  case: ['title', 'case_number', 'article', 'court', 'status', 'date', 'summary'],
+  proceeding: ['title', 'case_number', 'article', 'court', 'judge', 'stage', 'summary'],
+  event: ['title', 'date', 'date_precision', 'place', 'violation', 'summary'],
   source: ['title', 'date', 'summary', 'text'],
   note: ['title', 'text'],
   place: ['name', 'summary'],
 };
 const LONG = new Set(['summary', 'text', 'name_variants']);
 
+/* kinds from the vault's schema: dates get date inputs, enums a choice of their values */
+let KINDS = new Map();
+
 function input(name, value) {
   const id = 'f-' + name;
   let v = value;
   if (name === 'name_variants' && Array.isArray(v)) v = v.join('\n');
   const attrs = { id, name, dataset: { field: name } };
-  if (name === 'date' || name === 'birth_date') attrs.placeholder = 'YYYY-MM-DD';
-  const ctl = LONG.has(name) ? el('textarea', { ...attrs, rows: name === 'name_variants' ? 3 : 5 })
-    : el('input', { ...attrs, type: 'text' });
+  const def = KINDS.get(name);
+  let ctl;
+  if (def && def.values) {
+    ctl = el('select', attrs, el('option', { value: '', text: '—' }), def.values.map((x) =>
+      el('option', { value: x, text: t('value.' + x) === 'value.' + x ? x : t('value.' + x) })));
+  } else if (def && def.kind === 'date' && (v === undefined || v === null || /^\d{4}-\d{2}-\d{2}~?$/.test(String(v)))) {
+    /* a date input, and "approximate" as ISO 8601-2 writes it: a trailing ~ */
+    const approx = String(v || '').endsWith('~');
+    if (approx) v = String(v).slice(0, -1);
+    ctl = el('input', { ...attrs, type: 'date' });
+    ctl.value = v === undefined || v === null ? '' : String(v);
+    const box = el('input', { type: 'checkbox', id: id + '-approx', class: 'approx', dataset: { approxFor: name }, checked: approx });
+    return [el('label', { for: id, text: fieldName(name) }), ctl,
+      el('label', { class: 'approx', for: id + '-approx' }, box, ' ', t('form.approximate'))];
+  } else if (LONG.has(name)) {
+    ctl = el('textarea', { ...attrs, rows: name === 'name_variants' ? 3 : 5 });
+  } else {
+    ctl = el('input', { ...attrs, type: 'text' });
+    if (def && def.kind === 'date') ctl.placeholder = 'YYYY-MM-DD';
+  }
   ctl.value = v === undefined || v === null ? '' : String(v);
   return [el('label', { for: id, text: fieldName(name) + (name === 'name_variants' ? ' ' + t('form.one_per_line') : '') }), ctl];
 }
@@ -30,6 +50,8 @@ function collect(form, names, original) {
   for (const n of names) {
     const ctl = form.querySelector('[data-field="' + n + '"]');
     let v = ctl.value.trim();
+    const approx = form.querySelector('[data-approx-for="' + n + '"]');
+    if (approx && approx.checked && v !== '') v += '~';
     if (n === 'name_variants') {
       const list = ctl.value.split('\n').map((s) => s.trim()).filter(Boolean);
       if (original) {
@@ -62,6 +84,8 @@ start(async (main) => {
       [el('a', { class: 'button', href: '/edit.html?type=' + ty, id: 'add-' + ty, text: typeName(ty) }), ' '])));
     return;
   }
+  const schema = await api('GET', 'schema').catch(() => null);
+  KINDS = new Map(((schema?.types?.[type] || {}).fields || []).map((x) => [x.name, x]));
   const names = [...(FIELDS[type] || ['title', 'summary'])];
   const f = rec ? rec.fields || {} : {};
   for (const k of Object.keys(f)) {

@@ -4,7 +4,7 @@
  * evidence with SHA-256 and custody), or a plain page for the other types; plus the form that
  * links this record to another.
  */
-import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf, csrfToken } from './app.js';
+import { api, el, start, t, typeName, roleName, fieldName, recordUrl, param, titleOf, csrfToken, dateKey, localTime, actionName } from './app.js';
 
 export const ROLES = ['victim', 'defendant', 'suspect', 'witness', 'lawyer', 'judge', 'prosecutor',
   'investigator', 'perpetrator', 'participant', 'hearing', 'source', 'author', 'member', 'related'];
@@ -30,7 +30,8 @@ async function loadRelated(rec) {
       seen.set(id, api('GET', 'records/' + encodeURIComponent(id)).catch(() => null));
     }
     const other = await seen.get(id);
-    if (other) out.push({ rel, role: rel.role || 'related', other });
+    /* a deleted record drops out of people by role and timelines */
+    if (other && !other.deleted) out.push({ rel, role: rel.role || 'related', other });
   }
   return out;
 }
@@ -139,6 +140,19 @@ function uploadForm(rec, done, last) {
   return form;
 }
 
+/* Time taken, camera and GPS position read from the file at import (EXIF). */
+function photoMeta(meta) {
+  if (!meta || typeof meta !== 'object') return null;
+  const parts = [];
+  if (meta.taken) parts.push(el('li', { class: 'taken' }, t('photo.taken') + ': ', el('time', { text: meta.taken })));
+  const camera = [meta.camera_make, meta.camera_model].filter(Boolean).join(' ');
+  if (camera) parts.push(el('li', { class: 'camera', text: t('photo.camera') + ': ' + camera }));
+  if (meta.gps && meta.gps.lat && meta.gps.lon) {
+    parts.push(el('li', { class: 'gps', text: t('photo.gps') + ': ' + meta.gps.lat + ', ' + meta.gps.lon }));
+  }
+  return parts.length ? el('ul', { class: 'photo-meta' }, parts) : null;
+}
+
 function evidenceSection(rec, last) {
   const ev = rec.evidence || [];
   const sec = el('section', { class: 'evidence' }, el('h2', { text: t('record.evidence') }));
@@ -158,7 +172,7 @@ function evidenceSection(rec, last) {
       const view = el('button', { type: 'button', class: 'view', text: t('evidence.view') });
       view.addEventListener('click', () => showEvidence(viewer, e));
       return el('tr', { class: 'evidence-row', dataset: { evidence: e.id } },
-        el('td', { text: e.name || e.filename || e.id }),
+        el('td', {}, e.name || e.filename || e.id, photoMeta(e.meta)),
         el('td', { class: 'hash sha256', text: e.sha256 || '' }),
         el('td', { text: e.size !== undefined ? String(e.size) : '' }),
         el('td', { class: 'mime', text: e.mime || '' }),
@@ -181,28 +195,34 @@ function evidenceSection(rec, last) {
       location.reload();
     }
   };
-  if (rec.type !== 'evidence') sec.append(uploadForm(rec, redraw, last));
+  if (rec.type !== 'evidence' && !rec.deleted) sec.append(uploadForm(rec, redraw, last));
   return sec;
 }
 
-function historySection(rec) {
-  const h = rec.history || [];
+/* Who, when (local time), what: old -> new per field. */
+function historyValue(v) {
+  if (v === null || v === undefined) return t('history.none');
+  return fieldValue(v);
+}
+
+function historySection(rec, hist) {
+  const h = hist || [];
   const sec = el('section', { class: 'history' }, el('h2', { text: t('record.history') }));
   if (h.length === 0) {
     sec.append(el('p', { class: 'muted', text: t('record.no_history') }));
     return sec;
   }
   sec.append(el('ol', { class: 'history' }, h.map((op) => {
-    const f = op.fields || {};
-    const label = t('action.' + op.action) === 'action.' + op.action ? (op.action || '') : t('action.' + op.action);
-    let detail = '';
-    if (op.action === 'link' && f.role) {
-      detail = roleName(f.role);
-    } else {
-      detail = Object.keys(f).map(fieldName).join(', ');
-    }
-    return el('li', {}, el('time', { text: op.ts || '' }), ' ', el('strong', { text: label }),
-      detail ? ' — ' + detail : '');
+    const who = op.by_vault_owner ? t('history.you') : (op.author || '?').slice(0, 8);
+    const head = [el('time', { text: localTime(op.ts) }), ' ', el('span', { class: 'who', text: who }), ' ',
+      el('strong', { class: 'action', dataset: { action: op.action || '' }, text: actionName(op.action) })];
+    if (op.role) head.push(' ', el('span', { class: 'role', text: roleName(op.role) }));
+    if (op.name) head.push(' ', op.name);
+    const changes = (op.changes || []).map((c) => el('li', { dataset: { field: c.field } },
+      el('span', { class: 'field', text: fieldName(c.field) }), ': ',
+      el('span', { class: 'old', text: historyValue(c.old) }), ' → ',
+      el('span', { class: 'new', text: historyValue(c.new) })));
+    return el('li', {}, head, changes.length ? el('ul', { class: 'changes' }, changes) : null);
   })));
   return sec;
 }
@@ -228,8 +248,9 @@ function byRoleSection(title, items, cls) {
 }
 
 function timeline(items) {
+  /* by date, not by text: partial dates (2014, 2014-02) first in their span, undated last */
   const events = items.filter((i) => i.other.type === 'event')
-    .sort((a, b) => String(a.other.fields?.date || '').localeCompare(String(b.other.fields?.date || '')));
+    .sort((a, b) => dateKey(a.other.fields?.date) - dateKey(b.other.fields?.date));
   const sec = el('section', { class: 'timeline' }, el('h2', { text: t('record.timeline') }));
   if (events.length === 0) {
     sec.append(el('p', { class: 'muted', text: t('record.none') }));
@@ -241,8 +262,10 @@ function timeline(items) {
   return sec;
 }
 
-function linkForm(rec) {
-  const role = el('select', { id: 'link-role', name: 'role' }, ROLES.map((r) => el('option', { value: r, text: roleName(r) })));
+function linkForm(rec, roles) {
+  /* the vault's roles (built in, and those a team added with `defter schema add-role`) */
+  const all = [...ROLES, ...(roles || []).filter((r) => !ROLES.includes(r))];
+  const role = el('select', { id: 'link-role', name: 'role' }, all.map((r) => el('option', { value: r, text: roleName(r) })));
   const q = el('input', { type: 'search', id: 'link-q', placeholder: t('link.find'), autocomplete: 'off' });
   const results = el('ul', { class: 'pick', id: 'link-results' });
   const msg = el('p', { class: 'muted', role: 'status', id: 'link-msg' });
@@ -305,9 +328,32 @@ start(async (main) => {
   const parts = [];
   parts.push(el('p', { class: 'kind', text: typeName(rec.type) }));
   parts.push(el('h1', { id: 'record-title', text: titleOf(rec) }));
+  if (rec.deleted) {
+    const restore = el('button', { type: 'button', id: 'restore', text: t('record.restore') });
+    restore.addEventListener('click', async () => {
+      try {
+        await api('POST', 'records/' + encodeURIComponent(rec.id) + '/restore', '');
+        location.reload();
+      } catch (e) {
+        restore.after(el('span', { class: 'error', text: ' ' + t('error', { msg: e.message }) }));
+      }
+    });
+    parts.push(el('p', { class: 'deleted-banner', id: 'deleted-banner', role: 'status' }, t('record.deleted_banner'), ' ', restore));
+  }
+  const del = el('button', { type: 'button', id: 'delete', class: 'danger', text: t('record.delete') });
+  del.addEventListener('click', async () => {
+    if (!window.confirm(t('record.delete_confirm', { title: titleOf(rec) }))) return;
+    try {
+      await api('POST', 'records/' + encodeURIComponent(rec.id) + '/delete', '');
+      location.reload();
+    } catch (e) {
+      del.after(el('span', { class: 'error', text: ' ' + t('error', { msg: e.message }) }));
+    }
+  });
   parts.push(el('p', { class: 'actions' },
     el('a', { class: 'button', id: 'edit-link', href: '/edit.html?id=' + encodeURIComponent(rec.id), text: t('record.edit') }), ' ',
-    el('a', { class: 'button secondary', id: 'proof-link', href: '/api/records/' + encodeURIComponent(rec.id) + '/proof?download=1', text: t('record.proof') })));
+    el('a', { class: 'button secondary', id: 'proof-link', href: '/api/records/' + encodeURIComponent(rec.id) + '/proof?download=1', text: t('record.proof') }),
+    rec.deleted ? '' : ' ', rec.deleted ? '' : del));
   const shown = new Set();
 
   if (rec.type === 'person' || rec.type === 'organization') {
@@ -331,14 +377,26 @@ start(async (main) => {
     }).filter(Boolean);
     const facts = factsTable(f, CASE_FACTS, officials);
     parts.push(el('section', { class: 'case-facts' }, el('h2', { text: t('record.facts') }), facts || el('p', { class: 'muted', text: t('record.none') })));
-    const extra = Object.keys(f).filter((k) => !CASE_FACTS.includes(k) && !OFFICIALS.includes(k) && k !== 'title');
+    const extra = Object.keys(f).filter((k) => !CASE_FACTS.includes(k) && !OFFICIALS.includes(k) && k !== 'title' && k !== 'hearings');
     const more = factsTable(f, extra);
     if (more) parts.push(el('section', {}, el('h2', { text: t('record.details') }), more));
     const people = related.filter((i) => i.other.type === 'person' || i.other.type === 'organization');
     parts.push(byRoleSection(t('record.people_by_role'), people, 'people'));
-    const hearings = related.filter((i) => i.other.type === 'event' && (i.role === 'hearing' || i.other.fields?.kind === 'hearing'));
+    /* hearings: events linked as hearings, and the hearings listed by its proceedings */
+    const hearings = related.filter((i) => i.other.type === 'event' && (i.role === 'hearing' || i.other.fields?.kind === 'hearing'))
+      .map((i) => ({ date: i.other.fields?.date, what: relatedLink(i.other) }));
+    const procs = rec.type === 'proceeding' ? [{ other: rec, self: true }] : related.filter((i) => i.other.type === 'proceeding');
+    for (const p of procs) {
+      const hs = p.other.fields?.hearings;
+      for (const h of Array.isArray(hs) ? hs : (hs ? [hs] : [])) {
+        const date = typeof h === 'object' && h ? h.date : String(h);
+        const note = typeof h === 'object' && h ? (h.note || h.result || h.court || '') : '';
+        hearings.push({ date, what: el('span', {}, note ? note + ' · ' : '', p.self ? titleOf(rec) : relatedLink(p.other)) });
+      }
+    }
+    hearings.sort((a, b) => dateKey(a.date) - dateKey(b.date));
     const hsec = el('section', { class: 'hearings' }, el('h2', { text: t('record.hearings') }));
-    hsec.append(hearings.length ? el('ul', {}, hearings.map((i) => el('li', {}, el('time', { text: i.other.fields?.date || '—' }), ' ', relatedLink(i.other))))
+    hsec.append(hearings.length ? el('ul', {}, hearings.map((h) => el('li', { class: 'hearing' }, el('time', { text: h.date || '—' }), ' ', h.what)))
       : el('p', { class: 'muted', text: t('record.none') }));
     parts.push(hsec);
     parts.push(timeline(related));
@@ -350,8 +408,13 @@ start(async (main) => {
     parts.push(byRoleSection(t('record.related'), related, 'related'));
   }
   parts.push(evidenceSection(rec));
-  parts.push(linkForm(rec));
-  parts.push(historySection(rec));
+  if (!rec.deleted) {
+    const schema = await api('GET', 'schema').catch(() => null);
+    parts.push(linkForm(rec, schema ? schema.roles : []));
+  }
+  const hist = await api('GET', 'records/' + encodeURIComponent(rec.id) + '/history').then((r) => r.history).catch(() => []);
+  parts.push(historySection(rec, hist));
   main.replaceChildren(...parts);
   document.title = titleOf(rec) + ' · Defter';
+  document.body.classList.toggle('is-deleted', !!rec.deleted);
 });
