@@ -59,6 +59,12 @@ static const struct dft_cli_command commands[] = {
      "trust witness keys and require K of them to cosign checkpoints",
      "  VKEY is a C2SP verifier key NAME+HEXID+BASE64 of type 0x04 (cosignature/v1). Each\n"
      "  change is a signed operation in the log. `defter verify` reports the policy."},
+    {"export", dft_cmd_export,
+     "--bundle OUT.zip --case ID|--records IDS --profile court|diplomatic|public|FILE [--dry-run]",
+     "export a verifiable bundle (check it with defter-verify)",
+     "  court leaves out privileged notes; diplomatic also masks witnesses' identifying fields;\n"
+     "  public shows only the fields a record's \"public\" field lists. Withheld fields travel\n"
+     "  as salted digests only. --dry-run lists what each record will show. docs/bundle-format.md"},
     {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
