@@ -88,11 +88,13 @@ int dft_cmd_identity(struct dft_cli *cli);
 int dft_cmd_ui(struct dft_cli *cli);
 int dft_cmd_checkpoint(struct dft_cli *cli); /* cmd_tlog.c */
 int dft_cmd_prove(struct dft_cli *cli);
-int dft_cmd_witness(struct dft_cli *cli);       /* cmd_tlog.c */
-int dft_cmd_attach(struct dft_cli *cli);        /* cmd_evidence.c */
-int dft_cmd_extract(struct dft_cli *cli);       /* cmd_evidence.c */
-int dft_cmd_export(struct dft_cli *cli);        /* cmd_bundle.c: dispatches on the option */
-int dft_cmd_export_bundle(struct dft_cli *cli); /* cmd_bundle.c: export --bundle */
+int dft_cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
+int dft_cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
+int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
+
+/* cmd_bundle.c: `export` dispatches on its option; --bundle goes to dft_cmd_export_bundle. */
+int dft_cmd_export(struct dft_cli *cli);
+int dft_cmd_export_bundle(struct dft_cli *cli);
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
 enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
                                      struct dft_error *err) DFT_MUST_CHECK;
