@@ -44,7 +44,7 @@ ifeq ($(V),release)
 OUT := build/release
 endif
 
-LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/verify/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(shell find tests -name 'test_*.c'))
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
@@ -63,6 +63,12 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
 CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 
+# defter-verify: the offline bundle verifier, linked without the vault, SQLite or the server
+VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
+VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
+VERIFY_BIN := $(OUT)/defter-verify
+VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson libzip 2>/dev/null)
+
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
 	variant-tests variant-fuzz variant-bench ui-deps
 .DEFAULT_GOAL := build
@@ -75,9 +81,10 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory V=release variant-all
 	@cp build/release/defter build/defter
+	@cp build/release/defter-verify build/defter-verify
 
-variant-all: $(BIN)
-variant-tests: $(BIN) $(TEST_BIN)
+variant-all: $(BIN) $(VERIFY_BIN)
+variant-tests: $(BIN) $(VERIFY_BIN) $(TEST_BIN)
 variant-fuzz: $(FUZZ_BIN)
 variant-bench: $(BIN) $(BENCH_BIN)
 
@@ -101,6 +108,10 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	@echo "  LD  $@"
 	@$(CC) $(MODE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(VERIFY_BIN): $(VERIFY_OBJ) $(LIB)
+	@echo "  LD  $@"
+	@$(CC) $(MODE_LDFLAGS) -o $@ $(VERIFY_OBJ) $(LIB) $(VERIFY_LIBS)
 
 $(OUT)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
