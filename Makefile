@@ -67,7 +67,7 @@ CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
 VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
 VERIFY_BIN := $(OUT)/defter-verify
-VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson libzip 2>/dev/null)
+VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson 2>/dev/null)
 
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
 	variant-tests variant-fuzz variant-bench ui-deps

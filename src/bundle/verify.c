@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <zip.h>
 
 #include "bundle/internal.h"
+#include "bundle/zipread.h"
 #include "crypto/hash.h"
 #include "defter/tlog.h"
 #include "vault/envelope.h"
@@ -34,7 +34,7 @@ struct env_seen {
 };
 
 struct vctx {
-    zip_t *za;
+    struct bzip z;
     json_t *names;    /* entry name -> index */
     json_t *used;     /* entry name -> true once the manifest names it */
     json_t *manifest; /* parsed manifest */
@@ -118,19 +118,8 @@ name_expected(const char *s)
 static enum dft_err
 zip_index(struct vctx *c, struct dft_error *err)
 {
-    zip_int64_t n = zip_get_num_entries(c->za, 0);
-    if (n < 1 || n > DFT_BUNDLE_MAX_ENTRIES) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "the bundle has %s entries",
-                        n < 1 ? "no" : "too many");
-    }
-    for (zip_int64_t i = 0; i < n; i++) {
-        zip_stat_t st;
-        if (zip_stat_index(c->za, (zip_uint64_t)i, 0, &st) != 0 ||
-            (st.valid & (ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_METHOD)) !=
-                (ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_METHOD)) {
-            return dft_fail(err, DFT_ERR_INTEGRITY, "the bundle's ZIP directory is damaged");
-        }
-        const char *name = st.name;
+    for (size_t i = 0; i < c->z.n; i++) {
+        const char *name = c->z.e[i].name;
         size_t len = strlen(name);
         int safe = len > 0 && len <= NAME_MAX_LEN && name[0] != '/' && strstr(name, "..") == NULL &&
                    strstr(name, "//") == NULL;
@@ -148,89 +137,53 @@ zip_index(struct vctx *c, struct dft_error *err)
         if (!name_expected(name)) {
             return bad(err, "the bundle holds an unexpected entry '%s'", name);
         }
-        if (st.comp_method != ZIP_CM_STORE ||
-            ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)) {
-            return bad(err, "entry '%s' is compressed or encrypted (bundles are stored)", name);
-        }
-        if ((st.valid & ZIP_STAT_COMP_SIZE) && st.comp_size != st.size) {
-            return bad(err, "entry '%s' has inconsistent sizes", name);
-        }
-        json_object_set_new(c->names, name, json_integer(i));
+        json_object_set_new(c->names, name, json_integer((json_int_t)i));
     }
     return DFT_OK;
 }
 
-/* Open entry name for reading; *size gets its stated size. */
-static enum dft_err
-entry_open(struct vctx *c, const char *name, zip_file_t **f, uint64_t *size, uint64_t max,
-           struct dft_error *err)
+/* The entry called name, marked as used; NULL (and a message) when it is missing or too large. */
+static const struct bzip_entry *
+entry_find(struct vctx *c, const char *name, uint64_t max, struct dft_error *err)
 {
     json_t *ij = json_object_get(c->names, name);
     if (ij == NULL) {
-        return bad(err, "entry '%s' named in the manifest is missing", name);
+        bad(err, "entry '%s' named in the manifest is missing", name);
+        return NULL;
     }
     json_object_set_new(c->used, name, json_true());
-    zip_stat_t st;
-    zip_uint64_t i = (zip_uint64_t)json_integer_value(ij);
-    if (zip_stat_index(c->za, i, 0, &st) != 0) {
-        return bad(err, "entry '%s' cannot be read", name);
+    const struct bzip_entry *e = &c->z.e[json_integer_value(ij)];
+    if (e->size > max) {
+        bad(err, "entry '%s' is too large", name);
+        return NULL;
     }
-    if (st.size > max) {
-        return bad(err, "entry '%s' is too large", name);
-    }
-    *size = st.size;
-    *f = zip_fopen_index(c->za, i, 0);
-    if (*f == NULL) {
-        return bad(err, "entry '%s' cannot be read (damaged or truncated)", name);
-    }
-    return DFT_OK;
+    return e;
 }
 
-/* Read n bytes exactly, then require the end (libzip checks the CRC there). */
-static enum dft_err
-entry_read_exact(zip_file_t *f, const char *name, unsigned char *buf, uint64_t n,
-                 struct dft_error *err)
-{
-    uint64_t got = 0;
-    while (got < n) {
-        zip_int64_t r = zip_fread(f, buf + got, n - got);
-        if (r <= 0) {
-            return bad(err, "entry '%s' is truncated or damaged", name);
-        }
-        got += (uint64_t)r;
-    }
-    unsigned char extra;
-    if (zip_fread(f, &extra, 1) != 0) {
-        return bad(err, "entry '%s' is damaged (its size or checksum is wrong)", name);
-    }
-    return DFT_OK;
-}
-
-/* The whole entry into a new NUL-terminated buffer (free with free()). */
+/* The whole entry into a new NUL-terminated buffer (free with free()), its CRC checked. */
 static enum dft_err
 entry_load(struct vctx *c, const char *name, uint64_t max, unsigned char **out, size_t *len,
            struct dft_error *err)
 {
-    zip_file_t *f = NULL;
-    uint64_t size = 0;
-    enum dft_err rc = entry_open(c, name, &f, &size, max, err);
-    if (rc != DFT_OK) {
-        return rc;
+    const struct bzip_entry *e = entry_find(c, name, max, err);
+    if (e == NULL) {
+        return DFT_ERR_INTEGRITY;
     }
-    unsigned char *buf = malloc((size_t)size + 1);
+    unsigned char *buf = malloc((size_t)e->size + 1);
     if (buf == NULL) {
-        zip_fclose(f);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = entry_read_exact(f, name, buf, size, err);
-    zip_fclose(f);
+    enum dft_err rc = bzip_read(&c->z, e->offset, buf, (size_t)e->size, err);
+    if (rc == DFT_OK && bzip_crc32(0, buf, (size_t)e->size) != e->crc) {
+        rc = bad(err, "entry '%s' is damaged (its checksum is wrong)", name);
+    }
     if (rc != DFT_OK) {
         free(buf);
         return rc;
     }
-    buf[size] = '\0';
+    buf[e->size] = '\0';
     *out = buf;
-    *len = (size_t)size;
+    *len = (size_t)e->size;
     return DFT_OK;
 }
 
@@ -638,43 +591,38 @@ check_records(struct vctx *c, struct dft_error *err)
     return DFT_OK;
 }
 
-/* Hash an evidence entry as it streams out of the ZIP. */
+/* Hash an evidence entry as it streams out of the ZIP (and check its CRC). */
 static enum dft_err
 hash_entry(struct vctx *c, const char *name, unsigned char out[32], uint64_t *size,
            struct dft_error *err)
 {
-    zip_file_t *f = NULL;
-    enum dft_err rc = entry_open(c, name, &f, size, EVIDENCE_MAX, err);
-    if (rc != DFT_OK) {
-        return rc;
+    const struct bzip_entry *e = entry_find(c, name, EVIDENCE_MAX, err);
+    if (e == NULL) {
+        return DFT_ERR_INTEGRITY;
     }
     unsigned char *buf = malloc(READ_CHUNK);
     struct crypto_sha256 h = {0};
     if (buf == NULL || crypto_sha256_init(&h, err) != DFT_OK) {
         free(buf);
-        zip_fclose(f);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    uint64_t got = 0;
-    for (;;) {
-        zip_int64_t r = zip_fread(f, buf, READ_CHUNK);
-        if (r < 0) {
-            rc = bad(err, "entry '%s' is damaged (its size or checksum is wrong)", name);
-            break;
+    enum dft_err rc = DFT_OK;
+    uint32_t crc = 0;
+    for (uint64_t off = 0; off < e->size && rc == DFT_OK;) {
+        size_t n = e->size - off < READ_CHUNK ? (size_t)(e->size - off) : READ_CHUNK;
+        if ((rc = bzip_read(&c->z, e->offset + off, buf, n, err)) == DFT_OK) {
+            crypto_sha256_update(&h, buf, n);
+            crc = bzip_crc32(crc, buf, n);
+            off += n;
         }
-        if (r == 0) {
-            break;
-        }
-        crypto_sha256_update(&h, buf, (size_t)r);
-        got += (uint64_t)r;
     }
-    if (rc == DFT_OK && got != *size) {
-        rc = bad(err, "entry '%s' is truncated or damaged", name);
+    if (rc == DFT_OK && crc != e->crc) {
+        rc = bad(err, "entry '%s' is damaged (its checksum is wrong)", name);
     }
+    *size = e->size;
     crypto_sha256_final(&h, out);
     crypto_sha256_release(&h);
     free(buf);
-    zip_fclose(f);
     return rc;
 }
 
@@ -863,72 +811,51 @@ verify_zip(struct vctx *c, const json_t *policy, struct dft_error *err)
 }
 
 static enum dft_err
-verify_source(zip_source_t *src, const json_t *policy, json_t **report, struct dft_error *err)
+verify_opened(struct vctx *c, const json_t *policy, json_t **report, struct dft_error *err)
 {
-    struct vctx c;
-    memset(&c, 0, sizeof c);
-    zip_error_t ze;
-    zip_error_init(&ze);
-    enum dft_err rc = DFT_OK;
-    c.za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
-    if (c.za == NULL) {
-        zip_source_free(src);
-        zip_error_fini(&ze);
-        return dft_fail(err, DFT_ERR_INTEGRITY,
-                        "not a valid bundle: the ZIP structure is damaged or truncated");
-    }
-    zip_error_fini(&ze);
-    c.names = json_object();
-    c.used = json_object();
-    c.report = json_object();
-    if (c.names == NULL || c.used == NULL || c.report == NULL) {
+    enum dft_err rc;
+    c->names = json_object();
+    c->used = json_object();
+    c->report = json_object();
+    if (c->names == NULL || c->used == NULL || c->report == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     } else {
-        rc = verify_zip(&c, policy, err);
+        rc = verify_zip(c, policy, err);
     }
     if (rc == DFT_OK && report != NULL) {
-        *report = c.report;
-        c.report = NULL;
+        *report = c->report;
+        c->report = NULL;
     }
-    zip_discard(c.za);
-    free(c.envs);
-    json_decref(c.names);
-    json_decref(c.used);
-    json_decref(c.manifest);
-    json_decref(c.report);
+    bzip_close(&c->z);
+    free(c->envs);
+    json_decref(c->names);
+    json_decref(c->used);
+    json_decref(c->manifest);
+    json_decref(c->report);
     return rc;
 }
 
 enum dft_err
 dft_bundle_verify(const char *path, const json_t *policy, json_t **report, struct dft_error *err)
 {
-    zip_error_t ze;
-    zip_error_init(&ze);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        zip_error_fini(&ze);
-        return dft_fail(err, errno == ENOENT ? DFT_ERR_NOT_FOUND : DFT_ERR_IO,
-                        "cannot open '%.200s': %s", path, strerror(errno));
+    struct vctx c;
+    memset(&c, 0, sizeof c);
+    enum dft_err rc = bzip_open_file(&c.z, path, err);
+    if (rc != DFT_OK) {
+        return rc;
     }
-    zip_source_t *src = zip_source_filep_create(f, 0, -1, &ze);
-    zip_error_fini(&ze);
-    if (src == NULL) {
-        fclose(f);
-        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-    }
-    return verify_source(src, policy, report, err);
+    return verify_opened(&c, policy, report, err);
 }
 
 enum dft_err
 dft_bundle_verify_buffer(const void *data, size_t len, const json_t *policy, json_t **report,
                          struct dft_error *err)
 {
-    zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
-    zip_error_fini(&ze);
-    if (src == NULL) {
-        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    struct vctx c;
+    memset(&c, 0, sizeof c);
+    enum dft_err rc = bzip_open_mem(&c.z, data, len, err);
+    if (rc != DFT_OK) {
+        return rc;
     }
-    return verify_source(src, policy, report, err);
+    return verify_opened(&c, policy, report, err);
 }
