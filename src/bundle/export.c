@@ -105,12 +105,16 @@ plan_build(struct dft_vault *v, const struct dft_bundle_selection *sel, struct p
         }
         const char *ends[2] = {json_string_value(json_object_get(r, "src")),
                                json_string_value(json_object_get(r, "dst"))};
+        /* the role holder is the source; a link the other way round masks its person end */
         for (int k = 0; k < 2; k++) {
             const json_t *rec = json_object_get(p->shown, ends[k]);
             const char *t = json_string_value(json_object_get(rec, "type"));
             if (t != NULL && strcmp(t, "person") == 0) {
                 json_object_set_new(p->masked, ends[k], json_true());
                 break;
+            }
+            if (k == 0 && rec == NULL && strncmp(ends[0], "per_", 4) == 0) {
+                break; /* the holder is a person outside the bundle */
             }
         }
     }

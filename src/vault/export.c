@@ -220,19 +220,8 @@ dft_vault_export_select(struct dft_vault *v, const char *case_id, const json_t *
             goto out;
         }
     }
-    /* Keep only links whose two ends are both selected. */
-    json_t *kept = json_object();
-    json_object_foreach(links, id, r)
-    {
-        const char *src = json_string_value(json_object_get(r, "src"));
-        const char *dst = json_string_value(json_object_get(r, "dst"));
-        if (json_object_get(recs, src) != NULL && json_object_get(recs, dst) != NULL) {
-            json_object_set(kept, id, r);
-        }
-    }
     *out = json_pack("{so so so}", "records", sorted_values(recs), "evidence", sorted_values(evd),
-                     "links", sorted_values(kept));
-    json_decref(kept);
+                     "links", sorted_values(links));
     if (*out == NULL) {
         e = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }

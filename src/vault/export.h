@@ -19,7 +19,7 @@
  * direction); otherwise the records listed in ids (a JSON array of strings). *out:
  * {"records":[{"id","type","fields"}], sorted by id; "evidence":[{"id","record","object",
  * "sha256","size","name","mime"}] (live evidence of those records), sorted by id;
- * "links":[{"id","src","dst","role"}] (live links touching a selected record)}.
+ * "links":[{"id","src","dst","role"}] (every live link touching a selected record)}.
  * DFT_ERR_NOT_FOUND for an unknown or deleted id, DFT_ERR_INPUT for a case_id of another type.
  */
 enum dft_err dft_vault_export_select(struct dft_vault *v, const char *case_id, const json_t *ids,
