@@ -68,6 +68,9 @@ VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
 VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
 VERIFY_BIN := $(OUT)/defter-verify
 VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson 2>/dev/null)
+# defter-verify.html: the same verifier in one self-contained page (scripts inlined at build time)
+VERIFY_HTML := $(OUT)/defter-verify.html
+VERIFY_WEB_SRC := $(sort $(wildcard verify-web/*))
 
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
 	variant-tests variant-fuzz variant-bench ui-deps
@@ -82,9 +85,10 @@ build: deps
 	@$(MAKE) --no-print-directory V=release variant-all
 	@cp build/release/defter build/defter
 	@cp build/release/defter-verify build/defter-verify
+	@cp build/release/defter-verify.html build/defter-verify.html
 
-variant-all: $(BIN) $(VERIFY_BIN)
-variant-tests: $(BIN) $(VERIFY_BIN) $(TEST_BIN)
+variant-all: $(BIN) $(VERIFY_BIN) $(VERIFY_HTML)
+variant-tests: $(BIN) $(VERIFY_BIN) $(VERIFY_HTML) $(TEST_BIN)
 variant-fuzz: $(FUZZ_BIN)
 variant-bench: $(BIN) $(BENCH_BIN)
 
@@ -112,6 +116,11 @@ $(BIN): $(CLI_OBJ) $(LIB)
 $(VERIFY_BIN): $(VERIFY_OBJ) $(LIB)
 	@echo "  LD  $@"
 	@$(CC) $(MODE_LDFLAGS) -o $@ $(VERIFY_OBJ) $(LIB) $(VERIFY_LIBS)
+
+$(VERIFY_HTML): $(VERIFY_WEB_SRC) scripts/build-verify-html.py
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"
+	@python3 scripts/build-verify-html.py verify-web $@
 
 $(OUT)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
