@@ -713,7 +713,7 @@ class Verifier {
     if (!cp) fail(`the tlog-proof '${pn}' carries a checkpoint the manifest does not`);
     const leaf = sha256(Uint8Array.of(0), env);
     if (!verifyInclusion(index, cp.size, leaf, p.hashes, cp.root)) fail(`envelope '${en}' is not in the log: its inclusion proof fails`);
-    this.envs.push({ index, cosigned, head: b64encode(head) });
+    this.envs.push({ index, cosigned, head: b64encode(head), leaf, size: cp.size, root: cp.root });
   }
   async history(doc, id, file, state) {
     const ops = get(doc, 'operations');
@@ -830,6 +830,7 @@ class Verifier {
       witnesses: { keys: this.wit.length, quorum: Number(this.quorum), cosignatures: cosigs,
         cosigned_size: this.cosigned ? Number(this.cosigned.size) : 0, envelopes_witnessed: witnessed },
       envelopes: this.envs.length,
+      entries: this.envs.map((e) => ({ index: Number(e.index), leaf_hash: b64encode(e.leaf), size: Number(e.size), root: b64encode(e.root), witnessed: e.cosigned })),
       records: this.records.map(st),
       evidence: this.evidence.map(st),
     };

@@ -26,6 +26,7 @@ struct dft_bundle_selection {
     const char *case_id;   /* or NULL */
     const json_t *records; /* JSON array of ids, when case_id is NULL */
     const char *profile;   /* "court", "diplomatic", "public" or a path to a profile file */
+    int hashes_only;       /* 1: no evidence files, whatever the profile (briefings) */
 };
 
 /*
@@ -46,6 +47,12 @@ DFT_EXPORT enum dft_err dft_bundle_export(struct dft_vault *v,
                                           const struct dft_bundle_selection *sel,
                                           const char *out_path, json_t **summary,
                                           struct dft_error *err) DFT_MUST_CHECK;
+
+/* The same bundle, appended to out (held in memory: for briefings, without evidence files). */
+DFT_EXPORT enum dft_err dft_bundle_export_mem(struct dft_vault *v,
+                                              const struct dft_bundle_selection *sel,
+                                              struct dft_buf *out, json_t **summary,
+                                              struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Check a bundle with no vault: ZIP structure, manifest, the log key, checkpoints and

@@ -369,7 +369,8 @@ cmp_entry(const void *a, const void *b)
 /* The disclosures of every operation touching id: {"id", ["type",] "operations":[...]}. */
 static enum dft_err
 disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char *type,
-                 json_t *envelopes, json_t **out, size_t *n_ops, struct dft_error *err)
+                 json_t *envelopes, struct dft_export_env **cache, json_t **out, size_t *n_ops,
+                 struct dft_error *err)
 {
     json_t *hist = NULL, *ops = json_array();
     enum dft_err rc = dft_vault_export_history(v, id, &hist, err);
@@ -382,6 +383,13 @@ disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char
     {
         json_int_t index = json_integer_value(json_object_get(h, "index"));
         json_int_t seq = json_integer_value(json_object_get(h, "seq"));
+        if (*cache == NULL || dft_export_env_index(*cache) != (uint64_t)index) {
+            dft_export_env_free(*cache);
+            *cache = NULL;
+            if ((rc = dft_vault_export_open(v, (uint64_t)index, cache, err)) != DFT_OK) {
+                goto out;
+            }
+        }
         json_t *names = reveal_names(p, json_object_get(h, "op"));
         size_t nn = json_array_size(names);
         const char **list = calloc(nn + 1, sizeof *list);
@@ -394,7 +402,7 @@ disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char
         for (size_t k = 0; k < nn; k++) {
             list[k] = json_string_value(json_array_get(names, k));
         }
-        rc = dft_vault_export_disclose(v, (uint64_t)index, (size_t)seq, list, nn, &d, err);
+        rc = dft_export_env_disclose(*cache, (size_t)seq, list, nn, &d, err);
         free(list);
         json_decref(names);
         if (rc != DFT_OK) {
@@ -572,17 +580,59 @@ evidence_source(zip_t *za, struct dft_vault *v, const json_t *e, struct dft_erro
     return src;
 }
 
+/* Copy the archive libzip wrote into the buffer source mem into out. */
 static enum dft_err
-write_zip(struct dft_vault *v, struct entries *es, const char *out_path, struct dft_error *err)
+take_buffer(zip_source_t *mem, struct dft_buf *out, struct dft_error *err)
+{
+    zip_stat_t st;
+    enum dft_err rc = DFT_OK;
+    if (zip_source_stat(mem, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+        zip_source_open(mem) != 0) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "cannot read the bundle back");
+    }
+    if (dft_buf_reserve(out, (size_t)st.size) != DFT_OK) {
+        rc = dft_fail(err, DFT_ERR_TOO_LARGE, "the bundle is too large to hold in memory");
+    } else if (zip_source_read(mem, out->data + out->len, st.size) != (zip_int64_t)st.size) {
+        rc = dft_fail(err, DFT_ERR_INTERNAL, "cannot read the bundle back");
+    } else {
+        out->len += (size_t)st.size;
+        out->data[out->len] = '\0';
+    }
+    zip_source_close(mem);
+    return rc;
+}
+
+/* Write the entries to out_path, or (out_path NULL) into mem_out. */
+static enum dft_err
+write_zip(struct dft_vault *v, struct entries *es, const char *out_path, struct dft_buf *mem_out,
+          struct dft_error *err)
 {
     int zerr = 0;
-    zip_t *za = zip_open(out_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    zip_source_t *mem = NULL;
+    zip_t *za = NULL;
+    if (out_path != NULL) {
+        za = zip_open(out_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    } else {
+        zip_error_t ze;
+        zip_error_init(&ze);
+        mem = zip_source_buffer_create(NULL, 0, 0, &ze);
+        if (mem != NULL) {
+            zip_source_keep(mem);
+            za = zip_open_from_source(mem, ZIP_TRUNCATE, &ze);
+        }
+        zerr = zip_error_code_zip(&ze);
+        zip_error_fini(&ze);
+    }
     if (za == NULL) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        enum dft_err rc = dft_fail(err, DFT_ERR_IO, "cannot create '%.200s': %s", out_path,
-                                   zip_error_strerror(&ze));
+        enum dft_err rc =
+            dft_fail(err, DFT_ERR_IO, "cannot create '%.200s': %s",
+                     out_path != NULL ? out_path : "(memory)", zip_error_strerror(&ze));
         zip_error_fini(&ze);
+        if (mem != NULL) {
+            zip_source_free(mem);
+        }
         return rc;
     }
     qsort(es->e, es->n, sizeof *es->e, cmp_entry);
@@ -599,6 +649,7 @@ write_zip(struct dft_vault *v, struct entries *es, const char *out_path, struct 
         }
         if (src == NULL) {
             zip_discard(za);
+            zip_source_free(mem);
             return err != NULL && err->code != DFT_OK
                        ? err->code
                        : dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -607,6 +658,7 @@ write_zip(struct dft_vault *v, struct entries *es, const char *out_path, struct 
         if (idx < 0) {
             zip_source_free(src);
             zip_discard(za);
+            zip_source_free(mem);
             return dft_fail(err, DFT_ERR_INTERNAL, "cannot add '%s' to the bundle", e->name);
         }
         if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0 ||
@@ -614,23 +666,28 @@ write_zip(struct dft_vault *v, struct entries *es, const char *out_path, struct 
             zip_file_set_external_attributes(za, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX,
                                              (zip_uint32_t)0100644 << 16) != 0) {
             zip_discard(za);
+            zip_source_free(mem);
             return dft_fail(err, DFT_ERR_INTERNAL, "cannot set the attributes of '%s'", e->name);
         }
     }
     if (zip_close(za) != 0) {
-        enum dft_err rc = err != NULL && err->code != DFT_OK
-                              ? err->code
-                              : dft_fail(err, DFT_ERR_IO, "cannot write '%.200s': %s", out_path,
-                                         zip_strerror(za));
+        enum dft_err rc =
+            err != NULL && err->code != DFT_OK
+                ? err->code
+                : dft_fail(err, DFT_ERR_IO, "cannot write '%.200s': %s",
+                           out_path != NULL ? out_path : "(memory)", zip_strerror(za));
         zip_discard(za);
+        zip_source_free(mem);
         return rc;
     }
-    return DFT_OK;
+    enum dft_err rc = mem != NULL ? take_buffer(mem, mem_out, err) : DFT_OK;
+    zip_source_free(mem);
+    return rc;
 }
 
-enum dft_err
-dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, const char *out_path,
-                  json_t **summary, struct dft_error *err)
+static enum dft_err
+export_to(struct dft_vault *v, const struct dft_bundle_selection *sel, const char *out_path,
+          struct dft_buf *mem_out, json_t **summary, struct dft_error *err)
 {
     struct plan p;
     struct entries es;
@@ -638,6 +695,7 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
     json_t *log = NULL, *envelopes = json_object(), *m_records = json_array(),
            *m_evidence = json_array(), *m_envs = json_array(), *manifest = NULL;
     json_int_t *idx = NULL;
+    struct dft_export_env *cache = NULL;
     size_t n_ops = 0, n_files = 0;
     if (err != NULL) {
         err->code = DFT_OK;
@@ -645,6 +703,9 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
     enum dft_err rc = plan_build(v, sel, &p, err);
     if (rc != DFT_OK || (rc = dft_vault_export_log(v, &log, err)) != DFT_OK) {
         goto out;
+    }
+    if (sel->hashes_only) {
+        p.prof.evidence_files = 0;
     }
     size_t i;
     json_t *r;
@@ -655,7 +716,8 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
         char name[ENTRY_NAME_MAX];
         json_t *doc = NULL;
         snprintf(name, sizeof name, "records/%s.json", id);
-        if ((rc = disclose_history(&p, v, id, type, envelopes, &doc, &n_ops, err)) != DFT_OK) {
+        if ((rc = disclose_history(&p, v, id, type, envelopes, &cache, &doc, &n_ops, err)) !=
+            DFT_OK) {
             goto out;
         }
         rc = entry_json(&es, name, doc, err);
@@ -678,7 +740,8 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
         json_t *doc = NULL;
         snprintf(name, sizeof name, "evidence/%s", sha != NULL ? sha : "");
         snprintf(cname, sizeof cname, "custody/%s.json", id);
-        if ((rc = disclose_history(&p, v, id, NULL, envelopes, &doc, &n_ops, err)) != DFT_OK) {
+        if ((rc = disclose_history(&p, v, id, NULL, envelopes, &cache, &doc, &n_ops, err)) !=
+            DFT_OK) {
             json_decref(files);
             goto out;
         }
@@ -732,7 +795,7 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
         goto out;
     }
     if ((rc = entry_json(&es, "manifest.json", manifest, err)) != DFT_OK ||
-        (rc = write_zip(v, &es, out_path, err)) != DFT_OK) {
+        (rc = write_zip(v, &es, out_path, mem_out, err)) != DFT_OK) {
         goto out;
     }
     if (summary != NULL) {
@@ -742,6 +805,7 @@ dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, c
                       "envelopes", (json_int_t)ne, "evidence", (json_int_t)n_files);
     }
 out:
+    dft_export_env_free(cache);
     free(idx);
     entries_release(&es);
     json_decref(manifest);
@@ -752,4 +816,18 @@ out:
     json_decref(m_envs);
     plan_release(&p);
     return rc;
+}
+
+enum dft_err
+dft_bundle_export(struct dft_vault *v, const struct dft_bundle_selection *sel, const char *out_path,
+                  json_t **summary, struct dft_error *err)
+{
+    return export_to(v, sel, out_path, NULL, summary, err);
+}
+
+enum dft_err
+dft_bundle_export_mem(struct dft_vault *v, const struct dft_bundle_selection *sel,
+                      struct dft_buf *out, json_t **summary, struct dft_error *err)
+{
+    return export_to(v, sel, NULL, out, summary, err);
 }

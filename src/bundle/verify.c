@@ -31,6 +31,9 @@ struct env_seen {
     uint64_t index;
     char head_b64[dft_b64_len(DFT_ENV_HEAD_BYTES)];
     int cosigned; /* proven against the cosigned checkpoint */
+    unsigned char leaf[32];
+    uint64_t size; /* of the checkpoint it is proven against */
+    unsigned char root[32];
 };
 
 struct vctx {
@@ -424,6 +427,9 @@ check_envelope(struct vctx *c, const json_t *e, size_t k, struct dft_error *err)
     }
     c->envs[k].index = index;
     c->envs[k].cosigned = cosigned;
+    memcpy(c->envs[k].leaf, leaf, 32);
+    c->envs[k].size = cp->size;
+    memcpy(c->envs[k].root, cp->root, 32);
     dft_b64_encode(c->envs[k].head_b64, env, DFT_ENV_HEAD_BYTES);
     c->nenvs = k + 1;
 out:
@@ -807,6 +813,18 @@ verify_zip(struct vctx *c, const json_t *policy, struct dft_error *err)
                   "cosigned_size", (json_int_t)(c->has_cosigned ? c->cosigned.size : 0),
                   "envelopes_witnessed", (json_int_t)witnessed));
     json_object_set_new(c->report, "envelopes", json_integer((json_int_t)c->nenvs));
+    /* Each envelope's proof, for briefings (QR codes) and other readers. */
+    json_t *entries = json_array();
+    for (size_t k = 0; k < c->nenvs; k++) {
+        char leaf[DFT_TLOG_HASH_B64], root[DFT_TLOG_HASH_B64];
+        dft_tlog_hash_encode(leaf, c->envs[k].leaf);
+        dft_tlog_hash_encode(root, c->envs[k].root);
+        json_array_append_new(entries,
+                              json_pack("{sI ss sI ss sb}", "index", (json_int_t)c->envs[k].index,
+                                        "leaf_hash", leaf, "size", (json_int_t)c->envs[k].size,
+                                        "root", root, "witnessed", c->envs[k].cosigned));
+    }
+    json_object_set_new(c->report, "entries", entries);
     return DFT_OK;
 }
 

@@ -130,7 +130,7 @@ dft_cmd_export_bundle(struct dft_cli *cli)
         json_decref(ids);
         return st;
     }
-    struct dft_bundle_selection sel = {case_id, ids, profile};
+    struct dft_bundle_selection sel = {case_id, ids, profile, 0};
     struct dft_error err = {0};
     json_t *out = NULL;
     enum dft_err rc = dry_run ? dft_bundle_plan(v, &sel, &out, &err)

@@ -3,6 +3,7 @@
  * log material and evidence objects (export.h). Read-only.
  */
 #include <stdio.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -388,4 +389,211 @@ dft_vault_export_evidence(struct dft_vault *v, const char *object, struct dft_ev
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
     return dft_evidence_open(out, dir, v->keys, object, err);
+}
+
+/* ---- one envelope, many disclosures (the same output as dft_envelope_disclose) ---- */
+
+struct dft_export_env {
+    uint64_t index;
+    json_t *items;         /* decrypted [{"op","salt_key"}] */
+    unsigned char *hashes; /* op hashes, count * 32 */
+    size_t count;
+    char head_b64[dft_b64_len(DFT_ENV_HEAD_BYTES)];
+};
+
+static enum dft_err
+item_salt_key(unsigned char key[DFT_SALT_KEY_BYTES], const json_t *item, struct dft_error *err)
+{
+    const char *s = json_string_value(json_object_get(item, "salt_key"));
+    size_t kl = 0;
+    if (s == NULL || dft_b64_decode(key, DFT_SALT_KEY_BYTES, &kl, s, strlen(s)) != DFT_OK ||
+        kl != DFT_SALT_KEY_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "envelope: missing or bad salt key");
+    }
+    return DFT_OK;
+}
+
+void
+dft_export_env_free(struct dft_export_env *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    json_decref(e->items);
+    free(e->hashes);
+    free(e);
+}
+
+uint64_t
+dft_export_env_index(const struct dft_export_env *e)
+{
+    return e->index;
+}
+
+enum dft_err
+dft_vault_export_open(struct dft_vault *v, uint64_t index, struct dft_export_env **out,
+                      struct dft_error *err)
+{
+    struct dft_buf env;
+    unsigned char key[DFT_SALT_KEY_BYTES];
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    struct dft_export_env *e = calloc(1, sizeof *e);
+    enum dft_err rc = e == NULL ? dft_fail(err, DFT_ERR_NOMEM, "out of memory") : DFT_OK;
+    if (rc == DFT_OK && (rc = dft_vault_export_envelope(v, index, &env, err)) == DFT_OK) {
+        rc = dft_envelope_open_items(v->keys, env.data, env.len, &e->items, err);
+    }
+    if (rc == DFT_OK) {
+        e->index = index;
+        e->count = json_array_size(e->items);
+        dft_b64_encode(e->head_b64, env.data, DFT_ENV_HEAD_BYTES);
+        e->hashes = malloc(e->count * DFT_HASH_BYTES + 1);
+        if (e->hashes == NULL) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; rc == DFT_OK && i < e->count; i++) {
+        const json_t *it = json_array_get(e->items, i);
+        if ((rc = item_salt_key(key, it, err)) == DFT_OK) {
+            rc =
+                dft_sd_op_hash(e->hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, err);
+        }
+    }
+    sodium_memzero(key, sizeof key);
+    dft_buf_release(&env);
+    if (rc != DFT_OK) {
+        dft_export_env_free(e);
+        return rc;
+    }
+    *out = e;
+    return DFT_OK;
+}
+
+static int
+listed(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, DFT_HASH_BYTES);
+}
+
+/* RFC 9162 PATH(m, D[0:n]) over the op hashes h, appended to path (leaf side first). */
+static void
+op_path(json_t *path, size_t m, const unsigned char *h, size_t n)
+{
+    if (n <= 1) {
+        return;
+    }
+    size_t k = 1;
+    while (k * 2 < n) {
+        k *= 2;
+    }
+    unsigned char sub[DFT_HASH_BYTES];
+    if (m < k) {
+        op_path(path, m, h, k);
+        dft_sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
+    } else {
+        op_path(path, m - k, h + k * DFT_HASH_BYTES, n - k);
+        dft_sd_tree_root(sub, h, k);
+    }
+    json_array_append_new(path, hash_json(sub));
+}
+
+/* The value of item name in op (a top-level key, or "fields/<field>"), or NULL. */
+static const json_t *
+op_item(const json_t *op, const char *name)
+{
+    if (strncmp(name, "fields/", 7) == 0) {
+        return json_object_get(json_object_get(op, "fields"), name + 7);
+    }
+    return strcmp(name, "fields") == 0 ? NULL : json_object_get(op, name);
+}
+
+enum dft_err
+dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const *names,
+                        size_t n_names, json_t **out, struct dft_error *err)
+{
+    if (seq >= e->count) {
+        return dft_fail(err, DFT_ERR_INPUT, "the envelope has no operation %zu", seq);
+    }
+    const json_t *item = json_array_get(e->items, seq);
+    const json_t *op = json_object_get(item, "op");
+    const json_t *fields = json_object_get(op, "fields");
+    unsigned char key[DFT_SALT_KEY_BYTES], salt[DFT_SALT_BYTES];
+    size_t max = json_object_size(op) + json_object_size(fields) + 1, nw = 0;
+    unsigned char *withheld = malloc(max * DFT_HASH_BYTES);
+    json_t *doc = json_pack("{sisssIs[]s[]s[]}", "v", 1, "head", e->head_b64, "index",
+                            (json_int_t)seq, "revealed", "withheld", "path");
+    enum dft_err rc = withheld == NULL || doc == NULL
+                          ? dft_fail(err, DFT_ERR_NOMEM, "out of memory")
+                          : item_salt_key(key, item, err);
+    for (size_t i = 0; rc == DFT_OK && i < n_names; i++) {
+        const json_t *val = op_item(op, names[i]);
+        if (val == NULL || listed(names[i], names, i)) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "bad item '%.64s' to disclose", names[i]);
+            break;
+        }
+        char salt_b64[dft_b64_len(DFT_SALT_BYTES)];
+        dft_sd_item_salt(salt, key, names[i]);
+        dft_b64_encode(salt_b64, salt, sizeof salt);
+        json_array_append_new(json_object_get(doc, "revealed"),
+                              json_pack("{sssssO}", "name", names[i], "salt", salt_b64, "value",
+                                        (json_t *)(uintptr_t)val));
+    }
+    /* every other item: top-level keys but "fields", then "fields/<name>" */
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)op, k, val)
+    {
+        if (rc != DFT_OK || strcmp(k, "fields") == 0 || listed(k, names, n_names)) {
+            continue;
+        }
+        dft_sd_item_salt(salt, key, k);
+        if ((rc = dft_sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, k, val, err)) ==
+            DFT_OK) {
+            nw++;
+        }
+    }
+    json_object_foreach((json_t *)(uintptr_t)fields, k, val)
+    {
+        char full[512];
+        if (rc != DFT_OK) {
+            break;
+        }
+        if (snprintf(full, sizeof full, "fields/%s", k) >= (int)sizeof full) {
+            rc = dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
+            break;
+        }
+        if (listed(full, names, n_names)) {
+            continue;
+        }
+        dft_sd_item_salt(salt, key, full);
+        if ((rc = dft_sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, full, val, err)) ==
+            DFT_OK) {
+            nw++;
+        }
+    }
+    if (rc == DFT_OK) {
+        qsort(withheld, nw, DFT_HASH_BYTES, cmp_hash);
+        for (size_t i = 0; i < nw; i++) {
+            json_array_append_new(json_object_get(doc, "withheld"),
+                                  hash_json(withheld + i * DFT_HASH_BYTES));
+        }
+        op_path(json_object_get(doc, "path"), seq, e->hashes, e->count);
+        *out = doc;
+        doc = NULL;
+    }
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(salt, sizeof salt);
+    free(withheld);
+    json_decref(doc);
+    return rc;
 }

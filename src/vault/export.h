@@ -43,6 +43,21 @@ enum dft_err dft_vault_export_disclose(struct dft_vault *v, uint64_t index, size
                                        struct dft_error *err) DFT_MUST_CHECK;
 
 /*
+ * One envelope opened for many disclosures: decrypted and checked once, its operation hashes
+ * computed once (a batch envelope of n operations would otherwise cost n^2). Holds decrypted
+ * operations and salt keys in memory until dft_export_env_free.
+ */
+struct dft_export_env;
+enum dft_err dft_vault_export_open(struct dft_vault *v, uint64_t index, struct dft_export_env **out,
+                                   struct dft_error *err) DFT_MUST_CHECK;
+uint64_t dft_export_env_index(const struct dft_export_env *e);
+/* As dft_vault_export_disclose, for operation seq of the opened envelope. */
+enum dft_err dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const *names,
+                                     size_t n_names, json_t **out,
+                                     struct dft_error *err) DFT_MUST_CHECK;
+void dft_export_env_free(struct dft_export_env *e); /* NULL allowed */
+
+/*
  * The log material of a bundle, at the current tree size: {"vkey","origin","size",
  * "checkpoint" (signed note at size), "cosigned" (the latest kept cosigned note, or null),
  * "cosigned_size" (0 when none), "witnesses":[vkey...], "policy":K,

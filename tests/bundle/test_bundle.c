@@ -114,7 +114,7 @@ group_setup(void **state)
         fprintf(stderr, "attach: %s\n", err.msg);
         return -1;
     }
-    struct dft_bundle_selection sel = {fx->case_id, NULL, "court"};
+    struct dft_bundle_selection sel = {fx->case_id, NULL, "court", 0};
     if (dft_bundle_export(fx->v, &sel, fx->zip, NULL, &err) != DFT_OK) {
         fprintf(stderr, "export: %s\n", err.msg);
         return -1;
@@ -162,7 +162,7 @@ test_deterministic(void **state)
     struct dft_error err = {0};
     char again[160];
     snprintf(again, sizeof again, "%s/again.zip", fx->root);
-    struct dft_bundle_selection sel = {fx->case_id, NULL, "court"};
+    struct dft_bundle_selection sel = {fx->case_id, NULL, "court", 0};
     assert_int_equal(dft_bundle_export(fx->v, &sel, again, NULL, &err), DFT_OK);
     size_t n = 0;
     unsigned char *b = slurp(again, &n);
@@ -178,7 +178,7 @@ test_plan(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     json_t *plan = NULL;
-    struct dft_bundle_selection sel = {fx->case_id, NULL, "diplomatic"};
+    struct dft_bundle_selection sel = {fx->case_id, NULL, "diplomatic", 0};
     assert_int_equal(dft_bundle_plan(fx->v, &sel, &plan, &err), DFT_OK);
     assert_int_equal(json_array_size(json_object_get(plan, "dropped")), 1);
     size_t i;
