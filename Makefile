@@ -16,7 +16,7 @@ ifeq ($(V),fuzz)
 CC := clang
 endif
 
-PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip
+PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
 
@@ -67,7 +67,7 @@ CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
 VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
 VERIFY_BIN := $(OUT)/defter-verify
-VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson 2>/dev/null)
+VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson zlib 2>/dev/null)
 # defter-verify.html: the same verifier in one self-contained page (scripts inlined at build time)
 VERIFY_HTML := $(OUT)/defter-verify.html
 VERIFY_WEB_SRC := $(sort $(wildcard verify-web/*))

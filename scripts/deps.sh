@@ -5,8 +5,9 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
-libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libzip-dev
-age python3 xxd chromium zip unzip"
+libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libzip-dev zlib1g-dev libqrencode-dev
+age python3 xxd chromium zip unzip
+weasyprint fonts-dejavu-core poppler-utils zbar-tools"
 
 missing=""
 for p in $PACKAGES; do

@@ -71,6 +71,27 @@ DFT_EXPORT enum dft_err dft_bundle_verify_buffer(const void *data, size_t len,
                                                  const json_t *policy_json, json_t **report,
                                                  struct dft_error *err) DFT_MUST_CHECK;
 
+/* ---- briefings (src/bundle/brief.c) ---- */
+
+struct dft_brief_options {
+    const char *const *cases; /* case ids, in the order of the briefing */
+    size_t n_cases;
+    const char *lang;    /* crh, uk, en, ru, tr */
+    const char *profile; /* as for bundles */
+    int pdf;             /* 0: HTML (bundle as a download link); 1: PDF/A-3b, bundle attached */
+};
+
+/*
+ * Write a briefing of the cases to out_path (whole or not at all): per case its summary,
+ * timeline, persons by role, proceedings with their hearings, evidence with SHA-256 and a QR
+ * code of its inclusion proof, all taken from a bundle of the case (evidence as hashes only)
+ * that is verified first and carried along. A contents page when there are several cases.
+ * PDF through WeasyPrint (DFT_ERR_NOT_FOUND when it is missing).
+ */
+DFT_EXPORT enum dft_err dft_brief_write(struct dft_vault *v, const struct dft_brief_options *o,
+                                        const char *out_path, json_t **summary,
+                                        struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- C2SP tlog-proof (c2sp.org/tlog-proof@v1), src/bundle/tlog_proof.c ---- */
 #define DFT_TLOG_PROOF_TEXT_MAX   (65536 + 8192) /* a whole .tlog-proof: note plus proof lines */
 #define DFT_TLOG_PROOF_HASHES_MAX 64

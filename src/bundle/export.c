@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <zip.h>
 
 #include "bundle/internal.h"
@@ -481,6 +482,9 @@ out:
 struct evd_source {
     struct dft_evidence_obj *obj;
     uint64_t size, off;
+    unsigned char *buf; /* one decrypted chunk (sodium_malloc), libzip reads in small pieces */
+    uint64_t buf_off;
+    size_t buf_len;
     unsigned char want[DFT_HASH_BYTES];
     struct crypto_sha256 sha;
     zip_error_t zerr;
@@ -502,12 +506,18 @@ evd_callback(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
         return 0;
     case ZIP_SOURCE_READ: {
         size_t n = 0;
-        if (len > ((zip_uint64_t)1 << 24)) {
-            len = (zip_uint64_t)1 << 24;
+        if (s->off < s->buf_off || s->off >= s->buf_off + s->buf_len) {
+            s->buf_off = s->off - s->off % DFT_EVIDENCE_CHUNK_BYTES;
+            if (dft_evidence_read(s->obj, s->buf_off, s->buf, DFT_EVIDENCE_CHUNK_BYTES, &s->buf_len,
+                                  s->err) != DFT_OK) {
+                zip_error_set(&s->zerr, ZIP_ER_READ, EIO);
+                return -1;
+            }
         }
-        if (dft_evidence_read(s->obj, s->off, data, (size_t)len, &n, s->err) != DFT_OK) {
-            zip_error_set(&s->zerr, ZIP_ER_READ, EIO);
-            return -1;
+        if (s->off < s->buf_off + s->buf_len) {
+            n = (size_t)(s->buf_off + s->buf_len - s->off);
+            n = n < len ? n : (size_t)len;
+            memcpy(data, s->buf + (s->off - s->buf_off), n);
         }
         crypto_sha256_update(&s->sha, data, n);
         s->off += n;
@@ -536,6 +546,7 @@ evd_callback(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
     case ZIP_SOURCE_ERROR:
         return zip_error_to_data(&s->zerr, data, len);
     case ZIP_SOURCE_FREE:
+        sodium_free(s->buf);
         dft_evidence_close(s->obj);
         crypto_sha256_release(&s->sha);
         zip_error_fini(&s->zerr);
@@ -571,8 +582,10 @@ evidence_source(zip_t *za, struct dft_vault *v, const json_t *e, struct dft_erro
         return NULL;
     }
     s->size = dft_evidence_size(s->obj);
-    zip_source_t *src = zip_source_function(za, evd_callback, s);
+    s->buf = sodium_malloc(DFT_EVIDENCE_CHUNK_BYTES);
+    zip_source_t *src = s->buf != NULL ? zip_source_function(za, evd_callback, s) : NULL;
     if (src == NULL) {
+        sodium_free(s->buf);
         dft_evidence_close(s->obj);
         free(s);
         dft_fail(err, DFT_ERR_NOMEM, "out of memory");

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "bundle/zipread.h"
 
 #define SIG_LOCAL     0x04034b50u
@@ -33,33 +35,17 @@
 #define U32_MAX       0xffffffffu
 #define CD_MAX        (256u << 20) /* central directory bytes */
 
-static uint32_t crc_table[256];
-
-static void
-crc_init(void)
-{
-    if (crc_table[1] != 0) {
-        return;
-    }
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) {
-            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        }
-        crc_table[i] = c;
-    }
-}
-
 uint32_t
 bzip_crc32(uint32_t crc, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    crc_init();
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc = crc_table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
+    while (n > 0) { /* zlib takes an unsigned int length */
+        unsigned int k = n > (1u << 30) ? 1u << 30 : (unsigned int)n;
+        crc = (uint32_t)crc32(crc, b, k);
+        b += k;
+        n -= k;
     }
-    return ~crc;
+    return crc;
 }
 
 static uint64_t

@@ -95,6 +95,7 @@ int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
 /* cmd_bundle.c: `export` dispatches on its option; --bundle goes to dft_cmd_export_bundle. */
 int dft_cmd_export(struct dft_cli *cli);
 int dft_cmd_export_bundle(struct dft_cli *cli);
+int dft_cmd_brief(struct dft_cli *cli); /* cmd_brief.c */
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
 enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
                                      struct dft_error *err) DFT_MUST_CHECK;

@@ -65,6 +65,11 @@ static const struct dft_cli_command commands[] = {
      "  court leaves out privileged notes; diplomatic also masks witnesses' identifying fields;\n"
      "  public shows only the fields a record's \"public\" field lists. Withheld fields travel\n"
      "  as salted digests only. --dry-run lists what each record will show. docs/bundle-format.md"},
+    {"brief", dft_cmd_brief,
+     "--case ID|--cases ID,ID,... --lang crh|uk|en|ru|tr --profile P --format html|pdf OUT",
+     "a case briefing (PDF/A-3b with the verified bundle attached, or HTML)",
+     "  Built from a bundle of each case (evidence as hashes only), verified first; evidence is\n"
+     "  listed with its SHA-256 and a QR code of its inclusion proof. PDF through WeasyPrint."},
     {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
