@@ -198,6 +198,28 @@ dft_vault_export_select(struct dft_vault *v, const char *case_id, const json_t *
         if ((e = linked_records(v, case_id, recs, links, 1, err)) != DFT_OK) {
             goto out;
         }
+        /* and what is linked to its proceedings (hearings, judges, prosecutors) */
+        json_t *procs = json_array();
+        const char *pid;
+        json_t *pr;
+        json_object_foreach(recs, pid, pr)
+        {
+            const char *t = json_string_value(json_object_get(pr, "type"));
+            if (t != NULL && strcmp(t, "proceeding") == 0) {
+                json_array_append_new(procs, json_string(pid));
+            }
+        }
+        size_t pi;
+        json_array_foreach(procs, pi, pr)
+        {
+            if ((e = linked_records(v, json_string_value(pr), recs, links, 1, err)) != DFT_OK) {
+                break;
+            }
+        }
+        json_decref(procs);
+        if (e != DFT_OK) {
+            goto out;
+        }
     } else {
         size_t i;
         json_t *id;

@@ -15,8 +15,9 @@
 #include "defter/vault.h"
 
 /*
- * The records a bundle shows. With case_id: the case and every live record linked to it (either
- * direction); otherwise the records listed in ids (a JSON array of strings). *out:
+ * The records a bundle shows. With case_id: the case, every live record linked to it (either
+ * direction) and every live record linked to one of its proceedings (hearings, judges...);
+ * otherwise the records listed in ids (a JSON array of strings). *out:
  * {"records":[{"id","type","fields"}], sorted by id; "evidence":[{"id","record","object",
  * "sha256","size","name","mime"}] (live evidence of those records), sorted by id;
  * "links":[{"id","src","dst","role"}] (every live link touching a selected record)}.
