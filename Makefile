@@ -67,7 +67,7 @@ CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
 VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
 VERIFY_BIN := $(OUT)/defter-verify
-VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson zlib 2>/dev/null)
+VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson zlib 2>/dev/null) -lpthread
 # defter-verify.html: the same verifier in one self-contained page (scripts inlined at build time)
 VERIFY_HTML := $(OUT)/defter-verify.html
 VERIFY_WEB_SRC := $(sort $(wildcard verify-web/*))

@@ -8,6 +8,8 @@
  * anything is believed.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,24 @@ struct vctx {
     struct env_seen *envs;
     size_t nenvs;
     json_t *report;
+    /* evidence entries are hashed (SHA-256) and checksummed (CRC-32) on two threads while the
+     * records are checked; results are used in the order of the manifest, so messages and their
+     * order do not change */
+    struct evd_result *res; /* one per ZIP entry */
+    pthread_t th[2];
+    struct worker_arg {
+        struct vctx *c;
+        int kind; /* 0: SHA-256, 1: CRC-32 */
+    } args[2];
+    int started[2];
+    int joined;
+    atomic_int stop;
+};
+
+struct evd_result {
+    unsigned char sha[32];
+    uint32_t crc;
+    int failed[2]; /* per worker: a read failed or memory ran out */
 };
 
 /* An integrity failure naming one item (fmt is a literal with one %s). */
@@ -597,6 +617,82 @@ check_records(struct vctx *c, struct dft_error *err)
     return DFT_OK;
 }
 
+static void *
+evidence_worker(void *p)
+{
+    const struct worker_arg *a = p;
+    struct vctx *c = a->c;
+    unsigned char *buf = malloc(READ_CHUNK);
+    for (size_t i = 0; i < c->z.n && !atomic_load(&c->stop); i++) {
+        const struct bzip_entry *e = &c->z.e[i];
+        if (strncmp(e->name, "evidence/", 9) != 0 || e->size > EVIDENCE_MAX) {
+            continue;
+        }
+        struct crypto_sha256 h = {0};
+        struct dft_error ignored;
+        if (buf == NULL || (a->kind == 0 && crypto_sha256_init(&h, &ignored) != DFT_OK)) {
+            c->res[i].failed[a->kind] = 1;
+            continue;
+        }
+        uint32_t crc = 0;
+        for (uint64_t off = 0; off < e->size && !atomic_load(&c->stop);) {
+            size_t n = e->size - off < READ_CHUNK ? (size_t)(e->size - off) : READ_CHUNK;
+            if (bzip_read(&c->z, e->offset + off, buf, n, &ignored) != DFT_OK) {
+                c->res[i].failed[a->kind] = 1;
+                break;
+            }
+            if (a->kind == 0) {
+                crypto_sha256_update(&h, buf, n);
+            } else {
+                crc = bzip_crc32(crc, buf, n);
+            }
+            off += n;
+        }
+        if (a->kind == 0) {
+            crypto_sha256_final(&h, c->res[i].sha);
+            crypto_sha256_release(&h);
+        } else {
+            c->res[i].crc = crc;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Start hashing the evidence entries (after the ZIP index); on no thread, join does it. */
+static enum dft_err
+start_workers(struct vctx *c, struct dft_error *err)
+{
+    c->res = calloc(c->z.n + 1, sizeof *c->res);
+    if (c->res == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < 2; k++) {
+        c->args[k].c = c;
+        c->args[k].kind = k;
+        c->started[k] = pthread_create(&c->th[k], NULL, evidence_worker, &c->args[k]) == 0;
+    }
+    return DFT_OK;
+}
+
+/* Wait for the workers (or do their work here when a thread could not start). */
+static void
+join_workers(struct vctx *c)
+{
+    if (c->joined || c->res == NULL) {
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (c->started[k]) {
+            void *ret = NULL;
+            pthread_join(c->th[k], &ret);
+        } else {
+            evidence_worker(&c->args[k]);
+        }
+    }
+    c->joined = 1;
+}
+
 /* Hash an evidence entry as it streams out of the ZIP (and check its CRC). */
 static enum dft_err
 hash_entry(struct vctx *c, const char *name, unsigned char out[32], uint64_t *size,
@@ -606,30 +702,17 @@ hash_entry(struct vctx *c, const char *name, unsigned char out[32], uint64_t *si
     if (e == NULL) {
         return DFT_ERR_INTEGRITY;
     }
-    unsigned char *buf = malloc(READ_CHUNK);
-    struct crypto_sha256 h = {0};
-    if (buf == NULL || crypto_sha256_init(&h, err) != DFT_OK) {
-        free(buf);
-        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    join_workers(c);
+    const struct evd_result *r = &c->res[e - c->z.e];
+    if (r->failed[0] || r->failed[1]) {
+        return dft_fail(err, DFT_ERR_IO, "cannot read entry '%s' of the bundle", name);
     }
-    enum dft_err rc = DFT_OK;
-    uint32_t crc = 0;
-    for (uint64_t off = 0; off < e->size && rc == DFT_OK;) {
-        size_t n = e->size - off < READ_CHUNK ? (size_t)(e->size - off) : READ_CHUNK;
-        if ((rc = bzip_read(&c->z, e->offset + off, buf, n, err)) == DFT_OK) {
-            crypto_sha256_update(&h, buf, n);
-            crc = bzip_crc32(crc, buf, n);
-            off += n;
-        }
+    if (r->crc != e->crc) {
+        return bad(err, "entry '%s' is damaged (its checksum is wrong)", name);
     }
-    if (rc == DFT_OK && crc != e->crc) {
-        rc = bad(err, "entry '%s' is damaged (its checksum is wrong)", name);
-    }
+    memcpy(out, r->sha, 32);
     *size = e->size;
-    crypto_sha256_final(&h, out);
-    crypto_sha256_release(&h);
-    free(buf);
-    return rc;
+    return DFT_OK;
 }
 
 static enum dft_err
@@ -751,7 +834,7 @@ static enum dft_err
 verify_zip(struct vctx *c, const json_t *policy, struct dft_error *err)
 {
     enum dft_err rc;
-    if ((rc = zip_index(c, err)) != DFT_OK ||
+    if ((rc = zip_index(c, err)) != DFT_OK || (rc = start_workers(c, err)) != DFT_OK ||
         (rc = entry_json(c, "manifest.json", MANIFEST_MAX, &c->manifest, err)) != DFT_OK ||
         (rc = check_manifest_shape(c, err)) != DFT_OK ||
         (rc = load_trust(c, policy, err)) != DFT_OK || (rc = check_log(c, err)) != DFT_OK) {
@@ -844,6 +927,9 @@ verify_opened(struct vctx *c, const json_t *policy, json_t **report, struct dft_
         *report = c->report;
         c->report = NULL;
     }
+    atomic_store(&c->stop, 1);
+    join_workers(c);
+    free(c->res);
     bzip_close(&c->z);
     free(c->envs);
     json_decref(c->names);
