@@ -16,7 +16,7 @@ ifeq ($(V),fuzz)
 CC := clang
 endif
 
-PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif
+PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lpthread -lm
 
@@ -44,7 +44,7 @@ ifeq ($(V),release)
 OUT := build/release
 endif
 
-LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/verify/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(shell find tests -name 'test_*.c'))
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
@@ -63,6 +63,15 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
 CFLAGS_ALL = $(BASE) $(MODE_CFLAGS) $(PKG_CFLAGS)
 
+# defter-verify: the offline bundle verifier, linked without the vault, SQLite or the server
+VERIFY_SRC := $(sort $(wildcard src/verify/*.c))
+VERIFY_OBJ := $(VERIFY_SRC:%.c=$(OUT)/obj/%.o)
+VERIFY_BIN := $(OUT)/defter-verify
+VERIFY_LIBS = $(shell pkg-config --libs libsodium libcrypto jansson zlib 2>/dev/null) -lpthread
+# defter-verify.html: the same verifier in one self-contained page (scripts inlined at build time)
+VERIFY_HTML := $(OUT)/defter-verify.html
+VERIFY_WEB_SRC := $(sort $(wildcard verify-web/*))
+
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
 	variant-tests variant-fuzz variant-bench ui-deps install uninstall
 .DEFAULT_GOAL := build
@@ -75,9 +84,11 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory V=release variant-all
 	@cp build/release/defter build/defter
+	@cp build/release/defter-verify build/defter-verify
+	@cp build/release/defter-verify.html build/defter-verify.html
 
-variant-all: $(BIN)
-variant-tests: $(BIN) $(TEST_BIN)
+variant-all: $(BIN) $(VERIFY_BIN) $(VERIFY_HTML)
+variant-tests: $(BIN) $(VERIFY_BIN) $(VERIFY_HTML) $(TEST_BIN)
 variant-fuzz: $(FUZZ_BIN)
 variant-bench: $(BIN) $(BENCH_BIN)
 
@@ -101,6 +112,15 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	@echo "  LD  $@"
 	@$(CC) $(MODE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(VERIFY_BIN): $(VERIFY_OBJ) $(LIB)
+	@echo "  LD  $@"
+	@$(CC) $(MODE_LDFLAGS) -o $@ $(VERIFY_OBJ) $(LIB) $(VERIFY_LIBS)
+
+$(VERIFY_HTML): $(VERIFY_WEB_SRC) scripts/build-verify-html.py
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"
+	@python3 scripts/build-verify-html.py verify-web $@
 
 $(OUT)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
 libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libcsv-dev
-age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev poppler-utils"
+libzip-dev zlib1g-dev libqrencode-dev age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev
+zip unzip weasyprint fonts-dejavu-core poppler-utils zbar-tools"
 
 missing=""
 for p in $PACKAGES; do

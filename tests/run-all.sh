@@ -41,6 +41,9 @@ fi
 if [ -z "${SKIP_WEB:-}" ] && [ -f tests/web/run.sh ]; then
     run_one "web (browser)" bash tests/web/run.sh
 fi
+if [ -z "${SKIP_WEB:-}" ] && [ -f tests/verify-web/run.sh ]; then
+    run_one "verify-web (defter-verify.html against defter-verify)" bash tests/verify-web/run.sh
+fi
 
 echo
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"

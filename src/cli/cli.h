@@ -96,8 +96,8 @@ int dft_cmd_schema(struct dft_cli *cli);
 int dft_cmd_restore(struct dft_cli *cli);
 int dft_cmd_list_query(struct dft_cli *cli);
 int dft_cmd_import(struct dft_cli *cli);
-int dft_cmd_export(struct dft_cli *cli);
-int dft_cmd_extract_to(struct dft_cli *cli); /* "-", a directory, --force; then dft_cmd_extract */
+int dft_cmd_export_table(struct dft_cli *cli); /* --csv|--json */
+int dft_cmd_extract_to(struct dft_cli *cli);   /* "-", a directory, --force; then dft_cmd_extract */
 /* main.c: the command table; man.c: `defter --man` (roff) and `defter --complete WHAT` */
 const struct dft_cli_command *dft_cli_commands(size_t *n);
 int dft_cli_man_or_complete(int argc, char **argv);
@@ -109,6 +109,11 @@ void dft_cli_print_link_ends(const json_t *link);
 /* "taken …  camera …  GPS lat, lon" of an evidence row's EXIF metadata, if it has any. */
 void dft_cli_print_photo_meta(const json_t *meta);
 void dft_cli_local_time(const char *ts, char *out, size_t max);
+
+/* cmd_bundle.c: `export` dispatches on its option; --bundle goes to dft_cmd_export_bundle. */
+int dft_cmd_export(struct dft_cli *cli);
+int dft_cmd_export_bundle(struct dft_cli *cli);
+int dft_cmd_brief(struct dft_cli *cli); /* cmd_brief.c */
 /* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
 enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
                                      struct dft_error *err) DFT_MUST_CHECK;

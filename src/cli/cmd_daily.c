@@ -444,7 +444,7 @@ dft_cmd_import(struct dft_cli *cli)
 /* ---- export ---- */
 
 int
-dft_cmd_export(struct dft_cli *cli)
+dft_cmd_export_table(struct dft_cli *cli)
 {
     int csv = -1;
     /* --csv / --json (the global --json is taken out by main: it means JSON here) */

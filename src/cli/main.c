@@ -56,10 +56,17 @@ static const struct dft_cli_command commands[] = {
      "  skips a column). A list field takes \"a; b; c\". Every row is checked against the\n"
      "  schema first; an error names the row and column and nothing is added. All rows go in\n"
      "  one signed envelope. --dry-run checks only."},
-    {"export", dft_cmd_export, "--csv|--json [TYPE] [--where FIELD=VALUE]... [--sort FIELD]",
-     "write records as CSV or JSON on stdout (plain text: not encrypted)",
-     "  Takes the filters of `list`. The output is for your own use and is not encrypted;\n"
-     "  stderr says so."},
+    {"export", dft_cmd_export,
+     "--csv|--json [TYPE] [--where FIELD=VALUE]... [--sort FIELD] |\n"
+     "            --bundle OUT.zip --case ID|--records IDS --profile court|diplomatic|public|FILE\n"
+     "            [--dry-run]",
+     "write records as CSV or JSON (plain text), or a verifiable bundle",
+     "  --csv and --json take the filters of `list` and write to stdout. That output is for\n"
+     "  your own use and is not encrypted; stderr says so.\n"
+     "  --bundle writes a ZIP that defter-verify checks offline: court leaves out privileged\n"
+     "  notes; diplomatic also masks witnesses' identifying fields; public shows only the\n"
+     "  fields a record's \"public\" field lists. Withheld fields travel as salted digests only.\n"
+     "  --dry-run lists what each record will show. docs/bundle-format.md"},
     {"link", dft_cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
      "            investigator, source, relative, member, ...)",
@@ -108,6 +115,11 @@ static const struct dft_cli_command commands[] = {
      "  policy --file reads a C2SP tlog-policy file. init, trust, serve, forks and logs run a\n"
      "  witness from --data DIR (else $DEFTER_WITNESS_DIR); serve also takes --prefix P,\n"
      "  --rate-ip R, --rate-log R, --max-connections N, --threads N. docs/witnesses.md."},
+    {"brief", dft_cmd_brief,
+     "--case ID|--cases ID,ID,... --lang crh|uk|en|ru|tr --profile P --format html|pdf OUT",
+     "a case briefing (PDF/A-3b with the verified bundle attached, or HTML)",
+     "  Built from a bundle of each case (evidence as hashes only), verified first; evidence is\n"
+     "  listed with its SHA-256 and a QR code of its inclusion proof. PDF through WeasyPrint."},
     {"prove", dft_cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
