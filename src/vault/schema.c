@@ -36,8 +36,14 @@ struct field {
 
 /* Fields every type has. */
 static const struct field common_fields[] = {
-    {"summary", K_LONG, 0, NULL},  {"description", K_LONG, 0, NULL}, {"tags", K_LIST, 0, NULL},
-    {"comments", K_LONG, 0, NULL}, {"merged_from", K_LIST, 0, NULL}, END_FIELDS,
+    {"summary", K_LONG, 0, NULL},
+    {"description", K_LONG, 0, NULL},
+    {"tags", K_LIST, 0, NULL},
+    {"comments", K_LONG, 0, NULL},
+    {"merged_from", K_LIST, 0, NULL},
+    /* names of the fields a public bundle may show (docs/bundle-format.md) */
+    {"public", K_LIST, 0, NULL},
+    END_FIELDS,
 };
 
 static const struct field case_fields[] = {
@@ -146,7 +152,7 @@ static const char *const builtin_roles[] = {
     "victim",     "defendant",    "suspect",     "witness",     "lawyer",      "judge",
     "prosecutor", "investigator", "perpetrator", "participant", "complainant", "expert",
     "relative",   "hearing",      "source",      "author",      "member",      "related",
-    "location",   "part_of",      "proceeding",  "event",       NULL,
+    "location",   "part_of",      "proceeding",  "event",       "note",        NULL,
 };
 
 static const struct field *
