@@ -67,8 +67,8 @@ derive_kek(unsigned char *kek, const struct dft_header *h, const char *pass, siz
 }
 
 enum dft_err
-dft_header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass, size_t pass_len,
-                enum dft_kdf_level level, struct dft_error *err)
+header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass, size_t pass_len,
+            enum dft_kdf_level level, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     unsigned char ad[OFF_NONCE];
@@ -102,8 +102,8 @@ out:
 }
 
 enum dft_err
-dft_header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
-                  enum dft_kdf_level level, struct dft_error *err)
+header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+              enum dft_kdf_level level, struct dft_error *err)
 {
     memset(h, 0, sizeof *h);
     randombytes_buf(k->master, sizeof k->master);
@@ -114,12 +114,12 @@ dft_header_create(struct dft_header *h, struct dft_keys *k, const char *pass, si
     memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
     memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
     memcpy(h->box_pk, k->box_pk, DFT_BOX_PK_BYTES);
-    return dft_header_wrap(h, k, pass, pass_len, level, err);
+    return header_wrap(h, k, pass, pass_len, level, err);
 }
 
 enum dft_err
-dft_header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
-                  struct dft_error *err)
+header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+              struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     unsigned char ad[OFF_NONCE];
@@ -139,7 +139,8 @@ dft_header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pa
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, h->wrapped,
                                                    DFT_HEADER_WRAPPED_BYTES, ad, sizeof ad,
                                                    h->nonce, kek) != 0) {
-        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase");
+        /* A wrong passphrase and a damaged wrap look alike: say both, never only the first. */
+        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase or damaged header");
         goto out;
     }
     memcpy(k->master, plain, DFT_KEY_BYTES);
@@ -165,7 +166,7 @@ out:
 }
 
 enum dft_err
-dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_error *err)
+header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_error *err)
 {
     const char *what = "vault header is damaged or tampered";
     if (n < OFF_STATE + DFT_HASH_BYTES || memcmp(p, DFT_HEADER_MAGIC, 8) != 0) {
@@ -186,10 +187,18 @@ dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct 
     t.opslimit = dft_be_get(p + OFF_OPS, 8);
     t.memlimit = dft_be_get(p + OFF_MEM, 8);
     if (p[OFF_KDF] != 1 || t.kdf_level < 1 || t.kdf_level > 3 ||
-        t.opslimit < crypto_pwhash_OPSLIMIT_MIN || t.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
-        t.memlimit < crypto_pwhash_MEMLIMIT_MIN || t.memlimit > (1ULL << 32) ||
+        t.opslimit < crypto_pwhash_OPSLIMIT_MIN || t.memlimit < crypto_pwhash_MEMLIMIT_MIN ||
         dft_be_get(p + OFF_WLEN, 2) != DFT_HEADER_WRAPPED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad parameters)", what);
+    }
+    /*
+     * The cost is read before anything authenticates it (the checksum is unkeyed): a forged
+     * header must not make the unlock take hours or gigabytes. Nothing above sensitive.
+     */
+    if (t.opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+        t.memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "%s (key derivation cost above the sensitive level)", what);
     }
     memcpy(t.salt, p + OFF_SALT, sizeof t.salt);
     memcpy(t.vault_id, p + OFF_ID, sizeof t.vault_id);
@@ -208,7 +217,7 @@ dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct 
 }
 
 enum dft_err
-dft_header_read(struct dft_header *h, const char *path, struct dft_error *err)
+header_read(struct dft_header *h, const char *path, struct dft_error *err)
 {
     unsigned char buf[HEADER_MAX + 1];
     size_t n = 0;
@@ -222,12 +231,12 @@ dft_header_read(struct dft_header *h, const char *path, struct dft_error *err)
     if (rc != DFT_OK) {
         return rc;
     }
-    return dft_header_parse(h, buf, n, err);
+    return header_parse(h, buf, n, err);
 }
 
 enum dft_err
-dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t *len,
-                  struct dft_error *err)
+header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t *len,
+              struct dft_error *err)
 {
     if (h->state_len > DFT_HEADER_STATE_MAX) {
         return dft_fail(err, DFT_ERR_INTERNAL, "vault header state too long");
@@ -248,11 +257,11 @@ dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap, si
 }
 
 enum dft_err
-dft_header_write(const struct dft_header *h, const char *path, struct dft_error *err)
+header_write(const struct dft_header *h, const char *path, struct dft_error *err)
 {
     unsigned char buf[HEADER_MAX];
     size_t n = 0;
-    enum dft_err rc = dft_header_encode(h, buf, sizeof buf, &n, err);
+    enum dft_err rc = header_encode(h, buf, sizeof buf, &n, err);
     if (rc != DFT_OK) {
         return rc;
     }

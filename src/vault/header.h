@@ -33,32 +33,32 @@ struct dft_header {
 };
 
 /* Generate fresh keys into k and a header wrapping them under pass. */
-enum dft_err dft_header_create(struct dft_header *h, struct dft_keys *k, const char *pass,
+enum dft_err header_create(struct dft_header *h, struct dft_keys *k, const char *pass,
                                size_t pass_len, enum dft_kdf_level level,
                                struct dft_error *err) DFT_MUST_CHECK;
 
 /* Rewrap k under a new passphrase into h (fresh salt and nonce). */
-enum dft_err dft_header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass,
+enum dft_err header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass,
                              size_t pass_len, enum dft_kdf_level level,
                              struct dft_error *err) DFT_MUST_CHECK;
 
 /* Unwrap the keys; DFT_ERR_PASSPHRASE when the passphrase is wrong. */
-enum dft_err dft_header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass,
+enum dft_err header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass,
                                size_t pass_len, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Serialise h into out (cap >= DFT_HEADER_MAX_BYTES is always enough); *len gets the size.
  * DFT_ERR_INTERNAL when cap is too small or state_len is out of range.
  */
-enum dft_err dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap,
+enum dft_err header_encode(const struct dft_header *h, unsigned char *out, size_t cap,
                                size_t *len, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Parse (strict: any damaged byte gives DFT_ERR_INTEGRITY) / read / atomically write. */
-enum dft_err dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n,
+enum dft_err header_parse(struct dft_header *h, const unsigned char *p, size_t n,
                               struct dft_error *err) DFT_MUST_CHECK;
-enum dft_err dft_header_read(struct dft_header *h, const char *path,
+enum dft_err header_read(struct dft_header *h, const char *path,
                              struct dft_error *err) DFT_MUST_CHECK;
-enum dft_err dft_header_write(const struct dft_header *h, const char *path,
+enum dft_err header_write(const struct dft_header *h, const char *path,
                               struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

@@ -165,7 +165,7 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
+        (rc = header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
         (rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id,
                              DFT_STORE_CREATE, err)) != DFT_OK ||
         (rc = vault_setup_db(v, err)) != DFT_OK) {
@@ -188,7 +188,7 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         goto out;
     }
     /* The header goes last: a vault without one is not a vault, and creation can be retried. */
-    rc = dft_header_write(&v->header, v->header_path, err);
+    rc = header_write(&v->header, v->header_path, err);
     if (rc == DFT_OK) {
         rc = dft_fsync_dir_of(dir, 1, err);
     }
@@ -231,8 +231,8 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_read(&v->header, v->header_path, err)) != DFT_OK ||
-        (rc = dft_header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
+        (rc = header_read(&v->header, v->header_path, err)) != DFT_OK ||
+        (rc = header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
         goto out;
     }
     if (access(v->db_path, F_OK) != 0) {
@@ -286,14 +286,14 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
     if (rc != DFT_OK) {
         return rc;
     }
-    if (dft_header_read(&disk, v->header_path, NULL) == DFT_OK &&
+    if (header_read(&disk, v->header_path, NULL) == DFT_OK &&
         sodium_memcmp(disk.vault_id, h.vault_id, DFT_VAULT_ID_BYTES) == 0) {
         h.state_len = disk.state_len;
         memcpy(h.state, disk.state, disk.state_len);
     }
-    rc = dft_header_wrap(&h, v->keys, new_pass, new_len, level, err);
+    rc = header_wrap(&h, v->keys, new_pass, new_len, level, err);
     if (rc == DFT_OK) {
-        rc = dft_header_write(&h, v->header_path, err);
+        rc = header_write(&h, v->header_path, err);
     }
     if (rc == DFT_OK) {
         v->header = h;

@@ -205,7 +205,7 @@ sealed_size(struct fixture *f)
     struct dft_vault *v = NULL;
     struct dft_tlog_state st;
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
-    assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     assert_int_equal(h.state_len, DFT_TLOG_STATE_BYTES);
     assert_int_equal(dft_vault_open(&v, f->vault, PASS, strlen(PASS), &e), DFT_OK);
     const struct dft_keys *k = dft_vault_keys(v);
@@ -279,9 +279,9 @@ test_rollback__stripped_state_is_refused(void **state)
     struct dft_header h;
     add(f, 2);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
-    assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     h.state_len = 0;
-    assert_int_equal(dft_header_write(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_write(&h, f->file, &e), DFT_OK);
     assert_int_equal(try_open(f, &e), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "lost its sealed log state"));
 }
@@ -294,9 +294,9 @@ test_rollback__tampered_state_is_refused(void **state)
     struct dft_header h;
     add(f, 1);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
-    assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     h.state[40] ^= 4; /* the checksum is recomputed by the write: only the AEAD can tell */
-    assert_int_equal(dft_header_write(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_write(&h, f->file, &e), DFT_OK);
     assert_int_equal(try_open(f, &e), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "sealed log state"));
 }
@@ -314,15 +314,15 @@ test_rollback__vault_without_state_is_upgraded(void **state)
     assert_int_equal(dft_store_exec(dft_vault_db(v), "DELETE FROM tlog_meta", &e), DFT_OK);
     dft_vault_close(v);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
-    assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     h.state_len = 0;
-    assert_int_equal(dft_header_write(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_write(&h, f->file, &e), DFT_OK);
     assert_int_equal(try_open(f, &e), DFT_OK);
     assert_int_equal(sealed_size(f), 2);
     /* now marked: stripping again is refused */
-    assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     h.state_len = 0;
-    assert_int_equal(dft_header_write(&h, f->file, &e), DFT_OK);
+    assert_int_equal(header_write(&h, f->file, &e), DFT_OK);
     assert_int_equal(try_open(f, &e), DFT_ERR_INTEGRITY);
 }
 

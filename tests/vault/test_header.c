@@ -42,8 +42,8 @@ group_setup(void **state)
     }
     fx->k = dft_keys_new();
     if (fx->k == NULL ||
-        dft_header_create(&fx->h, fx->k, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
-        dft_header_encode(&fx->h, fx->ser, sizeof fx->ser, &fx->ser_len, &err) != DFT_OK) {
+        header_create(&fx->h, fx->k, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
+        header_encode(&fx->h, fx->ser, sizeof fx->ser, &fx->ser_len, &err) != DFT_OK) {
         return -1;
     }
     *state = fx;
@@ -108,14 +108,14 @@ test_header__create_then_unlock_round_trip(void **state)
     assert_memory_equal(fx->ser + 298, sum, 32);
 
     struct dft_header h;
-    assert_int_equal(dft_header_parse(&h, fx->ser, fx->ser_len, &err), DFT_OK);
+    assert_int_equal(header_parse(&h, fx->ser, fx->ser_len, &err), DFT_OK);
     assert_int_equal(h.kdf_level, DFT_KDF_INTERACTIVE);
     assert_int_equal(h.opslimit, crypto_pwhash_OPSLIMIT_INTERACTIVE);
     assert_int_equal(h.memlimit, crypto_pwhash_MEMLIMIT_INTERACTIVE);
     assert_int_equal(h.state_len, 0);
     struct dft_keys *k = dft_keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
+    assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_same_keys(k, fx->k);
     dft_keys_free(k);
 }
@@ -129,10 +129,9 @@ test_header__wrong_passphrase(void **state)
     assert_non_null(k);
     memset(k, 0x5a, sizeof *k);
     /* one character short of the right passphrase */
-    assert_int_equal(dft_header_unlock(&fx->h, k, pass, strlen(pass) - 1, &err),
-                     DFT_ERR_PASSPHRASE);
+    assert_int_equal(header_unlock(&fx->h, k, pass, strlen(pass) - 1, &err), DFT_ERR_PASSPHRASE);
     assert_int_equal(err.code, DFT_ERR_PASSPHRASE);
-    assert_string_equal(err.msg, "wrong passphrase");
+    assert_string_equal(err.msg, "wrong passphrase or damaged header");
     /* nothing was written to the keys */
     for (size_t i = 0; i < sizeof k->master; i++) {
         assert_int_equal(k->master[i], 0x5a);
@@ -147,8 +146,7 @@ test_header__rewrap_keeps_the_keys(void **state)
     struct dft_error err = {0};
     static const char next[] = "\xd0\x9d\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9 pass"; /* Cyrillic */
     struct dft_header h = fx->h;
-    assert_int_equal(dft_header_wrap(&h, fx->k, next, strlen(next), DFT_KDF_INTERACTIVE, &err),
-                     DFT_OK);
+    assert_int_equal(header_wrap(&h, fx->k, next, strlen(next), DFT_KDF_INTERACTIVE, &err), DFT_OK);
     /* fresh salt and nonce, same identity */
     assert_memory_not_equal(h.salt, fx->h.salt, sizeof h.salt);
     assert_memory_not_equal(h.nonce, fx->h.nonce, sizeof h.nonce);
@@ -157,15 +155,15 @@ test_header__rewrap_keeps_the_keys(void **state)
     assert_memory_equal(h.box_pk, fx->h.box_pk, sizeof h.box_pk);
     unsigned char ser[DFT_HEADER_MAX_BYTES];
     size_t n = 0;
-    assert_int_equal(dft_header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
+    assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     struct dft_header back;
-    assert_int_equal(dft_header_parse(&back, ser, n, &err), DFT_OK);
+    assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
     struct dft_keys *k = dft_keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&back, k, next, strlen(next), &err), DFT_OK);
+    assert_int_equal(header_unlock(&back, k, next, strlen(next), &err), DFT_OK);
     assert_same_keys(k, fx->k);
     /* the old passphrase no longer opens the rewrapped header */
-    assert_int_equal(dft_header_unlock(&back, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
+    assert_int_equal(header_unlock(&back, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
     dft_keys_free(k);
 }
 
@@ -180,11 +178,10 @@ test_header__secret_keys_must_match_public_keys(void **state)
     memcpy(other, fx->k, sizeof *other);
     crypto_sign_keypair(other->sign_pk, other->sign_sk);
     struct dft_header h = fx->h;
-    assert_int_equal(dft_header_wrap(&h, other, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err),
-                     DFT_OK);
+    assert_int_equal(header_wrap(&h, other, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
     struct dft_keys *k = dft_keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "vault header keys do not match");
     dft_keys_free(k);
     dft_keys_free(other);
@@ -203,7 +200,7 @@ test_header__every_byte_flip_is_integrity(void **state)
             memset(&h, 0x77, sizeof h);
             memcpy(p, fx->ser, fx->ser_len);
             p[i] ^= masks[m];
-            enum dft_err rc = dft_header_parse(&h, p, fx->ser_len, &err);
+            enum dft_err rc = header_parse(&h, p, fx->ser_len, &err);
             if (rc != DFT_ERR_INTEGRITY) {
                 print_error("offset %zu mask 0x%02x: %d\n", i, masks[m], rc);
             }
@@ -224,7 +221,7 @@ test_header__every_truncation_is_integrity(void **state)
         unsigned char *p = malloc(n + 1);
         assert_non_null(p);
         memcpy(p, fx->ser, n);
-        assert_int_equal(dft_header_parse(&h, p, n, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, n, &err), DFT_ERR_INTEGRITY);
         free(p);
     }
 }
@@ -239,10 +236,10 @@ test_header__trailing_bytes_are_integrity(void **state)
     for (size_t extra = 1; extra <= 33; extra += 8) {
         memcpy(p, fx->ser, fx->ser_len);
         memset(p + fx->ser_len, 0, extra);
-        assert_int_equal(dft_header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
         /* even with a checksum that covers the extra bytes */
         fix_checksum(p, fx->ser_len + extra);
-        assert_int_equal(dft_header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
     }
 }
 
@@ -262,6 +259,10 @@ static const struct {
     {"opslimit huge", 12, 8, UINT64_MAX},
     {"memlimit 0", 20, 8, 0},
     {"memlimit 8 GiB", 20, 8, 8ull << 30},
+    /* the cost is used before it is authenticated: nothing above the sensitive level */
+    {"opslimit sensitive+1", 12, 8, crypto_pwhash_OPSLIMIT_SENSITIVE + 1},
+    {"memlimit sensitive+1", 20, 8, crypto_pwhash_MEMLIMIT_SENSITIVE + 1},
+    {"memlimit 4 GiB", 20, 8, 4ull << 30},
     {"wrapped length 143", 148, 2, 143},
     {"wrapped length 0", 148, 2, 0},
     {"state length 1", 294, 4, 1},
@@ -280,7 +281,7 @@ test_header__forged_fields_behind_valid_checksum(void **state)
         memcpy(p, fx->ser, fx->ser_len);
         set_be(p + forged[i].off, forged[i].value, forged[i].width);
         fix_checksum(p, fx->ser_len);
-        enum dft_err rc = dft_header_parse(&h, p, fx->ser_len, &err);
+        enum dft_err rc = header_parse(&h, p, fx->ser_len, &err);
         if (rc != DFT_ERR_INTEGRITY) {
             print_error("%s: %d\n", forged[i].what, rc);
         }
@@ -291,7 +292,26 @@ test_header__forged_fields_behind_valid_checksum(void **state)
     memcpy(p, "DFTVAULU", 8);
     fix_checksum(p, fx->ser_len);
     struct dft_header h;
-    assert_int_equal(dft_header_parse(&h, p, fx->ser_len, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_parse(&h, p, fx->ser_len, NULL), DFT_ERR_INTEGRITY);
+}
+
+/* A damaged key wrap behind a valid checksum cannot be told from a wrong passphrase: say both. */
+static void
+test_header__damaged_wrap_is_not_a_plain_wrong_passphrase(void **state)
+{
+    struct fixture *fx = *state;
+    unsigned char p[DFT_HEADER_MAX_BYTES];
+    memcpy(p, fx->ser, fx->ser_len);
+    p[150 + 7] ^= 0x01;
+    fix_checksum(p, fx->ser_len);
+    struct dft_header h;
+    struct dft_error err = {0};
+    assert_int_equal(header_parse(&h, p, fx->ser_len, &err), DFT_OK);
+    struct dft_keys *k = dft_keys_new();
+    assert_non_null(k);
+    assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
+    assert_string_equal(err.msg, "wrong passphrase or damaged header");
+    dft_keys_free(k);
 }
 
 static void
@@ -306,23 +326,23 @@ test_header__state_round_trip(void **state)
         h.state_len = lens[i];
         randombytes_buf(h.state, h.state_len);
         size_t n = 0;
-        assert_int_equal(dft_header_encode(&h, p, sizeof p, &n, &err), DFT_OK);
+        assert_int_equal(header_encode(&h, p, sizeof p, &n, &err), DFT_OK);
         assert_int_equal(n, 298 + lens[i] + 32);
         struct dft_header back;
-        assert_int_equal(dft_header_parse(&back, p, n, &err), DFT_OK);
+        assert_int_equal(header_parse(&back, p, n, &err), DFT_OK);
         assert_int_equal(back.state_len, lens[i]);
         assert_memory_equal(back.state, h.state, lens[i]);
         assert_memory_equal(back.wrapped, h.wrapped, sizeof h.wrapped);
         /* cut one byte of state: length no longer matches (with a valid checksum) */
         fix_checksum(p, n - 1);
-        assert_int_equal(dft_header_parse(&back, p, n - 1, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&back, p, n - 1, &err), DFT_ERR_INTEGRITY);
     }
     /* encode refuses a buffer too small and a state too long */
     size_t n = 0;
     h.state_len = 0;
-    assert_int_equal(dft_header_encode(&h, p, 298 + 31, &n, &err), DFT_ERR_INTERNAL);
+    assert_int_equal(header_encode(&h, p, 298 + 31, &n, &err), DFT_ERR_INTERNAL);
     h.state_len = DFT_HEADER_STATE_MAX + 1;
-    assert_int_equal(dft_header_encode(&h, p, sizeof p, &n, &err), DFT_ERR_INTERNAL);
+    assert_int_equal(header_encode(&h, p, sizeof p, &n, &err), DFT_ERR_INTERNAL);
 }
 
 static void
@@ -336,14 +356,14 @@ test_header__write_then_read_file(void **state)
     snprintf(path, sizeof path, "%s/header", dir);
     snprintf(tmp, sizeof tmp, "%s/header.tmp", dir);
     struct dft_header h;
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_ERR_NOT_FOUND);
-    assert_int_equal(dft_header_write(&fx->h, path, &err), DFT_OK);
+    assert_int_equal(header_read(&h, path, &err), DFT_ERR_NOT_FOUND);
+    assert_int_equal(header_write(&fx->h, path, &err), DFT_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal((size_t)st.st_size, fx->ser_len);
     assert_int_not_equal(access(tmp, F_OK), 0); /* no temp file left behind */
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_OK);
+    assert_int_equal(header_read(&h, path, &err), DFT_OK);
     assert_memory_equal(h.wrapped, fx->h.wrapped, sizeof h.wrapped);
     assert_memory_equal(h.salt, fx->h.salt, sizeof h.salt);
     /* a file longer than any header is damage, not a read of its first bytes */
@@ -352,7 +372,7 @@ test_header__write_then_read_file(void **state)
     static const unsigned char junk[DFT_HEADER_MAX_BYTES] = {0};
     assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
     fclose(f);
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_read(&h, path, &err), DFT_ERR_INTEGRITY);
     unlink(path);
     rmdir(dir);
 }
@@ -369,6 +389,7 @@ main(void)
         cmocka_unit_test(test_header__every_truncation_is_integrity),
         cmocka_unit_test(test_header__trailing_bytes_are_integrity),
         cmocka_unit_test(test_header__forged_fields_behind_valid_checksum),
+        cmocka_unit_test(test_header__damaged_wrap_is_not_a_plain_wrong_passphrase),
         cmocka_unit_test(test_header__state_round_trip),
         cmocka_unit_test(test_header__write_then_read_file),
     };
