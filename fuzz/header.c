@@ -2,7 +2,8 @@
  * header.c - libFuzzer harness for the vault header parser (header_parse).
  *
  * Any input must be rejected cleanly or parse into a header that serialises back to exactly the
- * same bytes (the format has one encoding). Never derives a key: Argon2id has no place in a
+ * same bytes (a header that was not unlocked is written back as read; legacy headers have one
+ * encoding). Never derives a key: Argon2id has no place in a
  * parser fuzz loop.
  *
  * Seeds: DFT_FUZZ_SEED_DIR=fuzz/corpus/header build/fuzz/fuzz/header writes valid headers (with
@@ -52,11 +53,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     write_seed(dir, "valid", &h);
-    h.state_len = 40;
+    h.state_len = DFT_HEADER_STATE_MAX;
     randombytes_buf(h.state, h.state_len);
     write_seed(dir, "valid-state", &h);
-    h.kdf_level = DFT_KDF_SENSITIVE;
-    write_seed(dir, "level3-state", &h);
     dft_keys_free(k);
     exit(0);
 }

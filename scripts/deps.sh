@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgrind
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
 libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev
-age python3 xxd chromium"
+age python3 xxd chromium
+libgfshare-dev libqrencode-dev zbar-tools librsvg2-bin strace"
 
 missing=""
 for p in $PACKAGES; do

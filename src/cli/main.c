@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_coercion.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -59,6 +60,23 @@ static const struct dft_cli_command commands[] = {
      "trust witness keys and require K of them to cosign checkpoints",
      "  VKEY is a C2SP verifier key NAME+HEXID+BASE64 of type 0x04 (cosignature/v1). Each\n"
      "  change is a signed operation in the log. `defter verify` reports the policy."},
+    {"panic", dft_cmd_panic, "",
+     "wipe the vault's keys now, without the passphrase (no undo; the data stays unreadable)",
+     "  Overwrites every key slot of every header copy, fsyncs, then stops a running\n"
+     "  `defter ui` of this vault. Prints \"wiped\" once it is durable. docs/coercion.md."},
+    {"duress", dft_cmd_duress, "set --action shred [--duress-passphrase-file FILE]",
+     "set a duress passphrase that drops the real keys when typed",
+     "  Typed at any unlock, it drops the real and recovery key slots in that unlock's\n"
+     "  ordinary header rewrite and answers \"wrong passphrase or damaged header\".\n"
+     "  Decoy compartments (decoy, shred+decoy) are not available yet. docs/coercion.md."},
+    {"recovery", dft_cmd_recovery,
+     "split --threshold M --shares N [--qr-dir DIR] [--no-qr] | combine [--share-file FILE...]\n"
+     "            [--new-passphrase-file FILE] [--kdf LEVEL] | rotate [--threshold M --shares N]",
+     "m-of-n recovery shares (words and QR codes); combine sets a new passphrase",
+     "  split: a new recovery key opens the vault; it is split into N shares, any M of which\n"
+     "  recover it. combine reads the shares' words (files or standard input, 32 words each),\n"
+     "  checks each share, and sets a new passphrase. rotate voids every share given out so\n"
+     "  far (and with --threshold/--shares makes new ones)."},
     {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},

@@ -56,6 +56,9 @@ static enum dft_err
 read_own_header(struct dft_vault *v, struct dft_header *h, struct dft_error *err)
 {
     enum dft_err rc = header_read(h, v->header_path, err);
+    if (rc == DFT_OK) {
+        rc = header_attach(h, &v->header, err); /* find this compartment's state cell */
+    }
     if (rc != DFT_OK) {
         return rc;
     }

@@ -222,6 +222,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         return rc;
     }
     struct dft_vault *v = calloc(1, sizeof *v);
+    int lock = -1;
     if (v == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -231,8 +232,16 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = header_read(&v->header, v->header_path, err)) != DFT_OK ||
-        (rc = header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
+        (rc = dft_vault_lock(v, &lock, err)) != DFT_OK) {
+        goto out;
+    }
+    /* Every unlock rewrites the header (key slots), right or wrong, under the directory lock. */
+    rc = header_read(&v->header, v->header_path, err);
+    if (rc == DFT_OK) {
+        rc = header_unlock_at(&v->header, v->keys, pass, pass_len, v->header_path, err);
+    }
+    dft_vault_unlock(lock);
+    if (rc != DFT_OK) {
         goto out;
     }
     if (access(v->db_path, F_OK) != 0) {
@@ -287,9 +296,8 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
         return rc;
     }
     if (header_read(&disk, v->header_path, NULL) == DFT_OK &&
-        sodium_memcmp(disk.vault_id, h.vault_id, DFT_VAULT_ID_BYTES) == 0) {
-        h.state_len = disk.state_len;
-        memcpy(h.state, disk.state, disk.state_len);
+        header_attach(&disk, &v->header, NULL) == DFT_OK) {
+        h = disk; /* the slots as they are now (other compartments, spares, states) */
     }
     rc = header_wrap(&h, v->keys, new_pass, new_len, level, err);
     if (rc == DFT_OK) {
