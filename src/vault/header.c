@@ -774,6 +774,14 @@ header_attach(struct dft_header *h, const struct dft_header *known, struct dft_e
     if (h->legacy || !known->unlocked) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "the vault header was replaced");
     }
+    /* Ours only if a copy's tag checks under our tag key (a crash may have torn the other). */
+    if (!tag_ok(h->image, known->tag_key)) {
+        if (!h->have_image1 || !tag_ok(h->image1, known->tag_key)) {
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "the vault header was replaced by another vault's or damaged");
+        }
+        memcpy(h->image, h->image1, HEADER_IMAGE_BYTES);
+    }
     h->unlocked = 1;
     h->own = known->own;
     h->cell = known->cell;

@@ -626,6 +626,12 @@ test_header__state_round_trip(void **state)
     struct dft_header back;
     assert_int_equal(header_parse(&back, p, n, &err), DFT_OK);
     assert_int_equal(header_attach(&back, &fx->h, &err), DFT_OK);
+    /* another vault's header (another tag key) is not attached to */
+    struct dft_header stranger = fx->h;
+    randombytes_buf(stranger.tag_key, sizeof stranger.tag_key);
+    struct dft_header back2;
+    assert_int_equal(header_parse(&back2, p, n, &err), DFT_OK);
+    assert_int_equal(header_attach(&back2, &stranger, NULL), DFT_ERR_INTEGRITY);
     assert_int_equal(back.state_len, DFT_HEADER_STATE_MAX);
     assert_memory_equal(back.state, h.state, DFT_HEADER_STATE_MAX);
     /* encode refuses a buffer too small and a state of another length */
