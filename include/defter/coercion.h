@@ -70,12 +70,17 @@ DFT_EXPORT enum dft_err dft_share_check(const unsigned char share[DFT_SHARE_BYTE
 enum dft_duress_action { DFT_DURESS_SHRED = 1, DFT_DURESS_DECOY = 2, DFT_DURESS_SHRED_DECOY = 3 };
 
 /*
- * Set a duress passphrase (same Argon2id salt as the vault's). shred: that passphrase drops the
- * real and recovery key slots in its unlock rewrite, then answers "wrong passphrase or damaged
- * header". Decoy compartments are not built yet: DFT_ERR_USAGE for the decoy actions.
+ * Set a duress passphrase (same Argon2id salt as the vault's; it must differ from real, the
+ * passphrase that opened v, which is checked again).
+ * - shred: that passphrase drops the real and recovery key slots in its unlock rewrite, then
+ *   answers "wrong passphrase or damaged header".
+ * - decoy: a second compartment (its own keys, database vault-1.db, log) that the passphrase
+ *   opens as if it were the only one; seed it with harmless records by opening it with that
+ *   passphrase. One per vault: DFT_ERR_INPUT when one exists.
+ * - shred+decoy: not built yet (DFT_ERR_USAGE).
  */
 DFT_EXPORT enum dft_err dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action,
-                                             const char *pass, size_t pass_len,
-                                             struct dft_error *err) DFT_MUST_CHECK;
+                                             const char *pass, size_t pass_len, const char *real,
+                                             size_t real_len, struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

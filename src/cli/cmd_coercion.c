@@ -89,24 +89,27 @@ dft_cmd_duress(struct dft_cli *cli)
     } else {
         return dft_cli_usage(cli, "unknown --action '%.32s' (shred, decoy, shred+decoy)", action);
     }
-    if (act != DFT_DURESS_SHRED) {
-        return dft_cli_fail(2, "decoy compartments are not available yet: use --action shred");
+    if (act == DFT_DURESS_SHRED_DECOY) {
+        return dft_cli_fail(2, "--action shred+decoy is not available yet: use shred or decoy");
     }
+    struct dft_error err = {0};
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
+    char *real = NULL, *pass = NULL;
+    size_t real_len = 0, len = 0;
+    int st = 0;
+    if (dft_cli_passphrase(cli, "Passphrase: ", 0, &real, &real_len, &err) != DFT_OK ||
+        dft_vault_open(&v, cli->vault_dir, real, real_len, &err) != DFT_OK) {
+        sodium_free(real);
+        return dft_cli_report(&err);
     }
-    char *pass = NULL;
-    size_t len = 0;
-    st = read_second_passphrase(cli, file, "Duress passphrase: ", &pass, &len);
-    if (st == 0) {
-        struct dft_error err = {0};
-        if (dft_vault_duress_set(v, act, pass, len, &err) != DFT_OK) {
-            st = dft_cli_report(&err);
-        }
+    st = read_second_passphrase(
+        cli, file, act == DFT_DURESS_DECOY ? "Decoy passphrase: " : "Duress passphrase: ", &pass,
+        &len);
+    if (st == 0 && dft_vault_duress_set(v, act, pass, len, real, real_len, &err) != DFT_OK) {
+        st = dft_cli_report(&err);
     }
     sodium_free(pass);
+    sodium_free(real);
     dft_vault_close(v);
     if (st != 0) {
         return st;
@@ -115,6 +118,9 @@ dft_cmd_duress(struct dft_cli *cli)
         json_t *o = json_pack("{sbss}", "ok", 1, "action", action);
         dft_cli_print_json(o);
         json_decref(o);
+    } else if (act == DFT_DURESS_DECOY) {
+        printf("decoy compartment made: its passphrase opens it as if it were the only one;\n"
+               "open it with that passphrase to add harmless records (see docs/coercion.md)\n");
     } else {
         printf("duress passphrase set: typing it drops the real and recovery keys, then says\n"
                "\"wrong passphrase or damaged header\" (see docs/coercion.md for what it cannot "

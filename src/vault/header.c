@@ -33,6 +33,7 @@ _Static_assert(HEADER_SLOT_BYTES ==
 #define P_OWN    2
 #define P_CELL   3
 #define P_OCELL  4 /* shred slot: the other compartment's cell */
+#define P_STORE  5 /* the compartment's database (0 or 1) */
 #define P_MAP    8
 #define P_OMAP   16 /* shred slot: the other compartment's map */
 #define P_ID     24
@@ -288,8 +289,8 @@ open_plain(unsigned char *plain, const unsigned char *image, int idx, const unsi
     return crypto_xchacha_open(plain, s + CRYPTO_XCHACHA_NONCE_BYTES,
                                HEADER_SLOT_PLAIN + CRYPTO_XCHACHA_TAG_BYTES, ad, sizeof ad, s,
                                key) == DFT_OK &&
-           plain[P_OWN] == idx && plain[P_CELL] < HEADER_CELLS && plain[P_KIND] >= 1 &&
-           plain[P_KIND] <= 3;
+           plain[P_OWN] == idx && plain[P_CELL] < HEADER_CELLS && plain[P_STORE] <= 1 &&
+           plain[P_KIND] >= 1 && plain[P_KIND] <= 3;
 }
 
 int
@@ -308,7 +309,7 @@ header_slot_drop(struct dft_header *h, int idx)
 }
 
 static void
-plain_fill(unsigned char *plain, int idx, uint8_t kind, uint8_t flags, int cell,
+plain_fill(unsigned char *plain, int idx, uint8_t kind, uint8_t flags, int cell, int store,
            const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
            const unsigned char tag_key[32])
 {
@@ -317,6 +318,7 @@ plain_fill(unsigned char *plain, int idx, uint8_t kind, uint8_t flags, int cell,
     plain[P_FLAGS] = flags;
     plain[P_OWN] = (unsigned char)idx;
     plain[P_CELL] = (unsigned char)cell;
+    plain[P_STORE] = (unsigned char)store;
     memcpy(plain + P_MAP, map, HEADER_SLOTS);
     if (k != NULL) {
         memcpy(plain + P_ID, k->vault_id, DFT_VAULT_ID_BYTES);
@@ -330,18 +332,29 @@ plain_fill(unsigned char *plain, int idx, uint8_t kind, uint8_t flags, int cell,
 }
 
 void
-header_slot_seal(struct dft_header *h, int idx, uint8_t kind, uint8_t flags,
-                 const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
-                 const unsigned char key[32])
+header_slot_seal_as(struct dft_header *h, int idx, uint8_t kind, uint8_t flags, int cell, int store,
+                    const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+                    const unsigned char key[32])
 {
     unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
     if (plain == NULL) { /* cannot seal: leave random bytes, which open nothing */
         header_slot_drop(h, idx);
         return;
     }
-    plain_fill(plain, idx, kind, flags, h->cell, map, k, h->tag_key);
+    plain_fill(plain, idx, kind, flags, cell, store, map, k, h->tag_key);
     seal_plain(h->image, idx, plain, key);
     sodium_free(plain);
+}
+
+void
+header_slot_seal(struct dft_header *h, int idx, uint8_t kind, uint8_t flags,
+                 const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+                 const unsigned char key[32])
+{
+    if (h->has_other && kind != HEADER_KIND_SHRED) {
+        flags |= HEADER_HAS_OTHER;
+    }
+    header_slot_seal_as(h, idx, kind, flags, h->cell, h->store, map, k, key);
 }
 
 int
@@ -368,6 +381,8 @@ take_plain(struct dft_header *h, struct dft_keys *k, const unsigned char *plain,
     h->own = idx;
     h->kind = plain[P_KIND];
     h->cell = plain[P_CELL];
+    h->store = plain[P_STORE];
+    h->has_other = (plain[P_FLAGS] & HEADER_HAS_OTHER) != 0;
     memcpy(h->map, plain + P_MAP, HEADER_SLOTS);
     memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
     memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
@@ -753,6 +768,30 @@ out:
     return rc;
 }
 
+/*
+ * Read the first page of both compartments' databases, whichever opened (or none): every
+ * unlock touches the same files with the same calls and byte counts.
+ */
+static void
+touch_stores(const char *header_path)
+{
+    static const char *const names[] = {"vault.db", HEADER_STORE1_FILE};
+    char path[PATH_MAX];
+    unsigned char page[4096];
+    const char *slash = strrchr(header_path, '/');
+    int dir_len = slash != NULL ? (int)(slash - header_path) : 1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%.*s/%s", dir_len, slash != NULL ? header_path : ".",
+                 names[i]);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t r = pread(fd, page, sizeof page, 0);
+            (void)r;
+            close(fd);
+        }
+    }
+}
+
 enum dft_err
 header_unlock_at(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
                  const char *path, struct dft_error *err)
@@ -765,6 +804,7 @@ header_unlock_at(struct dft_header *h, struct dft_keys *k, const char *pass, siz
         /* Nothing opened: the same bytes back, with the same calls, so no trace tells. */
         wrc = header_write_raw(h->file, h->file_len, path, NULL);
     }
+    touch_stores(path);
     return rc != DFT_OK ? rc : wrc;
 }
 
@@ -785,6 +825,8 @@ header_attach(struct dft_header *h, const struct dft_header *known, struct dft_e
     h->unlocked = 1;
     h->own = known->own;
     h->cell = known->cell;
+    h->store = known->store;
+    h->has_other = known->has_other;
     h->kind = known->kind;
     memcpy(h->map, known->map, sizeof h->map);
     memcpy(h->key_check, known->key_check, sizeof h->key_check);

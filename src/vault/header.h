@@ -55,6 +55,10 @@ enum header_role {
 };
 
 #define HEADER_SHRED_OPENS 0x01 /* flag: a shred slot that then opens the other compartment */
+#define HEADER_HAS_OTHER   0x02 /* flag: the vault has a second compartment (no second decoy) */
+
+/* The database of each compartment's store (slot byte): 0 vault.db, 1 the second one. */
+#define HEADER_STORE1_FILE "vault-1.db"
 
 struct dft_header {
     int legacy;        /* 1: a version-1 header (fields below until `state`) */
@@ -75,10 +79,12 @@ struct dft_header {
     unsigned char image[HEADER_IMAGE_BYTES];  /* copy 0, or the copy that opened */
     unsigned char image1[HEADER_IMAGE_BYTES]; /* copy 1 as read */
     int have_image1;
-    int unlocked; /* 1 after unlock: the fields below are valid */
-    int own;      /* the slot that opened */
-    int cell;     /* this compartment's log state cell */
-    uint8_t kind; /* enum header_kind of the own slot (after a shred: OPEN) */
+    int unlocked;  /* 1 after unlock: the fields below are valid */
+    int own;       /* the slot that opened */
+    int cell;      /* this compartment's log state cell */
+    int store;     /* its database: 0 vault.db, 1 HEADER_STORE1_FILE */
+    int has_other; /* a second compartment exists */
+    uint8_t kind;  /* enum header_kind of the own slot (after a shred: OPEN) */
     uint8_t map[HEADER_SLOTS];
     int shredded;                /* the unlock dropped the real and recovery slots */
     unsigned char key_check[32]; /* BLAKE2b of the master key that opened (not secret) */
@@ -129,10 +135,17 @@ enum dft_err header_unlock_recovery(struct dft_header *h, struct dft_keys *k,
 enum dft_err header_attach(struct dft_header *h, const struct dft_header *known,
                            struct dft_error *err) DFT_MUST_CHECK;
 
-/* Seal or drop (random bytes) slots of an unlocked h (duress, recovery). */
+/*
+ * Seal or drop (random bytes) slots of an unlocked h (duress, recovery). _seal uses h's cell
+ * and store and adds HEADER_HAS_OTHER when h has it; _seal_as says them for another
+ * compartment's slot.
+ */
 void header_slot_seal(struct dft_header *h, int idx, uint8_t kind, uint8_t flags,
                       const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
                       const unsigned char key[32]);
+void header_slot_seal_as(struct dft_header *h, int idx, uint8_t kind, uint8_t flags, int cell,
+                         int store, const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+                         const unsigned char key[32]);
 void header_slot_drop(struct dft_header *h, int idx);
 /* Does slot idx of h's image open under key? */
 int header_slot_opens(const struct dft_header *h, int idx, const unsigned char key[32]);

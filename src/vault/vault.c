@@ -241,6 +241,9 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         rc = header_unlock_at(&v->header, v->keys, pass, pass_len, v->header_path, err);
     }
     dft_vault_unlock(lock);
+    if (rc == DFT_OK && v->header.store == 1) { /* the second compartment (duress decoy) */
+        rc = dft_path_join(v->db_path, sizeof v->db_path, dir, HEADER_STORE1_FILE, err);
+    }
     if (rc != DFT_OK) {
         goto out;
     }

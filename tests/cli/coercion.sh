@@ -64,12 +64,32 @@ expect 0 "$D" --json identity
 pk=$(json "J['sign_pub']" | base64 -d | xxd -p | tr -d '\n')
 case "$(hexof "$T/vault/header")" in *"${pk:0:32}"*) fail "public key in clear" ;; esac
 
-# ---- the same header system calls and byte counts for real, wrong and duress passphrases ----
+# ---- the same system calls and byte counts for real, decoy, duress and wrong passphrases ----
+printf 'decoy words\n' >"$T/decoy"
 expect 0 "$D" duress set --action shred --duress-passphrase-file "$T/duress"
 expect 1 "$D" duress set --action shred --duress-passphrase-file "$T/pass"
 echo "$errout" | grep -q "must differ" || fail "duress = real: $errout"
-expect 2 "$D" duress set --action decoy --duress-passphrase-file "$T/duress"
-trace() { # trace NAME PASSFILE: the header's system calls of one unlock
+expect 2 "$D" duress set --action shred+decoy --duress-passphrase-file "$T/duress"
+expect 0 "$D" duress set --action decoy --duress-passphrase-file "$T/decoy"
+[ -f "$T/vault/vault-1.db" ] || fail "no second compartment database"
+expect 1 "$D" duress set --action decoy --duress-passphrase-file "$T/duress"
+echo "$errout" | grep -q "exists already" || fail "second decoy: $errout"
+# the decoy is seeded with harmless records, and shows only them; the real one only its own
+expect 0 "$D" --passphrase-file "$T/decoy" add person name="Harmless Neighbour"
+expect 0 "$D" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Harmless Neighbour" || fail "decoy list: $out"
+echo "$out" | grep -q "Marker Person" && fail "the decoy shows a real record"
+expect 0 "$D" add person name="Second Real"
+expect 0 "$D" list
+echo "$out" | grep -q "Harmless" && fail "the real compartment shows a decoy record"
+echo "$out" | grep -q "Second Real" || fail "real list: $out"
+expect 0 "$D" --passphrase-file "$T/decoy" verify
+expect 0 "$D" verify
+expect 0 "$D" --passphrase-file "$T/decoy" --json identity
+decoy_pk=$(json "J['sign_pub']")
+expect 0 "$D" --json identity
+[ "$(json "J['sign_pub']")" != "$decoy_pk" ] || fail "the decoy has the real identity"
+trace() { # trace NAME PASSFILE: the header's and the databases' first-page calls of one unlock
     strace -f -qq -e trace=openat,read,pread64,write,pwrite64,fdatasync,fsync,flock,close \
         -o "$T/$1.strace" "$D" --passphrase-file "$2" identity >/dev/null 2>&1
     python3 - "$T/$1.strace" >"$T/$1.calls" <<'PY'
@@ -81,13 +101,15 @@ for line in open(sys.argv[1]):
     if not m:
         continue
     call, args, ret = m.groups()
-    if call == 'openat' and '/header"' in args:
-        fds[ret] = 1
-        out.append('openat header ' + re.sub(r'.*header", ', '', args).split(')')[0] + ' = fd')
+    name = re.search(r'"[^"]*/([^/"]+)"', args)
+    if call == 'openat' and name and (name.group(1) == 'header' or
+            ('.db"' in args and 'O_RDONLY|O_NOFOLLOW' in args)):
+        fds[ret] = name.group(1)
+        out.append('openat %s %s = fd' % (name.group(1), args.split(', ')[2]))
         continue
     fd = args.split(',')[0]
     if fd in fds:
-        out.append('%s %s' % (call, ret))
+        out.append('%s %s %s' % (call, fds[fd], ret))
         if call == 'close':
             del fds[fd]
 print('\n'.join(out))
@@ -95,16 +117,22 @@ PY
 }
 cp -a "$T/vault" "$T/vault-copy"
 trace real "$T/pass"
+trace decoy "$T/decoy"
 trace wrong "$T/wrong"
 DEFTER_VAULT="$T/vault-copy" trace duress "$T/duress"
-grep -q pwrite64 "$T/real.calls" || fail "no header write traced: $(cat "$T/real.calls")"
-cmp -s "$T/real.calls" "$T/wrong.calls" || fail "real and wrong traces differ: $(diff "$T/real.calls" "$T/wrong.calls")"
-cmp -s "$T/real.calls" "$T/duress.calls" || fail "real and duress traces differ: $(diff "$T/real.calls" "$T/duress.calls")"
-ok
-# the duress passphrase answered like a wrong one, and the real one opens nothing any more
+grep -q "pwrite64 header" "$T/real.calls" || fail "no header write traced: $(cat "$T/real.calls")"
+grep -q "pread64 vault-1.db 4096" "$T/real.calls" || fail "no store read traced: $(cat "$T/real.calls")"
+for k in decoy wrong duress; do
+    cmp -s "$T/real.calls" "$T/$k.calls" || fail "real and $k traces differ: $(diff "$T/real.calls" "$T/$k.calls")"
+    ok
+done
+# the duress passphrase answered like a wrong one; the real one opens nothing any more; the
+# decoy still opens
 expect 1 "$D" --vault "$T/vault-copy" list
 expect 1 "$D" --vault "$T/vault-copy" --passphrase-file "$T/duress" list
 [ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "duress: $errout"
+expect 0 "$D" --vault "$T/vault-copy" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Harmless Neighbour" || fail "decoy after shred: $out"
 
 # ---- recovery: m of n ----
 mkdir "$T/qr"
