@@ -102,8 +102,8 @@ main(int argc, char **argv)
     struct dft_vault *v = NULL;
     if (dft_vault_create(vdir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
         dft_vault_open(&v, vdir, pass, strlen(pass), &err) != DFT_OK ||
-        dft_vault_duress_set(v, DFT_DURESS_SHRED, duress, strlen(duress), pass, strlen(pass),
-                             &err) != DFT_OK) {
+        dft_vault_duress_set(v, DFT_DURESS_SHRED, duress, strlen(duress), pass, strlen(pass), NULL,
+                             0, &err) != DFT_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }

@@ -77,10 +77,12 @@ enum dft_duress_action { DFT_DURESS_SHRED = 1, DFT_DURESS_DECOY = 2, DFT_DURESS_
  * - decoy: a second compartment (its own keys, database vault-1.db, log) that the passphrase
  *   opens as if it were the only one; seed it with harmless records by opening it with that
  *   passphrase. One per vault: DFT_ERR_INPUT when one exists.
- * - shred+decoy: not built yet (DFT_ERR_USAGE).
+ * - shred+decoy: like shred, then it opens the decoy compartment (made before with decoy),
+ *   whose passphrase decoy must open it. DFT_ERR_INPUT when there is no decoy yet.
  */
 DFT_EXPORT enum dft_err dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action,
                                              const char *pass, size_t pass_len, const char *real,
-                                             size_t real_len, struct dft_error *err) DFT_MUST_CHECK;
+                                             size_t real_len, const char *decoy, size_t decoy_len,
+                                             struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

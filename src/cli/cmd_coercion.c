@@ -66,13 +66,15 @@ dft_cmd_duress(struct dft_cli *cli)
     if (cli->argc < 1 || strcmp(cli->argv[0], "set") != 0) {
         return dft_cli_usage(cli, "expected 'set'");
     }
-    const char *action = NULL, *file = NULL;
+    const char *action = NULL, *file = NULL, *decoy_file = NULL;
     for (int i = 1; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         if (strcmp(a, "--action") == 0 && i + 1 < cli->argc) {
             action = cli->argv[++i];
         } else if (strcmp(a, "--duress-passphrase-file") == 0 && i + 1 < cli->argc) {
             file = cli->argv[++i];
+        } else if (strcmp(a, "--decoy-passphrase-file") == 0 && i + 1 < cli->argc) {
+            decoy_file = cli->argv[++i];
         } else {
             return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
         }
@@ -89,13 +91,10 @@ dft_cmd_duress(struct dft_cli *cli)
     } else {
         return dft_cli_usage(cli, "unknown --action '%.32s' (shred, decoy, shred+decoy)", action);
     }
-    if (act == DFT_DURESS_SHRED_DECOY) {
-        return dft_cli_fail(2, "--action shred+decoy is not available yet: use shred or decoy");
-    }
     struct dft_error err = {0};
     struct dft_vault *v = NULL;
-    char *real = NULL, *pass = NULL;
-    size_t real_len = 0, len = 0;
+    char *real = NULL, *pass = NULL, *decoy = NULL;
+    size_t real_len = 0, len = 0, decoy_len = 0;
     int st = 0;
     if (dft_cli_passphrase(cli, "Passphrase: ", 0, &real, &real_len, &err) != DFT_OK ||
         dft_vault_open(&v, cli->vault_dir, real, real_len, &err) != DFT_OK) {
@@ -105,9 +104,14 @@ dft_cmd_duress(struct dft_cli *cli)
     st = read_second_passphrase(
         cli, file, act == DFT_DURESS_DECOY ? "Decoy passphrase: " : "Duress passphrase: ", &pass,
         &len);
-    if (st == 0 && dft_vault_duress_set(v, act, pass, len, real, real_len, &err) != DFT_OK) {
+    if (st == 0 && act == DFT_DURESS_SHRED_DECOY) {
+        st = read_second_passphrase(cli, decoy_file, "Decoy passphrase: ", &decoy, &decoy_len);
+    }
+    if (st == 0 &&
+        dft_vault_duress_set(v, act, pass, len, real, real_len, decoy, decoy_len, &err) != DFT_OK) {
         st = dft_cli_report(&err);
     }
+    sodium_free(decoy);
     sodium_free(pass);
     sodium_free(real);
     dft_vault_close(v);
@@ -118,6 +122,9 @@ dft_cmd_duress(struct dft_cli *cli)
         json_t *o = json_pack("{sbss}", "ok", 1, "action", action);
         dft_cli_print_json(o);
         json_decref(o);
+    } else if (act == DFT_DURESS_SHRED_DECOY) {
+        printf("duress passphrase set: typing it drops the real and recovery keys, then opens\n"
+               "the decoy compartment (see docs/coercion.md for what it cannot do)\n");
     } else if (act == DFT_DURESS_DECOY) {
         printf("decoy compartment made: its passphrase opens it as if it were the only one;\n"
                "open it with that passphrase to add harmless records (see docs/coercion.md)\n");

@@ -64,13 +64,16 @@ static const struct dft_cli_command commands[] = {
      "wipe the vault's keys now, without the passphrase (no undo; the data stays unreadable)",
      "  Overwrites every key slot of every header copy, fsyncs, then stops a running\n"
      "  `defter ui` of this vault. Prints \"wiped\" once it is durable. docs/coercion.md."},
-    {"duress", dft_cmd_duress, "set --action shred|decoy [--duress-passphrase-file FILE]",
+    {"duress", dft_cmd_duress,
+     "set --action shred|decoy|shred+decoy [--duress-passphrase-file FILE]\n"
+     "            [--decoy-passphrase-file FILE]",
      "set a duress passphrase: it drops the real keys, or opens a decoy compartment",
      "  shred: typed at any unlock, it drops the real and recovery key slots in that unlock's\n"
      "  ordinary header rewrite and answers \"wrong passphrase or damaged header\".\n"
      "  decoy: it opens a second compartment (its own records and log) as if it were the\n"
-     "  only one; open it with that passphrase to add harmless records. shred+decoy is not\n"
-     "  available yet. docs/coercion.md says what each cannot do."},
+     "  only one; open it with that passphrase to add harmless records. shred+decoy: as\n"
+     "  shred, then it opens the decoy (made before; its passphrase is asked for).\n"
+     "  docs/coercion.md says what each cannot do."},
     {"recovery", dft_cmd_recovery,
      "split --threshold M --shares N [--qr-dir DIR] [--no-qr] | combine [--share-file FILE...]\n"
      "            [--new-passphrase-file FILE] [--kdf LEVEL] | rotate [--threshold M --shares N]",

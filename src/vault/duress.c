@@ -4,6 +4,7 @@
  * shred: a key slot under the vault's salt that, when typed, drops the real and recovery slots
  * in that unlock's ordinary rewrite (three slots change, as in any unlock) and answers "wrong
  * passphrase or damaged header".
+ * shred+decoy: the same, then it opens the decoy compartment (the slot becomes its open slot).
  * decoy: a second compartment with its own keys, database (vault-1.db) and log; its open slot
  * takes one of the slots the real compartment's map calls "other", its log state the other
  * cell. Its map shows the real compartment's slots as "other", exactly as the real one shows
@@ -104,14 +105,50 @@ add_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *kek_d,
     return rc;
 }
 
+/* A shred slot that then opens the decoy compartment, which decoy opens now. */
+static enum dft_err
+add_shred_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *kek,
+                const char *decoy, size_t decoy_len, struct dft_error *err)
+{
+    if (!h->has_other || decoy == NULL) {
+        return dft_fail(err, DFT_ERR_INPUT,
+                        "make the decoy compartment first (duress set --action decoy)");
+    }
+    struct dft_header *hb = malloc(sizeof *hb);
+    struct dft_keys *bk = dft_keys_new();
+    enum dft_err rc = DFT_OK;
+    if (hb == NULL || bk == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(hb, h, sizeof *hb);
+    struct dft_error e = {0};
+    if (header_unlock(hb, bk, decoy, decoy_len, &e) != DFT_OK || hb->store == h->store ||
+        hb->kind != HEADER_KIND_OPEN) {
+        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "the decoy passphrase opens no decoy compartment");
+        goto out;
+    }
+    int s = header_role_slot(h, HEADER_ROLE_SHRED);
+    if (s < 0) {
+        rc = dft_fail(err, DFT_ERR_INTERNAL, "the vault header has no duress slot");
+        goto out;
+    }
+    header_slot_seal_shred_opens(h, s, hb, bk, kek);
+    (void)v;
+out:
+    if (hb != NULL) {
+        sodium_memzero(hb, sizeof *hb);
+        free(hb);
+    }
+    dft_keys_free(bk);
+    return rc;
+}
+
 enum dft_err
 dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action, const char *pass,
-                     size_t pass_len, const char *real, size_t real_len, struct dft_error *err)
+                     size_t pass_len, const char *real, size_t real_len, const char *decoy,
+                     size_t decoy_len, struct dft_error *err)
 {
-    if (action == DFT_DURESS_SHRED_DECOY) {
-        return dft_fail(err, DFT_ERR_USAGE,
-                        "--action shred+decoy is not available yet: use shred or decoy");
-    }
     if (pass_len == 0) {
         return dft_fail(err, DFT_ERR_INPUT, "the duress passphrase is empty");
     }
@@ -142,6 +179,8 @@ dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action, const c
     }
     if (action == DFT_DURESS_DECOY) {
         rc = add_decoy(v, h, kek, kek_r, pass, pass_len, err);
+    } else if (action == DFT_DURESS_SHRED_DECOY) {
+        rc = add_shred_decoy(v, h, kek, decoy, decoy_len, err);
     } else {
         int s = header_role_slot(h, HEADER_ROLE_SHRED);
         if (s < 0) {

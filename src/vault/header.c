@@ -34,6 +34,7 @@ _Static_assert(HEADER_SLOT_BYTES ==
 #define P_CELL   3
 #define P_OCELL  4 /* shred slot: the other compartment's cell */
 #define P_STORE  5 /* the compartment's database (0 or 1) */
+#define P_OSTORE 6 /* shred slot: the other compartment's database */
 #define P_MAP    8
 #define P_OMAP   16 /* shred slot: the other compartment's map */
 #define P_ID     24
@@ -357,6 +358,24 @@ header_slot_seal(struct dft_header *h, int idx, uint8_t kind, uint8_t flags,
     header_slot_seal_as(h, idx, kind, flags, h->cell, h->store, map, k, key);
 }
 
+void
+header_slot_seal_shred_opens(struct dft_header *h, int idx, const struct dft_header *other,
+                             const struct dft_keys *ok, const unsigned char key[32])
+{
+    unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
+    if (plain == NULL) {
+        header_slot_drop(h, idx);
+        return;
+    }
+    plain_fill(plain, idx, HEADER_KIND_SHRED, HEADER_SHRED_OPENS, h->cell, h->store, h->map, ok,
+               h->tag_key);
+    plain[P_OCELL] = (unsigned char)other->cell;
+    plain[P_OSTORE] = (unsigned char)other->store;
+    memcpy(plain + P_OMAP, other->map, HEADER_SLOTS);
+    seal_plain(h->image, idx, plain, key);
+    sodium_free(plain);
+}
+
 int
 header_role_slot(const struct dft_header *h, enum header_role r)
 {
@@ -569,9 +588,11 @@ shred(struct dft_header *h, struct dft_keys *k, unsigned char *plain, const unsi
     h->shredded = 1;
     if (plain[P_FLAGS] & HEADER_SHRED_OPENS) {
         plain[P_KIND] = HEADER_KIND_OPEN;
-        plain[P_FLAGS] = 0;
+        plain[P_FLAGS] = HEADER_HAS_OTHER;
         plain[P_CELL] = plain[P_OCELL];
         plain[P_OCELL] = 0;
+        plain[P_STORE] = plain[P_OSTORE];
+        plain[P_OSTORE] = 0;
         memcpy(plain + P_MAP, plain + P_OMAP, HEADER_SLOTS);
         memset(plain + P_OMAP, 0, HEADER_SLOTS);
         plain[P_MAP + idx] = HEADER_ROLE_OPEN;

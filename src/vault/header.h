@@ -147,6 +147,9 @@ void header_slot_seal_as(struct dft_header *h, int idx, uint8_t kind, uint8_t fl
                          int store, const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
                          const unsigned char key[32]);
 void header_slot_drop(struct dft_header *h, int idx);
+/* A shred slot (under key) that, after the shred, opens other's compartment (keys ok). */
+void header_slot_seal_shred_opens(struct dft_header *h, int idx, const struct dft_header *other,
+                                  const struct dft_keys *ok, const unsigned char key[32]);
 /* Does slot idx of h's image open under key? */
 int header_slot_opens(const struct dft_header *h, int idx, const unsigned char key[32]);
 /* The slot with role r in h's map, or -1. */

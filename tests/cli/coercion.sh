@@ -69,7 +69,9 @@ printf 'decoy words\n' >"$T/decoy"
 expect 0 "$D" duress set --action shred --duress-passphrase-file "$T/duress"
 expect 1 "$D" duress set --action shred --duress-passphrase-file "$T/pass"
 echo "$errout" | grep -q "must differ" || fail "duress = real: $errout"
-expect 2 "$D" duress set --action shred+decoy --duress-passphrase-file "$T/duress"
+expect 1 "$D" duress set --action shred+decoy --duress-passphrase-file "$T/duress" --decoy-passphrase-file "$T/decoy"
+echo "$errout" | grep -q "make the decoy compartment first" || fail "shred+decoy first: $errout"
+expect 2 "$D" duress set --action frobnicate --duress-passphrase-file "$T/duress"
 expect 0 "$D" duress set --action decoy --duress-passphrase-file "$T/decoy"
 [ -f "$T/vault/vault-1.db" ] || fail "no second compartment database"
 expect 1 "$D" duress set --action decoy --duress-passphrase-file "$T/duress"
@@ -133,6 +135,44 @@ expect 1 "$D" --vault "$T/vault-copy" --passphrase-file "$T/duress" list
 [ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "duress: $errout"
 expect 0 "$D" --vault "$T/vault-copy" --passphrase-file "$T/decoy" list
 echo "$out" | grep -q "Harmless Neighbour" || fail "decoy after shred: $out"
+
+# shred+decoy: the duress passphrase drops the real slots, then opens the decoy
+rm -rf "$T/sd" && cp -a "$T/vault" "$T/sd"
+printf 'shred then decoy\n' >"$T/duress2"
+expect 1 "$D" --vault "$T/sd" duress set --action shred+decoy --duress-passphrase-file "$T/duress2" --decoy-passphrase-file "$T/wrong"
+echo "$errout" | grep -q "opens no decoy compartment" || fail "shred+decoy, wrong decoy: $errout"
+expect 0 "$D" --vault "$T/sd" duress set --action shred+decoy --duress-passphrase-file "$T/duress2" --decoy-passphrase-file "$T/decoy"
+cp "$T/sd/header" "$T/sd-before"
+expect 0 "$D" --vault "$T/sd" --passphrase-file "$T/duress2" list
+echo "$out" | grep -q "Harmless Neighbour" || fail "shred+decoy opens: $out"
+echo "$out" | grep -q "Marker Person" && fail "shred+decoy shows a real record"
+expect 1 "$D" --vault "$T/sd" list
+expect 0 "$D" --vault "$T/sd" --passphrase-file "$T/duress2" list
+expect 0 "$D" --vault "$T/sd" --passphrase-file "$T/decoy" verify
+# the slots that changed in that unlock (three) leave no 16-byte window behind in the folder
+python3 - "$T/sd-before" "$T/sd" <<'PY' || fail "an old slot survived shred+decoy"
+import os, sys
+old = open(sys.argv[1], 'rb').read()
+dirs = sys.argv[2]
+files = {}
+for root, _, fs in os.walk(dirs):
+    for f in fs:
+        files[f] = open(os.path.join(root, f), 'rb').read()
+new = files['header']
+changed = 0
+for i in range(8):
+    a, b = 16 + i * 240, 16 + (i + 1) * 240
+    if old[a:b] != new[a:b]:
+        changed += 1
+        wins = {old[j:j + 16] for j in range(a, b - 15)}
+        for name, data in files.items():
+            for j in range(0, max(0, len(data) - 15)):
+                if data[j:j + 16] in wins:
+                    sys.exit('slot %d at %s:%d' % (i, name, j))
+if changed < 3:
+    sys.exit('only %d slots changed' % changed)
+PY
+ok
 
 # ---- recovery: m of n ----
 mkdir "$T/qr"
