@@ -101,8 +101,15 @@ dft_vault_panic(const char *dir, struct dft_panic_result *res, struct dft_error 
         return rc;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", header);
-    /* Freeze whoever holds the vault, so no header write of theirs lands after ours. */
+    /* Freeze whoever holds the vault (either compartment), so no header write of theirs lands
+     * after ours. */
     pid_t holder = db_holder(db);
+    if (holder == 0) {
+        char db1[PATH_MAX];
+        if (dft_path_join(db1, sizeof db1, dir, HEADER_STORE1_FILE, NULL) == DFT_OK) {
+            holder = db_holder(db1);
+        }
+    }
     if (holder > 0 && kill(holder, SIGSTOP) != 0) {
         holder = 0;
     }

@@ -267,6 +267,15 @@ echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop t
 for _ in $(seq 1 100); do kill -0 "$ui" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$ui" 2>/dev/null && fail "ui still running"
 expect 1 "$D" --vault "$T/u" list
+# also when the ui opened the decoy compartment
+rm -rf "$T/u" && cp -a "$T/vault" "$T/u"
+("$D" --vault "$T/u" --passphrase-file "$T/decoy" ui >"$T/ui.out" 2>"$T/ui.err" & echo $! >"$T/ui.pid")
+ui=$(cat "$T/ui.pid")
+for _ in $(seq 1 200); do grep -q "^http" "$T/ui.out" && break; sleep 0.05; done
+grep -q "^http" "$T/ui.out" || fail "decoy ui did not start: $(cat "$T/ui.err")"
+expect 0 "$D" --vault "$T/u" panic
+echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop the decoy ui: $out"
+expect 1 "$D" --vault "$T/u" --passphrase-file "$T/decoy" list
 # kill -9 at random instants: once "wiped" is printed, the data never opens again
 for round in $(seq 1 12); do
     rm -rf "$T/k" && cp -a "$T/after-split" "$T/k"
