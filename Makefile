@@ -17,8 +17,9 @@ CC := clang
 endif
 
 PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode
+# libgfshare (m-of-n recovery shares) has no .pc file
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lpthread -lm
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lgfshare -lpthread -lm
 
 WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wcast-qual -Wwrite-strings -Wundef -Werror
@@ -54,6 +55,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 # web UI assets, embedded into the library by a generated C file (served by `defter ui`)
 WEB_SRC := $(sort $(shell find web -type f -not -path 'web/node_modules/*' 2>/dev/null))
 LIB_OBJ += $(OUT)/obj/gen/web_assets.o
+# the BIP-39 English word list (data/), embedded for recovery shares
+LIB_OBJ += $(OUT)/obj/gen/bip39_words.o
 CLI_OBJ := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 LIB := $(OUT)/libdefter.a
 BIN := $(OUT)/defter
@@ -99,6 +102,12 @@ $(OUT)/obj/%.o: %.c
 
 $(OUT)/gen/web_assets.c: $(WEB_SRC) scripts/embed-web.py
 	@python3 scripts/embed-web.py web $@
+
+$(OUT)/gen/bip39_words.c: data/bip39-english.txt
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from data/bip39-english.txt */'; \
+	  echo 'const char *const words_bip39[2048] = {'; \
+	  sed 's/.*/    "&",/' $<; echo '};'; } >$@
 
 $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
 	@mkdir -p $(dir $@)

@@ -1,8 +1,9 @@
 /*
- * header.c - libFuzzer harness for the vault header parser (dft_header_parse).
+ * header.c - libFuzzer harness for the vault header parser (header_parse).
  *
  * Any input must be rejected cleanly or parse into a header that serialises back to exactly the
- * same bytes (the format has one encoding). Never derives a key: Argon2id has no place in a
+ * same bytes (a header that was not unlocked is written back as read; legacy headers have one
+ * encoding). Never derives a key: Argon2id has no place in a
  * parser fuzz loop.
  *
  * Seeds: DFT_FUZZ_SEED_DIR=fuzz/corpus/header build/fuzz/fuzz/header writes valid headers (with
@@ -27,7 +28,7 @@ write_seed(const char *dir, const char *name, const struct dft_header *h)
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (f == NULL || dft_header_encode(h, buf, sizeof buf, &n, NULL) != DFT_OK ||
+    if (f == NULL || header_encode(h, buf, sizeof buf, &n, NULL) != DFT_OK ||
         fwrite(buf, 1, n, f) != n) {
         abort();
     }
@@ -48,15 +49,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     struct dft_keys *k = dft_keys_new();
     struct dft_header h;
-    if (k == NULL || dft_header_create(&h, k, "fuzz", 4, DFT_KDF_INTERACTIVE, NULL) != DFT_OK) {
+    if (k == NULL || header_create(&h, k, "fuzz", 4, DFT_KDF_INTERACTIVE, NULL) != DFT_OK) {
         abort();
     }
     write_seed(dir, "valid", &h);
-    h.state_len = 40;
+    h.state_len = DFT_HEADER_STATE_MAX;
     randombytes_buf(h.state, h.state_len);
     write_seed(dir, "valid-state", &h);
-    h.kdf_level = DFT_KDF_SENSITIVE;
-    write_seed(dir, "level3-state", &h);
     dft_keys_free(k);
     exit(0);
 }
@@ -65,12 +64,12 @@ int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     struct dft_header h;
-    if (dft_header_parse(&h, data, size, NULL) != DFT_OK) {
+    if (header_parse(&h, data, size, NULL) != DFT_OK) {
         return 0;
     }
     unsigned char back[DFT_HEADER_MAX_BYTES];
     size_t n = 0;
-    if (dft_header_encode(&h, back, sizeof back, &n, NULL) != DFT_OK || n != size ||
+    if (header_encode(&h, back, sizeof back, &n, NULL) != DFT_OK || n != size ||
         memcmp(back, data, size) != 0) {
         abort(); /* a parsed header must serialise to the same bytes */
     }

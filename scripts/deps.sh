@@ -7,7 +7,8 @@ PACKAGES="build-essential pkg-config clang clang-format libclang-rt-14-dev valgr
 libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8proc-dev libicu-dev
 libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libcsv-dev
 libzip-dev zlib1g-dev libqrencode-dev age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev
-zip unzip weasyprint fonts-dejavu-core poppler-utils zbar-tools"
+zip unzip weasyprint fonts-dejavu-core poppler-utils zbar-tools
+libgfshare-dev librsvg2-bin strace"
 
 missing=""
 for p in $PACKAGES; do

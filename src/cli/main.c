@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_agent.h"
 #include "core/harden.h"
+#include "cli/cmd_coercion.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -120,6 +121,28 @@ static const struct dft_cli_command commands[] = {
      "a case briefing (PDF/A-3b with the verified bundle attached, or HTML)",
      "  Built from a bundle of each case (evidence as hashes only), verified first; evidence is\n"
      "  listed with its SHA-256 and a QR code of its inclusion proof. PDF through WeasyPrint."},
+    {"panic", dft_cmd_panic, "",
+     "wipe the vault's keys now, without the passphrase (no undo; the data stays unreadable)",
+     "  Overwrites every key slot of every header copy, fsyncs, then stops a running\n"
+     "  `defter ui` of this vault. Prints \"wiped\" once it is durable. docs/coercion.md."},
+    {"duress", dft_cmd_duress,
+     "set --action shred|decoy|shred+decoy [--duress-passphrase-file FILE]\n"
+     "            [--decoy-passphrase-file FILE]",
+     "set a duress passphrase: it drops the real keys, or opens a decoy compartment",
+     "  shred: typed at any unlock, it drops the real and recovery key slots in that unlock's\n"
+     "  ordinary header rewrite and answers \"wrong passphrase or damaged header\".\n"
+     "  decoy: it opens a second compartment (its own records and log) as if it were the\n"
+     "  only one; open it with that passphrase to add harmless records. shred+decoy: as\n"
+     "  shred, then it opens the decoy (made before; its passphrase is asked for).\n"
+     "  docs/coercion.md says what each cannot do."},
+    {"recovery", dft_cmd_recovery,
+     "split --threshold M --shares N [--qr-dir DIR] [--no-qr] | combine [--share-file FILE...]\n"
+     "            [--new-passphrase-file FILE] [--kdf LEVEL] | rotate [--threshold M --shares N]",
+     "m-of-n recovery shares (words and QR codes); combine sets a new passphrase",
+     "  split: a new recovery key opens the vault; it is split into N shares, any M of which\n"
+     "  recover it. combine reads the shares' words (files or standard input, 32 words each),\n"
+     "  checks each share, and sets a new passphrase. rotate voids every share given out so\n"
+     "  far (and with --threshold/--shares makes new ones)."},
     {"prove", dft_cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},

@@ -1,10 +1,12 @@
 /*
- * header.c - create, wrap, unwrap, read and atomically write the vault header.
+ * header.c - the vault header: key slots behind one Argon2id, rewritten in place at every unlock.
  *
- * Passphrase -> Argon2id (crypto_pwhash) -> key-encryption key -> XChaCha20-Poly1305 over the
- * secret keys, with every public header field as associated data. Never writes secrets in
- * clear, never leaves a half-written header: the new file is complete and fsynced before it
- * replaces the old one.
+ * Passphrase -> Argon2id (crypto_pwhash, level hidden in the salt) -> key-encryption key ->
+ * XChaCha20-Poly1305 over each slot's keys. No magic, version or count in clear: without a
+ * passphrase or recovery key the file is a salt, random-looking slots and sealed log states.
+ * Unused slots and cells are random bytes. Never writes a secret in clear; never leaves a file
+ * with no whole copy (copy 1 is written and fsynced before copy 0). Reads the version-1 format
+ * (docs/vault-format.md, "Legacy header") and converts it at the first unlock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +17,37 @@
 
 #include <sodium.h>
 
+#include "crypto/aead.h"
+#include "defter/tlog.h"
 #include "vault/header.h"
 #include "vault/fsutil.h"
 
-/* Byte offsets of the fixed part; the associated data is everything before the nonce. */
+_Static_assert(DFT_TLOG_STATE_BYTES == HEADER_CELL_BYTES, "a cell holds one sealed log state");
+_Static_assert(HEADER_SLOT_BYTES ==
+                   CRYPTO_XCHACHA_NONCE_BYTES + HEADER_SLOT_PLAIN + CRYPTO_XCHACHA_TAG_BYTES,
+               "slot layout");
+
+/* Slot plaintext offsets. */
+#define P_KIND   0
+#define P_FLAGS  1
+#define P_OWN    2
+#define P_CELL   3
+#define P_OCELL  4 /* shred slot: the other compartment's cell */
+#define P_STORE  5 /* the compartment's database (0 or 1) */
+#define P_OSTORE 6 /* shred slot: the other compartment's database */
+#define P_MAP    8
+#define P_OMAP   16 /* shred slot: the other compartment's map */
+#define P_ID     24
+#define P_MASTER 40
+#define P_SIGN   (P_MASTER + DFT_KEY_BYTES)
+#define P_BOX    (P_SIGN + DFT_SIGN_SK_BYTES)
+#define P_TAGKEY (P_BOX + DFT_BOX_SK_BYTES)
+_Static_assert(P_TAGKEY + 32 == HEADER_SLOT_PLAIN, "slot plaintext");
+
+#define SLOT_AD "defter/header-slot/v2"
+
+/* ---- legacy (version 1) ---- */
+
 #define OFF_VERSION  8
 #define OFF_KDF      10
 #define OFF_OPS      12
@@ -32,14 +61,14 @@
 #define OFF_WRAPPED  150
 #define OFF_STATELEN (OFF_WRAPPED + DFT_HEADER_WRAPPED_BYTES)
 #define OFF_STATE    (OFF_STATELEN + 4)
-#define HEADER_MAX   DFT_HEADER_MAX_BYTES
 
-_Static_assert(DFT_HEADER_MAX_BYTES == OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES,
-               "DFT_HEADER_MAX_BYTES matches the layout");
+_Static_assert(HEADER_FILE_BYTES > OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES,
+               "a legacy header fits before copy 1");
+_Static_assert(HEADER_IMAGE_BYTES > OFF_STATE + DFT_HEADER_STATE_MAX + DFT_HASH_BYTES,
+               "copy 1 starts after any legacy header");
 
-/* The associated data: magic, version, KDF parameters, salt, vault id and public keys. */
 static void
-header_ad(const struct dft_header *h, unsigned char ad[OFF_NONCE])
+legacy_ad(const struct dft_header *h, unsigned char ad[OFF_NONCE])
 {
     memcpy(ad, DFT_HEADER_MAGIC, 8);
     dft_be_put(ad + OFF_VERSION, DFT_HEADER_VERSION, 2);
@@ -54,10 +83,10 @@ header_ad(const struct dft_header *h, unsigned char ad[OFF_NONCE])
 }
 
 static enum dft_err
-derive_kek(unsigned char *kek, const struct dft_header *h, const char *pass, size_t pass_len,
-           struct dft_error *err)
+pwhash(unsigned char *kek, const unsigned char salt[DFT_HEADER_SALT_BYTES], uint64_t ops,
+       uint64_t mem, const char *pass, size_t pass_len, struct dft_error *err)
 {
-    if (crypto_pwhash(kek, DFT_KEY_BYTES, pass, pass_len, h->salt, h->opslimit, (size_t)h->memlimit,
+    if (crypto_pwhash(kek, DFT_KEY_BYTES, pass, pass_len, salt, ops, (size_t)mem,
                       crypto_pwhash_ALG_ARGON2ID13) != 0) {
         return dft_fail(err, DFT_ERR_NOMEM,
                         "cannot derive the key from the passphrase: "
@@ -66,96 +95,55 @@ derive_kek(unsigned char *kek, const struct dft_header *h, const char *pass, siz
     return DFT_OK;
 }
 
-enum dft_err
-dft_header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass, size_t pass_len,
-                enum dft_kdf_level level, struct dft_error *err)
+static enum dft_err
+wrong(struct dft_error *err)
 {
-    enum dft_err rc = DFT_OK;
-    unsigned char ad[OFF_NONCE];
-    unsigned char *kek = sodium_malloc(DFT_KEY_BYTES);
-    unsigned char *plain = sodium_malloc(DFT_KEY_BYTES + DFT_SIGN_SK_BYTES + DFT_BOX_SK_BYTES);
-    if (kek == NULL || plain == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    struct dft_header next = *h;
-    next.kdf_level = (uint8_t)level;
-    dft_kdf_limits(level, &next.opslimit, &next.memlimit);
-    randombytes_buf(next.salt, sizeof next.salt);
-    randombytes_buf(next.nonce, sizeof next.nonce);
-    rc = derive_kek(kek, &next, pass, pass_len, err);
-    if (rc != DFT_OK) {
-        goto out;
-    }
-    memcpy(plain, k->master, DFT_KEY_BYTES);
-    memcpy(plain + DFT_KEY_BYTES, k->sign_sk, DFT_SIGN_SK_BYTES);
-    memcpy(plain + DFT_KEY_BYTES + DFT_SIGN_SK_BYTES, k->box_sk, DFT_BOX_SK_BYTES);
-    header_ad(&next, ad);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(next.wrapped, NULL, plain,
-                                               DFT_KEY_BYTES + DFT_SIGN_SK_BYTES + DFT_BOX_SK_BYTES,
-                                               ad, sizeof ad, NULL, next.nonce, kek);
-    *h = next;
-out:
-    sodium_free(kek);
-    sodium_free(plain);
-    return rc;
+    /* A wrong passphrase and a damaged slot look alike: say both, never only the first. */
+    return dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase or damaged header");
 }
 
-enum dft_err
-dft_header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
-                  enum dft_kdf_level level, struct dft_error *err)
+/* Public keys from the secret ones; vault id and subkeys. */
+static void
+keys_complete(struct dft_keys *k)
 {
-    memset(h, 0, sizeof *h);
-    randombytes_buf(k->master, sizeof k->master);
-    crypto_sign_keypair(k->sign_pk, k->sign_sk);
-    crypto_box_keypair(k->box_pk, k->box_sk);
-    randombytes_buf(k->vault_id, sizeof k->vault_id);
+    crypto_sign_ed25519_sk_to_pk(k->sign_pk, k->sign_sk);
+    crypto_scalarmult_base(k->box_pk, k->box_sk);
     dft_keys_derive(k);
-    memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
-    memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
-    memcpy(h->box_pk, k->box_pk, DFT_BOX_PK_BYTES);
-    return dft_header_wrap(h, k, pass, pass_len, level, err);
 }
 
-enum dft_err
-dft_header_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
-                  struct dft_error *err)
+static enum dft_err
+legacy_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+              struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     unsigned char ad[OFF_NONCE];
     unsigned char *kek = sodium_malloc(DFT_KEY_BYTES);
-    unsigned char *plain = sodium_malloc(DFT_KEY_BYTES + DFT_SIGN_SK_BYTES + DFT_BOX_SK_BYTES);
-    unsigned char pk[DFT_SIGN_PK_BYTES];
-    unsigned char bpk[DFT_BOX_PK_BYTES];
+    unsigned char *plain = sodium_malloc(DFT_HEADER_WRAPPED_BYTES - 16);
     if (kek == NULL || plain == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rc = derive_kek(kek, h, pass, pass_len, err);
+    rc = pwhash(kek, h->salt, h->opslimit, h->memlimit, pass, pass_len, err);
     if (rc != DFT_OK) {
         goto out;
     }
-    header_ad(h, ad);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, h->wrapped,
-                                                   DFT_HEADER_WRAPPED_BYTES, ad, sizeof ad,
-                                                   h->nonce, kek) != 0) {
-        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase");
+    legacy_ad(h, ad);
+    if (crypto_xchacha_open(plain, h->wrapped, DFT_HEADER_WRAPPED_BYTES, ad, sizeof ad, h->nonce,
+                            kek) != DFT_OK) {
+        rc = wrong(err);
         goto out;
     }
     memcpy(k->master, plain, DFT_KEY_BYTES);
     memcpy(k->sign_sk, plain + DFT_KEY_BYTES, DFT_SIGN_SK_BYTES);
     memcpy(k->box_sk, plain + DFT_KEY_BYTES + DFT_SIGN_SK_BYTES, DFT_BOX_SK_BYTES);
+    keys_complete(k);
     /* The public keys in the header are authenticated as AD; check they belong to the secrets. */
-    crypto_sign_ed25519_sk_to_pk(pk, k->sign_sk);
-    crypto_scalarmult_base(bpk, k->box_sk);
-    if (sodium_memcmp(pk, h->sign_pk, sizeof pk) != 0 ||
-        sodium_memcmp(bpk, h->box_pk, sizeof bpk) != 0) {
+    if (sodium_memcmp(k->sign_pk, h->sign_pk, DFT_SIGN_PK_BYTES) != 0 ||
+        sodium_memcmp(k->box_pk, h->box_pk, DFT_BOX_PK_BYTES) != 0) {
         sodium_memzero(k, sizeof *k);
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "vault header keys do not match");
         goto out;
     }
-    memcpy(k->sign_pk, h->sign_pk, DFT_SIGN_PK_BYTES);
-    memcpy(k->box_pk, h->box_pk, DFT_BOX_PK_BYTES);
     memcpy(k->vault_id, h->vault_id, DFT_VAULT_ID_BYTES);
     dft_keys_derive(k);
 out:
@@ -164,53 +152,757 @@ out:
     return rc;
 }
 
-enum dft_err
-dft_header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_error *err)
+static enum dft_err
+legacy_parse(struct dft_header *t, const unsigned char *p, size_t n, struct dft_error *err)
 {
     const char *what = "vault header is damaged or tampered";
-    if (n < OFF_STATE + DFT_HASH_BYTES || memcmp(p, DFT_HEADER_MAGIC, 8) != 0) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "%s (not a defter vault header)", what);
+    if (n < OFF_STATE + DFT_HASH_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "%s (too short)", what);
+    }
+    size_t slen = (size_t)dft_be_get(p + OFF_STATELEN, 4);
+    size_t n0 = OFF_STATE + (slen <= 4096 ? slen : 0) + DFT_HASH_BYTES;
+    if (slen > 4096 || (n != n0 && n != HEADER_FILE_BYTES)) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
     }
     unsigned char sum[DFT_HASH_BYTES];
-    dft_sha256(sum, p, n - DFT_HASH_BYTES);
-    if (sodium_memcmp(sum, p + n - DFT_HASH_BYTES, DFT_HASH_BYTES) != 0) {
+    dft_sha256(sum, p, n0 - DFT_HASH_BYTES);
+    if (sodium_memcmp(sum, p + n0 - DFT_HASH_BYTES, DFT_HASH_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (checksum mismatch)", what);
     }
     if (dft_be_get(p + OFF_VERSION, 2) != DFT_HEADER_VERSION) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "unsupported vault header version %u",
                         (unsigned)dft_be_get(p + OFF_VERSION, 2));
     }
-    struct dft_header t;
-    memset(&t, 0, sizeof t);
-    t.kdf_level = p[OFF_KDF + 1];
-    t.opslimit = dft_be_get(p + OFF_OPS, 8);
-    t.memlimit = dft_be_get(p + OFF_MEM, 8);
-    if (p[OFF_KDF] != 1 || t.kdf_level < 1 || t.kdf_level > 3 ||
-        t.opslimit < crypto_pwhash_OPSLIMIT_MIN || t.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
-        t.memlimit < crypto_pwhash_MEMLIMIT_MIN || t.memlimit > (1ULL << 32) ||
+    t->legacy = 1;
+    t->kdf_level = p[OFF_KDF + 1];
+    t->opslimit = dft_be_get(p + OFF_OPS, 8);
+    t->memlimit = dft_be_get(p + OFF_MEM, 8);
+    if (p[OFF_KDF] != 1 || t->kdf_level < 1 || t->kdf_level > 3 ||
+        t->opslimit < crypto_pwhash_OPSLIMIT_MIN || t->memlimit < crypto_pwhash_MEMLIMIT_MIN ||
         dft_be_get(p + OFF_WLEN, 2) != DFT_HEADER_WRAPPED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad parameters)", what);
     }
-    memcpy(t.salt, p + OFF_SALT, sizeof t.salt);
-    memcpy(t.vault_id, p + OFF_ID, sizeof t.vault_id);
-    memcpy(t.sign_pk, p + OFF_SIGN_PK, sizeof t.sign_pk);
-    memcpy(t.box_pk, p + OFF_BOX_PK, sizeof t.box_pk);
-    memcpy(t.nonce, p + OFF_NONCE, sizeof t.nonce);
-    memcpy(t.wrapped, p + OFF_WRAPPED, sizeof t.wrapped);
-    t.state_len = (uint32_t)dft_be_get(p + OFF_STATELEN, 4);
-    if (t.state_len > DFT_HEADER_STATE_MAX ||
-        n != (size_t)OFF_STATE + t.state_len + DFT_HASH_BYTES) {
-        return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
+    /*
+     * The cost is read before anything authenticates it (the checksum is unkeyed): a forged
+     * header must not make the unlock take hours or gigabytes. Nothing above sensitive.
+     */
+    if (t->opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+        t->memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE) {
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "%s (key derivation cost above the sensitive level)", what);
     }
-    memcpy(t.state, p + OFF_STATE, t.state_len);
-    *h = t;
+    if (slen != 0 && slen != DFT_HEADER_STATE_MAX) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad state length)", what);
+    }
+    memcpy(t->salt, p + OFF_SALT, sizeof t->salt);
+    memcpy(t->vault_id, p + OFF_ID, sizeof t->vault_id);
+    memcpy(t->sign_pk, p + OFF_SIGN_PK, sizeof t->sign_pk);
+    memcpy(t->box_pk, p + OFF_BOX_PK, sizeof t->box_pk);
+    memcpy(t->nonce, p + OFF_NONCE, sizeof t->nonce);
+    memcpy(t->wrapped, p + OFF_WRAPPED, sizeof t->wrapped);
+    t->state_len = (uint32_t)slen;
+    memcpy(t->state, p + OFF_STATE, slen);
+    if (n == HEADER_FILE_BYTES) { /* a conversion was cut after copy 1 */
+        memcpy(t->image1, p + HEADER_IMAGE_BYTES, HEADER_IMAGE_BYTES);
+        t->have_image1 = 1;
+    }
+    return DFT_OK;
+}
+
+/* ---- slots ---- */
+
+/* The KDF level hides in the salt's last byte (mod 3); 255 is never used, so 0..254 are even. */
+static int
+salt_level(const unsigned char salt[DFT_HEADER_SALT_BYTES])
+{
+    return salt[DFT_HEADER_SALT_BYTES - 1] % 3 + 1;
+}
+
+static void
+new_salt(unsigned char salt[DFT_HEADER_SALT_BYTES], enum dft_kdf_level level)
+{
+    do {
+        randombytes_buf(salt, DFT_HEADER_SALT_BYTES);
+    } while (salt[DFT_HEADER_SALT_BYTES - 1] == 255 || salt_level(salt) != (int)level);
+}
+
+enum dft_err
+header_derive(const struct dft_header *h, unsigned char *kek, const char *pass, size_t pass_len,
+              struct dft_error *err)
+{
+    uint64_t ops = 0, mem = 0;
+    dft_kdf_limits((enum dft_kdf_level)salt_level(h->image), &ops, &mem);
+    return pwhash(kek, h->image, ops, mem, pass, pass_len, err);
+}
+
+void
+header_recovery_key(unsigned char out[32], const unsigned char rkey[32])
+{
+    static const char ctx[] = "defter/recovery-slot/v2";
+    crypto_generichash(out, 32, (const unsigned char *)ctx, sizeof ctx - 1, rkey, 32);
+}
+
+/* The image's tag: BLAKE2b-256 keyed by the tag key, over everything before it. */
+static void
+image_tag(unsigned char out[32], const unsigned char *image, const unsigned char key[32])
+{
+    crypto_generichash(out, 32, image, HEADER_OFF_TAG, key, 32);
+}
+
+static int
+tag_ok(const unsigned char *image, const unsigned char key[32])
+{
+    unsigned char t[32];
+    image_tag(t, image, key);
+    return crypto_verify_32(t, image + HEADER_OFF_TAG) == 0;
+}
+
+static unsigned char *
+slot_at(unsigned char *image, int idx)
+{
+    return image + HEADER_OFF_SLOTS + (size_t)idx * HEADER_SLOT_BYTES;
+}
+
+static void
+slot_ad(unsigned char ad[sizeof SLOT_AD], int idx)
+{
+    memcpy(ad, SLOT_AD, sizeof SLOT_AD - 1);
+    ad[sizeof SLOT_AD - 1] = (unsigned char)idx;
+}
+
+static void
+seal_plain(unsigned char *image, int idx, const unsigned char *plain, const unsigned char key[32])
+{
+    unsigned char ad[sizeof SLOT_AD];
+    unsigned char *s = slot_at(image, idx);
+    slot_ad(ad, idx);
+    crypto_xchacha_nonce(s);
+    crypto_xchacha_seal(s + CRYPTO_XCHACHA_NONCE_BYTES, plain, HEADER_SLOT_PLAIN, ad, sizeof ad, s,
+                        key);
+}
+
+static int
+open_plain(unsigned char *plain, const unsigned char *image, int idx, const unsigned char key[32])
+{
+    unsigned char ad[sizeof SLOT_AD];
+    const unsigned char *s = image + HEADER_OFF_SLOTS + (size_t)idx * HEADER_SLOT_BYTES;
+    slot_ad(ad, idx);
+    return crypto_xchacha_open(plain, s + CRYPTO_XCHACHA_NONCE_BYTES,
+                               HEADER_SLOT_PLAIN + CRYPTO_XCHACHA_TAG_BYTES, ad, sizeof ad, s,
+                               key) == DFT_OK &&
+           plain[P_OWN] == idx && plain[P_CELL] < HEADER_CELLS && plain[P_STORE] <= 1 &&
+           plain[P_KIND] >= 1 && plain[P_KIND] <= 3;
+}
+
+int
+header_slot_opens(const struct dft_header *h, int idx, const unsigned char key[32])
+{
+    unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
+    int ok = plain != NULL && open_plain(plain, h->image, idx, key);
+    sodium_free(plain);
+    return ok;
+}
+
+void
+header_slot_drop(struct dft_header *h, int idx)
+{
+    randombytes_buf(slot_at(h->image, idx), HEADER_SLOT_BYTES);
+}
+
+static void
+plain_fill(unsigned char *plain, int idx, uint8_t kind, uint8_t flags, int cell, int store,
+           const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+           const unsigned char tag_key[32])
+{
+    memset(plain, 0, HEADER_SLOT_PLAIN);
+    plain[P_KIND] = kind;
+    plain[P_FLAGS] = flags;
+    plain[P_OWN] = (unsigned char)idx;
+    plain[P_CELL] = (unsigned char)cell;
+    plain[P_STORE] = (unsigned char)store;
+    memcpy(plain + P_MAP, map, HEADER_SLOTS);
+    if (k != NULL) {
+        memcpy(plain + P_ID, k->vault_id, DFT_VAULT_ID_BYTES);
+        memcpy(plain + P_MASTER, k->master, DFT_KEY_BYTES);
+        memcpy(plain + P_SIGN, k->sign_sk, DFT_SIGN_SK_BYTES);
+        memcpy(plain + P_BOX, k->box_sk, DFT_BOX_SK_BYTES);
+    } else {
+        randombytes_buf(plain + P_ID, P_TAGKEY - P_ID);
+    }
+    memcpy(plain + P_TAGKEY, tag_key, 32);
+}
+
+void
+header_slot_seal_as(struct dft_header *h, int idx, uint8_t kind, uint8_t flags, int cell, int store,
+                    const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+                    const unsigned char key[32])
+{
+    unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
+    if (plain == NULL) { /* cannot seal: leave random bytes, which open nothing */
+        header_slot_drop(h, idx);
+        return;
+    }
+    plain_fill(plain, idx, kind, flags, cell, store, map, k, h->tag_key);
+    seal_plain(h->image, idx, plain, key);
+    sodium_free(plain);
+}
+
+void
+header_slot_seal(struct dft_header *h, int idx, uint8_t kind, uint8_t flags,
+                 const uint8_t map[HEADER_SLOTS], const struct dft_keys *k,
+                 const unsigned char key[32])
+{
+    if (h->has_other && kind != HEADER_KIND_SHRED) {
+        flags |= HEADER_HAS_OTHER;
+    }
+    header_slot_seal_as(h, idx, kind, flags, h->cell, h->store, map, k, key);
+}
+
+void
+header_slot_seal_shred_opens(struct dft_header *h, int idx, const struct dft_header *other,
+                             const struct dft_keys *ok, const unsigned char key[32])
+{
+    unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
+    if (plain == NULL) {
+        header_slot_drop(h, idx);
+        return;
+    }
+    plain_fill(plain, idx, HEADER_KIND_SHRED, HEADER_SHRED_OPENS, h->cell, h->store, h->map, ok,
+               h->tag_key);
+    plain[P_OCELL] = (unsigned char)other->cell;
+    plain[P_OSTORE] = (unsigned char)other->store;
+    memcpy(plain + P_OMAP, other->map, HEADER_SLOTS);
+    seal_plain(h->image, idx, plain, key);
+    sodium_free(plain);
+}
+
+int
+header_role_slot(const struct dft_header *h, enum header_role r)
+{
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        if (h->map[i] == r && i != h->own) {
+            return i;
+        }
+    }
+    return r == HEADER_ROLE_OPEN && h->unlocked ? h->own : -1;
+}
+
+/* Take an opened slot's keys into k and its place into h. */
+static void
+take_plain(struct dft_header *h, struct dft_keys *k, const unsigned char *plain, int idx)
+{
+    memcpy(k->vault_id, plain + P_ID, DFT_VAULT_ID_BYTES);
+    memcpy(k->master, plain + P_MASTER, DFT_KEY_BYTES);
+    memcpy(k->sign_sk, plain + P_SIGN, DFT_SIGN_SK_BYTES);
+    memcpy(k->box_sk, plain + P_BOX, DFT_BOX_SK_BYTES);
+    keys_complete(k);
+    h->unlocked = 1;
+    h->own = idx;
+    h->kind = plain[P_KIND];
+    h->cell = plain[P_CELL];
+    h->store = plain[P_STORE];
+    h->has_other = (plain[P_FLAGS] & HEADER_HAS_OTHER) != 0;
+    memcpy(h->map, plain + P_MAP, HEADER_SLOTS);
+    memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
+    memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
+    memcpy(h->box_pk, k->box_pk, DFT_BOX_PK_BYTES);
+    crypto_generichash(h->key_check, sizeof h->key_check, k->master, DFT_KEY_BYTES, NULL, 0);
+    memcpy(h->tag_key, plain + P_TAGKEY, sizeof h->tag_key);
+    memcpy(h->salt, h->image, DFT_HEADER_SALT_BYTES);
+    h->kdf_level = (uint8_t)salt_level(h->image);
+    memcpy(h->state, h->image + HEADER_OFF_CELLS + (size_t)h->cell * HEADER_CELL_BYTES,
+           HEADER_CELL_BYTES);
+    h->state_len = HEADER_CELL_BYTES;
+}
+
+/* A fresh layout: 8 positions in random order for the roles of compartment A. */
+static void
+new_layout(struct dft_header *h)
+{
+    static const uint8_t roles[HEADER_SLOTS] = {
+        HEADER_ROLE_OPEN,  HEADER_ROLE_RECOVERY, HEADER_ROLE_SHRED, HEADER_ROLE_OTHER,
+        HEADER_ROLE_OTHER, HEADER_ROLE_OTHER,    HEADER_ROLE_SPARE, HEADER_ROLE_SPARE};
+    int pos[HEADER_SLOTS];
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        pos[i] = i;
+    }
+    for (int i = HEADER_SLOTS - 1; i > 0; i--) {
+        int j = (int)randombytes_uniform((uint32_t)i + 1);
+        int t = pos[i];
+        pos[i] = pos[j];
+        pos[j] = t;
+    }
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        h->map[pos[i]] = roles[i];
+    }
+    h->own = pos[0];
+    h->cell = (int)randombytes_uniform(HEADER_CELLS);
+    h->kind = HEADER_KIND_OPEN;
+}
+
+/* A new slotted image (random bytes, salt for level) holding k under kek in a fresh layout. */
+static enum dft_err
+new_image(struct dft_header *h, const struct dft_keys *k, const char *pass, size_t pass_len,
+          enum dft_kdf_level level, struct dft_error *err)
+{
+    unsigned char *kek = sodium_malloc(DFT_KEY_BYTES);
+    if (kek == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    randombytes_buf(h->image, sizeof h->image);
+    new_salt(h->image, level);
+    new_layout(h);
+    randombytes_buf(h->tag_key, sizeof h->tag_key);
+    enum dft_err rc = header_derive(h, kek, pass, pass_len, err);
+    if (rc == DFT_OK) {
+        header_slot_seal(h, h->own, HEADER_KIND_OPEN, 0, h->map, k, kek);
+    }
+    sodium_free(kek);
+    return rc;
+}
+
+enum dft_err
+header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+              enum dft_kdf_level level, struct dft_error *err)
+{
+    memset(h, 0, sizeof *h);
+    randombytes_buf(k->master, sizeof k->master);
+    crypto_sign_keypair(k->sign_pk, k->sign_sk);
+    crypto_box_keypair(k->box_pk, k->box_sk);
+    randombytes_buf(k->vault_id, sizeof k->vault_id);
+    dft_keys_derive(k);
+    enum dft_err rc = new_image(h, k, pass, pass_len, level, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    h->unlocked = 1;
+    memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
+    memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
+    memcpy(h->box_pk, k->box_pk, DFT_BOX_PK_BYTES);
+    memcpy(h->salt, h->image, DFT_HEADER_SALT_BYTES);
+    h->kdf_level = (uint8_t)level;
+    dft_kdf_limits(level, &h->opslimit, &h->memlimit);
+    crypto_generichash(h->key_check, sizeof h->key_check, k->master, DFT_KEY_BYTES, NULL, 0);
+    h->state_len = 0;
     return DFT_OK;
 }
 
 enum dft_err
-dft_header_read(struct dft_header *h, const char *path, struct dft_error *err)
+header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass, size_t pass_len,
+            enum dft_kdf_level level, struct dft_error *err)
 {
-    unsigned char buf[HEADER_MAX + 1];
+    if (!h->unlocked) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "vault header is not unlocked");
+    }
+    enum dft_err rc = DFT_OK;
+    struct dft_header next = *h;
+    unsigned char check[32];
+    unsigned char *kek = sodium_malloc(DFT_KEY_BYTES);
+    if (kek == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    if (salt_level(next.image) != (int)level) {
+        /* A new salt: every other passphrase slot used the old one and cannot open any more. */
+        new_salt(next.image, level);
+        for (int i = 0; i < HEADER_SLOTS; i++) {
+            if (i != next.own &&
+                (next.map[i] == HEADER_ROLE_OTHER || next.map[i] == HEADER_ROLE_SHRED)) {
+                header_slot_drop(&next, i);
+            }
+        }
+    }
+    crypto_generichash(check, sizeof check, k->master, DFT_KEY_BYTES, NULL, 0);
+    if (sodium_memcmp(check, next.key_check, sizeof check) != 0) {
+        /* New keys: shares of the old master key must not open the vault's new data. */
+        int r = header_role_slot(&next, HEADER_ROLE_RECOVERY);
+        if (r >= 0) {
+            header_slot_drop(&next, r);
+        }
+        memcpy(next.key_check, check, sizeof check);
+    }
+    if ((rc = header_derive(&next, kek, pass, pass_len, err)) != DFT_OK) {
+        goto out;
+    }
+    next.kind = HEADER_KIND_OPEN;
+    header_slot_seal(&next, next.own, HEADER_KIND_OPEN, 0, next.map, k, kek);
+    memcpy(next.salt, next.image, DFT_HEADER_SALT_BYTES);
+    next.kdf_level = (uint8_t)level;
+    dft_kdf_limits(level, &next.opslimit, &next.memlimit);
+    memcpy(next.vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
+    memcpy(next.sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
+    memcpy(next.box_pk, k->box_pk, DFT_BOX_PK_BYTES);
+    *h = next;
+out:
+    sodium_memzero(&next, sizeof next);
+    sodium_free(kek);
+    return rc;
+}
+
+/*
+ * Try every slot of image with key; the first that opens (of kind want, or any when 0) wins.
+ * All slots are tried whatever happens, so the work does not depend on which one opens.
+ */
+static int
+try_slots(const unsigned char *image, const unsigned char key[32], unsigned char *plain,
+          unsigned char *scratch, int want)
+{
+    int found = -1;
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        if (open_plain(scratch, image, i, key) && found < 0 &&
+            (want == 0 || scratch[P_KIND] == want)) {
+            memcpy(plain, scratch, HEADER_SLOT_PLAIN);
+            found = i;
+        }
+    }
+    sodium_memzero(scratch, HEADER_SLOT_PLAIN);
+    return found;
+}
+
+/* After an unlock: the own slot under a fresh nonce, the spares re-randomised (three changes). */
+static void
+refresh(struct dft_header *h, const unsigned char *plain, const unsigned char kek[32])
+{
+    seal_plain(h->image, h->own, plain, kek);
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        if (h->map[i] == HEADER_ROLE_SPARE && i != h->own) {
+            header_slot_drop(h, i);
+        }
+    }
+}
+
+/*
+ * A shred slot: drop its compartment's open and recovery slots, then become the other
+ * compartment's open slot (shred+decoy) or random bytes (shred). Three changes as well.
+ */
+static void
+shred(struct dft_header *h, struct dft_keys *k, unsigned char *plain, const unsigned char kek[32])
+{
+    int idx = plain[P_OWN];
+    memcpy(h->tag_key, plain + P_TAGKEY, sizeof h->tag_key);
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        if (i != idx &&
+            (plain[P_MAP + i] == HEADER_ROLE_OPEN || plain[P_MAP + i] == HEADER_ROLE_RECOVERY)) {
+            header_slot_drop(h, i);
+        }
+    }
+    h->shredded = 1;
+    if (plain[P_FLAGS] & HEADER_SHRED_OPENS) {
+        plain[P_KIND] = HEADER_KIND_OPEN;
+        plain[P_FLAGS] = HEADER_HAS_OTHER;
+        plain[P_CELL] = plain[P_OCELL];
+        plain[P_OCELL] = 0;
+        plain[P_STORE] = plain[P_OSTORE];
+        plain[P_OSTORE] = 0;
+        memcpy(plain + P_MAP, plain + P_OMAP, HEADER_SLOTS);
+        memset(plain + P_OMAP, 0, HEADER_SLOTS);
+        plain[P_MAP + idx] = HEADER_ROLE_OPEN;
+        seal_plain(h->image, idx, plain, kek);
+        take_plain(h, k, plain, idx);
+        h->kind = HEADER_KIND_OPEN;
+    } else {
+        header_slot_drop(h, idx);
+        h->unlocked = 0;
+    }
+}
+
+/* Convert an opened legacy header into a slotted image holding the same keys. */
+static enum dft_err
+convert_legacy(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+               struct dft_error *err)
+{
+    enum dft_kdf_level level = (enum dft_kdf_level)h->kdf_level;
+    unsigned char state[HEADER_CELL_BYTES];
+    if (h->state_len == HEADER_CELL_BYTES) {
+        memcpy(state, h->state, sizeof state);
+    } else { /* a vault from before sealed states: seal the empty tree, caught up at open */
+        struct dft_tlog_state empty = {.size = 0};
+        dft_tlog_hash_empty(empty.root);
+        dft_tlog_state_seal(state, &empty, k->state_key, k->vault_id);
+    }
+    enum dft_err rc = new_image(h, k, pass, pass_len, level, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    h->legacy = 0;
+    h->unlocked = 1;
+    h->kind = HEADER_KIND_OPEN;
+    memcpy(h->image + HEADER_OFF_CELLS + (size_t)h->cell * HEADER_CELL_BYTES, state, sizeof state);
+    memcpy(h->state, state, sizeof state);
+    h->state_len = HEADER_CELL_BYTES;
+    memcpy(h->salt, h->image, DFT_HEADER_SALT_BYTES);
+    dft_kdf_limits(level, &h->opslimit, &h->memlimit);
+    crypto_generichash(h->key_check, sizeof h->key_check, k->master, DFT_KEY_BYTES, NULL, 0);
+    return DFT_OK;
+}
+
+/*
+ * Find the slot that key (or, with pass, the Argon2id key of each copy's salt) opens: copy 0
+ * first, then copy 1 when it differs. A slot only counts when its copy's tag checks under the
+ * slot's tag key; the other copy is then checked too (h->damaged). *found is the slot, h->image
+ * the copy it is in. DFT_ERR_PASSPHRASE when nothing opens, DFT_ERR_INTEGRITY when a slot
+ * opened in a copy whose tag is wrong (and no good copy exists).
+ */
+static enum dft_err
+open_copies(struct dft_header *h, const char *pass, size_t pass_len, const unsigned char *key,
+            int want, unsigned char *plain, unsigned char *kek, int *found, struct dft_error *err)
+{
+    unsigned char *img0 = malloc(HEADER_IMAGE_BYTES);
+    unsigned char salt[DFT_HEADER_SALT_BYTES];
+    enum dft_err rc = DFT_OK;
+    int copies = h->have_image1 ? 2 : 1, used = -1, bad_tag = 0, derived = 0;
+    if (img0 == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    memcpy(img0, h->image, HEADER_IMAGE_BYTES);
+    *found = -1;
+    h->damaged = 0;
+    for (int c = 0; c < copies && used < 0; c++) {
+        const unsigned char *img = c == 0 ? img0 : h->image1;
+        if (c == 1 && memcmp(img, img0, HEADER_IMAGE_BYTES) == 0) {
+            break;
+        }
+        if (pass != NULL && (!derived || memcmp(salt, img, sizeof salt) != 0)) {
+            /* One Argon2id per distinct salt: once, unless a crash or damage left two. */
+            memcpy(salt, img, sizeof salt);
+            memcpy(h->image, img, HEADER_IMAGE_BYTES);
+            if ((rc = header_derive(h, kek, pass, pass_len, err)) != DFT_OK) {
+                goto out;
+            }
+            derived = 1;
+        }
+        int f = try_slots(img, pass != NULL ? kek : key, plain, plain + HEADER_SLOT_PLAIN, want);
+        if (f < 0) {
+            continue;
+        }
+        if (!tag_ok(img, plain + P_TAGKEY)) {
+            bad_tag = 1;
+            continue;
+        }
+        used = c;
+        *found = f;
+        memcpy(h->image, img, HEADER_IMAGE_BYTES);
+    }
+    if (used < 0) {
+        memcpy(h->image, img0, HEADER_IMAGE_BYTES);
+        rc = bad_tag ? dft_fail(err, DFT_ERR_INTEGRITY, "vault header is damaged or tampered")
+                     : wrong(err);
+        goto out;
+    }
+    const unsigned char *other = used == 0 ? h->image1 : img0;
+    if (copies == 2 && memcmp(other, h->image, HEADER_IMAGE_BYTES) != 0 &&
+        !tag_ok(other, plain + P_TAGKEY)) {
+        h->damaged = 1 + (used == 0 ? 1 : 0); /* repaired by the rewrite that follows */
+    }
+out:
+    sodium_memzero(salt, sizeof salt);
+    free(img0);
+    return rc;
+}
+
+enum dft_err
+header_unlock(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+              struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    unsigned char *kek = sodium_malloc(DFT_KEY_BYTES);
+    unsigned char *plain = sodium_malloc(2 * HEADER_SLOT_PLAIN);
+    int found = -1;
+    h->shredded = 0;
+    if (kek == NULL || plain == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (h->legacy) {
+        struct dft_error e = {0};
+        rc = legacy_unlock(h, k, pass, pass_len, &e);
+        if (rc == DFT_OK) {
+            rc = convert_legacy(h, k, pass, pass_len, err);
+            goto out;
+        }
+        if (rc != DFT_ERR_PASSPHRASE || !h->have_image1) {
+            rc = dft_fail(err, rc, "%s", e.msg);
+            goto out;
+        }
+        /* A conversion cut after copy 1: that copy holds the converted header. */
+        memcpy(h->image, h->image1, HEADER_IMAGE_BYTES);
+        h->legacy = 0;
+        h->have_image1 = 0;
+    }
+    if ((rc = open_copies(h, pass, pass_len, NULL, 0, plain, kek, &found, err)) != DFT_OK) {
+        goto out;
+    }
+    if (plain[P_KIND] == HEADER_KIND_RECOVERY) {
+        rc = wrong(err);
+        goto out;
+    }
+    if (plain[P_KIND] == HEADER_KIND_SHRED) {
+        shred(h, k, plain, kek);
+        if (!h->unlocked) {
+            rc = wrong(err);
+        }
+        goto out;
+    }
+    take_plain(h, k, plain, found);
+    refresh(h, plain, kek);
+out:
+    sodium_free(kek);
+    sodium_free(plain);
+    return rc;
+}
+
+enum dft_err
+header_unlock_recovery(struct dft_header *h, struct dft_keys *k, const unsigned char rkey[32],
+                       struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    unsigned char *key = sodium_malloc(32);
+    unsigned char *plain = sodium_malloc(2 * HEADER_SLOT_PLAIN);
+    int found = -1;
+    if (key == NULL || plain == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (h->legacy) {
+        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "the recovery key does not open this vault");
+        goto out;
+    }
+    header_recovery_key(key, rkey);
+    rc = open_copies(h, NULL, 0, key, HEADER_KIND_RECOVERY, plain, NULL, &found, err);
+    if (rc == DFT_ERR_PASSPHRASE) {
+        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "the recovery key does not open this vault");
+    }
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    take_plain(h, k, plain, found);
+    /* A new passphrase goes into the compartment's open slot (header_wrap seals h->own). */
+    for (int i = 0; i < HEADER_SLOTS; i++) {
+        if (h->map[i] == HEADER_ROLE_OPEN) {
+            h->own = i;
+        }
+    }
+    h->map[found] = HEADER_ROLE_RECOVERY;
+    h->kind = HEADER_KIND_OPEN;
+out:
+    sodium_free(key);
+    sodium_free(plain);
+    return rc;
+}
+
+/*
+ * Read the first page of both compartments' databases, whichever opened (or none): every
+ * unlock touches the same files with the same calls and byte counts.
+ */
+static void
+touch_stores(const char *header_path)
+{
+    static const char *const names[] = {"vault.db", HEADER_STORE1_FILE};
+    char path[PATH_MAX];
+    unsigned char page[4096];
+    const char *slash = strrchr(header_path, '/');
+    int dir_len = slash != NULL ? (int)(slash - header_path) : 1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%.*s/%s", dir_len, slash != NULL ? header_path : ".",
+                 names[i]);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t r = pread(fd, page, sizeof page, 0);
+            (void)r;
+            close(fd);
+        }
+    }
+}
+
+enum dft_err
+header_unlock_at(struct dft_header *h, struct dft_keys *k, const char *pass, size_t pass_len,
+                 const char *path, struct dft_error *err)
+{
+    enum dft_err rc = header_unlock(h, k, pass, pass_len, err);
+    enum dft_err wrc;
+    if (rc == DFT_OK || h->shredded) {
+        wrc = header_write(h, path, rc == DFT_OK ? err : NULL);
+    } else {
+        /* Nothing opened: the same bytes back, with the same calls, so no trace tells. */
+        wrc = header_write_raw(h->file, h->file_len, path, NULL);
+    }
+    touch_stores(path);
+    return rc != DFT_OK ? rc : wrc;
+}
+
+enum dft_err
+header_attach(struct dft_header *h, const struct dft_header *known, struct dft_error *err)
+{
+    if (h->legacy || !known->unlocked) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "the vault header was replaced");
+    }
+    /* Ours only if a copy's tag checks under our tag key (a crash may have torn the other). */
+    if (!tag_ok(h->image, known->tag_key)) {
+        if (!h->have_image1 || !tag_ok(h->image1, known->tag_key)) {
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "the vault header was replaced by another vault's or damaged");
+        }
+        memcpy(h->image, h->image1, HEADER_IMAGE_BYTES);
+    }
+    h->unlocked = 1;
+    h->own = known->own;
+    h->cell = known->cell;
+    h->store = known->store;
+    h->has_other = known->has_other;
+    h->kind = known->kind;
+    memcpy(h->map, known->map, sizeof h->map);
+    memcpy(h->key_check, known->key_check, sizeof h->key_check);
+    memcpy(h->tag_key, known->tag_key, sizeof h->tag_key);
+    memcpy(h->vault_id, known->vault_id, sizeof h->vault_id);
+    memcpy(h->sign_pk, known->sign_pk, sizeof h->sign_pk);
+    memcpy(h->box_pk, known->box_pk, sizeof h->box_pk);
+    memcpy(h->salt, h->image, sizeof h->salt);
+    h->kdf_level = (uint8_t)salt_level(h->image);
+    memcpy(h->state, h->image + HEADER_OFF_CELLS + (size_t)h->cell * HEADER_CELL_BYTES,
+           HEADER_CELL_BYTES);
+    h->state_len = HEADER_CELL_BYTES;
+    return DFT_OK;
+}
+
+enum dft_err
+header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_error *err)
+{
+    struct dft_header *t = calloc(1, sizeof *t);
+    enum dft_err rc = DFT_OK;
+    if (t == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    if (n > sizeof t->file) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "vault header is damaged or tampered (too long)");
+        goto out;
+    }
+    if (n >= 8 && memcmp(p, DFT_HEADER_MAGIC, 8) == 0) {
+        rc = legacy_parse(t, p, n, err);
+    } else if (n == HEADER_FILE_BYTES) {
+        memcpy(t->image, p, HEADER_IMAGE_BYTES);
+        memcpy(t->image1, p + HEADER_IMAGE_BYTES, HEADER_IMAGE_BYTES);
+        t->have_image1 = 1;
+        memcpy(t->salt, p, DFT_HEADER_SALT_BYTES);
+        t->kdf_level = (uint8_t)salt_level(p);
+        dft_kdf_limits((enum dft_kdf_level)t->kdf_level, &t->opslimit, &t->memlimit);
+    } else {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                      "vault header is damaged or tampered (not a defter vault header)");
+    }
+    if (rc == DFT_OK) {
+        memcpy(t->file, p, n);
+        t->file_len = n;
+        memcpy(h, t, sizeof *t);
+    }
+out:
+    sodium_memzero(t, sizeof *t);
+    free(t);
+    return rc;
+}
+
+enum dft_err
+header_read(struct dft_header *h, const char *path, struct dft_error *err)
+{
+    unsigned char buf[DFT_HEADER_MAX_BYTES + 1];
     size_t n = 0;
     enum dft_err rc = dft_read_small_file(path, buf, sizeof buf, &n, err);
     if (rc == DFT_ERR_NOT_FOUND) {
@@ -222,39 +914,99 @@ dft_header_read(struct dft_header *h, const char *path, struct dft_error *err)
     if (rc != DFT_OK) {
         return rc;
     }
-    return dft_header_parse(h, buf, n, err);
+    return header_parse(h, buf, n, err);
 }
 
 enum dft_err
-dft_header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t *len,
-                  struct dft_error *err)
+header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t *len,
+              struct dft_error *err)
 {
-    if (h->state_len > DFT_HEADER_STATE_MAX) {
+    if (h->legacy || (!h->unlocked && !h->shredded)) {
+        if (h->file_len == 0 || cap < h->file_len) {
+            return dft_fail(err, DFT_ERR_INTERNAL, "vault header buffer too small");
+        }
+        memcpy(out, h->file, h->file_len);
+        *len = h->file_len;
+        return DFT_OK;
+    }
+    if (h->state_len != 0 && h->state_len != HEADER_CELL_BYTES) {
         return dft_fail(err, DFT_ERR_INTERNAL, "vault header state too long");
     }
-    size_t n = OFF_STATE + h->state_len;
-    if (cap < n + DFT_HASH_BYTES) {
+    if (cap < HEADER_FILE_BYTES) {
         return dft_fail(err, DFT_ERR_INTERNAL, "vault header buffer too small");
     }
-    header_ad(h, out);
-    memcpy(out + OFF_NONCE, h->nonce, DFT_HEADER_NONCE_BYTES);
-    dft_be_put(out + OFF_WLEN, DFT_HEADER_WRAPPED_BYTES, 2);
-    memcpy(out + OFF_WRAPPED, h->wrapped, DFT_HEADER_WRAPPED_BYTES);
-    dft_be_put(out + OFF_STATELEN, h->state_len, 4);
-    memcpy(out + OFF_STATE, h->state, h->state_len);
-    dft_sha256(out + n, out, n);
-    *len = n + DFT_HASH_BYTES;
+    memcpy(out, h->image, HEADER_IMAGE_BYTES);
+    if (h->state_len == HEADER_CELL_BYTES) {
+        memcpy(out + HEADER_OFF_CELLS + (size_t)h->cell * HEADER_CELL_BYTES, h->state,
+               HEADER_CELL_BYTES);
+    }
+    image_tag(out + HEADER_OFF_TAG, out, h->tag_key);
+    memcpy(out + HEADER_IMAGE_BYTES, out, HEADER_IMAGE_BYTES);
+    *len = HEADER_FILE_BYTES;
+    return DFT_OK;
+}
+
+static enum dft_err
+pwrite_all(int fd, const unsigned char *p, size_t n, off_t off, const char *path,
+           struct dft_error *err)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
     return DFT_OK;
 }
 
 enum dft_err
-dft_header_write(const struct dft_header *h, const char *path, struct dft_error *err)
+header_write_raw(const unsigned char *p, size_t n, const char *path, struct dft_error *err)
 {
-    unsigned char buf[HEADER_MAX];
-    size_t n = 0;
-    enum dft_err rc = dft_header_encode(h, buf, sizeof buf, &n, err);
-    if (rc != DFT_OK) {
-        return rc;
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
     }
-    return dft_write_file_atomic(path, buf, n, err);
+    size_t half = n / 2;
+    struct stat st;
+    enum dft_err rc = DFT_OK;
+    /* Copy 1 first: a crash in the second write leaves it whole. */
+    if ((rc = pwrite_all(fd, p + half, n - half, (off_t)half, path, err)) != DFT_OK) {
+        goto out;
+    }
+    if (fdatasync(fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot sync '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if ((rc = pwrite_all(fd, p, half, 0, path, err)) != DFT_OK) {
+        goto out;
+    }
+    if (fstat(fd, &st) == 0 && st.st_size > (off_t)n && ftruncate(fd, (off_t)n) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (fdatasync(fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot sync '%s': %s", path, strerror(errno));
+    }
+out:
+    close(fd);
+    return rc;
+}
+
+enum dft_err
+header_write(const struct dft_header *h, const char *path, struct dft_error *err)
+{
+    unsigned char buf[DFT_HEADER_MAX_BYTES];
+    size_t n = 0;
+    enum dft_err rc = header_encode(h, buf, sizeof buf, &n, err);
+    if (rc == DFT_OK) {
+        rc = header_write_raw(buf, n, path, err);
+    }
+    sodium_memzero(buf, sizeof buf);
+    return rc;
 }

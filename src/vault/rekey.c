@@ -455,10 +455,12 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     memcpy(nk->dedup_key, v->keys->dedup_key, DFT_KEY_BYTES);
 
     /* The log state sealed in the header on disk, resealed under the new state key. */
-    h = v->header;
-    if ((rc = dft_header_read(&disk, v->header_path, err)) != DFT_OK) {
+    /* The slots as they are on disk now (other compartment, spares, states), this one's known. */
+    if ((rc = header_read(&disk, v->header_path, err)) != DFT_OK ||
+        (rc = header_attach(&disk, &v->header, err)) != DFT_OK) {
         goto out;
     }
+    h = disk;
     if (disk.state_len != 0) {
         if ((rc = dft_tlog_state_open(&state, disk.state, disk.state_len, v->keys->state_key,
                                       v->keys->vault_id, err)) != DFT_OK) {
@@ -487,8 +489,8 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
         goto out;
     }
     /* 4. */
-    if ((rc = dft_header_wrap(&h, nk, new_pass, new_len, level, err)) != DFT_OK ||
-        (rc = dft_header_write(&h, p.header_new, err)) != DFT_OK) {
+    if ((rc = header_wrap(&h, nk, new_pass, new_len, level, err)) != DFT_OK ||
+        (rc = header_write(&h, p.header_new, err)) != DFT_OK) {
         goto out;
     }
     step();

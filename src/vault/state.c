@@ -55,7 +55,10 @@ dft_vault_unlock(int fd)
 static enum dft_err
 read_own_header(struct dft_vault *v, struct dft_header *h, struct dft_error *err)
 {
-    enum dft_err rc = dft_header_read(h, v->header_path, err);
+    enum dft_err rc = header_read(h, v->header_path, err);
+    if (rc == DFT_OK) {
+        rc = header_attach(h, &v->header, err); /* find this compartment's state cell */
+    }
     if (rc != DFT_OK) {
         return rc;
     }
@@ -92,7 +95,7 @@ dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struc
     }
     dft_tlog_state_seal(h.state, st, v->keys->state_key, v->keys->vault_id);
     h.state_len = DFT_TLOG_STATE_BYTES;
-    if ((rc = dft_header_write(&h, v->header_path, err)) == DFT_OK) {
+    if ((rc = header_write(&h, v->header_path, err)) == DFT_OK) {
         v->header = h;
     }
 out:

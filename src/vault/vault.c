@@ -167,7 +167,7 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
+        (rc = header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
         (rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id,
                              DFT_STORE_CREATE, err)) != DFT_OK ||
         (rc = vault_setup_db(v, err)) != DFT_OK) {
@@ -190,7 +190,7 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         goto out;
     }
     /* The header goes last: a vault without one is not a vault, and creation can be retried. */
-    rc = dft_header_write(&v->header, v->header_path, err);
+    rc = header_write(&v->header, v->header_path, err);
     if (rc == DFT_OK) {
         rc = dft_fsync_dir_of(dir, 1, err);
     }
@@ -224,6 +224,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         return rc;
     }
     struct dft_vault *v = calloc(1, sizeof *v);
+    int lock = -1;
     if (v == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -233,9 +234,22 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_read(&v->header, v->header_path, err)) != DFT_OK ||
-        (rc = dft_header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK ||
-        (rc = vault_rekey_recover(v, err)) != DFT_OK) {
+        (rc = dft_vault_lock(v, &lock, err)) != DFT_OK) {
+        goto out;
+    }
+    /* Every unlock rewrites the header (key slots), right or wrong, under the directory lock. */
+    rc = header_read(&v->header, v->header_path, err);
+    if (rc == DFT_OK) {
+        rc = header_unlock_at(&v->header, v->keys, pass, pass_len, v->header_path, err);
+    }
+    dft_vault_unlock(lock);
+    if (rc == DFT_OK && v->header.store == 1) { /* the second compartment (duress decoy) */
+        rc = dft_path_join(v->db_path, sizeof v->db_path, dir, HEADER_STORE1_FILE, err);
+    }
+    if (rc == DFT_OK) {
+        rc = vault_rekey_recover(v, err);
+    }
+    if (rc != DFT_OK) {
         goto out;
     }
     if (access(v->db_path, F_OK) != 0) {
@@ -294,14 +308,13 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
     if (rc != DFT_OK) {
         return rc;
     }
-    if (dft_header_read(&disk, v->header_path, NULL) == DFT_OK &&
-        sodium_memcmp(disk.vault_id, h.vault_id, DFT_VAULT_ID_BYTES) == 0) {
-        h.state_len = disk.state_len;
-        memcpy(h.state, disk.state, disk.state_len);
+    if (header_read(&disk, v->header_path, NULL) == DFT_OK &&
+        header_attach(&disk, &v->header, NULL) == DFT_OK) {
+        h = disk; /* the slots as they are now (other compartments, spares, states) */
     }
-    rc = dft_header_wrap(&h, v->keys, new_pass, new_len, level, err);
+    rc = header_wrap(&h, v->keys, new_pass, new_len, level, err);
     if (rc == DFT_OK) {
-        rc = dft_header_write(&h, v->header_path, err);
+        rc = header_write(&h, v->header_path, err);
     }
     if (rc == DFT_OK) {
         v->header = h;

@@ -82,6 +82,11 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
     if (rc != DFT_OK) {
         return rc;
     }
+    if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
+        return dft_fail(err, DFT_ERR_INTEGRITY,
+                        "vault header copy %d was damaged or tampered (rewritten from the other)",
+                        v->header.damaged - 1);
+    }
     if ((rc = dft_store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
         return rc;
     }

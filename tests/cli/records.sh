@@ -86,7 +86,7 @@ expect 1 "$D" link "$P" "$C" --role "Not A Role"
 expect 2 "$D" frobnicate
 expect 2 "$D" log --since -1
 expect 1 "$D" --passphrase-file "$T/wrong" list
-echo "$errout" | grep -qx "defter: wrong passphrase" || fail "wrong passphrase message: $errout"
+echo "$errout" | grep -qx "defter: wrong passphrase or damaged header" || fail "wrong passphrase message: $errout"
 expect 1 "$D" --passphrase-file "$T/nonexistent" list
 expect 1 "$D" --vault "$T/novault" list
 [ "$(state)" = "$before" ] || fail "bad input changed the vault"
