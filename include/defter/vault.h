@@ -70,6 +70,14 @@ DFT_EXPORT enum dft_err dft_vault_check_items(const json_t *items, json_t **ops_
                                               struct dft_error *err) DFT_MUST_CHECK;
 
 /*
+ * `defter add TYPE --from-json`: give every element of items (either form) that names no
+ * "type" the type type. DFT_ERR_INPUT, with items unchanged, when type is not a record type or
+ * an element names another type.
+ */
+DFT_EXPORT enum dft_err dft_vault_items_type(json_t *items, const char *type,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+
+/*
  * Change fields of a record: each key of fields is set to its value; a JSON null removes the
  * field. "type" cannot change.
  */

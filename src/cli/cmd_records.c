@@ -54,6 +54,7 @@ int
 dft_cmd_add(struct dft_cli *cli)
 {
     const char *from = NULL;
+    const char *from_type = NULL;
     json_t *items = NULL;
     int single = 0;
     int st;
@@ -62,13 +63,25 @@ dft_cmd_add(struct dft_cli *cli)
             if (i + 1 >= cli->argc) {
                 return dft_cli_usage(cli, "--from-json needs FILE or -");
             }
-            if (cli->argc != 2) {
-                return dft_cli_usage(cli, "--from-json takes no other arguments");
+            if (from != NULL) {
+                return dft_cli_usage(cli, "--from-json given twice");
             }
-            from = cli->argv[i + 1];
+            from = cli->argv[++i];
+        } else if (from_type == NULL) {
+            from_type = cli->argv[i];
         }
     }
     if (from != NULL) {
+        /* add [TYPE] --from-json FILE|-: TYPE is the type of the elements that name none. */
+        if (cli->argc > 3 || (from_type != NULL && cli->argc != 3)) {
+            return dft_cli_usage(cli, "--from-json takes only TYPE and FILE or -");
+        }
+        if (from_type != NULL && !dft_record_type_valid(from_type)) {
+            return dft_cli_fail(1,
+                                "unknown record type '%.40s' (case, person, event, proceeding, "
+                                "source, note, place, organization)",
+                                from_type);
+        }
         if ((st = read_json_input(from, &items)) != 0) {
             return st;
         }
@@ -76,6 +89,13 @@ dft_cmd_add(struct dft_cli *cli)
             !(json_is_object(items) && json_is_array(json_object_get(items, "records")))) {
             json_decref(items);
             return dft_cli_fail(1, "'%s' must hold a JSON array of records", from);
+        }
+        if (from_type != NULL) {
+            struct dft_error terr = {0};
+            if (dft_vault_items_type(items, from_type, &terr) != DFT_OK) {
+                json_decref(items);
+                return dft_cli_report(&terr);
+            }
         }
     } else {
         if (cli->argc < 1) {

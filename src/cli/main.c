@@ -17,13 +17,14 @@ static const struct dft_cli_command commands[] = {
      "  --kdf sets the Argon2id cost (default moderate)."},
     {"passwd", dft_cmd_passwd, "[--new-passphrase-file FILE] [--kdf LEVEL]",
      "change the passphrase (rewraps the keys; data is not re-encrypted)", NULL},
-    {"add", dft_cmd_add, "TYPE [FIELD=VALUE...] | --from-json FILE|-",
+    {"add", dft_cmd_add, "TYPE [FIELD=VALUE...] | [TYPE] --from-json FILE|-",
      "add a record, or a batch from a JSON array",
      "  Types: case person event proceeding source note place organization.\n"
      "  FIELD=VALUE sets a text field (repeat a field for a list); FIELD:=JSON sets any JSON\n"
      "  value, e.g. name_variants:='[\"Ахтем Чийгоз\"]'. --from-json reads an array of\n"
      "  {\"type\":..., FIELD: VALUE} objects (or {\"records\":[...],\"links\":[[k1,k2,role]]}\n"
-     "  with local \"key\"s) and adds them all in one signed envelope, all or nothing."},
+     "  with local \"key\"s) and adds them all in one signed envelope, all or nothing.\n"
+     "  With TYPE, elements that name no \"type\" get TYPE; one naming another type is an error."},
     {"show", dft_cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
     {"list", dft_cmd_list, "[TYPE]", "list records", NULL},
     {"edit", dft_cmd_edit, "ID FIELD=VALUE...",
