@@ -91,8 +91,5 @@ int dft_cmd_prove(struct dft_cli *cli);
 int dft_cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
 int dft_cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
 int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
-/* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
-enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
-                                     struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

@@ -61,8 +61,8 @@ dft_cmd_attach(struct dft_cli *cli)
     struct dft_error err = {0};
     struct bar b = {"importing", -1, isatty(STDERR_FILENO)};
     json_t *out = NULL;
-    enum dft_err rc = dft_evidence_attach(v, cli->argv[0], (const char *const *)(cli->argv + 1),
-                                          (size_t)(cli->argc - 1), bar_draw, &b, &out, &err);
+    enum dft_err rc = dft_vault_attach(v, cli->argv[0], (const char *const *)(cli->argv + 1),
+                                       (size_t)(cli->argc - 1), bar_draw, &b, &out, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
@@ -99,8 +99,7 @@ dft_cmd_extract(struct dft_cli *cli)
     struct dft_error err = {0};
     struct bar b = {"extracting", -1, isatty(STDERR_FILENO)};
     unsigned char sha[DFT_HASH_BYTES];
-    enum dft_err rc =
-        dft_evidence_extract_id(v, cli->argv[0], cli->argv[1], bar_draw, &b, sha, &err);
+    enum dft_err rc = dft_vault_extract(v, cli->argv[0], cli->argv[1], bar_draw, &b, sha, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
@@ -115,17 +114,4 @@ dft_cmd_extract(struct dft_cli *cli)
         printf("%s  %s\n", hex, cli->argv[1]);
     }
     return 0;
-}
-
-enum dft_err
-dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report, struct dft_error *err)
-{
-    json_t *r = NULL;
-    enum dft_err rc = dft_evidence_verify_vault(v, quick ? DFT_EVIDENCE_QUICK : 0, &r, err);
-    if (rc == DFT_OK && report != NULL) {
-        json_object_set_new(report, "evidence", r);
-    } else {
-        json_decref(r);
-    }
-    return rc;
 }

@@ -83,10 +83,7 @@ dft_cmd_verify(struct dft_cli *cli)
     }
     struct dft_error err = {0};
     json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, &report, &err);
-    if (rc == DFT_OK) {
-        rc = dft_cli_verify_evidence(v, quick, report, &err);
-    }
+    enum dft_err rc = dft_vault_verify(v, quick ? DFT_VERIFY_QUICK : 0, &report, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         json_decref(report);

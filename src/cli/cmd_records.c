@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "defter/search.h"
 
 #define FROM_JSON_MAX (512u * 1024u * 1024u)
 
@@ -391,7 +390,7 @@ static enum dft_err
 query_search(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 {
     const struct search_args *a = ctx;
-    return dft_search_query(dft_vault_db(v), a->query, a->type, a->limit, out, err);
+    return dft_vault_search(v, a->query, a->type, a->limit, out, err);
 }
 
 static void

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "defter/tlog.h"
 
 static void
 print_hash_line(const char *label, const json_t *h)
@@ -19,7 +18,7 @@ print_hash_line(const char *label, const json_t *h)
     printf("%s %s\n", label, json_string_value(h));
 }
 
-/* Read a note from path ("-": stdin) into b (capped at DFT_NOTE_MAX_BYTES + 1). */
+/* Read a note from path ("-": stdin) into b (capped at DFT_CHECKPOINT_MAX_BYTES + 1). */
 static int
 read_note(const char *path, struct dft_buf *b)
 {
@@ -39,7 +38,7 @@ read_note(const char *path, struct dft_buf *b)
     }
     if (rc == DFT_ERR_TOO_LARGE) {
         return dft_cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
-                            DFT_NOTE_MAX_BYTES);
+                            DFT_CHECKPOINT_MAX_BYTES);
     }
     if (rc != DFT_OK || ioerr) {
         return dft_cli_fail(1, "cannot read '%s'", path);
@@ -51,7 +50,7 @@ static int
 import_checkpoint(struct dft_cli *cli, const char *path)
 {
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
     int st = read_note(path, &note);
     if (st != 0) {
         dft_buf_release(&note);
@@ -63,32 +62,28 @@ import_checkpoint(struct dft_cli *cli, const char *path)
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    struct dft_witness_import res;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = dft_witness_import(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws,
-                                note.data != NULL ? (const char *)note.data : "", note.len, &res,
-                                &err);
-    }
+    json_t *res = NULL;
+    enum dft_err rc = dft_vault_checkpoint_import(
+        v, note.data != NULL ? (const char *)note.data : "", note.len, &res, &err);
     dft_vault_close(v);
     dft_buf_release(&note);
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
     }
-    int met = ws.policy == 0 || res.cosignatures >= ws.policy;
     if (cli->json) {
-        json_t *o = json_pack("{sIsIsIsIsb}", "size", (json_int_t)res.size, "cosignatures",
-                              (json_int_t)res.cosignatures, "added", (json_int_t)res.added,
-                              "policy", (json_int_t)ws.policy, "policy_met", met);
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "trusted");
+        dft_cli_print_json(res);
     } else {
-        printf("kept checkpoint of size %llu with %zu trusted cosignatures (%zu new); policy %u "
-               "of %zu %s\n",
-               (unsigned long long)res.size, res.cosignatures, res.added, ws.policy, ws.n,
-               met ? "met" : "not met");
+        printf("kept checkpoint of size %lld with %lld trusted cosignatures (%lld new); policy "
+               "%lld of %lld %s\n",
+               (long long)json_integer_value(json_object_get(res, "size")),
+               (long long)json_integer_value(json_object_get(res, "cosignatures")),
+               (long long)json_integer_value(json_object_get(res, "added")),
+               (long long)json_integer_value(json_object_get(res, "policy")),
+               (long long)json_integer_value(json_object_get(res, "trusted")),
+               json_is_true(json_object_get(res, "policy_met")) ? "met" : "not met");
     }
+    json_decref(res);
     return 0;
 }
 
@@ -101,13 +96,9 @@ latest_cosigned(struct dft_cli *cli)
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = dft_witness_latest(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws, &note, &err);
-    }
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
+    enum dft_err rc = dft_vault_checkpoint_cosigned(v, &note, &err);
     dft_vault_close(v);
     if (rc == DFT_OK) {
         fwrite(note.data, 1, note.len, stdout);
@@ -138,12 +129,8 @@ dft_cmd_checkpoint(struct dft_cli *cli)
     }
     struct dft_error err = {0};
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    uint64_t size = 0;
-    enum dft_err rc = dft_tlog_size(dft_vault_db(v), &size, &err);
-    if (rc == DFT_OK) {
-        rc = dft_vault_checkpoint(v, size, &note, &err);
-    }
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
+    enum dft_err rc = dft_vault_checkpoint_current(v, &note, NULL, &err);
     dft_vault_close(v);
     if (rc == DFT_OK) {
         fwrite(note.data, 1, note.len, stdout);
@@ -235,32 +222,27 @@ witness_list(struct dft_cli *cli)
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    json_t *res = NULL;
+    enum dft_err rc = dft_vault_witnesses(v, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         return dft_cli_report(&err);
     }
-    json_t *list = json_array();
-    for (size_t i = 0; i < ws.n; i++) {
-        char vkey[DFT_NOTE_VKEY_MAX];
-        char id[9];
-        dft_note_verifier_format(&ws.keys[i], vkey);
-        snprintf(id, sizeof id, "%08x", (unsigned)ws.keys[i].key_id);
-        json_array_append_new(
-            list, json_pack("{ssssss}", "name", ws.keys[i].name, "key_id", id, "vkey", vkey));
-        if (!cli->json) {
-            printf("%s\n", vkey);
-        }
-    }
     if (cli->json) {
-        json_t *o = json_pack("{sosI}", "witnesses", list, "policy", (json_int_t)ws.policy);
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "trusted");
+        dft_cli_print_json(res);
     } else {
-        json_decref(list);
-        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(res, "witnesses"), i, w)
+        {
+            printf("%s\n", json_string_value(json_object_get(w, "vkey")));
+        }
+        printf("policy: %lld of %zu trusted witnesses\n",
+               (long long)json_integer_value(json_object_get(res, "policy")),
+               json_array_size(json_object_get(res, "witnesses")));
     }
+    json_decref(res);
     return 0;
 }
 
@@ -274,42 +256,25 @@ witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    json_t *op = NULL;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = vkey != NULL ? dft_witness_add_op(&ws, vkey, &op, &err)
-                          : dft_witness_policy_op(&ws, k, &op, &err);
-    }
-    if (rc == DFT_OK) {
-        json_t *ops = json_pack("[O]", op);
-        rc = ops == NULL ? dft_fail(&err, DFT_ERR_NOMEM, "out of memory")
-                         : dft_vault_append_ops(v, ops, NULL, &err);
-        json_decref(ops);
-    }
-    if (rc == DFT_OK) {
-        rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    }
+    json_t *res = NULL;
+    enum dft_err rc = vkey != NULL ? dft_vault_witness_add(v, vkey, &res, &err)
+                                   : dft_vault_witness_policy(v, k, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        json_decref(op);
         return dft_cli_report(&err);
     }
+    long long trusted = (long long)json_integer_value(json_object_get(res, "trusted"));
+    long long policy = (long long)json_integer_value(json_object_get(res, "policy"));
     if (cli->json) {
-        json_t *o =
-            json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy", (json_int_t)ws.policy);
-        if (vkey != NULL) {
-            json_object_set(o, "vkey", json_object_get(json_object_get(op, "fields"), "vkey"));
-        }
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "name");
+        dft_cli_print_json(res);
     } else if (vkey != NULL) {
-        printf("trusted witness %s (%zu trusted, policy %u)\n", ws.keys[ws.n - 1].name, ws.n,
-               ws.policy);
+        printf("trusted witness %s (%lld trusted, policy %lld)\n",
+               json_string_value(json_object_get(res, "name")), trusted, policy);
     } else {
-        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+        printf("policy: %lld of %lld trusted witnesses\n", policy, trusted);
     }
-    json_decref(op);
+    json_decref(res);
     return 0;
 }
 

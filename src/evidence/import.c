@@ -59,7 +59,7 @@ encrypt_main(void *arg)
 }
 
 void
-dft_evidence_info_release(struct dft_evidence_info *info)
+evidence_info_release(struct dft_evidence_info *info)
 {
     if (info != NULL && info->meta != NULL) {
         json_decref(info->meta);
@@ -139,9 +139,9 @@ make_dir(const char *dir, int *created)
 }
 
 enum dft_err
-dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const char *path,
-                    dft_progress_fn progress, void *pctx, struct dft_evidence_info *info,
-                    struct dft_error *err)
+evidence_import(const char *objects_dir, const struct dft_keys *keys, const char *path,
+                dft_progress_fn progress, void *pctx, struct dft_evidence_info *info,
+                struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     int in = -1, out = -1;
@@ -169,7 +169,7 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
         return rc;
     }
     uint64_t size = (uint64_t)st.st_size;
-    uint64_t nchunks = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
+    uint64_t nchunks = evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
 
     if (make_dir(objects_dir, &objdir_created) != 0) {
         rc =
@@ -346,7 +346,7 @@ out:
         if (objdir_created) {
             (void)rmdir(objects_dir);
         }
-        dft_evidence_info_release(info);
+        evidence_info_release(info);
         int created = info->created;
         memset(info, 0, sizeof *info);
         (void)created;

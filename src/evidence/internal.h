@@ -13,7 +13,7 @@
 
 #include <openssl/evp.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 
 #define EVD_MAGIC       "DFTOBJv1"
 #define EVD_MAGIC_BYTES 8

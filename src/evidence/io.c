@@ -21,7 +21,7 @@ static int fault_errnum;
 static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void
-dft_evidence_fault_set(unsigned nth, int errnum)
+evidence_fault_set(unsigned nth, int errnum)
 {
     pthread_mutex_lock(&fault_mu);
     fault_nth = nth;
@@ -318,7 +318,7 @@ evd_pipe_abort(struct evd_pipe *p)
 }
 
 enum dft_err
-dft_evidence_sweep(const char *objects_dir, size_t *removed, struct dft_error *err)
+evidence_sweep(const char *objects_dir, size_t *removed, struct dft_error *err)
 {
     size_t n = 0;
     DIR *d = opendir(objects_dir);

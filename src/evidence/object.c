@@ -33,7 +33,7 @@ struct dft_evidence_obj {
 };
 
 uint64_t
-dft_evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
+evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
 {
     if (size == 0) {
         return 1;
@@ -160,8 +160,8 @@ evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
 }
 
 enum dft_err
-dft_evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
-                          struct dft_error *err)
+evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
+                      struct dft_error *err)
 {
     if (n < DFT_EVIDENCE_HEADER_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object header is truncated");
@@ -190,10 +190,10 @@ dft_evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p,
 }
 
 enum dft_err
-dft_evidence_header_unwrap(const unsigned char *p, size_t n,
-                           const unsigned char object_key[DFT_KEY_BYTES],
-                           unsigned char file_key[DFT_KEY_BYTES],
-                           unsigned char sha256[DFT_HASH_BYTES], struct dft_error *err)
+evidence_header_unwrap(const unsigned char *p, size_t n,
+                       const unsigned char object_key[DFT_KEY_BYTES],
+                       unsigned char file_key[DFT_KEY_BYTES], unsigned char sha256[DFT_HASH_BYTES],
+                       struct dft_error *err)
 {
     unsigned char secret[DFT_KEY_BYTES + DFT_HASH_BYTES];
     unsigned long long mlen = 0;
@@ -236,6 +236,16 @@ evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex)
     return (n < 0 || (size_t)n >= max) ? -1 : 0;
 }
 
+int
+evidence_remove(const char *objects_dir, const char *hex)
+{
+    char p[PATH_MAX];
+    if (!evd_hex_valid(hex) || evd_object_path(p, sizeof p, objects_dir, hex) != 0) {
+        return -1;
+    }
+    return unlink(p);
+}
+
 void
 dft_evidence_close(struct dft_evidence_obj *o)
 {
@@ -258,8 +268,8 @@ dft_evidence_close(struct dft_evidence_obj *o)
 }
 
 enum dft_err
-dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
-                  const struct dft_keys *keys, const char *object, struct dft_error *err)
+evidence_open(struct dft_evidence_obj **out, const char *objects_dir, const struct dft_keys *keys,
+              const char *object, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_evidence_obj *o = NULL;
@@ -301,7 +311,7 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
                       evd_errstr(errno));
         goto out;
     }
-    rc = dft_evidence_header_parse(&o->h, hdr, (size_t)r, err);
+    rc = evidence_header_parse(&o->h, hdr, (size_t)r, err);
     if (rc != DFT_OK) {
         goto out;
     }
@@ -310,7 +320,7 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rc = dft_evidence_header_unwrap(hdr, sizeof hdr, keys->object_key, o->file_key, o->sha256, err);
+    rc = evidence_header_unwrap(hdr, sizeof hdr, keys->object_key, o->file_key, o->sha256, err);
     if (rc != DFT_OK) {
         goto out;
     }
@@ -318,7 +328,7 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s holds another object", object);
         goto out;
     }
-    o->nchunks = dft_evidence_chunk_count(o->h.size, o->h.chunk_bytes);
+    o->nchunks = evidence_chunk_count(o->h.size, o->h.chunk_bytes);
     uint64_t want_len = DFT_EVIDENCE_HEADER_BYTES + o->nchunks * DFT_EVIDENCE_TAG_BYTES + o->h.size;
     if ((uint64_t)st.st_size != want_len) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY,
@@ -530,11 +540,11 @@ out:
 }
 
 enum dft_err
-dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const char *object,
-                    const unsigned char *expected, unsigned flags, struct dft_error *err)
+evidence_verify(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                const unsigned char *expected, unsigned flags, struct dft_error *err)
 {
     struct dft_evidence_obj *o = NULL;
-    enum dft_err rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    enum dft_err rc = evidence_open(&o, objects_dir, keys, object, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -544,7 +554,7 @@ dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const 
                       object);
         goto out;
     }
-    if (flags & DFT_EVIDENCE_QUICK) {
+    if (flags & EVIDENCE_QUICK) {
         unsigned char *buf = malloc((size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
         size_t n = 0;
         if (buf == NULL) {
@@ -579,9 +589,9 @@ parent_dir(char *dir, size_t max, const char *path)
 }
 
 enum dft_err
-dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
-                     const unsigned char *expected, const char *out_path, dft_progress_fn progress,
-                     void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
+evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                 const unsigned char *expected, const char *out_path, dft_progress_fn progress,
+                 void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
 {
     enum dft_err rc;
     struct dft_evidence_obj *o = NULL;
@@ -589,7 +599,7 @@ dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const
     int fd = -1;
 
     tmp[0] = '\0';
-    rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    rc = evidence_open(&o, objects_dir, keys, object, err);
     if (rc != DFT_OK) {
         return rc;
     }

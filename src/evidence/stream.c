@@ -2,10 +2,10 @@
  * stream.c - import evidence pushed in pieces (an HTTP upload) rather than read from a path:
  * each byte is hashed (SHA-256) and encrypted (AES-256-GCM, the object format of
  * docs/evidence-format.md) as it arrives, in one pass, and the object is placed like
- * dft_evidence_import places it; plus recording such an object on a record in a vault.
+ * evidence_import places it. Recording it on a record is the vault's (src/vault/evidence.c).
  *
  * The size is known only at the end, so the writer holds back the last chunk until the next
- * byte or dft_evidence_writer_finish says whether it is final. Never writes plaintext to disk,
+ * byte or evidence_writer_finish says whether it is final. Never writes plaintext to disk,
  * never keeps more than one chunk of plaintext in memory, never leaves a temporary or partial
  * object behind on failure or abort, and never replaces an existing object (dedup).
  */
@@ -19,7 +19,6 @@
 
 #include <sodium.h>
 
-#include "defter/vault.h"
 #include "evidence/internal.h"
 
 struct dft_evidence_writer {
@@ -71,8 +70,8 @@ dft_evidence_writer_abort(struct dft_evidence_writer *w)
 }
 
 enum dft_err
-dft_evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, uint64_t max,
-                         struct dft_error *err)
+evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, uint64_t max,
+                     struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_evidence_writer *w = calloc(1, sizeof *w);
@@ -195,8 +194,8 @@ dft_evidence_writer_size(const struct dft_evidence_writer *w)
 }
 
 enum dft_err
-dft_evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *keys,
-                           struct dft_evidence_info *info, struct dft_error *err)
+evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *keys,
+                       struct dft_evidence_info *info, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
@@ -280,72 +279,11 @@ out:
         if (subdir_created) {
             (void)rmdir(subdir);
         }
-        dft_evidence_info_release(info);
+        evidence_info_release(info);
         memset(info, 0, sizeof *info);
     }
     dft_evidence_writer_abort(w); /* frees; removes the temporary file if still there */
     sodium_memzero(sha, sizeof sha);
     sodium_memzero(hdr, sizeof hdr);
-    return rc;
-}
-
-/* ---- a written object on a record ---- */
-
-enum dft_err
-dft_evidence_attach_written(struct dft_vault *v, const char *record, const char *name,
-                            struct dft_evidence_info *info, json_t **out, struct dft_error *err)
-{
-    enum dft_err rc;
-    char evid[DFT_ID_MAX], objdir[PATH_MAX], path[PATH_MAX];
-    json_t *rec = NULL, *ops = NULL, *row = NULL;
-
-    *out = NULL;
-    rc = dft_vault_show(v, record, 0, &rec, err);
-    if (rc != DFT_OK) {
-        goto out;
-    }
-    const char *type = json_string_value(json_object_get(rec, "type"));
-    if (type == NULL || !dft_record_type_valid(type)) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "'%s' is not a record (evidence attaches to records)",
-                      record);
-        goto out;
-    }
-    if (name == NULL || name[0] == '\0' || !dft_utf8_valid(name, strlen(name))) {
-        name = "(name not UTF-8)";
-    }
-    dft_vault_new_id(evid, "evd");
-    json_t *meta = info->meta != NULL ? json_incref(info->meta) : json_object();
-    json_t *fields =
-        json_pack("{ss ss ss sI ss ss so}", "evidence_id", evid, "object", info->object, "sha256",
-                  info->sha256_hex, "size", (json_int_t)info->size, "name", name, "mime",
-                  info->mime, "meta", meta);
-    ops = fields == NULL ? NULL
-                         : json_pack("[{ss ss ss so}]", "record", record, "action", "evidence",
-                                     "to", evid, "fields", fields);
-    row = json_pack("{ss ss sI}", "id", evid, "sha256", info->sha256_hex, "size",
-                    (json_int_t)info->size);
-    if (ops == NULL || row == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = dft_vault_append_ops(v, ops, NULL, err);
-    if (rc != DFT_OK) {
-        goto out;
-    }
-    *out = row;
-    row = NULL;
-out:
-    if (rc != DFT_OK && info->created) {
-        /* all or none: the object this upload stored goes too (older ones may be in use) */
-        int n = snprintf(objdir, sizeof objdir, "%s/%s", dft_vault_dir(v), DFT_VAULT_OBJECTS_DIR);
-        if (n > 0 && (size_t)n < sizeof objdir &&
-            evd_object_path(path, sizeof path, objdir, info->object) == 0) {
-            (void)unlink(path);
-        }
-        info->created = 0;
-    }
-    json_decref(rec);
-    json_decref(ops);
-    json_decref(row);
     return rc;
 }

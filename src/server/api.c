@@ -11,7 +11,6 @@
 
 #include <sodium.h>
 
-#include "defter/search.h"
 #include "defter/vault.h"
 #include "server/ui_internal.h"
 
@@ -255,7 +254,7 @@ api_search(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
             return dft_ui_send_error(c, r, 400, "bad \"limit\"");
         }
     }
-    if (dft_search_query(dft_vault_db(ui->vault), q, type, (size_t)limit, &out, &e) != DFT_OK) {
+    if (dft_vault_search(ui->vault, q, type, (size_t)limit, &out, &e) != DFT_OK) {
         return dft_ui_send_dft_error(c, r, &e);
     }
     return dft_ui_send_json(c, r, 200, out);
@@ -288,7 +287,7 @@ api_verify(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     struct dft_error e;
     json_t *out = NULL;
     dft_error_clear(&e);
-    if (dft_vault_verify(ui->vault, &out, &e) != DFT_OK) {
+    if (dft_vault_verify(ui->vault, 0, &out, &e) != DFT_OK) {
         /* an integrity failure is an answer, not a server error */
         return dft_ui_send_json(
             c, r, 200,

@@ -16,7 +16,6 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
 #include "defter/vault.h"
 #include "server/http_parse.h"
 #include "server/ui_internal.h"
@@ -39,7 +38,6 @@
 struct ui_upload {
     struct MHD_PostProcessor *pp;
     struct dft_evidence_writer *w; /* NULL once failed or finished */
-    char objects[4096];            /* the vault's objects directory */
     char record[DFT_ID_MAX];
     char name[UPLOAD_NAME_MAX]; /* file name from the part, cleaned */
     unsigned gen;               /* ui->lock_gen when it began */
@@ -209,18 +207,12 @@ dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *
         *ret = dft_ui_send_error(c, r, 400, "evidence attaches to records only");
         goto refused;
     }
-    int n = snprintf(u->objects, sizeof u->objects, "%s/%s", dft_vault_dir(ui->vault),
-                     DFT_VAULT_OBJECTS_DIR);
-    if (n < 0 || (size_t)n >= sizeof u->objects) {
-        *ret = dft_ui_send_error(c, r, 500, "vault path is too long");
-        goto refused;
-    }
     u->pp = MHD_create_post_processor(c, PP_BUFFER_BYTES, on_part, u);
     if (u->pp == NULL) {
         *ret = dft_ui_send_error(c, r, 400, "malformed multipart/form-data header");
         goto refused;
     }
-    if (dft_evidence_writer_open(&u->w, u->objects, ui->upload_max, &e) != DFT_OK) {
+    if (dft_vault_upload_open(ui->vault, ui->upload_max, &u->w, &e) != DFT_OK) {
         *ret = dft_ui_send_dft_error(c, r, &e);
         goto refused;
     }
@@ -253,12 +245,10 @@ enum MHD_Result
 dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     struct ui_upload *u = r->upload;
-    struct dft_evidence_info info;
     struct dft_error e;
     json_t *row = NULL;
     enum MHD_Result ret;
     dft_error_clear(&e);
-    memset(&info, 0, sizeof info);
     if (u == NULL) {
         return dft_ui_send_error(c, r, 500, "no upload in progress");
     }
@@ -285,16 +275,13 @@ dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req 
     }
     struct dft_evidence_writer *w = u->w;
     u->w = NULL;
-    if (dft_evidence_writer_finish(w, dft_vault_keys(ui->vault), &info, &e) != DFT_OK ||
-        dft_evidence_attach_written(ui->vault, u->record, u->name, &info, &row, &e) != DFT_OK) {
+    if (dft_vault_upload_finish(ui->vault, w, u->record, u->name, &row, &e) != DFT_OK) {
         ret = dft_ui_send_dft_error(c, r, &e);
     } else {
         (void)json_object_set_new(row, "name", json_string(u->name));
-        (void)json_object_set_new(row, "mime", json_string(info.mime));
         ret = dft_ui_send_json(c, r, 201, row);
         dft_log(DFT_LOG_INFO, "ui: evidence stored");
     }
-    dft_evidence_info_release(&info);
     dft_ui_upload_abort(r);
     return ret;
 }
@@ -441,10 +428,9 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     struct dft_error e;
     struct ui_stream *s = NULL;
     struct MHD_Response *resp = NULL;
-    json_t *ev = NULL, *ops = NULL;
+    json_t *ev = NULL;
     enum MHD_Result ret;
-    char objdir[4096], key[SEEN_KEY_MAX], hdr[DISPOSITION_MAX];
-    unsigned char want[DFT_HASH_BYTES], have[DFT_HASH_BYTES];
+    char key[SEEN_KEY_MAX], hdr[DISPOSITION_MAX];
     uint64_t first = 0, last = 0;
     int download = dl != NULL;
     dft_error_clear(&e);
@@ -453,35 +439,21 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
         return dft_ui_send_dft_error(c, r, &e);
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
-    const char *object = json_string_value(json_object_get(ev, "object"));
-    const char *sha_hex = json_string_value(json_object_get(ev, "sha256"));
     const char *mime = json_string_value(json_object_get(ev, "mime"));
     const char *name = json_string_value(json_object_get(ev, "name"));
     if (type == NULL || strcmp(type, "evidence") != 0) {
         ret = dft_ui_send_error(c, r, 404, "no such evidence");
         goto out;
     }
-    int n =
-        snprintf(objdir, sizeof objdir, "%s/%s", dft_vault_dir(ui->vault), DFT_VAULT_OBJECTS_DIR);
     s = calloc(1, sizeof *s);
-    if (s == NULL || n < 0 || (size_t)n >= sizeof objdir) {
+    if (s == NULL) {
         ret = dft_ui_send_error(c, r, 500, "out of memory");
         goto out;
     }
     s->ui = ui;
     s->gen = ui->lock_gen;
-    if (object == NULL || sha_hex == NULL || strlen(sha_hex) != 64 ||
-        dft_hex_decode(want, sizeof want, sha_hex) != DFT_OK ||
-        dft_evidence_open(&s->obj, objdir, dft_vault_keys(ui->vault), object, &e) != DFT_OK) {
-        if (e.code == DFT_OK) {
-            dft_fail(&e, DFT_ERR_INTEGRITY, "evidence '%s' has a damaged record", evid);
-        }
+    if (dft_vault_evidence_open(ui->vault, evid, &s->obj, &e) != DFT_OK) {
         ret = dft_ui_send_dft_error(c, r, &e);
-        goto out;
-    }
-    dft_evidence_sha256(s->obj, have);
-    if (crypto_verify_32(want, have) != 0) {
-        ret = dft_ui_send_error(c, r, 500, "the stored object does not match its record");
         goto out;
     }
     uint64_t size = dft_evidence_size(s->obj);
@@ -508,11 +480,9 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     /* custody before the first byte leaves, once per session and kind of access */
     snprintf(key, sizeof key, "%s:%s", evid, download ? "download" : "view");
     if (!head && !seen_check(ui, key)) {
-        ops = json_pack("[{ss ss s{ss ss ss}}]", "record", evid, "action", "custody", "fields",
-                        "event", download ? "download" : "view", "sha256", sha_hex, "via", "ui");
-        if (ops == NULL || dft_vault_append_ops(ui->vault, ops, NULL, &e) != DFT_OK) {
-            ret = e.code != DFT_OK ? dft_ui_send_dft_error(c, r, &e)
-                                   : dft_ui_send_error(c, r, 500, "out of memory");
+        if (dft_vault_custody(ui->vault, evid, download ? "download" : "view", "ui", &e) !=
+            DFT_OK) {
+            ret = dft_ui_send_dft_error(c, r, &e);
             goto out;
         }
         seen_add(ui, key);
@@ -554,8 +524,5 @@ out:
     }
     stream_free(s);
     json_decref(ev);
-    json_decref(ops);
-    sodium_memzero(want, sizeof want);
-    sodium_memzero(have, sizeof have);
     return ret;
 }

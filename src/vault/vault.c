@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 #include "defter/search.h"
 #include "defter/store.h"
 #include "defter/tlog.h"
@@ -249,7 +249,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     char objects[PATH_MAX];
     size_t swept = 0;
     if (dft_path_join(objects, sizeof objects, dir, DFT_VAULT_OBJECTS_DIR, NULL) == DFT_OK &&
-        dft_evidence_sweep(objects, &swept, NULL) == DFT_OK && swept > 0) {
+        evidence_sweep(objects, &swept, NULL) == DFT_OK && swept > 0) {
         dft_log(DFT_LOG_INFO, "removed %zu temporary objects of an interrupted import", swept);
     }
     *out = v;
@@ -305,13 +305,13 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
 }
 
 sqlite3 *
-dft_vault_db(struct dft_vault *v)
+vault_db(struct dft_vault *v)
 {
     return v->db;
 }
 
 const struct dft_keys *
-dft_vault_keys(struct dft_vault *v)
+vault_keys(struct dft_vault *v)
 {
     return v->keys;
 }

@@ -6,6 +6,8 @@
 
 #include <limits.h>
 
+#include <sqlite3.h>
+
 #include "defter/vault.h"
 #include "vault/header.h"
 
@@ -18,6 +20,10 @@ struct dft_vault {
     sqlite3 *db;                /* encrypted database */
     char author[64];            /* base64 of the signing public key */
 };
+
+/* The database handle and keys, for the vault's own files and white-box tests only. */
+sqlite3 *vault_db(struct dft_vault *v);
+const struct dft_keys *vault_keys(struct dft_vault *v);
 
 /* Append ops (complete except v/id/ts/author, which are filled in) as one envelope. */
 enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
@@ -34,6 +40,14 @@ enum dft_err dft_vault_state_check(struct dft_vault *v, struct dft_error *err) D
 enum dft_err dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
                                   struct dft_error *err) DFT_MUST_CHECK;
 void dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
+
+/*
+ * Check every object the vault's live evidence uses (flags: EVIDENCE_QUICK); *report gets
+ * {"objects":N,"evidence":M,"quick":bool}. DFT_ERR_INTEGRITY names the first bad one
+ * (evidence.c; run by dft_vault_verify).
+ */
+enum dft_err vault_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report,
+                                   struct dft_error *err) DFT_MUST_CHECK;
 
 /* Exclusive flock on the vault directory around header replacements; unlock(-1) is a no-op. */
 enum dft_err dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;

@@ -3,7 +3,9 @@
  *
  * Every page must authenticate; every envelope must hash to its stored leaf, carry a valid
  * signature by the vault's key and reproduce its signed disclosure root; the view tables must
- * equal tables rebuilt from the envelopes alone in an in-memory schema. Never repairs anything:
+ * equal tables rebuilt from the envelopes alone in an in-memory schema; every evidence object in
+ * use must decrypt to its recorded SHA-256. The CLI and the UI run this one function. Never
+ * repairs anything:
  * it reports the first difference with DFT_ERR_INTEGRITY.
  */
 #include <stdio.h>
@@ -14,6 +16,8 @@
 #include "defter/search.h"
 #include "defter/store.h"
 #include "defter/tlog.h"
+#include "crypto/hash.h"
+#include "evidence/evidence.h"
 #include "vault/envelope.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
@@ -69,7 +73,7 @@ compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error
 }
 
 enum dft_err
-dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
+dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
     enum dft_err rc = dft_store_check_pages(v->db, err);
     sqlite3_stmt *st = NULL;
@@ -118,8 +122,7 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         }
         expect++;
         unsigned char h[DFT_HASH_BYTES];
-        unsigned char zero = 0;
-        dft_sha256_2(h, &zero, 1, env, env_len);
+        crypto_leaf_hash(h, env, env_len);
         if (leaf_len != DFT_HASH_BYTES || sodium_memcmp(h, leaf, DFT_HASH_BYTES) != 0) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld does not match its leaf hash",
                           (long long)idx);
@@ -178,10 +181,20 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         (rc = dft_witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
         goto out;
     }
-    *report = json_pack("{sbsIsIsssIsssO}", "ok", 1, "envelopes", (json_int_t)envelopes,
-                        "operations", (json_int_t)operations, "pages", "ok", "tree_size",
-                        (json_int_t)envelopes, "root", root_b64, "witnesses", witnesses);
-    json_decref(witnesses);
+    /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
+    json_t *evidence = NULL;
+    rc = vault_verify_evidence(v, (flags & DFT_VERIFY_QUICK) ? EVIDENCE_QUICK : 0, &evidence, err);
+    if (rc != DFT_OK) {
+        json_decref(witnesses);
+        goto out;
+    }
+    *report =
+        json_pack("{sbsIsIsssIsssoso}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
+                  (json_int_t)operations, "pages", "ok", "tree_size", (json_int_t)envelopes, "root",
+                  root_b64, "witnesses", witnesses, "evidence", evidence);
+    if (*report == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
 out:
     dft_tlog_check_free(tree);
     sqlite3_finalize(st);

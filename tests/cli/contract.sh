@@ -139,7 +139,6 @@ ok
 ui_stop
 # defter ui --port P: a free port picked here (bound once by the system, then released)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-rm -f "$T/ui.out"
 ui_start --vault "$V" --passphrase-file "$P" ui --port "$PORT"
 [ "$ui_base" = "http://127.0.0.1:$PORT" ] || fail "ui --port: $ui_base"
 ui_get /api/session

@@ -3,6 +3,7 @@
 # $code (the HTTP status).
 ui_pid=
 ui_start() { # defter arguments, "ui" among them
+    rm -f "$T/ui.out" "$T/cookies"
     mkfifo "$T/ui.out"
     "$DEFTER" "$@" >"$T/ui.out" 2>"$T/ui.log" &
     ui_pid=$!

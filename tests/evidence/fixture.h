@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 
 struct fx {
     char root[256];    /* temporary directory */
@@ -62,7 +62,7 @@ static inline int
 teardown(void **state)
 {
     struct fx *f = *state;
-    dft_evidence_fault_set(0, 0);
+    evidence_fault_set(0, 0);
     nftw(f->root, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     dft_keys_free(f->keys);
     free(f);

@@ -20,6 +20,7 @@
 #include "defter/tlog.h"
 #include "defter/vault.h"
 #include "vault/header.h"
+#include "vault/vault_internal.h"
 
 #define PASS "correct horse battery staple"
 
@@ -208,7 +209,7 @@ sealed_size(struct fixture *f)
     assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);
     assert_int_equal(h.state_len, DFT_TLOG_STATE_BYTES);
     assert_int_equal(dft_vault_open(&v, f->vault, PASS, strlen(PASS), &e), DFT_OK);
-    const struct dft_keys *k = dft_vault_keys(v);
+    const struct dft_keys *k = vault_keys(v);
     assert_int_equal(dft_tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &e),
                      DFT_OK);
     dft_vault_close(v);
@@ -311,7 +312,7 @@ test_rollback__vault_without_state_is_upgraded(void **state)
     add(f, 2);
     /* Make it look like a vault from before sealed states: no state, no mark. */
     assert_int_equal(dft_vault_open(&v, f->vault, PASS, strlen(PASS), &e), DFT_OK);
-    assert_int_equal(dft_store_exec(dft_vault_db(v), "DELETE FROM tlog_meta", &e), DFT_OK);
+    assert_int_equal(dft_store_exec(vault_db(v), "DELETE FROM tlog_meta", &e), DFT_OK);
     dft_vault_close(v);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
     assert_int_equal(dft_header_read(&h, f->file, &e), DFT_OK);

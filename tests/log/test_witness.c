@@ -18,6 +18,7 @@
 #include "defter/store.h"
 #include "defter/tlog.h"
 #include "defter/vault.h"
+#include "vault/vault_internal.h"
 
 #define PASS "correct horse battery staple"
 #define TS   1764000000u
@@ -73,7 +74,7 @@ static void
 load(struct fixture *f, struct dft_witness_set *ws)
 {
     struct dft_error e = {0};
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), ws, &e), DFT_OK);
+    assert_int_equal(dft_witness_load(vault_db(f->v), ws, &e), DFT_OK);
 }
 
 static void
@@ -137,14 +138,14 @@ checkpoint(struct fixture *f, uint64_t size, const unsigned char *root, struct d
 {
     struct dft_checkpoint c;
     struct dft_error e = {0};
-    const struct dft_keys *k = dft_vault_keys(f->v);
+    const struct dft_keys *k = vault_keys(f->v);
     memset(&c, 0, sizeof c);
     dft_tlog_origin(c.origin, k->sign_pk);
     c.size = size;
     if (root != NULL) {
         memcpy(c.root, root, 32);
     } else {
-        assert_int_equal(dft_tlog_root(dft_vault_db(f->v), size, c.root, &e), DFT_OK);
+        assert_int_equal(dft_tlog_root(vault_db(f->v), size, c.root, &e), DFT_OK);
     }
     dft_buf_init(out, DFT_NOTE_MAX_BYTES, 0);
     assert_int_equal(dft_checkpoint_sign(out, &c, k->sign_sk, &e), DFT_OK);
@@ -169,8 +170,8 @@ import(struct fixture *f, const struct dft_buf *b, struct dft_witness_import *re
 {
     struct dft_witness_set ws;
     load(f, &ws);
-    return dft_witness_import(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws,
-                              (const char *)b->data, b->len, res, e);
+    return dft_witness_import(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, (const char *)b->data,
+                              b->len, res, e);
 }
 
 static json_t *
@@ -180,8 +181,8 @@ report(struct fixture *f)
     struct dft_error e = {0};
     json_t *r = NULL;
     load(f, &ws);
-    assert_int_equal(
-        dft_witness_check(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &r, &e), DFT_OK);
+    assert_int_equal(dft_witness_check(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, &r, &e),
+                     DFT_OK);
     return r;
 }
 
@@ -189,7 +190,7 @@ static int64_t
 kept(struct fixture *f)
 {
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(f->v),
+    assert_int_equal(sqlite3_prepare_v2(vault_db(f->v),
                                         "SELECT count(*) || ':' || coalesce(sum(length(note)), 0)"
                                         " FROM tlog_cosigned",
                                         -1, &st, NULL),
@@ -213,7 +214,7 @@ test_witness__add_and_policy_ops_are_checked(void **state)
     load(f, &ws);
     assert_int_equal(ws.n, 0);
     assert_int_equal(ws.policy, 0);
-    dft_tlog_log_verifier(&lv, dft_vault_keys(f->v)->sign_pk);
+    dft_tlog_log_verifier(&lv, vault_keys(f->v)->sign_pk);
     dft_note_verifier_format(&lv, logkey);
     assert_int_equal(dft_witness_add_op(&ws, logkey, &op, &e), DFT_ERR_INPUT);
     assert_int_equal(dft_witness_add_op(&ws, "nope", &op, &e), DFT_ERR_INPUT);
@@ -250,7 +251,7 @@ test_witness__bad_logged_operation_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{ss}}", "record", DFT_WITNESS_RECORD, "action", "witness_add",
                            "fields", "vkey", "garbage"));
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(dft_witness_load(vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -262,7 +263,7 @@ test_witness__impossible_logged_policy_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{si}}", "record", DFT_WITNESS_RECORD, "action", "witness_policy",
                            "fields", "k", 2));
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(dft_witness_load(vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -282,7 +283,7 @@ test_witness__import_merges_and_meets_the_policy(void **state)
     assert_true(json_is_null(json_object_get(r, "latest")));
     json_decref(r);
     uint64_t size = 0;
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(dft_tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &a);
     checkpoint(f, size, NULL, &b);
     cosign(f, &a, 0);
@@ -316,9 +317,8 @@ test_witness__import_merges_and_meets_the_policy(void **state)
     struct dft_note n;
     load(f, &ws);
     dft_buf_init(&out, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(
-        dft_witness_latest(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &out, &e),
-        DFT_OK);
+    assert_int_equal(dft_witness_latest(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, &out, &e),
+                     DFT_OK);
     assert_int_equal(dft_note_parse(&n, (const char *)out.data, out.len, &e), DFT_OK);
     assert_int_equal(n.nsigs, 3);
     dft_note_release(&n);
@@ -337,14 +337,14 @@ test_witness__import_refusals_store_nothing(void **state)
     uint64_t size = 0;
     add_records(f, 4);
     /* Before any witness is trusted. */
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(dft_tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_ERR_INPUT);
     dft_buf_release(&good);
     trust(f, 0);
     trust(f, 1);
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(dft_tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_OK);
@@ -423,13 +423,13 @@ test_witness__verify_catches_a_kept_note_that_changed(void **state)
     uint64_t size = 0;
     add_records(f, 5);
     trust(f, 0);
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(dft_tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_OK);
     load(f, &ws);
-    sqlite3 *db = dft_vault_db(f->v);
-    const unsigned char *pk = dft_vault_keys(f->v)->sign_pk;
+    sqlite3 *db = vault_db(f->v);
+    const unsigned char *pk = vault_keys(f->v)->sign_pk;
 
     /* A validly signed note of another history at a size the tree has: a fork. */
     unsigned char fake[32];
@@ -462,7 +462,7 @@ test_witness__verify_catches_a_kept_note_that_changed(void **state)
     assert_int_equal(dft_witness_check(db, pk, &ws, &r, &e), DFT_ERR_INTEGRITY);
     /* ...and through the whole verify. */
     dft_error_clear(&e);
-    assert_int_equal(dft_vault_verify(f->v, &r, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(dft_vault_verify(f->v, 0, &r, &e), DFT_ERR_INTEGRITY);
     dft_buf_release(&good);
     dft_buf_release(&forged);
 }

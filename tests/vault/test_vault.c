@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "defter/vault.h"
+#include "vault/vault_internal.h"
 
 static const char pass[] = "vault test passphrase";
 
@@ -201,7 +202,7 @@ assert_verifies(struct dft_vault *v)
 {
     struct dft_error err = {0};
     json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, &report, &err);
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
     if (rc != DFT_OK) {
         print_error("verify: %s\n", err.msg);
     }
@@ -215,7 +216,7 @@ verify_code(struct dft_vault *v, struct dft_error *err)
 {
     json_t *report = NULL;
     dft_error_clear(err); /* the first message set wins: start afresh */
-    enum dft_err rc = dft_vault_verify(v, &report, err);
+    enum dft_err rc = dft_vault_verify(v, 0, &report, err);
     json_decref(report);
     return rc;
 }
@@ -224,7 +225,7 @@ static void
 exec(struct dft_vault *v, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(dft_vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
         print_error("%s: %s\n", sql, msg);
         sqlite3_free(msg);
         fail();
@@ -614,7 +615,7 @@ set_envelope(struct dft_vault *v, int64_t idx, const void *env, size_t n, int wi
     sqlite3_stmt *st = NULL;
     const char *sql = with_leaf ? "UPDATE envelopes SET envelope=?1, leaf_hash=?3 WHERE idx=?2"
                                 : "UPDATE envelopes SET envelope=?1 WHERE idx=?2";
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(v), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(vault_db(v), sql, -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_blob(st, 1, env, (int)n, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, idx);
     if (with_leaf) {
@@ -641,7 +642,7 @@ test_vault__verify_detects_changed_envelope_rows(void **state)
     add_one(fx->v, "{\"type\":\"person\",\"name\":\"B\"}", b);
     assert_verifies(fx->v);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(fx->v),
+    assert_int_equal(sqlite3_prepare_v2(vault_db(fx->v),
                                         "SELECT envelope FROM envelopes WHERE idx=1", -1, &st,
                                         NULL),
                      SQLITE_OK);
