@@ -45,6 +45,23 @@ DFT_EXPORT enum dft_err dft_search_remove(sqlite3 *db, const char *id,
                                           struct dft_error *err) DFT_MUST_CHECK;
 
 /*
+ * verify's check of the index contents: _open a private in-memory index, _put every live record
+ * (as dft_search_put), then _compare: the stored index rows (id, type, title, names, body and
+ * folded keys) must equal the rebuilt ones, else DFT_ERR_INTEGRITY naming the first difference.
+ * _free releases (NULL allowed).
+ */
+struct dft_search_rebuild;
+DFT_EXPORT enum dft_err dft_search_rebuild_open(struct dft_search_rebuild **out,
+                                                struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_search_rebuild_put(struct dft_search_rebuild *r, const char *id,
+                                               const char *type, const char *title,
+                                               const json_t *fields,
+                                               struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db,
+                                                   struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT void dft_search_rebuild_free(struct dft_search_rebuild *r);
+
+/*
  * Search. type may be NULL (all types). *out = {"hits":[{"id","type","title","score","why"}]}
  * sorted best first, higher score better, at most limit hits (capped at DFT_SEARCH_LIMIT_MAX).
  * An empty or blank query gives no hits; invalid UTF-8 or a query above DFT_SEARCH_QUERY_MAX

@@ -386,9 +386,13 @@ struct dft_witness_set {
     unsigned policy; /* cosignatures the latest cosigned checkpoint needs (0: no policy) */
 };
 
-/* Replay the witness operations from the vault's history. DFT_ERR_INTEGRITY for a bad one. */
-DFT_EXPORT enum dft_err dft_witness_load(sqlite3 *db, struct dft_witness_set *ws,
-                                         struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Replay one witness operation (log entry idx) onto ws, which starts zeroed; the vault feeds
+ * its history of DFT_WITNESS_RECORD in order (the log reads no table of the vault).
+ * DFT_ERR_INTEGRITY for a bad one.
+ */
+DFT_EXPORT enum dft_err dft_witness_replay(struct dft_witness_set *ws, const json_t *op,
+                                           int64_t idx, struct dft_error *err) DFT_MUST_CHECK;
 /*
  * The operation that trusts vkey (a cosignature/v1 verifier key NAME+HEXID+BASE64(0x04||key)),
  * into *op (new reference). DFT_ERR_INPUT for a bad or non-witness key, or one already trusted;

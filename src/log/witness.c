@@ -22,8 +22,8 @@
 
 /* ---- the witness set, from the log ---- */
 
-static enum dft_err
-replay(struct dft_witness_set *ws, const json_t *op, sqlite3_int64 idx, struct dft_error *err)
+enum dft_err
+dft_witness_replay(struct dft_witness_set *ws, const json_t *op, int64_t idx, struct dft_error *err)
 {
     const char *action = json_string_value(json_object_get(op, "action"));
     const json_t *fields = json_object_get(op, "fields");
@@ -59,40 +59,6 @@ replay(struct dft_witness_set *ws, const json_t *op, sqlite3_int64 idx, struct d
     }
     return dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld has an unknown witness operation",
                     (long long)idx);
-}
-
-enum dft_err
-dft_witness_load(sqlite3 *db, struct dft_witness_set *ws, struct dft_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    enum dft_err rc = DFT_OK;
-    memset(ws, 0, sizeof *ws);
-    int src = sqlite3_prepare_v2(db,
-                                 "SELECT idx, op FROM main.history WHERE record = ?1"
-                                 " ORDER BY idx, seq",
-                                 -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return dft_store_error(db, src, "cannot read the witnesses", err);
-    }
-    sqlite3_bind_text(st, 1, DFT_WITNESS_RECORD, -1, SQLITE_STATIC);
-    while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 idx = sqlite3_column_int64(st, 0);
-        const char *text = (const char *)sqlite3_column_text(st, 1);
-        json_t *op = text == NULL ? NULL : json_loads(text, 0, NULL);
-        if (op == NULL) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld: unreadable witness operation",
-                          (long long)idx);
-            break;
-        }
-        rc = replay(ws, op, idx, err);
-        json_decref(op);
-    }
-    if (rc == DFT_OK && src != SQLITE_DONE) {
-        rc = dft_store_error(db, src, "cannot read the witnesses", err);
-    }
-    sqlite3_finalize(st);
-    return rc;
 }
 
 enum dft_err

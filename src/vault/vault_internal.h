@@ -49,6 +49,11 @@ void dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *
 enum dft_err vault_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report,
                                    struct dft_error *err) DFT_MUST_CHECK;
 
+/* The trusted witnesses, replayed from the vault's history of DFT_WITNESS_RECORD (witness.c). */
+struct dft_witness_set;
+enum dft_err vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws,
+                               struct dft_error *err) DFT_MUST_CHECK;
+
 /* Exclusive flock on the vault directory around header replacements; unlock(-1) is a no-op. */
 enum dft_err dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
 void dft_vault_unlock(int fd);

@@ -8,8 +8,43 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "defter/store.h"
 #include "defter/tlog.h"
 #include "vault/vault_internal.h"
+
+enum dft_err
+vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum dft_err rc = DFT_OK;
+    memset(ws, 0, sizeof *ws);
+    int src = sqlite3_prepare_v2(v->db,
+                                 "SELECT idx, op FROM main.history WHERE record = ?1"
+                                 " ORDER BY idx, seq",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return dft_store_error(v->db, src, "cannot read the witnesses", err);
+    }
+    sqlite3_bind_text(st, 1, DFT_WITNESS_RECORD, -1, SQLITE_STATIC);
+    while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 idx = sqlite3_column_int64(st, 0);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        json_t *op = text == NULL ? NULL : json_loads(text, 0, NULL);
+        if (op == NULL) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld: unreadable witness operation",
+                          (long long)idx);
+            break;
+        }
+        rc = dft_witness_replay(ws, op, idx, err);
+        json_decref(op);
+    }
+    if (rc == DFT_OK && src != SQLITE_DONE) {
+        rc = dft_store_error(v->db, src, "cannot read the witnesses", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static json_t *
 witness_list_json(const struct dft_witness_set *ws, int *bad)
@@ -33,7 +68,7 @@ dft_vault_witnesses(struct dft_vault *v, json_t **out, struct dft_error *err)
     struct dft_witness_set ws;
     int bad = 0;
     *out = NULL;
-    enum dft_err rc = dft_witness_load(v->db, &ws, err);
+    enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -55,7 +90,7 @@ witness_change(struct dft_vault *v, const char *vkey, uint64_t k, json_t **out,
     struct dft_witness_set ws;
     json_t *op = NULL, *ops = NULL;
     *out = NULL;
-    enum dft_err rc = dft_witness_load(v->db, &ws, err);
+    enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
         rc = vkey != NULL ? dft_witness_add_op(&ws, vkey, &op, err)
                           : dft_witness_policy_op(&ws, k, &op, err);
@@ -66,7 +101,7 @@ witness_change(struct dft_vault *v, const char *vkey, uint64_t k, json_t **out,
                          : dft_vault_append_ops(v, ops, NULL, err);
     }
     if (rc == DFT_OK) {
-        rc = dft_witness_load(v->db, &ws, err);
+        rc = vault_witness_set(v, &ws, err);
     }
     if (rc == DFT_OK) {
         *out = json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy", (json_int_t)ws.policy);
@@ -105,7 +140,7 @@ dft_vault_checkpoint_import(struct dft_vault *v, const char *note, size_t len, j
     struct dft_witness_set ws;
     struct dft_witness_import res;
     *out = NULL;
-    enum dft_err rc = dft_witness_load(v->db, &ws, err);
+    enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
         rc = dft_witness_import(v->db, v->keys->sign_pk, &ws, note, len, &res, err);
     }
@@ -123,7 +158,7 @@ enum dft_err
 dft_vault_checkpoint_cosigned(struct dft_vault *v, struct dft_buf *out, struct dft_error *err)
 {
     struct dft_witness_set ws;
-    enum dft_err rc = dft_witness_load(v->db, &ws, err);
+    enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
         rc = dft_witness_latest(v->db, v->keys->sign_pk, &ws, out, err);
     }

@@ -74,7 +74,7 @@ static void
 load(struct fixture *f, struct dft_witness_set *ws)
 {
     struct dft_error e = {0};
-    assert_int_equal(dft_witness_load(vault_db(f->v), ws, &e), DFT_OK);
+    assert_int_equal(vault_witness_set(f->v, ws, &e), DFT_OK);
 }
 
 static void
@@ -251,7 +251,7 @@ test_witness__bad_logged_operation_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{ss}}", "record", DFT_WITNESS_RECORD, "action", "witness_add",
                            "fields", "vkey", "garbage"));
-    assert_int_equal(dft_witness_load(vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(vault_witness_set(f->v, &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -263,7 +263,7 @@ test_witness__impossible_logged_policy_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{si}}", "record", DFT_WITNESS_RECORD, "action", "witness_policy",
                            "fields", "k", 2));
-    assert_int_equal(dft_witness_load(vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(vault_witness_set(f->v, &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void

@@ -688,6 +688,52 @@ test_vault__verify_detects_changed_envelope_rows(void **state)
     free(p);
 }
 
+/* verify rebuilds the search index contents (names, body, keys), not only ids and titles. */
+static void
+test_vault__verify_detects_forged_search_rows(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char a[DFT_ID_MAX];
+    char sql[512];
+    add_one(fx->v,
+            "{\"type\":\"person\",\"name\":\"Server Mustafayev\",\"summary\":\"human rights "
+            "defender\",\"name_variants\":[\"Сервер Мустафаев\"]}",
+            a);
+    assert_verifies(fx->v);
+    static const struct {
+        const char *forge, *undo, *what;
+    } cases[] = {
+        {"UPDATE search_doc SET toks = toks || 'x'",
+         "UPDATE search_doc SET toks = substr(toks, 1, "
+         "length(toks) - 1)",
+         "keys"},
+        {"UPDATE search_doc SET body = 'forged'",
+         "UPDATE search_doc SET body = 'human rights defender'", "body"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        exec(fx->v, cases[i].forge);
+        assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+        if (strstr(err.msg, cases[i].what) == NULL) {
+            print_error("%s: %s\n", cases[i].forge, err.msg);
+        }
+        assert_non_null(strstr(err.msg, cases[i].what));
+        exec(fx->v, cases[i].undo);
+        assert_verifies(fx->v);
+    }
+    /* names changed consistently with the FTS index: only the rebuild finds it */
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO search_name(search_name, rowid, names) SELECT 'delete', rid, names FROM "
+        "search_doc WHERE id='%s';"
+        "UPDATE search_doc SET names='Forged Name' WHERE id='%s';"
+        "INSERT INTO search_name(rowid, names) SELECT rid, names FROM search_doc WHERE id='%s'",
+        a, a, a);
+    exec(fx->v, sql);
+    assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+    assert_non_null(strstr(err.msg, "search index"));
+}
+
 int
 main(void)
 {
@@ -697,6 +743,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault__edit_changes_fields_and_keeps_history, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vault__link_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__verify_detects_forged_search_rows, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_vault__batch_is_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault__big_batch_view_matches_rebuild, setup,
                                         teardown),
