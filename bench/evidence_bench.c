@@ -333,11 +333,11 @@ main(int argc, char **argv)
     }
     int rc = 0;
 
-    if (dft_crypto_init(NULL) != DFT_OK || (keys = dft_keys_new()) == NULL) {
+    if (dft_crypto_init(NULL) != DFT_OK || (keys = keys_new()) == NULL) {
         return 1;
     }
     randombytes_buf(keys->master, sizeof keys->master);
-    dft_keys_derive(keys);
+    keys_derive(keys);
     mkdir("build/bench-evidence", 0700);
     printf("evidence bench: chunk %u KiB, AES-256-GCM + SHA-256 on two threads\n",
            DFT_EVIDENCE_CHUNK_BYTES >> 10);
@@ -353,6 +353,6 @@ main(int argc, char **argv)
     if (sparse_gib > 0 && sparse(dirs[0], sparse_gib) != 0) {
         rc = 1;
     }
-    dft_keys_free(keys);
+    keys_free(keys);
     return rc;
 }

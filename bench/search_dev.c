@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "../tests/search/devset.h"
 
 static double
@@ -60,7 +60,7 @@ put_person(sqlite3 *db, const char *id, const char *name)
     struct dft_error err;
     dft_error_clear(&err);
     json_t *f = json_pack("{s:s}", "name", name);
-    if (dft_search_put(db, id, "person", name, f, &err) != DFT_OK) {
+    if (search_put(db, id, "person", name, f, &err) != DFT_OK) {
         die("put", &err);
     }
     json_decref(f);
@@ -76,7 +76,7 @@ static void
 keys_of(const char *s, struct keyset *k)
 {
     struct dft_search_token t[8];
-    int n = dft_search_tokenize(s, strlen(s), t, 8);
+    int n = search_tokenize(s, strlen(s), t, 8);
     k->n = 0;
     for (int i = 0; i < n && k->n < 4; i++) {
         if (!(t[i].flags & DFT_SEARCH_TOK_PATRONYMIC)) {
@@ -114,7 +114,7 @@ dev_mode(const char *dir, int filler, const char *run_path, unsigned long long s
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK || dft_search_setup(db, &err) != DFT_OK) {
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK || search_setup(db, &err) != DFT_OK) {
         die("setup", &err);
     }
     static struct keyset devkeys[DEV_MAX];
@@ -158,7 +158,7 @@ dev_mode(const char *dir, int filler, const char *run_path, unsigned long long s
     for (int q = 0; q < ds.nqueries; q++) {
         json_t *res = NULL;
         double a = now_ms();
-        if (dft_search_query(db, ds.queries[q].text, "person", 10, &res, &err) != DFT_OK) {
+        if (search_query(db, ds.queries[q].text, "person", 10, &res, &err) != DFT_OK) {
             die("query", &err);
         }
         lat[q] = now_ms() - a;
@@ -226,7 +226,7 @@ perturb(struct fill_rng *r, const char *name, char *out, size_t cap)
     if (how == 1) {
         char f[DFT_SEARCH_TOKEN_MAX];
         struct dft_search_token t[4];
-        int k = dft_search_tokenize(name, n, t, 4);
+        int k = search_tokenize(name, n, t, 4);
         out[0] = '\0';
         for (int i = 0; i < k; i++) {
             snprintf(f, sizeof f, "%s", t[i].folded);
@@ -264,7 +264,7 @@ bench_mode(int n, int nq, const char *path)
     sqlite3 *db = NULL, *tri = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    if (sqlite3_open(p1, &db) != SQLITE_OK || dft_search_setup(db, &err) != DFT_OK ||
+    if (sqlite3_open(p1, &db) != SQLITE_OK || search_setup(db, &err) != DFT_OK ||
         sqlite3_open(p2, &tri) != SQLITE_OK) {
         die("setup", &err);
     }
@@ -322,7 +322,7 @@ bench_mode(int n, int nq, const char *path)
         perturb(&qr, names[target], query, sizeof query);
         json_t *res = NULL;
         double a = now_ms();
-        if (dft_search_query(db, query, "person", 10, &res, &err) != DFT_OK) {
+        if (search_query(db, query, "person", 10, &res, &err) != DFT_OK) {
             die("query", &err);
         }
         lat[q] = now_ms() - a;

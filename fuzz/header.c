@@ -1,5 +1,5 @@
 /*
- * header.c - libFuzzer harness for the vault header parser (dft_header_parse).
+ * header.c - libFuzzer harness for the vault header parser (header_parse).
  *
  * Any input must be rejected cleanly or parse into a header that serialises back to exactly the
  * same bytes (the format has one encoding). Never derives a key: Argon2id has no place in a
@@ -14,7 +14,8 @@
 
 #include <sodium.h>
 
-#include "vault/header.h"
+#include "crypto/keys.h"
+#include "vault/header_names.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -27,7 +28,7 @@ write_seed(const char *dir, const char *name, const struct dft_header *h)
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (f == NULL || dft_header_encode(h, buf, sizeof buf, &n, NULL) != DFT_OK ||
+    if (f == NULL || header_encode(h, buf, sizeof buf, &n, NULL) != DFT_OK ||
         fwrite(buf, 1, n, f) != n) {
         abort();
     }
@@ -46,9 +47,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (dir == NULL) {
         return 0;
     }
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     struct dft_header h;
-    if (k == NULL || dft_header_create(&h, k, "fuzz", 4, DFT_KDF_INTERACTIVE, NULL) != DFT_OK) {
+    if (k == NULL || header_create(&h, k, "fuzz", 4, DFT_KDF_INTERACTIVE, NULL) != DFT_OK) {
         abort();
     }
     write_seed(dir, "valid", &h);
@@ -57,7 +58,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     write_seed(dir, "valid-state", &h);
     h.kdf_level = DFT_KDF_SENSITIVE;
     write_seed(dir, "level3-state", &h);
-    dft_keys_free(k);
+    keys_free(k);
     exit(0);
 }
 
@@ -65,12 +66,12 @@ int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     struct dft_header h;
-    if (dft_header_parse(&h, data, size, NULL) != DFT_OK) {
+    if (header_parse(&h, data, size, NULL) != DFT_OK) {
         return 0;
     }
     unsigned char back[DFT_HEADER_MAX_BYTES];
     size_t n = 0;
-    if (dft_header_encode(&h, back, sizeof back, &n, NULL) != DFT_OK || n != size ||
+    if (header_encode(&h, back, sizeof back, &n, NULL) != DFT_OK || n != size ||
         memcmp(back, data, size) != 0) {
         abort(); /* a parsed header must serialise to the same bytes */
     }

@@ -39,7 +39,7 @@ print_pairs(const json_t *res)
 }
 
 int
-dft_cmd_duplicates(struct dft_cli *cli)
+cmd_duplicates(struct dft_cli *cli)
 {
     const char *type = "person";
     uint64_t limit = 100;
@@ -48,22 +48,22 @@ dft_cmd_duplicates(struct dft_cli *cli)
         if (strcmp(a, "--type") == 0 && i + 1 < cli->argc) {
             type = cli->argv[++i];
         } else if (strcmp(a, "--limit") == 0 && i + 1 < cli->argc) {
-            if (dft_cli_parse_u64(cli->argv[++i], &limit) != 0 || limit == 0 || limit > 100000) {
-                return dft_cli_usage(cli, "--limit needs a number from 1 to 100000");
+            if (cli_parse_u64(cli->argv[++i], &limit) != 0 || limit == 0 || limit > 100000) {
+                return cli_usage(cli, "--limit needs a number from 1 to 100000");
             }
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     if (!dft_record_type_valid(type)) {
-        return dft_cli_fail(1, "unknown record type '%.40s'", type);
+        return cli_fail(1, "unknown record type '%.40s'", type);
     }
     struct duplicates_args args = {type, (size_t)limit};
-    return dft_cli_read(cli, query_duplicates, &args, print_pairs);
+    return cli_read(cli, query_duplicates, &args, print_pairs);
 }
 
 int
-dft_cmd_merge(struct dft_cli *cli)
+cmd_merge(struct dft_cli *cli)
 {
     const char *ids[2] = {NULL, NULL};
     int undo = 0, n = 0;
@@ -74,14 +74,14 @@ dft_cmd_merge(struct dft_cli *cli)
         } else if (a[0] != '-' && n < 2) {
             ids[n++] = a;
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     if (n != 2) {
-        return dft_cli_usage(cli, "give the record to keep and the one to merge into it");
+        return cli_usage(cli, "give the record to keep and the one to merge into it");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -90,10 +90,10 @@ dft_cmd_merge(struct dft_cli *cli)
     enum dft_err rc = dft_vault_merge(v, ids[0], ids[1], undo ? DFT_MERGE_UNDO : 0, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(res);
+        cli_print_json(res);
     } else {
         printf("%s %s %s %s\n", undo ? "unmerged" : "merged", ids[1], undo ? "from" : "into",
                ids[0]);

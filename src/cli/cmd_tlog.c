@@ -24,7 +24,7 @@ read_note(const char *path, struct dft_buf *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+        return cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
     }
     char chunk[8192];
     size_t n;
@@ -37,11 +37,11 @@ read_note(const char *path, struct dft_buf *b)
         fclose(f);
     }
     if (rc == DFT_ERR_TOO_LARGE) {
-        return dft_cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
-                            DFT_CHECKPOINT_MAX_BYTES);
+        return cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
+                        DFT_CHECKPOINT_MAX_BYTES);
     }
     if (rc != DFT_OK || ioerr) {
-        return dft_cli_fail(1, "cannot read '%s'", path);
+        return cli_fail(1, "cannot read '%s'", path);
     }
     return 0;
 }
@@ -57,7 +57,7 @@ import_checkpoint(struct dft_cli *cli, const char *path)
         return st;
     }
     struct dft_vault *v = NULL;
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         dft_buf_release(&note);
         return st;
     }
@@ -68,11 +68,11 @@ import_checkpoint(struct dft_cli *cli, const char *path)
     dft_vault_close(v);
     dft_buf_release(&note);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_object_del(res, "trusted");
-        dft_cli_print_json(res);
+        cli_print_json(res);
     } else {
         printf("kept checkpoint of size %lld with %lld trusted cosignatures (%lld new); policy "
                "%lld of %lld %s\n",
@@ -91,7 +91,7 @@ static int
 latest_cosigned(struct dft_cli *cli)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -104,15 +104,15 @@ latest_cosigned(struct dft_cli *cli)
         fwrite(note.data, 1, note.len, stdout);
     }
     dft_buf_release(&note);
-    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+    return rc == DFT_OK ? 0 : cli_report(&err);
 }
 
 int
-dft_cmd_checkpoint(struct dft_cli *cli)
+cmd_checkpoint(struct dft_cli *cli)
 {
     if (cli->argc >= 1 && strcmp(cli->argv[0], "--import") == 0) {
         if (cli->argc != 2) {
-            return dft_cli_usage(cli, "--import needs one FILE (or - for stdin)");
+            return cli_usage(cli, "--import needs one FILE (or - for stdin)");
         }
         return import_checkpoint(cli, cli->argv[1]);
     }
@@ -120,10 +120,10 @@ dft_cmd_checkpoint(struct dft_cli *cli)
         return latest_cosigned(cli);
     }
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
+        return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -136,7 +136,7 @@ dft_cmd_checkpoint(struct dft_cli *cli)
         fwrite(note.data, 1, note.len, stdout);
     }
     dft_buf_release(&note);
-    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+    return rc == DFT_OK ? 0 : cli_report(&err);
 }
 
 static enum dft_err
@@ -169,7 +169,7 @@ print_inclusion(const json_t *o)
 static int
 prove_inclusion(struct dft_cli *cli, const char *id)
 {
-    return dft_cli_read(cli, query_inclusion, (void *)(uintptr_t)id, print_inclusion);
+    return cli_read(cli, query_inclusion, (void *)(uintptr_t)id, print_inclusion);
 }
 
 static enum dft_err
@@ -193,22 +193,22 @@ static int
 prove_consistency(struct dft_cli *cli, uint64_t old_size, uint64_t new_size)
 {
     uint64_t sizes[2] = {old_size, new_size};
-    return dft_cli_read(cli, query_consistency, sizes, print_consistency);
+    return cli_read(cli, query_consistency, sizes, print_consistency);
 }
 
 int
-dft_cmd_prove(struct dft_cli *cli)
+cmd_prove(struct dft_cli *cli)
 {
     if (cli->argc >= 1 && strcmp(cli->argv[0], "--consistency") == 0) {
         uint64_t a = 0, b = 0;
-        if (cli->argc != 3 || dft_cli_parse_u64(cli->argv[1], &a) != 0 ||
-            dft_cli_parse_u64(cli->argv[2], &b) != 0) {
-            return dft_cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
+        if (cli->argc != 3 || cli_parse_u64(cli->argv[1], &a) != 0 ||
+            cli_parse_u64(cli->argv[2], &b) != 0) {
+            return cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
         }
         return prove_consistency(cli, a, b);
     }
     if (cli->argc != 1 || cli->argv[0][0] == '-') {
-        return dft_cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
+        return cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
     }
     return prove_inclusion(cli, cli->argv[0]);
 }
@@ -217,7 +217,7 @@ static int
 witness_list(struct dft_cli *cli)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -226,11 +226,11 @@ witness_list(struct dft_cli *cli)
     enum dft_err rc = dft_vault_witnesses(v, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_object_del(res, "trusted");
-        dft_cli_print_json(res);
+        cli_print_json(res);
     } else {
         size_t i;
         json_t *w;
@@ -251,7 +251,7 @@ static int
 witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -261,13 +261,13 @@ witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
                                    : dft_vault_witness_policy(v, k, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     long long trusted = (long long)json_integer_value(json_object_get(res, "trusted"));
     long long policy = (long long)json_integer_value(json_object_get(res, "policy"));
     if (cli->json) {
         json_object_del(res, "name");
-        dft_cli_print_json(res);
+        cli_print_json(res);
     } else if (vkey != NULL) {
         printf("trusted witness %s (%lld trusted, policy %lld)\n",
                json_string_value(json_object_get(res, "name")), trusted, policy);
@@ -279,27 +279,27 @@ witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
 }
 
 int
-dft_cmd_witness(struct dft_cli *cli)
+cmd_witness(struct dft_cli *cli)
 {
     const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
     if (strcmp(sub, "list") == 0) {
         if (cli->argc != 1) {
-            return dft_cli_usage(cli, "witness list takes no arguments");
+            return cli_usage(cli, "witness list takes no arguments");
         }
         return witness_list(cli);
     }
     if (strcmp(sub, "add") == 0) {
         if (cli->argc != 2) {
-            return dft_cli_usage(cli, "witness add needs one verifier key");
+            return cli_usage(cli, "witness add needs one verifier key");
         }
         return witness_change(cli, cli->argv[1], 0);
     }
     if (strcmp(sub, "policy") == 0) {
         uint64_t k = 0;
-        if (cli->argc != 2 || dft_cli_parse_u64(cli->argv[1], &k) != 0) {
-            return dft_cli_usage(cli, "witness policy needs a number K");
+        if (cli->argc != 2 || cli_parse_u64(cli->argv[1], &k) != 0) {
+            return cli_usage(cli, "witness policy needs a number K");
         }
         return witness_change(cli, NULL, k);
     }
-    return dft_cli_usage(cli, "witness needs add VKEY, list or policy K");
+    return cli_usage(cli, "witness needs add VKEY, list or policy K");
 }

@@ -12,12 +12,12 @@
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
-    {"init", dft_cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
+    {"init", cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
      "  The passphrase comes from the terminal (asked twice) or --passphrase-file.\n"
      "  --kdf sets the Argon2id cost (default moderate)."},
-    {"passwd", dft_cmd_passwd, "[--new-passphrase-file FILE] [--kdf LEVEL]",
+    {"passwd", cmd_passwd, "[--new-passphrase-file FILE] [--kdf LEVEL]",
      "change the passphrase (rewraps the keys; data is not re-encrypted)", NULL},
-    {"add", dft_cmd_add, "TYPE [FIELD=VALUE...] | [TYPE] --from-json FILE|-",
+    {"add", cmd_add, "TYPE [FIELD=VALUE...] | [TYPE] --from-json FILE|-",
      "add a record, or a batch from a JSON array",
      "  Types: case person event proceeding source note place organization.\n"
      "  FIELD=VALUE sets a text field (repeat a field for a list); FIELD:=JSON sets any JSON\n"
@@ -25,42 +25,42 @@ static const struct dft_cli_command commands[] = {
      "  {\"type\":..., FIELD: VALUE} objects (or {\"records\":[...],\"links\":[[k1,k2,role]]}\n"
      "  with local \"key\"s) and adds them all in one signed envelope, all or nothing.\n"
      "  With TYPE, elements that name no \"type\" get TYPE; one naming another type is an error."},
-    {"show", dft_cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
-    {"list", dft_cmd_list, "[TYPE]", "list records", NULL},
-    {"edit", dft_cmd_edit, "ID FIELD=VALUE...",
+    {"show", cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
+    {"list", cmd_list, "[TYPE]", "list records", NULL},
+    {"edit", cmd_edit, "ID FIELD=VALUE...",
      "change fields (FIELD= with an empty value keeps an empty string; FIELD:=null removes)", NULL},
-    {"delete", dft_cmd_delete, "ID", "delete a record or link (history is kept)", NULL},
-    {"link", dft_cmd_link, "ID ID --role ROLE",
+    {"delete", cmd_delete, "ID", "delete a record or link (history is kept)", NULL},
+    {"link", cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
      "            investigator, source, relative, member, ...)",
      NULL},
-    {"attach", dft_cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
+    {"attach", cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
      "  Each file is hashed (SHA-256) and encrypted in one pass; identical content is stored\n"
      "  once. A progress bar is drawn on stderr for files over 64 MiB on a terminal."},
-    {"extract", dft_cmd_extract, "EVIDENCE-ID OUT",
+    {"extract", cmd_extract, "EVIDENCE-ID OUT",
      "decrypt an evidence file to OUT (checked; recorded in its chain of custody)", NULL},
-    {"search", dft_cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
-    {"duplicates", dft_cmd_duplicates, "[--type T] [--limit N]",
+    {"search", cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
+    {"duplicates", cmd_duplicates, "[--type T] [--limit N]",
      "candidate pairs of records that are likely one person, for review", NULL},
-    {"merge", dft_cmd_merge, "[--undo] KEEP OTHER",
+    {"merge", cmd_merge, "[--undo] KEEP OTHER",
      "merge OTHER into KEEP (names, links); --undo reverses it; history is kept", NULL},
-    {"log", dft_cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
+    {"log", cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
      NULL},
-    {"verify", dft_cmd_verify, "[--quick]",
+    {"verify", cmd_verify, "[--quick]",
      "check pages, log, signatures, the view and every evidence file",
      "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
-    {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
-    {"ui", dft_cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
-    {"checkpoint", dft_cmd_checkpoint, "[--import FILE|- | --cosigned]",
+    {"identity", cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
+    {"ui", cmd_ui, "[--port P]", "local web interface on 127.0.0.1", NULL},
+    {"checkpoint", cmd_checkpoint, "[--import FILE|- | --cosigned]",
      "the current signed checkpoint (C2SP signed note), or keep a cosigned one",
      "  --import reads a checkpoint of this vault's log with C2SP tlog-cosignature/v1 lines by\n"
      "  trusted witnesses, checks it against the current tree and keeps its cosignatures.\n"
      "  --cosigned prints the latest kept cosigned checkpoint, checked again."},
-    {"witness", dft_cmd_witness, "add VKEY | list | policy K",
+    {"witness", cmd_witness, "add VKEY | list | policy K",
      "trust witness keys and require K of them to cosign checkpoints",
      "  VKEY is a C2SP verifier key NAME+HEXID+BASE64 of type 0x04 (cosignature/v1). Each\n"
      "  change is a signed operation in the log. `defter verify` reports the policy."},
-    {"prove", dft_cmd_prove, "ID | --consistency OLD NEW",
+    {"prove", cmd_prove, "ID | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
 };
@@ -81,7 +81,7 @@ print_usage(FILE *f)
 static const struct dft_cli_command *current;
 
 int
-dft_cli_wants_help(struct dft_cli *cli)
+cli_wants_help(struct dft_cli *cli)
 {
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--") == 0) {
@@ -107,7 +107,7 @@ main(int argc, char **argv)
     struct dft_cli cli = {0};
     dft_json_wipe_on_free();
     if (dft_crypto_init(&err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     cli.vault_dir = getenv("DEFTER_VAULT");
     cli.pass_file = getenv("DEFTER_PASSPHRASE_FILE");
@@ -117,7 +117,7 @@ main(int argc, char **argv)
     /* Pull global options out of argv wherever they are (before "--"). */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (rest == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     int nrest = 0;
     int want_help = 0;
@@ -176,13 +176,13 @@ main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, cli.command) == 0) {
             current = &commands[i];
-            if (want_help || dft_cli_wants_help(&cli)) {
+            if (want_help || cli_wants_help(&cli)) {
                 if (want_help) {
                     cli.argc = 0;
                     const char *h[] = {"--help"};
                     cli.argv = (char **)(uintptr_t)h;
                     cli.argc = 1;
-                    dft_cli_wants_help(&cli);
+                    cli_wants_help(&cli);
                 }
                 status = 0;
             } else {

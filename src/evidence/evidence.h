@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "defter/crypto.h" /* struct dft_keys, until the crypto layer is internal */
+#include "crypto/keys.h"
 #include "defter/evidence.h"
 
 /* What an import learnt about a file. */

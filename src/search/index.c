@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "search/internal.h"
 
 #define BODY_MAX          (256 * 1024) /* bytes of text fields indexed per record */
@@ -126,7 +126,7 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
         toks = cached_tokens(text, n, &cnt);
     }
     if (toks == NULL) {
-        cnt = dft_search_tokenize(text, (size_t)n, buf, 256);
+        cnt = search_tokenize(text, (size_t)n, buf, 256);
         toks = buf;
     }
     for (int i = 0; i < cnt && e->rc == SQLITE_OK; i++) {
@@ -202,7 +202,7 @@ static const char schema[] =
     " content_rowid='rid', tokenize='defter text', detail=none, columnsize=0);";
 
 enum dft_err
-dft_search_setup(sqlite3 *db, struct dft_error *err)
+search_setup(sqlite3 *db, struct dft_error *err)
 {
     fts5_api *api = get_fts5(db);
     if (api == NULL || api->iVersion < 2) {
@@ -211,11 +211,11 @@ dft_search_setup(sqlite3 *db, struct dft_error *err)
     static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
     int rc = api->xCreateTokenizer(api, "defter", NULL, &tok, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot set up search", err);
+        return store_error(db, rc, "cannot set up search", err);
     }
     rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot set up search", err);
+        return store_error(db, rc, "cannot set up search", err);
     }
     return DFT_OK;
 }
@@ -303,7 +303,7 @@ serialise_names(const char *names, size_t len, struct dft_buf *out, struct name_
             end++;
         }
         struct dft_search_token t[SEARCH_NAME_TOKENS];
-        int n = dft_search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
+        int n = search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
         cache_line(cache, names + pos, end - pos, t, n);
         if (n > 0) {
             if ((e = add_variant(out, t, n, -1)) != DFT_OK) {
@@ -386,7 +386,7 @@ struct dft_search_writer {
 };
 
 enum dft_err
-dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_error *err)
+search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_error *err)
 {
     struct dft_search_writer *w = calloc(1, sizeof *w);
     if (w == NULL) {
@@ -402,7 +402,7 @@ dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_e
 }
 
 void
-dft_search_writer_close(struct dft_search_writer *w)
+search_writer_close(struct dft_search_writer *w)
 {
     if (w == NULL) {
         return;
@@ -455,7 +455,7 @@ run(struct dft_search_writer *w, enum writer_stmt k, sqlite3_int64 rid, const ch
         writer_done(st);
     }
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot update the search index", err);
+        return store_error(db, rc, "cannot update the search index", err);
     }
     return DFT_OK;
 }
@@ -468,7 +468,7 @@ remove_rid(struct dft_search_writer *w, const char *id, struct dft_error *err)
     int rc;
     sqlite3_stmt *st = writer_stmt(w, W_FIND, &rc);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
+        e = store_error(db, rc, "cannot update the search index", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -477,7 +477,7 @@ remove_rid(struct dft_search_writer *w, const char *id, struct dft_error *err)
         goto out;
     }
     if (rc != SQLITE_ROW) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
+        e = store_error(db, rc, "cannot update the search index", err);
         goto out;
     }
     sqlite3_int64 rid = sqlite3_column_int64(st, 0);
@@ -501,7 +501,7 @@ out:
 }
 
 enum dft_err
-dft_search_writer_remove(struct dft_search_writer *w, const char *id, struct dft_error *err)
+search_writer_remove(struct dft_search_writer *w, const char *id, struct dft_error *err)
 {
     if (w == NULL || id == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
@@ -510,13 +510,13 @@ dft_search_writer_remove(struct dft_search_writer *w, const char *id, struct dft
 }
 
 enum dft_err
-dft_search_remove(sqlite3 *db, const char *id, struct dft_error *err)
+search_remove(sqlite3 *db, const char *id, struct dft_error *err)
 {
     struct dft_search_writer w = {db, {NULL}, NULL};
     if (db == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
     }
-    enum dft_err e = dft_search_writer_remove(&w, id, err);
+    enum dft_err e = search_writer_remove(&w, id, err);
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w.st[i]);
     }
@@ -530,8 +530,8 @@ is_name_key(const char *k)
 }
 
 enum dft_err
-dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *type,
-                      const char *title, const json_t *fields, struct dft_error *err)
+search_writer_put(struct dft_search_writer *w, const char *id, const char *type, const char *title,
+                  const json_t *fields, struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     struct dft_buf names, body, toks;
@@ -617,7 +617,7 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
         writer_done(st);
     }
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
+        e = store_error(db, rc, "cannot update the search index", err);
         goto out;
     }
     sqlite3_int64 rid = sqlite3_last_insert_rowid(db);
@@ -640,11 +640,11 @@ out:
 }
 
 enum dft_err
-dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
-               const json_t *fields, struct dft_error *err)
+search_put(sqlite3 *db, const char *id, const char *type, const char *title, const json_t *fields,
+           struct dft_error *err)
 {
     struct dft_search_writer w = {db, {NULL}, NULL};
-    enum dft_err e = dft_search_writer_put(&w, id, type, title, fields, err);
+    enum dft_err e = search_writer_put(&w, id, type, title, fields, err);
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w.st[i]);
     }
@@ -652,7 +652,7 @@ dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
 }
 
 enum dft_err
-dft_search_check(sqlite3 *db, struct dft_error *err)
+search_check(sqlite3 *db, struct dft_error *err)
 {
     static const char *const checks[] = {
         "INSERT INTO search_name(search_name) VALUES('integrity-check')",
@@ -665,7 +665,7 @@ dft_search_check(sqlite3 *db, struct dft_error *err)
                             "the search index does not match the records it indexes");
         }
         if (rc != SQLITE_OK) {
-            return dft_store_error(db, rc, "cannot check the search index", err);
+            return store_error(db, rc, "cannot check the search index", err);
         }
     }
     return DFT_OK;

@@ -5,7 +5,7 @@
 #ifndef DEFTER_SEARCH_INTERNAL_H
 #define DEFTER_SEARCH_INTERNAL_H
 
-#include "defter/search.h"
+#include "search/search.h"
 
 #define SEARCH_NAME_TOKENS 16 /* tokens of one name (or query) that take part in matching */
 #define SEARCH_SEP_NAME    '\x1e'
@@ -34,7 +34,7 @@ void search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size
 /* 1 when two word skeletons are forms of one given name (Mykola / Nikolai); cognates.c. */
 int search_cognate_names(const char *skel_a, const char *skel_b);
 
-/* dft_search_fold_word through ICU only, without the table for plain Cyrillic words. */
+/* search_fold_word through ICU only, without the table for plain Cyrillic words. */
 void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "search/internal.h"
 
 #define POSTINGS_MAX  20000 /* rows read per query word */
@@ -56,7 +56,7 @@ token_sim(const struct search_ntok *q, const struct search_ntok *d, enum level *
         *lv = LV_GENDER;
     }
     double cap = l < 4 ? 0.35 : (l < 8 ? 1.0 : 1.6);
-    double dist = dft_search_distance(q->skel, d->skel, cap);
+    double dist = search_distance(q->skel, d->skel, cap);
     if (dist <= cap) {
         double s = 0.93 - 0.16 * dist;
         if (s > best) {
@@ -189,12 +189,12 @@ search_score_name(const struct search_ntok *q, int nq, const struct search_ntok 
 }
 
 double
-dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
+search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
 {
     struct dft_search_token ta[SEARCH_NAME_TOKENS], tb[SEARCH_NAME_TOKENS];
     struct search_ntok qa[SEARCH_NAME_TOKENS], qb[SEARCH_NAME_TOKENS];
-    int na = dft_search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
-    int nb = dft_search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
+    int na = search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
+    int nb = search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
     if (na <= 0 || nb <= 0) {
         return 0.0;
     }
@@ -361,7 +361,7 @@ collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bit
              max_rows);
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, (const char *)expr->data, (int)expr->len, SQLITE_STATIC);
@@ -372,7 +372,7 @@ collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bit
         }
     }
     if (rc != SQLITE_DONE) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
     }
 out:
     sqlite3_finalize(st);
@@ -575,7 +575,7 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
     int rc = sqlite3_prepare_v2(db, "SELECT id, type, title, toks FROM search_doc WHERE rid = ?1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
         goto out;
     }
     size_t scored = 0, good = 0;
@@ -667,8 +667,8 @@ qtoks_link(struct qtoks *qt)
 }
 
 enum dft_err
-dft_search_query(sqlite3 *db, const char *query, const char *type, size_t limit, json_t **out,
-                 struct dft_error *err)
+search_query(sqlite3 *db, const char *query, const char *type, size_t limit, json_t **out,
+             struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     json_t *res = NULL, *arr = NULL;
@@ -699,7 +699,7 @@ dft_search_query(sqlite3 *db, const char *query, const char *type, size_t limit,
         goto out;
     }
     if (!blank(query)) {
-        qt->count = dft_search_tokenize(query, len, qt->t, SEARCH_NAME_TOKENS);
+        qt->count = search_tokenize(query, len, qt->t, SEARCH_NAME_TOKENS);
         if (qt->count < 0) {
             e = dft_fail(err, DFT_ERR_INPUT, "query is not valid UTF-8");
             goto out;
@@ -724,8 +724,7 @@ out:
 #define DUP_THRESHOLD 0.80
 
 enum dft_err
-dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
-                      struct dft_error *err)
+search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out, struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     sqlite3_stmt *st = NULL;
@@ -750,7 +749,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
                                 " ORDER BY id",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        e = store_error(db, rc, "cannot find duplicates", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
@@ -762,7 +761,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
             continue;
         }
         size_t nl = strcspn(names, "\n");
-        qt->count = dft_search_tokenize(names, nl, qt->t, SEARCH_NAME_TOKENS);
+        qt->count = search_tokenize(names, nl, qt->t, SEARCH_NAME_TOKENS);
         if (qt->count <= 0) {
             continue;
         }
@@ -793,7 +792,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
         hits = NULL;
     }
     if (rc != SQLITE_DONE) {
-        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        e = store_error(db, rc, "cannot find duplicates", err);
         goto out;
     }
     /* best first, then cut */

@@ -2,15 +2,15 @@
  * rebuild.c - check the search index against one rebuilt from the records (for verify).
  *
  * The caller feeds every live record; they are indexed into a private in-memory database by the
- * same code that indexes the vault (dft_search_put), and the stored index rows (id, type,
+ * same code that indexes the vault (search_put), and the stored index rows (id, type,
  * title, names, body and the folded keys) must equal the rebuilt ones, row for row. The
  * in-memory database never touches disk (temp_store=MEMORY) and is closed on free.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/search.h"
-#include "defter/store.h"
+#include "search/search.h"
+#include "store/store.h"
 
 struct dft_search_rebuild {
     sqlite3 *mem;
@@ -18,7 +18,7 @@ struct dft_search_rebuild {
 };
 
 void
-dft_search_rebuild_free(struct dft_search_rebuild *r)
+search_rebuild_free(struct dft_search_rebuild *r)
 {
     if (r == NULL) {
         return;
@@ -30,7 +30,7 @@ dft_search_rebuild_free(struct dft_search_rebuild *r)
 }
 
 enum dft_err
-dft_search_rebuild_open(struct dft_search_rebuild **out, struct dft_error *err)
+search_rebuild_open(struct dft_search_rebuild **out, struct dft_error *err)
 {
     struct dft_search_rebuild *r = sqlite3_malloc(sizeof *r);
     enum dft_err rc = DFT_OK;
@@ -45,24 +45,24 @@ dft_search_rebuild_open(struct dft_search_rebuild **out, struct dft_error *err)
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot open a database in memory");
         goto out;
     }
-    if ((rc = dft_store_exec(r->mem, "PRAGMA temp_store=MEMORY", err)) != DFT_OK ||
-        (rc = dft_search_setup(r->mem, err)) != DFT_OK ||
-        (rc = dft_store_exec(r->mem, "BEGIN", err)) != DFT_OK) {
+    if ((rc = store_exec(r->mem, "PRAGMA temp_store=MEMORY", err)) != DFT_OK ||
+        (rc = search_setup(r->mem, err)) != DFT_OK ||
+        (rc = store_exec(r->mem, "BEGIN", err)) != DFT_OK) {
         goto out;
     }
     r->in_tx = 1;
     *out = r;
     r = NULL;
 out:
-    dft_search_rebuild_free(r);
+    search_rebuild_free(r);
     return rc;
 }
 
 enum dft_err
-dft_search_rebuild_put(struct dft_search_rebuild *r, const char *id, const char *type,
-                       const char *title, const json_t *fields, struct dft_error *err)
+search_rebuild_put(struct dft_search_rebuild *r, const char *id, const char *type,
+                   const char *title, const json_t *fields, struct dft_error *err)
 {
-    return dft_search_put(r->mem, id, type, title, fields, err);
+    return search_put(r->mem, id, type, title, fields, err);
 }
 
 static int
@@ -138,7 +138,7 @@ same_lines(sqlite3_stmt *a, sqlite3_stmt *b, int col)
 }
 
 enum dft_err
-dft_search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft_error *err)
+search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft_error *err)
 {
     static const char *const sql =
         "SELECT id, type, title, names, body, toks FROM search_doc ORDER BY id";
@@ -147,12 +147,12 @@ dft_search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft
     enum dft_err rc = DFT_OK;
     int sa = sqlite3_prepare_v2(db, sql, -1, &a, NULL);
     if (sa != SQLITE_OK) {
-        rc = dft_store_error(db, sa, "cannot read the search index", err);
+        rc = store_error(db, sa, "cannot read the search index", err);
         goto out;
     }
     int sb = sqlite3_prepare_v2(r->mem, sql, -1, &b, NULL);
     if (sb != SQLITE_OK) {
-        rc = dft_store_error(r->mem, sb, "cannot read the rebuilt search index", err);
+        rc = store_error(r->mem, sb, "cannot read the rebuilt search index", err);
         goto out;
     }
     long long row = 0;
@@ -160,11 +160,11 @@ dft_search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft
         sa = sqlite3_step(a);
         sb = sqlite3_step(b);
         if (sa != SQLITE_ROW && sa != SQLITE_DONE) {
-            rc = dft_store_error(db, sa, "cannot read the search index", err);
+            rc = store_error(db, sa, "cannot read the search index", err);
             goto out;
         }
         if (sb != SQLITE_ROW && sb != SQLITE_DONE) {
-            rc = dft_store_error(r->mem, sb, "cannot read the rebuilt search index", err);
+            rc = store_error(r->mem, sb, "cannot read the rebuilt search index", err);
             goto out;
         }
         if (sa == SQLITE_DONE && sb == SQLITE_DONE) {

@@ -55,7 +55,7 @@ struct ui_seen {
 /* ---- uploads ---- */
 
 int
-dft_ui_upload_route(const char *method, const char *url)
+ui_upload_route(const char *method, const char *url)
 {
     size_t n = strlen(url);
     static const char tail[] = "/evidence";
@@ -159,15 +159,15 @@ upload_free(struct ui_upload *u)
 }
 
 void
-dft_ui_upload_abort(struct ui_req *r)
+ui_upload_abort(struct ui_req *r)
 {
     upload_free(r->upload);
     r->upload = NULL;
 }
 
 int
-dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *url,
-                    enum MHD_Result *ret)
+ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *url,
+                enum MHD_Result *ret)
 {
     const char *id = url + 13; /* after "/api/records/" */
     size_t idlen = strlen(id) - (sizeof "/evidence" - 1);
@@ -178,42 +178,42 @@ dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *
     dft_error_clear(&e);
     r->route = "api/records/:id/evidence";
     if (ui->vault == NULL) {
-        *ret = dft_ui_send_json(
-            c, r, 423, json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
+        *ret = ui_send_json(c, r, 423,
+                            json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
         return 1;
     }
-    if (!dft_ui_id_ok(id, idlen)) {
-        *ret = dft_ui_send_error(c, r, 404, "no such record");
+    if (!ui_id_ok(id, idlen)) {
+        *ret = ui_send_error(c, r, 404, "no such record");
         return 1;
     }
     if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
-        *ret = dft_ui_send_error(c, r, 415, "an upload must be multipart/form-data");
+        *ret = ui_send_error(c, r, 415, "an upload must be multipart/form-data");
         return 1;
     }
     u = calloc(1, sizeof *u);
     if (u == NULL) {
-        *ret = dft_ui_send_error(c, r, 500, "out of memory");
+        *ret = ui_send_error(c, r, 500, "out of memory");
         return 1;
     }
     memcpy(u->record, id, idlen);
     u->record[idlen] = '\0';
     u->gen = ui->lock_gen;
     if (dft_vault_show(ui->vault, u->record, 0, &rec, &e) != DFT_OK) {
-        *ret = dft_ui_send_dft_error(c, r, &e);
+        *ret = ui_send_dft_error(c, r, &e);
         goto refused;
     }
     const char *type = json_string_value(json_object_get(rec, "type"));
     if (type == NULL || !dft_record_type_valid(type)) {
-        *ret = dft_ui_send_error(c, r, 400, "evidence attaches to records only");
+        *ret = ui_send_error(c, r, 400, "evidence attaches to records only");
         goto refused;
     }
     u->pp = MHD_create_post_processor(c, PP_BUFFER_BYTES, on_part, u);
     if (u->pp == NULL) {
-        *ret = dft_ui_send_error(c, r, 400, "malformed multipart/form-data header");
+        *ret = ui_send_error(c, r, 400, "malformed multipart/form-data header");
         goto refused;
     }
     if (dft_vault_upload_open(ui->vault, ui->upload_max, &u->w, &e) != DFT_OK) {
-        *ret = dft_ui_send_dft_error(c, r, &e);
+        *ret = ui_send_dft_error(c, r, &e);
         goto refused;
     }
     json_decref(rec);
@@ -226,7 +226,7 @@ refused:
 }
 
 void
-dft_ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n)
+ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n)
 {
     struct ui_upload *u = r->upload;
     if (u == NULL || u->status != 0) {
@@ -242,7 +242,7 @@ dft_ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t
 }
 
 enum MHD_Result
-dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
+ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     struct ui_upload *u = r->upload;
     struct dft_error e;
@@ -250,7 +250,7 @@ dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req 
     enum MHD_Result ret;
     dft_error_clear(&e);
     if (u == NULL) {
-        return dft_ui_send_error(c, r, 500, "no upload in progress");
+        return ui_send_error(c, r, 500, "no upload in progress");
     }
     int complete = MHD_destroy_post_processor(u->pp) == MHD_YES;
     u->pp = NULL;
@@ -265,31 +265,30 @@ dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req 
     }
     if (u->status != 0) {
         if (u->status == 423) {
-            ret =
-                dft_ui_send_json(c, r, 423, json_pack("{s:s, s:b}", "error", u->msg, "locked", 1));
+            ret = ui_send_json(c, r, 423, json_pack("{s:s, s:b}", "error", u->msg, "locked", 1));
         } else {
-            ret = dft_ui_send_error(c, r, u->status, u->msg);
+            ret = ui_send_error(c, r, u->status, u->msg);
         }
-        dft_ui_upload_abort(r);
+        ui_upload_abort(r);
         return ret;
     }
     struct dft_evidence_writer *w = u->w;
     u->w = NULL;
     if (dft_vault_upload_finish(ui->vault, w, u->record, u->name, &row, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else {
         (void)json_object_set_new(row, "name", json_string(u->name));
-        ret = dft_ui_send_json(c, r, 201, row);
+        ret = ui_send_json(c, r, 201, row);
         dft_log(DFT_LOG_INFO, "ui: evidence stored");
     }
-    dft_ui_upload_abort(r);
+    ui_upload_abort(r);
     return ret;
 }
 
 /* ---- custody once per session ---- */
 
 void
-dft_ui_seen_clear(struct dft_ui *ui)
+ui_seen_clear(struct dft_ui *ui)
 {
     free(ui->seen);
     ui->seen = NULL;
@@ -420,8 +419,8 @@ disposition(char out[DISPOSITION_MAX], int attachment, const char *name)
 }
 
 enum MHD_Result
-dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
-                        const char *evid, int head)
+ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *evid,
+                    int head)
 {
     const char *dl = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "download");
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
@@ -436,28 +435,28 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     dft_error_clear(&e);
 
     if (dft_vault_show(ui->vault, evid, 0, &ev, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
     const char *mime = json_string_value(json_object_get(ev, "mime"));
     const char *name = json_string_value(json_object_get(ev, "name"));
     if (type == NULL || strcmp(type, "evidence") != 0) {
-        ret = dft_ui_send_error(c, r, 404, "no such evidence");
+        ret = ui_send_error(c, r, 404, "no such evidence");
         goto out;
     }
     s = calloc(1, sizeof *s);
     if (s == NULL) {
-        ret = dft_ui_send_error(c, r, 500, "out of memory");
+        ret = ui_send_error(c, r, 500, "out of memory");
         goto out;
     }
     s->ui = ui;
     s->gen = ui->lock_gen;
     if (dft_vault_evidence_open(ui->vault, evid, &s->obj, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
         goto out;
     }
     uint64_t size = dft_evidence_size(s->obj);
-    enum dft_http_range rg = dft_http_range_parse(range, size, &first, &last);
+    enum dft_http_range rg = http_range_parse(range, size, &first, &last);
     if (rg == DFT_HTTP_RANGE_BAD || rg == DFT_HTTP_RANGE_UNSATISFIABLE) {
         /* strict: a malformed, reversed or multiple range is refused, not ignored */
         char cr[64];
@@ -467,7 +466,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
             ret = MHD_NO;
             goto out;
         }
-        dft_ui_security_headers(resp, NULL, NULL);
+        ui_security_headers(resp, NULL, NULL);
         (void)MHD_add_response_header(resp, "Content-Range", cr);
         r->status = 416;
         ret = MHD_queue_response(c, 416, resp);
@@ -482,7 +481,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     if (!head && !seen_check(ui, key)) {
         if (dft_vault_custody(ui->vault, evid, download ? "download" : "view", "ui", &e) !=
             DFT_OK) {
-            ret = dft_ui_send_dft_error(c, r, &e);
+            ret = ui_send_dft_error(c, r, &e);
             goto out;
         }
         seen_add(ui, key);
@@ -490,7 +489,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     s->first = first;
     s->cache = malloc(DFT_EVIDENCE_CHUNK_BYTES);
     if (s->cache == NULL) {
-        ret = dft_ui_send_error(c, r, 500, "out of memory");
+        ret = ui_send_error(c, r, 500, "out of memory");
         goto out;
     }
     uint64_t len = size == 0 ? 0 : last - first + 1;
@@ -502,8 +501,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     s = NULL; /* the response owns it */
     int show = inline_type(mime) && !download;
     int pdf = show && strcmp(mime, "application/pdf") == 0;
-    dft_ui_security_headers(resp, pdf ? EVIDENCE_CSP_PDF : EVIDENCE_CSP,
-                            pdf ? "SAMEORIGIN" : "DENY");
+    ui_security_headers(resp, pdf ? EVIDENCE_CSP_PDF : EVIDENCE_CSP, pdf ? "SAMEORIGIN" : "DENY");
     (void)MHD_add_response_header(resp, "Content-Type", show ? mime : "application/octet-stream");
     disposition(hdr, !show, name != NULL ? name : "evidence");
     (void)MHD_add_response_header(resp, "Content-Disposition", hdr);

@@ -13,7 +13,7 @@
 #define DISPOSITION_MAX (DFT_ID_MAX + 64)
 
 enum MHD_Result
-dft_ui_checkpoint(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
+ui_checkpoint(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     struct dft_error e;
     struct dft_buf note;
@@ -24,14 +24,13 @@ dft_ui_checkpoint(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
     if (dft_vault_checkpoint_current(ui->vault, &note, &size, &e) != DFT_OK ||
         dft_vault_identity(ui->vault, &id, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
         goto out;
     }
-    ret = dft_ui_send_json(c, r, 200,
-                           json_pack("{sI sO sO ss#}", "size", (json_int_t)size, "origin",
-                                     json_object_get(id, "origin"), "vkey",
-                                     json_object_get(id, "vkey"), "checkpoint",
-                                     (const char *)note.data, (int)note.len));
+    ret = ui_send_json(c, r, 200,
+                       json_pack("{sI sO sO ss#}", "size", (json_int_t)size, "origin",
+                                 json_object_get(id, "origin"), "vkey", json_object_get(id, "vkey"),
+                                 "checkpoint", (const char *)note.data, (int)note.len));
 out:
     json_decref(id);
     dft_buf_release(&note);
@@ -39,17 +38,17 @@ out:
 }
 
 enum MHD_Result
-dft_ui_proof(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *id,
-             int download)
+ui_proof(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *id,
+         int download)
 {
     struct dft_error e;
     json_t *o = NULL;
     char disp[DISPOSITION_MAX];
     dft_error_clear(&e);
     if (dft_vault_prove(ui->vault, id, &o, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    /* id passed dft_ui_id_ok: ASCII letters, digits, '_' and '-' only */
+    /* id passed ui_id_ok: ASCII letters, digits, '_' and '-' only */
     snprintf(disp, sizeof disp, "attachment; filename=\"defter-proof-%s.json\"", id);
-    return dft_ui_send_json_as(c, r, 200, o, download ? disp : NULL);
+    return ui_send_json_as(c, r, 200, o, download ? disp : NULL);
 }

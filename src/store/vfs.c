@@ -1,8 +1,8 @@
 /*
  * vfs.c - the encrypting SQLite VFS and the vault database connection (store.h).
  *
- * Each dft_store_open registers its own sqlite3_vfs wrapping SQLite's "unix" VFS; its keys live
- * in sodium_malloc memory and are wiped when dft_store_close unregisters it. The VFS opens only
+ * Each store_open registers its own sqlite3_vfs wrapping SQLite's "unix" VFS; its keys live
+ * in sodium_malloc memory and are wiped when store_close unregisters it. The VFS opens only
  * the main database and its WAL: temporary files, rollback journals and anything without a name
  * are refused, so no plaintext file can appear. Page data is encrypted before it reaches the
  * unix VFS and authenticated after it comes back (store/page.c); a page that fails
@@ -137,8 +137,8 @@ main_read_page(struct file *f, unsigned char *buf, sqlite3_int64 pgidx)
     if (rc != SQLITE_OK) {
         return rc;
     }
-    dft_page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(pgidx + 1));
-    if (dft_page_decrypt(f->ctx, buf, buf, &ad) != 0) {
+    page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(pgidx + 1));
+    if (page_decrypt(f->ctx, buf, buf, &ad) != 0) {
         return SQLITE_IOERR_DATA;
     }
     return SQLITE_OK;
@@ -186,8 +186,8 @@ main_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
     if (pgno == 1 && !page1_ok(buf)) {
         return SQLITE_IOERR_WRITE;
     }
-    dft_page_ad_main(&ad, f->vfs->vault_id, pgno);
-    if (dft_page_encrypt(f->ctx, f->out, buf, &ad) != 0) {
+    page_ad_main(&ad, f->vfs->vault_id, pgno);
+    if (page_encrypt(f->ctx, f->out, buf, &ad) != 0) {
         return SQLITE_IOERR_WRITE;
     }
     return raw_write(f, f->out, DFT_PAGE_BYTES, off);
@@ -264,8 +264,8 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, f->out, salts, frame);
-        rc = dft_page_decrypt(f->ctx, buf, f->out + DFT_WAL_FRAME_HDR_BYTES, &ad);
+        page_ad_wal(&ad, f->vfs->vault_id, f->out, salts, frame);
+        rc = page_decrypt(f->ctx, buf, f->out + DFT_WAL_FRAME_HDR_BYTES, &ad);
         return rc == 0 ? SQLITE_OK : SQLITE_IOERR_DATA;
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
@@ -281,9 +281,9 @@ wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, buf, salts, frame);
-        if (dft_page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
-                             &ad) != 0) {
+        page_ad_wal(&ad, f->vfs->vault_id, buf, salts, frame);
+        if (page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
+                         &ad) != 0) {
             memset(buf, 0, (size_t)amt);
         }
         return SQLITE_OK;
@@ -313,8 +313,8 @@ wal_write_page(struct file *f, const unsigned char *hdr, const unsigned char *pa
     if (wal_salts(f, &salts) != SQLITE_OK) {
         return SQLITE_IOERR_WRITE;
     }
-    dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
-    return dft_page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
+    page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
+    return page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
 
 static int
@@ -407,7 +407,7 @@ wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
     }
     uint32_t magic = (uint32_t)dft_be_get(h, 4);
     int big = (int)(magic & 1);
-    dft_wal_checksum(big, h, 24, s);
+    wal_checksum(big, h, 24, s);
     int hdr_ok = (magic & ~1u) == WAL_MAGIC && (uint32_t)dft_be_get(h + 4, 4) == WAL_VERSION &&
                  (uint32_t)dft_be_get(h + 8, 4) == DFT_PAGE_BYTES &&
                  s[0] == (uint32_t)dft_be_get(h + 24, 4) && s[1] == (uint32_t)dft_be_get(h + 28, 4);
@@ -432,12 +432,12 @@ wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
             if (rc != SQLITE_OK) {
                 break;
             }
-            dft_page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
+            page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
             ok = memcmp(fr + 8, h + 16, 8) == 0 && (uint32_t)dft_be_get(fr, 4) != 0 &&
-                 dft_page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
+                 page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
             if (ok && chain) {
-                dft_wal_checksum(big, fr, 8, s);
-                dft_wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
+                wal_checksum(big, fr, 8, s);
+                wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
                 chain = s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
                         s[1] == (uint32_t)dft_be_get(fr + 20, 4);
                 if (chain && (uint32_t)dft_be_get(fr + 4, 4) != 0) {
@@ -477,7 +477,7 @@ x_close(sqlite3_file *pf)
     if (f->vfs->wal == f) {
         f->vfs->wal = NULL;
     }
-    dft_page_cipher_free(f->ctx);
+    page_cipher_free(f->ctx);
     f->ctx = NULL;
     sodium_free(f->plain);
     f->plain = NULL;
@@ -649,7 +649,7 @@ v_open(sqlite3_vfs *pv, const char *name, sqlite3_file *pf, int flags, int *out_
     f->hdr_off = -1;
     f->real = (sqlite3_file *)((char *)f + ROUND8(sizeof *f));
     memset(f->real, 0, (size_t)v->root->szOsFile);
-    f->ctx = dft_page_cipher_new(v->page_key);
+    f->ctx = page_cipher_new(v->page_key);
     f->plain = sodium_malloc(DFT_PAGE_BYTES);
     f->out = malloc(DFT_WAL_FRAME_BYTES);
     if (f->ctx == NULL || f->plain == NULL || f->out == NULL) {
@@ -671,7 +671,7 @@ fail:
     if (f->real->pMethods != NULL) {
         f->real->pMethods->xClose(f->real);
     }
-    dft_page_cipher_free(f->ctx);
+    page_cipher_free(f->ctx);
     sodium_free(f->plain);
     free(f->out);
     memset(f, 0, sizeof *f);
@@ -864,7 +864,7 @@ open_error(sqlite3 *db, int rc, struct dft_error *err)
 {
     struct dft_error tmp;
     dft_error_clear(&tmp);
-    enum dft_err code = dft_store_error(db, rc, "cannot open vault database", &tmp);
+    enum dft_err code = store_error(db, rc, "cannot open vault database", &tmp);
     if (code == DFT_ERR_INTEGRITY) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "vault database failed authentication");
     }
@@ -872,9 +872,8 @@ open_error(sqlite3 *db, int rc, struct dft_error *err)
 }
 
 enum dft_err
-dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[DFT_KEY_BYTES],
-               const unsigned char vault_id[DFT_VAULT_ID_BYTES], unsigned flags,
-               struct dft_error *err)
+store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[DFT_KEY_BYTES],
+           const unsigned char vault_id[DFT_VAULT_ID_BYTES], unsigned flags, struct dft_error *err)
 {
     struct vfs *v = NULL;
     sqlite3 *db = NULL;
@@ -898,7 +897,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     rc = sqlite3_vfs_register(&v->base, 0);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(NULL, rc, "cannot register the vault file layer", err);
+        e = store_error(NULL, rc, "cannot register the vault file layer", err);
         goto out;
     }
     registered = 1;
@@ -948,7 +947,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
                       "PRAGMA foreign_keys=ON;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot configure vault database", err);
+        e = store_error(db, rc, "cannot configure vault database", err);
         goto out;
     }
     if (created) {
@@ -959,7 +958,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
             rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
         }
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot create vault database", err);
+            e = store_error(db, rc, "cannot create vault database", err);
             goto out;
         }
     } else {
@@ -972,7 +971,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     rc = query1(db, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode);
     if (rc != SQLITE_OK) {
-        e = created ? dft_store_error(db, rc, "cannot create vault database", err)
+        e = created ? store_error(db, rc, "cannot create vault database", err)
                     : open_error(db, rc, err);
         goto out;
     }
@@ -982,7 +981,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     if ((flags & DFT_STORE_READONLY) &&
         (rc = sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL)) != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot configure vault database", err);
+        e = store_error(db, rc, "cannot configure vault database", err);
         goto out;
     }
     if (created) {
@@ -1003,7 +1002,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
         uint32_t bad = 0;
         rc = wal_scan(v->wal, 0, &valid, &bad);
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot open vault database", err);
+            e = store_error(db, rc, "cannot open vault database", err);
             goto out;
         }
         v->wal->committed = valid; /* what recovery kept */
@@ -1028,7 +1027,7 @@ out:
 }
 
 void
-dft_store_close(sqlite3 *db)
+store_close(sqlite3 *db)
 {
     if (db == NULL) {
         return;
@@ -1076,8 +1075,8 @@ check_main(struct file *f, struct dft_error *err)
                          (long long)(i + 1));
             break;
         }
-        dft_page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(i + 1));
-        int bad = dft_page_decrypt(f->ctx, f->plain, page, &ad) != 0;
+        page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(i + 1));
+        int bad = page_decrypt(f->ctx, f->plain, page, &ad) != 0;
         sodium_memzero(f->plain, DFT_PAGE_BYTES);
         if (bad) {
             e = dft_fail(err, DFT_ERR_INTEGRITY, "vault database: page %lld failed authentication",
@@ -1090,7 +1089,7 @@ check_main(struct file *f, struct dft_error *err)
 }
 
 enum dft_err
-dft_store_check_pages(sqlite3 *db, struct dft_error *err)
+store_check_pages(sqlite3 *db, struct dft_error *err)
 {
     sqlite3_file *pf = NULL;
     enum dft_err e = DFT_OK;
@@ -1111,7 +1110,7 @@ dft_store_check_pages(sqlite3 *db, struct dft_error *err)
         uint32_t bad = 0;
         int rc = wal_scan(v->wal, 1, &valid, &bad);
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot check vault database log", err);
+            e = store_error(db, rc, "cannot check vault database log", err);
         } else if (bad != 0) {
             e = dft_fail(err, DFT_ERR_INTEGRITY,
                          "vault database log (wal): frame %u failed authentication", bad);

@@ -16,9 +16,9 @@
 #include <sodium.h>
 
 #include "evidence/evidence.h"
-#include "defter/search.h"
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "search/search.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "vault/envelope.h"
 #include "vault/fsutil.h"
 #include "vault/vault_internal.h"
@@ -96,19 +96,18 @@ vault_setup_db(struct dft_vault *v, struct dft_error *err)
 {
     enum dft_err rc;
     /* A large page cache keeps batch inserts into random-id indexes off the disk. */
-    if ((rc = dft_store_exec(v->db, "PRAGMA cache_size=-65536", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "PRAGMA cache_size=-65536", err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_store_exec(v->db, "BEGIN", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "BEGIN", err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_view_create_tables(v->db, "main", err)) != DFT_OK ||
-        (rc = dft_tlog_setup(v->db, err)) != DFT_OK ||
-        (rc = dft_search_setup(v->db, err)) != DFT_OK) {
-        dft_store_rollback(v->db);
+    if ((rc = view_create_tables(v->db, "main", err)) != DFT_OK ||
+        (rc = tlog_setup(v->db, err)) != DFT_OK || (rc = search_setup(v->db, err)) != DFT_OK) {
+        store_rollback(v->db);
         return rc;
     }
-    return dft_store_exec(v->db, "COMMIT", err);
+    return store_exec(v->db, "COMMIT", err);
 }
 
 static int
@@ -159,15 +158,15 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
     if (v == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    v->keys = dft_keys_new();
+    v->keys = keys_new();
     if (v->keys == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
-        (rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id,
-                             DFT_STORE_CREATE, err)) != DFT_OK ||
+        (rc = header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
+        (rc = store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, DFT_STORE_CREATE,
+                         err)) != DFT_OK ||
         (rc = vault_setup_db(v, err)) != DFT_OK) {
         goto out;
     }
@@ -181,20 +180,20 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
     }
     /* The empty tree's state is sealed from the start; the database says so (tlog_meta). */
     struct dft_tlog_state empty = {.size = 0};
-    dft_tlog_hash_empty(empty.root);
-    dft_tlog_state_seal(v->header.state, &empty, v->keys->state_key, v->keys->vault_id);
+    tlog_hash_empty(empty.root);
+    tlog_state_seal(v->header.state, &empty, v->keys->state_key, v->keys->vault_id);
     v->header.state_len = DFT_TLOG_STATE_BYTES;
-    if ((rc = dft_tlog_state_mark(v->db, err)) != DFT_OK) {
+    if ((rc = tlog_state_mark(v->db, err)) != DFT_OK) {
         goto out;
     }
     /* The header goes last: a vault without one is not a vault, and creation can be retried. */
-    rc = dft_header_write(&v->header, v->header_path, err);
+    rc = header_write(&v->header, v->header_path, err);
     if (rc == DFT_OK) {
         rc = dft_fsync_dir_of(dir, 1, err);
     }
 out:
     if (v != NULL) {
-        dft_store_close(v->db);
+        store_close(v->db);
         v->db = NULL;
         if (rc != DFT_OK) {
             unlink(v->db_path);
@@ -206,7 +205,7 @@ out:
             rmdir(objects2);
             rmdir(dir);
         }
-        dft_keys_free(v->keys);
+        keys_free(v->keys);
         sodium_memzero(v, sizeof *v);
         free(v);
     }
@@ -225,23 +224,23 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     if (v == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    v->keys = dft_keys_new();
+    v->keys = keys_new();
     if (v->keys == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
     if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = dft_header_read(&v->header, v->header_path, err)) != DFT_OK ||
-        (rc = dft_header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
+        (rc = header_read(&v->header, v->header_path, err)) != DFT_OK ||
+        (rc = header_unlock(&v->header, v->keys, pass, pass_len, err)) != DFT_OK) {
         goto out;
     }
     if (access(v->db_path, F_OK) != 0) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "vault database '%s' is missing", v->db_path);
         goto out;
     }
-    if ((rc = dft_store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, 0, err)) !=
+    if ((rc = store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, 0, err)) !=
             DFT_OK ||
-        (rc = vault_setup_db(v, err)) != DFT_OK || (rc = dft_vault_state_check(v, err)) != DFT_OK) {
+        (rc = vault_setup_db(v, err)) != DFT_OK || (rc = vault_state_check(v, err)) != DFT_OK) {
         goto out;
     }
     dft_b64_encode(v->author, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
@@ -265,8 +264,8 @@ dft_vault_close(struct dft_vault *v)
     if (v == NULL) {
         return;
     }
-    dft_store_close(v->db);
-    dft_keys_free(v->keys);
+    store_close(v->db);
+    keys_free(v->keys);
     sodium_memzero(v, sizeof *v);
     free(v);
 }
@@ -282,23 +281,23 @@ dft_vault_rekey(struct dft_vault *v, const char *new_pass, size_t new_len, enum 
     int fd = -1;
     struct dft_header h = v->header;
     struct dft_header disk;
-    enum dft_err rc = dft_vault_lock(v, &fd, err);
+    enum dft_err rc = vault_dir_lock(v, &fd, err);
     if (rc != DFT_OK) {
         return rc;
     }
-    if (dft_header_read(&disk, v->header_path, NULL) == DFT_OK &&
+    if (header_read(&disk, v->header_path, NULL) == DFT_OK &&
         sodium_memcmp(disk.vault_id, h.vault_id, DFT_VAULT_ID_BYTES) == 0) {
         h.state_len = disk.state_len;
         memcpy(h.state, disk.state, disk.state_len);
     }
-    rc = dft_header_wrap(&h, v->keys, new_pass, new_len, level, err);
+    rc = header_wrap(&h, v->keys, new_pass, new_len, level, err);
     if (rc == DFT_OK) {
-        rc = dft_header_write(&h, v->header_path, err);
+        rc = header_write(&h, v->header_path, err);
     }
     if (rc == DFT_OK) {
         v->header = h;
     }
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     sodium_memzero(&h, sizeof h);
     sodium_memzero(&disk, sizeof disk);
     return rc;
@@ -332,7 +331,7 @@ next_index(sqlite3 *db, int64_t *idx, struct dft_error *err)
     }
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return dft_store_error(db, rc, "cannot read the log", err);
+        return store_error(db, rc, "cannot read the log", err);
     }
     *idx = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -344,7 +343,7 @@ store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
                unsigned char leaf[DFT_HASH_BYTES], struct dft_error *err)
 {
     unsigned char zero = 0x00;
-    dft_sha256_2(leaf, &zero, 1, env->data, env->len);
+    crypto_sha256_pair(leaf, &zero, 1, env->data, env->len);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "INSERT INTO envelopes(idx, leaf_hash, envelope) VALUES(?,?,?)",
                                 -1, &st, NULL);
@@ -356,7 +355,7 @@ store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        return dft_store_error(db, rc, "cannot store the operation", err);
+        return store_error(db, rc, "cannot store the operation", err);
     }
     return DFT_OK;
 }
@@ -374,20 +373,20 @@ static void *
 seal_thread(void *arg)
 {
     struct seal_job *job = arg;
-    job->rc = dft_envelope_seal(job->keys, job->ops, job->env, &job->err);
+    job->rc = envelope_seal(job->keys, job->ops, job->env, &job->err);
     return NULL;
 }
 
-/* A third thread makes the view's canonical JSON ahead of it (see dft_view_ahead_run). */
+/* A third thread makes the view's canonical JSON ahead of it (see view_ahead_run). */
 static void *
 ahead_thread(void *arg)
 {
-    dft_view_ahead_run(arg);
+    view_ahead_run(arg);
     return NULL;
 }
 
 enum dft_err
-dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
+vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
 {
     char ts[DFT_TS_BYTES];
     dft_time_now(ts);
@@ -430,24 +429,24 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     pthread_t maker;
     int making = 0;
     struct dft_error ahead_err; /* without a maker the view makes its JSON itself */
-    if (threaded && dft_view_ahead_new(&ahead, ops, &ahead_err) == DFT_OK) {
+    if (threaded && view_ahead_new(&ahead, ops, &ahead_err) == DFT_OK) {
         making = pthread_create(&maker, NULL, ahead_thread, ahead) == 0;
         if (!making) {
-            dft_view_ahead_free(ahead);
+            view_ahead_free(ahead);
             ahead = NULL;
         }
     }
-    if ((rc = dft_store_exec(v->db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
         goto out;
     }
     in_tx = 1;
-    if ((rc = dft_view_init(&vw, v->db, "main", 1, err)) != DFT_OK) {
+    if ((rc = view_init(&vw, v->db, "main", 1, err)) != DFT_OK) {
         goto out;
     }
     view_ready = 1;
     vw.ahead = ahead;
     if ((rc = next_index(v->db, &idx, err)) != DFT_OK ||
-        (rc = dft_view_apply(&vw, idx, ops, err)) != DFT_OK) {
+        (rc = view_apply(&vw, idx, ops, err)) != DFT_OK) {
         goto out;
     }
     if (threaded) {
@@ -460,33 +459,33 @@ dft_vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     }
     state.size = (uint64_t)idx + 1;
     if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
-        (rc = dft_tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
-        (rc = dft_tlog_root(v->db, state.size, state.root, err)) != DFT_OK) {
+        (rc = tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
+        (rc = tlog_root(v->db, state.size, state.root, err)) != DFT_OK) {
         goto out;
     }
-    dft_view_release(&vw);
+    view_release(&vw);
     view_ready = 0;
-    rc = dft_store_exec(v->db, "COMMIT", err);
+    rc = store_exec(v->db, "COMMIT", err);
     if (rc == DFT_OK) {
         in_tx = 0;
         dft_log(DFT_LOG_INFO, "appended envelope %lld with %zu operations", (long long)idx, n);
         /* After the commit: a crash before this leaves the header behind, which is safe. */
-        dft_vault_state_catch_up(v, &state);
+        vault_state_catch_up(v, &state);
     }
 out:
     if (making) {
-        dft_view_ahead_cancel(ahead);
+        view_ahead_cancel(ahead);
         pthread_join(maker, NULL);
     }
-    dft_view_ahead_free(ahead);
+    view_ahead_free(ahead);
     if (threaded) {
         pthread_join(sealer, NULL);
     }
     if (view_ready) {
-        dft_view_release(&vw);
+        view_release(&vw);
     }
     if (in_tx) {
-        dft_store_rollback(v->db);
+        store_rollback(v->db);
     }
     dft_buf_release(&env);
     return rc;
@@ -503,7 +502,7 @@ dft_vault_append_ops(struct dft_vault *v, const json_t *ops, json_t **ids_out,
     if (copy == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    enum dft_err rc = dft_vault_commit_ops(v, copy, err);
+    enum dft_err rc = vault_commit_ops(v, copy, err);
     if (rc == DFT_OK && ids_out != NULL) {
         json_t *ids = json_array();
         size_t i;
@@ -781,7 +780,7 @@ dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct
     json_t *ids = NULL;
     enum dft_err rc = dft_vault_check_items(items, &ops, &ids, err);
     if (rc == DFT_OK) {
-        rc = dft_vault_commit_ops(v, ops, err);
+        rc = vault_commit_ops(v, ops, err);
     }
     json_decref(ops);
     if (rc == DFT_OK) {
@@ -866,7 +865,7 @@ dft_vault_edit(struct dft_vault *v, const char *id, const json_t *fields, struct
     if (ops == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = dft_vault_commit_ops(v, ops, err);
+    rc = vault_commit_ops(v, ops, err);
     json_decref(ops);
     return rc;
 }
@@ -891,7 +890,7 @@ dft_vault_delete(struct dft_vault *v, const char *id, struct dft_error *err)
         }
         if (src != SQLITE_ROW) {
             sqlite3_finalize(st);
-            return dft_store_error(v->db, src, "cannot read link", err);
+            return store_error(v->db, src, "cannot read link", err);
         }
         ops = json_pack("[{sssssss{ss}}]", "record", sqlite3_column_text(st, 0), "to",
                         sqlite3_column_text(st, 1), "action", "unlink", "fields", "link", id);
@@ -902,7 +901,7 @@ dft_vault_delete(struct dft_vault *v, const char *id, struct dft_error *err)
     if (ops == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = dft_vault_commit_ops(v, ops, err);
+    rc = vault_commit_ops(v, ops, err);
     json_decref(ops);
     return rc;
 }
@@ -932,7 +931,7 @@ dft_vault_link(struct dft_vault *v, const char *from, const char *to, const char
     if (ops == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = dft_vault_commit_ops(v, ops, err);
+    rc = vault_commit_ops(v, ops, err);
     json_decref(ops);
     if (rc == DFT_OK) {
         snprintf(id_out, DFT_ID_MAX, "%s", lid);

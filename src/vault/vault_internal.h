@@ -8,8 +8,9 @@
 
 #include <sqlite3.h>
 
+#include "crypto/keys.h"
 #include "defter/vault.h"
-#include "vault/header.h"
+#include "vault/header_names.h"
 
 struct dft_vault {
     char dir[PATH_MAX];         /* vault directory */
@@ -26,8 +27,8 @@ sqlite3 *vault_db(struct dft_vault *v);
 const struct dft_keys *vault_keys(struct dft_vault *v);
 
 /* Append ops (complete except v/id/ts/author, which are filled in) as one envelope. */
-enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
-                                  struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_commit_ops(struct dft_vault *v, json_t *ops,
+                              struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * The sealed log state in the header (state.c). _check runs at open: DFT_ERR_INTEGRITY when the
@@ -36,10 +37,10 @@ enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
  * that logs a failure instead of returning it (after a commit, whose data is already durable).
  */
 struct dft_tlog_state;
-enum dft_err dft_vault_state_check(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
-enum dft_err dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
-                                  struct dft_error *err) DFT_MUST_CHECK;
-void dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
+enum dft_err vault_state_check(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
+                              struct dft_error *err) DFT_MUST_CHECK;
+void vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
 
 /*
  * Check every object the vault's live evidence uses (flags: EVIDENCE_QUICK); *report gets
@@ -55,7 +56,7 @@ enum dft_err vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws,
                                struct dft_error *err) DFT_MUST_CHECK;
 
 /* Exclusive flock on the vault directory around header replacements; unlock(-1) is a no-op. */
-enum dft_err dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
-void dft_vault_unlock(int fd);
+enum dft_err vault_dir_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
+void vault_dir_unlock(int fd);
 
 #endif

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "defter/search.h"
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "search/search.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "crypto/hash.h"
 #include "evidence/evidence.h"
 #include "vault/envelope.h"
@@ -50,7 +50,7 @@ compare_query(sqlite3 *db, const char *what, const char *a, const char *b, struc
     }
     if (src != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return dft_store_error(db, src, "cannot compare the view", err);
+        return store_error(db, src, "cannot compare the view", err);
     }
     sqlite3_int64 diff = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -81,7 +81,7 @@ check_search(struct dft_vault *v, struct dft_error *err)
 {
     struct dft_search_rebuild *sr = NULL;
     sqlite3_stmt *st = NULL;
-    enum dft_err rc = dft_search_rebuild_open(&sr, err);
+    enum dft_err rc = search_rebuild_open(&sr, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -90,7 +90,7 @@ check_search(struct dft_vault *v, struct dft_error *err)
                                  " WHERE deleted=0",
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
-        rc = dft_store_error(v->db, src, "cannot read the rebuilt records", err);
+        rc = store_error(v->db, src, "cannot read the rebuilt records", err);
         goto out;
     }
     while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -99,28 +99,28 @@ check_search(struct dft_vault *v, struct dft_error *err)
         if (!json_is_object(fields)) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "a rebuilt record has malformed fields");
         } else {
-            rc = dft_search_rebuild_put(sr, (const char *)sqlite3_column_text(st, 0),
-                                        (const char *)sqlite3_column_text(st, 1),
-                                        (const char *)sqlite3_column_text(st, 2), fields, err);
+            rc = search_rebuild_put(sr, (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2), fields, err);
         }
         json_decref(fields);
     }
     if (rc == DFT_OK && src != SQLITE_DONE) {
-        rc = dft_store_error(v->db, src, "cannot read the rebuilt records", err);
+        rc = store_error(v->db, src, "cannot read the rebuilt records", err);
     }
     if (rc == DFT_OK) {
-        rc = dft_search_rebuild_compare(sr, v->db, err);
+        rc = search_rebuild_compare(sr, v->db, err);
     }
 out:
     sqlite3_finalize(st);
-    dft_search_rebuild_free(sr);
+    search_rebuild_free(sr);
     return rc;
 }
 
 enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
-    enum dft_err rc = dft_store_check_pages(v->db, err);
+    enum dft_err rc = store_check_pages(v->db, err);
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
     int view_ready = 0, attached = 0;
@@ -131,19 +131,19 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if (rc != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
         return rc;
     }
     attached = 1;
-    if ((rc = dft_view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
-        (rc = dft_view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
+    if ((rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+        (rc = view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
         goto out;
     }
     view_ready = 1;
-    if ((rc = dft_tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
+    if ((rc = tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
         goto out;
     }
     int src = sqlite3_prepare_v2(v->db,
@@ -151,7 +151,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
                                  " ORDER BY idx",
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
-        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
     int64_t expect = 0;
@@ -173,11 +173,11 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
                           (long long)idx);
             goto out;
         }
-        if ((rc = dft_tlog_check_add(tree, h, err)) != DFT_OK) {
+        if ((rc = tlog_check_add(tree, h, err)) != DFT_OK) {
             goto out;
         }
         struct dft_envelope_info info;
-        if ((rc = dft_envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
+        if ((rc = envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
             goto out;
         }
         if (sodium_memcmp(info.author, v->keys->sign_pk, DFT_SIGN_PK_BYTES) != 0) {
@@ -186,10 +186,10 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
             goto out;
         }
         json_t *ops = NULL;
-        if ((rc = dft_envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
+        if ((rc = envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
             goto out;
         }
-        rc = dft_view_apply(&vw, idx, ops, err);
+        rc = view_apply(&vw, idx, ops, err);
         operations += (int64_t)json_array_size(ops);
         json_decref(ops);
         if (rc != DFT_OK) {
@@ -198,17 +198,17 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         envelopes++;
     }
     if (src != SQLITE_DONE) {
-        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
-    rc = dft_tlog_check_finish(tree, NULL, root, err);
+    rc = tlog_check_finish(tree, NULL, root, err);
     tree = NULL;
     if (rc != DFT_OK) {
         goto out;
     }
-    dft_tlog_hash_encode(root_b64, root);
+    tlog_hash_encode(root_b64, root);
     /* The search index is a view too: its contents rebuilt from the records, FTS5 consistent. */
-    if ((rc = check_search(v, err)) != DFT_OK || (rc = dft_search_check(v->db, err)) != DFT_OK) {
+    if ((rc = check_search(v, err)) != DFT_OK || (rc = search_check(v->db, err)) != DFT_OK) {
         goto out;
     }
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
@@ -220,7 +220,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     struct dft_witness_set ws;
     json_t *witnesses = NULL;
     if ((rc = vault_witness_set(v, &ws, err)) != DFT_OK ||
-        (rc = dft_witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
+        (rc = witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
         goto out;
     }
     /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
@@ -238,10 +238,10 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
 out:
-    dft_tlog_check_free(tree);
+    tlog_check_free(tree);
     sqlite3_finalize(st);
     if (view_ready) {
-        dft_view_release(&vw);
+        view_release(&vw);
     }
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);

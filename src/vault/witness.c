@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "vault/vault_internal.h"
 
 enum dft_err
@@ -24,7 +24,7 @@ vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws, struct dft_er
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
         sqlite3_finalize(st);
-        return dft_store_error(v->db, src, "cannot read the witnesses", err);
+        return store_error(v->db, src, "cannot read the witnesses", err);
     }
     sqlite3_bind_text(st, 1, DFT_WITNESS_RECORD, -1, SQLITE_STATIC);
     while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -36,11 +36,11 @@ vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws, struct dft_er
                           (long long)idx);
             break;
         }
-        rc = dft_witness_replay(ws, op, idx, err);
+        rc = witness_replay(ws, op, idx, err);
         json_decref(op);
     }
     if (rc == DFT_OK && src != SQLITE_DONE) {
-        rc = dft_store_error(v->db, src, "cannot read the witnesses", err);
+        rc = store_error(v->db, src, "cannot read the witnesses", err);
     }
     sqlite3_finalize(st);
     return rc;
@@ -54,7 +54,7 @@ witness_list_json(const struct dft_witness_set *ws, int *bad)
     for (size_t i = 0; list != NULL && i < ws->n; i++) {
         char vkey[DFT_NOTE_VKEY_MAX];
         char id[9];
-        dft_note_verifier_format(&ws->keys[i], vkey);
+        note_verifier_format(&ws->keys[i], vkey);
         snprintf(id, sizeof id, "%08x", (unsigned)ws->keys[i].key_id);
         *bad |= json_array_append_new(list, json_pack("{ssssss}", "name", ws->keys[i].name,
                                                       "key_id", id, "vkey", vkey)) != 0;
@@ -92,8 +92,8 @@ witness_change(struct dft_vault *v, const char *vkey, uint64_t k, json_t **out,
     *out = NULL;
     enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
-        rc = vkey != NULL ? dft_witness_add_op(&ws, vkey, &op, err)
-                          : dft_witness_policy_op(&ws, k, &op, err);
+        rc = vkey != NULL ? witness_add_op(&ws, vkey, &op, err)
+                          : witness_policy_op(&ws, k, &op, err);
     }
     if (rc == DFT_OK) {
         ops = json_pack("[O]", op);
@@ -138,11 +138,11 @@ dft_vault_checkpoint_import(struct dft_vault *v, const char *note, size_t len, j
                             struct dft_error *err)
 {
     struct dft_witness_set ws;
-    struct dft_witness_import res;
+    struct witness_import res;
     *out = NULL;
     enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
-        rc = dft_witness_import(v->db, v->keys->sign_pk, &ws, note, len, &res, err);
+        rc = witness_import(v->db, v->keys->sign_pk, &ws, note, len, &res, err);
     }
     if (rc != DFT_OK) {
         return rc;
@@ -160,7 +160,7 @@ dft_vault_checkpoint_cosigned(struct dft_vault *v, struct dft_buf *out, struct d
     struct dft_witness_set ws;
     enum dft_err rc = vault_witness_set(v, &ws, err);
     if (rc == DFT_OK) {
-        rc = dft_witness_latest(v->db, v->keys->sign_pk, &ws, out, err);
+        rc = witness_latest(v->db, v->keys->sign_pk, &ws, out, err);
     }
     return rc;
 }
@@ -170,7 +170,7 @@ dft_vault_checkpoint_current(struct dft_vault *v, struct dft_buf *out, uint64_t 
                              struct dft_error *err)
 {
     uint64_t size = 0;
-    enum dft_err rc = dft_tlog_size(v->db, &size, err);
+    enum dft_err rc = tlog_size(v->db, &size, err);
     if (rc == DFT_OK) {
         rc = dft_vault_checkpoint(v, size, out, err);
     }

@@ -86,7 +86,7 @@ test_import__round_trip_sizes(void **state)
         import_ok(f, data, n, &info);
         assert_int_equal(info.size, n);
         assert_int_equal(info.created, 1);
-        dft_sha256(want, data, n);
+        crypto_sha256_once(want, data, n);
         assert_memory_equal(info.sha256, want, 32);
 
         assert_int_equal(evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
@@ -209,9 +209,9 @@ test_import__dedup_stores_nothing_new(void **state)
     assert_string_not_equal(a.object, c.object);
     assert_int_equal(count_files(f->objects), 2);
     /* the id is keyed: another vault's keys give another id for the same content */
-    struct dft_keys *k2 = dft_keys_new();
+    struct dft_keys *k2 = keys_new();
     randombytes_buf(k2->master, sizeof k2->master);
-    dft_keys_derive(k2);
+    keys_derive(k2);
     struct dft_evidence_info d;
     struct dft_error err = {0};
     assert_int_equal(evidence_import(f->objects, k2, f->in, NULL, NULL, &d, &err), DFT_OK);
@@ -219,7 +219,7 @@ test_import__dedup_stores_nothing_new(void **state)
     /* and that vault's objects do not open under these keys */
     assert_int_equal(evidence_verify(f->objects, f->keys, d.object, NULL, 0, &err),
                      DFT_ERR_INTEGRITY);
-    dft_keys_free(k2);
+    keys_free(k2);
     free(data);
     evidence_info_release(&a);
     evidence_info_release(&b);

@@ -20,8 +20,9 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "vault/header.h"
+#include "vault/header_names.h"
 
 static const char pass[] = "correct horse battery staple";
 
@@ -40,10 +41,10 @@ group_setup(void **state)
     if (fx == NULL || dft_crypto_init(&err) != DFT_OK) {
         return -1;
     }
-    fx->k = dft_keys_new();
+    fx->k = keys_new();
     if (fx->k == NULL ||
-        dft_header_create(&fx->h, fx->k, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
-        dft_header_encode(&fx->h, fx->ser, sizeof fx->ser, &fx->ser_len, &err) != DFT_OK) {
+        header_create(&fx->h, fx->k, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
+        header_encode(&fx->h, fx->ser, sizeof fx->ser, &fx->ser_len, &err) != DFT_OK) {
         return -1;
     }
     *state = fx;
@@ -54,7 +55,7 @@ static int
 group_teardown(void **state)
 {
     struct fixture *fx = *state;
-    dft_keys_free(fx->k);
+    keys_free(fx->k);
     sodium_memzero(fx, sizeof *fx);
     free(fx);
     return 0;
@@ -108,16 +109,16 @@ test_header__create_then_unlock_round_trip(void **state)
     assert_memory_equal(fx->ser + 298, sum, 32);
 
     struct dft_header h;
-    assert_int_equal(dft_header_parse(&h, fx->ser, fx->ser_len, &err), DFT_OK);
+    assert_int_equal(header_parse(&h, fx->ser, fx->ser_len, &err), DFT_OK);
     assert_int_equal(h.kdf_level, DFT_KDF_INTERACTIVE);
     assert_int_equal(h.opslimit, crypto_pwhash_OPSLIMIT_INTERACTIVE);
     assert_int_equal(h.memlimit, crypto_pwhash_MEMLIMIT_INTERACTIVE);
     assert_int_equal(h.state_len, 0);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
+    assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_same_keys(k, fx->k);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -125,19 +126,18 @@ test_header__wrong_passphrase(void **state)
 {
     struct fixture *fx = *state;
     struct dft_error err = {0};
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     memset(k, 0x5a, sizeof *k);
     /* one character short of the right passphrase */
-    assert_int_equal(dft_header_unlock(&fx->h, k, pass, strlen(pass) - 1, &err),
-                     DFT_ERR_PASSPHRASE);
+    assert_int_equal(header_unlock(&fx->h, k, pass, strlen(pass) - 1, &err), DFT_ERR_PASSPHRASE);
     assert_int_equal(err.code, DFT_ERR_PASSPHRASE);
     assert_string_equal(err.msg, "wrong passphrase");
     /* nothing was written to the keys */
     for (size_t i = 0; i < sizeof k->master; i++) {
         assert_int_equal(k->master[i], 0x5a);
     }
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -147,8 +147,7 @@ test_header__rewrap_keeps_the_keys(void **state)
     struct dft_error err = {0};
     static const char next[] = "\xd0\x9d\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9 pass"; /* Cyrillic */
     struct dft_header h = fx->h;
-    assert_int_equal(dft_header_wrap(&h, fx->k, next, strlen(next), DFT_KDF_INTERACTIVE, &err),
-                     DFT_OK);
+    assert_int_equal(header_wrap(&h, fx->k, next, strlen(next), DFT_KDF_INTERACTIVE, &err), DFT_OK);
     /* fresh salt and nonce, same identity */
     assert_memory_not_equal(h.salt, fx->h.salt, sizeof h.salt);
     assert_memory_not_equal(h.nonce, fx->h.nonce, sizeof h.nonce);
@@ -157,16 +156,16 @@ test_header__rewrap_keeps_the_keys(void **state)
     assert_memory_equal(h.box_pk, fx->h.box_pk, sizeof h.box_pk);
     unsigned char ser[DFT_HEADER_MAX_BYTES];
     size_t n = 0;
-    assert_int_equal(dft_header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
+    assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     struct dft_header back;
-    assert_int_equal(dft_header_parse(&back, ser, n, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&back, k, next, strlen(next), &err), DFT_OK);
+    assert_int_equal(header_unlock(&back, k, next, strlen(next), &err), DFT_OK);
     assert_same_keys(k, fx->k);
     /* the old passphrase no longer opens the rewrapped header */
-    assert_int_equal(dft_header_unlock(&back, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
-    dft_keys_free(k);
+    assert_int_equal(header_unlock(&back, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
+    keys_free(k);
 }
 
 static void
@@ -175,19 +174,18 @@ test_header__secret_keys_must_match_public_keys(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     /* Wrap someone else's secret keys under this header's public keys: the AEAD passes. */
-    struct dft_keys *other = dft_keys_new();
+    struct dft_keys *other = keys_new();
     assert_non_null(other);
     memcpy(other, fx->k, sizeof *other);
     crypto_sign_keypair(other->sign_pk, other->sign_sk);
     struct dft_header h = fx->h;
-    assert_int_equal(dft_header_wrap(&h, other, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err),
-                     DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    assert_int_equal(header_wrap(&h, other, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
-    assert_int_equal(dft_header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "vault header keys do not match");
-    dft_keys_free(k);
-    dft_keys_free(other);
+    keys_free(k);
+    keys_free(other);
 }
 
 static void
@@ -203,7 +201,7 @@ test_header__every_byte_flip_is_integrity(void **state)
             memset(&h, 0x77, sizeof h);
             memcpy(p, fx->ser, fx->ser_len);
             p[i] ^= masks[m];
-            enum dft_err rc = dft_header_parse(&h, p, fx->ser_len, &err);
+            enum dft_err rc = header_parse(&h, p, fx->ser_len, &err);
             if (rc != DFT_ERR_INTEGRITY) {
                 print_error("offset %zu mask 0x%02x: %d\n", i, masks[m], rc);
             }
@@ -224,7 +222,7 @@ test_header__every_truncation_is_integrity(void **state)
         unsigned char *p = malloc(n + 1);
         assert_non_null(p);
         memcpy(p, fx->ser, n);
-        assert_int_equal(dft_header_parse(&h, p, n, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, n, &err), DFT_ERR_INTEGRITY);
         free(p);
     }
 }
@@ -239,10 +237,10 @@ test_header__trailing_bytes_are_integrity(void **state)
     for (size_t extra = 1; extra <= 33; extra += 8) {
         memcpy(p, fx->ser, fx->ser_len);
         memset(p + fx->ser_len, 0, extra);
-        assert_int_equal(dft_header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
         /* even with a checksum that covers the extra bytes */
         fix_checksum(p, fx->ser_len + extra);
-        assert_int_equal(dft_header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&h, p, fx->ser_len + extra, &err), DFT_ERR_INTEGRITY);
     }
 }
 
@@ -280,7 +278,7 @@ test_header__forged_fields_behind_valid_checksum(void **state)
         memcpy(p, fx->ser, fx->ser_len);
         set_be(p + forged[i].off, forged[i].value, forged[i].width);
         fix_checksum(p, fx->ser_len);
-        enum dft_err rc = dft_header_parse(&h, p, fx->ser_len, &err);
+        enum dft_err rc = header_parse(&h, p, fx->ser_len, &err);
         if (rc != DFT_ERR_INTEGRITY) {
             print_error("%s: %d\n", forged[i].what, rc);
         }
@@ -291,7 +289,7 @@ test_header__forged_fields_behind_valid_checksum(void **state)
     memcpy(p, "DFTVAULU", 8);
     fix_checksum(p, fx->ser_len);
     struct dft_header h;
-    assert_int_equal(dft_header_parse(&h, p, fx->ser_len, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_parse(&h, p, fx->ser_len, NULL), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -306,23 +304,23 @@ test_header__state_round_trip(void **state)
         h.state_len = lens[i];
         randombytes_buf(h.state, h.state_len);
         size_t n = 0;
-        assert_int_equal(dft_header_encode(&h, p, sizeof p, &n, &err), DFT_OK);
+        assert_int_equal(header_encode(&h, p, sizeof p, &n, &err), DFT_OK);
         assert_int_equal(n, 298 + lens[i] + 32);
         struct dft_header back;
-        assert_int_equal(dft_header_parse(&back, p, n, &err), DFT_OK);
+        assert_int_equal(header_parse(&back, p, n, &err), DFT_OK);
         assert_int_equal(back.state_len, lens[i]);
         assert_memory_equal(back.state, h.state, lens[i]);
         assert_memory_equal(back.wrapped, h.wrapped, sizeof h.wrapped);
         /* cut one byte of state: length no longer matches (with a valid checksum) */
         fix_checksum(p, n - 1);
-        assert_int_equal(dft_header_parse(&back, p, n - 1, &err), DFT_ERR_INTEGRITY);
+        assert_int_equal(header_parse(&back, p, n - 1, &err), DFT_ERR_INTEGRITY);
     }
     /* encode refuses a buffer too small and a state too long */
     size_t n = 0;
     h.state_len = 0;
-    assert_int_equal(dft_header_encode(&h, p, 298 + 31, &n, &err), DFT_ERR_INTERNAL);
+    assert_int_equal(header_encode(&h, p, 298 + 31, &n, &err), DFT_ERR_INTERNAL);
     h.state_len = DFT_HEADER_STATE_MAX + 1;
-    assert_int_equal(dft_header_encode(&h, p, sizeof p, &n, &err), DFT_ERR_INTERNAL);
+    assert_int_equal(header_encode(&h, p, sizeof p, &n, &err), DFT_ERR_INTERNAL);
 }
 
 static void
@@ -336,14 +334,14 @@ test_header__write_then_read_file(void **state)
     snprintf(path, sizeof path, "%s/header", dir);
     snprintf(tmp, sizeof tmp, "%s/header.tmp", dir);
     struct dft_header h;
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_ERR_NOT_FOUND);
-    assert_int_equal(dft_header_write(&fx->h, path, &err), DFT_OK);
+    assert_int_equal(header_read(&h, path, &err), DFT_ERR_NOT_FOUND);
+    assert_int_equal(header_write(&fx->h, path, &err), DFT_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal((size_t)st.st_size, fx->ser_len);
     assert_int_not_equal(access(tmp, F_OK), 0); /* no temp file left behind */
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_OK);
+    assert_int_equal(header_read(&h, path, &err), DFT_OK);
     assert_memory_equal(h.wrapped, fx->h.wrapped, sizeof h.wrapped);
     assert_memory_equal(h.salt, fx->h.salt, sizeof h.salt);
     /* a file longer than any header is damage, not a read of its first bytes */
@@ -352,7 +350,7 @@ test_header__write_then_read_file(void **state)
     static const unsigned char junk[DFT_HEADER_MAX_BYTES] = {0};
     assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
     fclose(f);
-    assert_int_equal(dft_header_read(&h, path, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(header_read(&h, path, &err), DFT_ERR_INTEGRITY);
     unlink(path);
     rmdir(dir);
 }
