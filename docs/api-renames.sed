@@ -206,3 +206,5 @@ s/\bdft_witness_replay\b/witness_replay/g
 s|#include "defter/tlog.h"|#include "log/tlog.h"|g
 s|#include "defter/search.h"|#include "search/search.h"|g
 s|#include "defter/store.h"|#include "store/store.h"|g
+s/\bdft_tlog_hash_leaf\b/crypto_leaf_hash/g
+s/\btlog_hash_leaf\b/crypto_leaf_hash/g

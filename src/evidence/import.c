@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 
 struct encryptor {
@@ -156,9 +157,8 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
     struct evd_pipe pipe;
     int pipe_ok = 0;
     struct encryptor en = {&pipe, NULL, uid, -1, 0};
-    EVP_MD_CTX *md = NULL;
+    struct crypto_sha256 md = {NULL};
     pthread_t th;
-    unsigned int mdlen = 0;
 
     memset(info, 0, sizeof *info);
     tmp[0] = '\0';
@@ -192,10 +192,9 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
     randombytes_buf(file_key, DFT_KEY_BYTES);
     randombytes_buf(uid, sizeof uid);
     en.ctx = EVP_CIPHER_CTX_new();
-    md = EVP_MD_CTX_new();
-    if (en.ctx == NULL || md == NULL ||
+    if (en.ctx == NULL ||
         EVP_EncryptInit_ex(en.ctx, EVP_aes_256_gcm(), NULL, file_key, NULL) != 1 ||
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        crypto_sha256_init(&md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM and SHA-256");
         goto out;
     }
@@ -229,10 +228,7 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
             rc = dft_fail(err, DFT_ERR_INPUT, "evidence '%s' changed size during import", path);
             goto out;
         }
-        if (EVP_DigestUpdate(md, s->buf, want) != 1) {
-            rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-            goto out;
-        }
+        crypto_sha256_update(&md, s->buf, want);
         if (i == 0) {
             head_len = want;
             memcpy(head, s->buf, want);
@@ -264,10 +260,7 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
             goto out;
         }
     }
-    if (EVP_DigestFinal_ex(md, sha, &mdlen) != 1) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-        goto out;
-    }
+    crypto_sha256_final(&md, sha);
     evd_object_id(id, keys->dedup_key, sha);
     dft_hex_encode(hex, id, sizeof id);
     rc = evd_header_build(hdr, size, id, uid, keys->object_key, file_key, sha);
@@ -352,7 +345,7 @@ out:
         (void)created;
     }
     EVP_CIPHER_CTX_free(en.ctx);
-    EVP_MD_CTX_free(md);
+    crypto_sha256_release(&md);
     if (file_key != NULL) {
         sodium_free(file_key);
     }

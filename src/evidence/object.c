@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 
 static const char id_label[] = "defter evidence object v1";
@@ -421,7 +422,7 @@ dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf, size_t le
 
 struct hasher {
     struct evd_pipe *pipe;
-    EVP_MD_CTX *md;
+    struct crypto_sha256 md;
     int failed;
 };
 
@@ -431,11 +432,7 @@ hash_main(void *arg)
     struct hasher *hs = arg;
     struct evd_slot *s;
     while ((s = evd_pipe_take(hs->pipe)) != NULL) {
-        if (EVP_DigestUpdate(hs->md, s->buf, s->len) != 1) {
-            hs->failed = 1;
-            evd_pipe_abort(hs->pipe);
-            break;
-        }
+        crypto_sha256_update(&hs->md, s->buf, s->len);
         evd_pipe_consumed(hs->pipe);
     }
     return NULL;
@@ -452,17 +449,15 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
 {
     enum dft_err rc = DFT_OK;
     struct evd_pipe pipe;
-    struct hasher hs = {&pipe, NULL, 0};
+    struct hasher hs = {&pipe, {NULL}, 0};
     pthread_t th;
     int started = 0;
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned int mdlen = 0;
 
     if (evd_pipe_init(&pipe, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    hs.md = EVP_MD_CTX_new();
-    if (hs.md == NULL || EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL) != 1) {
+    if (crypto_sha256_init(&hs.md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up SHA-256");
         goto out;
     }
@@ -506,10 +501,11 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     evd_pipe_finish(&pipe);
     pthread_join(th, NULL);
     started = 0;
-    if (hs.failed || EVP_DigestFinal_ex(hs.md, sha, &mdlen) != 1) {
+    if (hs.failed) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
         goto out;
     }
+    crypto_sha256_final(&hs.md, sha);
     if (sodium_memcmp(sha, o->sha256, sizeof sha) != 0) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s: SHA-256 mismatch", o->hex);
         goto out;
@@ -534,7 +530,7 @@ out:
         evd_pipe_abort(&pipe);
         pthread_join(th, NULL);
     }
-    EVP_MD_CTX_free(hs.md);
+    crypto_sha256_release(&hs.md);
     evd_pipe_release(&pipe);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 
 struct dft_evidence_writer {
@@ -35,7 +36,7 @@ struct dft_evidence_writer {
     unsigned char *file_key; /* sodium_malloc: random per object */
     unsigned char uid[EVD_UID_BYTES];
     EVP_CIPHER_CTX *ctx;     /* AES-256-GCM under file_key */
-    EVP_MD_CTX *md;          /* SHA-256 of the plaintext */
+    struct crypto_sha256 md; /* SHA-256 of the plaintext */
     char mime[DFT_MIME_MAX]; /* from the first chunk */
     json_t *meta;            /* from the first chunk; owned */
 };
@@ -63,7 +64,7 @@ dft_evidence_writer_abort(struct dft_evidence_writer *w)
         sodium_free(w->file_key);
     }
     EVP_CIPHER_CTX_free(w->ctx);
-    EVP_MD_CTX_free(w->md);
+    crypto_sha256_release(&w->md);
     json_decref(w->meta);
     sodium_memzero(w, sizeof *w);
     free(w);
@@ -102,15 +103,14 @@ evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, 
     w->buf = malloc((size_t)DFT_EVIDENCE_CHUNK_BYTES + DFT_EVIDENCE_TAG_BYTES);
     w->file_key = sodium_malloc(DFT_KEY_BYTES);
     w->ctx = EVP_CIPHER_CTX_new();
-    w->md = EVP_MD_CTX_new();
-    if (w->buf == NULL || w->file_key == NULL || w->ctx == NULL || w->md == NULL) {
+    if (w->buf == NULL || w->file_key == NULL || w->ctx == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
     randombytes_buf(w->file_key, DFT_KEY_BYTES);
     randombytes_buf(w->uid, sizeof w->uid);
     if (EVP_EncryptInit_ex(w->ctx, EVP_aes_256_gcm(), NULL, w->file_key, NULL) != 1 ||
-        EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
+        crypto_sha256_init(&w->md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM and SHA-256");
         goto out;
     }
@@ -171,10 +171,7 @@ dft_evidence_writer_write(struct dft_evidence_writer *w, const void *data, size_
             take = n;
         }
         memcpy(w->buf + w->len, p, take);
-        if (EVP_DigestUpdate(w->md, p, take) != 1) {
-            rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-            goto out;
-        }
+        crypto_sha256_update(&w->md, p, take);
         w->len += take;
         w->size += take;
         p += take;
@@ -201,7 +198,6 @@ evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *key
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
     unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
     char hex[DFT_OBJECT_HEX_BYTES], subdir[PATH_MAX], final_path[PATH_MAX];
-    unsigned int mdlen = 0;
     int subdir_created = 0, placed = 0;
 
     memset(info, 0, sizeof *info);
@@ -213,10 +209,7 @@ evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *key
     if (rc != DFT_OK) {
         goto out;
     }
-    if (EVP_DigestFinal_ex(w->md, sha, &mdlen) != 1) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-        goto out;
-    }
+    crypto_sha256_final(&w->md, sha);
     evd_object_id(id, keys->dedup_key, sha);
     dft_hex_encode(hex, id, sizeof id);
     rc = evd_header_build(hdr, w->size, id, w->uid, keys->object_key, w->file_key, sha);

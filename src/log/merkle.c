@@ -14,13 +14,6 @@
 #include "log/tlog.h"
 
 void
-tlog_hash_leaf(unsigned char out[DFT_TLOG_HASH_BYTES], const void *data, size_t n)
-{
-    static const unsigned char prefix = 0x00;
-    crypto_sha256_pair(out, &prefix, 1, data, n);
-}
-
-void
 tlog_hash_node(unsigned char out[DFT_TLOG_HASH_BYTES],
                const unsigned char left[DFT_TLOG_HASH_BYTES],
                const unsigned char right[DFT_TLOG_HASH_BYTES])

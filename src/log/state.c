@@ -12,11 +12,12 @@
 
 #include <sodium.h>
 
+#include "crypto/aead.h"
 #include "store/store.h"
 #include "log/tlog.h"
 
-#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG_BYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define NONCE_BYTES CRYPTO_XCHACHA_NONCE_BYTES
+#define TAG_BYTES   CRYPTO_XCHACHA_TAG_BYTES
 #define PLAIN_BYTES (1 + 8 + DFT_TLOG_HASH_BYTES)
 #define AD_LABEL    "defter/tlog-state/v1"
 #define AD_BYTES    (sizeof AD_LABEL - 1 + DFT_TLOG_STATE_ID_BYTES)
@@ -43,9 +44,8 @@ tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES], const struct dft_tlog_s
     }
     memcpy(plain + 9, st->root, DFT_TLOG_HASH_BYTES);
     state_ad(ad, vault_id);
-    randombytes_buf(out, NONCE_BYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_BYTES, NULL, plain, sizeof plain, ad,
-                                               sizeof ad, NULL, out, key);
+    crypto_xchacha_nonce(out);
+    crypto_xchacha_seal(out + NONCE_BYTES, plain, sizeof plain, ad, sizeof ad, out, key);
     sodium_memzero(plain, sizeof plain);
 }
 
@@ -61,8 +61,8 @@ tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t len,
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s has a wrong length (%zu bytes)", what, len);
     }
     state_ad(ad, vault_id);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            plain, NULL, NULL, in + NONCE_BYTES, len - NONCE_BYTES, ad, sizeof ad, in, key) != 0) {
+    if (crypto_xchacha_open(plain, in + NONCE_BYTES, len - NONCE_BYTES, ad, sizeof ad, in, key) !=
+        DFT_OK) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s does not authenticate (tampered)", what);
     }
     uint64_t size = 0;

@@ -30,9 +30,8 @@
         */
 #define DFT_TLOG_SIZE_MAX ((uint64_t)1 << 62) /* leaves; far beyond any vault */
 
-/* ---- hashing ---- */
+/* ---- hashing (the leaf hash is crypto_leaf_hash, src/crypto/hash.h: one for the tree) ---- */
 
-void tlog_hash_leaf(unsigned char out[DFT_TLOG_HASH_BYTES], const void *data, size_t n);
 void tlog_hash_node(unsigned char out[DFT_TLOG_HASH_BYTES],
                     const unsigned char left[DFT_TLOG_HASH_BYTES],
                     const unsigned char right[DFT_TLOG_HASH_BYTES]);

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
@@ -339,11 +340,8 @@ disclosure_verify(const json_t *d, const unsigned char *author, struct dft_envel
     qsort(digests, nr + nw, DFT_HASH_BYTES, cmp_digest);
     unsigned char op_hash[DFT_HASH_BYTES];
     crypto_sha256_once(op_hash, d_buf, 1 + (nr + nw) * DFT_HASH_BYTES);
-    unsigned char leaf[1 + DFT_HASH_BYTES];
     unsigned char leaf_hash[DFT_HASH_BYTES];
-    leaf[0] = 0x00;
-    memcpy(leaf + 1, op_hash, DFT_HASH_BYTES);
-    crypto_sha256_once(leaf_hash, leaf, sizeof leaf);
+    crypto_leaf_hash(leaf_hash, op_hash, DFT_HASH_BYTES);
     if (tlog_verify_inclusion((uint64_t)index, info.op_count, leaf_hash,
                               (const unsigned char(*)[32])proof, np, info.sd_root,
                               NULL) != DFT_OK) {

@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "crypto/aead.h"
+#include "crypto/hash.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
 
@@ -174,7 +176,7 @@ static void
 tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *h, size_t n)
 {
     if (n == 1) {
-        tlog_hash_leaf(out, h, DFT_HASH_BYTES);
+        crypto_leaf_hash(out, h, DFT_HASH_BYTES);
         return;
     }
     size_t k = 1;
@@ -344,8 +346,7 @@ envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
         goto out;
     }
     size_t start = out->len;
-    rc = dft_buf_reserve(out,
-                         DFT_ENV_FIXED_BYTES + pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    rc = dft_buf_reserve(out, DFT_ENV_FIXED_BYTES + pt.len + CRYPTO_XCHACHA_TAG_BYTES);
     if (rc != DFT_OK) {
         rc = dft_fail(err, rc, "operations too large for one envelope");
         goto out;
@@ -359,12 +360,11 @@ envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
     unsigned char msg[sizeof sign_domain - 1 + 73];
     signed_message(msg, e);
     crypto_sign_detached(e + 73, NULL, msg, sizeof msg, k->sign_sk);
-    randombytes_buf(e + 137, 24);
-    unsigned long long clen = 0;
-    dft_be_put(e + 161, (uint32_t)(pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES), 4);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(e + DFT_ENV_FIXED_BYTES, &clen, pt.data, pt.len, e,
-                                               DFT_ENV_HEAD_BYTES, NULL, e + 137, k->seal_key);
-    out->len = start + DFT_ENV_FIXED_BYTES + (size_t)clen;
+    crypto_xchacha_nonce(e + 137);
+    dft_be_put(e + 161, (uint32_t)(pt.len + CRYPTO_XCHACHA_TAG_BYTES), 4);
+    crypto_xchacha_seal(e + DFT_ENV_FIXED_BYTES, pt.data, pt.len, e, DFT_ENV_HEAD_BYTES, e + 137,
+                        k->seal_key);
+    out->len = start + DFT_ENV_FIXED_BYTES + pt.len + CRYPTO_XCHACHA_TAG_BYTES;
     out->data[out->len] = '\0';
 out:
     free(hashes);
@@ -397,9 +397,8 @@ enum dft_err
 envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *info,
                  struct dft_error *err)
 {
-    if (n < DFT_ENV_FIXED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-        memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
-        (uint32_t)dft_be_get(e + 161, 4) != n - DFT_ENV_FIXED_BYTES) {
+    if (n < DFT_ENV_FIXED_BYTES + CRYPTO_XCHACHA_TAG_BYTES || memcmp(e, DFT_ENV_MAGIC, 4) != 0 ||
+        e[4] != DFT_ENV_VERSION || (uint32_t)dft_be_get(e + 161, 4) != n - DFT_ENV_FIXED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
     }
     return envelope_inspect_head(e, info, err);
@@ -415,7 +414,7 @@ envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, 
         return rc;
     }
     size_t clen = n - DFT_ENV_FIXED_BYTES;
-    size_t plen = clen - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    size_t plen = clen - CRYPTO_XCHACHA_TAG_BYTES;
     unsigned char *pt = sodium_malloc(plen + 1);
     unsigned char *hashes = NULL;
     struct dft_buf scratch;
@@ -425,8 +424,8 @@ envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, 
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, e + DFT_ENV_FIXED_BYTES, clen, e,
-                                                   DFT_ENV_HEAD_BYTES, e + 137, k->seal_key) != 0) {
+    if (crypto_xchacha_open(pt, e + DFT_ENV_FIXED_BYTES, clen, e, DFT_ENV_HEAD_BYTES, e + 137,
+                            k->seal_key) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope does not decrypt (tampered or foreign)");
         goto out;
     }

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "evidence/evidence.h"
 #include "search/search.h"
 #include "store/store.h"
@@ -342,8 +343,7 @@ static enum dft_err
 store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
                unsigned char leaf[DFT_HASH_BYTES], struct dft_error *err)
 {
-    unsigned char zero = 0x00;
-    crypto_sha256_pair(leaf, &zero, 1, env->data, env->len);
+    crypto_leaf_hash(leaf, env->data, env->len);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "INSERT INTO envelopes(idx, leaf_hash, envelope) VALUES(?,?,?)",
                                 -1, &st, NULL);

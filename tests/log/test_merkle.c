@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "defter/crypto.h"
 #include "log/tlog.h"
 
@@ -142,7 +143,7 @@ leaf_of_vector(unsigned char out[32], size_t i)
     if (n > 0) {
         assert_int_equal(dft_hex_decode(in, n, leaf_inputs_hex[i]), DFT_OK);
     }
-    tlog_hash_leaf(out, in, n);
+    crypto_leaf_hash(out, in, n);
 }
 
 static sqlite3 *
@@ -472,7 +473,7 @@ test_proofs__match_naive_reference_for_all_small_trees(void **state)
         for (int k = 0; k < 8; k++) {
             data[k] = (unsigned char)(i >> (8 * k));
         }
-        tlog_hash_leaf(leaves[i], data, sizeof data);
+        crypto_leaf_hash(leaves[i], data, sizeof data);
         assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
     unsigned char got[DFT_TLOG_PROOF_MAX][32], want[DFT_TLOG_PROOF_MAX][32];
@@ -593,7 +594,7 @@ test_check__finds_every_kind_of_tampering(void **state)
     tlog_hash_empty(want);
     assert_memory_equal(root, want, 32);
     for (uint64_t i = 0; i < N; i++) {
-        tlog_hash_leaf(leaves[i], &i, sizeof i);
+        crypto_leaf_hash(leaves[i], &i, sizeof i);
         assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
     const unsigned char(*L)[32] = (const unsigned char(*)[32])leaves;
@@ -650,7 +651,7 @@ test_store__old_layout_is_migrated(void **state)
     unsigned char leaves[M][32], root[32], want[32];
     sqlite3 *db = open_db();
     for (uint64_t i = 0; i < M; i++) {
-        tlog_hash_leaf(leaves[i], &i, sizeof i);
+        crypto_leaf_hash(leaves[i], &i, sizeof i);
         assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
     assert_int_equal(tlog_root(db, M, want, NULL), DFT_OK);

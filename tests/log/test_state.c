@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "defter/crypto.h"
 #include "store/store.h"
 #include "log/tlog.h"
@@ -34,7 +35,7 @@ leaf(unsigned char out[32], uint64_t i)
     for (int k = 0; k < 8; k++) {
         b[k] = (unsigned char)(i >> (8 * k));
     }
-    tlog_hash_leaf(out, b, sizeof b);
+    crypto_leaf_hash(out, b, sizeof b);
 }
 
 static sqlite3 *
