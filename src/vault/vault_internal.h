@@ -22,6 +22,17 @@ struct dft_vault {
     char author[64];            /* base64 of the signing public key */
 };
 
+/* The id prefix of a record type ("per" for person...), vault.c. */
+const char *vault_type_prefix(const char *type);
+
+/* A field name and a field value (at nesting depth) as a record may hold them (items.c). */
+enum dft_err vault_check_field_name(const char *name, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_check_value(const char *field, const json_t *val, int depth,
+                               struct dft_error *err) DFT_MUST_CHECK;
+
+/* A role is 1 to 64 of [a-z0-9_-] (items.c). */
+enum dft_err vault_check_role(const char *role, struct dft_error *err) DFT_MUST_CHECK;
+
 /* The database handle and keys, for the vault's own files and white-box tests only. */
 sqlite3 *vault_db(struct dft_vault *v);
 const struct dft_keys *vault_keys(struct dft_vault *v);

@@ -421,8 +421,9 @@ apply_update(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
     {
         if (json_is_null(val)) {
             json_object_del(fields, key);
-        } else {
-            json_object_set(fields, key, val);
+        } else if (json_object_set(fields, key, val) != 0) {
+            json_decref(fields);
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
     }
     enum dft_err rc = canonical_string(fields, b, err);
