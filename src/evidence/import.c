@@ -146,14 +146,13 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
 {
     enum dft_err rc = DFT_OK;
     int in = -1, out = -1;
-    int objdir_created = 0, subdir_created = 0, threaded = 0, placed = 0;
+    int objdir_created = 0, threaded = 0;
+    struct evd_placement pl;
     struct stat st, st2;
-    char tmp[PATH_MAX], final_path[PATH_MAX], subdir[PATH_MAX];
+    char tmp[PATH_MAX];
     unsigned char *file_key = NULL, *head = NULL;
     size_t head_len = 0;
-    unsigned char uid[EVD_UID_BYTES], sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
-    char hex[DFT_OBJECT_HEX_BYTES];
+    unsigned char uid[EVD_UID_BYTES], sha[DFT_HASH_BYTES];
     struct evd_pipe pipe;
     int pipe_ok = 0;
     struct encryptor en = {&pipe, NULL, uid, -1, 0};
@@ -162,7 +161,7 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
 
     memset(info, 0, sizeof *info);
     tmp[0] = '\0';
-    subdir[0] = '\0';
+    memset(&pl, 0, sizeof pl);
 
     rc = open_input(path, &in, &st, err);
     if (rc != DFT_OK) {
@@ -261,56 +260,17 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
         }
     }
     crypto_sha256_final(&md, sha);
-    evd_object_id(id, keys->dedup_key, sha);
-    dft_hex_encode(hex, id, sizeof id);
-    rc = evd_header_build(hdr, size, id, uid, keys->object_key, file_key, sha);
+    rc = evd_place(&out, tmp, objects_dir, objdir_created, keys, size, uid, file_key, sha, info,
+                   &pl, err);
     if (rc != DFT_OK) {
-        rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
-    if (evd_pwrite_all(out, hdr, sizeof hdr, 0) != 0 || evd_fsync(out) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    close(out);
-    out = -1;
-
-    int n = snprintf(subdir, sizeof subdir, "%s/%.2s", objects_dir, hex);
-    if (n < 0 || (size_t)n >= sizeof subdir ||
-        evd_object_path(final_path, sizeof final_path, objects_dir, hex) != 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "objects directory path is too long");
-        goto out;
-    }
-    if (make_dir(subdir, &subdir_created) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
-        goto out;
-    }
-    if (evd_rename_noreplace(tmp, final_path) == 0) {
-        tmp[0] = '\0';
-        placed = 1;
-        info->created = 1;
-        if (evd_fsync_dir(subdir) != 0 ||
-            ((subdir_created || objdir_created) && evd_fsync_dir(objects_dir) != 0)) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot sync the objects directory: %s",
-                          evd_errstr(errno));
-            goto out;
-        }
-    } else if (errno == EEXIST) {
-        info->created = 0; /* same content stored before: keep that object */
-    } else {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-
     rc = evd_meta_detect(head, head_len, info->mime, &info->meta, err);
     if (rc != DFT_OK) {
         goto out;
     }
-    memcpy(info->object, hex, sizeof hex);
-    memcpy(info->sha256, sha, sizeof sha);
-    dft_hex_encode(info->sha256_hex, sha, sizeof sha);
-    info->size = size;
-    placed = 0;
+    pl.placed = 0;
+    pl.subdir_created = 0;
 
 out:
     if (threaded) {
@@ -329,13 +289,8 @@ out:
     if (tmp[0] != '\0') {
         unlink(tmp);
     }
-    if (placed) {
-        unlink(final_path);
-    }
+    evd_place_undo(&pl);
     if (rc != DFT_OK) {
-        if (subdir_created) {
-            (void)rmdir(subdir);
-        }
         if (objdir_created) {
             (void)rmdir(objects_dir);
         }
@@ -354,6 +309,5 @@ out:
         free(head);
     }
     sodium_memzero(sha, sizeof sha);
-    sodium_memzero(hdr, sizeof hdr);
     return rc;
 }

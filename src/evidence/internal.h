@@ -7,6 +7,7 @@
 #ifndef DEFTER_EVIDENCE_INTERNAL_H
 #define DEFTER_EVIDENCE_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -69,6 +70,30 @@ enum dft_err evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint
 /* objects_dir/ab/<hex> into out. */
 int evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex);
 int evd_hex_valid(const char *hex);
+
+/* ---- the shared tail of every import (place.c) ---- */
+
+struct evd_placement {
+    char subdir[PATH_MAX];     /* objects_dir/ab */
+    char final_path[PATH_MAX]; /* objects_dir/ab/<id> */
+    int subdir_created;        /* this call made subdir */
+    int placed;                /* this call stored the object at final_path */
+};
+
+/*
+ * From the plaintext SHA-256 and size of the temporary object *fd (at tmp): compute the object
+ * id, write the header (file_key and sha wrapped under keys->object_key), fsync and close *fd
+ * (-1 after), and rename tmp to objects_dir/ab/<id> unless that object exists (dedup:
+ * info->created 0, tmp stays). Sets info->object, sha256, sha256_hex, size and created. A
+ * caller failing later undoes what this call stored with evd_place_undo.
+ */
+enum dft_err evd_place(int *fd, char *tmp, const char *objects_dir, int objdir_created,
+                       const struct dft_keys *keys, uint64_t size,
+                       const unsigned char uid[EVD_UID_BYTES],
+                       const unsigned char file_key[DFT_KEY_BYTES],
+                       const unsigned char sha[DFT_HASH_BYTES], struct dft_evidence_info *info,
+                       struct evd_placement *pl, struct dft_error *err) DFT_MUST_CHECK;
+void evd_place_undo(struct evd_placement *pl);
 
 /* ---- metadata (meta.c) ---- */
 

@@ -195,11 +195,10 @@ evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *key
                        struct dft_evidence_info *info, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
-    unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
-    char hex[DFT_OBJECT_HEX_BYTES], subdir[PATH_MAX], final_path[PATH_MAX];
-    int subdir_created = 0, placed = 0;
+    unsigned char sha[DFT_HASH_BYTES];
+    struct evd_placement pl;
 
+    memset(&pl, 0, sizeof pl);
     memset(info, 0, sizeof *info);
     if (w->failed) {
         rc = dft_fail(err, DFT_ERR_INPUT, "evidence upload already failed");
@@ -210,51 +209,11 @@ evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *key
         goto out;
     }
     crypto_sha256_final(&w->md, sha);
-    evd_object_id(id, keys->dedup_key, sha);
-    dft_hex_encode(hex, id, sizeof id);
-    rc = evd_header_build(hdr, w->size, id, w->uid, keys->object_key, w->file_key, sha);
+    rc = evd_place(&w->fd, w->tmp, w->objects_dir, w->objdir_created, keys, w->size, w->uid,
+                   w->file_key, sha, info, &pl, err);
     if (rc != DFT_OK) {
-        rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
-    if (evd_pwrite_all(w->fd, hdr, sizeof hdr, 0) != 0 || evd_fsync(w->fd) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    close(w->fd);
-    w->fd = -1;
-    int n = snprintf(subdir, sizeof subdir, "%s/%.2s", w->objects_dir, hex);
-    if (n < 0 || (size_t)n >= sizeof subdir ||
-        evd_object_path(final_path, sizeof final_path, w->objects_dir, hex) != 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "objects directory path is too long");
-        goto out;
-    }
-    if (mkdir(subdir, 0700) == 0) {
-        subdir_created = 1;
-    } else if (errno != EEXIST) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
-        goto out;
-    }
-    if (evd_rename_noreplace(w->tmp, final_path) == 0) {
-        w->tmp[0] = '\0';
-        placed = 1;
-        info->created = 1;
-        if (evd_fsync_dir(subdir) != 0 ||
-            ((subdir_created || w->objdir_created) && evd_fsync_dir(w->objects_dir) != 0)) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot sync the objects directory: %s",
-                          evd_errstr(errno));
-            goto out;
-        }
-    } else if (errno == EEXIST) {
-        info->created = 0; /* same content stored before: keep that object */
-    } else {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    memcpy(info->object, hex, sizeof hex);
-    memcpy(info->sha256, sha, sizeof sha);
-    dft_hex_encode(info->sha256_hex, sha, sizeof sha);
-    info->size = w->size;
     memcpy(info->mime, w->mime, sizeof info->mime);
     info->meta = w->meta != NULL ? w->meta : json_object();
     w->meta = NULL;
@@ -262,21 +221,16 @@ evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *key
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    placed = 0;
+    pl.placed = 0;
+    pl.subdir_created = 0;
     w->objdir_created = 0; /* it holds an object now */
 out:
-    if (placed) {
-        (void)unlink(final_path);
-    }
+    evd_place_undo(&pl);
     if (rc != DFT_OK) {
-        if (subdir_created) {
-            (void)rmdir(subdir);
-        }
         evidence_info_release(info);
         memset(info, 0, sizeof *info);
     }
     dft_evidence_writer_abort(w); /* frees; removes the temporary file if still there */
     sodium_memzero(sha, sizeof sha);
-    sodium_memzero(hdr, sizeof hdr);
     return rc;
 }
