@@ -208,3 +208,12 @@ s|#include "defter/search.h"|#include "search/search.h"|g
 s|#include "defter/store.h"|#include "store/store.h"|g
 s/\bdft_tlog_hash_leaf\b/crypto_leaf_hash/g
 s/\btlog_hash_leaf\b/crypto_leaf_hash/g
+s/\bevd_pwrite_all\b/file_pwrite_all/g
+s/\bevd_write_all\b/file_write_all/g
+s/\bevd_pread_full\b/file_pread_full/g
+s/\bevd_fsync_dir\b/file_fsync_dir/g
+s/\bevd_fsync\b/file_fsync/g
+s/\bevd_rename_noreplace\b/file_rename_noreplace/g
+s/\bevd_rename\b/file_rename/g
+s/\bevd_create_temp\b/file_create_temp/g
+s/\bevd_errstr\b/file_errstr/g

@@ -42,7 +42,7 @@ encrypt_main(void *arg)
             evd_pipe_abort(en->pipe);
             break;
         }
-        if (evd_pwrite_all(en->fd, s->buf, s->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
+        if (file_pwrite_all(en->fd, s->buf, s->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
             en->failed = errno ? errno : EIO;
             evd_pipe_abort(en->pipe);
             break;
@@ -78,12 +78,12 @@ open_input(const char *path, int *fd_out, struct stat *st, struct dft_error *err
                         e == ENOENT || e == ENOTDIR ? DFT_ERR_NOT_FOUND
                         : e == EACCES || e == EPERM ? DFT_ERR_INPUT
                                                     : DFT_ERR_IO,
-                        "cannot open evidence '%s': %s", path, evd_errstr(e));
+                        "cannot open evidence '%s': %s", path, file_errstr(e));
     }
     if (fstat(fd, st) != 0) {
         int e = errno;
         close(fd);
-        return dft_fail(err, DFT_ERR_IO, "cannot stat evidence '%s': %s", path, evd_errstr(e));
+        return dft_fail(err, DFT_ERR_IO, "cannot stat evidence '%s': %s", path, file_errstr(e));
     }
     if (S_ISDIR(st->st_mode)) {
         close(fd);
@@ -171,14 +171,14 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
     uint64_t nchunks = evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
 
     if (make_dir(objects_dir, &objdir_created) != 0) {
-        rc =
-            dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s",
+                      file_errstr(errno));
         goto out;
     }
-    out = evd_create_temp(objects_dir, ".tmp-", tmp, sizeof tmp);
+    out = file_create_temp(objects_dir, ".tmp-", tmp, sizeof tmp);
     if (out < 0) {
         tmp[0] = '\0';
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", file_errstr(errno));
         goto out;
     }
 
@@ -219,8 +219,8 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
         }
         ssize_t r = read_full(in, s->buf, want);
         if (r < 0) {
-            rc =
-                dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path, evd_errstr(errno));
+            rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path,
+                          file_errstr(errno));
             goto out;
         }
         if ((size_t)r != want) {
@@ -247,7 +247,7 @@ evidence_import(const char *objects_dir, const struct dft_keys *keys, const char
     if (en.failed != 0) {
         rc = en.failed < 0 ? dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed")
                            : dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s",
-                                      evd_errstr(en.failed));
+                                      file_errstr(en.failed));
         goto out;
     }
     {

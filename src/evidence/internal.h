@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/file.h"
 #include "evidence/evidence.h"
 
 #define EVD_MAGIC       "DFTOBJv1"
@@ -29,21 +30,7 @@
 #define EVD_CHUNK_MIN   (1u << 12)
 #define EVD_CHUNK_MAX   (1u << 24)
 
-/* ---- file-system calls with the fault hook (io.c) ---- */
-
-/* 0 or -1 with errno set; a short write is retried, EINTR too. */
-int evd_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
-int evd_write_all(int fd, const void *p, size_t n);
-int evd_fsync(int fd);
-int evd_fsync_dir(const char *dir);
-int evd_rename_noreplace(const char *from, const char *to);
-int evd_rename(const char *from, const char *to);
-/* pread that loops until n bytes or EOF; returns bytes read or -1. */
-ssize_t evd_pread_full(int fd, void *p, size_t n, uint64_t off);
-/* Create a new 0600 file dir/PREFIX<random hex> with O_EXCL|O_NOFOLLOW; path gets the name. */
-int evd_create_temp(const char *dir, const char *prefix, char *path, size_t path_max);
-/* Message for errno as the CLI shows it (lower case). */
-const char *evd_errstr(int e);
+/* ---- file-system calls with the fault hook: core/file.h (file_pwrite_all...) ---- */
 
 /* ---- chunk AEAD (object.c) ---- */
 

@@ -298,7 +298,7 @@ evidence_open(struct dft_evidence_obj **out, const char *objects_dir, const stru
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is missing", object);
         } else {
             rc = dft_fail(err, DFT_ERR_IO, "cannot open evidence object %.16s: %s", object,
-                          evd_errstr(errno));
+                          file_errstr(errno));
         }
         goto out;
     }
@@ -306,10 +306,10 @@ evidence_open(struct dft_evidence_obj **out, const char *objects_dir, const stru
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is not a file", object);
         goto out;
     }
-    ssize_t r = evd_pread_full(o->fd, hdr, sizeof hdr, 0);
+    ssize_t r = file_pread_full(o->fd, hdr, sizeof hdr, 0);
     if (r < 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", object,
-                      evd_errstr(errno));
+                      file_errstr(errno));
         goto out;
     }
     rc = evidence_header_parse(&o->h, hdr, (size_t)r, err);
@@ -367,11 +367,11 @@ read_chunk(struct dft_evidence_obj *o, EVP_CIPHER_CTX *ctx, uint64_t index, unsi
            size_t *len_out, struct dft_error *err)
 {
     size_t n = chunk_len(o->h.size, o->h.chunk_bytes, index);
-    ssize_t r = evd_pread_full(o->fd, buf, n + DFT_EVIDENCE_TAG_BYTES,
-                               chunk_offset(o->h.chunk_bytes, index));
+    ssize_t r = file_pread_full(o->fd, buf, n + DFT_EVIDENCE_TAG_BYTES,
+                                chunk_offset(o->h.chunk_bytes, index));
     if (r < 0) {
         return dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", o->hex,
-                        evd_errstr(errno));
+                        file_errstr(errno));
     }
     if ((size_t)r != n + DFT_EVIDENCE_TAG_BYTES ||
         evd_chunk_open(ctx, buf, n, index, index + 1 == o->nchunks, o->h.uid) != 0) {
@@ -478,9 +478,9 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
             goto out;
         }
         if (out_fd >= 0) {
-            if (evd_write_all(out_fd, s->buf, s->len) != 0) {
+            if (file_write_all(out_fd, s->buf, s->len) != 0) {
                 rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                              evd_errstr(errno));
+                              file_errstr(errno));
                 goto out;
             }
             if ((i + 1) % EVD_SYNC_EVERY == 0) {
@@ -603,32 +603,32 @@ evidence_extract(const char *objects_dir, const struct dft_keys *keys, const cha
         rc = dft_fail(err, DFT_ERR_INPUT, "output path is too long");
         goto out;
     }
-    fd = evd_create_temp(dir, ".defter-extract-", tmp, sizeof tmp);
+    fd = file_create_temp(dir, ".defter-extract-", tmp, sizeof tmp);
     if (fd < 0) {
         tmp[0] = '\0';
         rc = dft_fail(err, errno == ENOENT ? DFT_ERR_NOT_FOUND : DFT_ERR_IO,
-                      "cannot create '%s': %s", out_path, evd_errstr(errno));
+                      "cannot create '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     rc = decrypt_all(o, keys, fd, expected, progress, pctx, sha_out, err);
     if (rc != DFT_OK) {
         goto out;
     }
-    if (evd_fsync(fd) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+    if (file_fsync(fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     close(fd);
     fd = -1;
-    if (evd_rename(tmp, out_path) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+    if (file_rename(tmp, out_path) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     tmp[0] = '\0';
-    if (evd_fsync_dir(dir) != 0) {
+    if (file_fsync_dir(dir) != 0) {
         /* the file is complete; only its directory entry may not be durable yet */
         rc = dft_fail(err, DFT_ERR_IO, "cannot sync the directory of '%s': %s", out_path,
-                      evd_errstr(errno));
+                      file_errstr(errno));
         unlink(out_path);
         goto out;
     }

@@ -35,8 +35,8 @@ evd_place(int *fd, char *tmp, const char *objects_dir, int objdir_created,
         rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
-    if (evd_pwrite_all(*fd, hdr, sizeof hdr, 0) != 0 || evd_fsync(*fd) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+    if (file_pwrite_all(*fd, hdr, sizeof hdr, 0) != 0 || file_fsync(*fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
         goto out;
     }
     close(*fd);
@@ -50,23 +50,24 @@ evd_place(int *fd, char *tmp, const char *objects_dir, int objdir_created,
     if (mkdir(pl->subdir, 0700) == 0) {
         pl->subdir_created = 1;
     } else if (errno != EEXIST) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
+        rc =
+            dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", file_errstr(errno));
         goto out;
     }
-    if (evd_rename_noreplace(tmp, pl->final_path) == 0) {
+    if (file_rename_noreplace(tmp, pl->final_path) == 0) {
         tmp[0] = '\0';
         pl->placed = 1;
         info->created = 1;
-        if (evd_fsync_dir(pl->subdir) != 0 ||
-            ((pl->subdir_created || objdir_created) && evd_fsync_dir(objects_dir) != 0)) {
+        if (file_fsync_dir(pl->subdir) != 0 ||
+            ((pl->subdir_created || objdir_created) && file_fsync_dir(objects_dir) != 0)) {
             rc = dft_fail(err, DFT_ERR_IO, "cannot sync the objects directory: %s",
-                          evd_errstr(errno));
+                          file_errstr(errno));
             goto out;
         }
     } else if (errno == EEXIST) {
         info->created = 0; /* same content stored before: keep that object */
     } else {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", file_errstr(errno));
         goto out;
     }
     memcpy(info->object, hex, sizeof hex);

@@ -90,14 +90,14 @@ evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, 
     if (mkdir(objects_dir, 0700) == 0) {
         w->objdir_created = 1;
     } else if (errno != EEXIST) {
-        rc =
-            dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s",
+                      file_errstr(errno));
         goto out;
     }
-    w->fd = evd_create_temp(objects_dir, ".tmp-", w->tmp, sizeof w->tmp);
+    w->fd = file_create_temp(objects_dir, ".tmp-", w->tmp, sizeof w->tmp);
     if (w->fd < 0) {
         w->tmp[0] = '\0';
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", file_errstr(errno));
         goto out;
     }
     w->buf = malloc((size_t)DFT_EVIDENCE_CHUNK_BYTES + DFT_EVIDENCE_TAG_BYTES);
@@ -136,8 +136,8 @@ flush_chunk(struct dft_evidence_writer *w, int final, struct dft_error *err)
     if (evd_chunk_seal(w->ctx, w->buf, w->len, w->index, final, w->uid) != 0) {
         return dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed");
     }
-    if (evd_pwrite_all(w->fd, w->buf, w->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
-        return dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+    if (file_pwrite_all(w->fd, w->buf, w->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
+        return dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
     }
     w->index++;
     w->len = 0;
