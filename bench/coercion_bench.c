@@ -64,7 +64,7 @@ static double
 one_unlock(const char *path, const char *pw)
 {
     struct dft_header *h = calloc(1, sizeof *h);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     double t0 = bench_now();
     enum dft_err rc = header_read(h, path, NULL);
     if (rc == DFT_OK) {
@@ -72,7 +72,7 @@ one_unlock(const char *path, const char *pw)
     }
     double t = bench_now() - t0;
     (void)rc;
-    dft_keys_free(k);
+    keys_free(k);
     free(h);
     return t;
 }

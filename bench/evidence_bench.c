@@ -24,7 +24,7 @@
 #include <sodium.h>
 
 #include "bench.h"
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 
 #define RUNS 3
 
@@ -76,11 +76,11 @@ do_import(const struct job *j)
 {
     struct dft_evidence_info info;
     struct dft_error err = {0};
-    if (dft_evidence_import(j->objects, keys, j->in, NULL, NULL, &info, &err) != DFT_OK) {
+    if (evidence_import(j->objects, keys, j->in, NULL, NULL, &info, &err) != DFT_OK) {
         fprintf(stderr, "import: %s\n", err.msg);
         return -1;
     }
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
     return 0;
 }
 
@@ -88,7 +88,7 @@ static int
 do_extract(const struct job *j)
 {
     struct dft_error err = {0};
-    if (dft_evidence_extract(j->objects, keys, j->object, NULL, j->out, NULL, NULL, NULL, &err) !=
+    if (evidence_extract(j->objects, keys, j->object, NULL, j->out, NULL, NULL, NULL, &err) !=
         DFT_OK) {
         fprintf(stderr, "extract: %s\n", err.msg);
         return -1;
@@ -168,7 +168,7 @@ suite(const char *base, uint64_t mib)
 
     struct dft_evidence_info info;
     struct dft_error err = {0};
-    if (dft_evidence_import(objects, keys, in, NULL, NULL, &info, &err) != DFT_OK) {
+    if (evidence_import(objects, keys, in, NULL, NULL, &info, &err) != DFT_OK) {
         fprintf(stderr, "import: %s\n", err.msg);
         goto out;
     }
@@ -237,7 +237,7 @@ suite(const char *base, uint64_t mib)
            c_imp, c_ext);
     printf("  peak RSS: import %.1f MiB, extract %.1f MiB (goal <= 32)\n", (double)rss_imp / 1024.0,
            (double)rss_ext / 1024.0);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
     rc = same ? 0 : -1;
 out:
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -278,16 +278,16 @@ sparse(const char *base, uint64_t gib)
     struct dft_evidence_info info;
     struct dft_error err = {0};
     double t0 = bench_now();
-    if (dft_evidence_import(objects, keys, in, NULL, NULL, &info, &err) != DFT_OK) {
+    if (evidence_import(objects, keys, in, NULL, NULL, &info, &err) != DFT_OK) {
         fprintf(stderr, "sparse import: %s\n", err.msg);
         goto out;
     }
     double t1 = bench_now();
     unsigned char sha[32];
-    if (dft_evidence_extract(objects, keys, info.object, info.sha256, out, NULL, NULL, sha, &err) !=
+    if (evidence_extract(objects, keys, info.object, info.sha256, out, NULL, NULL, sha, &err) !=
         DFT_OK) {
         fprintf(stderr, "sparse extract: %s\n", err.msg);
-        dft_evidence_info_release(&info);
+        evidence_info_release(&info);
         goto out;
     }
     double t2 = bench_now();
@@ -298,7 +298,7 @@ sparse(const char *base, uint64_t gib)
         if (p) {
             pclose(p);
         }
-        dft_evidence_info_release(&info);
+        evidence_info_release(&info);
         goto out;
     }
     pclose(p);
@@ -307,7 +307,7 @@ sparse(const char *base, uint64_t gib)
     printf("\n[%s] sparse %.2f GiB file: import %.1f s, extract %.1f s, round trip %s\n", base,
            (double)size / (1 << 30), t1 - t0, t2 - t1,
            same ? "byte-exact, sha256 matches openssl" : "FAILED");
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
     rc = same ? 0 : -1;
 out:
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -333,11 +333,11 @@ main(int argc, char **argv)
     }
     int rc = 0;
 
-    if (dft_crypto_init(NULL) != DFT_OK || (keys = dft_keys_new()) == NULL) {
+    if (dft_crypto_init(NULL) != DFT_OK || (keys = keys_new()) == NULL) {
         return 1;
     }
     randombytes_buf(keys->master, sizeof keys->master);
-    dft_keys_derive(keys);
+    keys_derive(keys);
     mkdir("build/bench-evidence", 0700);
     printf("evidence bench: chunk %u KiB, AES-256-GCM + SHA-256 on two threads\n",
            DFT_EVIDENCE_CHUNK_BYTES >> 10);
@@ -353,6 +353,6 @@ main(int argc, char **argv)
     if (sparse_gib > 0 && sparse(dirs[0], sparse_gib) != 0) {
         rc = 1;
     }
-    dft_keys_free(keys);
+    keys_free(keys);
     return rc;
 }

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "defter/search.h"
+#include "search/search.h"
 #include "../tests/search/devset.h"
 
 static double
@@ -70,7 +70,7 @@ put_person(sqlite3 *db, const char *id, const char *name)
     struct dft_error err;
     dft_error_clear(&err);
     json_t *f = json_pack("{s:s}", "name", name);
-    if (dft_search_put(db, id, "person", name, f, &err) != DFT_OK) {
+    if (search_put(db, id, "person", name, f, &err) != DFT_OK) {
         die("put", &err);
     }
     json_decref(f);
@@ -86,7 +86,7 @@ static void
 keys_of(const char *s, struct keyset *k)
 {
     struct dft_search_token t[8];
-    int n = dft_search_tokenize(s, strlen(s), t, 8);
+    int n = search_tokenize(s, strlen(s), t, 8);
     k->n = 0;
     for (int i = 0; i < n && k->n < 4; i++) {
         if (!(t[i].flags & DFT_SEARCH_TOK_PATRONYMIC)) {
@@ -124,7 +124,7 @@ dev_mode(const char *dir, int filler, const char *run_path, unsigned long long s
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK || dft_search_setup(db, &err) != DFT_OK) {
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK || search_setup(db, &err) != DFT_OK) {
         die("setup", &err);
     }
     static struct keyset devkeys[DEV_MAX];
@@ -168,7 +168,7 @@ dev_mode(const char *dir, int filler, const char *run_path, unsigned long long s
     for (int q = 0; q < ds.nqueries; q++) {
         json_t *res = NULL;
         double a = now_ms();
-        if (dft_search_query(db, ds.queries[q].text, "person", 10, &res, &err) != DFT_OK) {
+        if (search_query(db, ds.queries[q].text, "person", 10, &res, &err) != DFT_OK) {
             die("query", &err);
         }
         lat[q] = now_ms() - a;
@@ -236,7 +236,7 @@ perturb(struct fill_rng *r, const char *name, char *out, size_t cap)
     if (how == 1) {
         char f[DFT_SEARCH_TOKEN_MAX];
         struct dft_search_token t[4];
-        int k = dft_search_tokenize(name, n, t, 4);
+        int k = search_tokenize(name, n, t, 4);
         out[0] = '\0';
         for (int i = 0; i < k; i++) {
             snprintf(f, sizeof f, "%s", t[i].folded);
@@ -286,7 +286,7 @@ single_rate(char **names, int n, const char *path, double *cpu)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    if (sqlite3_open(p, &db) != SQLITE_OK || dft_search_setup(db, &err) != DFT_OK) {
+    if (sqlite3_open(p, &db) != SQLITE_OK || search_setup(db, &err) != DFT_OK) {
         die("setup", &err);
     }
     sqlite3_exec(db,
@@ -296,19 +296,19 @@ single_rate(char **names, int n, const char *path, double *cpu)
     double t0 = now_ms(), c0 = bench_cpu();
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     struct dft_search_writer *w = NULL;
-    if (dft_search_writer_open(db, &w, &err) != DFT_OK) {
+    if (search_writer_open(db, &w, &err) != DFT_OK) {
         die("writer", &err);
     }
     char id[32];
     for (int i = 0; i < n; i++) {
         id_of(i, id);
         json_t *f = json_pack("{s:s}", "name", names[i]);
-        if (dft_search_writer_put(w, id, "person", names[i], f, &err) != DFT_OK) {
+        if (search_writer_put(w, id, "person", names[i], f, &err) != DFT_OK) {
             die("put", &err);
         }
         json_decref(f);
     }
-    dft_search_writer_close(w);
+    search_writer_close(w);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     double t = now_ms() - t0;
     *cpu = (bench_cpu() - c0) * 1e6 / n;
@@ -328,7 +328,7 @@ bench_mode(int n, int nq, const char *path)
     sqlite3 *db = NULL, *tri = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    if (sqlite3_open(p1, &db) != SQLITE_OK || dft_search_setup(db, &err) != DFT_OK ||
+    if (sqlite3_open(p1, &db) != SQLITE_OK || search_setup(db, &err) != DFT_OK ||
         sqlite3_open(p2, &tri) != SQLITE_OK) {
         die("setup", &err);
     }
@@ -355,7 +355,7 @@ bench_mode(int n, int nq, const char *path)
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     /* as the vault's batches: one writer, records put many at once */
     struct dft_search_writer *wr = NULL;
-    if (dft_search_writer_open(db, &wr, &err) != DFT_OK) {
+    if (search_writer_open(db, &wr, &err) != DFT_OK) {
         die("writer", &err);
     }
     struct dft_search_record *recs = calloc(BATCH, sizeof *recs);
@@ -376,7 +376,7 @@ bench_mode(int n, int nq, const char *path)
     }
     free(recs);
     free(ids);
-    dft_search_writer_close(wr);
+    search_writer_close(wr);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     double t1 = now_ms(), c1 = bench_cpu();
     sqlite3_stmt *st = NULL;
@@ -417,7 +417,7 @@ bench_mode(int n, int nq, const char *path)
         perturb(&qr, names[target], query, sizeof query);
         json_t *res = NULL;
         double a = now_ms(), ca = thread_cpu_ms();
-        if (dft_search_query(db, query, "person", 10, &res, &err) != DFT_OK) {
+        if (search_query(db, query, "person", 10, &res, &err) != DFT_OK) {
             die("query", &err);
         }
         lat[q] = now_ms() - a;

@@ -17,8 +17,9 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "bench.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 static void
 die(const char *what, const struct dft_error *e)
@@ -40,7 +41,7 @@ peer_root(unsigned char out[32], unsigned char (*level)[32], uint64_t n)
     while (n > 1) {
         uint64_t m = 0;
         for (uint64_t i = 0; i + 1 < n; i += 2) {
-            dft_tlog_hash_node(level[m++], level[i], level[i + 1]);
+            tlog_hash_node(level[m++], level[i], level[i + 1]);
         }
         if (n % 2 == 1) {
             memcpy(level[m++], level[n - 1], 32);
@@ -72,7 +73,7 @@ main(int argc, char **argv)
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY",
                      NULL, NULL, NULL) != SQLITE_OK ||
-        dft_tlog_setup(db, &e) != DFT_OK) {
+        tlog_setup(db, &e) != DFT_OK) {
         die("open", &e);
     }
     unsigned char(*leaves)[32] = malloc(n * 32);
@@ -80,34 +81,34 @@ main(int argc, char **argv)
         return 1;
     }
     for (uint64_t i = 0; i < n; i++) {
-        dft_tlog_hash_leaf(leaves[i], &i, sizeof i);
+        crypto_leaf_hash(leaves[i], &i, sizeof i);
     }
 
     /* Append: one transaction with prepared statements (batch import, rebuild). */
     double t0 = bench_now();
     struct dft_tlog_writer *w = NULL;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        dft_tlog_writer_open(db, &w, &e) != DFT_OK) {
+        tlog_writer_open(db, &w, &e) != DFT_OK) {
         die("begin", &e);
     }
     uint64_t single = n / 10;
     for (uint64_t i = 0; i < n - single; i++) {
-        if (dft_tlog_writer_append(w, i, leaves[i], &e) != DFT_OK) {
+        if (tlog_writer_append(w, i, leaves[i], &e) != DFT_OK) {
             die("append", &e);
         }
     }
-    dft_tlog_writer_close(w);
+    tlog_writer_close(w);
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         die("commit", NULL);
     }
     double t_bulk = bench_now() - t0;
-    /* The vault's hook: dft_tlog_append per envelope (statements prepared each call). */
+    /* The vault's hook: tlog_append per envelope (statements prepared each call). */
     t0 = bench_now();
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         die("begin", NULL);
     }
     for (uint64_t i = n - single; i < n; i++) {
-        if (dft_tlog_append(db, i, leaves[i], &e) != DFT_OK) {
+        if (tlog_append(db, i, leaves[i], &e) != DFT_OK) {
             die("append", &e);
         }
     }
@@ -117,7 +118,7 @@ main(int argc, char **argv)
     double t_hook = bench_now() - t0;
     printf("tlog: append %llu leaves (writer, one transaction): %.2f s, %.0f leaves/s\n",
            (unsigned long long)(n - single), t_bulk, (double)(n - single) / t_bulk);
-    printf("tlog: append %llu leaves (dft_tlog_append hook, one transaction): %.2f s, %.0f "
+    printf("tlog: append %llu leaves (tlog_append hook, one transaction): %.2f s, %.0f "
            "leaves/s\n",
            (unsigned long long)single, t_hook, (double)single / t_hook);
     printf("tlog: (plain SQLite file, WAL, synchronous=FULL, exclusive lock, default 2 MB cache; "
@@ -127,20 +128,20 @@ main(int argc, char **argv)
     unsigned char root[32];
     t0 = bench_now();
     for (int r = 0; r < 1000; r++) {
-        if (dft_tlog_root(db, n - (uint64_t)r, root, &e) != DFT_OK) {
+        if (tlog_root(db, n - (uint64_t)r, root, &e) != DFT_OK) {
             die("root", &e);
         }
     }
     printf("tlog: root at ~%llu leaves from stored nodes: %.1f us\n", (unsigned long long)n,
            (bench_now() - t0) / 1000 * 1e6);
-    if (dft_tlog_root(db, n, root, &e) != DFT_OK) {
+    if (tlog_root(db, n, root, &e) != DFT_OK) {
         die("root", &e);
     }
 
     unsigned char proof[DFT_TLOG_PROOF_MAX][32];
     size_t plen = 0;
     struct dft_tlog_reader *rd = NULL;
-    if (dft_tlog_reader_open(db, &rd, &e) != DFT_OK) {
+    if (tlog_reader_open(db, &rd, &e) != DFT_OK) {
         die("reader", &e);
     }
     uint64_t *idx = malloc(sizeof *idx * (size_t)reps);
@@ -150,7 +151,7 @@ main(int argc, char **argv)
     t0 = bench_now();
     double c0 = bench_cpu();
     for (int r = 0; r < reps; r++) {
-        if (dft_tlog_reader_prove_inclusion(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
+        if (tlog_reader_prove_inclusion(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
             die("inclusion", &e);
         }
     }
@@ -158,13 +159,13 @@ main(int argc, char **argv)
     double c_inc = (bench_cpu() - c0) / reps * 1e6;
     /* Verification of one proof, repeated. */
     uint64_t vi = idx[0];
-    if (dft_tlog_prove_inclusion(db, vi, n, proof, &plen, &e) != DFT_OK) {
+    if (tlog_prove_inclusion(db, vi, n, proof, &plen, &e) != DFT_OK) {
         die("inclusion", &e);
     }
     t0 = bench_now();
     for (int r = 0; r < reps; r++) {
-        if (dft_tlog_verify_inclusion(vi, n, leaves[vi], (const unsigned char(*)[32])proof, plen,
-                                      root, &e) != DFT_OK) {
+        if (tlog_verify_inclusion(vi, n, leaves[vi], (const unsigned char(*)[32])proof, plen, root,
+                                  &e) != DFT_OK) {
             die("verify inclusion", &e);
         }
     }
@@ -179,7 +180,7 @@ main(int argc, char **argv)
     t0 = bench_now();
     c0 = bench_cpu();
     for (int r = 0; r < reps; r++) {
-        if (dft_tlog_reader_prove_consistency(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
+        if (tlog_reader_prove_consistency(rd, idx[r], n, proof, &plen, &e) != DFT_OK) {
             die("consistency", &e);
         }
     }
@@ -187,14 +188,14 @@ main(int argc, char **argv)
     double c_con = (bench_cpu() - c0) / reps * 1e6;
     uint64_t old = idx[0];
     unsigned char old_root[32];
-    if (dft_tlog_root(db, old, old_root, &e) != DFT_OK ||
-        dft_tlog_prove_consistency(db, old, n, proof, &plen, &e) != DFT_OK) {
+    if (tlog_root(db, old, old_root, &e) != DFT_OK ||
+        tlog_prove_consistency(db, old, n, proof, &plen, &e) != DFT_OK) {
         die("consistency", &e);
     }
     t0 = bench_now();
     for (int r = 0; r < reps; r++) {
-        if (dft_tlog_verify_consistency(old, n, old_root, root, (const unsigned char(*)[32])proof,
-                                        plen, &e) != DFT_OK) {
+        if (tlog_verify_consistency(old, n, old_root, root, (const unsigned char(*)[32])proof, plen,
+                                    &e) != DFT_OK) {
             die("verify consistency", &e);
         }
     }
@@ -206,27 +207,27 @@ main(int argc, char **argv)
     /* One-shot calls (statements prepared per call), as the CLI makes them. */
     t0 = bench_now();
     for (int r = 0; r < reps / 10; r++) {
-        if (dft_tlog_prove_inclusion(db, idx[r] - 1, n, proof, &plen, &e) != DFT_OK) {
+        if (tlog_prove_inclusion(db, idx[r] - 1, n, proof, &plen, &e) != DFT_OK) {
             die("inclusion", &e);
         }
     }
-    printf("tlog: inclusion proof at %llu leaves, one-shot dft_tlog_prove_inclusion: %.1f us\n",
+    printf("tlog: inclusion proof at %llu leaves, one-shot tlog_prove_inclusion: %.1f us\n",
            (unsigned long long)n, (bench_now() - t0) / (reps / 10) * 1e6);
-    dft_tlog_reader_close(rd);
+    tlog_reader_close(rd);
 
     /* Full check, as `defter verify` does (leaf hashes supplied by the caller). */
     t0 = bench_now();
     struct dft_tlog_check *c = NULL;
-    if (dft_tlog_check_begin(db, &c, &e) != DFT_OK) {
+    if (tlog_check_begin(db, &c, &e) != DFT_OK) {
         die("check", &e);
     }
     for (uint64_t i = 0; i < n; i++) {
-        if (dft_tlog_check_add(c, leaves[i], &e) != DFT_OK) {
+        if (tlog_check_add(c, leaves[i], &e) != DFT_OK) {
             die("check", &e);
         }
     }
     unsigned char croot[32];
-    if (dft_tlog_check_finish(c, NULL, croot, &e) != DFT_OK || memcmp(croot, root, 32) != 0) {
+    if (tlog_check_finish(c, NULL, croot, &e) != DFT_OK || memcmp(croot, root, 32) != 0) {
         die("check", &e);
     }
     printf("tlog: full tree check of %llu leaves against stored nodes: %.2f s\n",

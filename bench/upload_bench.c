@@ -20,9 +20,10 @@
 #include <sodium.h>
 
 #include "bench.h"
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 #include "defter/server.h"
 #include "defter/vault.h"
+#include "vault/vault_internal.h"
 
 #define RUNS  3
 #define PIECE 65536
@@ -202,7 +203,7 @@ main(int argc, char **argv)
         struct dft_evidence_writer *w = NULL;
         struct dft_evidence_info info;
         t0 = bench_now();
-        if (dft_evidence_writer_open(&w, objects, UINT64_MAX, &e) != DFT_OK) {
+        if (evidence_writer_open(&w, objects, UINT64_MAX, &e) != DFT_OK) {
             return 1;
         }
         for (size_t off = 0; off < n; off += PIECE) {
@@ -211,7 +212,7 @@ main(int argc, char **argv)
                 return 1;
             }
         }
-        if (dft_evidence_writer_finish(w, dft_vault_keys(v), &info, &e) != DFT_OK) {
+        if (evidence_writer_finish(w, vault_keys(v), &info, &e) != DFT_OK) {
             return 1;
         }
         t = bench_now() - t0;
@@ -219,7 +220,7 @@ main(int argc, char **argv)
         char obj[900];
         snprintf(obj, sizeof obj, "%s/%.2s/%s", objects, info.object, info.object);
         unlink(obj);
-        dft_evidence_info_release(&info);
+        evidence_info_release(&info);
 
         snprintf(cmd, sizeof cmd, "openssl dgst -sha256 '%s' > /dev/null", in);
         t0 = bench_now();

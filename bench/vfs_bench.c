@@ -15,7 +15,7 @@
 #include <sodium.h>
 
 #include "bench.h"
-#include "defter/store.h"
+#include "store/store.h"
 
 #define ROWS  200000
 #define BATCH 1000
@@ -118,7 +118,7 @@ open_plain(const char *path)
     int reserve = DFT_PAGE_RESERVE;
     check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "unix"), db,
           "open");
-    /* The pragmas dft_store_open applies, and the same page layout. */
+    /* The pragmas store_open applies, and the same page layout. */
     check(sqlite3_exec(db,
                        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA synchronous=FULL;"
                        "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
@@ -152,12 +152,12 @@ compare(const char *p1, const char *p2, const unsigned char *key, const unsigned
 
         remove_db(p2);
         dft_error_clear(&err);
-        if (dft_store_open(&db, p2, key, vid, DFT_STORE_CREATE, &err) != DFT_OK) {
+        if (store_open(&db, p2, key, vid, DFT_STORE_CREATE, &err) != DFT_OK) {
             fprintf(stderr, "vfs_bench: %s\n", err.msg);
             return 1;
         }
         workload(db, cache_pages, &t);
-        dft_store_close(db);
+        store_close(db);
         keep_best(&b, &t);
     }
 

@@ -21,8 +21,9 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "crypto/hash.h"
 #include "bench.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "log/witness_req.h"
 #include "server/witness.h"
 
@@ -53,15 +54,15 @@ static void
 make_tree(size_t n)
 {
     struct dft_error e = {0};
-    if (sqlite3_open(":memory:", &tree) != SQLITE_OK || dft_tlog_setup(tree, &e) != DFT_OK) {
+    if (sqlite3_open(":memory:", &tree) != SQLITE_OK || tlog_setup(tree, &e) != DFT_OK) {
         die("tree", &e);
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char leaf[32];
         char data[32];
         snprintf(data, sizeof data, "entry %zu", i);
-        dft_tlog_hash_leaf(leaf, data, strlen(data));
-        if (dft_tlog_append(tree, i, leaf, &e) != DFT_OK) {
+        crypto_leaf_hash(leaf, data, strlen(data));
+        if (tlog_append(tree, i, leaf, &e) != DFT_OK) {
             die("append", &e);
         }
     }
@@ -81,9 +82,9 @@ make_req(struct log *l, struct req *r, uint64_t old, uint64_t new_size)
     c.size = new_size;
     dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
     dft_buf_init(&r->body, WITNESS_BODY_MAX, 0);
-    if (dft_tlog_root(tree, new_size, c.root, &e) != DFT_OK ||
-        (old > 0 && dft_tlog_prove_consistency(tree, old, new_size, proof, &np, &e) != DFT_OK) ||
-        dft_checkpoint_sign(&note, &c, l->sk, &e) != DFT_OK ||
+    if (tlog_root(tree, new_size, c.root, &e) != DFT_OK ||
+        (old > 0 && tlog_prove_consistency(tree, old, new_size, proof, &np, &e) != DFT_OK) ||
+        checkpoint_sign(&note, &c, l->sk, &e) != DFT_OK ||
         witness_req_format(&r->body, old, (const unsigned char(*)[32])proof, np,
                            (const char *)note.data, note.len, &e) != DFT_OK) {
         die("request", &e);
@@ -131,11 +132,11 @@ run_witness(const char *dir, size_t nlogs, size_t steps)
         struct dft_note_verifier v;
         snprintf(l->origin, sizeof l->origin, "bench.test/log%zu-%zu-%d", nlogs, i, serial);
         crypto_sign_keypair(pk, l->sk);
-        dft_tlog_log_verifier(&v, pk);
-        if (dft_note_verifier_init(&v, l->origin, DFT_NOTE_ALG_ED25519, pk, &e) != DFT_OK) {
+        tlog_log_verifier(&v, pk);
+        if (note_verifier_init(&v, l->origin, DFT_NOTE_ALG_ED25519, pk, &e) != DFT_OK) {
             die("verifier", &e);
         }
-        dft_note_verifier_format(&v, vkey);
+        note_verifier_format(&v, vkey);
         if (witness_trust(dir, l->origin, vkey, &e) != DFT_OK) {
             die("trust", &e);
         }

@@ -1,5 +1,5 @@
 /*
- * envelope.c - libFuzzer harness for envelopes: dft_envelope_inspect and dft_envelope_open with a
+ * envelope.c - libFuzzer harness for envelopes: envelope_inspect and envelope_open with a
  * fixed key set.
  *
  * Each input is tried twice. As an envelope: it must be rejected cleanly, or open into operations
@@ -47,7 +47,7 @@ seal(json_t *ops, struct dft_buf *out)
     {
         json_object_set_new(op, "author", json_string(author));
     }
-    return dft_envelope_seal(keys, ops, out, NULL) == DFT_OK;
+    return envelope_seal(keys, ops, out, NULL) == DFT_OK;
 }
 
 int
@@ -56,13 +56,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     unsigned char seed[crypto_sign_SEEDBYTES];
-    if (sodium_init() < 0 || (keys = dft_keys_new()) == NULL) {
+    if (sodium_init() < 0 || (keys = keys_new()) == NULL) {
         abort();
     }
     memset(keys->master, 0x42, sizeof keys->master);
     memset(seed, 0x17, sizeof seed);
     crypto_sign_seed_keypair(keys->sign_pk, keys->sign_sk, seed);
-    dft_keys_derive(keys);
+    keys_derive(keys);
     dft_b64_encode(author, keys->sign_pk, DFT_SIGN_PK_BYTES);
     const char *dir = getenv("DFT_FUZZ_SEED_DIR");
     if (dir == NULL) {
@@ -85,8 +85,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         struct dft_buf pt;
         dft_buf_init(&pt, DFT_ENV_MAX, 0);
         snprintf(path, sizeof path, "%s/plain-%zu", dir, s);
-        if (dft_envelope_open_items(keys, env.data, env.len, &items, NULL) != DFT_OK ||
-            dft_json_canonical(items, &pt, NULL) != DFT_OK || (f = fopen(path, "wb")) == NULL ||
+        if (envelope_open_items(keys, env.data, env.len, &items, NULL) != DFT_OK ||
+            json_canonical(items, &pt, NULL) != DFT_OK || (f = fopen(path, "wb")) == NULL ||
             fwrite(pt.data, 1, pt.len, f) != pt.len) {
             abort();
         }
@@ -108,8 +108,7 @@ check_reseal(const json_t *ops)
     dft_buf_init(&env, DFT_ENV_MAX, 0);
     json_t *back = NULL;
     if (copy == NULL || !seal(copy, &env) ||
-        dft_envelope_open(keys, env.data, env.len, &back, NULL) != DFT_OK ||
-        !json_equal(back, ops)) {
+        envelope_open(keys, env.data, env.len, &back, NULL) != DFT_OK || !json_equal(back, ops)) {
         abort();
     }
     json_decref(back);
@@ -121,9 +120,9 @@ static void
 try_envelope(const unsigned char *data, size_t size)
 {
     struct dft_envelope_info info;
-    enum dft_err irc = dft_envelope_inspect(data, size, &info, NULL);
+    enum dft_err irc = envelope_inspect(data, size, &info, NULL);
     json_t *ops = NULL;
-    enum dft_err orc = dft_envelope_open(keys, data, size, &ops, NULL);
+    enum dft_err orc = envelope_open(keys, data, size, &ops, NULL);
     if (orc != DFT_OK) {
         if (ops != NULL ||
             (orc != DFT_ERR_INTEGRITY && orc != DFT_ERR_NOMEM && orc != DFT_ERR_TOO_LARGE)) {
@@ -157,7 +156,7 @@ try_plaintext(const unsigned char *data, size_t size)
         size_t kl = 0;
         if (kb != NULL && dft_b64_decode(key, sizeof key, &kl, kb, strlen(kb)) == DFT_OK &&
             kl == sizeof key) {
-            (void)dft_sd_op_hash(hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, NULL);
+            (void)sd_op_hash(hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, NULL);
         }
     }
     static const char domain[] = "defter/envelope/v1\n";
@@ -169,7 +168,7 @@ try_plaintext(const unsigned char *data, size_t size)
         e[37 + b] = (unsigned char)(n >> (24 - 8 * b));
         e[161 + b] = (unsigned char)((size + 16) >> (24 - 8 * b));
     }
-    dft_sd_tree_root(e + 41, hashes, n);
+    sd_tree_root(e + 41, hashes, n);
     memcpy(msg, domain, sizeof domain - 1);
     memcpy(msg + sizeof domain - 1, e, 73);
     crypto_sign_detached(e + 73, NULL, msg, sizeof msg, keys->sign_sk);

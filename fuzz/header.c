@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "vault/header.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -47,7 +48,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (dir == NULL) {
         return 0;
     }
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     struct dft_header h;
     if (k == NULL || header_create(&h, k, "fuzz", 4, DFT_KDF_INTERACTIVE, NULL) != DFT_OK) {
         abort();
@@ -56,7 +57,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     h.state_len = DFT_HEADER_STATE_MAX;
     randombytes_buf(h.state, h.state_len);
     write_seed(dir, "valid-state", &h);
-    dft_keys_free(k);
+    keys_free(k);
     exit(0);
 }
 

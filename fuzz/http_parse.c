@@ -37,29 +37,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    if (dft_http_host_ok(parts[0], port)) {
+    if (http_host_ok(parts[0], port)) {
         /* only the two loopback names with exactly our port */
         if (strncmp(parts[0], "127.0.0.1:", 10) != 0 && strncmp(parts[0], "localhost:", 10) != 0) {
             abort();
         }
     }
-    (void)dft_http_origin_ok(parts[1], parts[0]);
+    (void)http_origin_ok(parts[1], parts[0]);
 
     const char *val;
     size_t len;
-    if (dft_http_cookie_find(parts[2], "defter_session", &val, &len)) {
+    if (http_cookie_find(parts[2], "defter_session", &val, &len)) {
         if (val < parts[2] || val + len > parts[2] + strlen(parts[2])) {
             abort();
         }
-        (void)dft_http_token_eq(val, len, parts[3]);
+        (void)http_token_eq(val, len, parts[3]);
     }
 
     size_t before = strlen(parts[4]);
-    size_t after = dft_http_unescape(parts[4]);
+    size_t after = http_unescape(parts[4]);
     if (after > before || strlen(parts[4]) != after) {
         abort();
     }
-    if (dft_http_path_ok(parts[4])) {
+    if (http_path_ok(parts[4])) {
         if (strstr(parts[4], "/../") != NULL || strstr(parts[4], "//") != NULL ||
             strchr(parts[4], '\\') != NULL) {
             abort();
@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     uint64_t first = 0, last = 0, total = (uint64_t)data[0] * 977u;
-    if (dft_http_range_parse(parts[5], total, &first, &last) == DFT_HTTP_RANGE_OK) {
+    if (http_range_parse(parts[5], total, &first, &last) == DFT_HTTP_RANGE_OK) {
         if (first > last || last >= total) {
             abort();
         }

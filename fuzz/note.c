@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 static const char peter_vkey[] =
     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
@@ -26,45 +26,45 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     static struct dft_note_verifier vs[2];
     if (!ready) {
         if (sodium_init() < 0 ||
-            dft_note_verifier_parse(&vs[0], peter_vkey, strlen(peter_vkey), NULL) != DFT_OK) {
+            note_verifier_parse(&vs[0], peter_vkey, strlen(peter_vkey), NULL) != DFT_OK) {
             abort();
         }
         unsigned char pk[32] = {1};
-        if (dft_note_verifier_init(&vs[1], "w", DFT_NOTE_ALG_COSIG_V1, pk, NULL) != DFT_OK) {
+        if (note_verifier_init(&vs[1], "w", DFT_NOTE_ALG_COSIG_V1, pk, NULL) != DFT_OK) {
             abort();
         }
         ready = 1;
     }
     const char *s = (const char *)data;
     struct dft_note n;
-    if (dft_note_parse(&n, s, size, NULL) == DFT_OK) {
+    if (note_parse(&n, s, size, NULL) == DFT_OK) {
         if (n.nsigs == 0 || n.nsigs > DFT_NOTE_SIGS_MAX || n.text_len == 0 ||
             n.text[n.text_len - 1] != '\n') {
             abort();
         }
-        if (dft_note_verify(&n, vs, 2, NULL, NULL) == DFT_OK &&
+        if (note_verify(&n, vs, 2, NULL, NULL) == DFT_OK &&
             (n.text_len != strlen(peter_text) || memcmp(n.text, peter_text, n.text_len) != 0)) {
             abort(); /* a forged signature verified */
         }
         struct dft_checkpoint c;
-        (void)dft_checkpoint_parse(&c, n.text, n.text_len, NULL);
-        dft_note_release(&n);
+        (void)checkpoint_parse(&c, n.text, n.text_len, NULL);
+        note_release(&n);
     }
     struct dft_note_verifier v;
-    if (dft_note_verifier_parse(&v, s, size, NULL) == DFT_OK) {
+    if (note_verifier_parse(&v, s, size, NULL) == DFT_OK) {
         char back[DFT_NOTE_VKEY_MAX];
-        dft_note_verifier_format(&v, back);
+        note_verifier_format(&v, back);
         struct dft_note_verifier v2;
-        if (dft_note_verifier_parse(&v2, back, strlen(back), NULL) != DFT_OK ||
+        if (note_verifier_parse(&v2, back, strlen(back), NULL) != DFT_OK ||
             memcmp(&v, &v2, sizeof v) != 0) {
             abort();
         }
     }
     struct dft_checkpoint c;
-    if (dft_checkpoint_parse(&c, s, size, NULL) == DFT_OK) {
+    if (checkpoint_parse(&c, s, size, NULL) == DFT_OK) {
         struct dft_buf b;
         dft_buf_init(&b, DFT_NOTE_MAX_BYTES, 0);
-        if (dft_checkpoint_format(&b, &c, NULL) != DFT_OK || b.len != size ||
+        if (checkpoint_format(&b, &c, NULL) != DFT_OK || b.len != size ||
             memcmp(b.data, data, size) != 0) {
             abort(); /* parsing is canonical: formatting gives the same bytes back */
         }

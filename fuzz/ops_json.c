@@ -3,7 +3,7 @@
  * dft_vault_check_items -> operations, without a vault.
  *
  * Accepted input must give one id per record and operations that the vault can sign: they are
- * completed as dft_vault_commit_ops does (v, id, ts, author), sealed with a fixed key and must
+ * completed as vault_commit_ops does (v, id, ts, author), sealed with a fixed key and must
  * open back equal. Rejections must carry DFT_ERR_INPUT or DFT_ERR_TOO_LARGE. Never writes.
  */
 #include <stdlib.h>
@@ -23,13 +23,13 @@ static void
 init(void)
 {
     unsigned char seed[crypto_sign_SEEDBYTES];
-    if (sodium_init() < 0 || (keys = dft_keys_new()) == NULL) {
+    if (sodium_init() < 0 || (keys = keys_new()) == NULL) {
         abort();
     }
     memset(keys->master, 0x42, sizeof keys->master);
     memset(seed, 0x17, sizeof seed);
     crypto_sign_seed_keypair(keys->sign_pk, keys->sign_sk, seed);
-    dft_keys_derive(keys);
+    keys_derive(keys);
     dft_b64_encode(author, keys->sign_pk, DFT_SIGN_PK_BYTES);
 }
 
@@ -77,9 +77,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     struct dft_buf env;
     dft_buf_init(&env, DFT_ENV_MAX, 0);
     json_t *back = NULL;
-    if (dft_envelope_seal(keys, ops, &env, NULL) != DFT_OK ||
-        dft_envelope_open(keys, env.data, env.len, &back, NULL) != DFT_OK ||
-        !json_equal(back, ops)) {
+    if (envelope_seal(keys, ops, &env, NULL) != DFT_OK ||
+        envelope_open(keys, env.data, env.len, &back, NULL) != DFT_OK || !json_equal(back, ops)) {
         abort();
     }
     json_decref(back);

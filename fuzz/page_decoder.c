@@ -40,8 +40,8 @@ decode_file(const uint8_t *data, size_t size)
         size_t n = size - off < DFT_PAGE_BYTES ? size - off : DFT_PAGE_BYTES;
         memset(page, 0, sizeof page);
         memcpy(page, data + off, n);
-        dft_page_ad_main(&ad, vid, pgno);
-        if (dft_page_decrypt(ctx, page, page, &ad) != 0) {
+        page_ad_main(&ad, vid, pgno);
+        if (page_decrypt(ctx, page, page, &ad) != 0) {
             must_be_zero(page, sizeof page);
         }
     }
@@ -56,20 +56,20 @@ decode_wal(const uint8_t *data, size_t size)
     uint32_t s[2] = {0, 0};
     if (size >= DFT_WAL_HDR_BYTES) {
         memcpy(salts, data + 16, 8);
-        dft_wal_checksum((int)(data[3] & 1), data, 24, s);
+        wal_checksum((int)(data[3] & 1), data, 24, s);
     }
     uint32_t i = 1;
     for (size_t off = DFT_WAL_HDR_BYTES; off < size; off += DFT_WAL_FRAME_BYTES, i++) {
         size_t n = size - off < DFT_WAL_FRAME_BYTES ? size - off : DFT_WAL_FRAME_BYTES;
         memset(frame, 0, sizeof frame);
         memcpy(frame, data + off, n);
-        dft_page_ad_wal(&ad, vid, frame, salts, i);
+        page_ad_wal(&ad, vid, frame, salts, i);
         unsigned char *page = frame + DFT_WAL_FRAME_HDR_BYTES;
-        if (dft_page_decrypt(ctx, page, page, &ad) != 0) {
+        if (page_decrypt(ctx, page, page, &ad) != 0) {
             must_be_zero(page, DFT_PAGE_BYTES);
         } else {
-            dft_wal_checksum(0, frame, 8, s);
-            dft_wal_checksum(1, page, DFT_PAGE_BYTES, s);
+            wal_checksum(0, frame, 8, s);
+            wal_checksum(1, page, DFT_PAGE_BYTES, s);
         }
     }
 }
@@ -83,8 +83,8 @@ tamper(const uint8_t *data, size_t size)
     struct dft_page_ad ad;
     uint32_t pgno = size >= 4 ? (uint32_t)dft_be_get(data, 4) : 7;
     memcpy(plain, data, size < DFT_PAGE_DATA_BYTES ? size : DFT_PAGE_DATA_BYTES);
-    dft_page_ad_main(&ad, vid, pgno);
-    if (dft_page_encrypt(ctx, enc, plain, &ad) != 0) {
+    page_ad_main(&ad, vid, pgno);
+    if (page_encrypt(ctx, enc, plain, &ad) != 0) {
         abort();
     }
     unsigned char enc0[DFT_PAGE_BYTES];
@@ -106,7 +106,7 @@ tamper(const uint8_t *data, size_t size)
         changed = 1;
     }
     memcpy(back, enc, sizeof back);
-    int rc = dft_page_decrypt(ctx, back, back, &ad);
+    int rc = page_decrypt(ctx, back, back, &ad);
     if (rc == 0) {
         /* Accepted: must be unmodified overall (flips may cancel out) and give the plaintext. */
         if (memcmp(enc, enc0, sizeof enc) != 0 || memcmp(ad.b, ad0.b, ad.len) != 0 ||
@@ -126,7 +126,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (ctx == NULL) {
-        if (sodium_init() < 0 || (ctx = dft_page_cipher_new(key)) == NULL) {
+        if (sodium_init() < 0 || (ctx = page_cipher_new(key)) == NULL) {
             abort();
         }
     }

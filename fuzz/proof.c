@@ -10,7 +10,8 @@
 
 #include <sodium.h>
 
-#include "defter/tlog.h"
+#include "crypto/hash.h"
+#include "log/tlog.h"
 
 enum { N = 40 };
 
@@ -33,7 +34,7 @@ static void
 mth(unsigned char out[32], const unsigned char (*l)[32], uint64_t n)
 {
     if (n == 0) {
-        dft_tlog_hash_empty(out);
+        tlog_hash_empty(out);
     } else if (n == 1) {
         memcpy(out, l[0], 32);
     } else {
@@ -41,7 +42,7 @@ mth(unsigned char out[32], const unsigned char (*l)[32], uint64_t n)
         unsigned char a[32], b[32];
         mth(a, l, k);
         mth(b, l + k, n - k);
-        dft_tlog_hash_node(out, a, b);
+        tlog_hash_node(out, a, b);
     }
 }
 
@@ -54,7 +55,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             abort();
         }
         for (unsigned i = 0; i < N; i++) {
-            dft_tlog_hash_leaf(leaves[i], &i, sizeof i);
+            crypto_leaf_hash(leaves[i], &i, sizeof i);
         }
         for (unsigned n = 0; n <= N; n++) {
             mth(roots[n], (const unsigned char(*)[32])leaves, n);
@@ -81,13 +82,12 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     memcpy(p, proof, n * 32);
     if ((flags & 1) == 0) {
-        if (dft_tlog_verify_inclusion(a, b, h1, (const unsigned char(*)[32])p, n, h2, NULL) ==
-                DFT_OK &&
+        if (tlog_verify_inclusion(a, b, h1, (const unsigned char(*)[32])p, n, h2, NULL) == DFT_OK &&
             b <= N && memcmp(h2, roots[b], 32) == 0 && memcmp(h1, leaves[a], 32) != 0) {
             abort(); /* a wrong leaf proven into a true root */
         }
     } else {
-        if (dft_tlog_verify_consistency(a, b, h1, h2, (const unsigned char(*)[32])p, n, NULL) ==
+        if (tlog_verify_consistency(a, b, h1, h2, (const unsigned char(*)[32])p, n, NULL) ==
                 DFT_OK &&
             b <= N && memcmp(h2, roots[b], 32) == 0 && memcmp(h1, roots[a], 32) != 0) {
             abort(); /* a forged old root proven consistent with a true new root */

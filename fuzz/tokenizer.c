@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,17 +15,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dft_search_token t[16];
-    int n = dft_search_tokenize((const char *)data, size, t, 16);
+    int n = search_tokenize((const char *)data, size, t, 16);
     for (int i = 0; i < n; i++) {
         char skel[DFT_SEARCH_TOKEN_MAX], stem[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
-        dft_search_skeleton(t[i].folded, skel);
-        dft_search_stem(skel, stem);
-        dft_search_key(stem, key);
+        search_skeleton(t[i].folded, skel);
+        search_stem(skel, stem);
+        search_key(stem, key);
         if (strcmp(skel, t[i].skel) != 0 || strcmp(key, t[i].key) != 0) {
             abort(); /* folding must be deterministic */
         }
         if (i > 0) {
-            (void)dft_search_distance(t[i - 1].skel, t[i].skel, 2.0);
+            (void)search_distance(t[i - 1].skel, t[i].skel, 2.0);
         }
     }
     /* split the input in two names and compare them */
@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 s[half] = '\0';
                 if (b != NULL) {
                     char why[64];
-                    double v = dft_search_name_similarity(s, b, why, sizeof why);
+                    double v = search_name_similarity(s, b, why, sizeof why);
                     if (v < 0.0 || v > 1.0) {
                         abort();
                     }

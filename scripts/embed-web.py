@@ -3,7 +3,7 @@
 
 usage: embed-web.py WEB_DIR OUT.c
 
-Writes a sorted table of {path, mime, data, len} and dft_web_asset_find() (binary search).
+Writes a sorted table of {path, mime, data, len} and web_asset_find() (binary search).
 Only known asset types are embedded; anything else under web/ (node_modules, notes) is skipped.
 """
 import os
@@ -55,7 +55,7 @@ def main():
     lines.append(
         """
 const struct dft_web_asset *
-dft_web_asset_find(const char *path)
+web_asset_find(const char *path)
 {
     size_t lo = 0, hi = %d;
     while (lo < hi) {

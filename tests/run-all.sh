@@ -35,6 +35,7 @@ for t in $(find tests/cli -name '*.sh' | sort); do
     run_one "cli ${t#tests/cli/}" bash "$t"
 done
 run_one "style (banned functions, clang-format)" bash tests/style.sh
+run_one "layers (include graph, public headers)" bash tests/layers.sh
 if [ -z "${SKIP_FUZZ:-}" ]; then
     run_one "fuzz (short run)" bash tests/run-fuzz.sh
 fi

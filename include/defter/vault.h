@@ -12,11 +12,13 @@
 #ifndef DEFTER_VAULT_H
 #define DEFTER_VAULT_H
 
+#include <stdint.h>
+
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "defter/core.h"
 #include "defter/crypto.h"
+#include "defter/evidence.h"
 
 #define DFT_ID_MAX          48 /* ids are short ASCII: "per_" + 16 base32 characters */
 #define DFT_PASSPHRASE_MAX  1024
@@ -88,6 +90,14 @@ DFT_EXPORT enum dft_err dft_vault_check_items(const json_t *items, json_t **ops_
                                               struct dft_error *err) DFT_MUST_CHECK;
 
 /*
+ * `defter add TYPE --from-json`: give every element of items (either form) that names no
+ * "type" the type type. DFT_ERR_INPUT, with items unchanged, when type is not a record type or
+ * an element names another type.
+ */
+DFT_EXPORT enum dft_err dft_vault_items_type(json_t *items, const char *type,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+
+/*
  * Change fields of a record: each key of fields is set to its value; a JSON null removes the
  * field. "type" cannot change.
  */
@@ -126,13 +136,19 @@ DFT_EXPORT enum dft_err dft_vault_list(struct dft_vault *v, const char *type, js
 DFT_EXPORT enum dft_err dft_vault_log(struct dft_vault *v, uint64_t since, int with_envelopes,
                                       json_t **out, struct dft_error *err) DFT_MUST_CHECK;
 
+enum dft_verify_flags {
+    DFT_VERIFY_QUICK = 1 << 0, /* evidence: header, length and last chunk only, no rehash */
+};
+
 /*
- * Check everything: every page authenticates, every envelope's leaf hash, signature and
- * selective-disclosure root, and the view equals one rebuilt from the envelopes. On success
- * *report is {"ok":true,...}; an integrity failure returns DFT_ERR_INTEGRITY naming the first
- * problem.
+ * Check everything (`defter verify` and the UI's integrity page run this one function): every
+ * page authenticates, every envelope's leaf hash, signature and selective-disclosure root, the
+ * Merkle tree, the view and the search index equal ones rebuilt from the envelopes, every
+ * cosigned checkpoint, and every evidence object in use decrypts to its recorded SHA-256. On
+ * success *report is {"ok":true,...,"witnesses":{...},"evidence":{"objects","evidence",
+ * "quick"}}; an integrity failure returns DFT_ERR_INTEGRITY naming the first problem.
  */
-DFT_EXPORT enum dft_err dft_vault_verify(struct dft_vault *v, json_t **report,
+DFT_EXPORT enum dft_err dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report,
                                          struct dft_error *err) DFT_MUST_CHECK;
 
 /* {"vkey","sign_pub","box_pub","origin","vault_id"}. */
@@ -156,11 +172,113 @@ DFT_EXPORT enum dft_err dft_vault_prove_consistency(struct dft_vault *v, uint64_
                                                     uint64_t new_size, json_t **out,
                                                     struct dft_error *err) DFT_MUST_CHECK;
 
-/* ---- for other subsystems (evidence, log, search, UI) ---- */
-
-DFT_EXPORT sqlite3 *dft_vault_db(struct dft_vault *v);
-DFT_EXPORT const struct dft_keys *dft_vault_keys(struct dft_vault *v);
+/* The vault's directory (a path; no handle or key leaves the library). */
 DFT_EXPORT const char *dft_vault_dir(struct dft_vault *v);
+
+/* ---- search (src/vault/find.c) ---- */
+
+/*
+ * Cross-script search: {"hits":[{"id","type","title","score","why"}]} best first (the
+ * `defter search` contract). type may be NULL (all types). DFT_ERR_INPUT for a bad query.
+ */
+DFT_EXPORT enum dft_err dft_vault_search(struct dft_vault *v, const char *query, const char *type,
+                                         size_t limit, json_t **out,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+/* Candidate duplicate pairs: {"pairs":[{"a","b","a_title","b_title","score","why"}]}. */
+DFT_EXPORT enum dft_err dft_vault_duplicates(struct dft_vault *v, const char *type, size_t limit,
+                                             json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- merge (src/vault/merge.c) ---- */
+
+enum dft_merge_flags {
+    DFT_MERGE_UNDO = 1 << 0, /* undo the latest merge of other into keep */
+};
+
+/*
+ * Fold record other into keep in one envelope (reversible; history kept), or undo it.
+ * *out = {"keep","other","action":"merge"|"unmerge","ops":[op ids]}. DFT_ERR_INPUT for the
+ * same record twice, deleted records, different types, or an undo with no merge to undo.
+ */
+DFT_EXPORT enum dft_err dft_vault_merge(struct dft_vault *v, const char *keep, const char *other,
+                                        unsigned flags, json_t **out,
+                                        struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- witnesses and cosigned checkpoints (src/vault/witness.c) ---- */
+
+#define DFT_CHECKPOINT_MAX_BYTES 65536 /* a signed note, cosignatures included */
+
+/* {"witnesses":[{"name","key_id","vkey"}],"policy":K,"trusted":N}. */
+DFT_EXPORT enum dft_err dft_vault_witnesses(struct dft_vault *v, json_t **out,
+                                            struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Trust a witness key (a cosignature/v1 verifier key NAME+HEXID+BASE64), as one signed
+ * operation: *out = {"trusted","policy","vkey","name"}. DFT_ERR_INPUT for a bad or known key.
+ */
+DFT_EXPORT enum dft_err dft_vault_witness_add(struct dft_vault *v, const char *vkey, json_t **out,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+/* Require k cosignatures (k <= trusted witnesses): *out = {"trusted","policy"}. */
+DFT_EXPORT enum dft_err dft_vault_witness_policy(struct dft_vault *v, uint64_t k, json_t **out,
+                                                 struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Keep a checkpoint of this log cosigned by trusted witnesses: *out = {"size","cosignatures",
+ * "added","policy","policy_met","trusted"}. Errors as docs/log-format.md describes.
+ */
+DFT_EXPORT enum dft_err dft_vault_checkpoint_import(struct dft_vault *v, const char *note,
+                                                    size_t len, json_t **out,
+                                                    struct dft_error *err) DFT_MUST_CHECK;
+/* Append the kept cosigned checkpoint of the largest size (DFT_ERR_NOT_FOUND: none). */
+DFT_EXPORT enum dft_err dft_vault_checkpoint_cosigned(struct dft_vault *v, struct dft_buf *out,
+                                                      struct dft_error *err) DFT_MUST_CHECK;
+/* Append the signed checkpoint of the current tree; *size (may be NULL) gets its size. */
+DFT_EXPORT enum dft_err dft_vault_checkpoint_current(struct dft_vault *v, struct dft_buf *out,
+                                                     uint64_t *size,
+                                                     struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- evidence (src/vault/evidence.c) ---- */
+
+/*
+ * Import every file of paths into the vault's objects and record one "evidence" operation per
+ * file on record (all in one envelope): all or none. *out gets [{"id","sha256","size"}] in
+ * input order. On failure no operation is recorded and objects this call created are removed.
+ * DFT_ERR_NOT_FOUND when record does not exist.
+ */
+DFT_EXPORT enum dft_err dft_vault_attach(struct dft_vault *v, const char *record,
+                                         const char *const *paths, size_t n,
+                                         dft_progress_fn progress, void *progress_ctx, json_t **out,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Decrypt evidence evid to out_path, checked against the SHA-256 recorded at import, and record
+ * a custody operation {"event":"extract"}. On failure nothing is left at out_path or beside it.
+ * sha_out may be NULL.
+ */
+DFT_EXPORT enum dft_err dft_vault_extract(struct dft_vault *v, const char *evid,
+                                          const char *out_path, dft_progress_fn progress,
+                                          void *progress_ctx, unsigned char sha_out[DFT_HASH_BYTES],
+                                          struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * A streamed upload: a writer of at most max bytes into the vault's objects (see
+ * dft_evidence_writer_write). It needs no key until dft_vault_upload_finish, which places the
+ * object and records it on record as name (one "evidence" operation), frees w in every case,
+ * and on failure leaves no object it created. *out = {"id","sha256","size","mime"}.
+ */
+DFT_EXPORT enum dft_err dft_vault_upload_open(struct dft_vault *v, uint64_t max,
+                                              struct dft_evidence_writer **out,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+DFT_EXPORT enum dft_err dft_vault_upload_finish(struct dft_vault *v, struct dft_evidence_writer *w,
+                                                const char *record, const char *name, json_t **out,
+                                                struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * Open evidence evid for reading (dft_evidence_read, range requests): DFT_ERR_INTEGRITY when
+ * the object does not authenticate or its SHA-256 differs from the record's.
+ */
+DFT_EXPORT enum dft_err dft_vault_evidence_open(struct dft_vault *v, const char *evid,
+                                                struct dft_evidence_obj **out,
+                                                struct dft_error *err) DFT_MUST_CHECK;
+/* Record a chain-of-custody event ("view", "download"...) on evid, with via (may be NULL). */
+DFT_EXPORT enum dft_err dft_vault_custody(struct dft_vault *v, const char *evid, const char *event,
+                                          const char *via, struct dft_error *err) DFT_MUST_CHECK;
+
+/* ---- operations ---- */
 
 /*
  * Append operations in one envelope, in one transaction. ops is an array of objects with

@@ -16,7 +16,7 @@
 #include "bundle/internal.h"
 #include "crypto/hash.h"
 #include "defter/evidence.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "vault/export.h"
 
 #define ZIP_FIXED_MTIME 315532800 /* 1980-01-01 00:00:00 UTC: the first DOS date */

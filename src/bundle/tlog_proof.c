@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "defter/bundle.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 #define PROOF_HEADER "c2sp.org/tlog-proof@v1\n"
 
@@ -19,7 +19,7 @@ dft_tlog_proof_format(struct dft_buf *out, uint64_t index, const unsigned char (
     }
     for (size_t i = 0; i < n; i++) {
         char b64[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(b64, hashes[i]);
+        tlog_hash_encode(b64, hashes[i]);
         if (dft_buf_addf(out, "%s\n", b64) != DFT_OK) {
             return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
@@ -107,7 +107,7 @@ dft_tlog_proof_parse(struct dft_tlog_proof *p, const char *text, size_t len, str
             return dft_fail(err, DFT_ERR_INPUT, "%s: too many proof hashes", bad);
         }
         struct dft_error ignored;
-        if (dft_tlog_hash_decode(p->hashes[p->n], line, n, &ignored) != DFT_OK) {
+        if (tlog_hash_decode(p->hashes[p->n], line, n, &ignored) != DFT_OK) {
             return dft_fail(err, DFT_ERR_INPUT, "%s: bad proof hash %zu", bad, p->n + 1);
         }
         p->n++;

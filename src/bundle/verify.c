@@ -18,7 +18,7 @@
 #include "bundle/internal.h"
 #include "bundle/zipread.h"
 #include "crypto/hash.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "vault/envelope.h"
 
 #define MANIFEST_MAX (64u << 20)
@@ -238,8 +238,7 @@ parse_vkey(struct dft_note_verifier *v, const json_t *j, unsigned char alg, cons
 {
     struct dft_error ignored;
     if (!json_is_string(j) ||
-        dft_note_verifier_parse(v, json_string_value(j), json_string_length(j), &ignored) !=
-            DFT_OK ||
+        note_verifier_parse(v, json_string_value(j), json_string_length(j), &ignored) != DFT_OK ||
         v->alg != alg) {
         return bad(err, "%s is not a valid verifier key", what);
     }
@@ -257,7 +256,7 @@ load_trust(struct vctx *c, const json_t *policy, struct dft_error *err)
         return rc;
     }
     char origin[DFT_TLOG_ORIGIN_BYTES];
-    dft_tlog_origin(origin, c->logv.pub);
+    tlog_origin(origin, c->logv.pub);
     if (strcmp(origin, c->logv.name) != 0 || !json_is_string(json_object_get(log, "origin")) ||
         strcmp(json_string_value(json_object_get(log, "origin")), origin) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
@@ -305,8 +304,8 @@ open_checkpoint(struct vctx *c, const json_t *note, struct dft_checkpoint *cp, s
     struct dft_note_check checks[DFT_WITNESS_MAX];
     struct dft_error ignored;
     if (!json_is_string(note) ||
-        dft_checkpoint_open(cp, json_string_value(note), json_string_length(note), &c->logv, c->wit,
-                            c->nwit, checks, &ignored) != DFT_OK) {
+        checkpoint_open(cp, json_string_value(note), json_string_length(note), &c->logv, c->wit,
+                        c->nwit, checks, &ignored) != DFT_OK) {
         return bad(err, "the %s does not verify under the log and witness keys", what);
     }
     *cosigs = 0;
@@ -327,8 +326,8 @@ decode_hashes(const json_t *a, unsigned char (*out)[32], size_t max, size_t *n)
     json_array_foreach((json_t *)(uintptr_t)a, i, h)
     {
         struct dft_error ignored;
-        if (!json_is_string(h) || dft_tlog_hash_decode(out[i], json_string_value(h),
-                                                       json_string_length(h), &ignored) != DFT_OK) {
+        if (!json_is_string(h) || tlog_hash_decode(out[i], json_string_value(h),
+                                                   json_string_length(h), &ignored) != DFT_OK) {
             return 0;
         }
     }
@@ -377,9 +376,8 @@ check_log(struct vctx *c, struct dft_error *err)
         (uint64_t)json_integer_value(new_size) != c->latest.size ||
         !decode_hashes(json_object_get(cons, "proof"), proof, DFT_TLOG_PROOF_MAX, &n) ||
         c->cosigned.size == 0 || c->cosigned.size > c->latest.size ||
-        dft_tlog_verify_consistency(c->cosigned.size, c->latest.size, c->cosigned.root,
-                                    c->latest.root, (const unsigned char(*)[32])proof, n,
-                                    NULL) != DFT_OK) {
+        tlog_verify_consistency(c->cosigned.size, c->latest.size, c->cosigned.root, c->latest.root,
+                                (const unsigned char(*)[32])proof, n, NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "the log checkpoint is not consistent with the cosigned checkpoint");
     }
@@ -414,7 +412,7 @@ check_envelope(struct vctx *c, const json_t *e, size_t k, struct dft_error *err)
     }
     struct dft_envelope_info info;
     struct dft_error ignored;
-    if (dft_envelope_inspect(env, env_len, &info, &ignored) != DFT_OK) {
+    if (envelope_inspect(env, env_len, &info, &ignored) != DFT_OK) {
         rc = bad(err, "envelope '%s' is malformed or its signature does not verify", env_name);
         goto out;
     }
@@ -440,8 +438,8 @@ check_envelope(struct vctx *c, const json_t *e, size_t k, struct dft_error *err)
     }
     unsigned char leaf[32];
     crypto_leaf_hash(leaf, env, env_len);
-    if (dft_tlog_verify_inclusion(index, cp->size, leaf, (const unsigned char(*)[32])p.hashes, p.n,
-                                  cp->root, NULL) != DFT_OK) {
+    if (tlog_verify_inclusion(index, cp->size, leaf, (const unsigned char(*)[32])p.hashes, p.n,
+                              cp->root, NULL) != DFT_OK) {
         rc = bad(err, "envelope '%s' is not in the log: its inclusion proof fails", env_name);
         goto out;
     }
@@ -515,7 +513,7 @@ check_history(struct vctx *c, const json_t *doc, const char *id, const char *fil
         }
         json_t *revealed = NULL;
         struct dft_error ignored;
-        if (dft_disclosure_verify(d, NULL, NULL, &revealed, &ignored) != DFT_OK) {
+        if (disclosure_verify(d, NULL, NULL, &revealed, &ignored) != DFT_OK) {
             return bad(err,
                        "'%s' has an operation whose disclosed fields do not match the "
                        "signed digests",
@@ -883,7 +881,7 @@ verify_zip(struct vctx *c, const json_t *policy, struct dft_error *err)
                         c->nenvs - witnessed, c->nenvs);
     }
     char vkey[DFT_NOTE_VKEY_MAX];
-    dft_note_verifier_format(&c->logv, vkey);
+    note_verifier_format(&c->logv, vkey);
     json_object_set_new(c->report, "ok", json_true());
     json_object_set(c->report, "profile", json_object_get(c->manifest, "profile"));
     json_object_set_new(c->report, "log",
@@ -900,8 +898,8 @@ verify_zip(struct vctx *c, const json_t *policy, struct dft_error *err)
     json_t *entries = json_array();
     for (size_t k = 0; k < c->nenvs; k++) {
         char leaf[DFT_TLOG_HASH_B64], root[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(leaf, c->envs[k].leaf);
-        dft_tlog_hash_encode(root, c->envs[k].root);
+        tlog_hash_encode(leaf, c->envs[k].leaf);
+        tlog_hash_encode(root, c->envs[k].root);
         json_array_append_new(entries,
                               json_pack("{sI ss sI ss sb}", "index", (json_int_t)c->envs[k].index,
                                         "leaf_hash", leaf, "size", (json_int_t)c->envs[k].size,

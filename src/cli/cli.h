@@ -30,27 +30,27 @@ struct dft_cli_command {
 };
 
 /* Exit status for an error code: 2 usage, 3 integrity, 1 otherwise. */
-int dft_cli_status(enum dft_err code);
+int cli_status(enum dft_err code);
 
 /* Print "defter: <msg>" for err and return its exit status. */
-int dft_cli_report(const struct dft_error *err);
+int cli_report(const struct dft_error *err);
 
 /* Print "defter: <msg>" (printf-style) and return status. */
-int dft_cli_fail(int status, const char *fmt, ...) DFT_PRINTF(2, 3);
+int cli_fail(int status, const char *fmt, ...) DFT_PRINTF(2, 3);
 
 /* Usage error for the current command: message, then "usage: defter CMD ...". Returns 2. */
-int dft_cli_usage(struct dft_cli *cli, const char *fmt, ...) DFT_PRINTF(2, 3);
+int cli_usage(struct dft_cli *cli, const char *fmt, ...) DFT_PRINTF(2, 3);
 
 /* When the command's arguments contain -h or --help, print its help and return 1. */
-int dft_cli_wants_help(struct dft_cli *cli);
+int cli_wants_help(struct dft_cli *cli);
 
 /* Read the passphrase (file or terminal). confirm asks twice on a terminal. Caller frees with
  * sodium_free. */
-enum dft_err dft_cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm, char **pass,
-                                size_t *len, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm, char **pass,
+                            size_t *len, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Unlock the vault for a command; on failure prints the message and returns the exit status. */
-int dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
+int cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
 
 /*
  * The shape of every read-only command: unlock, run query (which fills *out), close the vault,
@@ -58,46 +58,46 @@ int dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
  */
 typedef enum dft_err (*dft_cli_query_fn)(struct dft_vault *v, void *ctx, json_t **out,
                                          struct dft_error *err);
-int dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
-                 void (*human)(const json_t *out));
+int cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
+             void (*human)(const json_t *out));
 
 /* Print j as one JSON document (pretty when stdout is a terminal) and a newline. */
-void dft_cli_print_json(const json_t *j);
+void cli_print_json(const json_t *j);
 
 /* Parse FIELD=VALUE / FIELD:=JSON arguments into an object (repeated fields become lists). */
-int dft_cli_parse_fields(struct dft_cli *cli, int first, json_t **out);
+int cli_parse_fields(struct dft_cli *cli, int first, json_t **out);
 
 /* Parse a non-negative decimal integer strictly. */
-int dft_cli_parse_u64(const char *s, uint64_t *out);
+int cli_parse_u64(const char *s, uint64_t *out);
 
 /* Commands (one file per group). */
-int dft_cmd_init(struct dft_cli *cli);
-int dft_cmd_passwd(struct dft_cli *cli);
-int dft_cmd_add(struct dft_cli *cli);
-int dft_cmd_show(struct dft_cli *cli);
-int dft_cmd_list(struct dft_cli *cli);
-int dft_cmd_edit(struct dft_cli *cli);
-int dft_cmd_delete(struct dft_cli *cli);
-int dft_cmd_link(struct dft_cli *cli);
-int dft_cmd_search(struct dft_cli *cli);
-int dft_cmd_duplicates(struct dft_cli *cli);
-int dft_cmd_merge(struct dft_cli *cli);
-int dft_cmd_log(struct dft_cli *cli);
-int dft_cmd_verify(struct dft_cli *cli);
-int dft_cmd_identity(struct dft_cli *cli);
-int dft_cmd_ui(struct dft_cli *cli);
-int dft_cmd_checkpoint(struct dft_cli *cli); /* cmd_tlog.c */
-int dft_cmd_prove(struct dft_cli *cli);
-int dft_cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
-int dft_cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
-int dft_cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
+int cmd_init(struct dft_cli *cli);
+int cmd_passwd(struct dft_cli *cli);
+int cmd_add(struct dft_cli *cli);
+int cmd_show(struct dft_cli *cli);
+int cmd_list(struct dft_cli *cli);
+int cmd_edit(struct dft_cli *cli);
+int cmd_delete(struct dft_cli *cli);
+int cmd_link(struct dft_cli *cli);
+int cmd_search(struct dft_cli *cli);
+int cmd_duplicates(struct dft_cli *cli);
+int cmd_merge(struct dft_cli *cli);
+int cmd_log(struct dft_cli *cli);
+int cmd_verify(struct dft_cli *cli);
+int cmd_identity(struct dft_cli *cli);
+int cmd_ui(struct dft_cli *cli);
+int cmd_checkpoint(struct dft_cli *cli); /* cmd_tlog.c */
+int cmd_prove(struct dft_cli *cli);
+int cmd_witness(struct dft_cli *cli); /* cmd_tlog.c */
+int cmd_attach(struct dft_cli *cli);  /* cmd_evidence.c */
+int cmd_extract(struct dft_cli *cli); /* cmd_evidence.c */
 /* cmd_daily.c: schema, restore, list with filters, import, export, readable history */
 int dft_cmd_schema(struct dft_cli *cli);
 int dft_cmd_restore(struct dft_cli *cli);
 int dft_cmd_list_query(struct dft_cli *cli);
 int dft_cmd_import(struct dft_cli *cli);
 int dft_cmd_export_table(struct dft_cli *cli); /* --csv|--json */
-int dft_cmd_extract_to(struct dft_cli *cli);   /* "-", a directory, --force; then dft_cmd_extract */
+int dft_cmd_extract_to(struct dft_cli *cli);   /* "-", a directory, --force; then cmd_extract */
 /* main.c: the command table; man.c: `defter --man` (roff) and `defter --complete WHAT` */
 const struct dft_cli_command *dft_cli_commands(size_t *n);
 int dft_cli_man_or_complete(int argc, char **argv);
@@ -114,8 +114,5 @@ void dft_cli_local_time(const char *ts, char *out, size_t max);
 int dft_cmd_export(struct dft_cli *cli);
 int dft_cmd_export_bundle(struct dft_cli *cli);
 int dft_cmd_brief(struct dft_cli *cli); /* cmd_brief.c */
-/* Verify every evidence object (quick: no full rehash); adds "evidence" to report. */
-enum dft_err dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report,
-                                     struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

@@ -168,11 +168,11 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
 
     if (ag.serving) {
         if (never_forwarded(cli)) { /* only a hand-made request asks for these */
-            *status = dft_cli_fail(1, "'%s' does not run through the unlock agent", cli->command);
+            *status = cli_fail(1, "'%s' does not run through the unlock agent", cli->command);
             return 1;
         }
         if (realpath(cli->vault_dir, real) == NULL || strcmp(real, ag.dir) != 0) {
-            *status = dft_cli_fail(1, "this unlock agent holds another vault");
+            *status = cli_fail(1, "this unlock agent holds another vault");
             return 1;
         }
         return 0;
@@ -182,8 +182,8 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
             int s = client_connect(cli, real);
             if (s >= 0) {
                 close(s);
-                *status = dft_cli_fail(1, "the vault is unlocked by an agent: run `defter lock` "
-                                          "first");
+                *status = cli_fail(1, "the vault is unlocked by an agent: run `defter lock` "
+                                      "first");
                 return 1;
             }
         }
@@ -221,8 +221,8 @@ dft_cli_agent_forward(struct dft_cli *cli, int *status)
         goto out;
     }
     if (rc != DFT_OK) {
-        *status = dft_cli_fail(1, "the unlock agent stopped before answering; check with "
-                                  "`defter log` whether the command ran");
+        *status = cli_fail(1, "the unlock agent stopped before answering; check with "
+                              "`defter log` whether the command ran");
         forwarded = 1;
         goto out;
     }
@@ -402,7 +402,7 @@ serve_ui(int s, const struct agent_req *req, int *fds, char *args)
     struct dft_error err = {0};
     uint64_t port = 0;
     if (agent_req_check(req, args, req->args_len, argv, &err) != DFT_OK || req->argc != 1 ||
-        dft_cli_parse_u64(argv[0], &port) != 0 || port > 65535) {
+        cli_parse_u64(argv[0], &port) != 0 || port > 65535) {
         agent_send_resp(s, 2, 0, "malformed UI request to the agent", NULL);
         return 0;
     }
@@ -429,7 +429,7 @@ serve_ui(int s, const struct agent_req *req, int *fds, char *args)
         dft_log_set(NULL, NULL, DFT_LOG_WARN);
         close(ag.log_fd);
         ag.log_fd = -1;
-        agent_send_resp(s, dft_cli_status(rc), 0, err.msg[0] != '\0' ? err.msg : dft_strerror(rc),
+        agent_send_resp(s, cli_status(rc), 0, err.msg[0] != '\0' ? err.msg : dft_strerror(rc),
                         NULL);
         return 0;
     }
@@ -606,7 +606,7 @@ print_status(struct dft_cli *cli, const char *real, const char *text)
         j = json_pack("{s:s, s:b}", "vault", real, "locked", 1);
     }
     if (cli->json) {
-        dft_cli_print_json(j);
+        cli_print_json(j);
     } else if (json_is_true(json_object_get(j, "locked"))) {
         printf("locked: %s\n", real);
     } else {
@@ -657,10 +657,10 @@ dft_cmd_status(struct dft_cli *cli)
     char real[PATH_MAX];
     char *text = NULL;
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
+        return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
     if (realpath(cli->vault_dir, real) == NULL) {
-        return dft_cli_fail(1, "no vault at '%s'", cli->vault_dir);
+        return cli_fail(1, "no vault at '%s'", cli->vault_dir);
     }
     (void)query(cli, AGENT_STATUS, real, &text);
     int st = print_status(cli, real, text);
@@ -674,16 +674,16 @@ dft_cmd_lock(struct dft_cli *cli)
     char real[PATH_MAX];
     char *text = NULL;
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
+        return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
     if (realpath(cli->vault_dir, real) == NULL) {
-        return dft_cli_fail(1, "no vault at '%s'", cli->vault_dir);
+        return cli_fail(1, "no vault at '%s'", cli->vault_dir);
     }
     int had = query(cli, AGENT_LOCK, real, &text) == 0;
     free(text);
     if (cli->json) {
         json_t *j = json_pack("{s:s, s:b, s:b}", "vault", real, "locked", 1, "was_unlocked", had);
-        dft_cli_print_json(j);
+        cli_print_json(j);
         json_decref(j);
     } else {
         printf(had ? "locked: keys wiped\n" : "locked (no agent was running)\n");
@@ -696,7 +696,7 @@ duration_arg(struct dft_cli *cli, int *i, const char *name)
 {
     long v = 0;
     if (*i + 1 >= cli->argc || agent_parse_duration(cli->argv[*i + 1], &v) != 0) {
-        dft_cli_usage(cli, "%s needs a duration such as 90s, 15m, 8h or 1h30m (at most 30d)", name);
+        cli_usage(cli, "%s needs a duration such as 90s, 15m, 8h or 1h30m (at most 30d)", name);
         return -1;
     }
     ++*i;
@@ -711,7 +711,7 @@ dft_cmd_unlock(struct dft_cli *cli)
     struct dft_error err = {0};
     const char *env = getenv(AGENT_IDLE_ENV);
     if (env != NULL && env[0] != '\0' && agent_parse_duration(env, &idle) != 0) {
-        return dft_cli_fail(2, "$%s must be a duration such as 15m", AGENT_IDLE_ENV);
+        return cli_fail(2, "$%s must be a duration such as 15m", AGENT_IDLE_ENV);
     }
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -724,14 +724,14 @@ dft_cmd_unlock(struct dft_cli *cli)
                 return 2;
             }
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     if (idle > for_s) {
         idle = for_s;
     }
     if (agent_paths(cli, 1, real, ag.sock, &err) != 0) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     char *text = NULL;
     if (query(cli, AGENT_STATUS, real, &text) == 0) {
@@ -742,7 +742,7 @@ dft_cmd_unlock(struct dft_cli *cli)
     }
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
-        return dft_cli_fail(1, "cannot start the agent: %s", strerror(errno));
+        return cli_fail(1, "cannot start the agent: %s", strerror(errno));
     }
     fflush(stdout);
     fflush(stderr);
@@ -750,7 +750,7 @@ dft_cmd_unlock(struct dft_cli *cli)
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
-        return dft_cli_fail(1, "cannot start the agent: %s", strerror(errno));
+        return cli_fail(1, "cannot start the agent: %s", strerror(errno));
     }
     if (pid > 0) {
         unsigned char st = 1;
@@ -762,7 +762,7 @@ dft_cmd_unlock(struct dft_cli *cli)
         close(p[0]);
         if (r != 1) {
             (void)waitpid(pid, NULL, WNOHANG);
-            return dft_cli_fail(1, "the agent did not start");
+            return cli_fail(1, "the agent did not start");
         }
         if (st != 0) {
             (void)waitpid(pid, NULL, 0);
@@ -804,18 +804,18 @@ dft_cmd_unlock(struct dft_cli *cli)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    if ((st = (unsigned char)dft_cli_open_vault(&mine, &ag.vault)) != 0) {
+    if ((st = (unsigned char)cli_open_vault(&mine, &ag.vault)) != 0) {
         goto fail;
     }
     st = 1;
     if ((lsock = bind_socket(ag.sock, &err)) < 0) {
-        st = (unsigned char)dft_cli_report(&err);
+        st = (unsigned char)cli_report(&err);
         goto fail;
     }
     /* every thread (the UI's too) inherits the blocked signals; the loop reads them */
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
         (sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-        st = (unsigned char)dft_cli_fail(1, "cannot set up the agent's signals");
+        st = (unsigned char)cli_fail(1, "cannot set up the agent's signals");
         goto fail;
     }
     (void)signal(SIGPIPE, SIG_IGN);
@@ -886,7 +886,7 @@ dft_cli_agent_ui(struct dft_cli *cli, uint16_t port, int *status)
         return 0; /* serve it here, with the passphrase */
     }
     if (resp.status != 0) {
-        *status = dft_cli_fail(resp.status, "%s", text != NULL ? text : "the agent refused");
+        *status = cli_fail(resp.status, "%s", text != NULL ? text : "the agent refused");
         free(text);
         close(s);
         return 1;

@@ -24,7 +24,7 @@ int dft_cmd_status(struct dft_cli *cli);
  */
 int dft_cli_agent_forward(struct dft_cli *cli, int *status);
 
-/* util.c, dft_cli_open_vault: inside the agent, lend its open vault (1), else 0. */
+/* util.c, cli_open_vault: inside the agent, lend its open vault (1), else 0. */
 int dft_cli_agent_vault(struct dft_vault **v);
 
 /*

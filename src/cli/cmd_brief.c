@@ -28,39 +28,39 @@ dft_cmd_brief(struct dft_cli *cli)
         } else if (strcmp(a, "--format") == 0) {
             slot = &format;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return dft_cli_usage(cli, "unknown option '%.80s'", a);
+            return cli_usage(cli, "unknown option '%.80s'", a);
         } else if (out_path == NULL) {
             out_path = a;
             continue;
         } else {
-            return dft_cli_usage(cli, "more than one OUT");
+            return cli_usage(cli, "more than one OUT");
         }
         if (i + 1 >= cli->argc) {
-            return dft_cli_usage(cli, "%s needs a value", a);
+            return cli_usage(cli, "%s needs a value", a);
         }
         if (*slot != NULL) {
-            return dft_cli_usage(cli, "%s given twice", a);
+            return cli_usage(cli, "%s given twice", a);
         }
         *slot = cli->argv[++i];
     }
     if ((case_id == NULL) == (cases == NULL)) {
-        return dft_cli_usage(cli, "give either --case ID or --cases ID,ID,...");
+        return cli_usage(cli, "give either --case ID or --cases ID,ID,...");
     }
     if (lang == NULL || profile == NULL || format == NULL || out_path == NULL) {
-        return dft_cli_usage(cli, "missing %s",
-                             lang == NULL      ? "--lang"
-                             : profile == NULL ? "--profile"
-                             : format == NULL  ? "--format"
-                                               : "OUT");
+        return cli_usage(cli, "missing %s",
+                         lang == NULL      ? "--lang"
+                         : profile == NULL ? "--profile"
+                         : format == NULL  ? "--format"
+                                           : "OUT");
     }
     if (strcmp(format, "html") != 0 && strcmp(format, "pdf") != 0) {
-        return dft_cli_usage(cli, "--format is html or pdf");
+        return cli_usage(cli, "--format is html or pdf");
     }
     const char *list[256];
     size_t n = 0;
     char *copy = strdup(cases != NULL ? cases : case_id);
     if (copy == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     for (char *p = copy; *p != '\0' && n < 256;) {
         char *comma = strchr(p, ',');
@@ -74,12 +74,12 @@ dft_cmd_brief(struct dft_cli *cli)
     }
     if (n == 0) {
         free(copy);
-        return dft_cli_usage(cli, "no case id given");
+        return cli_usage(cli, "no case id given");
     }
     setenv("TZ", "UTC", 1);
     tzset();
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         free(copy);
         return st;
@@ -91,10 +91,10 @@ dft_cmd_brief(struct dft_cli *cli)
     dft_vault_close(v);
     free(copy);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(out);
+        cli_print_json(out);
     } else {
         printf("wrote %s (%s, %s, %lld cases)\n", out_path, format, lang,
                (long long)json_integer_value(json_object_get(out, "cases")));

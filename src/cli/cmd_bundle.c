@@ -95,37 +95,37 @@ dft_cmd_export_bundle(struct dft_cli *cli)
             dry_run = 1;
             continue;
         } else if (strcmp(a, "--include-privileged") == 0) {
-            return dft_cli_fail(1, "privileged notes are never exported in a bundle yet");
+            return cli_fail(1, "privileged notes are never exported in a bundle yet");
         } else {
-            return dft_cli_usage(cli, "unknown argument '%.80s'", a);
+            return cli_usage(cli, "unknown argument '%.80s'", a);
         }
         if (i + 1 >= cli->argc) {
-            return dft_cli_usage(cli, "%s needs a value", a);
+            return cli_usage(cli, "%s needs a value", a);
         }
         if (*slot != NULL) {
-            return dft_cli_usage(cli, "%s given twice", a);
+            return cli_usage(cli, "%s given twice", a);
         }
         *slot = cli->argv[++i];
     }
     if (out_path == NULL && !dry_run) {
-        return dft_cli_usage(cli, "missing --bundle OUT.zip");
+        return cli_usage(cli, "missing --bundle OUT.zip");
     }
     if ((case_id == NULL) == (records == NULL)) {
-        return dft_cli_usage(cli, "give either --case ID or --records IDS");
+        return cli_usage(cli, "give either --case ID or --records IDS");
     }
     if (profile == NULL) {
-        return dft_cli_usage(cli, "missing --profile court|diplomatic|public|FILE");
+        return cli_usage(cli, "missing --profile court|diplomatic|public|FILE");
     }
     json_t *ids = records != NULL ? split_ids(records) : NULL;
     if (records != NULL && json_array_size(ids) == 0) {
         json_decref(ids);
-        return dft_cli_usage(cli, "--records needs at least one id");
+        return cli_usage(cli, "--records needs at least one id");
     }
     /* DOS times in the ZIP are local times: fix the zone so every exporter writes the same bytes */
     setenv("TZ", "UTC", 1);
     tzset();
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         json_decref(ids);
         return st;
@@ -138,10 +138,10 @@ dft_cmd_export_bundle(struct dft_cli *cli)
     dft_vault_close(v);
     json_decref(ids);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(out);
+        cli_print_json(out);
     } else if (dry_run) {
         print_plan(out);
     } else {

@@ -23,18 +23,18 @@ int
 dft_cmd_panic(struct dft_cli *cli)
 {
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "panic takes no arguments");
+        return cli_usage(cli, "panic takes no arguments");
     }
     struct dft_panic_result res;
     struct dft_error err = {0};
     enum dft_err rc = dft_vault_panic(cli->vault_dir, &res, &err);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{sbsisI}", "wiped", 1, "copies", res.copies, "stopped",
                               (json_int_t)res.stopped);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("wiped: %d header copies overwritten; this vault can no longer be opened\n",
@@ -54,8 +54,8 @@ read_second_passphrase(struct dft_cli *cli, const char *file, const char *prompt
     struct dft_error err = {0};
     struct dft_cli other = *cli;
     other.pass_file = file;
-    if (dft_cli_passphrase(&other, prompt, 1, pass, len, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+    if (cli_passphrase(&other, prompt, 1, pass, len, &err) != DFT_OK) {
+        return cli_report(&err);
     }
     return 0;
 }
@@ -64,7 +64,7 @@ int
 dft_cmd_duress(struct dft_cli *cli)
 {
     if (cli->argc < 1 || strcmp(cli->argv[0], "set") != 0) {
-        return dft_cli_usage(cli, "expected 'set'");
+        return cli_usage(cli, "expected 'set'");
     }
     const char *action = NULL, *file = NULL, *decoy_file = NULL;
     for (int i = 1; i < cli->argc; i++) {
@@ -76,12 +76,12 @@ dft_cmd_duress(struct dft_cli *cli)
         } else if (strcmp(a, "--decoy-passphrase-file") == 0 && i + 1 < cli->argc) {
             decoy_file = cli->argv[++i];
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     enum dft_duress_action act;
     if (action == NULL) {
-        return dft_cli_usage(cli, "--action is required (shred, decoy or shred+decoy)");
+        return cli_usage(cli, "--action is required (shred, decoy or shred+decoy)");
     } else if (strcmp(action, "shred") == 0) {
         act = DFT_DURESS_SHRED;
     } else if (strcmp(action, "decoy") == 0) {
@@ -89,17 +89,17 @@ dft_cmd_duress(struct dft_cli *cli)
     } else if (strcmp(action, "shred+decoy") == 0) {
         act = DFT_DURESS_SHRED_DECOY;
     } else {
-        return dft_cli_usage(cli, "unknown --action '%.32s' (shred, decoy, shred+decoy)", action);
+        return cli_usage(cli, "unknown --action '%.32s' (shred, decoy, shred+decoy)", action);
     }
     struct dft_error err = {0};
     struct dft_vault *v = NULL;
     char *real = NULL, *pass = NULL, *decoy = NULL;
     size_t real_len = 0, len = 0, decoy_len = 0;
     int st = 0;
-    if (dft_cli_passphrase(cli, "Passphrase: ", 0, &real, &real_len, &err) != DFT_OK ||
+    if (cli_passphrase(cli, "Passphrase: ", 0, &real, &real_len, &err) != DFT_OK ||
         dft_vault_open(&v, cli->vault_dir, real, real_len, &err) != DFT_OK) {
         sodium_free(real);
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     st = read_second_passphrase(
         cli, file, act == DFT_DURESS_DECOY ? "Decoy passphrase: " : "Duress passphrase: ", &pass,
@@ -109,7 +109,7 @@ dft_cmd_duress(struct dft_cli *cli)
     }
     if (st == 0 &&
         dft_vault_duress_set(v, act, pass, len, real, real_len, decoy, decoy_len, &err) != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
     }
     sodium_free(decoy);
     sodium_free(pass);
@@ -120,7 +120,7 @@ dft_cmd_duress(struct dft_cli *cli)
     }
     if (cli->json) {
         json_t *o = json_pack("{sbss}", "ok", 1, "action", action);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else if (act == DFT_DURESS_SHRED_DECOY) {
         printf("duress passphrase set: typing it drops the real and recovery keys, then opens\n"
@@ -201,8 +201,8 @@ static int
 parse_count(struct dft_cli *cli, const char *name, const char *s, unsigned *out)
 {
     uint64_t v = 0;
-    if (dft_cli_parse_u64(s, &v) != 0 || v > 255) {
-        return dft_cli_usage(cli, "%s needs a number, not '%.32s'", name, s);
+    if (cli_parse_u64(s, &v) != 0 || v > 255) {
+        return cli_usage(cli, "%s needs a number, not '%.32s'", name, s);
     }
     *out = (unsigned)v;
     return 0;
@@ -226,21 +226,21 @@ recovery_split(struct dft_cli *cli, int rotate)
         } else if (strcmp(a, "--no-qr") == 0) {
             qr_text = 0;
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
         if (st != 0) {
             return st;
         }
     }
     if ((m == 0) != (n == 0) || (!rotate && m == 0)) {
-        return dft_cli_usage(cli, "--threshold M and --shares N go together");
+        return cli_usage(cli, "--threshold M and --shares N go together");
     }
     struct stat sd;
     if (qr_dir != NULL && (stat(qr_dir, &sd) != 0 || !S_ISDIR(sd.st_mode))) {
-        return dft_cli_fail(1, "no directory '%.200s' for the QR codes", qr_dir);
+        return cli_fail(1, "no directory '%.200s' for the QR codes", qr_dir);
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -250,12 +250,12 @@ recovery_split(struct dft_cli *cli, int rotate)
         m == 0 ? dft_vault_recovery_void(v, &err) : dft_vault_recovery_split(v, m, n, &s, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (s == NULL) {
         if (cli->json) {
             json_t *o = json_pack("{sb}", "voided", 1);
-            dft_cli_print_json(o);
+            cli_print_json(o);
             json_decref(o);
         } else {
             printf("recovery shares voided: no share given out so far opens the vault\n");
@@ -264,20 +264,20 @@ recovery_split(struct dft_cli *cli, int rotate)
     }
     char *words = sodium_malloc(SHARE_WORDS * 10);
     json_t *arr = json_array();
-    st = words == NULL || arr == NULL ? dft_cli_fail(1, "out of memory") : 0;
+    st = words == NULL || arr == NULL ? cli_fail(1, "out of memory") : 0;
     for (unsigned i = 0; st == 0 && i < s->n; i++) {
         const unsigned char *p = s->share[i];
         share_to_words(p, words, SHARE_WORDS * 10);
         QRcode *q = qr_of(words);
         char path[PATH_MAX] = "";
         if (q == NULL) {
-            st = dft_cli_fail(1, "cannot make a QR code: %s", strerror(errno));
+            st = cli_fail(1, "cannot make a QR code: %s", strerror(errno));
             break;
         }
         if (qr_dir != NULL) {
             snprintf(path, sizeof path, "%s/share-%u.svg", qr_dir, p[SHARE_OFF_X]);
             if (write_svg(path, q) != 0) {
-                st = dft_cli_fail(1, "cannot write '%.200s': %s", path, strerror(errno));
+                st = cli_fail(1, "cannot write '%.200s': %s", path, strerror(errno));
             }
         }
         if (st == 0 && cli->json) {
@@ -316,7 +316,7 @@ recovery_split(struct dft_cli *cli, int rotate)
     if (st == 0 && cli->json) {
         json_t *o = json_pack("{sisiso}", "threshold", s->m, "count", s->n, "shares", arr);
         arr = NULL;
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else if (st == 0) {
         printf("Give each share to a different person. Any %u of them, with `defter recovery "
@@ -395,17 +395,17 @@ recovery_combine(struct dft_cli *cli)
         const char *a = cli->argv[i];
         if (strcmp(a, "--share-file") == 0 && i + 1 < cli->argc) {
             if (nfiles == DFT_RECOVERY_SHARES_MAX) {
-                return dft_cli_usage(cli, "at most %d --share-file", DFT_RECOVERY_SHARES_MAX);
+                return cli_usage(cli, "at most %d --share-file", DFT_RECOVERY_SHARES_MAX);
             }
             files[nfiles++] = cli->argv[++i];
         } else if (strcmp(a, "--new-passphrase-file") == 0 && i + 1 < cli->argc) {
             new_file = cli->argv[++i];
         } else if (strcmp(a, "--kdf") == 0 && i + 1 < cli->argc) {
             if (dft_kdf_parse(cli->argv[++i], &level) != DFT_OK) {
-                return dft_cli_usage(cli, "unknown --kdf level '%.32s'", cli->argv[i]);
+                return cli_usage(cli, "unknown --kdf level '%.32s'", cli->argv[i]);
             }
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     if (nfiles == 0) {
@@ -419,13 +419,13 @@ recovery_combine(struct dft_cli *cli)
     unsigned k = 0;
     int st = 0;
     if (shares == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     /* Every 32 words are one share; files or standard input, in order. */
     for (int f = 0; f < nfiles && st == 0; f++) {
         char *t = slurp(files[f], 64 * 1024, &err);
         if (t == NULL) {
-            st = dft_cli_report(&err);
+            st = cli_report(&err);
             break;
         }
         strip_titles(t);
@@ -453,9 +453,9 @@ recovery_combine(struct dft_cli *cli)
             char which[32];
             snprintf(which, sizeof which, "share %u", k + 1);
             if (k == DFT_RECOVERY_SHARES_MAX) {
-                st = dft_cli_fail(1, "more than %d shares given", DFT_RECOVERY_SHARES_MAX);
+                st = cli_fail(1, "more than %d shares given", DFT_RECOVERY_SHARES_MAX);
             } else if (share_from_words(shares[k], p, which, &err) != DFT_OK) {
-                st = dft_cli_report(&err);
+                st = cli_report(&err);
             } else {
                 k++;
             }
@@ -470,7 +470,7 @@ recovery_combine(struct dft_cli *cli)
     if (st == 0 &&
         dft_vault_recovery_combine(cli->vault_dir, (const unsigned char(*)[DFT_SHARE_BYTES])shares,
                                    k, pass, len, level, &err) != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
     }
     sodium_free(pass);
     sodium_free(shares);
@@ -479,7 +479,7 @@ recovery_combine(struct dft_cli *cli)
     }
     if (cli->json) {
         json_t *o = json_pack("{sbsi}", "ok", 1, "shares", (int)k);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("vault recovered: %u shares combined, new passphrase set\n", k);
@@ -491,7 +491,7 @@ int
 dft_cmd_recovery(struct dft_cli *cli)
 {
     if (cli->argc < 1) {
-        return dft_cli_usage(cli, "expected split, combine or rotate");
+        return cli_usage(cli, "expected split, combine or rotate");
     }
     const char *sub = cli->argv[0];
     if (strcmp(sub, "split") == 0) {
@@ -503,5 +503,5 @@ dft_cmd_recovery(struct dft_cli *cli)
     if (strcmp(sub, "combine") == 0) {
         return recovery_combine(cli);
     }
-    return dft_cli_usage(cli, "unknown recovery command '%.32s'", sub);
+    return cli_usage(cli, "unknown recovery command '%.32s'", sub);
 }

@@ -71,7 +71,7 @@ dft_cli_schema_help(const char *type)
     json_t *s = NULL;
     struct dft_error err = {0};
     if (dft_schema_get(NULL, type, &s, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     printf("fields of a %s (`defter schema %s` adds this vault's own):\n", type, type);
     print_schema(s);
@@ -90,33 +90,33 @@ dft_cmd_schema(struct dft_cli *cli)
 {
     if (cli->argc >= 1 && strcmp(cli->argv[0], "add-field") == 0) {
         if (cli->argc != 4) {
-            return dft_cli_usage(cli, "schema add-field TYPE NAME KIND");
+            return cli_usage(cli, "schema add-field TYPE NAME KIND");
         }
         if (!dft_record_type_valid(cli->argv[1])) {
-            return dft_cli_fail(1,
-                                "unknown record type '%.40s' (case, person, event, proceeding, "
-                                "source, note, place, organization)",
-                                cli->argv[1]);
+            return cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            cli->argv[1]);
         }
     } else if (cli->argc >= 1 && strcmp(cli->argv[0], "add-role") == 0) {
         if (cli->argc != 2) {
-            return dft_cli_usage(cli, "schema add-role NAME");
+            return cli_usage(cli, "schema add-role NAME");
         }
     } else {
         if (cli->argc > 1) {
-            return dft_cli_usage(cli, "too many arguments");
+            return cli_usage(cli, "too many arguments");
         }
         const char *type = cli->argc == 1 ? cli->argv[0] : NULL;
         if (type != NULL && !dft_record_type_valid(type)) {
-            return dft_cli_fail(1,
-                                "unknown record type '%.40s' (case, person, event, proceeding, "
-                                "source, note, place, organization)",
-                                type);
+            return cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            type);
         }
-        return dft_cli_read(cli, query_schema, (void *)(uintptr_t)type, print_schema);
+        return cli_read(cli, query_schema, (void *)(uintptr_t)type, print_schema);
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -126,11 +126,11 @@ dft_cmd_schema(struct dft_cli *cli)
                           : dft_schema_add_role(v, cli->argv[1], &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{sb}", "ok", 1);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     }
     return 0;
@@ -142,10 +142,10 @@ int
 dft_cmd_restore(struct dft_cli *cli)
 {
     if (cli->argc != 1) {
-        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
+        return cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -153,11 +153,11 @@ dft_cmd_restore(struct dft_cli *cli)
     enum dft_err rc = dft_vault_restore(v, cli->argv[0], &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{ss}", "id", cli->argv[0]);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("%s\n", cli->argv[0]);
@@ -206,13 +206,13 @@ parse_list_args(struct dft_cli *cli, int first, struct list_args *a)
         if (strcmp(x, "--where") == 0 || strcmp(x, "--sort") == 0 || strcmp(x, "--from") == 0 ||
             strcmp(x, "--to") == 0) {
             if (val == NULL) {
-                return dft_cli_usage(cli, "%s needs a value", x);
+                return cli_usage(cli, "%s needs a value", x);
             }
             i++;
             if (strcmp(x, "--where") == 0) {
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val) {
-                    return dft_cli_usage(cli, "--where needs FIELD=VALUE, not '%.64s'", val);
+                    return cli_usage(cli, "--where needs FIELD=VALUE, not '%.64s'", val);
                 }
                 char field[80];
                 snprintf(field, sizeof field, "%.*s", (int)(eq - val < 79 ? eq - val : 79), val);
@@ -223,18 +223,18 @@ parse_list_args(struct dft_cli *cli, int first, struct list_args *a)
         } else if (strcmp(x, "--deleted") == 0) {
             json_object_set_new(a->query, "deleted", json_true());
         } else if (strncmp(x, "--", 2) == 0) {
-            return dft_cli_usage(cli, "unknown option '%.64s'", x);
+            return cli_usage(cli, "unknown option '%.64s'", x);
         } else if (a->type == NULL) {
             a->type = x;
         } else {
-            return dft_cli_usage(cli, "too many arguments");
+            return cli_usage(cli, "too many arguments");
         }
     }
     if (a->type != NULL && !dft_record_type_valid(a->type)) {
-        return dft_cli_fail(1,
-                            "unknown record type '%.40s' (case, person, event, proceeding, "
-                            "source, note, place, organization)",
-                            a->type);
+        return cli_fail(1,
+                        "unknown record type '%.40s' (case, person, event, proceeding, "
+                        "source, note, place, organization)",
+                        a->type);
     }
     return 0;
 }
@@ -245,7 +245,7 @@ dft_cmd_list_query(struct dft_cli *cli)
     struct list_args a;
     int st = parse_list_args(cli, 0, &a);
     if (st == 0) {
-        st = dft_cli_read(cli, query_list, &a, print_rows);
+        st = cli_read(cli, query_list, &a, print_rows);
     }
     json_decref(a.query);
     return st;
@@ -335,7 +335,7 @@ read_all(const char *path, struct dft_buf *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+        return cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
     }
     char chunk[65536];
     size_t n;
@@ -348,10 +348,10 @@ read_all(const char *path, struct dft_buf *b)
         fclose(f);
     }
     if (rc != DFT_OK) {
-        return dft_cli_fail(1, "'%s' is too large", path);
+        return cli_fail(1, "'%s' is too large", path);
     }
     if (ioerr) {
-        return dft_cli_fail(1, "cannot read '%s'", path);
+        return cli_fail(1, "cannot read '%s'", path);
     }
     return 0;
 }
@@ -370,7 +370,7 @@ dft_cmd_import(struct dft_cli *cli)
             dry = 1;
         } else if (strcmp(x, "--csv") == 0 || strcmp(x, "--type") == 0 || strcmp(x, "--map") == 0) {
             if (val == NULL) {
-                st = dft_cli_usage(cli, "%s needs a value", x);
+                st = cli_usage(cli, "%s needs a value", x);
                 break;
             }
             i++;
@@ -381,7 +381,7 @@ dft_cmd_import(struct dft_cli *cli)
             } else {
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val || eq[1] == '\0') {
-                    st = dft_cli_usage(cli, "--map needs COLUMN=FIELD, not '%.64s'", val);
+                    st = cli_usage(cli, "--map needs COLUMN=FIELD, not '%.64s'", val);
                     break;
                 }
                 char col[256];
@@ -389,17 +389,17 @@ dft_cmd_import(struct dft_cli *cli)
                 json_object_set_new(map, col, json_string(eq + 1));
             }
         } else {
-            st = dft_cli_usage(cli, "unknown argument '%.64s'", x);
+            st = cli_usage(cli, "unknown argument '%.64s'", x);
         }
     }
     if (st == 0 && (file == NULL || type == NULL)) {
-        st = dft_cli_usage(cli, "give --csv FILE and --type TYPE");
+        st = cli_usage(cli, "give --csv FILE and --type TYPE");
     }
     if (st == 0 && !dft_record_type_valid(type)) {
-        st = dft_cli_fail(1,
-                          "unknown record type '%.40s' (case, person, event, proceeding, "
-                          "source, note, place, organization)",
-                          type);
+        st = cli_fail(1,
+                      "unknown record type '%.40s' (case, person, event, proceeding, "
+                      "source, note, place, organization)",
+                      type);
     }
     struct dft_buf b;
     dft_buf_init(&b, CSV_INPUT_MAX, 0);
@@ -408,7 +408,7 @@ dft_cmd_import(struct dft_cli *cli)
     }
     struct dft_vault *v = NULL;
     if (st == 0) {
-        st = dft_cli_open_vault(cli, &v);
+        st = cli_open_vault(cli, &v);
     }
     if (st == 0) {
         struct dft_error err = {0};
@@ -417,12 +417,12 @@ dft_cmd_import(struct dft_cli *cli)
                                          map, dry, &ids, &err);
         dft_vault_close(v);
         if (rc != DFT_OK) {
-            st = dft_cli_report(&err);
+            st = cli_report(&err);
         } else if (cli->json) {
             json_t *o =
                 dry ? json_pack("{sIsb}", "count", (json_int_t)json_array_size(ids), "dry_run", 1)
                     : json_pack("{sO}", "ids", ids);
-            dft_cli_print_json(o);
+            cli_print_json(o);
             json_decref(o);
         } else if (dry) {
             printf("%zu records would be added (dry run: nothing written)\n", json_array_size(ids));
@@ -461,7 +461,7 @@ dft_cmd_export_table(struct dft_cli *cli)
         csv = cli->json ? 0 : -1;
     }
     if (csv < 0) {
-        return dft_cli_usage(cli, "give --csv or --json");
+        return cli_usage(cli, "give --csv or --json");
     }
     struct dft_cli sub = *cli;
     sub.argc = n;
@@ -470,7 +470,7 @@ dft_cmd_export_table(struct dft_cli *cli)
     int st = parse_list_args(&sub, 0, &a);
     struct dft_vault *v = NULL;
     if (st == 0) {
-        st = dft_cli_open_vault(cli, &v);
+        st = cli_open_vault(cli, &v);
     }
     if (st == 0) {
         struct dft_error err = {0};
@@ -483,7 +483,7 @@ dft_cmd_export_table(struct dft_cli *cli)
             rc = dft_csv_export(list, &out, &err);
         }
         if (rc != DFT_OK) {
-            st = dft_cli_report(&err);
+            st = cli_report(&err);
         } else {
             fprintf(stderr, "defter: the export is plain text, not encrypted: keep it safe and "
                             "delete it when done\n");
@@ -560,7 +560,7 @@ static int
 extract_stdout(struct dft_cli *cli, const char *evid)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -573,13 +573,11 @@ extract_stdout(struct dft_cli *cli, const char *evid)
     enum dft_err rc = dft_vault_show(v, evid, 0, &ev, &err);
     const char *object = json_string_value(json_object_get(ev, "object"));
     const char *want = json_string_value(json_object_get(ev, "sha256"));
-    char objdir[4200];
     if (rc == DFT_OK && (object == NULL || want == NULL)) {
         rc = dft_fail(&err, DFT_ERR_INPUT, "'%s' is not evidence", evid);
     }
     if (rc == DFT_OK) {
-        snprintf(objdir, sizeof objdir, "%s/%s", dft_vault_dir(v), DFT_VAULT_OBJECTS_DIR);
-        rc = dft_evidence_open(&o, objdir, dft_vault_keys(v), object, &err);
+        rc = dft_vault_evidence_open(v, evid, &o, &err); /* checked against the record's SHA-256 */
     }
     if (rc == DFT_OK && (rc = crypto_sha256_init(&h, &err)) == DFT_OK) {
         hashing = 1;
@@ -628,7 +626,7 @@ extract_stdout(struct dft_cli *cli, const char *evid)
     dft_evidence_close(o);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     fprintf(stderr, "%s  -\n", hex);
     return 0;
@@ -653,11 +651,11 @@ dft_cmd_extract_to(struct dft_cli *cli)
         } else if (n < 2) {
             args[n++] = cli->argv[i];
         } else {
-            return dft_cli_usage(cli, "too many arguments");
+            return cli_usage(cli, "too many arguments");
         }
     }
     if (n != 2) {
-        return dft_cli_usage(cli, "missing EVIDENCE-ID or OUT");
+        return cli_usage(cli, "missing EVIDENCE-ID or OUT");
     }
     if (strcmp(args[1], "-") == 0) {
         return extract_stdout(cli, args[0]);
@@ -667,7 +665,7 @@ dft_cmd_extract_to(struct dft_cli *cli)
     snprintf(path, sizeof path, "%s", args[1]);
     if (stat(args[1], &sb) == 0 && S_ISDIR(sb.st_mode)) {
         struct dft_vault *v = NULL;
-        int st = dft_cli_open_vault(cli, &v);
+        int st = cli_open_vault(cli, &v);
         if (st != 0) {
             return st;
         }
@@ -676,7 +674,7 @@ dft_cmd_extract_to(struct dft_cli *cli)
         enum dft_err rc = query_stored_name(v, args[0], &ev, &err);
         dft_vault_close(v);
         if (rc != DFT_OK) {
-            return dft_cli_report(&err);
+            return cli_report(&err);
         }
         const char *name = json_string_value(json_object_get(ev, "name"));
         const char *base = name != NULL ? strrchr(name, '/') : NULL;
@@ -687,17 +685,17 @@ dft_cmd_extract_to(struct dft_cli *cli)
         snprintf(path, sizeof path, "%s/%s", args[1], base);
         json_decref(ev);
         if (strlen(path) >= 4096) {
-            return dft_cli_fail(1, "the output path is too long");
+            return cli_fail(1, "the output path is too long");
         }
     }
     if (!force && lstat(path, &sb) == 0) {
-        return dft_cli_fail(1, "'%s' exists; give --force to replace it", path);
+        return cli_fail(1, "'%s' exists; give --force to replace it", path);
     }
     char *sub_argv[2] = {args[0], path};
     struct dft_cli sub = *cli;
     sub.argc = 2;
     sub.argv = sub_argv;
-    return dft_cmd_extract(&sub);
+    return cmd_extract(&sub);
 }
 
 void

@@ -48,27 +48,27 @@ bar_draw(void *ctx, uint64_t done, uint64_t total)
 }
 
 int
-dft_cmd_attach(struct dft_cli *cli)
+cmd_attach(struct dft_cli *cli)
 {
     if (cli->argc < 2) {
-        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID and FILE" : "missing FILE");
+        return cli_usage(cli, cli->argc == 0 ? "missing ID and FILE" : "missing FILE");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
     struct bar b = {"importing", -1, isatty(STDERR_FILENO)};
     json_t *out = NULL;
-    enum dft_err rc = dft_evidence_attach(v, cli->argv[0], (const char *const *)(cli->argv + 1),
-                                          (size_t)(cli->argc - 1), bar_draw, &b, &out, &err);
+    enum dft_err rc = dft_vault_attach(v, cli->argv[0], (const char *const *)(cli->argv + 1),
+                                       (size_t)(cli->argc - 1), bar_draw, &b, &out, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(out);
+        cli_print_json(out);
     } else {
         size_t i;
         json_t *e;
@@ -84,48 +84,34 @@ dft_cmd_attach(struct dft_cli *cli)
 }
 
 int
-dft_cmd_extract(struct dft_cli *cli)
+cmd_extract(struct dft_cli *cli)
 {
     if (cli->argc != 2) {
-        return dft_cli_usage(cli, cli->argc < 2 ? "missing EVIDENCE-ID or OUT"
-                                                : "too many "
-                                                  "arguments");
+        return cli_usage(cli, cli->argc < 2 ? "missing EVIDENCE-ID or OUT"
+                                            : "too many "
+                                              "arguments");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
     struct bar b = {"extracting", -1, isatty(STDERR_FILENO)};
     unsigned char sha[DFT_HASH_BYTES];
-    enum dft_err rc =
-        dft_evidence_extract_id(v, cli->argv[0], cli->argv[1], bar_draw, &b, sha, &err);
+    enum dft_err rc = dft_vault_extract(v, cli->argv[0], cli->argv[1], bar_draw, &b, sha, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     char hex[DFT_SHA256_HEX_BYTES];
     dft_hex_encode(hex, sha, sizeof sha);
     if (cli->json) {
         json_t *o = json_pack("{ss}", "sha256", hex);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("%s  %s\n", hex, cli->argv[1]);
     }
     return 0;
-}
-
-enum dft_err
-dft_cli_verify_evidence(struct dft_vault *v, int quick, json_t *report, struct dft_error *err)
-{
-    json_t *r = NULL;
-    enum dft_err rc = dft_evidence_verify_vault(v, quick ? DFT_EVIDENCE_QUICK : 0, &r, err);
-    if (rc == DFT_OK && report != NULL) {
-        json_object_set_new(report, "evidence", r);
-    } else {
-        json_decref(r);
-    }
-    return rc;
 }

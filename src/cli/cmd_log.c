@@ -46,59 +46,56 @@ print_log(const json_t *log)
 }
 
 int
-dft_cmd_log(struct dft_cli *cli)
+cmd_log(struct dft_cli *cli)
 {
     uint64_t since = 0;
     int envelopes = 0;
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         if (strcmp(a, "--since") == 0) {
-            if (i + 1 >= cli->argc || dft_cli_parse_u64(cli->argv[++i], &since) != 0) {
-                return dft_cli_usage(cli, "--since needs a non-negative index");
+            if (i + 1 >= cli->argc || cli_parse_u64(cli->argv[++i], &since) != 0) {
+                return cli_usage(cli, "--since needs a non-negative index");
             }
         } else if (strcmp(a, "--envelopes") == 0) {
             envelopes = 1;
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     struct log_args args = {since, envelopes};
-    return dft_cli_read(cli, query_log, &args, print_log);
+    return cli_read(cli, query_log, &args, print_log);
 }
 
 int
-dft_cmd_verify(struct dft_cli *cli)
+cmd_verify(struct dft_cli *cli)
 {
     int quick = 0;
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--quick") != 0) {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
+            return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
         }
         quick = 1;
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
     json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, &report, &err);
-    if (rc == DFT_OK) {
-        rc = dft_cli_verify_evidence(v, quick, report, &err);
-    }
+    enum dft_err rc = dft_vault_verify(v, quick ? DFT_VERIFY_QUICK : 0, &report, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         json_decref(report);
         if (cli->json) {
             json_t *o = json_pack("{sbss}", "ok", 0, "error", err.msg);
-            dft_cli_print_json(o);
+            cli_print_json(o);
             json_decref(o);
         }
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(report);
+        cli_print_json(report);
     } else {
         printf("ok: %lld envelopes, %lld operations; pages, signatures and view verified\n",
                (long long)json_integer_value(json_object_get(report, "envelopes")),

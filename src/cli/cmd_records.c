@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "defter/search.h"
 
 #define FROM_JSON_MAX (512u * 1024u * 1024u)
 
@@ -17,7 +16,7 @@ read_json_input(const char *path, json_t **out)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+        return cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
     }
     struct dft_buf b;
     dft_buf_init(&b, FROM_JSON_MAX, 0);
@@ -36,60 +35,80 @@ read_json_input(const char *path, json_t **out)
     }
     if (rc != DFT_OK || ioerr) {
         dft_buf_release(&b);
-        return rc == DFT_ERR_TOO_LARGE ? dft_cli_fail(1, "'%s' is too large", path)
-                                       : dft_cli_fail(1, "cannot read '%s'", path);
+        return rc == DFT_ERR_TOO_LARGE ? cli_fail(1, "'%s' is too large", path)
+                                       : cli_fail(1, "cannot read '%s'", path);
     }
     json_error_t jerr;
     json_t *j = json_loadb(b.data != NULL ? (const char *)b.data : "", b.len,
                            JSON_REJECT_DUPLICATES, &jerr);
     dft_buf_release(&b);
     if (j == NULL) {
-        return dft_cli_fail(1, "malformed JSON in '%s' at line %d: %s", path, jerr.line, jerr.text);
+        return cli_fail(1, "malformed JSON in '%s' at line %d: %s", path, jerr.line, jerr.text);
     }
     *out = j;
     return 0;
 }
 
 int
-dft_cmd_add(struct dft_cli *cli)
+cmd_add(struct dft_cli *cli)
 {
     const char *from = NULL;
+    const char *from_type = NULL;
     json_t *items = NULL;
     int single = 0;
     int st;
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--from-json") == 0) {
             if (i + 1 >= cli->argc) {
-                return dft_cli_usage(cli, "--from-json needs FILE or -");
+                return cli_usage(cli, "--from-json needs FILE or -");
             }
-            if (cli->argc != 2) {
-                return dft_cli_usage(cli, "--from-json takes no other arguments");
+            if (from != NULL) {
+                return cli_usage(cli, "--from-json given twice");
             }
-            from = cli->argv[i + 1];
+            from = cli->argv[++i];
+        } else if (from_type == NULL) {
+            from_type = cli->argv[i];
         }
     }
     if (from != NULL) {
+        /* add [TYPE] --from-json FILE|-: TYPE is the type of the elements that name none. */
+        if (cli->argc > 3 || (from_type != NULL && cli->argc != 3)) {
+            return cli_usage(cli, "--from-json takes only TYPE and FILE or -");
+        }
+        if (from_type != NULL && !dft_record_type_valid(from_type)) {
+            return cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            from_type);
+        }
         if ((st = read_json_input(from, &items)) != 0) {
             return st;
         }
         if (!json_is_array(items) &&
             !(json_is_object(items) && json_is_array(json_object_get(items, "records")))) {
             json_decref(items);
-            return dft_cli_fail(1, "'%s' must hold a JSON array of records", from);
+            return cli_fail(1, "'%s' must hold a JSON array of records", from);
+        }
+        if (from_type != NULL) {
+            struct dft_error terr = {0};
+            if (dft_vault_items_type(items, from_type, &terr) != DFT_OK) {
+                json_decref(items);
+                return cli_report(&terr);
+            }
         }
     } else {
         if (cli->argc < 1) {
-            return dft_cli_usage(cli, "missing record TYPE");
+            return cli_usage(cli, "missing record TYPE");
         }
         const char *type = cli->argv[0];
         if (!dft_record_type_valid(type)) {
-            return dft_cli_fail(1,
-                                "unknown record type '%.40s' (case, person, event, proceeding, "
-                                "source, note, place, organization)",
-                                type);
+            return cli_fail(1,
+                            "unknown record type '%.40s' (case, person, event, proceeding, "
+                            "source, note, place, organization)",
+                            type);
         }
         json_t *fields = NULL;
-        if ((st = dft_cli_parse_fields(cli, 1, &fields)) != 0) {
+        if ((st = cli_parse_fields(cli, 1, &fields)) != 0) {
             return st;
         }
         json_object_set_new(fields, "type", json_string(type));
@@ -97,7 +116,7 @@ dft_cmd_add(struct dft_cli *cli)
         single = 1;
     }
     struct dft_vault *v = NULL;
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         json_decref(items);
         return st;
     }
@@ -107,12 +126,12 @@ dft_cmd_add(struct dft_cli *cli)
     dft_vault_close(v);
     json_decref(items);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = single ? json_pack("{sO}", "id", json_array_get(ids, 0))
                            : json_pack("{sO}", "ids", ids);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         size_t i;
@@ -215,12 +234,12 @@ query_show(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 }
 
 int
-dft_cmd_show(struct dft_cli *cli)
+cmd_show(struct dft_cli *cli)
 {
     if (cli->argc != 1) {
-        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
+        return cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
     }
-    return dft_cli_read(cli, query_show, cli->argv[0], print_record);
+    return cli_read(cli, query_show, cli->argv[0], print_record);
 }
 
 static enum dft_err
@@ -243,19 +262,19 @@ print_list(const json_t *list)
 }
 
 int
-dft_cmd_list(struct dft_cli *cli)
+cmd_list(struct dft_cli *cli)
 {
     if (cli->argc > 1) {
-        return dft_cli_usage(cli, "too many arguments");
+        return cli_usage(cli, "too many arguments");
     }
     const char *type = cli->argc == 1 ? cli->argv[0] : NULL;
     if (type != NULL && !dft_record_type_valid(type)) {
-        return dft_cli_fail(1,
-                            "unknown record type '%.40s' (case, person, event, proceeding, "
-                            "source, note, place, organization)",
-                            type);
+        return cli_fail(1,
+                        "unknown record type '%.40s' (case, person, event, proceeding, "
+                        "source, note, place, organization)",
+                        type);
     }
-    return dft_cli_read(cli, query_list, (void *)(uintptr_t)type, print_list);
+    return cli_read(cli, query_list, (void *)(uintptr_t)type, print_list);
 }
 
 static int
@@ -263,7 +282,7 @@ print_id(struct dft_cli *cli, const char *id)
 {
     if (cli->json) {
         json_t *o = json_pack("{ss}", "id", id);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("%s\n", id);
@@ -272,18 +291,18 @@ print_id(struct dft_cli *cli, const char *id)
 }
 
 int
-dft_cmd_edit(struct dft_cli *cli)
+cmd_edit(struct dft_cli *cli)
 {
     if (cli->argc < 2) {
-        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "missing FIELD=VALUE");
+        return cli_usage(cli, cli->argc == 0 ? "missing ID" : "missing FIELD=VALUE");
     }
     json_t *fields = NULL;
-    int st = dft_cli_parse_fields(cli, 1, &fields);
+    int st = cli_parse_fields(cli, 1, &fields);
     if (st != 0) {
         return st;
     }
     struct dft_vault *v = NULL;
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         json_decref(fields);
         return st;
     }
@@ -292,19 +311,19 @@ dft_cmd_edit(struct dft_cli *cli)
     dft_vault_close(v);
     json_decref(fields);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     return print_id(cli, cli->argv[0]);
 }
 
 int
-dft_cmd_delete(struct dft_cli *cli)
+cmd_delete(struct dft_cli *cli)
 {
     if (cli->argc != 1) {
-        return dft_cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
+        return cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -312,13 +331,13 @@ dft_cmd_delete(struct dft_cli *cli)
     enum dft_err rc = dft_vault_delete(v, cli->argv[0], &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     return print_id(cli, cli->argv[0]);
 }
 
 int
-dft_cmd_link(struct dft_cli *cli)
+cmd_link(struct dft_cli *cli)
 {
     const char *ids[2] = {NULL, NULL};
     const char *role = NULL;
@@ -327,7 +346,7 @@ dft_cmd_link(struct dft_cli *cli)
         const char *a = cli->argv[i];
         if (strcmp(a, "--role") == 0) {
             if (i + 1 >= cli->argc) {
-                return dft_cli_usage(cli, "--role needs a value");
+                return cli_usage(cli, "--role needs a value");
             }
             role = cli->argv[++i];
         } else if (strncmp(a, "--role=", 7) == 0) {
@@ -335,17 +354,17 @@ dft_cmd_link(struct dft_cli *cli)
         } else if (n < 2) {
             ids[n++] = a;
         } else {
-            return dft_cli_usage(cli, "too many arguments");
+            return cli_usage(cli, "too many arguments");
         }
     }
     if (n != 2) {
-        return dft_cli_usage(cli, "link needs two record ids");
+        return cli_usage(cli, "link needs two record ids");
     }
     if (role == NULL) {
-        return dft_cli_usage(cli, "missing --role ROLE");
+        return cli_usage(cli, "missing --role ROLE");
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -354,7 +373,7 @@ dft_cmd_link(struct dft_cli *cli)
     enum dft_err rc = dft_vault_link(v, ids[0], ids[1], role, lid, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     return print_id(cli, lid);
 }
@@ -369,7 +388,7 @@ static enum dft_err
 query_search(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 {
     const struct search_args *a = ctx;
-    return dft_search_query(dft_vault_db(v), a->query, a->type, a->limit, out, err);
+    return dft_vault_search(v, a->query, a->type, a->limit, out, err);
 }
 
 static void
@@ -387,7 +406,7 @@ print_hits(const json_t *res)
 }
 
 int
-dft_cmd_search(struct dft_cli *cli)
+cmd_search(struct dft_cli *cli)
 {
     const char *query = NULL;
     const char *type = NULL;
@@ -397,31 +416,31 @@ dft_cmd_search(struct dft_cli *cli)
         if (strcmp(a, "--type") == 0 && i + 1 < cli->argc) {
             type = cli->argv[++i];
         } else if (strcmp(a, "--limit") == 0 && i + 1 < cli->argc) {
-            if (dft_cli_parse_u64(cli->argv[++i], &limit) != 0 || limit == 0 || limit > 10000) {
-                return dft_cli_usage(cli, "--limit must be a number from 1 to 10000");
+            if (cli_parse_u64(cli->argv[++i], &limit) != 0 || limit == 0 || limit > 10000) {
+                return cli_usage(cli, "--limit must be a number from 1 to 10000");
             }
         } else if (strncmp(a, "--", 2) == 0 && strcmp(a, "--") != 0) {
-            return dft_cli_usage(cli, "unknown option '%.64s'", a);
+            return cli_usage(cli, "unknown option '%.64s'", a);
         } else if (strcmp(a, "--") == 0 && i + 1 < cli->argc && query == NULL) {
             query = cli->argv[++i];
         } else if (query == NULL) {
             query = a;
         } else {
-            return dft_cli_usage(cli, "give the query as one argument (quote it)");
+            return cli_usage(cli, "give the query as one argument (quote it)");
         }
     }
     if (query == NULL) {
-        return dft_cli_usage(cli, "missing QUERY");
+        return cli_usage(cli, "missing QUERY");
     }
     if (type != NULL && !dft_record_type_valid(type)) {
-        return dft_cli_fail(1,
-                            "unknown record type '%.40s' (case, person, event, proceeding, "
-                            "source, note, place, organization)",
-                            type);
+        return cli_fail(1,
+                        "unknown record type '%.40s' (case, person, event, proceeding, "
+                        "source, note, place, organization)",
+                        type);
     }
     if (!dft_utf8_valid(query, strlen(query))) {
-        return dft_cli_fail(1, "the query is not valid UTF-8 text");
+        return cli_fail(1, "the query is not valid UTF-8 text");
     }
     struct search_args args = {query, type, (size_t)limit};
-    return dft_cli_read(cli, query_search, &args, print_hits);
+    return cli_read(cli, query_search, &args, print_hits);
 }

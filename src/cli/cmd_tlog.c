@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_witness.h"
-#include "defter/tlog.h"
 
 static void
 print_hash_line(const char *label, const json_t *h)
@@ -20,13 +19,13 @@ print_hash_line(const char *label, const json_t *h)
     printf("%s %s\n", label, json_string_value(h));
 }
 
-/* Read a note from path ("-": stdin) into b (capped at DFT_NOTE_MAX_BYTES + 1). */
+/* Read a note from path ("-": stdin) into b (capped at DFT_CHECKPOINT_MAX_BYTES + 1). */
 static int
 read_note(const char *path, struct dft_buf *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return dft_cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
+        return cli_fail(1, "cannot open '%s': %s", path, strerror(errno));
     }
     char chunk[8192];
     size_t n;
@@ -39,11 +38,11 @@ read_note(const char *path, struct dft_buf *b)
         fclose(f);
     }
     if (rc == DFT_ERR_TOO_LARGE) {
-        return dft_cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
-                            DFT_NOTE_MAX_BYTES);
+        return cli_fail(1, "'%s' is too large for a checkpoint (max %d bytes)", path,
+                        DFT_CHECKPOINT_MAX_BYTES);
     }
     if (rc != DFT_OK || ioerr) {
-        return dft_cli_fail(1, "cannot read '%s'", path);
+        return cli_fail(1, "cannot read '%s'", path);
     }
     return 0;
 }
@@ -52,44 +51,40 @@ static int
 import_checkpoint(struct dft_cli *cli, const char *path)
 {
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
     int st = read_note(path, &note);
     if (st != 0) {
         dft_buf_release(&note);
         return st;
     }
     struct dft_vault *v = NULL;
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         dft_buf_release(&note);
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    struct dft_witness_import res;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = dft_witness_import(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws,
-                                note.data != NULL ? (const char *)note.data : "", note.len, &res,
-                                &err);
-    }
+    json_t *res = NULL;
+    enum dft_err rc = dft_vault_checkpoint_import(
+        v, note.data != NULL ? (const char *)note.data : "", note.len, &res, &err);
     dft_vault_close(v);
     dft_buf_release(&note);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
-    int met = ws.policy == 0 || res.cosignatures >= ws.policy;
     if (cli->json) {
-        json_t *o = json_pack("{sIsIsIsIsb}", "size", (json_int_t)res.size, "cosignatures",
-                              (json_int_t)res.cosignatures, "added", (json_int_t)res.added,
-                              "policy", (json_int_t)ws.policy, "policy_met", met);
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "trusted");
+        cli_print_json(res);
     } else {
-        printf("kept checkpoint of size %llu with %zu trusted cosignatures (%zu new); policy %u "
-               "of %zu %s\n",
-               (unsigned long long)res.size, res.cosignatures, res.added, ws.policy, ws.n,
-               met ? "met" : "not met");
+        printf("kept checkpoint of size %lld with %lld trusted cosignatures (%lld new); policy "
+               "%lld of %lld %s\n",
+               (long long)json_integer_value(json_object_get(res, "size")),
+               (long long)json_integer_value(json_object_get(res, "cosignatures")),
+               (long long)json_integer_value(json_object_get(res, "added")),
+               (long long)json_integer_value(json_object_get(res, "policy")),
+               (long long)json_integer_value(json_object_get(res, "trusted")),
+               json_is_true(json_object_get(res, "policy_met")) ? "met" : "not met");
     }
+    json_decref(res);
     return 0;
 }
 
@@ -97,32 +92,28 @@ static int
 latest_cosigned(struct dft_cli *cli)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = dft_witness_latest(dft_vault_db(v), dft_vault_keys(v)->sign_pk, &ws, &note, &err);
-    }
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
+    enum dft_err rc = dft_vault_checkpoint_cosigned(v, &note, &err);
     dft_vault_close(v);
     if (rc == DFT_OK) {
         fwrite(note.data, 1, note.len, stdout);
     }
     dft_buf_release(&note);
-    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+    return rc == DFT_OK ? 0 : cli_report(&err);
 }
 
 int
-dft_cmd_checkpoint(struct dft_cli *cli)
+cmd_checkpoint(struct dft_cli *cli)
 {
     if (cli->argc >= 1 && strcmp(cli->argv[0], "--import") == 0) {
         if (cli->argc != 2) {
-            return dft_cli_usage(cli, "--import needs one FILE (or - for stdin)");
+            return cli_usage(cli, "--import needs one FILE (or - for stdin)");
         }
         return import_checkpoint(cli, cli->argv[1]);
     }
@@ -133,27 +124,23 @@ dft_cmd_checkpoint(struct dft_cli *cli)
         return dft_cmd_checkpoint_cosign(cli);
     }
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
+        return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
     struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    uint64_t size = 0;
-    enum dft_err rc = dft_tlog_size(dft_vault_db(v), &size, &err);
-    if (rc == DFT_OK) {
-        rc = dft_vault_checkpoint(v, size, &note, &err);
-    }
+    dft_buf_init(&note, DFT_CHECKPOINT_MAX_BYTES, 0);
+    enum dft_err rc = dft_vault_checkpoint_current(v, &note, NULL, &err);
     dft_vault_close(v);
     if (rc == DFT_OK) {
         fwrite(note.data, 1, note.len, stdout);
     }
     dft_buf_release(&note);
-    return rc == DFT_OK ? 0 : dft_cli_report(&err);
+    return rc == DFT_OK ? 0 : cli_report(&err);
 }
 
 static enum dft_err
@@ -186,7 +173,7 @@ print_inclusion(const json_t *o)
 static int
 prove_inclusion(struct dft_cli *cli, const char *id)
 {
-    return dft_cli_read(cli, query_inclusion, (void *)(uintptr_t)id, print_inclusion);
+    return cli_read(cli, query_inclusion, (void *)(uintptr_t)id, print_inclusion);
 }
 
 static enum dft_err
@@ -210,28 +197,28 @@ static int
 prove_consistency(struct dft_cli *cli, uint64_t old_size, uint64_t new_size)
 {
     uint64_t sizes[2] = {old_size, new_size};
-    return dft_cli_read(cli, query_consistency, sizes, print_consistency);
+    return cli_read(cli, query_consistency, sizes, print_consistency);
 }
 
 int
-dft_cmd_prove(struct dft_cli *cli)
+cmd_prove(struct dft_cli *cli)
 {
     if (cli->argc >= 1 && strcmp(cli->argv[0], "--consistency") == 0) {
         uint64_t a = 0, b = 0;
-        if (cli->argc != 3 || dft_cli_parse_u64(cli->argv[1], &a) != 0 ||
-            dft_cli_parse_u64(cli->argv[2], &b) != 0) {
-            return dft_cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
+        if (cli->argc != 3 || cli_parse_u64(cli->argv[1], &a) != 0 ||
+            cli_parse_u64(cli->argv[2], &b) != 0) {
+            return cli_usage(cli, "--consistency needs two tree sizes OLD NEW");
         }
         return prove_consistency(cli, a, b);
     }
     if (cli->argc == 3 && strcmp(cli->argv[1], "--format") == 0) {
         if (strcmp(cli->argv[2], "tlog-proof") != 0) {
-            return dft_cli_usage(cli, "--format takes tlog-proof");
+            return cli_usage(cli, "--format takes tlog-proof");
         }
         return dft_cmd_prove_tlog_proof(cli, cli->argv[0]);
     }
     if (cli->argc != 1 || cli->argv[0][0] == '-') {
-        return dft_cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
+        return cli_usage(cli, "prove needs one record id (or --consistency OLD NEW)");
     }
     return prove_inclusion(cli, cli->argv[0]);
 }
@@ -240,37 +227,32 @@ static int
 witness_list(struct dft_cli *cli)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    json_t *res = NULL;
+    enum dft_err rc = dft_vault_witnesses(v, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < ws.n; i++) {
-        char vkey[DFT_NOTE_VKEY_MAX];
-        char id[9];
-        dft_note_verifier_format(&ws.keys[i], vkey);
-        snprintf(id, sizeof id, "%08x", (unsigned)ws.keys[i].key_id);
-        json_array_append_new(
-            list, json_pack("{ssssss}", "name", ws.keys[i].name, "key_id", id, "vkey", vkey));
-        if (!cli->json) {
-            printf("%s\n", vkey);
-        }
+        return cli_report(&err);
     }
     if (cli->json) {
-        json_t *o = json_pack("{sosI}", "witnesses", list, "policy", (json_int_t)ws.policy);
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "trusted");
+        cli_print_json(res);
     } else {
-        json_decref(list);
-        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(res, "witnesses"), i, w)
+        {
+            printf("%s\n", json_string_value(json_object_get(w, "vkey")));
+        }
+        printf("policy: %lld of %zu trusted witnesses\n",
+               (long long)json_integer_value(json_object_get(res, "policy")),
+               json_array_size(json_object_get(res, "witnesses")));
     }
+    json_decref(res);
     return 0;
 }
 
@@ -279,77 +261,60 @@ static int
 witness_change(struct dft_cli *cli, const char *vkey, uint64_t k)
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     struct dft_error err = {0};
-    struct dft_witness_set ws;
-    json_t *op = NULL;
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    if (rc == DFT_OK) {
-        rc = vkey != NULL ? dft_witness_add_op(&ws, vkey, &op, &err)
-                          : dft_witness_policy_op(&ws, k, &op, &err);
-    }
-    if (rc == DFT_OK) {
-        json_t *ops = json_pack("[O]", op);
-        rc = ops == NULL ? dft_fail(&err, DFT_ERR_NOMEM, "out of memory")
-                         : dft_vault_append_ops(v, ops, NULL, &err);
-        json_decref(ops);
-    }
-    if (rc == DFT_OK) {
-        rc = dft_witness_load(dft_vault_db(v), &ws, &err);
-    }
+    json_t *res = NULL;
+    enum dft_err rc = vkey != NULL ? dft_vault_witness_add(v, vkey, &res, &err)
+                                   : dft_vault_witness_policy(v, k, &res, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        json_decref(op);
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
+    long long trusted = (long long)json_integer_value(json_object_get(res, "trusted"));
+    long long policy = (long long)json_integer_value(json_object_get(res, "policy"));
     if (cli->json) {
-        json_t *o =
-            json_pack("{sIsI}", "trusted", (json_int_t)ws.n, "policy", (json_int_t)ws.policy);
-        if (vkey != NULL) {
-            json_object_set(o, "vkey", json_object_get(json_object_get(op, "fields"), "vkey"));
-        }
-        dft_cli_print_json(o);
-        json_decref(o);
+        json_object_del(res, "name");
+        cli_print_json(res);
     } else if (vkey != NULL) {
-        printf("trusted witness %s (%zu trusted, policy %u)\n", ws.keys[ws.n - 1].name, ws.n,
-               ws.policy);
+        printf("trusted witness %s (%lld trusted, policy %lld)\n",
+               json_string_value(json_object_get(res, "name")), trusted, policy);
     } else {
-        printf("policy: %u of %zu trusted witnesses\n", ws.policy, ws.n);
+        printf("policy: %lld of %lld trusted witnesses\n", policy, trusted);
     }
-    json_decref(op);
+    json_decref(res);
     return 0;
 }
 
 int
-dft_cmd_witness(struct dft_cli *cli)
+cmd_witness(struct dft_cli *cli)
 {
-    const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
     int more = 0;
     if (dft_cmd_witness_more(cli, &more)) {
         return more;
     }
+    const char *sub = cli->argc >= 1 ? cli->argv[0] : "";
     if (strcmp(sub, "list") == 0) {
         if (cli->argc != 1) {
-            return dft_cli_usage(cli, "witness list takes no arguments");
+            return cli_usage(cli, "witness list takes no arguments");
         }
         return witness_list(cli);
     }
     if (strcmp(sub, "add") == 0) {
         if (cli->argc != 2) {
-            return dft_cli_usage(cli, "witness add needs one verifier key");
+            return cli_usage(cli, "witness add needs one verifier key");
         }
         return witness_change(cli, cli->argv[1], 0);
     }
     if (strcmp(sub, "policy") == 0) {
         uint64_t k = 0;
-        if (cli->argc != 2 || dft_cli_parse_u64(cli->argv[1], &k) != 0) {
-            return dft_cli_usage(cli, "witness policy needs a number K");
+        if (cli->argc != 2 || cli_parse_u64(cli->argv[1], &k) != 0) {
+            return cli_usage(cli, "witness policy needs a number K");
         }
         return witness_change(cli, NULL, k);
     }
-    return dft_cli_usage(cli, "witness needs add VKEY [URL], list, policy K|--file F|--print, "
-                              "network-entry, or init|trust|serve|forks|logs");
+    return cli_usage(cli, "witness needs add VKEY [URL], list, policy K|--file F|--print, "
+                          "network-entry, or init|trust|serve|forks|logs");
 }

@@ -24,7 +24,7 @@ log_to_stderr(void *ctx, enum dft_log_level level, const char *msg)
 }
 
 int
-dft_cmd_ui(struct dft_cli *cli)
+cmd_ui(struct dft_cli *cli)
 {
     uint64_t port = 0;
     struct dft_vault *v = NULL;
@@ -38,24 +38,24 @@ dft_cmd_ui(struct dft_cli *cli)
             /* a fresh link to the UI already running on this vault */
             char url[DFT_UI_URL_MAX];
             if (dft_ui_open_request(cli->vault_dir, url, sizeof url, &err) != DFT_OK) {
-                return dft_cli_report(&err);
+                return cli_report(&err);
             }
             printf("%s\n", url);
             return 0;
         }
         if (strcmp(a, "--port") == 0 && i + 1 < cli->argc) {
-            if (dft_cli_parse_u64(cli->argv[++i], &port) != 0 || port > 65535) {
-                return dft_cli_usage(cli, "--port must be a number from 0 to 65535");
+            if (cli_parse_u64(cli->argv[++i], &port) != 0 || port > 65535) {
+                return cli_usage(cli, "--port must be a number from 0 to 65535");
             }
         } else {
-            return dft_cli_usage(cli, "unknown argument '%.64s'", a);
+            return cli_usage(cli, "unknown argument '%.64s'", a);
         }
     }
     int st = 0;
     if (dft_cli_agent_ui(cli, (uint16_t)port, &st)) { /* an unlock agent holds the vault */
         return st;
     }
-    st = dft_cli_open_vault(cli, &v);
+    st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -67,7 +67,7 @@ dft_cmd_ui(struct dft_cli *cli)
     (void)signal(SIGPIPE, SIG_IGN);
     dft_log_set(log_to_stderr, NULL, DFT_LOG_INFO);
     if (dft_ui_start(&ui, v, cli->vault_dir, (uint16_t)port, &err) != DFT_OK) {
-        return dft_cli_report(&err); /* v was closed by dft_ui_start */
+        return cli_report(&err); /* v was closed by dft_ui_start */
     }
     printf("%s\n", dft_ui_url(ui));
     fflush(stdout);

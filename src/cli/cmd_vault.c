@@ -15,21 +15,21 @@ parse_kdf(struct dft_cli *cli, int *i, enum dft_kdf_level *level)
     const char *a = cli->argv[*i];
     if (strcmp(a, "--kdf") == 0) {
         if (*i + 1 >= cli->argc) {
-            return dft_cli_usage(cli, "--kdf needs a level");
+            return cli_usage(cli, "--kdf needs a level");
         }
         name = cli->argv[++*i];
     } else {
         name = a + 6; /* --kdf= */
     }
     if (dft_kdf_parse(name, level) != DFT_OK) {
-        return dft_cli_usage(cli, "unknown --kdf level '%.32s' (interactive, moderate, sensitive)",
-                             name);
+        return cli_usage(cli, "unknown --kdf level '%.32s' (interactive, moderate, sensitive)",
+                         name);
     }
     return 0;
 }
 
 int
-dft_cmd_init(struct dft_cli *cli)
+cmd_init(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
     for (int i = 0; i < cli->argc; i++) {
@@ -39,13 +39,13 @@ dft_cmd_init(struct dft_cli *cli)
                 return st;
             }
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
+            return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
         }
     }
     struct dft_error err = {0};
     char *pass = NULL;
     size_t len = 0;
-    enum dft_err rc = dft_cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
+    enum dft_err rc = cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
     if (rc == DFT_OK) {
         rc = dft_vault_create(cli->vault_dir, pass, len, level, &err);
     }
@@ -60,11 +60,11 @@ dft_cmd_init(struct dft_cli *cli)
     }
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{ssso}", "vault", cli->vault_dir, "identity", id);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("created vault %s\nidentity: %s\n", cli->vault_dir,
@@ -75,7 +75,7 @@ dft_cmd_init(struct dft_cli *cli)
 }
 
 int
-dft_cmd_passwd(struct dft_cli *cli)
+cmd_passwd(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
     const char *new_file = NULL;
@@ -92,11 +92,11 @@ dft_cmd_passwd(struct dft_cli *cli)
         } else if (strcmp(a, "--new-passphrase-file") == 0 && i + 1 < cli->argc) {
             new_file = cli->argv[++i];
         } else {
-            return dft_cli_usage(cli, "unexpected argument '%.64s'", a);
+            return cli_usage(cli, "unexpected argument '%.64s'", a);
         }
     }
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -105,7 +105,7 @@ dft_cmd_passwd(struct dft_cli *cli)
     other.pass_file = new_file;
     char *pass = NULL;
     size_t len = 0;
-    enum dft_err rc = dft_cli_passphrase(&other, "New passphrase: ", 1, &pass, &len, &err);
+    enum dft_err rc = cli_passphrase(&other, "New passphrase: ", 1, &pass, &len, &err);
     if (rc == DFT_OK) {
         rc = master ? dft_vault_rekey_master(v, pass, len, level, &err)
                     : dft_vault_rekey(v, pass, len, level, &err);
@@ -113,11 +113,11 @@ dft_cmd_passwd(struct dft_cli *cli)
     sodium_free(pass);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{sb}", "ok", 1);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf(master ? "passphrase and master key changed (data re-encrypted)\n"
@@ -142,10 +142,10 @@ print_identity(const json_t *id)
 }
 
 int
-dft_cmd_identity(struct dft_cli *cli)
+cmd_identity(struct dft_cli *cli)
 {
     if (cli->argc != 0) {
-        return dft_cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
+        return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[0]);
     }
-    return dft_cli_read(cli, query_identity, NULL, print_identity);
+    return cli_read(cli, query_identity, NULL, print_identity);
 }

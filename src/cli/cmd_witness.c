@@ -14,11 +14,12 @@
 #include <string.h>
 
 #include "cli/cmd_witness.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "log/cosign.h"
 #include "log/policy.h"
 #include "log/witness_client.h"
 #include "server/witness.h"
+#include "vault/vault_internal.h" /* transitional: see tests/layers.sh */
 
 static char default_data[4096];
 
@@ -61,16 +62,16 @@ w_init(struct dft_cli *cli)
 {
     const char *dir = take_data(cli, 1);
     if (cli->argc != 2) {
-        return dft_cli_usage(cli, "witness init needs one NAME (e.g. witness.example.org/w1)");
+        return cli_usage(cli, "witness init needs one NAME (e.g. witness.example.org/w1)");
     }
     char vkey[DFT_NOTE_VKEY_MAX];
     struct dft_error err = {0};
     if (witness_init(dir, cli->argv[1], vkey, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{ssss}", "vkey", vkey, "data", dir);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("%s\n", vkey);
@@ -83,15 +84,15 @@ w_trust(struct dft_cli *cli)
 {
     const char *dir = take_data(cli, 1);
     if (cli->argc != 3) {
-        return dft_cli_usage(cli, "witness trust needs ORIGIN VKEY");
+        return cli_usage(cli, "witness trust needs ORIGIN VKEY");
     }
     struct dft_error err = {0};
     if (witness_trust(dir, cli->argv[1], cli->argv[2], &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{ss}", "origin", cli->argv[1]);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("witness accepts checkpoints of %s\n", cli->argv[1]);
@@ -125,7 +126,7 @@ w_serve(struct dft_cli *cli)
         const char *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
         uint64_t n = 0;
         if (v == NULL) {
-            return dft_cli_usage(cli, "%.64s needs a value", a);
+            return cli_usage(cli, "%.64s needs a value", a);
         }
         i++;
         if (strcmp(a, "--listen") == 0) {
@@ -134,27 +135,27 @@ w_serve(struct dft_cli *cli)
             o.prefix = v;
         } else if (strcmp(a, "--rate-ip") == 0) {
             if (parse_rate(v, &o.rate_ip) != 0) {
-                return dft_cli_usage(cli, "--rate-ip needs requests per second (0: no limit)");
+                return cli_usage(cli, "--rate-ip needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--rate-log") == 0) {
             if (parse_rate(v, &o.rate_origin) != 0) {
-                return dft_cli_usage(cli, "--rate-log needs requests per second (0: no limit)");
+                return cli_usage(cli, "--rate-log needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--max-connections") == 0) {
-            if (dft_cli_parse_u64(v, &n) != 0 || n == 0 || n > 65536) {
-                return dft_cli_usage(cli, "--max-connections needs 1 to 65536");
+            if (cli_parse_u64(v, &n) != 0 || n == 0 || n > 65536) {
+                return cli_usage(cli, "--max-connections needs 1 to 65536");
             }
             o.conns_max = (unsigned)n;
             if (o.conns_ip > o.conns_max) {
                 o.conns_ip = o.conns_max;
             }
         } else if (strcmp(a, "--threads") == 0) {
-            if (dft_cli_parse_u64(v, &n) != 0 || n == 0 || n > 64) {
-                return dft_cli_usage(cli, "--threads needs 1 to 64");
+            if (cli_parse_u64(v, &n) != 0 || n == 0 || n > 64) {
+                return cli_usage(cli, "--threads needs 1 to 64");
             }
             o.threads = (unsigned)n;
         } else {
-            return dft_cli_usage(cli, "unknown argument '%.64s'", a);
+            return cli_usage(cli, "unknown argument '%.64s'", a);
         }
     }
     sigemptyset(&set);
@@ -164,7 +165,7 @@ w_serve(struct dft_cli *cli)
     (void)signal(SIGPIPE, SIG_IGN);
     dft_log_set(log_to_stderr, NULL, DFT_LOG_INFO);
     if (witness_server_start(&s, dir, &o, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     printf("%s %s\n", witness_server_url(s), witness_server_vkey(s));
     fflush(stdout);
@@ -179,15 +180,15 @@ w_forks(struct dft_cli *cli)
 {
     const char *dir = take_data(cli, 1);
     if (cli->argc != 1) {
-        return dft_cli_usage(cli, "witness forks takes no arguments but --data DIR");
+        return cli_usage(cli, "witness forks takes no arguments but --data DIR");
     }
     json_t *o = NULL;
     struct dft_error err = {0};
     if (witness_forks(dir, &o, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(o);
+        cli_print_json(o);
     } else {
         size_t i;
         json_t *f;
@@ -219,15 +220,15 @@ w_logs(struct dft_cli *cli)
 {
     const char *dir = take_data(cli, 1);
     if (cli->argc != 1) {
-        return dft_cli_usage(cli, "witness logs takes no arguments but --data DIR");
+        return cli_usage(cli, "witness logs takes no arguments but --data DIR");
     }
     json_t *o = NULL;
     struct dft_error err = {0};
     if (witness_logs(dir, &o, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(o);
+        cli_print_json(o);
     } else {
         size_t i;
         json_t *l;
@@ -252,7 +253,7 @@ append_ops(struct dft_vault *v, json_t *ops, struct dft_witness_set *ws, struct 
         rc = dft_vault_append_ops(v, ops, NULL, err);
     }
     if (rc == DFT_OK) {
-        rc = dft_witness_load(dft_vault_db(v), ws, err);
+        rc = vault_witness_set(v, ws, err);
     }
     return rc;
 }
@@ -269,8 +270,8 @@ trust_op(struct dft_witness_set *ws, const struct dft_note_verifier *key, json_t
             return DFT_OK;
         }
     }
-    dft_note_verifier_format(key, vk);
-    enum dft_err rc = dft_witness_add_op(ws, vk, &op, err);
+    note_verifier_format(key, vk);
+    enum dft_err rc = witness_add_op(ws, vk, &op, err);
     if (rc == DFT_OK) {
         json_array_append_new(ops, op);
         ws->keys[ws->n++] = *key;
@@ -288,7 +289,7 @@ w_add_url(struct dft_cli *cli)
     struct dft_note_verifier key;
     char vk[DFT_NOTE_VKEY_MAX];
     const char *vkey = cli->argv[1], *url = cli->argv[2];
-    enum dft_err rc = dft_note_verifier_parse(&key, vkey, strlen(vkey), &err);
+    enum dft_err rc = note_verifier_parse(&key, vkey, strlen(vkey), &err);
     if (rc == DFT_OK && key.alg != DFT_NOTE_ALG_COSIG_V1) {
         rc = dft_fail(&err, DFT_ERR_INPUT,
                       "'%s' is not a witness key: a witness key has type 0x04 "
@@ -296,20 +297,20 @@ w_add_url(struct dft_cli *cli)
                       key.name, (unsigned)key.alg);
     }
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
-    dft_note_verifier_format(&key, vk);
-    int st = dft_cli_open_vault(cli, &v);
+    note_verifier_format(&key, vk);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     json_t *ops = json_array();
-    rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    rc = vault_witness_set(v, &ws, &err);
     if (rc == DFT_OK) {
         char probe[WCLIENT_URL_MAX];
         uint64_t last = 0;
         /* check the URL before changing anything */
-        rc = wclient_get(dft_vault_db(v), vk, probe, &last, &err);
+        rc = wclient_get(vault_db(v), vk, probe, &last, &err);
     }
     if (rc == DFT_OK) {
         rc = wclient_url_check(url, &err);
@@ -321,17 +322,17 @@ w_add_url(struct dft_cli *cli)
         rc = append_ops(v, ops, &ws, &err);
     }
     if (rc == DFT_OK) {
-        rc = wclient_set_url(dft_vault_db(v), vk, url, &err);
+        rc = wclient_set_url(vault_db(v), vk, url, &err);
     }
     json_decref(ops);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
         json_t *o = json_pack("{sssssIsI}", "vkey", vk, "url", url, "trusted", (json_int_t)ws.n,
                               "policy", (json_int_t)ws.policy);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("trusted witness %s at %s (%zu trusted, policy %u)\n", key.name, url, ws.n,
@@ -345,7 +346,7 @@ read_file(const char *path, struct dft_buf *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        return dft_cli_fail(1, "cannot open '%s'", path);
+        return cli_fail(1, "cannot open '%s'", path);
     }
     char chunk[8192];
     size_t n;
@@ -358,8 +359,7 @@ read_file(const char *path, struct dft_buf *b)
         fclose(f);
     }
     if (rc != DFT_OK || bad) {
-        return dft_cli_fail(1, "cannot read '%s' (or larger than %u bytes)", path,
-                            POLICY_BYTES_MAX);
+        return cli_fail(1, "cannot read '%s' (or larger than %u bytes)", path, POLICY_BYTES_MAX);
     }
     return 0;
 }
@@ -371,7 +371,7 @@ current_policy(struct dft_vault *v, const struct dft_witness_set *ws, struct pol
 {
     struct dft_buf text;
     dft_buf_init(&text, POLICY_BYTES_MAX, 0);
-    enum dft_err rc = wclient_policy_get(dft_vault_db(v), &text, err);
+    enum dft_err rc = wclient_policy_get(vault_db(v), &text, err);
     *from_text = rc == DFT_OK;
     if (rc == DFT_OK) {
         rc = policy_parse(p, text.data != NULL ? (const char *)text.data : "", text.len, err);
@@ -388,7 +388,7 @@ current_policy(struct dft_vault *v, const struct dft_witness_set *ws, struct pol
         return rc;
     }
     const char *lv = json_string_value(json_object_get(id, "vkey"));
-    if (lv != NULL && dft_note_verifier_parse(&p->logs[0].key, lv, strlen(lv), NULL) == DFT_OK) {
+    if (lv != NULL && note_verifier_parse(&p->logs[0].key, lv, strlen(lv), NULL) == DFT_OK) {
         p->nlogs = 1;
     }
     json_decref(id);
@@ -398,8 +398,8 @@ current_policy(struct dft_vault *v, const struct dft_witness_set *ws, struct pol
         uint64_t last = 0;
         snprintf(w->name, sizeof w->name, "w%zu", i + 1);
         w->key = ws->keys[i];
-        dft_note_verifier_format(&ws->keys[i], vk);
-        if ((rc = wclient_get(dft_vault_db(v), vk, w->url, &last, err)) != DFT_OK) {
+        note_verifier_format(&ws->keys[i], vk);
+        if ((rc = wclient_get(vault_db(v), vk, w->url, &last, err)) != DFT_OK) {
             return rc;
         }
         p->nwitnesses++;
@@ -427,7 +427,7 @@ w_policy(struct dft_cli *cli)
     const char *opt = cli->argv[1];
     int print = strcmp(opt, "--print") == 0 && cli->argc == 2;
     if (!print && !(strcmp(opt, "--file") == 0 && cli->argc == 3)) {
-        return dft_cli_usage(cli, "witness policy needs K, --file FILE or --print");
+        return cli_usage(cli, "witness policy needs K, --file FILE or --print");
     }
     struct dft_buf text;
     struct policy *p = calloc(1, sizeof *p);
@@ -437,7 +437,7 @@ w_policy(struct dft_cli *cli)
     int st = 0, from_text = 0;
     dft_buf_init(&text, POLICY_BYTES_MAX, 0);
     if (p == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     if (!print) {
         if ((st = read_file(cli->argv[2], &text)) != 0) {
@@ -445,14 +445,14 @@ w_policy(struct dft_cli *cli)
         }
         if (policy_parse(p, text.data != NULL ? (const char *)text.data : "", text.len, &err) !=
             DFT_OK) {
-            st = dft_cli_report(&err);
+            st = cli_report(&err);
             goto out;
         }
     }
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         goto out;
     }
-    enum dft_err rc = dft_witness_load(dft_vault_db(v), &ws, &err);
+    enum dft_err rc = vault_witness_set(v, &ws, &err);
     if (rc == DFT_OK && !print) {
         /* The policy's logs must include this vault's key when it names any. */
         json_t *id = NULL;
@@ -461,7 +461,7 @@ w_policy(struct dft_cli *cli)
             struct dft_note_verifier mine;
             const char *lv = json_string_value(json_object_get(id, "vkey"));
             int found = 0;
-            if (lv != NULL && dft_note_verifier_parse(&mine, lv, strlen(lv), NULL) == DFT_OK) {
+            if (lv != NULL && note_verifier_parse(&mine, lv, strlen(lv), NULL) == DFT_OK) {
                 for (size_t i = 0; i < p->nlogs; i++) {
                     found |= memcmp(p->logs[i].key.pub, mine.pub, 32) == 0 &&
                              strcmp(p->logs[i].key.name, mine.name) == 0;
@@ -484,7 +484,7 @@ w_policy(struct dft_cli *cli)
         }
         unsigned k = policy_min_cosignatures(p);
         json_t *op = NULL;
-        if (rc == DFT_OK && (rc = dft_witness_policy_op(&ws, k, &op, &err)) == DFT_OK) {
+        if (rc == DFT_OK && (rc = witness_policy_op(&ws, k, &op, &err)) == DFT_OK) {
             json_array_append_new(ops, op);
         }
         if (rc == DFT_OK) {
@@ -493,13 +493,13 @@ w_policy(struct dft_cli *cli)
         json_decref(ops);
         for (size_t i = 0; rc == DFT_OK && i < p->nwitnesses; i++) {
             char vk[DFT_NOTE_VKEY_MAX];
-            dft_note_verifier_format(&p->witnesses[i].key, vk);
+            note_verifier_format(&p->witnesses[i].key, vk);
             if (p->witnesses[i].url[0] != '\0') {
-                rc = wclient_set_url(dft_vault_db(v), vk, p->witnesses[i].url, &err);
+                rc = wclient_set_url(vault_db(v), vk, p->witnesses[i].url, &err);
             }
         }
         if (rc == DFT_OK) {
-            rc = wclient_policy_set(dft_vault_db(v), (const char *)text.data, text.len, &err);
+            rc = wclient_policy_set(vault_db(v), (const char *)text.data, text.len, &err);
         }
     }
     if (rc == DFT_OK) {
@@ -507,19 +507,19 @@ w_policy(struct dft_cli *cli)
     }
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
         goto out;
     }
     dft_buf_reset(&text);
     if (policy_format(p, &text, &err) != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
         goto out;
     }
     if (cli->json) {
         json_t *o = json_pack("{s:s%,s:b,s:I,s:I}", "policy", (const char *)text.data, text.len,
                               "from_file", from_text, "trusted", (json_int_t)ws.n,
                               "min_cosignatures", (json_int_t)policy_min_cosignatures(p));
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else if (print) {
         fwrite(text.data, 1, text.len, stdout);
@@ -542,33 +542,33 @@ w_network_entry(struct dft_cli *cli)
         if (strcmp(cli->argv[i], "--contact") == 0 && i + 1 < cli->argc) {
             contact = cli->argv[++i];
         } else if (strcmp(cli->argv[i], "--qpd") == 0 && i + 1 < cli->argc) {
-            if (dft_cli_parse_u64(cli->argv[++i], &qpd) != 0 || qpd == 0 || qpd > 86400) {
-                return dft_cli_usage(cli, "--qpd needs 1 to 86400 requests per day");
+            if (cli_parse_u64(cli->argv[++i], &qpd) != 0 || qpd == 0 || qpd > 86400) {
+                return cli_usage(cli, "--qpd needs 1 to 86400 requests per day");
             }
         } else {
-            return dft_cli_usage(cli, "unknown argument '%.64s'", cli->argv[i]);
+            return cli_usage(cli, "unknown argument '%.64s'", cli->argv[i]);
         }
     }
     if (contact == NULL) {
-        return dft_cli_usage(cli, "network-entry needs --contact EMAIL-OR-URL (how the network "
-                                  "reaches you)");
+        return cli_usage(cli, "network-entry needs --contact EMAIL-OR-URL (how the network "
+                              "reaches you)");
     }
     for (const char *c = contact; *c != '\0'; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            return dft_cli_usage(cli, "--contact must be one line");
+            return cli_usage(cli, "--contact must be one line");
         }
     }
     struct dft_vault *v = NULL;
     json_t *id = NULL;
     struct dft_error err = {0};
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
     enum dft_err rc = dft_vault_identity(v, &id, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     const char *vkey = json_string_value(json_object_get(id, "vkey"));
     const char *origin = json_string_value(json_object_get(id, "origin"));
@@ -585,13 +585,13 @@ w_network_entry(struct dft_cli *cli)
                      contact) != DFT_OK) {
         json_decref(id);
         dft_buf_release(&e);
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     if (cli->json) {
         json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "entry", (const char *)e.data, "vkey",
                               vkey, "origin", origin != NULL ? origin : "", "qpd", (json_int_t)qpd,
                               "contact", contact, "warning", warning);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         fprintf(stderr, "defter: %s\n", warning);
@@ -612,7 +612,7 @@ consistency(void *ctx, uint64_t old_size, uint64_t new_size, unsigned char (*pro
             struct dft_error *err)
 {
     struct proof_ctx *p = ctx;
-    return dft_tlog_prove_consistency(p->db, old_size, new_size, proof, n, err);
+    return tlog_prove_consistency(p->db, old_size, new_size, proof, n, err);
 }
 
 static const char *
@@ -641,17 +641,17 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
     dft_buf_init(&failed, 4096, 0);
     memset(t, 0, sizeof t);
     if (p == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
-    if ((st = dft_cli_open_vault(cli, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         free(p);
         return st;
     }
-    sqlite3 *db = dft_vault_db(v);
+    sqlite3 *db = vault_db(v);
     struct proof_ctx pc = {db};
-    enum dft_err rc = dft_witness_load(db, &ws, &err);
+    enum dft_err rc = vault_witness_set(v, &ws, &err);
     if (rc == DFT_OK) {
-        rc = dft_tlog_size(db, &size, &err);
+        rc = tlog_size(db, &size, &err);
     }
     if (rc == DFT_OK) {
         rc = dft_vault_checkpoint(v, size, &note, &err);
@@ -664,7 +664,7 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
                       "no witness is trusted yet (defter witness add VKEY URL)");
     }
     for (size_t i = 0; rc == DFT_OK && i < ws.n; i++) {
-        dft_note_verifier_format(&ws.keys[i], vks[i]);
+        note_verifier_format(&ws.keys[i], vks[i]);
         t[i].key = &ws.keys[i];
         rc = wclient_get(db, vks[i], urls[i], &t[i].last_size, &err);
         t[i].url = urls[i];
@@ -711,14 +711,14 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
         forks += t[i].result == COSIGN_FORK;
     }
     if (rc == DFT_OK && ok > 0) {
-        struct dft_witness_import res;
-        rc = dft_witness_import(db, dft_vault_keys(v)->sign_pk, &ws, (const char *)merged.data,
-                                merged.len, &res, &err);
+        struct witness_import res;
+        rc = witness_import(db, vault_keys(v)->sign_pk, &ws, (const char *)merged.data, merged.len,
+                            &res, &err);
     }
     dft_vault_close(v);
     v = NULL;
     if (rc != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
         goto out;
     }
     met = policy_met(p, cosigned) && ok >= 1;
@@ -749,7 +749,7 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
         json_t *o =
             json_pack("{s:I,s:I,s:b,s:b,s:o}", "size", (json_int_t)size, "cosignatures",
                       (json_int_t)ok, "quorum_met", met, "fork", forks > 0, "witnesses", list);
-        dft_cli_print_json(o);
+        cli_print_json(o);
         json_decref(o);
     } else {
         printf("checkpoint of size %llu: %zu of %zu witnesses cosigned; quorum %s\n",
@@ -768,8 +768,8 @@ dft_cmd_checkpoint_cosign(struct dft_cli *cli)
         }
         st = 3;
     } else if (!met) {
-        st = dft_cli_fail(1, "quorum not reached (%zu cosignatures); failed: %s", ok,
-                          failed.len ? (const char *)failed.data : "none");
+        st = cli_fail(1, "quorum not reached (%zu cosignatures); failed: %s", ok,
+                      failed.len ? (const char *)failed.data : "none");
     } else if (failed.len > 0) {
         fprintf(stderr, "defter: quorum met; these witnesses failed: %s\n",
                 (const char *)failed.data);
@@ -796,26 +796,26 @@ dft_cmd_prove_tlog_proof(struct dft_cli *cli, const char *id)
     int cosigned = 0;
     dft_buf_init(&cos, DFT_NOTE_MAX_BYTES, 0);
     dft_buf_init(&out, 2 * DFT_NOTE_MAX_BYTES, 0);
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
-    sqlite3 *db = dft_vault_db(v);
+    sqlite3 *db = vault_db(v);
     enum dft_err rc = dft_vault_prove(v, id, &j, &err);
     uint64_t index = rc == DFT_OK ? (uint64_t)json_integer_value(json_object_get(j, "index")) : 0;
     if (rc == DFT_OK) {
-        rc = dft_witness_load(db, &ws, &err);
+        rc = vault_witness_set(v, &ws, &err);
     }
     if (rc == DFT_OK) {
         struct dft_note n;
         struct dft_checkpoint c;
-        enum dft_err lrc = dft_witness_latest(db, dft_vault_keys(v)->sign_pk, &ws, &cos, NULL);
-        if (lrc == DFT_OK && dft_note_parse(&n, (const char *)cos.data, cos.len, NULL) == DFT_OK) {
-            if (dft_checkpoint_parse(&c, n.text, n.text_len, NULL) == DFT_OK && c.size > index &&
-                dft_tlog_prove_inclusion(db, index, c.size, proof, &np, &err) == DFT_OK) {
+        enum dft_err lrc = witness_latest(db, vault_keys(v)->sign_pk, &ws, &cos, NULL);
+        if (lrc == DFT_OK && note_parse(&n, (const char *)cos.data, cos.len, NULL) == DFT_OK) {
+            if (checkpoint_parse(&c, n.text, n.text_len, NULL) == DFT_OK && c.size > index &&
+                tlog_prove_inclusion(db, index, c.size, proof, &np, &err) == DFT_OK) {
                 cosigned = 1;
             }
-            dft_note_release(&n);
+            note_release(&n);
         } else if (lrc != DFT_OK && lrc != DFT_ERR_NOT_FOUND) {
             rc = dft_fail(&err, lrc, "the kept cosigned checkpoint does not verify");
         }
@@ -826,7 +826,7 @@ dft_cmd_prove_tlog_proof(struct dft_cli *cli, const char *id)
         json_array_foreach(json_object_get(j, "proof"), i, h)
         {
             const char *b = json_string_value(h);
-            if (b == NULL || dft_tlog_hash_decode(proof[np++], b, strlen(b), &err) != DFT_OK) {
+            if (b == NULL || tlog_hash_decode(proof[np++], b, strlen(b), &err) != DFT_OK) {
                 rc = dft_fail(&err, DFT_ERR_INTERNAL, "bad proof hash");
                 break;
             }
@@ -844,7 +844,7 @@ dft_cmd_prove_tlog_proof(struct dft_cli *cli, const char *id)
     }
     json_decref(j);
     if (rc != DFT_OK) {
-        st = dft_cli_report(&err);
+        st = cli_report(&err);
     } else {
         if (!cosigned) {
             fprintf(stderr, "defter: no cosigned checkpoint covers this record yet; the proof "
@@ -853,7 +853,7 @@ dft_cmd_prove_tlog_proof(struct dft_cli *cli, const char *id)
         if (cli->json) {
             json_t *o = json_pack("{s:s%,s:b,s:I}", "tlog_proof", (const char *)out.data, out.len,
                                   "cosigned", cosigned, "index", (json_int_t)index);
-            dft_cli_print_json(o);
+            cli_print_json(o);
             json_decref(o);
         } else {
             fwrite(out.data, 1, out.len, stdout);

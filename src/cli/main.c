@@ -15,24 +15,25 @@
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
-    {"init", dft_cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
+    {"init", cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
      "  The passphrase comes from the terminal (asked twice) or --passphrase-file.\n"
      "  --kdf sets the Argon2id cost (default moderate)."},
-    {"passwd", dft_cmd_passwd, "[--rekey] [--new-passphrase-file FILE] [--kdf LEVEL]",
+    {"passwd", cmd_passwd, "[--rekey] [--new-passphrase-file FILE] [--kdf LEVEL]",
      "change the passphrase (rewraps only; --rekey: a new master key, data re-encrypted)",
      "  Without --rekey the same master key is rewrapped under the new passphrase: nothing is\n"
      "  re-encrypted, so a copy of the old header still opens the vault with the old passphrase.\n"
      "  --rekey draws a new master key: every database page is re-encrypted and every evidence\n"
      "  key rewrapped, after which an old header opens nothing. It is crash-safe: an interrupted\n"
      "  rekey leaves the old or the new vault, settled at the next open."},
-    {"add", dft_cmd_add, "TYPE [FIELD=VALUE...] | --from-json FILE|-",
+    {"add", cmd_add, "TYPE [FIELD=VALUE...] | [TYPE] --from-json FILE|-",
      "add a record, or a batch from a JSON array",
      "  Types: case person event proceeding source note place organization.\n"
      "  FIELD=VALUE sets a text field (repeat a field for a list); FIELD:=JSON sets any JSON\n"
      "  value, e.g. name_variants:='[\"Ахтем Чийгоз\"]'. --from-json reads an array of\n"
      "  {\"type\":..., FIELD: VALUE} objects (or {\"records\":[...],\"links\":[[k1,k2,role]]}\n"
-     "  with local \"key\"s) and adds them all in one signed envelope, all or nothing."},
-    {"show", dft_cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
+     "  with local \"key\"s) and adds them all in one signed envelope, all or nothing.\n"
+     "  With TYPE, elements that name no \"type\" get TYPE; one naming another type is an error."},
+    {"show", cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
     {"list", dft_cmd_list_query,
      "[TYPE] [--where FIELD=VALUE]... [--sort FIELD] [--from DATE] [--to DATE] [--deleted]",
      "list records",
@@ -40,9 +41,9 @@ static const struct dft_cli_command commands[] = {
      "  --sort orders by a field (-FIELD descending; dates by date). --from/--to keep records\n"
      "  whose date falls in the range (ISO 8601, partial dates allowed). --deleted lists\n"
      "  deleted records instead (`defter restore ID` brings one back)."},
-    {"edit", dft_cmd_edit, "ID FIELD=VALUE...",
+    {"edit", cmd_edit, "ID FIELD=VALUE...",
      "change fields (FIELD= with an empty value keeps an empty string; FIELD:=null removes)", NULL},
-    {"delete", dft_cmd_delete, "ID", "delete a record or link (history is kept)", NULL},
+    {"delete", cmd_delete, "ID", "delete a record or link (history is kept)", NULL},
     {"restore", dft_cmd_restore, "ID", "bring a deleted record back (a new operation)", NULL},
     {"schema", dft_cmd_schema, "[TYPE] | add-field TYPE NAME KIND | add-role NAME",
      "the fields of each record type and the roles of links; extend them",
@@ -68,29 +69,29 @@ static const struct dft_cli_command commands[] = {
      "  notes; diplomatic also masks witnesses' identifying fields; public shows only the\n"
      "  fields a record's \"public\" field lists. Withheld fields travel as salted digests only.\n"
      "  --dry-run lists what each record will show. docs/bundle-format.md"},
-    {"link", dft_cmd_link, "ID ID --role ROLE",
+    {"link", cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
      "            investigator, source, relative, member, ...)",
      NULL},
-    {"attach", dft_cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
+    {"attach", cmd_attach, "ID FILE...", "import evidence files into a record (all or none)",
      "  Each file is hashed (SHA-256) and encrypted in one pass; identical content is stored\n"
      "  once. A progress bar is drawn on stderr for files over 64 MiB on a terminal."},
     {"extract", dft_cmd_extract_to, "EVIDENCE-ID OUT|-|DIR [--force]",
      "decrypt an evidence file to OUT (checked; recorded in its chain of custody)",
      "  OUT - writes to stdout; a directory gets the file's stored name. An existing file is\n"
      "  not replaced without --force."},
-    {"search", dft_cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
-    {"duplicates", dft_cmd_duplicates, "[--type T] [--limit N]",
+    {"search", cmd_search, "QUERY [--type T] [--limit N]", "cross-script search", NULL},
+    {"duplicates", cmd_duplicates, "[--type T] [--limit N]",
      "candidate pairs of records that are likely one person, for review", NULL},
-    {"merge", dft_cmd_merge, "[--undo] KEEP OTHER",
+    {"merge", cmd_merge, "[--undo] KEEP OTHER",
      "merge OTHER into KEEP (names, links); --undo reverses it; history is kept", NULL},
-    {"log", dft_cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
+    {"log", cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
      NULL},
-    {"verify", dft_cmd_verify, "[--quick]",
+    {"verify", cmd_verify, "[--quick]",
      "check pages, log, signatures, the view and every evidence file",
      "  --quick checks evidence headers, lengths and final chunks without a full rehash."},
-    {"identity", dft_cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
-    {"ui", dft_cmd_ui, "[--port P] | --open", "local web interface on 127.0.0.1",
+    {"identity", cmd_identity, "", "the vault's public keys (first line: verifier key)", NULL},
+    {"ui", cmd_ui, "[--port P] | --open", "local web interface on 127.0.0.1",
      "  Prints a one-time link as the first line. --open prints a fresh link to the UI already\n"
      "  running on this vault (each link works once; a used one shows what to do)."},
     {"unlock", dft_cmd_unlock, "[--for DURATION] [--idle DURATION]",
@@ -100,14 +101,14 @@ static const struct dft_cli_command commands[] = {
      "  on SIGTERM, and when --for runs out (default 12h). Durations: 90s, 15m, 8h, 1h30m."},
     {"lock", dft_cmd_lock, "", "wipe the unlock agent's keys and stop it", NULL},
     {"status", dft_cmd_status, "", "locked or unlocked, and until when", NULL},
-    {"checkpoint", dft_cmd_checkpoint, "[--cosign | --import FILE|- | --cosigned]",
+    {"checkpoint", cmd_checkpoint, "[--cosign | --import FILE|- | --cosigned]",
      "the current signed checkpoint (C2SP signed note), or keep a cosigned one",
      "  --import reads a checkpoint of this vault's log with C2SP tlog-cosignature/v1 lines by\n"
      "  trusted witnesses, checks it against the current tree and keeps its cosignatures.\n"
      "  --cosigned prints the latest kept cosigned checkpoint, checked again.\n"
      "  --cosign asks every witness (defter witness add VKEY URL) at once and keeps what\n"
      "  verified; exit 1 below the quorum, 3 when a witness saw another history."},
-    {"witness", dft_cmd_witness,
+    {"witness", cmd_witness,
      "add VKEY [URL] | list | policy K|--file F|--print | network-entry --contact C |\n"
      "            init NAME | trust ORIGIN VKEY | serve --listen ADDR | forks | logs [--data DIR]",
      "trust witnesses and set the quorum; or run a witness (C2SP tlog-witness)",
@@ -143,7 +144,7 @@ static const struct dft_cli_command commands[] = {
      "  recover it. combine reads the shares' words (files or standard input, 32 words each),\n"
      "  checks each share, and sets a new passphrase. rotate voids every share given out so\n"
      "  far (and with --threshold/--shares makes new ones)."},
-    {"prove", dft_cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
+    {"prove", cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
 };
@@ -171,7 +172,7 @@ dft_cli_commands(size_t *n)
 }
 
 int
-dft_cli_wants_help(struct dft_cli *cli)
+cli_wants_help(struct dft_cli *cli)
 {
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--") == 0) {
@@ -203,7 +204,7 @@ dft_cli_main(int argc, char **argv)
     struct dft_cli cli = {0};
     dft_json_wipe_on_free();
     if (dft_crypto_init(&err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     cli.vault_dir = getenv("DEFTER_VAULT");
     cli.pass_file = getenv("DEFTER_PASSPHRASE_FILE");
@@ -213,7 +214,7 @@ dft_cli_main(int argc, char **argv)
     /* Pull global options out of argv wherever they are (before "--"). */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (rest == NULL) {
-        return dft_cli_fail(1, "out of memory");
+        return cli_fail(1, "out of memory");
     }
     int nrest = 0;
     int want_help = 0;
@@ -276,13 +277,13 @@ dft_cli_main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, cli.command) == 0) {
             current = &commands[i];
-            if (want_help || dft_cli_wants_help(&cli)) {
+            if (want_help || cli_wants_help(&cli)) {
                 if (want_help) {
                     cli.argc = 0;
                     const char *h[] = {"--help"};
                     cli.argv = (char **)(uintptr_t)h;
                     cli.argc = 1;
-                    dft_cli_wants_help(&cli);
+                    cli_wants_help(&cli);
                 }
                 status = 0;
             } else if (!dft_cli_agent_forward(&cli, &status)) {
@@ -303,7 +304,7 @@ main(int argc, char **argv)
 {
     /* Before anything holds a key: no core file, not dumpable (the agent inherits this). */
     if (dft_process_harden() != 0) {
-        return dft_cli_fail(1, "cannot keep keys out of core dumps");
+        return cli_fail(1, "cannot keep keys out of core dumps");
     }
     return dft_cli_main(argc, argv);
 }

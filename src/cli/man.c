@@ -133,7 +133,7 @@ complete(int argc, char **argv)
         return 0; /* nothing to offer */
     }
     if (dft_schema_get(NULL, strcmp(what, "fields") == 0 ? type : NULL, &s, &err) != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     size_t i;
     json_t *x;

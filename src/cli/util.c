@@ -18,7 +18,7 @@
 #include "cli/cmd_agent.h"
 
 int
-dft_cli_status(enum dft_err code)
+cli_status(enum dft_err code)
 {
     switch (code) {
     case DFT_OK:
@@ -33,15 +33,15 @@ dft_cli_status(enum dft_err code)
 }
 
 int
-dft_cli_report(const struct dft_error *err)
+cli_report(const struct dft_error *err)
 {
     const char *msg = err->msg[0] != '\0' ? err->msg : dft_strerror(err->code);
     fprintf(stderr, "defter: %s\n", msg);
-    return dft_cli_status(err->code);
+    return cli_status(err->code);
 }
 
 int
-dft_cli_fail(int status, const char *fmt, ...)
+cli_fail(int status, const char *fmt, ...)
 {
     char msg[DFT_ERROR_SIZE];
     va_list ap;
@@ -53,7 +53,7 @@ dft_cli_fail(int status, const char *fmt, ...)
 }
 
 int
-dft_cli_usage(struct dft_cli *cli, const char *fmt, ...)
+cli_usage(struct dft_cli *cli, const char *fmt, ...)
 {
     char msg[DFT_ERROR_SIZE];
     va_list ap;
@@ -166,8 +166,8 @@ read_tty_line(int fd, const char *prompt, char *buf, size_t max, size_t *len, st
 }
 
 enum dft_err
-dft_cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm, char **pass, size_t *len,
-                   struct dft_error *err)
+cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm, char **pass, size_t *len,
+               struct dft_error *err)
 {
     if (cli->pass_file != NULL) {
         return read_pass_file(cli->pass_file, pass, len, err);
@@ -214,7 +214,7 @@ out:
 }
 
 int
-dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
+cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
 {
     struct dft_error err = {0};
     char *pass = NULL;
@@ -224,30 +224,29 @@ dft_cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
         return 0;
     }
     snprintf(prompt, sizeof prompt, "Passphrase: ");
-    enum dft_err rc = dft_cli_passphrase(cli, prompt, 0, &pass, &len, &err);
+    enum dft_err rc = cli_passphrase(cli, prompt, 0, &pass, &len, &err);
     if (rc == DFT_OK) {
         rc = dft_vault_open(v, cli->vault_dir, pass, len, &err);
     }
     sodium_free(pass);
     if (rc == DFT_ERR_BUSY && strcmp(cli->command, "unlock") != 0) {
         /* e.g. a `defter ui`: say how to have both at once */
-        return dft_cli_fail(1,
-                            "%s (to use `defter ui` and commands at once, run `defter unlock` "
-                            "first)",
-                            err.msg);
+        return cli_fail(1,
+                        "%s (to use `defter ui` and commands at once, run `defter unlock` "
+                        "first)",
+                        err.msg);
     }
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     return 0;
 }
 
 int
-dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
-             void (*human)(const json_t *out))
+cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx, void (*human)(const json_t *out))
 {
     struct dft_vault *v = NULL;
-    int st = dft_cli_open_vault(cli, &v);
+    int st = cli_open_vault(cli, &v);
     if (st != 0) {
         return st;
     }
@@ -256,10 +255,10 @@ dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
     enum dft_err rc = query(v, ctx, &out, &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
-        return dft_cli_report(&err);
+        return cli_report(&err);
     }
     if (cli->json) {
-        dft_cli_print_json(out);
+        cli_print_json(out);
     } else {
         human(out);
     }
@@ -268,7 +267,7 @@ dft_cli_read(struct dft_cli *cli, dft_cli_query_fn query, void *ctx,
 }
 
 void
-dft_cli_print_json(const json_t *j)
+cli_print_json(const json_t *j)
 {
     size_t flags = JSON_ENCODE_ANY | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
     json_dumpf(j, stdout, flags);
@@ -277,7 +276,7 @@ dft_cli_print_json(const json_t *j)
 }
 
 int
-dft_cli_parse_u64(const char *s, uint64_t *out)
+cli_parse_u64(const char *s, uint64_t *out)
 {
     if (s == NULL || *s == '\0' || strlen(s) > 19) {
         return -1;
@@ -294,7 +293,7 @@ dft_cli_parse_u64(const char *s, uint64_t *out)
 }
 
 int
-dft_cli_parse_fields(struct dft_cli *cli, int first, json_t **out)
+cli_parse_fields(struct dft_cli *cli, int first, json_t **out)
 {
     json_t *fields = json_object();
     for (int i = first; i < cli->argc; i++) {
@@ -302,14 +301,14 @@ dft_cli_parse_fields(struct dft_cli *cli, int first, json_t **out)
         const char *eq = strchr(arg, '=');
         if (eq == NULL || eq == arg) {
             json_decref(fields);
-            return dft_cli_usage(cli, "'%.64s' is not FIELD=VALUE", arg);
+            return cli_usage(cli, "'%.64s' is not FIELD=VALUE", arg);
         }
         int raw = eq > arg && eq[-1] == ':';
         size_t klen = (size_t)(eq - arg) - (raw ? 1 : 0);
         char key[128];
         if (klen == 0 || klen >= sizeof key) {
             json_decref(fields);
-            return dft_cli_usage(cli, "'%.64s' is not FIELD=VALUE", arg);
+            return cli_usage(cli, "'%.64s' is not FIELD=VALUE", arg);
         }
         memcpy(key, arg, klen);
         key[klen] = '\0';
@@ -319,13 +318,13 @@ dft_cli_parse_fields(struct dft_cli *cli, int first, json_t **out)
             val = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
             if (val == NULL) {
                 json_decref(fields);
-                return dft_cli_fail(1, "field '%s': malformed JSON value: %s", key, jerr.text);
+                return cli_fail(1, "field '%s': malformed JSON value: %s", key, jerr.text);
             }
         } else {
             size_t vlen = strlen(eq + 1);
             if (!dft_utf8_valid(eq + 1, vlen)) {
                 json_decref(fields);
-                return dft_cli_fail(1, "field '%s' is not valid UTF-8 text", key);
+                return cli_fail(1, "field '%s' is not valid UTF-8 text", key);
             }
             val = json_stringn(eq + 1, vlen);
         }

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "crypto/hash.h"
 
 enum dft_err
@@ -66,7 +67,7 @@ void
 crypto_leaf_hash(unsigned char out[DFT_HASH_BYTES], const void *data, size_t len)
 {
     static const unsigned char prefix = 0x00;
-    dft_sha256_2(out, &prefix, 1, data, len);
+    crypto_sha256_pair(out, &prefix, 1, data, len);
 }
 
 void

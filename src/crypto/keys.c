@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
 
 enum dft_err
@@ -20,7 +21,7 @@ dft_crypto_init(struct dft_error *err)
 }
 
 struct dft_keys *
-dft_keys_new(void)
+keys_new(void)
 {
     struct dft_keys *k = sodium_malloc(sizeof *k);
     if (k != NULL) {
@@ -30,7 +31,7 @@ dft_keys_new(void)
 }
 
 void
-dft_keys_derive(struct dft_keys *k)
+keys_derive(struct dft_keys *k)
 {
     static const char ctx[crypto_kdf_CONTEXTBYTES] = {'d', 'e', 'f', 't', 'e', 'r', '0', '1'};
     crypto_kdf_derive_from_key(k->page_key, sizeof k->page_key, 1, ctx, k->master);
@@ -41,7 +42,7 @@ dft_keys_derive(struct dft_keys *k)
 }
 
 void
-dft_keys_free(struct dft_keys *k)
+keys_free(struct dft_keys *k)
 {
     if (k != NULL) {
         sodium_free(k); /* wipes */
@@ -49,7 +50,7 @@ dft_keys_free(struct dft_keys *k)
 }
 
 void
-dft_sha256(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
+crypto_sha256_once(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
 {
     if (n < 8192) {
         /* Short inputs (tree nodes, digests): libsodium has no per-call fetch or allocation. */
@@ -64,7 +65,8 @@ dft_sha256(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
 }
 
 void
-dft_sha256_2(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b, size_t bn)
+crypto_sha256_pair(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
+                   size_t bn)
 {
     /* libsodium's state struct keeps this allocation-free for the short inputs of trees. */
     crypto_hash_sha256_state st;

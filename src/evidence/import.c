@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 
 struct encryptor {
@@ -42,7 +43,7 @@ encrypt_main(void *arg)
             evd_pipe_abort(en->pipe);
             break;
         }
-        if (evd_pwrite_all(en->fd, s->buf, s->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
+        if (file_pwrite_all(en->fd, s->buf, s->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
             en->failed = errno ? errno : EIO;
             evd_pipe_abort(en->pipe);
             break;
@@ -65,7 +66,7 @@ encrypt_main(void *arg)
 }
 
 void
-dft_evidence_info_release(struct dft_evidence_info *info)
+evidence_info_release(struct dft_evidence_info *info)
 {
     if (info != NULL && info->meta != NULL) {
         json_decref(info->meta);
@@ -83,12 +84,12 @@ open_input(const char *path, int *fd_out, struct stat *st, struct dft_error *err
                         e == ENOENT || e == ENOTDIR ? DFT_ERR_NOT_FOUND
                         : e == EACCES || e == EPERM ? DFT_ERR_INPUT
                                                     : DFT_ERR_IO,
-                        "cannot open evidence '%s': %s", path, evd_errstr(e));
+                        "cannot open evidence '%s': %s", path, file_errstr(e));
     }
     if (fstat(fd, st) != 0) {
         int e = errno;
         close(fd);
-        return dft_fail(err, DFT_ERR_IO, "cannot stat evidence '%s': %s", path, evd_errstr(e));
+        return dft_fail(err, DFT_ERR_IO, "cannot stat evidence '%s': %s", path, file_errstr(e));
     }
     if (S_ISDIR(st->st_mode)) {
         close(fd);
@@ -145,47 +146,45 @@ make_dir(const char *dir, int *created)
 }
 
 enum dft_err
-dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const char *path,
-                    dft_progress_fn progress, void *pctx, struct dft_evidence_info *info,
-                    struct dft_error *err)
+evidence_import(const char *objects_dir, const struct dft_keys *keys, const char *path,
+                dft_progress_fn progress, void *pctx, struct dft_evidence_info *info,
+                struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     int in = -1, out = -1;
-    int objdir_created = 0, subdir_created = 0, threaded = 0, placed = 0;
+    int objdir_created = 0, threaded = 0;
+    struct evd_placement pl;
     struct stat st, st2;
-    char tmp[PATH_MAX], final_path[PATH_MAX], subdir[PATH_MAX];
+    char tmp[PATH_MAX];
     unsigned char *file_key = NULL, *head = NULL;
     size_t head_len = 0;
-    unsigned char uid[EVD_UID_BYTES], sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
-    char hex[DFT_OBJECT_HEX_BYTES];
+    unsigned char uid[EVD_UID_BYTES], sha[DFT_HASH_BYTES];
     struct evd_pipe pipe;
     int pipe_ok = 0;
     struct encryptor en = {&pipe, NULL, uid, -1, 0, {0}};
-    EVP_MD_CTX *md = NULL;
+    struct crypto_sha256 md = {NULL};
     pthread_t th;
-    unsigned int mdlen = 0;
 
     memset(info, 0, sizeof *info);
     tmp[0] = '\0';
-    subdir[0] = '\0';
+    memset(&pl, 0, sizeof pl);
 
     rc = open_input(path, &in, &st, err);
     if (rc != DFT_OK) {
         return rc;
     }
     uint64_t size = (uint64_t)st.st_size;
-    uint64_t nchunks = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
+    uint64_t nchunks = evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
 
     if (make_dir(objects_dir, &objdir_created) != 0) {
-        rc =
-            dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s",
+                      file_errstr(errno));
         goto out;
     }
-    out = evd_create_temp(objects_dir, ".tmp-", tmp, sizeof tmp);
+    out = file_create_temp(objects_dir, ".tmp-", tmp, sizeof tmp);
     if (out < 0) {
         tmp[0] = '\0';
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", file_errstr(errno));
         goto out;
     }
 
@@ -198,10 +197,9 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     randombytes_buf(file_key, DFT_KEY_BYTES);
     randombytes_buf(uid, sizeof uid);
     en.ctx = EVP_CIPHER_CTX_new();
-    md = EVP_MD_CTX_new();
-    if (en.ctx == NULL || md == NULL ||
+    if (en.ctx == NULL ||
         EVP_EncryptInit_ex(en.ctx, EVP_aes_256_gcm(), NULL, file_key, NULL) != 1 ||
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        crypto_sha256_init(&md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM and SHA-256");
         goto out;
     }
@@ -231,18 +229,15 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
         }
         ssize_t r = read_full(in, s->buf, want);
         if (r < 0) {
-            rc =
-                dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path, evd_errstr(errno));
+            rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence '%s': %s", path,
+                          file_errstr(errno));
             goto out;
         }
         if ((size_t)r != want) {
             rc = dft_fail(err, DFT_ERR_INPUT, "evidence '%s' changed size during import", path);
             goto out;
         }
-        if (EVP_DigestUpdate(md, s->buf, want) != 1) {
-            rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-            goto out;
-        }
+        crypto_sha256_update(&md, s->buf, want);
         if (i == 0) {
             head_len = want;
             memcpy(head, s->buf, want);
@@ -262,7 +257,7 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
     if (en.failed != 0) {
         rc = en.failed < 0 ? dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed")
                            : dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s",
-                                      evd_errstr(en.failed));
+                                      file_errstr(en.failed));
         goto out;
     }
     {
@@ -275,63 +270,21 @@ dft_evidence_import(const char *objects_dir, const struct dft_keys *keys, const 
         }
     }
     if (evd_pad_end(&en.pad) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
         goto out;
     }
-    if (EVP_DigestFinal_ex(md, sha, &mdlen) != 1) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-        goto out;
-    }
-    evd_object_id(id, keys->dedup_key, sha);
-    dft_hex_encode(hex, id, sizeof id);
-    rc = evd_header_build(hdr, size, id, uid, keys->object_key, file_key, sha);
+    crypto_sha256_final(&md, sha);
+    rc = evd_place(&out, tmp, objects_dir, objdir_created, keys, size, uid, file_key, sha, info,
+                   &pl, err);
     if (rc != DFT_OK) {
-        rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
-    if (evd_pwrite_all(out, hdr, sizeof hdr, 0) != 0 || evd_fsync(out) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    close(out);
-    out = -1;
-
-    int n = snprintf(subdir, sizeof subdir, "%s/%.2s", objects_dir, hex);
-    if (n < 0 || (size_t)n >= sizeof subdir ||
-        evd_object_path(final_path, sizeof final_path, objects_dir, hex) != 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "objects directory path is too long");
-        goto out;
-    }
-    if (make_dir(subdir, &subdir_created) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
-        goto out;
-    }
-    if (evd_rename_noreplace(tmp, final_path) == 0) {
-        tmp[0] = '\0';
-        placed = 1;
-        info->created = 1;
-        if (evd_fsync_dir(subdir) != 0 ||
-            ((subdir_created || objdir_created) && evd_fsync_dir(objects_dir) != 0)) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot sync the objects directory: %s",
-                          evd_errstr(errno));
-            goto out;
-        }
-    } else if (errno == EEXIST) {
-        info->created = 0; /* same content stored before: keep that object */
-    } else {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-
     rc = evd_meta_detect(head, head_len, info->mime, &info->meta, err);
     if (rc != DFT_OK) {
         goto out;
     }
-    memcpy(info->object, hex, sizeof hex);
-    memcpy(info->sha256, sha, sizeof sha);
-    dft_hex_encode(info->sha256_hex, sha, sizeof sha);
-    info->size = size;
-    placed = 0;
+    pl.placed = 0;
+    pl.subdir_created = 0;
 
 out:
     if (threaded) {
@@ -350,24 +303,19 @@ out:
     if (tmp[0] != '\0') {
         unlink(tmp);
     }
-    if (placed) {
-        unlink(final_path);
-    }
+    evd_place_undo(&pl);
     if (rc != DFT_OK) {
-        if (subdir_created) {
-            (void)rmdir(subdir);
-        }
         if (objdir_created) {
             (void)rmdir(objects_dir);
         }
-        dft_evidence_info_release(info);
+        evidence_info_release(info);
         int created = info->created;
         memset(info, 0, sizeof *info);
         (void)created;
     }
     EVP_CIPHER_CTX_free(en.ctx);
     evd_pad_release(&en.pad);
-    EVP_MD_CTX_free(md);
+    crypto_sha256_release(&md);
     if (file_key != NULL) {
         sodium_free(file_key);
     }
@@ -376,6 +324,5 @@ out:
         free(head);
     }
     sodium_memzero(sha, sizeof sha);
-    sodium_memzero(hdr, sizeof hdr);
     return rc;
 }

@@ -7,13 +7,15 @@
 #ifndef DEFTER_EVIDENCE_INTERNAL_H
 #define DEFTER_EVIDENCE_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/evp.h>
 
-#include "defter/evidence.h"
+#include "core/file.h"
+#include "evidence/evidence.h"
 
 #define EVD_MAGIC         "DFTOBJv2" /* v2: padded (Padme), size inside the wrap */
 #define EVD_MAGIC_BYTES   8
@@ -31,21 +33,7 @@
 #define EVD_CHUNK_MIN     (1u << 12)
 #define EVD_CHUNK_MAX     (1u << 24)
 
-/* ---- file-system calls with the fault hook (io.c) ---- */
-
-/* 0 or -1 with errno set; a short write is retried, EINTR too. */
-int evd_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
-int evd_write_all(int fd, const void *p, size_t n);
-int evd_fsync(int fd);
-int evd_fsync_dir(const char *dir);
-int evd_rename_noreplace(const char *from, const char *to);
-int evd_rename(const char *from, const char *to);
-/* pread that loops until n bytes or EOF; returns bytes read or -1. */
-ssize_t evd_pread_full(int fd, void *p, size_t n, uint64_t off);
-/* Create a new 0600 file dir/PREFIX<random hex> with O_EXCL|O_NOFOLLOW; path gets the name. */
-int evd_create_temp(const char *dir, const char *prefix, char *path, size_t path_max);
-/* Message for errno as the CLI shows it (lower case). */
-const char *evd_errstr(int e);
+/* ---- file-system calls with the fault hook: core/file.h (file_pwrite_all...) ---- */
 
 /* ---- chunk AEAD (object.c) ---- */
 
@@ -110,6 +98,30 @@ enum dft_err evd_pad_write(int fd, const unsigned char file_key[DFT_KEY_BYTES],
 /* objects_dir/ab/<hex> into out. */
 int evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex);
 int evd_hex_valid(const char *hex);
+
+/* ---- the shared tail of every import (place.c) ---- */
+
+struct evd_placement {
+    char subdir[PATH_MAX];     /* objects_dir/ab */
+    char final_path[PATH_MAX]; /* objects_dir/ab/<id> */
+    int subdir_created;        /* this call made subdir */
+    int placed;                /* this call stored the object at final_path */
+};
+
+/*
+ * From the plaintext SHA-256 and size of the temporary object *fd (at tmp): compute the object
+ * id, write the header (file_key and sha wrapped under keys->object_key), fsync and close *fd
+ * (-1 after), and rename tmp to objects_dir/ab/<id> unless that object exists (dedup:
+ * info->created 0, tmp stays). Sets info->object, sha256, sha256_hex, size and created. A
+ * caller failing later undoes what this call stored with evd_place_undo.
+ */
+enum dft_err evd_place(int *fd, char *tmp, const char *objects_dir, int objdir_created,
+                       const struct dft_keys *keys, uint64_t size,
+                       const unsigned char uid[EVD_UID_BYTES],
+                       const unsigned char file_key[DFT_KEY_BYTES],
+                       const unsigned char sha[DFT_HASH_BYTES], struct dft_evidence_info *info,
+                       struct evd_placement *pl, struct dft_error *err) DFT_MUST_CHECK;
+void evd_place_undo(struct evd_placement *pl);
 
 /* ---- metadata (meta.c) ---- */
 

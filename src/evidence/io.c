@@ -1,6 +1,6 @@
 /*
- * io.c - the file-system calls of the evidence layer, each passing through a fault hook that
- * tests use to fail the Nth call (ENOSPC, EIO), and the ring of chunk buffers.
+ * io.c - the ring of chunk buffers between the evidence layer's two threads, the sweep of
+ * temporary objects, and the fault hook's entry point (the file helpers are core/file.c).
  *
  * Never follows a symlink when creating a file, never creates anything but 0600 files.
  */
@@ -16,200 +16,10 @@
 
 #include "evidence/internal.h"
 
-static unsigned fault_nth; /* calls left before the failing one; 0: off */
-static int fault_errnum;
-static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
-
 void
-dft_evidence_fault_set(unsigned nth, int errnum)
+evidence_fault_set(unsigned nth, int errnum)
 {
-    pthread_mutex_lock(&fault_mu);
-    fault_nth = nth;
-    fault_errnum = errnum;
-    pthread_mutex_unlock(&fault_mu);
-}
-
-/* 1 when this call must fail (errno set). */
-static int
-fault_hit(void)
-{
-    int hit = 0;
-    if (__atomic_load_n(&fault_nth, __ATOMIC_RELAXED) == 0) {
-        return 0;
-    }
-    pthread_mutex_lock(&fault_mu);
-    if (fault_nth > 0) {
-        fault_nth--;
-        if (fault_nth == 0) {
-            hit = 1;
-            errno = fault_errnum;
-        }
-    }
-    pthread_mutex_unlock(&fault_mu);
-    return hit;
-}
-
-const char *
-evd_errstr(int e)
-{
-    switch (e) {
-    case ENOENT:
-        return "no such file or directory";
-    case EACCES:
-    case EPERM:
-        return "permission denied";
-    case ENOSPC:
-        return "no space left on device";
-    case EIO:
-        return "input/output error";
-    case EISDIR:
-        return "is a directory";
-    case ENOTDIR:
-        return "not a directory";
-    case EEXIST:
-        return "file exists";
-    case ELOOP:
-        return "too many levels of symbolic links";
-    case EDQUOT:
-        return "disk quota exceeded";
-    case EROFS:
-        return "read-only file system";
-    default:
-        return "system error";
-    }
-}
-
-int
-evd_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-    const unsigned char *c = p;
-    while (n > 0) {
-        if (fault_hit()) {
-            return -1;
-        }
-        ssize_t w = pwrite(fd, c, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
-int
-evd_write_all(int fd, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    while (n > 0) {
-        if (fault_hit()) {
-            return -1;
-        }
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-ssize_t
-evd_pread_full(int fd, void *p, size_t n, uint64_t off)
-{
-    unsigned char *c = p;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, c + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        if (r == 0) {
-            break;
-        }
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
-int
-evd_fsync(int fd)
-{
-    if (fault_hit()) {
-        return -1;
-    }
-    return fsync(fd);
-}
-
-int
-evd_fsync_dir(const char *dir)
-{
-    if (fault_hit()) {
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
-int
-evd_rename_noreplace(const char *from, const char *to)
-{
-    if (fault_hit()) {
-        return -1;
-    }
-    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
-}
-
-int
-evd_rename(const char *from, const char *to)
-{
-    if (fault_hit()) {
-        return -1;
-    }
-    return rename(from, to);
-}
-
-int
-evd_create_temp(const char *dir, const char *prefix, char *path, size_t path_max)
-{
-    for (int tries = 0; tries < 16; tries++) {
-        unsigned char rnd[8];
-        char hex[17];
-        randombytes_buf(rnd, sizeof rnd);
-        dft_hex_encode(hex, rnd, sizeof rnd);
-        int n = snprintf(path, path_max, "%s/%s%s", dir, prefix, hex);
-        if (n < 0 || (size_t)n >= path_max) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        if (fault_hit()) {
-            return -1;
-        }
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST) {
-            return fd;
-        }
-    }
-    errno = EEXIST;
-    return -1;
+    file_fault_set(nth, errnum);
 }
 
 /* ---- the ring ---- */
@@ -318,7 +128,7 @@ evd_pipe_abort(struct evd_pipe *p)
 }
 
 enum dft_err
-dft_evidence_sweep(const char *objects_dir, size_t *removed, struct dft_error *err)
+evidence_sweep(const char *objects_dir, size_t *removed, struct dft_error *err)
 {
     size_t n = 0;
     DIR *d = opendir(objects_dir);

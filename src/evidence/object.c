@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "crypto/gcm.h"
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 #include "evidence/rekey.h"
 
@@ -35,7 +36,7 @@ struct dft_evidence_obj {
 };
 
 uint64_t
-dft_evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
+evidence_chunk_count(uint64_t size, uint32_t chunk_bytes)
 {
     if (size == 0) {
         return 1;
@@ -136,8 +137,8 @@ evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
 }
 
 enum dft_err
-dft_evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
-                          struct dft_error *err)
+evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
+                      struct dft_error *err)
 {
     if (n < DFT_EVIDENCE_HEADER_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "evidence object header is truncated");
@@ -197,10 +198,10 @@ evd_header_open(const unsigned char *p, size_t n, const unsigned char object_key
 }
 
 enum dft_err
-dft_evidence_header_unwrap(const unsigned char *p, size_t n,
-                           const unsigned char object_key[DFT_KEY_BYTES],
-                           unsigned char file_key[DFT_KEY_BYTES],
-                           unsigned char sha256[DFT_HASH_BYTES], struct dft_error *err)
+evidence_header_unwrap(const unsigned char *p, size_t n,
+                       const unsigned char object_key[DFT_KEY_BYTES],
+                       unsigned char file_key[DFT_KEY_BYTES], unsigned char sha256[DFT_HASH_BYTES],
+                       struct dft_error *err)
 {
     uint64_t size = 0;
     return evd_header_open(p, n, object_key, file_key, sha256, &size, err);
@@ -235,7 +236,7 @@ padme(uint64_t len)
 static uint64_t
 pad_off(uint64_t size)
 {
-    uint64_t n = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
+    uint64_t n = evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
     return DFT_EVIDENCE_HEADER_BYTES + n * DFT_EVIDENCE_TAG_BYTES + size;
 }
 
@@ -252,7 +253,7 @@ pad_nonce_aad(unsigned char nonce[12], unsigned char aad[EVD_CHUNK_AAD],
 {
     memset(nonce, 0, 12);
     nonce[3] = 1;
-    evd_chunk_aad(aad, uid, dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES), 0);
+    evd_chunk_aad(aad, uid, evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES), 0);
     aad[EVD_CHUNK_AAD - 1] = 2;
 }
 
@@ -266,7 +267,7 @@ pad_init(struct evd_pad *p, int fd, const unsigned char file_key[DFT_KEY_BYTES],
     p->fd = fd;
     p->off = pad_off(size);
     p->left = evd_object_len(size) - p->off - DFT_EVIDENCE_TAG_BYTES;
-    uint64_t n = dft_evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
+    uint64_t n = evidence_chunk_count(size, DFT_EVIDENCE_CHUNK_BYTES);
     p->step = (p->left + n - 1) / n;
     p->ctx = crypto_gcm_new(file_key, enc);
     p->buf = malloc(EVD_PAD_STEP_MAX + DFT_EVIDENCE_TAG_BYTES);
@@ -300,7 +301,7 @@ pad_write(struct evd_pad *p, uint64_t max)
         if (EVP_EncryptUpdate(p->ctx, p->buf, &outl, p->buf, (int)k) != 1 || (size_t)outl != k) {
             return -1;
         }
-        if (evd_pwrite_all(p->fd, p->buf, k, p->off) != 0) {
+        if (file_pwrite_all(p->fd, p->buf, k, p->off) != 0) {
             return -1;
         }
         p->off += k;
@@ -322,7 +323,7 @@ evd_pad_end(struct evd_pad *p)
     int outl = 0;
     if (pad_write(p, UINT64_MAX) != 0 || EVP_EncryptFinal_ex(p->ctx, p->buf, &outl) != 1 ||
         EVP_CIPHER_CTX_ctrl(p->ctx, EVP_CTRL_GCM_GET_TAG, DFT_EVIDENCE_TAG_BYTES, p->buf) != 1 ||
-        evd_pwrite_all(p->fd, p->buf, DFT_EVIDENCE_TAG_BYTES, p->off) != 0) {
+        file_pwrite_all(p->fd, p->buf, DFT_EVIDENCE_TAG_BYTES, p->off) != 0) {
         return -1;
     }
     return 0;
@@ -345,7 +346,7 @@ evd_pad_write(int fd, const unsigned char file_key[DFT_KEY_BYTES],
     if (evd_pad_begin(&p, fd, file_key, uid, size) != 0) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM");
     } else if (evd_pad_end(&p) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
     }
     evd_pad_release(&p);
     return rc;
@@ -365,7 +366,7 @@ pad_check(int fd, const unsigned char *file_key, const unsigned char uid[EVD_UID
     }
     while (p.left > 0) {
         size_t k = (size_t)(p.left < EVD_PAD_STEP_MAX ? p.left : EVD_PAD_STEP_MAX);
-        if (evd_pread_full(fd, p.buf, k, p.off) != (ssize_t)k) {
+        if (file_pread_full(fd, p.buf, k, p.off) != (ssize_t)k) {
             rc = -2;
             goto out;
         }
@@ -375,7 +376,7 @@ pad_check(int fd, const unsigned char *file_key, const unsigned char uid[EVD_UID
         p.off += k;
         p.left -= k;
     }
-    if (evd_pread_full(fd, tag, sizeof tag, p.off) != (ssize_t)sizeof tag) {
+    if (file_pread_full(fd, tag, sizeof tag, p.off) != (ssize_t)sizeof tag) {
         rc = -2;
         goto out;
     }
@@ -409,6 +410,16 @@ evd_object_path(char *out, size_t max, const char *objects_dir, const char *hex)
     return (n < 0 || (size_t)n >= max) ? -1 : 0;
 }
 
+int
+evidence_remove(const char *objects_dir, const char *hex)
+{
+    char p[PATH_MAX];
+    if (!evd_hex_valid(hex) || evd_object_path(p, sizeof p, objects_dir, hex) != 0) {
+        return -1;
+    }
+    return unlink(p);
+}
+
 void
 dft_evidence_close(struct dft_evidence_obj *o)
 {
@@ -431,8 +442,8 @@ dft_evidence_close(struct dft_evidence_obj *o)
 }
 
 enum dft_err
-dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
-                  const struct dft_keys *keys, const char *object, struct dft_error *err)
+evidence_open(struct dft_evidence_obj **out, const char *objects_dir, const struct dft_keys *keys,
+              const char *object, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_evidence_obj *o = NULL;
@@ -460,7 +471,7 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is missing", object);
         } else {
             rc = dft_fail(err, DFT_ERR_IO, "cannot open evidence object %.16s: %s", object,
-                          evd_errstr(errno));
+                          file_errstr(errno));
         }
         goto out;
     }
@@ -468,13 +479,13 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s is not a file", object);
         goto out;
     }
-    ssize_t r = evd_pread_full(o->fd, hdr, sizeof hdr, 0);
+    ssize_t r = file_pread_full(o->fd, hdr, sizeof hdr, 0);
     if (r < 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", object,
-                      evd_errstr(errno));
+                      file_errstr(errno));
         goto out;
     }
-    rc = dft_evidence_header_parse(&o->h, hdr, (size_t)r, err);
+    rc = evidence_header_parse(&o->h, hdr, (size_t)r, err);
     if (rc != DFT_OK) {
         goto out;
     }
@@ -492,7 +503,7 @@ dft_evidence_open(struct dft_evidence_obj **out, const char *objects_dir,
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s holds another object", object);
         goto out;
     }
-    o->nchunks = dft_evidence_chunk_count(o->h.size, o->h.chunk_bytes);
+    o->nchunks = evidence_chunk_count(o->h.size, o->h.chunk_bytes);
     uint64_t want_len = evd_object_len(o->h.size);
     if ((uint64_t)st.st_size != want_len) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY,
@@ -529,11 +540,11 @@ read_chunk(struct dft_evidence_obj *o, EVP_CIPHER_CTX *ctx, uint64_t index, unsi
            size_t *len_out, struct dft_error *err)
 {
     size_t n = chunk_len(o->h.size, o->h.chunk_bytes, index);
-    ssize_t r = evd_pread_full(o->fd, buf, n + DFT_EVIDENCE_TAG_BYTES,
-                               chunk_offset(o->h.chunk_bytes, index));
+    ssize_t r = file_pread_full(o->fd, buf, n + DFT_EVIDENCE_TAG_BYTES,
+                                chunk_offset(o->h.chunk_bytes, index));
     if (r < 0) {
         return dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", o->hex,
-                        evd_errstr(errno));
+                        file_errstr(errno));
     }
     if ((size_t)r != n + DFT_EVIDENCE_TAG_BYTES ||
         evd_chunk_open(ctx, buf, n, index, index + 1 == o->nchunks, o->h.uid) != 0) {
@@ -584,7 +595,7 @@ dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf, size_t le
 
 struct hasher {
     struct evd_pipe *pipe;
-    EVP_MD_CTX *md;
+    struct crypto_sha256 md;
     int failed;
 };
 
@@ -594,11 +605,7 @@ hash_main(void *arg)
     struct hasher *hs = arg;
     struct evd_slot *s;
     while ((s = evd_pipe_take(hs->pipe)) != NULL) {
-        if (EVP_DigestUpdate(hs->md, s->buf, s->len) != 1) {
-            hs->failed = 1;
-            evd_pipe_abort(hs->pipe);
-            break;
-        }
+        crypto_sha256_update(&hs->md, s->buf, s->len);
         evd_pipe_consumed(hs->pipe);
     }
     return NULL;
@@ -615,17 +622,15 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
 {
     enum dft_err rc = DFT_OK;
     struct evd_pipe pipe;
-    struct hasher hs = {&pipe, NULL, 0};
+    struct hasher hs = {&pipe, {NULL}, 0};
     pthread_t th;
     int started = 0;
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned int mdlen = 0;
 
     if (evd_pipe_init(&pipe, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    hs.md = EVP_MD_CTX_new();
-    if (hs.md == NULL || EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL) != 1) {
+    if (crypto_sha256_init(&hs.md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up SHA-256");
         goto out;
     }
@@ -646,9 +651,9 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
             goto out;
         }
         if (out_fd >= 0) {
-            if (evd_write_all(out_fd, s->buf, s->len) != 0) {
+            if (file_write_all(out_fd, s->buf, s->len) != 0) {
                 rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                              evd_errstr(errno));
+                              file_errstr(errno));
                 goto out;
             }
             if ((i + 1) % EVD_SYNC_EVERY == 0) {
@@ -669,10 +674,11 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     evd_pipe_finish(&pipe);
     pthread_join(th, NULL);
     started = 0;
-    if (hs.failed || EVP_DigestFinal_ex(hs.md, sha, &mdlen) != 1) {
+    if (hs.failed) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
         goto out;
     }
+    crypto_sha256_final(&hs.md, sha);
     if (sodium_memcmp(sha, o->sha256, sizeof sha) != 0) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "evidence object %.16s: SHA-256 mismatch", o->hex);
         goto out;
@@ -697,17 +703,17 @@ out:
         evd_pipe_abort(&pipe);
         pthread_join(th, NULL);
     }
-    EVP_MD_CTX_free(hs.md);
+    crypto_sha256_release(&hs.md);
     evd_pipe_release(&pipe);
     return rc;
 }
 
 enum dft_err
-dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const char *object,
-                    const unsigned char *expected, unsigned flags, struct dft_error *err)
+evidence_verify(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                const unsigned char *expected, unsigned flags, struct dft_error *err)
 {
     struct dft_evidence_obj *o = NULL;
-    enum dft_err rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    enum dft_err rc = evidence_open(&o, objects_dir, keys, object, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -717,7 +723,7 @@ dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const 
                       object);
         goto out;
     }
-    if (flags & DFT_EVIDENCE_QUICK) {
+    if (flags & EVIDENCE_QUICK) {
         unsigned char *buf = malloc((size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES);
         size_t n = 0;
         if (buf == NULL) {
@@ -735,7 +741,7 @@ dft_evidence_verify(const char *objects_dir, const struct dft_keys *keys, const 
         int pc = pad_check(o->fd, o->file_key, o->h.uid, o->h.size);
         if (pc == -2) {
             rc = dft_fail(err, DFT_ERR_IO, "cannot read evidence object %.16s: %s", object,
-                          evd_errstr(errno));
+                          file_errstr(errno));
         } else if (pc != 0) {
             rc =
                 dft_fail(err, DFT_ERR_INTEGRITY,
@@ -764,9 +770,9 @@ parent_dir(char *dir, size_t max, const char *path)
 }
 
 enum dft_err
-dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
-                     const unsigned char *expected, const char *out_path, dft_progress_fn progress,
-                     void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
+evidence_extract(const char *objects_dir, const struct dft_keys *keys, const char *object,
+                 const unsigned char *expected, const char *out_path, dft_progress_fn progress,
+                 void *pctx, unsigned char sha_out[DFT_HASH_BYTES], struct dft_error *err)
 {
     enum dft_err rc;
     struct dft_evidence_obj *o = NULL;
@@ -774,7 +780,7 @@ dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const
     int fd = -1;
 
     tmp[0] = '\0';
-    rc = dft_evidence_open(&o, objects_dir, keys, object, err);
+    rc = evidence_open(&o, objects_dir, keys, object, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -782,32 +788,32 @@ dft_evidence_extract(const char *objects_dir, const struct dft_keys *keys, const
         rc = dft_fail(err, DFT_ERR_INPUT, "output path is too long");
         goto out;
     }
-    fd = evd_create_temp(dir, ".defter-extract-", tmp, sizeof tmp);
+    fd = file_create_temp(dir, ".defter-extract-", tmp, sizeof tmp);
     if (fd < 0) {
         tmp[0] = '\0';
         rc = dft_fail(err, errno == ENOENT ? DFT_ERR_NOT_FOUND : DFT_ERR_IO,
-                      "cannot create '%s': %s", out_path, evd_errstr(errno));
+                      "cannot create '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     rc = decrypt_all(o, keys, fd, expected, progress, pctx, sha_out, err);
     if (rc != DFT_OK) {
         goto out;
     }
-    if (evd_fsync(fd) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+    if (file_fsync(fd) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     close(fd);
     fd = -1;
-    if (evd_rename(tmp, out_path) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, evd_errstr(errno));
+    if (file_rename(tmp, out_path) != 0) {
+        rc = dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", out_path, file_errstr(errno));
         goto out;
     }
     tmp[0] = '\0';
-    if (evd_fsync_dir(dir) != 0) {
+    if (file_fsync_dir(dir) != 0) {
         /* the file is complete; only its directory entry may not be durable yet */
         rc = dft_fail(err, DFT_ERR_IO, "cannot sync the directory of '%s': %s", out_path,
-                      evd_errstr(errno));
+                      file_errstr(errno));
         unlink(out_path);
         goto out;
     }
@@ -838,7 +844,7 @@ evidence_header_rewrap(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
     if (file_key == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = dft_evidence_header_parse(&h, in, DFT_EVIDENCE_HEADER_BYTES, err);
+    rc = evidence_header_parse(&h, in, DFT_EVIDENCE_HEADER_BYTES, err);
     if (rc == DFT_OK) {
         rc = evd_header_open(in, DFT_EVIDENCE_HEADER_BYTES, old_key, file_key, sha, &size, err);
     }
@@ -863,7 +869,7 @@ evidence_header_opens(const unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES],
     uint64_t size = 0;
     int ok =
         file_key != NULL &&
-        dft_evidence_header_parse(&h, hdr, DFT_EVIDENCE_HEADER_BYTES, NULL) == DFT_OK &&
+        evidence_header_parse(&h, hdr, DFT_EVIDENCE_HEADER_BYTES, NULL) == DFT_OK &&
         evd_header_open(hdr, DFT_EVIDENCE_HEADER_BYTES, key, file_key, sha, &size, NULL) == DFT_OK;
     sodium_free(file_key);
     sodium_memzero(sha, sizeof sha);

@@ -2,10 +2,10 @@
  * stream.c - import evidence pushed in pieces (an HTTP upload) rather than read from a path:
  * each byte is hashed (SHA-256) and encrypted (AES-256-GCM, the object format of
  * docs/evidence-format.md) as it arrives, in one pass, and the object is placed like
- * dft_evidence_import places it; plus recording such an object on a record in a vault.
+ * evidence_import places it. Recording it on a record is the vault's (src/vault/evidence.c).
  *
  * The size is known only at the end, so the writer holds back the last chunk until the next
- * byte or dft_evidence_writer_finish says whether it is final. Never writes plaintext to disk,
+ * byte or evidence_writer_finish says whether it is final. Never writes plaintext to disk,
  * never keeps more than one chunk of plaintext in memory, never leaves a temporary or partial
  * object behind on failure or abort, and never replaces an existing object (dedup).
  */
@@ -19,7 +19,7 @@
 
 #include <sodium.h>
 
-#include "defter/vault.h"
+#include "crypto/hash.h"
 #include "evidence/internal.h"
 
 struct dft_evidence_writer {
@@ -36,7 +36,7 @@ struct dft_evidence_writer {
     unsigned char *file_key; /* sodium_malloc: random per object */
     unsigned char uid[EVD_UID_BYTES];
     EVP_CIPHER_CTX *ctx;     /* AES-256-GCM under file_key */
-    EVP_MD_CTX *md;          /* SHA-256 of the plaintext */
+    struct crypto_sha256 md; /* SHA-256 of the plaintext */
     char mime[DFT_MIME_MAX]; /* from the first chunk */
     json_t *meta;            /* from the first chunk; owned */
 };
@@ -64,15 +64,15 @@ dft_evidence_writer_abort(struct dft_evidence_writer *w)
         sodium_free(w->file_key);
     }
     EVP_CIPHER_CTX_free(w->ctx);
-    EVP_MD_CTX_free(w->md);
+    crypto_sha256_release(&w->md);
     json_decref(w->meta);
     sodium_memzero(w, sizeof *w);
     free(w);
 }
 
 enum dft_err
-dft_evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, uint64_t max,
-                         struct dft_error *err)
+evidence_writer_open(struct dft_evidence_writer **out, const char *objects_dir, uint64_t max,
+                     struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_evidence_writer *w = calloc(1, sizeof *w);
@@ -90,28 +90,27 @@ dft_evidence_writer_open(struct dft_evidence_writer **out, const char *objects_d
     if (mkdir(objects_dir, 0700) == 0) {
         w->objdir_created = 1;
     } else if (errno != EEXIST) {
-        rc =
-            dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create the objects directory: %s",
+                      file_errstr(errno));
         goto out;
     }
-    w->fd = evd_create_temp(objects_dir, ".tmp-", w->tmp, sizeof w->tmp);
+    w->fd = file_create_temp(objects_dir, ".tmp-", w->tmp, sizeof w->tmp);
     if (w->fd < 0) {
         w->tmp[0] = '\0';
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", evd_errstr(errno));
+        rc = dft_fail(err, DFT_ERR_IO, "cannot create an object file: %s", file_errstr(errno));
         goto out;
     }
     w->buf = malloc((size_t)DFT_EVIDENCE_CHUNK_BYTES + DFT_EVIDENCE_TAG_BYTES);
     w->file_key = sodium_malloc(DFT_KEY_BYTES);
     w->ctx = EVP_CIPHER_CTX_new();
-    w->md = EVP_MD_CTX_new();
-    if (w->buf == NULL || w->file_key == NULL || w->ctx == NULL || w->md == NULL) {
+    if (w->buf == NULL || w->file_key == NULL || w->ctx == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
     randombytes_buf(w->file_key, DFT_KEY_BYTES);
     randombytes_buf(w->uid, sizeof w->uid);
     if (EVP_EncryptInit_ex(w->ctx, EVP_aes_256_gcm(), NULL, w->file_key, NULL) != 1 ||
-        EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) {
+        crypto_sha256_init(&w->md, NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up AES-256-GCM and SHA-256");
         goto out;
     }
@@ -137,8 +136,8 @@ flush_chunk(struct dft_evidence_writer *w, int final, struct dft_error *err)
     if (evd_chunk_seal(w->ctx, w->buf, w->len, w->index, final, w->uid) != 0) {
         return dft_fail(err, DFT_ERR_CRYPTO, "AES-256-GCM failed");
     }
-    if (evd_pwrite_all(w->fd, w->buf, w->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
-        return dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
+    if (file_pwrite_all(w->fd, w->buf, w->len + DFT_EVIDENCE_TAG_BYTES, off) != 0) {
+        return dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
     }
     w->index++;
     w->len = 0;
@@ -172,10 +171,7 @@ dft_evidence_writer_write(struct dft_evidence_writer *w, const void *data, size_
             take = n;
         }
         memcpy(w->buf + w->len, p, take);
-        if (EVP_DigestUpdate(w->md, p, take) != 1) {
-            rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-            goto out;
-        }
+        crypto_sha256_update(&w->md, p, take);
         w->len += take;
         w->size += take;
         p += take;
@@ -195,16 +191,14 @@ dft_evidence_writer_size(const struct dft_evidence_writer *w)
 }
 
 enum dft_err
-dft_evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *keys,
-                           struct dft_evidence_info *info, struct dft_error *err)
+evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys *keys,
+                       struct dft_evidence_info *info, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
-    unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
-    unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES];
-    char hex[DFT_OBJECT_HEX_BYTES], subdir[PATH_MAX], final_path[PATH_MAX];
-    unsigned int mdlen = 0;
-    int subdir_created = 0, placed = 0;
+    unsigned char sha[DFT_HASH_BYTES];
+    struct evd_placement pl;
 
+    memset(&pl, 0, sizeof pl);
     memset(info, 0, sizeof *info);
     if (w->failed) {
         rc = dft_fail(err, DFT_ERR_INPUT, "evidence upload already failed");
@@ -218,55 +212,12 @@ dft_evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys 
     if (rc != DFT_OK) {
         goto out;
     }
-    if (EVP_DigestFinal_ex(w->md, sha, &mdlen) != 1) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
-        goto out;
-    }
-    evd_object_id(id, keys->dedup_key, sha);
-    dft_hex_encode(hex, id, sizeof id);
-    rc = evd_header_build(hdr, w->size, id, w->uid, keys->object_key, w->file_key, sha);
+    crypto_sha256_final(&w->md, sha);
+    rc = evd_place(&w->fd, w->tmp, w->objects_dir, w->objdir_created, keys, w->size, w->uid,
+                   w->file_key, sha, info, &pl, err);
     if (rc != DFT_OK) {
-        rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
-    if (evd_pwrite_all(w->fd, hdr, sizeof hdr, 0) != 0 || evd_fsync(w->fd) != 0) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    close(w->fd);
-    w->fd = -1;
-    int n = snprintf(subdir, sizeof subdir, "%s/%.2s", w->objects_dir, hex);
-    if (n < 0 || (size_t)n >= sizeof subdir ||
-        evd_object_path(final_path, sizeof final_path, w->objects_dir, hex) != 0) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "objects directory path is too long");
-        goto out;
-    }
-    if (mkdir(subdir, 0700) == 0) {
-        subdir_created = 1;
-    } else if (errno != EEXIST) {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot create an objects directory: %s", evd_errstr(errno));
-        goto out;
-    }
-    if (evd_rename_noreplace(w->tmp, final_path) == 0) {
-        w->tmp[0] = '\0';
-        placed = 1;
-        info->created = 1;
-        if (evd_fsync_dir(subdir) != 0 ||
-            ((subdir_created || w->objdir_created) && evd_fsync_dir(w->objects_dir) != 0)) {
-            rc = dft_fail(err, DFT_ERR_IO, "cannot sync the objects directory: %s",
-                          evd_errstr(errno));
-            goto out;
-        }
-    } else if (errno == EEXIST) {
-        info->created = 0; /* same content stored before: keep that object */
-    } else {
-        rc = dft_fail(err, DFT_ERR_IO, "cannot store an object file: %s", evd_errstr(errno));
-        goto out;
-    }
-    memcpy(info->object, hex, sizeof hex);
-    memcpy(info->sha256, sha, sizeof sha);
-    dft_hex_encode(info->sha256_hex, sha, sizeof sha);
-    info->size = w->size;
     memcpy(info->mime, w->mime, sizeof info->mime);
     info->meta = w->meta != NULL ? w->meta : json_object();
     w->meta = NULL;
@@ -274,82 +225,16 @@ dft_evidence_writer_finish(struct dft_evidence_writer *w, const struct dft_keys 
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    placed = 0;
+    pl.placed = 0;
+    pl.subdir_created = 0;
     w->objdir_created = 0; /* it holds an object now */
 out:
-    if (placed) {
-        (void)unlink(final_path);
-    }
+    evd_place_undo(&pl);
     if (rc != DFT_OK) {
-        if (subdir_created) {
-            (void)rmdir(subdir);
-        }
-        dft_evidence_info_release(info);
+        evidence_info_release(info);
         memset(info, 0, sizeof *info);
     }
     dft_evidence_writer_abort(w); /* frees; removes the temporary file if still there */
     sodium_memzero(sha, sizeof sha);
-    sodium_memzero(hdr, sizeof hdr);
-    return rc;
-}
-
-/* ---- a written object on a record ---- */
-
-enum dft_err
-dft_evidence_attach_written(struct dft_vault *v, const char *record, const char *name,
-                            struct dft_evidence_info *info, json_t **out, struct dft_error *err)
-{
-    enum dft_err rc;
-    char evid[DFT_ID_MAX], objdir[PATH_MAX], path[PATH_MAX];
-    json_t *rec = NULL, *ops = NULL, *row = NULL;
-
-    *out = NULL;
-    rc = dft_vault_show(v, record, 0, &rec, err);
-    if (rc != DFT_OK) {
-        goto out;
-    }
-    const char *type = json_string_value(json_object_get(rec, "type"));
-    if (type == NULL || !dft_record_type_valid(type)) {
-        rc = dft_fail(err, DFT_ERR_INPUT, "'%s' is not a record (evidence attaches to records)",
-                      record);
-        goto out;
-    }
-    if (name == NULL || name[0] == '\0' || !dft_utf8_valid(name, strlen(name))) {
-        name = "(name not UTF-8)";
-    }
-    dft_vault_new_id(evid, "evd");
-    json_t *meta = info->meta != NULL ? json_incref(info->meta) : json_object();
-    json_t *fields =
-        json_pack("{ss ss ss sI ss ss so}", "evidence_id", evid, "object", info->object, "sha256",
-                  info->sha256_hex, "size", (json_int_t)info->size, "name", name, "mime",
-                  info->mime, "meta", meta);
-    ops = fields == NULL ? NULL
-                         : json_pack("[{ss ss ss so}]", "record", record, "action", "evidence",
-                                     "to", evid, "fields", fields);
-    row = json_pack("{ss ss sI}", "id", evid, "sha256", info->sha256_hex, "size",
-                    (json_int_t)info->size);
-    if (ops == NULL || row == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = dft_vault_append_ops(v, ops, NULL, err);
-    if (rc != DFT_OK) {
-        goto out;
-    }
-    *out = row;
-    row = NULL;
-out:
-    if (rc != DFT_OK && info->created) {
-        /* all or none: the object this upload stored goes too (older ones may be in use) */
-        int n = snprintf(objdir, sizeof objdir, "%s/%s", dft_vault_dir(v), DFT_VAULT_OBJECTS_DIR);
-        if (n > 0 && (size_t)n < sizeof objdir &&
-            evd_object_path(path, sizeof path, objdir, info->object) == 0) {
-            (void)unlink(path);
-        }
-        info->created = 0;
-    }
-    json_decref(rec);
-    json_decref(ops);
-    json_decref(row);
     return rc;
 }

@@ -7,15 +7,16 @@
  */
 #include <string.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 void
-dft_tlog_origin(char out[DFT_TLOG_ORIGIN_BYTES], const unsigned char pub[32])
+tlog_origin(char out[DFT_TLOG_ORIGIN_BYTES], const unsigned char pub[32])
 {
     unsigned char h[DFT_HASH_BYTES];
     char hex[2 * DFT_HASH_BYTES + 1];
-    dft_sha256(h, pub, 32);
+    crypto_sha256_once(h, pub, 32);
     dft_hex_encode(hex, h, sizeof h);
     memcpy(out, DFT_TLOG_ORIGIN_PREFIX, 13);
     memcpy(out + 13, hex, 16);
@@ -23,22 +24,22 @@ dft_tlog_origin(char out[DFT_TLOG_ORIGIN_BYTES], const unsigned char pub[32])
 }
 
 void
-dft_tlog_log_verifier(struct dft_note_verifier *v, const unsigned char pub[32])
+tlog_log_verifier(struct dft_note_verifier *v, const unsigned char pub[32])
 {
     char origin[DFT_TLOG_ORIGIN_BYTES];
-    dft_tlog_origin(origin, pub);
+    tlog_origin(origin, pub);
     memset(v, 0, sizeof *v);
     memcpy(v->name, origin, sizeof origin);
     v->alg = DFT_NOTE_ALG_ED25519;
     memcpy(v->pub, pub, 32);
-    v->key_id = dft_note_key_id(v->name, v->alg, pub);
+    v->key_id = note_key_id(v->name, v->alg, pub);
 }
 
 enum dft_err
-dft_checkpoint_format(struct dft_buf *out, const struct dft_checkpoint *c, struct dft_error *err)
+checkpoint_format(struct dft_buf *out, const struct dft_checkpoint *c, struct dft_error *err)
 {
     char root[DFT_TLOG_HASH_B64];
-    dft_tlog_hash_encode(root, c->root);
+    tlog_hash_encode(root, c->root);
     if (c->origin[0] == '\0' || strchr(c->origin, '\n') != NULL) {
         return dft_fail(err, DFT_ERR_INPUT, "checkpoint origin is empty or has a newline");
     }
@@ -50,7 +51,7 @@ dft_checkpoint_format(struct dft_buf *out, const struct dft_checkpoint *c, struc
 }
 
 enum dft_err
-dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len, struct dft_error *err)
+checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len, struct dft_error *err)
 {
     const char *line[3];
     size_t line_len[3];
@@ -95,7 +96,7 @@ dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len, str
         return dft_fail(err, DFT_ERR_INPUT, "checkpoint size is too large");
     }
     unsigned char root[DFT_TLOG_HASH_BYTES];
-    if (dft_tlog_hash_decode(root, line[2], line_len[2], NULL) != DFT_OK) {
+    if (tlog_hash_decode(root, line[2], line_len[2], NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_INPUT, "checkpoint root is not the base64 of 32 bytes");
     }
     memset(c, 0, sizeof *c);
@@ -106,19 +107,19 @@ dft_checkpoint_parse(struct dft_checkpoint *c, const char *text, size_t len, str
 }
 
 enum dft_err
-dft_checkpoint_sign(struct dft_buf *out, const struct dft_checkpoint *c, const unsigned char sk[64],
-                    struct dft_error *err)
+checkpoint_sign(struct dft_buf *out, const struct dft_checkpoint *c, const unsigned char sk[64],
+                struct dft_error *err)
 {
     struct dft_buf body;
     dft_buf_init(&body, DFT_NOTE_MAX_BYTES, 0);
-    enum dft_err rc = dft_checkpoint_format(&body, c, err);
+    enum dft_err rc = checkpoint_format(&body, c, err);
     if (rc == DFT_OK) {
         size_t mark = out->len;
         if (dft_buf_add(out, body.data, body.len) != DFT_OK ||
             dft_buf_add(out, "\n", 1) != DFT_OK) {
             rc = dft_fail(err, DFT_ERR_NOMEM, "cannot sign checkpoint: out of memory");
         } else {
-            rc = dft_note_sign_line(out, (const char *)body.data, body.len, c->origin, sk, err);
+            rc = note_sign_line(out, (const char *)body.data, body.len, c->origin, sk, err);
         }
         if (rc != DFT_OK) {
             out->len = mark;
@@ -132,9 +133,9 @@ dft_checkpoint_sign(struct dft_buf *out, const struct dft_checkpoint *c, const u
 }
 
 enum dft_err
-dft_checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
-                    const struct dft_note_verifier *log, const struct dft_note_verifier *ws,
-                    size_t nws, struct dft_note_check *wchecks, struct dft_error *err)
+checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
+                const struct dft_note_verifier *log, const struct dft_note_verifier *ws, size_t nws,
+                struct dft_note_check *wchecks, struct dft_error *err)
 {
     struct dft_note n;
     struct dft_note_verifier vs[1 + DFT_NOTE_SIGS_MAX];
@@ -143,7 +144,7 @@ dft_checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
     if (nws > DFT_NOTE_SIGS_MAX) {
         return dft_fail(err, DFT_ERR_TOO_LARGE, "more than %d witness keys", DFT_NOTE_SIGS_MAX);
     }
-    enum dft_err rc = dft_note_parse(&n, msg, len, err);
+    enum dft_err rc = note_parse(&n, msg, len, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -151,7 +152,7 @@ dft_checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
     for (size_t i = 0; i < nws; i++) {
         vs[1 + i] = ws[i];
     }
-    if ((rc = dft_note_verify(&n, vs, 1 + nws, checks, err)) != DFT_OK) {
+    if ((rc = note_verify(&n, vs, 1 + nws, checks, err)) != DFT_OK) {
         goto out;
     }
     if (!checks[0].verified) {
@@ -159,7 +160,7 @@ dft_checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
                       log->name);
         goto out;
     }
-    if ((rc = dft_checkpoint_parse(&parsed, n.text, n.text_len, err)) != DFT_OK) {
+    if ((rc = checkpoint_parse(&parsed, n.text, n.text_len, err)) != DFT_OK) {
         goto out;
     }
     if (strcmp(parsed.origin, log->name) != 0) {
@@ -173,6 +174,6 @@ dft_checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t len,
         }
     }
 out:
-    dft_note_release(&n);
+    note_release(&n);
     return rc;
 }

@@ -76,12 +76,12 @@ check_cosignature(struct cosign_target *t, const char *text, size_t text_len,
     if (answer->len == 0 || dft_buf_add(&m, text, text_len) != DFT_OK ||
         dft_buf_add(&m, "\n", 1) != DFT_OK ||
         dft_buf_add(&m, answer->data, answer->len) != DFT_OK ||
-        dft_note_parse(&n, (const char *)m.data, m.len, NULL) != DFT_OK) {
+        note_parse(&n, (const char *)m.data, m.len, NULL) != DFT_OK) {
         set_msg(t, COSIGN_FAILED, "answered 200 without cosignature lines");
         dft_buf_release(&m);
         return;
     }
-    if (dft_note_verify(&n, t->key, 1, &chk, NULL) != DFT_OK || !chk.verified) {
+    if (note_verify(&n, t->key, 1, &chk, NULL) != DFT_OK || !chk.verified) {
         set_msg(t, COSIGN_FAILED,
                 "answered 200 but with no valid cosignature by its key '%s' (wrong key?)",
                 t->key->name);
@@ -101,7 +101,7 @@ check_cosignature(struct cosign_target *t, const char *text, size_t text_len,
             set_msg(t, COSIGN_FAILED, "answered an oversized cosignature line");
         }
     }
-    dft_note_release(&n);
+    note_release(&n);
     dft_buf_release(&m);
 }
 
@@ -209,7 +209,7 @@ cosign_gather(const char *note, size_t note_len, struct cosign_target *targets, 
     CURLM *m = NULL;
     uint64_t *old = NULL;
     int curl_ready = 0;
-    enum dft_err rc = dft_note_parse(&parsed, note, note_len, err);
+    enum dft_err rc = note_parse(&parsed, note, note_len, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -328,6 +328,6 @@ out:
     free(xs);
     free(codes);
     free(old);
-    dft_note_release(&parsed);
+    note_release(&parsed);
     return rc;
 }

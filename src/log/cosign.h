@@ -14,7 +14,7 @@
 #define DEFTER_LOG_COSIGN_H
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 enum cosign_result { COSIGN_FAILED = 0, COSIGN_OK, COSIGN_FORK };
 

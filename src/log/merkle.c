@@ -9,37 +9,31 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 void
-dft_tlog_hash_leaf(unsigned char out[DFT_TLOG_HASH_BYTES], const void *data, size_t n)
-{
-    static const unsigned char prefix = 0x00;
-    dft_sha256_2(out, &prefix, 1, data, n);
-}
-
-void
-dft_tlog_hash_node(unsigned char out[DFT_TLOG_HASH_BYTES],
-                   const unsigned char left[DFT_TLOG_HASH_BYTES],
-                   const unsigned char right[DFT_TLOG_HASH_BYTES])
+tlog_hash_node(unsigned char out[DFT_TLOG_HASH_BYTES],
+               const unsigned char left[DFT_TLOG_HASH_BYTES],
+               const unsigned char right[DFT_TLOG_HASH_BYTES])
 {
     unsigned char buf[1 + 2 * DFT_TLOG_HASH_BYTES];
     buf[0] = 0x01;
     memcpy(buf + 1, left, DFT_TLOG_HASH_BYTES);
     memcpy(buf + 1 + DFT_TLOG_HASH_BYTES, right, DFT_TLOG_HASH_BYTES);
-    dft_sha256(out, buf, sizeof buf);
+    crypto_sha256_once(out, buf, sizeof buf);
 }
 
 void
-dft_tlog_hash_empty(unsigned char out[DFT_TLOG_HASH_BYTES])
+tlog_hash_empty(unsigned char out[DFT_TLOG_HASH_BYTES])
 {
-    dft_sha256(out, "", 0);
+    crypto_sha256_once(out, "", 0);
 }
 
 enum dft_err
-dft_tlog_hash_decode(unsigned char out[DFT_TLOG_HASH_BYTES], const char *b64, size_t len,
-                     struct dft_error *err)
+tlog_hash_decode(unsigned char out[DFT_TLOG_HASH_BYTES], const char *b64, size_t len,
+                 struct dft_error *err)
 {
     unsigned char tmp[DFT_TLOG_HASH_BYTES + 3];
     size_t n = 0;
@@ -52,7 +46,7 @@ dft_tlog_hash_decode(unsigned char out[DFT_TLOG_HASH_BYTES], const char *b64, si
 }
 
 void
-dft_tlog_hash_encode(char out[DFT_TLOG_HASH_B64], const unsigned char h[DFT_TLOG_HASH_BYTES])
+tlog_hash_encode(char out[DFT_TLOG_HASH_B64], const unsigned char h[DFT_TLOG_HASH_BYTES])
 {
     dft_b64_encode(out, h, DFT_TLOG_HASH_BYTES);
 }
@@ -64,7 +58,7 @@ bit_len(uint64_t x)
 }
 
 size_t
-dft_tlog_inclusion_len(uint64_t index, uint64_t size)
+tlog_inclusion_len(uint64_t index, uint64_t size)
 {
     if (index >= size) {
         return 0;
@@ -75,7 +69,7 @@ dft_tlog_inclusion_len(uint64_t index, uint64_t size)
 }
 
 size_t
-dft_tlog_consistency_len(uint64_t old_size, uint64_t new_size)
+tlog_consistency_len(uint64_t old_size, uint64_t new_size)
 {
     if (old_size == 0 || old_size >= new_size) {
         return 0;
@@ -83,7 +77,7 @@ dft_tlog_consistency_len(uint64_t old_size, uint64_t new_size)
     unsigned level = (unsigned)__builtin_ctzll(old_size);
     uint64_t index = (old_size - 1) >> level;
     uint64_t last = (new_size - 1) >> level;
-    size_t n = dft_tlog_inclusion_len(index, last + 1);
+    size_t n = tlog_inclusion_len(index, last + 1);
     return n + (index != 0 ? 1 : 0);
 }
 
@@ -94,18 +88,18 @@ hash_eq(const unsigned char *a, const unsigned char *b)
 }
 
 enum dft_err
-dft_tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf_hash[32],
-                          const unsigned char (*proof)[32], size_t proof_len,
-                          const unsigned char root[32], struct dft_error *err)
+tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf_hash[32],
+                      const unsigned char (*proof)[32], size_t proof_len,
+                      const unsigned char root[32], struct dft_error *err)
 {
     if (index >= size) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "inclusion proof: index %llu is not below tree size %llu",
                         (unsigned long long)index, (unsigned long long)size);
     }
-    if (proof_len != dft_tlog_inclusion_len(index, size)) {
+    if (proof_len != tlog_inclusion_len(index, size)) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "inclusion proof: %zu hashes where %zu are needed",
-                        proof_len, dft_tlog_inclusion_len(index, size));
+                        proof_len, tlog_inclusion_len(index, size));
     }
     /* RFC 9162 section 2.1.3.2. */
     uint64_t fn = index;
@@ -117,13 +111,13 @@ dft_tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char lea
             return dft_fail(err, DFT_ERR_INTEGRITY, "inclusion proof: too long");
         }
         if ((fn & 1) != 0 || fn == sn) {
-            dft_tlog_hash_node(r, proof[i], r);
+            tlog_hash_node(r, proof[i], r);
             while ((fn & 1) == 0 && fn != 0) {
                 fn >>= 1;
                 sn >>= 1;
             }
         } else {
-            dft_tlog_hash_node(r, r, proof[i]);
+            tlog_hash_node(r, r, proof[i]);
         }
         fn >>= 1;
         sn >>= 1;
@@ -140,9 +134,9 @@ dft_tlog_verify_inclusion(uint64_t index, uint64_t size, const unsigned char lea
 }
 
 enum dft_err
-dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned char old_root[32],
-                            const unsigned char new_root[32], const unsigned char (*proof)[32],
-                            size_t proof_len, struct dft_error *err)
+tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned char old_root[32],
+                        const unsigned char new_root[32], const unsigned char (*proof)[32],
+                        size_t proof_len, struct dft_error *err)
 {
     if (old_size == 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "consistency proof: from the empty tree");
@@ -164,7 +158,7 @@ dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned
         }
         return DFT_OK;
     }
-    size_t want = dft_tlog_consistency_len(old_size, new_size);
+    size_t want = tlog_consistency_len(old_size, new_size);
     if (proof_len != want) {
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "consistency proof: %zu hashes where %zu are needed", proof_len, want);
@@ -192,14 +186,14 @@ dft_tlog_verify_consistency(uint64_t old_size, uint64_t new_size, const unsigned
             return dft_fail(err, DFT_ERR_INTEGRITY, "consistency proof: too long");
         }
         if ((fn & 1) != 0 || fn == sn) {
-            dft_tlog_hash_node(fr, proof[i], fr);
-            dft_tlog_hash_node(sr, proof[i], sr);
+            tlog_hash_node(fr, proof[i], fr);
+            tlog_hash_node(sr, proof[i], sr);
             while ((fn & 1) == 0 && fn != 0) {
                 fn >>= 1;
                 sn >>= 1;
             }
         } else {
-            dft_tlog_hash_node(sr, sr, proof[i]);
+            tlog_hash_node(sr, sr, proof[i]);
         }
         fn >>= 1;
         sn >>= 1;

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 static const char em_dash[] = "\xe2\x80\x94 "; /* U+2014 then a space */
 #define EM_DASH_LEN 4
@@ -102,7 +102,7 @@ text_valid(const char *s, size_t n, const char *what, struct dft_error *err)
 }
 
 void
-dft_note_release(struct dft_note *n)
+note_release(struct dft_note *n)
 {
     if (n == NULL) {
         return;
@@ -112,7 +112,7 @@ dft_note_release(struct dft_note *n)
 }
 
 enum dft_err
-dft_note_parse(struct dft_note *n, const char *msg, size_t len, struct dft_error *err)
+note_parse(struct dft_note *n, const char *msg, size_t len, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     memset(n, 0, sizeof *n);
@@ -209,7 +209,7 @@ out:
 }
 
 uint32_t
-dft_note_key_id(const char *name, unsigned char alg, const unsigned char pub[32])
+note_key_id(const char *name, unsigned char alg, const unsigned char pub[32])
 {
     crypto_hash_sha256_state st;
     unsigned char h[32];
@@ -223,8 +223,8 @@ dft_note_key_id(const char *name, unsigned char alg, const unsigned char pub[32]
 }
 
 enum dft_err
-dft_note_verifier_init(struct dft_note_verifier *v, const char *name, unsigned char alg,
-                       const unsigned char pub[32], struct dft_error *err)
+note_verifier_init(struct dft_note_verifier *v, const char *name, unsigned char alg,
+                   const unsigned char pub[32], struct dft_error *err)
 {
     size_t name_len = strlen(name);
     if (!name_valid(name, name_len)) {
@@ -237,13 +237,13 @@ dft_note_verifier_init(struct dft_note_verifier *v, const char *name, unsigned c
     memcpy(v->name, name, name_len);
     v->alg = alg;
     memcpy(v->pub, pub, 32);
-    v->key_id = dft_note_key_id(v->name, alg, pub);
+    v->key_id = note_key_id(v->name, alg, pub);
     return DFT_OK;
 }
 
 enum dft_err
-dft_note_verifier_parse(struct dft_note_verifier *v, const char *vkey, size_t len,
-                        struct dft_error *err)
+note_verifier_parse(struct dft_note_verifier *v, const char *vkey, size_t len,
+                    struct dft_error *err)
 {
     const char *p1 = memchr(vkey, '+', len);
     if (p1 == NULL) {
@@ -274,7 +274,7 @@ dft_note_verifier_parse(struct dft_note_verifier *v, const char *vkey, size_t le
     char name[DFT_NOTE_NAME_MAX + 1];
     memcpy(name, vkey, name_len);
     name[name_len] = '\0';
-    enum dft_err rc = dft_note_verifier_init(v, name, key[0], key + 1, err);
+    enum dft_err rc = note_verifier_init(v, name, key[0], key + 1, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -287,7 +287,7 @@ dft_note_verifier_parse(struct dft_note_verifier *v, const char *vkey, size_t le
 }
 
 void
-dft_note_verifier_format(const struct dft_note_verifier *v, char out[DFT_NOTE_VKEY_MAX])
+note_verifier_format(const struct dft_note_verifier *v, char out[DFT_NOTE_VKEY_MAX])
 {
     unsigned char key[33];
     char b64[dft_b64_len(33)];
@@ -336,15 +336,15 @@ sign_checks(const char *text, size_t text_len, const char *name, struct dft_erro
 }
 
 enum dft_err
-dft_note_sign_line(struct dft_buf *out, const char *text, size_t text_len, const char *name,
-                   const unsigned char sk[64], struct dft_error *err)
+note_sign_line(struct dft_buf *out, const char *text, size_t text_len, const char *name,
+               const unsigned char sk[64], struct dft_error *err)
 {
     enum dft_err rc = sign_checks(text, text_len, name, err);
     if (rc != DFT_OK) {
         return rc;
     }
     unsigned char body[4 + 64];
-    dft_be_put(body, dft_note_key_id(name, DFT_NOTE_ALG_ED25519, sk + 32), 4);
+    dft_be_put(body, note_key_id(name, DFT_NOTE_ALG_ED25519, sk + 32), 4);
     crypto_sign_detached(body + 4, NULL, (const unsigned char *)text, text_len, sk);
     return add_line(out, name, body, sizeof body, err);
 }
@@ -362,8 +362,8 @@ cosig_message(struct dft_buf *m, const char *text, size_t text_len, uint64_t ts,
 }
 
 enum dft_err
-dft_note_cosign_line(struct dft_buf *out, const char *text, size_t text_len, const char *name,
-                     const unsigned char sk[64], uint64_t timestamp, struct dft_error *err)
+note_cosign_line(struct dft_buf *out, const char *text, size_t text_len, const char *name,
+                 const unsigned char sk[64], uint64_t timestamp, struct dft_error *err)
 {
     enum dft_err rc = sign_checks(text, text_len, name, err);
     if (rc != DFT_OK) {
@@ -379,7 +379,7 @@ dft_note_cosign_line(struct dft_buf *out, const char *text, size_t text_len, con
         return rc;
     }
     unsigned char body[4 + 8 + 64];
-    dft_be_put(body, dft_note_key_id(name, DFT_NOTE_ALG_COSIG_V1, sk + 32), 4);
+    dft_be_put(body, note_key_id(name, DFT_NOTE_ALG_COSIG_V1, sk + 32), 4);
     dft_be_put(body + 4, (uint32_t)(timestamp >> 32), 4);
     dft_be_put(body + 8, (uint32_t)timestamp, 4);
     crypto_sign_detached(body + 12, NULL, m.data, m.len, sk);
@@ -425,8 +425,8 @@ sig_verifies(const struct dft_note *n, const struct dft_note_sig *s,
 }
 
 enum dft_err
-dft_note_verify(const struct dft_note *n, const struct dft_note_verifier *vs, size_t nvs,
-                struct dft_note_check *checks, struct dft_error *err)
+note_verify(const struct dft_note *n, const struct dft_note_verifier *vs, size_t nvs,
+            struct dft_note_check *checks, struct dft_error *err)
 {
     for (size_t i = 0; i < nvs; i++) {
         for (size_t j = i + 1; j < nvs; j++) {

@@ -74,7 +74,7 @@ static enum dft_err
 parse_vkey(struct dft_note_verifier *v, const struct tok *t, unsigned char alg, size_t lineno,
            struct dft_error *err)
 {
-    if (dft_note_verifier_parse(v, t->s, t->n, NULL) != DFT_OK) {
+    if (note_verifier_parse(v, t->s, t->n, NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_INPUT, "policy line %zu: bad vkey", lineno);
     }
     if (v->alg != alg) {
@@ -362,13 +362,13 @@ policy_format(const struct policy *p, struct dft_buf *out, struct dft_error *err
     int bad = 0;
     for (size_t i = 0; i < p->nlogs; i++) {
         char vk[DFT_NOTE_VKEY_MAX];
-        dft_note_verifier_format(&p->logs[i].key, vk);
+        note_verifier_format(&p->logs[i].key, vk);
         bad |= dft_buf_addf(out, "log %s%s%s\n", vk, p->logs[i].url[0] ? " " : "",
                             p->logs[i].url) != DFT_OK;
     }
     for (size_t i = 0; i < p->nwitnesses; i++) {
         char vk[DFT_NOTE_VKEY_MAX];
-        dft_note_verifier_format(&p->witnesses[i].key, vk);
+        note_verifier_format(&p->witnesses[i].key, vk);
         bad |= dft_buf_addf(out, "witness %s %s%s%s\n", p->witnesses[i].name, vk,
                             p->witnesses[i].url[0] ? " " : "", p->witnesses[i].url) != DFT_OK;
     }

@@ -11,7 +11,7 @@
 #define DEFTER_LOG_POLICY_H
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 #define POLICY_BYTES_MAX   (64u * 1024u)
 #define POLICY_LOGS_MAX    8

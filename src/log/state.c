@@ -12,11 +12,12 @@
 
 #include <sodium.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "crypto/aead.h"
+#include "store/store.h"
+#include "log/tlog.h"
 
-#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG_BYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define NONCE_BYTES CRYPTO_XCHACHA_NONCE_BYTES
+#define TAG_BYTES   CRYPTO_XCHACHA_TAG_BYTES
 #define PLAIN_BYTES (1 + 8 + DFT_TLOG_HASH_BYTES)
 #define AD_LABEL    "defter/tlog-state/v1"
 #define AD_BYTES    (sizeof AD_LABEL - 1 + DFT_TLOG_STATE_ID_BYTES)
@@ -32,9 +33,8 @@ state_ad(unsigned char ad[AD_BYTES], const unsigned char vault_id[DFT_TLOG_STATE
 }
 
 void
-dft_tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES], const struct dft_tlog_state *st,
-                    const unsigned char key[32],
-                    const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES])
+tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES], const struct dft_tlog_state *st,
+                const unsigned char key[32], const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES])
 {
     unsigned char plain[PLAIN_BYTES];
     unsigned char ad[AD_BYTES];
@@ -44,16 +44,15 @@ dft_tlog_state_seal(unsigned char out[DFT_TLOG_STATE_BYTES], const struct dft_tl
     }
     memcpy(plain + 9, st->root, DFT_TLOG_HASH_BYTES);
     state_ad(ad, vault_id);
-    randombytes_buf(out, NONCE_BYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_BYTES, NULL, plain, sizeof plain, ad,
-                                               sizeof ad, NULL, out, key);
+    crypto_xchacha_nonce(out);
+    crypto_xchacha_seal(out + NONCE_BYTES, plain, sizeof plain, ad, sizeof ad, out, key);
     sodium_memzero(plain, sizeof plain);
 }
 
 enum dft_err
-dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t len,
-                    const unsigned char key[32],
-                    const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES], struct dft_error *err)
+tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t len,
+                const unsigned char key[32], const unsigned char vault_id[DFT_TLOG_STATE_ID_BYTES],
+                struct dft_error *err)
 {
     const char *what = "the vault header's sealed log state";
     unsigned char plain[PLAIN_BYTES];
@@ -62,8 +61,8 @@ dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t l
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s has a wrong length (%zu bytes)", what, len);
     }
     state_ad(ad, vault_id);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            plain, NULL, NULL, in + NONCE_BYTES, len - NONCE_BYTES, ad, sizeof ad, in, key) != 0) {
+    if (crypto_xchacha_open(plain, in + NONCE_BYTES, len - NONCE_BYTES, ad, sizeof ad, in, key) !=
+        DFT_OK) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s does not authenticate (tampered)", what);
     }
     uint64_t size = 0;
@@ -81,14 +80,14 @@ dft_tlog_state_open(struct dft_tlog_state *st, const unsigned char *in, size_t l
 }
 
 enum dft_err
-dft_tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed,
-                     struct dft_tlog_state *current, struct dft_error *err)
+tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed, struct dft_tlog_state *current,
+                 struct dft_error *err)
 {
     static const char rolled[] = "vault database is older than its header: rolled back or replaced";
     struct dft_tlog_reader *r = NULL;
     struct dft_tlog_state now;
     unsigned char root[DFT_TLOG_HASH_BYTES];
-    enum dft_err rc = dft_tlog_size(db, &now.size, err);
+    enum dft_err rc = tlog_size(db, &now.size, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -96,10 +95,10 @@ dft_tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed,
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (log size %llu, header says %llu)", rolled,
                         (unsigned long long)now.size, (unsigned long long)sealed->size);
     }
-    if ((rc = dft_tlog_reader_open(db, &r, err)) != DFT_OK) {
+    if ((rc = tlog_reader_open(db, &r, err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_tlog_reader_root(r, sealed->size, root, err)) == DFT_OK) {
+    if ((rc = tlog_reader_root(r, sealed->size, root, err)) == DFT_OK) {
         if (sodium_memcmp(root, sealed->root, DFT_TLOG_HASH_BYTES) != 0) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "%s (the log differs at size %llu)", rolled,
                           (unsigned long long)sealed->size);
@@ -109,18 +108,18 @@ dft_tlog_state_check(sqlite3 *db, const struct dft_tlog_state *sealed,
         if (now.size == sealed->size) {
             memcpy(now.root, root, DFT_TLOG_HASH_BYTES);
         } else {
-            rc = dft_tlog_reader_root(r, now.size, now.root, err);
+            rc = tlog_reader_root(r, now.size, now.root, err);
         }
         if (rc == DFT_OK) {
             *current = now;
         }
     }
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }
 
 enum dft_err
-dft_tlog_state_marked(sqlite3 *db, int *marked, struct dft_error *err)
+tlog_state_marked(sqlite3 *db, int *marked, struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc =
@@ -130,15 +129,15 @@ dft_tlog_state_marked(sqlite3 *db, int *marked, struct dft_error *err)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return dft_store_error(db, rc, "transparency log", err);
+        return store_error(db, rc, "transparency log", err);
     }
     *marked = rc == SQLITE_ROW;
     return DFT_OK;
 }
 
 enum dft_err
-dft_tlog_state_mark(sqlite3 *db, struct dft_error *err)
+tlog_state_mark(sqlite3 *db, struct dft_error *err)
 {
-    return dft_store_exec(
-        db, "INSERT OR IGNORE INTO tlog_meta(key, value) VALUES ('sealed_state', 1)", err);
+    return store_exec(db, "INSERT OR IGNORE INTO tlog_meta(key, value) VALUES ('sealed_state', 1)",
+                      err);
 }

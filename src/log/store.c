@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 
 #define H DFT_TLOG_HASH_BYTES
 
@@ -43,7 +43,7 @@ static const char sql_migrate[] =
     "DROP TABLE tlog_nodes_v1";
 
 enum dft_err
-dft_tlog_setup(sqlite3 *db, struct dft_error *err)
+tlog_setup(sqlite3 *db, struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
     int old = 0;
@@ -57,22 +57,22 @@ dft_tlog_setup(sqlite3 *db, struct dft_error *err)
     }
     sqlite3_finalize(st);
     if (src != SQLITE_ROW && src != SQLITE_DONE) {
-        return dft_store_error(db, src, "transparency log", err);
+        return store_error(db, src, "transparency log", err);
     }
     if (old) {
-        enum dft_err rc = dft_store_exec(db, sql_migrate, err);
+        enum dft_err rc = store_exec(db, sql_migrate, err);
         if (rc != DFT_OK) {
             return rc;
         }
     }
-    return dft_store_exec(db,
-                          "CREATE TABLE IF NOT EXISTS tlog_nodes("
-                          "id INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
-                          "CREATE TABLE IF NOT EXISTS tlog_meta("
-                          "key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
-                          "CREATE TABLE IF NOT EXISTS tlog_cosigned("
-                          "size INTEGER PRIMARY KEY, note BLOB NOT NULL, imported TEXT NOT NULL)",
-                          err);
+    return store_exec(db,
+                      "CREATE TABLE IF NOT EXISTS tlog_nodes("
+                      "id INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
+                      "CREATE TABLE IF NOT EXISTS tlog_meta("
+                      "key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
+                      "CREATE TABLE IF NOT EXISTS tlog_cosigned("
+                      "size INTEGER PRIMARY KEY, note BLOB NOT NULL, imported TEXT NOT NULL)",
+                      err);
 }
 
 static enum dft_err
@@ -81,7 +81,7 @@ prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct dft_error *err)
     int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
     if (rc != SQLITE_OK) {
         *st = NULL;
-        return dft_store_error(db, rc, "transparency log", err);
+        return store_error(db, rc, "transparency log", err);
     }
     return DFT_OK;
 }
@@ -110,7 +110,7 @@ get_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, unsigned c
         return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu is missing", level,
                         (unsigned long long)idx);
     }
-    return dft_store_error(db, rc, "transparency log", err);
+    return store_error(db, rc, "transparency log", err);
 }
 
 static enum dft_err
@@ -130,7 +130,7 @@ put_node(sqlite3 *db, sqlite3_stmt *st, unsigned level, uint64_t idx, const unsi
         return dft_fail(err, DFT_ERR_INTEGRITY, "transparency log: node %u/%llu already exists",
                         level, (unsigned long long)idx);
     }
-    return dft_store_error(db, rc, "transparency log", err);
+    return store_error(db, rc, "transparency log", err);
 }
 
 static enum dft_err
@@ -140,7 +140,7 @@ read_size(sqlite3 *db, sqlite3_stmt *st, uint64_t *size, struct dft_error *err)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(st);
-        return dft_store_error(db, rc, "transparency log", err);
+        return store_error(db, rc, "transparency log", err);
     }
     if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
         sqlite3_reset(st);
@@ -168,7 +168,7 @@ struct dft_tlog_writer {
 };
 
 enum dft_err
-dft_tlog_writer_open(sqlite3 *db, struct dft_tlog_writer **out, struct dft_error *err)
+tlog_writer_open(sqlite3 *db, struct dft_tlog_writer **out, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_tlog_writer *w = calloc(1, sizeof *w);
@@ -179,7 +179,7 @@ dft_tlog_writer_open(sqlite3 *db, struct dft_tlog_writer **out, struct dft_error
     if ((rc = prepare(db, sql_get, &w->get, err)) != DFT_OK ||
         (rc = prepare(db, sql_put, &w->put, err)) != DFT_OK ||
         (rc = prepare(db, sql_last, &w->last, err)) != DFT_OK) {
-        dft_tlog_writer_close(w);
+        tlog_writer_close(w);
         return rc;
     }
     *out = w;
@@ -187,7 +187,7 @@ dft_tlog_writer_open(sqlite3 *db, struct dft_tlog_writer **out, struct dft_error
 }
 
 void
-dft_tlog_writer_close(struct dft_tlog_writer *w)
+tlog_writer_close(struct dft_tlog_writer *w)
 {
     if (w == NULL) {
         return;
@@ -199,8 +199,8 @@ dft_tlog_writer_close(struct dft_tlog_writer *w)
 }
 
 enum dft_err
-dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index, const unsigned char leaf_hash[32],
-                       struct dft_error *err)
+tlog_writer_append(struct dft_tlog_writer *w, uint64_t index, const unsigned char leaf_hash[32],
+                   struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     uint64_t size = 0;
@@ -228,7 +228,7 @@ dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index, const unsigned
         if ((rc = get_node(w->db, w->get, level, i - 1, left, err)) != DFT_OK) {
             return rc;
         }
-        dft_tlog_hash_node(h, left, h);
+        tlog_hash_node(h, left, h);
         i >>= 1;
         level++;
         if ((rc = put_node(w->db, w->put, level, i, h, err)) != DFT_OK) {
@@ -239,23 +239,22 @@ dft_tlog_writer_append(struct dft_tlog_writer *w, uint64_t index, const unsigned
 }
 
 enum dft_err
-dft_tlog_append(sqlite3 *db, uint64_t index, const unsigned char leaf_hash[32],
-                struct dft_error *err)
+tlog_append(sqlite3 *db, uint64_t index, const unsigned char leaf_hash[32], struct dft_error *err)
 {
     struct dft_tlog_writer *w = NULL;
-    enum dft_err rc = dft_tlog_writer_open(db, &w, err);
+    enum dft_err rc = tlog_writer_open(db, &w, err);
     if (rc != DFT_OK) {
         return rc;
     }
-    rc = dft_tlog_writer_append(w, index, leaf_hash, err);
-    dft_tlog_writer_close(w);
+    rc = tlog_writer_append(w, index, leaf_hash, err);
+    tlog_writer_close(w);
     return rc;
 }
 
 /* ---- reading ---- */
 
 enum dft_err
-dft_tlog_size(sqlite3 *db, uint64_t *size, struct dft_error *err)
+tlog_size(sqlite3 *db, uint64_t *size, struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
     enum dft_err rc = prepare(db, sql_last, &st, err);
@@ -267,11 +266,11 @@ dft_tlog_size(sqlite3 *db, uint64_t *size, struct dft_error *err)
 }
 
 enum dft_err
-dft_tlog_leaf(sqlite3 *db, uint64_t index, unsigned char out[32], struct dft_error *err)
+tlog_leaf(sqlite3 *db, uint64_t index, unsigned char out[32], struct dft_error *err)
 {
     sqlite3_stmt *st = NULL;
     uint64_t size = 0;
-    enum dft_err rc = dft_tlog_size(db, &size, err);
+    enum dft_err rc = tlog_size(db, &size, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -361,7 +360,7 @@ range_hash(struct dft_tlog_reader *r, uint64_t start, uint64_t end, unsigned cha
     }
     memcpy(out, parts[nparts - 1], H);
     for (unsigned k = nparts - 1; k-- > 0;) {
-        dft_tlog_hash_node(out, parts[k], out);
+        tlog_hash_node(out, parts[k], out);
     }
     return DFT_OK;
 }
@@ -401,7 +400,7 @@ path(struct dft_tlog_reader *r, unsigned level, uint64_t index, uint64_t size,
 }
 
 enum dft_err
-dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error *err)
+tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_tlog_reader *r = calloc(1, sizeof *r);
@@ -411,7 +410,7 @@ dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error
     r->db = db;
     if ((rc = prepare(db, sql_get, &r->get, err)) != DFT_OK ||
         (rc = prepare(db, sql_last, &r->last, err)) != DFT_OK) {
-        dft_tlog_reader_close(r);
+        tlog_reader_close(r);
         return rc;
     }
     *out = r;
@@ -419,7 +418,7 @@ dft_tlog_reader_open(sqlite3 *db, struct dft_tlog_reader **out, struct dft_error
 }
 
 void
-dft_tlog_reader_close(struct dft_tlog_reader *r)
+tlog_reader_close(struct dft_tlog_reader *r)
 {
     if (r == NULL) {
         return;
@@ -446,24 +445,23 @@ check_size(struct dft_tlog_reader *r, uint64_t want, const char *what, struct df
 }
 
 enum dft_err
-dft_tlog_reader_root(struct dft_tlog_reader *r, uint64_t size, unsigned char root[32],
-                     struct dft_error *err)
+tlog_reader_root(struct dft_tlog_reader *r, uint64_t size, unsigned char root[32],
+                 struct dft_error *err)
 {
     enum dft_err rc = check_size(r, size, "cannot compute root", err);
     if (rc != DFT_OK) {
         return rc;
     }
     if (size == 0) {
-        dft_tlog_hash_empty(root);
+        tlog_hash_empty(root);
         return DFT_OK;
     }
     return range_hash(r, 0, size, root, err);
 }
 
 enum dft_err
-dft_tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index, uint64_t size,
-                                unsigned char (*proof)[32], size_t *proof_len,
-                                struct dft_error *err)
+tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index, uint64_t size,
+                            unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
 {
     size_t n = 0;
     if (index >= size) {
@@ -475,16 +473,15 @@ dft_tlog_reader_prove_inclusion(struct dft_tlog_reader *r, uint64_t index, uint6
         rc = path(r, 0, index, size, proof, &n, err);
     }
     if (rc == DFT_OK) {
-        DFT_ASSERT(n == dft_tlog_inclusion_len(index, size));
+        DFT_ASSERT(n == tlog_inclusion_len(index, size));
         *proof_len = n;
     }
     return rc;
 }
 
 enum dft_err
-dft_tlog_reader_prove_consistency(struct dft_tlog_reader *r, uint64_t old_size, uint64_t new_size,
-                                  unsigned char (*proof)[32], size_t *proof_len,
-                                  struct dft_error *err)
+tlog_reader_prove_consistency(struct dft_tlog_reader *r, uint64_t old_size, uint64_t new_size,
+                              unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
 {
     size_t n = 0;
     if (old_size == 0) {
@@ -510,47 +507,47 @@ dft_tlog_reader_prove_consistency(struct dft_tlog_reader *r, uint64_t old_size, 
         rc = path(r, level, index, new_size, proof, &n, err);
     }
     if (rc == DFT_OK) {
-        DFT_ASSERT(n == dft_tlog_consistency_len(old_size, new_size));
+        DFT_ASSERT(n == tlog_consistency_len(old_size, new_size));
         *proof_len = n;
     }
     return rc;
 }
 
 enum dft_err
-dft_tlog_root(sqlite3 *db, uint64_t size, unsigned char root[32], struct dft_error *err)
+tlog_root(sqlite3 *db, uint64_t size, unsigned char root[32], struct dft_error *err)
 {
     struct dft_tlog_reader *r = NULL;
-    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    enum dft_err rc = tlog_reader_open(db, &r, err);
     if (rc == DFT_OK) {
-        rc = dft_tlog_reader_root(r, size, root, err);
+        rc = tlog_reader_root(r, size, root, err);
     }
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }
 
 enum dft_err
-dft_tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned char (*proof)[32],
-                         size_t *proof_len, struct dft_error *err)
+tlog_prove_inclusion(sqlite3 *db, uint64_t index, uint64_t size, unsigned char (*proof)[32],
+                     size_t *proof_len, struct dft_error *err)
 {
     struct dft_tlog_reader *r = NULL;
-    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    enum dft_err rc = tlog_reader_open(db, &r, err);
     if (rc == DFT_OK) {
-        rc = dft_tlog_reader_prove_inclusion(r, index, size, proof, proof_len, err);
+        rc = tlog_reader_prove_inclusion(r, index, size, proof, proof_len, err);
     }
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }
 
 enum dft_err
-dft_tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
-                           unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
+tlog_prove_consistency(sqlite3 *db, uint64_t old_size, uint64_t new_size,
+                       unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
 {
     struct dft_tlog_reader *r = NULL;
-    enum dft_err rc = dft_tlog_reader_open(db, &r, err);
+    enum dft_err rc = tlog_reader_open(db, &r, err);
     if (rc == DFT_OK) {
-        rc = dft_tlog_reader_prove_consistency(r, old_size, new_size, proof, proof_len, err);
+        rc = tlog_reader_prove_consistency(r, old_size, new_size, proof, proof_len, err);
     }
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }
 
@@ -567,7 +564,7 @@ struct dft_tlog_check {
 };
 
 void
-dft_tlog_check_free(struct dft_tlog_check *c)
+tlog_check_free(struct dft_tlog_check *c)
 {
     if (c == NULL) {
         return;
@@ -577,7 +574,7 @@ dft_tlog_check_free(struct dft_tlog_check *c)
 }
 
 enum dft_err
-dft_tlog_check_begin(sqlite3 *db, struct dft_tlog_check **out, struct dft_error *err)
+tlog_check_begin(sqlite3 *db, struct dft_tlog_check **out, struct dft_error *err)
 {
     struct dft_tlog_check *c = calloc(1, sizeof *c);
     if (c == NULL) {
@@ -586,7 +583,7 @@ dft_tlog_check_begin(sqlite3 *db, struct dft_tlog_check **out, struct dft_error 
     c->db = db;
     enum dft_err rc = prepare(db, sql_get, &c->get, err);
     if (rc != DFT_OK) {
-        dft_tlog_check_free(c);
+        tlog_check_free(c);
         return rc;
     }
     *out = c;
@@ -613,8 +610,7 @@ check_node(struct dft_tlog_check *c, unsigned level, uint64_t idx, const unsigne
 }
 
 enum dft_err
-dft_tlog_check_add(struct dft_tlog_check *c, const unsigned char leaf_hash[32],
-                   struct dft_error *err)
+tlog_check_add(struct dft_tlog_check *c, const unsigned char leaf_hash[32], struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     if (c->size + 1 >= DFT_TLOG_SIZE_MAX) {
@@ -628,7 +624,7 @@ dft_tlog_check_add(struct dft_tlog_check *c, const unsigned char leaf_hash[32],
         return rc;
     }
     while (c->depth > 0 && c->stack_level[c->depth - 1] == level) {
-        dft_tlog_hash_node(h, c->stack[c->depth - 1], h);
+        tlog_hash_node(h, c->stack[c->depth - 1], h);
         c->depth--;
         level++;
         idx >>= 1;
@@ -644,8 +640,8 @@ dft_tlog_check_add(struct dft_tlog_check *c, const unsigned char leaf_hash[32],
 }
 
 enum dft_err
-dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char root[32],
-                      struct dft_error *err)
+tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char root[32],
+                  struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     sqlite3_stmt *st = NULL;
@@ -654,7 +650,7 @@ dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char ro
         DFT_OK) {
         int src = sqlite3_step(st);
         if (src != SQLITE_ROW) {
-            rc = dft_store_error(c->db, src, "transparency log", err);
+            rc = store_error(c->db, src, "transparency log", err);
         } else if ((uint64_t)sqlite3_column_int64(st, 0) != c->nodes) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY,
                           "transparency log: %lld stored nodes where the envelopes make %llu "
@@ -671,17 +667,17 @@ dft_tlog_check_finish(struct dft_tlog_check *c, uint64_t *size, unsigned char ro
         }
         if (root != NULL) {
             if (c->depth == 0) {
-                dft_tlog_hash_empty(root);
+                tlog_hash_empty(root);
             } else {
                 unsigned char h[H];
                 memcpy(h, c->stack[c->depth - 1], H);
                 for (unsigned k = c->depth - 1; k-- > 0;) {
-                    dft_tlog_hash_node(h, c->stack[k], h);
+                    tlog_hash_node(h, c->stack[k], h);
                 }
                 memcpy(root, h, H);
             }
         }
     }
-    dft_tlog_check_free(c);
+    tlog_check_free(c);
     return rc;
 }

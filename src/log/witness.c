@@ -14,23 +14,23 @@
 
 #include <sodium.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 
 #define ACTION_ADD    "witness_add"
 #define ACTION_POLICY "witness_policy"
 
 /* ---- the witness set, from the log ---- */
 
-static enum dft_err
-replay(struct dft_witness_set *ws, const json_t *op, sqlite3_int64 idx, struct dft_error *err)
+enum dft_err
+witness_replay(struct dft_witness_set *ws, const json_t *op, int64_t idx, struct dft_error *err)
 {
     const char *action = json_string_value(json_object_get(op, "action"));
     const json_t *fields = json_object_get(op, "fields");
     if (action != NULL && strcmp(action, ACTION_ADD) == 0) {
         const char *vkey = json_string_value(json_object_get(fields, "vkey"));
         struct dft_note_verifier v;
-        if (vkey == NULL || dft_note_verifier_parse(&v, vkey, strlen(vkey), NULL) != DFT_OK ||
+        if (vkey == NULL || note_verifier_parse(&v, vkey, strlen(vkey), NULL) != DFT_OK ||
             v.alg != DFT_NOTE_ALG_COSIG_V1) {
             return dft_fail(err, DFT_ERR_INTEGRITY,
                             "witness operation in log entry %lld has a bad key", (long long)idx);
@@ -62,46 +62,12 @@ replay(struct dft_witness_set *ws, const json_t *op, sqlite3_int64 idx, struct d
 }
 
 enum dft_err
-dft_witness_load(sqlite3 *db, struct dft_witness_set *ws, struct dft_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    enum dft_err rc = DFT_OK;
-    memset(ws, 0, sizeof *ws);
-    int src = sqlite3_prepare_v2(db,
-                                 "SELECT idx, op FROM main.history WHERE record = ?1"
-                                 " ORDER BY idx, seq",
-                                 -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return dft_store_error(db, src, "cannot read the witnesses", err);
-    }
-    sqlite3_bind_text(st, 1, DFT_WITNESS_RECORD, -1, SQLITE_STATIC);
-    while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 idx = sqlite3_column_int64(st, 0);
-        const char *text = (const char *)sqlite3_column_text(st, 1);
-        json_t *op = text == NULL ? NULL : json_loads(text, 0, NULL);
-        if (op == NULL) {
-            rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld: unreadable witness operation",
-                          (long long)idx);
-            break;
-        }
-        rc = replay(ws, op, idx, err);
-        json_decref(op);
-    }
-    if (rc == DFT_OK && src != SQLITE_DONE) {
-        rc = dft_store_error(db, src, "cannot read the witnesses", err);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-enum dft_err
-dft_witness_add_op(const struct dft_witness_set *ws, const char *vkey, json_t **op,
-                   struct dft_error *err)
+witness_add_op(const struct dft_witness_set *ws, const char *vkey, json_t **op,
+               struct dft_error *err)
 {
     struct dft_note_verifier v;
     char canon[DFT_NOTE_VKEY_MAX];
-    enum dft_err rc = dft_note_verifier_parse(&v, vkey, strlen(vkey), err);
+    enum dft_err rc = note_verifier_parse(&v, vkey, strlen(vkey), err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -120,7 +86,7 @@ dft_witness_add_op(const struct dft_witness_set *ws, const char *vkey, json_t **
         return dft_fail(err, DFT_ERR_TOO_LARGE, "at most %d witnesses can be trusted",
                         DFT_WITNESS_MAX);
     }
-    dft_note_verifier_format(&v, canon);
+    note_verifier_format(&v, canon);
     *op = json_pack("{sssss{ss}}", "record", DFT_WITNESS_RECORD, "action", ACTION_ADD, "fields",
                     "vkey", canon);
     if (*op == NULL) {
@@ -130,8 +96,7 @@ dft_witness_add_op(const struct dft_witness_set *ws, const char *vkey, json_t **
 }
 
 enum dft_err
-dft_witness_policy_op(const struct dft_witness_set *ws, uint64_t k, json_t **op,
-                      struct dft_error *err)
+witness_policy_op(const struct dft_witness_set *ws, uint64_t k, json_t **op, struct dft_error *err)
 {
     if (k > ws->n) {
         return dft_fail(err, DFT_ERR_INPUT,
@@ -160,7 +125,7 @@ open_cosigned(struct dft_tlog_reader *r, uint64_t tree_size, const struct dft_no
               struct dft_checkpoint *c, struct dft_note_check *checks, struct dft_error *err)
 {
     unsigned char root[DFT_TLOG_HASH_BYTES];
-    enum dft_err rc = dft_checkpoint_open(c, note, len, logv, ws->keys, ws->n, checks, err);
+    enum dft_err rc = checkpoint_open(c, note, len, logv, ws->keys, ws->n, checks, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -170,7 +135,7 @@ open_cosigned(struct dft_tlog_reader *r, uint64_t tree_size, const struct dft_no
                         "%llu): the vault was rolled back or forked",
                         (unsigned long long)c->size, (unsigned long long)tree_size);
     }
-    if ((rc = dft_tlog_reader_root(r, c->size, root, err)) != DFT_OK) {
+    if ((rc = tlog_reader_root(r, c->size, root, err)) != DFT_OK) {
         return rc;
     }
     if (sodium_memcmp(root, c->root, DFT_TLOG_HASH_BYTES) != 0) {
@@ -203,7 +168,7 @@ stored_note(sqlite3 *db, uint64_t size, struct dft_buf *out, struct dft_error *e
     } else if (src == SQLITE_DONE) {
         rc = DFT_ERR_NOT_FOUND;
     } else {
-        rc = dft_store_error(db, src, "cannot read cosigned checkpoints", err);
+        rc = store_error(db, src, "cannot read cosigned checkpoints", err);
     }
     sqlite3_finalize(st);
     return rc;
@@ -225,9 +190,8 @@ line_of(const struct dft_note *n, const struct dft_note_verifier *v)
 }
 
 enum dft_err
-dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
-                   const char *note, size_t len, struct dft_witness_import *res,
-                   struct dft_error *err)
+witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
+               const char *note, size_t len, struct witness_import *res, struct dft_error *err)
 {
     struct dft_note_verifier logv;
     struct dft_note n, old;
@@ -242,16 +206,16 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
     char ts[DFT_TS_BYTES];
     dft_buf_init(&prev, DFT_NOTE_MAX_BYTES, 0);
     dft_buf_init(&merged, DFT_NOTE_MAX_BYTES, 0);
-    dft_tlog_log_verifier(&logv, log_pub);
+    tlog_log_verifier(&logv, log_pub);
     memset(old_checks, 0, sizeof old_checks);
 
     /* Plain mistakes first (exit 1): not a note, another log, no signature by this vault. */
-    enum dft_err rc = dft_note_parse(&n, note, len, err);
+    enum dft_err rc = note_parse(&n, note, len, err);
     if (rc != DFT_OK) {
         goto out;
     }
     have_n = 1;
-    if ((rc = dft_checkpoint_parse(&c, n.text, n.text_len, err)) != DFT_OK) {
+    if ((rc = checkpoint_parse(&c, n.text, n.text_len, err)) != DFT_OK) {
         goto out;
     }
     if (strcmp(c.origin, logv.name) != 0) {
@@ -270,12 +234,12 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
         goto out;
     }
 
-    if ((rc = dft_store_exec(db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
+    if ((rc = store_exec(db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
         goto out;
     }
     in_tx = 1;
-    if ((rc = dft_tlog_size(db, &tree_size, err)) != DFT_OK ||
-        (rc = dft_tlog_reader_open(db, &r, err)) != DFT_OK ||
+    if ((rc = tlog_size(db, &tree_size, err)) != DFT_OK ||
+        (rc = tlog_reader_open(db, &r, err)) != DFT_OK ||
         (rc = open_cosigned(r, tree_size, &logv, ws, note, len, &c, checks, err)) != DFT_OK) {
         goto out;
     }
@@ -294,7 +258,7 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
     if (rc == DFT_OK) {
         if ((rc = open_cosigned(r, tree_size, &logv, ws, (const char *)prev.data, prev.len, &c_old,
                                 old_checks, err)) != DFT_OK ||
-            (rc = dft_note_parse(&old, (const char *)prev.data, prev.len, err)) != DFT_OK) {
+            (rc = note_parse(&old, (const char *)prev.data, prev.len, err)) != DFT_OK) {
             goto out;
         }
         have_old = 1;
@@ -342,10 +306,10 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
         src = sqlite3_step(st);
     }
     if (src != SQLITE_DONE) {
-        rc = dft_store_error(db, src, "cannot store the cosigned checkpoint", err);
+        rc = store_error(db, src, "cannot store the cosigned checkpoint", err);
         goto out;
     }
-    if ((rc = dft_store_exec(db, "COMMIT", err)) != DFT_OK) {
+    if ((rc = store_exec(db, "COMMIT", err)) != DFT_OK) {
         goto out;
     }
     in_tx = 0;
@@ -356,15 +320,15 @@ dft_witness_import(sqlite3 *db, const unsigned char log_pub[32], const struct df
     }
 out:
     sqlite3_finalize(st);
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     if (in_tx) {
-        dft_store_rollback(db);
+        store_rollback(db);
     }
     if (have_n) {
-        dft_note_release(&n);
+        note_release(&n);
     }
     if (have_old) {
-        dft_note_release(&old);
+        note_release(&old);
     }
     dft_buf_release(&prev);
     dft_buf_release(&merged);
@@ -372,8 +336,8 @@ out:
 }
 
 enum dft_err
-dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
-                  json_t **report, struct dft_error *err)
+witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
+              json_t **report, struct dft_error *err)
 {
     struct dft_note_verifier logv;
     struct dft_note_check checks[DFT_WITNESS_MAX];
@@ -383,15 +347,15 @@ dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft
     int64_t stored = 0;
     json_t *latest = json_null();
     size_t latest_count = 0;
-    dft_tlog_log_verifier(&logv, log_pub);
-    enum dft_err rc = dft_tlog_size(db, &tree_size, err);
-    if (rc != DFT_OK || (rc = dft_tlog_reader_open(db, &r, err)) != DFT_OK) {
+    tlog_log_verifier(&logv, log_pub);
+    enum dft_err rc = tlog_size(db, &tree_size, err);
+    if (rc != DFT_OK || (rc = tlog_reader_open(db, &r, err)) != DFT_OK) {
         goto out;
     }
     int src = sqlite3_prepare_v2(db, "SELECT size, note FROM main.tlog_cosigned ORDER BY size", -1,
                                  &st, NULL);
     if (src != SQLITE_OK) {
-        rc = dft_store_error(db, src, "cannot read cosigned checkpoints", err);
+        rc = store_error(db, src, "cannot read cosigned checkpoints", err);
         goto out;
     }
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -425,7 +389,7 @@ dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft
                            (json_int_t)latest_count, "cosigned_by", by);
     }
     if (src != SQLITE_DONE) {
-        rc = dft_store_error(db, src, "cannot read cosigned checkpoints", err);
+        rc = store_error(db, src, "cannot read cosigned checkpoints", err);
         goto out;
     }
     int met = ws->policy == 0 || (stored > 0 && latest_count >= ws->policy);
@@ -438,13 +402,13 @@ dft_witness_check(sqlite3 *db, const unsigned char log_pub[32], const struct dft
 out:
     json_decref(latest);
     sqlite3_finalize(st);
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }
 
 enum dft_err
-dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
-                   struct dft_buf *out, struct dft_error *err)
+witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct dft_witness_set *ws,
+               struct dft_buf *out, struct dft_error *err)
 {
     struct dft_note_verifier logv;
     struct dft_note_check checks[DFT_WITNESS_MAX];
@@ -453,9 +417,9 @@ dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct df
     sqlite3_stmt *st = NULL;
     uint64_t tree_size = 0;
     size_t mark = out->len;
-    dft_tlog_log_verifier(&logv, log_pub);
-    enum dft_err rc = dft_tlog_size(db, &tree_size, err);
-    if (rc != DFT_OK || (rc = dft_tlog_reader_open(db, &r, err)) != DFT_OK) {
+    tlog_log_verifier(&logv, log_pub);
+    enum dft_err rc = tlog_size(db, &tree_size, err);
+    if (rc != DFT_OK || (rc = tlog_reader_open(db, &r, err)) != DFT_OK) {
         goto out;
     }
     int src = sqlite3_prepare_v2(db, "SELECT note FROM tlog_cosigned ORDER BY size DESC LIMIT 1",
@@ -468,7 +432,7 @@ dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct df
         goto out;
     }
     if (src != SQLITE_ROW) {
-        rc = dft_store_error(db, src, "cannot read cosigned checkpoints", err);
+        rc = store_error(db, src, "cannot read cosigned checkpoints", err);
         goto out;
     }
     const char *note = sqlite3_column_blob(st, 0);
@@ -483,6 +447,6 @@ dft_witness_latest(sqlite3 *db, const unsigned char log_pub[32], const struct df
     }
 out:
     sqlite3_finalize(st);
-    dft_tlog_reader_close(r);
+    tlog_reader_close(r);
     return rc;
 }

@@ -7,18 +7,18 @@
  */
 #include <string.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "log/witness_client.h"
 
 enum dft_err
 wclient_setup(sqlite3 *db, struct dft_error *err)
 {
-    return dft_store_exec(db,
-                          "CREATE TABLE IF NOT EXISTS tlog_witness_urls(vkey TEXT PRIMARY KEY,"
-                          " url TEXT NOT NULL DEFAULT '', last_size INTEGER NOT NULL DEFAULT 0);"
-                          "CREATE TABLE IF NOT EXISTS tlog_witness_policy(id INTEGER PRIMARY KEY"
-                          " CHECK (id = 1), text BLOB NOT NULL);",
-                          err);
+    return store_exec(db,
+                      "CREATE TABLE IF NOT EXISTS tlog_witness_urls(vkey TEXT PRIMARY KEY,"
+                      " url TEXT NOT NULL DEFAULT '', last_size INTEGER NOT NULL DEFAULT 0);"
+                      "CREATE TABLE IF NOT EXISTS tlog_witness_policy(id INTEGER PRIMARY KEY"
+                      " CHECK (id = 1), text BLOB NOT NULL);",
+                      err);
 }
 
 static enum dft_err
@@ -39,7 +39,7 @@ run(sqlite3 *db, const char *sql, const char *a, const char *b, int64_t n, int u
     }
     sqlite3_finalize(st);
     if (src != SQLITE_DONE) {
-        return dft_store_error(db, src, "cannot store the witness's address", err);
+        return store_error(db, src, "cannot store the witness's address", err);
     }
     return DFT_OK;
 }
@@ -107,7 +107,7 @@ wclient_get(sqlite3 *db, const char *vkey, char url[WCLIENT_URL_MAX], uint64_t *
     }
     sqlite3_finalize(st);
     return src == SQLITE_DONE ? DFT_OK
-                              : dft_store_error(db, src, "cannot read the witnesses' URLs", err);
+                              : store_error(db, src, "cannot read the witnesses' URLs", err);
 }
 
 enum dft_err
@@ -144,7 +144,7 @@ wclient_policy_get(sqlite3 *db, struct dft_buf *out, struct dft_error *err)
     } else if (src == SQLITE_DONE) {
         rc = DFT_ERR_NOT_FOUND;
     } else {
-        rc = dft_store_error(db, src, "cannot read the witness policy", err);
+        rc = store_error(db, src, "cannot read the witness policy", err);
     }
     sqlite3_finalize(st);
     return rc;
@@ -171,7 +171,7 @@ wclient_policy_set(sqlite3 *db, const char *text, size_t len, struct dft_error *
     }
     sqlite3_finalize(st);
     return src == SQLITE_DONE ? DFT_OK
-                              : dft_store_error(db, src, "cannot store the witness policy", err);
+                              : store_error(db, src, "cannot store the witness policy", err);
 }
 
 enum dft_err
@@ -184,7 +184,7 @@ tlog_proof_format(struct dft_buf *out, uint64_t index,
                            (unsigned long long)index) != DFT_OK;
     for (size_t i = 0; i < n && !bad; i++) {
         char b64[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(b64, proof[i]);
+        tlog_hash_encode(b64, proof[i]);
         bad |= dft_buf_addf(out, "%s\n", b64) != DFT_OK;
     }
     bad |= dft_buf_add(out, "\n", 1) != DFT_OK;

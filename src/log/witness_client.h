@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "log/policy.h"
 
 #define WCLIENT_URL_MAX POLICY_URL_MAX

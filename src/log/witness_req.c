@@ -104,7 +104,7 @@ witness_req_format(struct dft_buf *out, uint64_t old_size,
     }
     for (size_t i = 0; i < n; i++) {
         char b64[DFT_TLOG_HASH_B64];
-        dft_tlog_hash_encode(b64, proof[i]);
+        tlog_hash_encode(b64, proof[i]);
         if (dft_buf_adds(out, b64) != DFT_OK || dft_buf_add(out, "\n", 1) != DFT_OK) {
             return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
@@ -139,7 +139,7 @@ witness_checkpoint_head(struct dft_checkpoint *c, const char *text, size_t len,
     if (witness_parse_size(line[1], line_len[1], &c->size) != 0) {
         return dft_fail(err, DFT_ERR_INPUT, "checkpoint size is not a decimal tree size");
     }
-    if (dft_tlog_hash_decode(c->root, line[2], line_len[2], NULL) != DFT_OK) {
+    if (tlog_hash_decode(c->root, line[2], line_len[2], NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_INPUT, "checkpoint root is not a base64 SHA-256 hash");
     }
     return DFT_OK;

@@ -12,7 +12,7 @@
 #define DEFTER_LOG_WITNESS_REQ_H
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 #define WITNESS_BODY_MAX  (64u * 1024u) /* bytes of one add-checkpoint body (413 above) */
 #define WITNESS_PROOF_MAX 63            /* consistency-proof lines the protocol allows */

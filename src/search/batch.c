@@ -76,7 +76,7 @@ put_each(struct dft_search_writer *w, const struct dft_search_record *recs, size
 {
     for (size_t i = 0; i < n; i++) {
         enum dft_err e =
-            dft_search_writer_put(w, recs[i].id, recs[i].type, recs[i].title, recs[i].fields, err);
+            search_writer_put(w, recs[i].id, recs[i].type, recs[i].title, recs[i].fields, err);
         if (e != DFT_OK) {
             return e;
         }
@@ -126,7 +126,7 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
         e = DFT_OK;
         for (size_t k = 0; k < n && e == DFT_OK; k++) {
             const struct dft_search_record *r = &recs[order[k]];
-            e = dft_search_writer_put(w, r->id, r->type, r->title, r->fields, err);
+            e = search_writer_put(w, r->id, r->type, r->title, r->fields, err);
         }
         goto out;
     }

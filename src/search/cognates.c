@@ -85,7 +85,7 @@ forms_init(void)
             if (n > 0 && n < sizeof word) {
                 memcpy(word, p, n);
                 word[n] = '\0';
-                dft_search_skeleton(word, forms[nforms].skel);
+                search_skeleton(word, forms[nforms].skel);
                 forms[nforms].group = (int)g;
                 nforms++;
             }

@@ -17,7 +17,7 @@
 #include <unicode/ustring.h>
 #include <utf8proc.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "search/internal.h"
 
 /*
@@ -206,7 +206,7 @@ fold_cyrillic_fast(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX])
 }
 
 void
-dft_search_fold_word(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX])
+search_fold_word(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX])
 {
     out[0] = '\0';
     if (is_ascii(word, len)) {
@@ -291,7 +291,7 @@ starts(const char *s, const char *p)
  * ye/ie/e, yu/iu/u), runs of one consonant collapse, final -ey becomes -i (Sergey/Serhii).
  */
 void
-dft_search_skeleton(const char *folded, char skel[DFT_SEARCH_TOKEN_MAX])
+search_skeleton(const char *folded, char skel[DFT_SEARCH_TOKEN_MAX])
 {
     char a[2 * DFT_SEARCH_TOKEN_MAX];
     size_t n = 0;
@@ -404,7 +404,7 @@ ends(const char *s, size_t n, const char *suf)
  * letters are touched, so short first names stay as they are.
  */
 void
-dft_search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX])
+search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX])
 {
     size_t n = strlen(skel);
     if (n > DFT_SEARCH_TOKEN_MAX - 1) {
@@ -423,7 +423,7 @@ dft_search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX])
 }
 
 void
-dft_search_key(const char *stem, char key[DFT_SEARCH_TOKEN_MAX])
+search_key(const char *stem, char key[DFT_SEARCH_TOKEN_MAX])
 {
     size_t i = 0;
     for (; stem[i] != '\0' && i < DFT_SEARCH_TOKEN_MAX - 1; i++) {
@@ -507,7 +507,7 @@ sub_cost(char x, char y)
 }
 
 double
-dft_search_distance(const char *a, const char *b, double cap)
+search_distance(const char *a, const char *b, double cap)
 {
     size_t n = strlen(a), m = strlen(b);
     if (n >= DFT_SEARCH_TOKEN_MAX || m >= DFT_SEARCH_TOKEN_MAX) {
@@ -613,15 +613,15 @@ finish_token(struct dft_search_token *t, const char *word, size_t wlen, unsigned
     }
     memcpy(t->exact, word, n);
     t->exact[n] = '\0';
-    dft_search_fold_word(word, wlen, t->folded);
-    dft_search_skeleton(t->folded, t->skel);
-    dft_search_stem(t->skel, t->stem);
-    dft_search_key(t->stem, t->key);
+    search_fold_word(word, wlen, t->folded);
+    search_skeleton(t->folded, t->skel);
+    search_stem(t->skel, t->stem);
+    search_key(t->stem, t->key);
     t->flags = flags;
 }
 
 int
-dft_search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int max)
+search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int max)
 {
     if (!dft_utf8_valid(text, len)) {
         return -1;

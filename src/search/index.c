@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "search/internal.h"
 
 #define BODY_MAX          (256 * 1024) /* bytes of text fields indexed per record */
@@ -117,7 +117,7 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
     int cnt = 0;
     toks = cached_tokens(text, n, &cnt);
     if (toks == NULL) {
-        cnt = dft_search_tokenize(text, (size_t)n, buf, 256);
+        cnt = search_tokenize(text, (size_t)n, buf, 256);
         toks = buf;
     }
     for (int i = 0; i < cnt && e->rc == SQLITE_OK; i++) {
@@ -200,7 +200,7 @@ static const char schema[] =
     " content_rowid='rid', tokenize='defter text', detail=none, columnsize=0);";
 
 enum dft_err
-dft_search_setup(sqlite3 *db, struct dft_error *err)
+search_setup(sqlite3 *db, struct dft_error *err)
 {
     fts5_api *api = get_fts5(db);
     if (api == NULL || api->iVersion < 2) {
@@ -209,11 +209,11 @@ dft_search_setup(sqlite3 *db, struct dft_error *err)
     static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
     int rc = api->xCreateTokenizer(api, "defter", NULL, &tok, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot set up search", err);
+        return store_error(db, rc, "cannot set up search", err);
     }
     rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot set up search", err);
+        return store_error(db, rc, "cannot set up search", err);
     }
     return DFT_OK;
 }
@@ -317,7 +317,7 @@ serialise_names(const char *names, size_t len, struct dft_buf *out,
             end++;
         }
         struct dft_search_token t[SEARCH_NAME_TOKENS];
-        int n = dft_search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
+        int n = search_tokenize(names + pos, end - pos, t, SEARCH_NAME_TOKENS);
         cache_line(cache, names + pos, end - pos, t, n, SEARCH_NAME_TOKENS);
         if (n > 0) {
             if ((e = add_variant(out, t, n, -1)) != DFT_OK) {
@@ -349,7 +349,7 @@ cache_text(const char *body, size_t len, struct search_token_cache *cache)
         }
         if (end - pos > 0 && end - pos < 2048) {
             struct dft_search_token t[SEARCH_TEXT_TOKENS];
-            int n = dft_search_tokenize(body + pos, end - pos, t, SEARCH_TEXT_TOKENS);
+            int n = search_tokenize(body + pos, end - pos, t, SEARCH_TEXT_TOKENS);
             cache_line(cache, body + pos, end - pos, t, n, SEARCH_TEXT_TOKENS);
         }
         pos = end + 1;
@@ -420,7 +420,7 @@ struct dft_search_writer {
 };
 
 enum dft_err
-dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_error *err)
+search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_error *err)
 {
     struct dft_search_writer *w = calloc(1, sizeof *w);
     if (w == NULL) {
@@ -436,7 +436,7 @@ dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out, struct dft_e
 }
 
 void
-dft_search_writer_close(struct dft_search_writer *w)
+search_writer_close(struct dft_search_writer *w)
 {
     if (w == NULL) {
         return;
@@ -492,7 +492,7 @@ run(struct dft_search_writer *w, enum writer_stmt k, sqlite3_int64 rid, const ch
         writer_done(st);
     }
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot update the search index", err);
+        return store_error(db, rc, "cannot update the search index", err);
     }
     return DFT_OK;
 }
@@ -505,7 +505,7 @@ remove_rid(struct dft_search_writer *w, const char *id, struct dft_error *err)
     int rc;
     sqlite3_stmt *st = writer_stmt(w, W_FIND, &rc);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
+        e = store_error(db, rc, "cannot update the search index", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -514,7 +514,7 @@ remove_rid(struct dft_search_writer *w, const char *id, struct dft_error *err)
         goto out;
     }
     if (rc != SQLITE_ROW) {
-        e = dft_store_error(db, rc, "cannot update the search index", err);
+        e = store_error(db, rc, "cannot update the search index", err);
         goto out;
     }
     sqlite3_int64 rid = sqlite3_column_int64(st, 0);
@@ -538,7 +538,7 @@ out:
 }
 
 enum dft_err
-dft_search_writer_remove(struct dft_search_writer *w, const char *id, struct dft_error *err)
+search_writer_remove(struct dft_search_writer *w, const char *id, struct dft_error *err)
 {
     if (w == NULL || id == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
@@ -547,13 +547,13 @@ dft_search_writer_remove(struct dft_search_writer *w, const char *id, struct dft
 }
 
 enum dft_err
-dft_search_remove(sqlite3 *db, const char *id, struct dft_error *err)
+search_remove(sqlite3 *db, const char *id, struct dft_error *err)
 {
     struct dft_search_writer w = {db, {NULL}, NULL};
     if (db == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search remove needs a database and an id");
     }
-    enum dft_err e = dft_search_writer_remove(&w, id, err);
+    enum dft_err e = search_writer_remove(&w, id, err);
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w.st[i]);
     }
@@ -690,7 +690,7 @@ search_insert(struct dft_search_writer *w, const char *id, const char *type, con
             writer_done(st);
         }
         if (rc != SQLITE_OK) {
-            return dft_store_error(db, rc, "cannot update the search index", err);
+            return store_error(db, rc, "cannot update the search index", err);
         }
         if (sqlite3_changes(db) > 0) {
             break;
@@ -709,8 +709,8 @@ search_insert(struct dft_search_writer *w, const char *id, const char *type, con
 }
 
 enum dft_err
-dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *type,
-                      const char *title, const json_t *fields, struct dft_error *err)
+search_writer_put(struct dft_search_writer *w, const char *id, const char *type, const char *title,
+                  const json_t *fields, struct dft_error *err)
 {
     if (w == NULL || w->db == NULL || id == NULL || type == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
@@ -732,11 +732,11 @@ dft_search_writer_put(struct dft_search_writer *w, const char *id, const char *t
 }
 
 enum dft_err
-dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
-               const json_t *fields, struct dft_error *err)
+search_put(sqlite3 *db, const char *id, const char *type, const char *title, const json_t *fields,
+           struct dft_error *err)
 {
     struct dft_search_writer w = {db, {NULL}, NULL};
-    enum dft_err e = dft_search_writer_put(&w, id, type, title, fields, err);
+    enum dft_err e = search_writer_put(&w, id, type, title, fields, err);
     for (int i = 0; i < W_COUNT; i++) {
         sqlite3_finalize(w.st[i]);
     }
@@ -744,7 +744,7 @@ dft_search_put(sqlite3 *db, const char *id, const char *type, const char *title,
 }
 
 enum dft_err
-dft_search_check(sqlite3 *db, struct dft_error *err)
+search_check(sqlite3 *db, struct dft_error *err)
 {
     static const char *const checks[] = {
         "INSERT INTO search_name(search_name) VALUES('integrity-check')",
@@ -757,7 +757,7 @@ dft_search_check(sqlite3 *db, struct dft_error *err)
                             "the search index does not match the records it indexes");
         }
         if (rc != SQLITE_OK) {
-            return dft_store_error(db, rc, "cannot check the search index", err);
+            return store_error(db, rc, "cannot check the search index", err);
         }
     }
     return DFT_OK;

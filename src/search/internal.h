@@ -5,7 +5,7 @@
 #ifndef DEFTER_SEARCH_INTERNAL_H
 #define DEFTER_SEARCH_INTERNAL_H
 
-#include "defter/search.h"
+#include "search/search.h"
 
 #define SEARCH_NAME_TOKENS 16 /* tokens of one name (or query) that take part in matching */
 #define SEARCH_SEP_NAME    '\x1e'
@@ -128,7 +128,7 @@ int search_cognate_names(const char *skel_a, const char *skel_b);
 /* The table group of a given name's skeleton, or -1 (cognates.c). */
 int search_cognate_group(const char *skel);
 
-/* dft_search_fold_word through ICU only, without the table for plain Cyrillic words. */
+/* search_fold_word through ICU only, without the table for plain Cyrillic words. */
 void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
 
 #endif

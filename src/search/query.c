@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "search/internal.h"
 
 #define POSTINGS_MAX 20000 /* rows read per query word */
@@ -177,7 +177,7 @@ collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bit
              max_rows);
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, (const char *)expr->data, (int)expr->len, SQLITE_STATIC);
@@ -188,7 +188,7 @@ collect(sqlite3 *db, const char *table, const struct dft_buf *expr, unsigned bit
         }
     }
     if (rc != SQLITE_DONE) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
     }
 out:
     sqlite3_finalize(st);
@@ -333,7 +333,7 @@ run_query(sqlite3 *db, struct qtoks *qt, const char *type, const char *skip_id, 
     int rc = sqlite3_prepare_v2(db, "SELECT id, type, title, toks FROM search_doc WHERE rid = ?1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot search", err);
+        e = store_error(db, rc, "cannot search", err);
         goto out;
     }
     size_t scored = 0, good = 0;
@@ -426,8 +426,8 @@ qtoks_link(struct qtoks *qt)
 }
 
 enum dft_err
-dft_search_query(sqlite3 *db, const char *query, const char *type, size_t limit, json_t **out,
-                 struct dft_error *err)
+search_query(sqlite3 *db, const char *query, const char *type, size_t limit, json_t **out,
+             struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     json_t *res = NULL, *arr = NULL;
@@ -458,7 +458,7 @@ dft_search_query(sqlite3 *db, const char *query, const char *type, size_t limit,
         goto out;
     }
     if (!blank(query)) {
-        qt->count = dft_search_tokenize(query, len, qt->t, SEARCH_NAME_TOKENS);
+        qt->count = search_tokenize(query, len, qt->t, SEARCH_NAME_TOKENS);
         if (qt->count < 0) {
             e = dft_fail(err, DFT_ERR_INPUT, "query is not valid UTF-8");
             goto out;
@@ -483,8 +483,7 @@ out:
 #define DUP_THRESHOLD 0.80
 
 enum dft_err
-dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
-                      struct dft_error *err)
+search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out, struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     sqlite3_stmt *st = NULL;
@@ -509,7 +508,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
                                 " ORDER BY id",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        e = store_error(db, rc, "cannot find duplicates", err);
         goto out;
     }
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
@@ -521,7 +520,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
             continue;
         }
         size_t nl = strcspn(names, "\n");
-        qt->count = dft_search_tokenize(names, nl, qt->t, SEARCH_NAME_TOKENS);
+        qt->count = search_tokenize(names, nl, qt->t, SEARCH_NAME_TOKENS);
         if (qt->count <= 0) {
             continue;
         }
@@ -552,7 +551,7 @@ dft_search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
         hits = NULL;
     }
     if (rc != SQLITE_DONE) {
-        e = dft_store_error(db, rc, "cannot find duplicates", err);
+        e = store_error(db, rc, "cannot find duplicates", err);
         goto out;
     }
     /* best first, then cut */

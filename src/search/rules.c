@@ -164,12 +164,12 @@ search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_TOKE
     char form[DFT_SEARCH_TOKEN_MAX];
     int n = 0;
     if (search_root(t->stem, form) != SEARCH_SUF_NONE) {
-        dft_search_key(form, keys[n]);
+        search_key(form, keys[n]);
         n++;
     }
     search_given_form(t->skel, form);
     char k[DFT_SEARCH_TOKEN_MAX];
-    dft_search_key(form, k);
+    search_key(form, k);
     if (strlen(k) >= ROOT_MIN && strcmp(k, t->key) != 0 && !one_deletion(k, t->key) &&
         (n == 0 || strcmp(k, keys[0]) != 0)) {
         memcpy(keys[n], k, sizeof k);
@@ -186,8 +186,8 @@ search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, const 
     t->folded = folded;
     t->exact = exact[0] != '\0' ? exact : folded;
     if (skel == NULL || stem == NULL) {
-        dft_search_skeleton(folded, t->skelbuf);
-        dft_search_stem(t->skelbuf, t->stembuf);
+        search_skeleton(folded, t->skelbuf);
+        search_stem(t->skelbuf, t->stembuf);
         skel = t->skelbuf;
         stem = t->stembuf;
     }
@@ -205,7 +205,7 @@ search_ntok_derive(struct search_ntok *t)
     t->derived = 1;
     t->cognate = search_cognate_group(t->skel);
     t->suffix = (int)search_root(t->stem, t->root);
-    dft_search_key(t->root, t->rootkey);
+    search_key(t->root, t->rootkey);
     search_given_form(t->skel, t->given);
 }
 
@@ -217,7 +217,7 @@ search_shifted_roots(const struct dft_search_token *t,
     if (search_root(t->stem, root) == SEARCH_SUF_NONE) {
         memcpy(key, t->key, sizeof key); /* a bare word is its own root */
     } else {
-        dft_search_key(root, key);
+        search_key(root, key);
     }
     size_t n = strlen(key);
     if (n < 4) {

@@ -104,7 +104,7 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
     }
     /* a short word (four letters) may lose a vowel or a diacritic, not change a consonant */
     double cap = l < 4 ? 0.35 : ((lq > ld ? lq : ld) < 5 ? 0.8 : (l < 8 ? 1.0 : 1.6));
-    double dist = dft_search_distance(q->skel, d->skel, cap);
+    double dist = search_distance(q->skel, d->skel, cap);
     if (dist <= cap) {
         double s = 0.93 - 0.16 * dist;
         if (s > best) {
@@ -250,12 +250,12 @@ search_score_name(struct search_ntok *q, int nq, struct search_ntok *d, int nd, 
 }
 
 double
-dft_search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
+search_name_similarity(const char *a, const char *b, char *why, size_t why_len)
 {
     struct dft_search_token ta[SEARCH_NAME_TOKENS], tb[SEARCH_NAME_TOKENS];
     struct search_ntok qa[SEARCH_NAME_TOKENS], qb[SEARCH_NAME_TOKENS];
-    int na = dft_search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
-    int nb = dft_search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
+    int na = search_tokenize(a, strlen(a), ta, SEARCH_NAME_TOKENS);
+    int nb = search_tokenize(b, strlen(b), tb, SEARCH_NAME_TOKENS);
     if (na <= 0 || nb <= 0) {
         return 0.0;
     }

@@ -11,7 +11,6 @@
 
 #include <sodium.h>
 
-#include "defter/search.h"
 #include "defter/vault.h"
 #include "server/ui_internal.h"
 
@@ -20,7 +19,7 @@
 
 /* Ids are short ASCII tokens; anything else cannot name a record. */
 int
-dft_ui_id_ok(const char *s, size_t n)
+ui_id_ok(const char *s, size_t n)
 {
     if (n == 0 || n >= DFT_ID_MAX) {
         return 0;
@@ -43,17 +42,17 @@ body_object(struct MHD_Connection *c, struct ui_req *r, enum MHD_Result *ret)
     json_error_t jerr;
     json_t *j;
     if (r->body.len == 0) {
-        *ret = dft_ui_send_error(c, r, 400, "empty request body");
+        *ret = ui_send_error(c, r, 400, "empty request body");
         return NULL;
     }
     j = json_loadb((const char *)r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (j == NULL) {
-        *ret = dft_ui_send_error(c, r, 400, "malformed JSON");
+        *ret = ui_send_error(c, r, 400, "malformed JSON");
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        *ret = dft_ui_send_error(c, r, 400, "expected a JSON object");
+        *ret = ui_send_error(c, r, 400, "expected a JSON object");
         return NULL;
     }
     return j;
@@ -67,9 +66,9 @@ api_session(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     for (size_t i = 0; types != NULL && t[i] != NULL; i++) {
         (void)json_array_append_new(types, json_string(t[i]));
     }
-    return dft_ui_send_json(c, r, 200,
-                            json_pack("{s:s, s:b, s:o*}", "csrf", ui->sec->csrf, "locked",
-                                      ui->vault == NULL, "types", types));
+    return ui_send_json(c, r, 200,
+                        json_pack("{s:s, s:b, s:o*}", "csrf", ui->sec->csrf, "locked",
+                                  ui->vault == NULL, "types", types));
 }
 
 static enum MHD_Result
@@ -78,9 +77,9 @@ api_lock(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     dft_vault_close(ui->vault); /* wipes every key */
     ui->vault = NULL;
     ui->lock_gen++; /* uploads and evidence streams begun before stop */
-    dft_ui_seen_clear(ui);
+    ui_seen_clear(ui);
     dft_log(DFT_LOG_INFO, "ui: vault locked");
-    return dft_ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 1));
+    return ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 1));
 }
 
 static enum MHD_Result
@@ -91,20 +90,20 @@ api_unlock(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     enum dft_err rc;
     dft_error_clear(&e);
     if (ui->vault != NULL) {
-        return dft_ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 0));
+        return ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 0));
     }
     if (r->body.len == 0) {
-        return dft_ui_send_error(c, r, 400, "empty passphrase");
+        return ui_send_error(c, r, 400, "empty passphrase");
     }
     /* the body is the passphrase itself, in secure memory (no JSON copy in the heap) */
     rc = dft_vault_open(&v, ui->dir, (const char *)r->body.data, r->body.len, &e);
     sodium_memzero(r->body.data, r->body.len);
     if (rc != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
     ui->vault = v;
     dft_log(DFT_LOG_INFO, "ui: vault unlocked");
-    return dft_ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 0));
+    return ui_send_json(c, r, 200, json_pack("{s:b}", "locked", 0));
 }
 
 static enum MHD_Result
@@ -118,12 +117,12 @@ api_list(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
         type = NULL;
     }
     if (type != NULL && !dft_record_type_valid(type)) {
-        return dft_ui_send_error(c, r, 400, "unknown record type");
+        return ui_send_error(c, r, 400, "unknown record type");
     }
     if (dft_vault_list(ui->vault, type, &out, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, json_pack("{s:o}", "records", out));
+    return ui_send_json(c, r, 200, json_pack("{s:o}", "records", out));
 }
 
 static enum MHD_Result
@@ -140,12 +139,12 @@ api_add(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     items = json_array();
     if (items == NULL || json_array_append_new(items, item) != 0) {
         json_decref(items);
-        return dft_ui_send_error(c, r, 500, "out of memory");
+        return ui_send_error(c, r, 500, "out of memory");
     }
     if (dft_vault_add(ui->vault, items, &ids, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else {
-        ret = dft_ui_send_json(c, r, 201, json_pack("{s:O}", "id", json_array_get(ids, 0)));
+        ret = ui_send_json(c, r, 201, json_pack("{s:O}", "id", json_array_get(ids, 0)));
     }
     json_decref(ids);
     json_decref(items);
@@ -159,9 +158,9 @@ api_show(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const ch
     json_t *out = NULL;
     dft_error_clear(&e);
     if (dft_vault_show(ui->vault, id, DFT_SHOW_HISTORY, &out, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, out);
+    return ui_send_json(c, r, 200, out);
 }
 
 static enum MHD_Result
@@ -176,11 +175,11 @@ api_edit(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const ch
         return ret;
     }
     if (json_object_size(fields) == 0) {
-        ret = dft_ui_send_error(c, r, 400, "no fields to change");
+        ret = ui_send_error(c, r, 400, "no fields to change");
     } else if (dft_vault_edit(ui->vault, id, fields, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else {
-        ret = dft_ui_send_json(c, r, 200, json_pack("{s:s}", "id", id));
+        ret = ui_send_json(c, r, 200, json_pack("{s:s}", "id", id));
     }
     json_decref(fields);
     return ret;
@@ -192,9 +191,9 @@ api_delete(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
     struct dft_error e;
     dft_error_clear(&e);
     if (dft_vault_delete(ui->vault, id, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, json_pack("{s:s}", "id", id));
+    return ui_send_json(c, r, 200, json_pack("{s:s}", "id", id));
 }
 
 static enum MHD_Result
@@ -214,13 +213,13 @@ api_link(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     to = json_string_value(json_object_get(j, "to"));
     role = json_string_value(json_object_get(j, "role"));
     if (from == NULL || to == NULL || role == NULL || role[0] == '\0') {
-        ret = dft_ui_send_error(c, r, 400, "a link needs \"from\", \"to\" and \"role\"");
-    } else if (!dft_ui_id_ok(from, strlen(from)) || !dft_ui_id_ok(to, strlen(to))) {
-        ret = dft_ui_send_error(c, r, 404, "no such record");
+        ret = ui_send_error(c, r, 400, "a link needs \"from\", \"to\" and \"role\"");
+    } else if (!ui_id_ok(from, strlen(from)) || !ui_id_ok(to, strlen(to))) {
+        ret = ui_send_error(c, r, 404, "no such record");
     } else if (dft_vault_link(ui->vault, from, to, role, id, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else {
-        ret = dft_ui_send_json(c, r, 201, json_pack("{s:s}", "id", id));
+        ret = ui_send_json(c, r, 201, json_pack("{s:s}", "id", id));
     }
     json_decref(j);
     return ret;
@@ -237,28 +236,28 @@ api_search(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     json_t *out = NULL;
     dft_error_clear(&e);
     if (q == NULL || q[0] == '\0') {
-        return dft_ui_send_error(c, r, 400, "empty query");
+        return ui_send_error(c, r, 400, "empty query");
     }
     if (!dft_utf8_valid(q, strlen(q))) {
-        return dft_ui_send_error(c, r, 400, "the query is not valid UTF-8 text");
+        return ui_send_error(c, r, 400, "the query is not valid UTF-8 text");
     }
     if (type != NULL && type[0] == '\0') {
         type = NULL;
     }
     if (type != NULL && !dft_record_type_valid(type)) {
-        return dft_ui_send_error(c, r, 400, "unknown record type");
+        return ui_send_error(c, r, 400, "unknown record type");
     }
     if (lim != NULL && lim[0] != '\0') {
         char *end = NULL;
         limit = strtoull(lim, &end, 10);
         if (*end != '\0' || lim[0] == '-' || limit == 0 || limit > SEARCH_LIMIT_MAX) {
-            return dft_ui_send_error(c, r, 400, "bad \"limit\"");
+            return ui_send_error(c, r, 400, "bad \"limit\"");
         }
     }
-    if (dft_search_query(dft_vault_db(ui->vault), q, type, (size_t)limit, &out, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+    if (dft_vault_search(ui->vault, q, type, (size_t)limit, &out, &e) != DFT_OK) {
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, out);
+    return ui_send_json(c, r, 200, out);
 }
 
 static enum MHD_Result
@@ -273,13 +272,13 @@ api_log(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
         char *end = NULL;
         n = strtoull(since, &end, 10);
         if (*end != '\0' || since[0] == '-') {
-            return dft_ui_send_error(c, r, 400, "bad \"since\"");
+            return ui_send_error(c, r, 400, "bad \"since\"");
         }
     }
     if (dft_vault_log(ui->vault, (uint64_t)n, 0, &out, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, out);
+    return ui_send_json(c, r, 200, out);
 }
 
 static enum MHD_Result
@@ -288,13 +287,13 @@ api_verify(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     struct dft_error e;
     json_t *out = NULL;
     dft_error_clear(&e);
-    if (dft_vault_verify(ui->vault, &out, &e) != DFT_OK) {
+    if (dft_vault_verify(ui->vault, 0, &out, &e) != DFT_OK) {
         /* an integrity failure is an answer, not a server error */
-        return dft_ui_send_json(
+        return ui_send_json(
             c, r, 200,
             json_pack("{s:b, s:s}", "ok", 0, "error", e.msg[0] ? e.msg : dft_strerror(e.code)));
     }
-    return dft_ui_send_json(c, r, 200, out);
+    return ui_send_json(c, r, 200, out);
 }
 
 static enum MHD_Result
@@ -304,14 +303,14 @@ api_identity(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     json_t *out = NULL;
     dft_error_clear(&e);
     if (dft_vault_identity(ui->vault, &out, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
-    return dft_ui_send_json(c, r, 200, out);
+    return ui_send_json(c, r, 200, out);
 }
 
 enum MHD_Result
-dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *method,
-           const char *path)
+ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *method,
+       const char *path)
 {
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int post = strcmp(method, "POST") == 0;
@@ -332,8 +331,8 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
     }
     r->route = "api/locked";
     if (ui->vault == NULL) {
-        return dft_ui_send_json(
-            c, r, 423, json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
+        return ui_send_json(c, r, 423,
+                            json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
     }
     if (strcmp(rest, "records") == 0) {
         r->route = "api/records";
@@ -349,8 +348,8 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
         size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
         char idbuf[DFT_ID_MAX];
         r->route = "api/records/:id";
-        if (!dft_ui_id_ok(id, idlen)) {
-            return dft_ui_send_error(c, r, 404, "no such record");
+        if (!ui_id_ok(id, idlen)) {
+            return ui_send_error(c, r, 404, "no such record");
         }
         memcpy(idbuf, id, idlen);
         idbuf[idlen] = '\0';
@@ -367,25 +366,25 @@ dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const 
         } else if (strcmp(slash, "/proof") == 0 && get) {
             const char *dl = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "download");
             r->route = "api/records/:id/proof";
-            return dft_ui_proof(ui, c, r, idbuf, dl != NULL);
+            return ui_proof(ui, c, r, idbuf, dl != NULL);
         }
     } else if (strncmp(rest, "evidence/", 9) == 0) {
         const char *id = rest + 9;
         const char *slash = strchr(id, '/');
         char idbuf[DFT_ID_MAX];
         r->route = "api/evidence/:id";
-        if (slash == NULL || !dft_ui_id_ok(id, (size_t)(slash - id))) {
-            return dft_ui_send_error(c, r, 404, "no such evidence");
+        if (slash == NULL || !ui_id_ok(id, (size_t)(slash - id))) {
+            return ui_send_error(c, r, 404, "no such evidence");
         }
         memcpy(idbuf, id, (size_t)(slash - id));
         idbuf[slash - id] = '\0';
         if (strcmp(slash, "/content") == 0 && get) {
             r->route = "api/evidence/:id/content";
-            return dft_ui_evidence_content(ui, c, r, idbuf, strcmp(method, "HEAD") == 0);
+            return ui_evidence_content(ui, c, r, idbuf, strcmp(method, "HEAD") == 0);
         }
     } else if (strcmp(rest, "checkpoint") == 0 && get) {
         r->route = "api/checkpoint";
-        return dft_ui_checkpoint(ui, c, r);
+        return ui_checkpoint(ui, c, r);
     } else if (strcmp(rest, "links") == 0 && post) {
         r->route = "api/links";
         return api_link(ui, c, r);

@@ -66,22 +66,22 @@ api_list_query(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, in
     dft_error_clear(&e);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &a);
     if (badtype || a.bad) {
-        ret = dft_ui_send_error(c, r, 400, badtype ? "unknown record type" : "bad query");
+        ret = ui_send_error(c, r, 400, badtype ? "unknown record type" : "bad query");
     } else if (dft_vault_list_query(ui->vault, type, a.query, &out, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else if (export_format == 'c') {
         struct dft_buf b;
         dft_buf_init(&b, (size_t)1 << 32, 1);
         if (dft_csv_export(out, &b, &e) != DFT_OK) {
-            ret = dft_ui_send_dft_error(c, r, &e);
+            ret = ui_send_dft_error(c, r, &e);
         } else {
-            ret = dft_ui_send(c, r, 200, "text/csv; charset=utf-8",
-                              b.data != NULL ? (const char *)b.data : "", b.len, 1);
+            ret = ui_send(c, r, 200, "text/csv; charset=utf-8",
+                          b.data != NULL ? (const char *)b.data : "", b.len, 1);
         }
         dft_buf_release(&b);
         json_decref(out);
     } else {
-        ret = dft_ui_send_json(c, r, 200, json_pack("{s:o}", "records", out));
+        ret = ui_send_json(c, r, 200, json_pack("{s:o}", "records", out));
     }
     json_decref(a.query);
     json_decref(a.map);
@@ -101,14 +101,14 @@ api_import(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     dft_error_clear(&e);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &a);
     if (type == NULL || badtype || a.bad) {
-        ret = dft_ui_send_error(c, r, 400, "give a record type");
+        ret = ui_send_error(c, r, 400, "give a record type");
     } else if (r->body.len == 0) {
-        ret = dft_ui_send_error(c, r, 400, "empty file");
+        ret = ui_send_error(c, r, 400, "empty file");
     } else if (dft_csv_import(ui->vault, (const char *)r->body.data, r->body.len, type, a.map,
                               dry != NULL && strcmp(dry, "1") == 0, &ids, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+        ret = ui_send_dft_error(c, r, &e);
     } else {
-        ret = dft_ui_send_json(
+        ret = ui_send_json(
             c, r, dry != NULL ? 200 : 201,
             json_pack("{s:I, s:O}", "count", (json_int_t)json_array_size(ids), "ids", ids));
     }
@@ -130,9 +130,9 @@ dft_ui_api_daily(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, 
     if (strcmp(rest, "schema") == 0 && get) {
         r->route = "api/schema";
         if (dft_schema_get(ui->vault, NULL, &out, &e) != DFT_OK) {
-            return dft_ui_send_dft_error(c, r, &e);
+            return ui_send_dft_error(c, r, &e);
         }
-        return dft_ui_send_json(c, r, 200, out);
+        return ui_send_json(c, r, 200, out);
     }
     if (strcmp(rest, "list") == 0 && get) {
         r->route = "api/list";
@@ -151,25 +151,25 @@ dft_ui_api_daily(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, 
         const char *id = rest + 8;
         const char *slash = strchr(id, '/');
         char idbuf[DFT_ID_MAX];
-        if (slash != NULL && dft_ui_id_ok(id, (size_t)(slash - id))) {
+        if (slash != NULL && ui_id_ok(id, (size_t)(slash - id))) {
             memcpy(idbuf, id, (size_t)(slash - id));
             idbuf[slash - id] = '\0';
             if (strcmp(slash, "/restore") == 0 && post) {
                 r->route = "api/records/:id/restore";
                 if (dft_vault_restore(ui->vault, idbuf, &e) != DFT_OK) {
-                    return dft_ui_send_dft_error(c, r, &e);
+                    return ui_send_dft_error(c, r, &e);
                 }
-                return dft_ui_send_json(c, r, 200, json_pack("{s:s}", "id", idbuf));
+                return ui_send_json(c, r, 200, json_pack("{s:s}", "id", idbuf));
             }
             if (strcmp(slash, "/history") == 0 && get) {
                 r->route = "api/records/:id/history";
                 if (dft_vault_history(ui->vault, idbuf, &out, &e) != DFT_OK) {
-                    return dft_ui_send_dft_error(c, r, &e);
+                    return ui_send_dft_error(c, r, &e);
                 }
-                return dft_ui_send_json(c, r, 200, json_pack("{s:o}", "history", out));
+                return ui_send_json(c, r, 200, json_pack("{s:o}", "history", out));
             }
         }
     }
     r->route = "api/unknown";
-    return dft_ui_send_error(c, r, 404, "no such API");
+    return ui_send_error(c, r, 404, "no such API");
 }

@@ -16,7 +16,6 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
 #include "defter/vault.h"
 #include "server/http_parse.h"
 #include "server/ui_internal.h"
@@ -39,7 +38,6 @@
 struct ui_upload {
     struct MHD_PostProcessor *pp;
     struct dft_evidence_writer *w; /* NULL once failed or finished */
-    char objects[4096];            /* the vault's objects directory */
     char record[DFT_ID_MAX];
     char name[UPLOAD_NAME_MAX]; /* file name from the part, cleaned */
     unsigned gen;               /* ui->lock_gen when it began */
@@ -57,7 +55,7 @@ struct ui_seen {
 /* ---- uploads ---- */
 
 int
-dft_ui_upload_route(const char *method, const char *url)
+ui_upload_route(const char *method, const char *url)
 {
     size_t n = strlen(url);
     static const char tail[] = "/evidence";
@@ -161,15 +159,15 @@ upload_free(struct ui_upload *u)
 }
 
 void
-dft_ui_upload_abort(struct ui_req *r)
+ui_upload_abort(struct ui_req *r)
 {
     upload_free(r->upload);
     r->upload = NULL;
 }
 
 int
-dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *url,
-                    enum MHD_Result *ret)
+ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *url,
+                enum MHD_Result *ret)
 {
     const char *id = url + 13; /* after "/api/records/" */
     size_t idlen = strlen(id) - (sizeof "/evidence" - 1);
@@ -180,48 +178,42 @@ dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *
     dft_error_clear(&e);
     r->route = "api/records/:id/evidence";
     if (ui->vault == NULL) {
-        *ret = dft_ui_send_json(
-            c, r, 423, json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
+        *ret = ui_send_json(c, r, 423,
+                            json_pack("{s:s, s:b}", "error", "the vault is locked", "locked", 1));
         return 1;
     }
-    if (!dft_ui_id_ok(id, idlen)) {
-        *ret = dft_ui_send_error(c, r, 404, "no such record");
+    if (!ui_id_ok(id, idlen)) {
+        *ret = ui_send_error(c, r, 404, "no such record");
         return 1;
     }
     if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
-        *ret = dft_ui_send_error(c, r, 415, "an upload must be multipart/form-data");
+        *ret = ui_send_error(c, r, 415, "an upload must be multipart/form-data");
         return 1;
     }
     u = calloc(1, sizeof *u);
     if (u == NULL) {
-        *ret = dft_ui_send_error(c, r, 500, "out of memory");
+        *ret = ui_send_error(c, r, 500, "out of memory");
         return 1;
     }
     memcpy(u->record, id, idlen);
     u->record[idlen] = '\0';
     u->gen = ui->lock_gen;
     if (dft_vault_show(ui->vault, u->record, 0, &rec, &e) != DFT_OK) {
-        *ret = dft_ui_send_dft_error(c, r, &e);
+        *ret = ui_send_dft_error(c, r, &e);
         goto refused;
     }
     const char *type = json_string_value(json_object_get(rec, "type"));
     if (type == NULL || !dft_record_type_valid(type)) {
-        *ret = dft_ui_send_error(c, r, 400, "evidence attaches to records only");
-        goto refused;
-    }
-    int n = snprintf(u->objects, sizeof u->objects, "%s/%s", dft_vault_dir(ui->vault),
-                     DFT_VAULT_OBJECTS_DIR);
-    if (n < 0 || (size_t)n >= sizeof u->objects) {
-        *ret = dft_ui_send_error(c, r, 500, "vault path is too long");
+        *ret = ui_send_error(c, r, 400, "evidence attaches to records only");
         goto refused;
     }
     u->pp = MHD_create_post_processor(c, PP_BUFFER_BYTES, on_part, u);
     if (u->pp == NULL) {
-        *ret = dft_ui_send_error(c, r, 400, "malformed multipart/form-data header");
+        *ret = ui_send_error(c, r, 400, "malformed multipart/form-data header");
         goto refused;
     }
-    if (dft_evidence_writer_open(&u->w, u->objects, ui->upload_max, &e) != DFT_OK) {
-        *ret = dft_ui_send_dft_error(c, r, &e);
+    if (dft_vault_upload_open(ui->vault, ui->upload_max, &u->w, &e) != DFT_OK) {
+        *ret = ui_send_dft_error(c, r, &e);
         goto refused;
     }
     json_decref(rec);
@@ -234,7 +226,7 @@ refused:
 }
 
 void
-dft_ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n)
+ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n)
 {
     struct ui_upload *u = r->upload;
     if (u == NULL || u->status != 0) {
@@ -250,17 +242,15 @@ dft_ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t
 }
 
 enum MHD_Result
-dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
+ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 {
     struct ui_upload *u = r->upload;
-    struct dft_evidence_info info;
     struct dft_error e;
     json_t *row = NULL;
     enum MHD_Result ret;
     dft_error_clear(&e);
-    memset(&info, 0, sizeof info);
     if (u == NULL) {
-        return dft_ui_send_error(c, r, 500, "no upload in progress");
+        return ui_send_error(c, r, 500, "no upload in progress");
     }
     int complete = MHD_destroy_post_processor(u->pp) == MHD_YES;
     u->pp = NULL;
@@ -275,34 +265,30 @@ dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req 
     }
     if (u->status != 0) {
         if (u->status == 423) {
-            ret =
-                dft_ui_send_json(c, r, 423, json_pack("{s:s, s:b}", "error", u->msg, "locked", 1));
+            ret = ui_send_json(c, r, 423, json_pack("{s:s, s:b}", "error", u->msg, "locked", 1));
         } else {
-            ret = dft_ui_send_error(c, r, u->status, u->msg);
+            ret = ui_send_error(c, r, u->status, u->msg);
         }
-        dft_ui_upload_abort(r);
+        ui_upload_abort(r);
         return ret;
     }
     struct dft_evidence_writer *w = u->w;
     u->w = NULL;
-    if (dft_evidence_writer_finish(w, dft_vault_keys(ui->vault), &info, &e) != DFT_OK ||
-        dft_evidence_attach_written(ui->vault, u->record, u->name, &info, &row, &e) != DFT_OK) {
-        ret = dft_ui_send_dft_error(c, r, &e);
+    if (dft_vault_upload_finish(ui->vault, w, u->record, u->name, &row, &e) != DFT_OK) {
+        ret = ui_send_dft_error(c, r, &e);
     } else {
         (void)json_object_set_new(row, "name", json_string(u->name));
-        (void)json_object_set_new(row, "mime", json_string(info.mime));
-        ret = dft_ui_send_json(c, r, 201, row);
+        ret = ui_send_json(c, r, 201, row);
         dft_log(DFT_LOG_INFO, "ui: evidence stored");
     }
-    dft_evidence_info_release(&info);
-    dft_ui_upload_abort(r);
+    ui_upload_abort(r);
     return ret;
 }
 
 /* ---- custody once per session ---- */
 
 void
-dft_ui_seen_clear(struct dft_ui *ui)
+ui_seen_clear(struct dft_ui *ui)
 {
     free(ui->seen);
     ui->seen = NULL;
@@ -433,59 +419,44 @@ disposition(char out[DISPOSITION_MAX], int attachment, const char *name)
 }
 
 enum MHD_Result
-dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
-                        const char *evid, int head)
+ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *evid,
+                    int head)
 {
     const char *dl = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "download");
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
     struct dft_error e;
     struct ui_stream *s = NULL;
     struct MHD_Response *resp = NULL;
-    json_t *ev = NULL, *ops = NULL;
+    json_t *ev = NULL;
     enum MHD_Result ret;
-    char objdir[4096], key[SEEN_KEY_MAX], hdr[DISPOSITION_MAX];
-    unsigned char want[DFT_HASH_BYTES], have[DFT_HASH_BYTES];
+    char key[SEEN_KEY_MAX], hdr[DISPOSITION_MAX];
     uint64_t first = 0, last = 0;
     int download = dl != NULL;
     dft_error_clear(&e);
 
     if (dft_vault_show(ui->vault, evid, 0, &ev, &e) != DFT_OK) {
-        return dft_ui_send_dft_error(c, r, &e);
+        return ui_send_dft_error(c, r, &e);
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
-    const char *object = json_string_value(json_object_get(ev, "object"));
-    const char *sha_hex = json_string_value(json_object_get(ev, "sha256"));
     const char *mime = json_string_value(json_object_get(ev, "mime"));
     const char *name = json_string_value(json_object_get(ev, "name"));
     if (type == NULL || strcmp(type, "evidence") != 0) {
-        ret = dft_ui_send_error(c, r, 404, "no such evidence");
+        ret = ui_send_error(c, r, 404, "no such evidence");
         goto out;
     }
-    int n =
-        snprintf(objdir, sizeof objdir, "%s/%s", dft_vault_dir(ui->vault), DFT_VAULT_OBJECTS_DIR);
     s = calloc(1, sizeof *s);
-    if (s == NULL || n < 0 || (size_t)n >= sizeof objdir) {
-        ret = dft_ui_send_error(c, r, 500, "out of memory");
+    if (s == NULL) {
+        ret = ui_send_error(c, r, 500, "out of memory");
         goto out;
     }
     s->ui = ui;
     s->gen = ui->lock_gen;
-    if (object == NULL || sha_hex == NULL || strlen(sha_hex) != 64 ||
-        dft_hex_decode(want, sizeof want, sha_hex) != DFT_OK ||
-        dft_evidence_open(&s->obj, objdir, dft_vault_keys(ui->vault), object, &e) != DFT_OK) {
-        if (e.code == DFT_OK) {
-            dft_fail(&e, DFT_ERR_INTEGRITY, "evidence '%s' has a damaged record", evid);
-        }
-        ret = dft_ui_send_dft_error(c, r, &e);
-        goto out;
-    }
-    dft_evidence_sha256(s->obj, have);
-    if (crypto_verify_32(want, have) != 0) {
-        ret = dft_ui_send_error(c, r, 500, "the stored object does not match its record");
+    if (dft_vault_evidence_open(ui->vault, evid, &s->obj, &e) != DFT_OK) {
+        ret = ui_send_dft_error(c, r, &e);
         goto out;
     }
     uint64_t size = dft_evidence_size(s->obj);
-    enum dft_http_range rg = dft_http_range_parse(range, size, &first, &last);
+    enum dft_http_range rg = http_range_parse(range, size, &first, &last);
     if (rg == DFT_HTTP_RANGE_BAD || rg == DFT_HTTP_RANGE_UNSATISFIABLE) {
         /* strict: a malformed, reversed or multiple range is refused, not ignored */
         char cr[64];
@@ -495,7 +466,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
             ret = MHD_NO;
             goto out;
         }
-        dft_ui_security_headers(resp, NULL, NULL);
+        ui_security_headers(resp, NULL, NULL);
         (void)MHD_add_response_header(resp, "Content-Range", cr);
         r->status = 416;
         ret = MHD_queue_response(c, 416, resp);
@@ -508,11 +479,9 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     /* custody before the first byte leaves, once per session and kind of access */
     snprintf(key, sizeof key, "%s:%s", evid, download ? "download" : "view");
     if (!head && !seen_check(ui, key)) {
-        ops = json_pack("[{ss ss s{ss ss ss}}]", "record", evid, "action", "custody", "fields",
-                        "event", download ? "download" : "view", "sha256", sha_hex, "via", "ui");
-        if (ops == NULL || dft_vault_append_ops(ui->vault, ops, NULL, &e) != DFT_OK) {
-            ret = e.code != DFT_OK ? dft_ui_send_dft_error(c, r, &e)
-                                   : dft_ui_send_error(c, r, 500, "out of memory");
+        if (dft_vault_custody(ui->vault, evid, download ? "download" : "view", "ui", &e) !=
+            DFT_OK) {
+            ret = ui_send_dft_error(c, r, &e);
             goto out;
         }
         seen_add(ui, key);
@@ -520,7 +489,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     s->first = first;
     s->cache = malloc(DFT_EVIDENCE_CHUNK_BYTES);
     if (s->cache == NULL) {
-        ret = dft_ui_send_error(c, r, 500, "out of memory");
+        ret = ui_send_error(c, r, 500, "out of memory");
         goto out;
     }
     uint64_t len = size == 0 ? 0 : last - first + 1;
@@ -532,8 +501,7 @@ dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_r
     s = NULL; /* the response owns it */
     int show = inline_type(mime) && !download;
     int pdf = show && strcmp(mime, "application/pdf") == 0;
-    dft_ui_security_headers(resp, pdf ? EVIDENCE_CSP_PDF : EVIDENCE_CSP,
-                            pdf ? "SAMEORIGIN" : "DENY");
+    ui_security_headers(resp, pdf ? EVIDENCE_CSP_PDF : EVIDENCE_CSP, pdf ? "SAMEORIGIN" : "DENY");
     (void)MHD_add_response_header(resp, "Content-Type", show ? mime : "application/octet-stream");
     disposition(hdr, !show, name != NULL ? name : "evidence");
     (void)MHD_add_response_header(resp, "Content-Disposition", hdr);
@@ -554,8 +522,5 @@ out:
     }
     stream_free(s);
     json_decref(ev);
-    json_decref(ops);
-    sodium_memzero(want, sizeof want);
-    sodium_memzero(have, sizeof have);
     return ret;
 }

@@ -44,7 +44,7 @@ matches_host_port(const char *s, const char *prefix, uint16_t port)
 }
 
 int
-dft_http_host_ok(const char *host, uint16_t port)
+http_host_ok(const char *host, uint16_t port)
 {
     if (host == NULL || port == 0) {
         return 0;
@@ -53,7 +53,7 @@ dft_http_host_ok(const char *host, uint16_t port)
 }
 
 int
-dft_http_origin_ok(const char *origin, const char *host)
+http_origin_ok(const char *origin, const char *host)
 {
     static const char scheme[] = "http://";
     if (origin == NULL || host == NULL || host[0] == '\0') {
@@ -72,7 +72,7 @@ dft_http_fetch_site_ok(const char *site)
 }
 
 int
-dft_http_cookie_find(const char *header, const char *name, const char **val, size_t *val_len)
+http_cookie_find(const char *header, const char *name, const char **val, size_t *val_len)
 {
     size_t nl = strlen(name);
     int found = 0;
@@ -121,7 +121,7 @@ dft_http_cookie_find(const char *header, const char *name, const char **val, siz
 }
 
 int
-dft_http_token_eq(const char *given, size_t given_len, const char *expected)
+http_token_eq(const char *given, size_t given_len, const char *expected)
 {
     size_t el = strlen(expected);
     unsigned char diff = 0;
@@ -135,7 +135,7 @@ dft_http_token_eq(const char *given, size_t given_len, const char *expected)
 }
 
 int
-dft_http_path_ok(const char *path)
+http_path_ok(const char *path)
 {
     size_t len;
     if (path == NULL || path[0] != '/') {
@@ -186,7 +186,7 @@ hex_val(char c)
 }
 
 size_t
-dft_http_unescape(char *s)
+http_unescape(char *s)
 {
     char *w = s;
     const char *r = s;
@@ -227,7 +227,7 @@ parse_u64(const char **p, uint64_t *out)
 }
 
 enum dft_http_range
-dft_http_range_parse(const char *header, uint64_t total, uint64_t *first, uint64_t *last)
+http_range_parse(const char *header, uint64_t total, uint64_t *first, uint64_t *last)
 {
     static const char unit[] = "bytes=";
     uint64_t a = 0, b = 0;

@@ -16,13 +16,13 @@
 #define DFT_HTTP_PATH_MAX 512 /* longest URL path we route */
 
 /* 1 when host is exactly "127.0.0.1:PORT" or "localhost:PORT" (DNS rebinding guard). */
-int dft_http_host_ok(const char *host, uint16_t port);
+int http_host_ok(const char *host, uint16_t port);
 
 /*
- * 1 when origin is exactly "http://" followed by host (host already passed dft_http_host_ok):
+ * 1 when origin is exactly "http://" followed by host (host already passed http_host_ok):
  * a same-origin request from our own pages.
  */
-int dft_http_origin_ok(const char *origin, const char *host);
+int http_origin_ok(const char *origin, const char *host);
 
 /*
  * 1 when a request may go on by its Sec-Fetch-Site header: absent (not a browser, or an old
@@ -35,27 +35,27 @@ int dft_http_fetch_site_ok(const char *site);
  * Find cookie name in a Cookie header ("a=1; b=2"). On success *val and *val_len point into
  * header. 0 when absent, malformed, or present more than once (cookie tossing).
  */
-int dft_http_cookie_find(const char *header, const char *name, const char **val, size_t *val_len);
+int http_cookie_find(const char *header, const char *name, const char **val, size_t *val_len);
 
 /*
  * 1 when given equals expected (both NUL-terminated secrets of DFT token form, lower-case hex),
  * compared in time independent of where they differ. An empty expected never matches.
  */
-int dft_http_token_eq(const char *given, size_t given_len, const char *expected);
+int http_token_eq(const char *given, size_t given_len, const char *expected);
 
 /*
  * 1 when path (already percent-decoded) is safe to route: starts with '/', at most
  * DFT_HTTP_PATH_MAX bytes, printable ASCII only, no "." or ".." segment, no empty segment
  * ("//"), no backslash.
  */
-int dft_http_path_ok(const char *path);
+int http_path_ok(const char *path);
 
 /*
  * Percent-decode s in place (URL paths and query values) and return the new length. A decoded
  * NUL becomes 0x01, so a later check refuses it instead of the C string ending early
  * ("/index.html%00.js"); a malformed escape ("%zz", "%4") is kept as it is.
  */
-size_t dft_http_unescape(char *s);
+size_t http_unescape(char *s);
 
 enum dft_http_range {
     DFT_HTTP_RANGE_NONE = 0,          /* no Range header: send everything */
@@ -65,7 +65,7 @@ enum dft_http_range {
 };
 
 /* Parse a Range header ("bytes=A-B", "bytes=A-", "bytes=-N") against a resource of size total. */
-enum dft_http_range dft_http_range_parse(const char *header, uint64_t total, uint64_t *first,
-                                         uint64_t *last);
+enum dft_http_range http_range_parse(const char *header, uint64_t total, uint64_t *first,
+                                     uint64_t *last);
 
 #endif

@@ -49,7 +49,7 @@ wipe_free(void *cls)
 }
 
 void
-dft_ui_security_headers(struct MHD_Response *resp, const char *csp, const char *frame)
+ui_security_headers(struct MHD_Response *resp, const char *csp, const char *frame)
 {
     (void)MHD_add_response_header(resp, "Content-Security-Policy", csp != NULL ? csp : CSP);
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -65,7 +65,7 @@ dft_ui_security_headers(struct MHD_Response *resp, const char *csp, const char *
 static void
 add_security_headers(struct MHD_Response *resp)
 {
-    dft_ui_security_headers(resp, NULL, NULL);
+    ui_security_headers(resp, NULL, NULL);
 }
 
 static enum MHD_Result
@@ -108,32 +108,32 @@ send_body(struct MHD_Connection *c, struct ui_req *r, unsigned status, const cha
 }
 
 enum MHD_Result
-dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *ctype,
-            const void *data, size_t len, int copy)
+ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *ctype,
+        const void *data, size_t len, int copy)
 {
     return send_body(c, r, status, ctype, data, len, copy, NULL);
 }
 
 enum MHD_Result
-dft_ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj)
+ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj)
 {
-    return dft_ui_send_json_as(c, r, status, obj, NULL);
+    return ui_send_json_as(c, r, status, obj, NULL);
 }
 
 enum MHD_Result
-dft_ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj,
-                    const char *disposition)
+ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status, json_t *obj,
+                const char *disposition)
 {
     char *s;
     size_t len;
     enum MHD_Result ret;
     if (obj == NULL) {
-        return dft_ui_send_error(c, r, 500, "out of memory");
+        return ui_send_error(c, r, 500, "out of memory");
     }
     s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(obj);
     if (s == NULL) {
-        return dft_ui_send(c, r, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 0);
+        return ui_send(c, r, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 0);
     }
     len = strlen(s);
     ret = send_body(c, r, status, "application/json", s, len, 1, disposition);
@@ -145,13 +145,13 @@ dft_ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status,
 }
 
 enum MHD_Result
-dft_ui_send_error(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *msg)
+ui_send_error(struct MHD_Connection *c, struct ui_req *r, unsigned status, const char *msg)
 {
-    return dft_ui_send_json(c, r, status, json_pack("{s:s}", "error", msg));
+    return ui_send_json(c, r, status, json_pack("{s:s}", "error", msg));
 }
 
 unsigned
-dft_ui_status_of(enum dft_err code)
+ui_status_of(enum dft_err code)
 {
     switch (code) {
     case DFT_OK:
@@ -173,10 +173,10 @@ dft_ui_status_of(enum dft_err code)
 }
 
 enum MHD_Result
-dft_ui_send_dft_error(struct MHD_Connection *c, struct ui_req *r, const struct dft_error *e)
+ui_send_dft_error(struct MHD_Connection *c, struct ui_req *r, const struct dft_error *e)
 {
     const char *msg = e->msg[0] ? e->msg : dft_strerror(e->code);
-    return dft_ui_send_error(c, r, dft_ui_status_of(e->code), msg);
+    return ui_send_error(c, r, ui_status_of(e->code), msg);
 }
 
 /* ---- request handling ---- */
@@ -202,10 +202,10 @@ has_session(struct dft_ui *ui, struct MHD_Connection *c)
     if (ui->sec->session[0] == '\0' || cookie == NULL) {
         return 0;
     }
-    if (!dft_http_cookie_find(cookie, COOKIE_NAME, &val, &len)) {
+    if (!http_cookie_find(cookie, COOKIE_NAME, &val, &len)) {
         return 0;
     }
-    return dft_http_token_eq(val, len, ui->sec->session);
+    return http_token_eq(val, len, ui->sec->session);
 }
 
 static void
@@ -225,7 +225,7 @@ exchange_token(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, co
     struct MHD_Response *resp;
     enum MHD_Result ret;
     r->route = "token";
-    if (!dft_http_token_eq(t, strlen(t), ui->sec->token)) {
+    if (!http_token_eq(t, strlen(t), ui->sec->token)) {
         return dft_ui_send_help_page(c, r, 403, 1); /* ui_open.c: what to do, in a page */
     }
     sodium_memzero(ui->sec->token, sizeof ui->sec->token); /* single use */
@@ -258,13 +258,13 @@ serve_asset(struct MHD_Connection *c, struct ui_req *r, const char *method, cons
     const struct dft_web_asset *a;
     r->route = "asset";
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        return dft_ui_send_error(c, r, 405, "method not allowed");
+        return ui_send_error(c, r, 405, "method not allowed");
     }
-    a = dft_web_asset_find(strcmp(path, "/") == 0 ? "/index.html" : path);
+    a = web_asset_find(strcmp(path, "/") == 0 ? "/index.html" : path);
     if (a == NULL) {
-        return dft_ui_send_error(c, r, 404, "not found");
+        return ui_send_error(c, r, 404, "not found");
     }
-    return dft_ui_send(c, r, 200, a->mime, a->data, a->len, 0);
+    return ui_send(c, r, 200, a->mime, a->data, a->len, 0);
 }
 
 /*
@@ -279,26 +279,26 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int change = strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0;
 
-    if (!dft_http_host_ok(host, ui->port)) {
+    if (!http_host_ok(host, ui->port)) {
         r->route = "bad-host";
-        *ret = dft_ui_send_error(c, r, 421, "misdirected request");
+        *ret = ui_send_error(c, r, 421, "misdirected request");
         return 1;
     }
     if (!dft_http_fetch_site_ok(
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"))) {
         /* before the token exchange too: no request from another site changes anything */
         r->route = "cross-site";
-        *ret = dft_ui_send_error(c, r, 403, "cross-site request refused");
+        *ret = ui_send_error(c, r, 403, "cross-site request refused");
         return 1;
     }
     if (!get && !change) {
         r->route = "bad-method";
-        *ret = dft_ui_send_error(c, r, 405, "method not allowed");
+        *ret = ui_send_error(c, r, 405, "method not allowed");
         return 1;
     }
-    if (!dft_http_path_ok(path)) {
+    if (!http_path_ok(path)) {
         r->route = "bad-path";
-        *ret = dft_ui_send_error(c, r, 400, "bad path");
+        *ret = ui_send_error(c, r, 400, "bad path");
         return 1;
     }
     if (dft_ui_open_route(ui, c, r, method, path, ret)) { /* ui_open.c: `defter ui --open` */
@@ -317,22 +317,22 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
             *ret = dft_ui_send_help_page(c, r, 401, 0); /* ui_open.c */
             return 1;
         }
-        *ret = dft_ui_send(c, r, 401, "text/plain; charset=utf-8",
-                           "no session: open the link that `defter ui` printed\n", 51, 0);
+        *ret = ui_send(c, r, 401, "text/plain; charset=utf-8",
+                       "no session: open the link that `defter ui` printed\n", 51, 0);
         return 1;
     }
     if (change) {
         const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
         const char *csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
         r->state_changing = 1;
-        if (!dft_http_origin_ok(origin, host)) {
+        if (!http_origin_ok(origin, host)) {
             r->route = "bad-origin";
-            *ret = dft_ui_send_error(c, r, 403, "cross-origin request refused");
+            *ret = ui_send_error(c, r, 403, "cross-origin request refused");
             return 1;
         }
-        if (csrf == NULL || !dft_http_token_eq(csrf, strlen(csrf), ui->sec->csrf)) {
+        if (csrf == NULL || !http_token_eq(csrf, strlen(csrf), ui->sec->csrf)) {
             r->route = "bad-csrf";
-            *ret = dft_ui_send_error(c, r, 403, "missing or wrong CSRF token");
+            *ret = ui_send_error(c, r, 403, "missing or wrong CSRF token");
             return 1;
         }
         const char *cl =
@@ -342,7 +342,7 @@ check_request(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, con
             unsigned long long n = strtoull(cl, &end, 10);
             if (end == cl || *end != '\0' || n > r->body_cap) {
                 r->route = "too-large";
-                *ret = dft_ui_send_error(c, r, 413, "request body too large");
+                *ret = ui_send_error(c, r, 413, "request body too large");
                 return 1;
             }
         }
@@ -369,7 +369,7 @@ on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const cha
         r->method = method_label(method);
         r->route = "-";
         int unlock = strcmp(url, "/api/unlock") == 0;
-        r->is_upload = dft_ui_upload_route(method, url) ? 1u : 0u;
+        r->is_upload = ui_upload_route(method, url) ? 1u : 0u;
         dft_buf_init(&r->body,
                      unlock         ? DFT_PASSPHRASE_MAX
                      : r->is_upload ? 0
@@ -377,7 +377,7 @@ on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const cha
                      !r->is_upload); /* passphrase or record JSON: locked and wiped */
         r->body_cap = r->is_upload ? ui->upload_max + UPLOAD_OVERHEAD : r->body.max;
         if (check_request(ui, c, r, method, url, &ret) ||
-            (r->is_upload && dft_ui_upload_begin(ui, c, r, url, &ret))) {
+            (r->is_upload && ui_upload_begin(ui, c, r, url, &ret))) {
             r->refused = 1;
             return ret;
         }
@@ -388,12 +388,12 @@ on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const cha
         return MHD_YES;
     }
     if (*upload_data_size > 0 && r->is_upload) {
-        dft_ui_upload_feed(ui, r, upload_data, *upload_data_size);
+        ui_upload_feed(ui, r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->is_upload) {
-        return dft_ui_upload_finish(ui, c, r);
+        return ui_upload_finish(ui, c, r);
     }
     if (*upload_data_size > 0) {
         if (!r->too_large && dft_buf_add(&r->body, upload_data, *upload_data_size) != DFT_OK) {
@@ -404,13 +404,13 @@ on_request_gated(void *cls, struct MHD_Connection *c, const char *url, const cha
     }
     if (r->too_large) {
         r->route = "too-large";
-        return dft_ui_send_error(c, r, 413, "request body too large");
+        return ui_send_error(c, r, 413, "request body too large");
     }
     if (strncmp(url, "/api/", 5) == 0) {
-        return dft_ui_api(ui, c, r, method, url);
+        return ui_api(ui, c, r, method, url);
     }
     if (r->state_changing) {
-        return dft_ui_send_error(c, r, 405, "method not allowed");
+        return ui_send_error(c, r, 405, "method not allowed");
     }
     return serve_asset(c, r, method, url);
 }
@@ -439,7 +439,7 @@ on_completed_gated(void *cls, struct MHD_Connection *c, void **req_cls,
     }
     dft_log(DFT_LOG_INFO, "ui: %s %s %u%s", r->method, r->route, r->status,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-    dft_ui_upload_abort(r); /* a truncated or refused upload keeps nothing */
+    ui_upload_abort(r); /* a truncated or refused upload keeps nothing */
     if (r->body.data != NULL && !r->body.secure) {
         sodium_memzero(r->body.data, r->body.len);
     }
@@ -462,7 +462,7 @@ on_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
     (void)cls;
     (void)c;
-    return dft_http_unescape(s);
+    return http_unescape(s);
 }
 
 /* ---- lifecycle ---- */
@@ -575,7 +575,7 @@ dft_ui_free(struct dft_ui *ui)
     }
     dft_vault_close(ui->vault);
     ui->vault = NULL;
-    dft_ui_seen_clear(ui);
+    ui_seen_clear(ui);
     free(ui->dir);
     if (ui->sec != NULL) {
         sodium_free(ui->sec);

@@ -49,61 +49,61 @@ struct ui_req {
 };
 
 /* Queue responses; every one carries the security headers. They set r->status. */
-enum MHD_Result dft_ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status,
-                            const char *ctype, const void *data, size_t len, int copy);
+enum MHD_Result ui_send(struct MHD_Connection *c, struct ui_req *r, unsigned status,
+                        const char *ctype, const void *data, size_t len, int copy);
 /* Serialise obj (reference stolen) as the body. */
-enum MHD_Result dft_ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status,
-                                 json_t *obj);
-enum MHD_Result dft_ui_send_error(struct MHD_Connection *c, struct ui_req *r, unsigned status,
-                                  const char *msg);
+enum MHD_Result ui_send_json(struct MHD_Connection *c, struct ui_req *r, unsigned status,
+                             json_t *obj);
+enum MHD_Result ui_send_error(struct MHD_Connection *c, struct ui_req *r, unsigned status,
+                              const char *msg);
 /* Map a library error to a status and {"error": msg}. */
-enum MHD_Result dft_ui_send_dft_error(struct MHD_Connection *c, struct ui_req *r,
-                                      const struct dft_error *e);
-unsigned dft_ui_status_of(enum dft_err code);
+enum MHD_Result ui_send_dft_error(struct MHD_Connection *c, struct ui_req *r,
+                                  const struct dft_error *e);
+unsigned ui_status_of(enum dft_err code);
 
 /* Security headers of every response; csp NULL: the pages' policy. frame: X-Frame-Options. */
-void dft_ui_security_headers(struct MHD_Response *resp, const char *csp, const char *frame);
-/* Like dft_ui_send_json, with a Content-Disposition header when disposition is not NULL. */
-enum MHD_Result dft_ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status,
-                                    json_t *obj, const char *disposition);
+void ui_security_headers(struct MHD_Response *resp, const char *csp, const char *frame);
+/* Like ui_send_json, with a Content-Disposition header when disposition is not NULL. */
+enum MHD_Result ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status,
+                                json_t *obj, const char *disposition);
 /* 1 when s[0..n) can be a record or evidence id (short ASCII token). */
-int dft_ui_id_ok(const char *s, size_t n);
+int ui_id_ok(const char *s, size_t n);
 
 /* ---- api_evidence.c: uploads (streamed into an object), viewing with byte ranges ---- */
 
 /* 1 when method and url are an evidence upload (its body must not be buffered). */
-int dft_ui_upload_route(const char *method, const char *url);
+int ui_upload_route(const char *method, const char *url);
 /*
  * First call of an upload whose security checks passed: check the vault, the record and the
  * multipart type, open the writer. 1 when a refusal was queued into *ret.
  */
-int dft_ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
-                        const char *url, enum MHD_Result *ret);
+int ui_upload_begin(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char *url,
+                    enum MHD_Result *ret);
 /* Feed body bytes (errors are remembered and answered at the end; the writer is dropped). */
-void dft_ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n);
+void ui_upload_feed(struct dft_ui *ui, struct ui_req *r, const char *data, size_t n);
 /* The body ended: place the object, record it, answer. */
-enum MHD_Result dft_ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r);
+enum MHD_Result ui_upload_finish(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r);
 /* Drop an upload that never finished (connection closed, refused): nothing is kept. */
-void dft_ui_upload_abort(struct ui_req *r);
+void ui_upload_abort(struct ui_req *r);
 /* GET /api/evidence/ID/content: decrypt the requested range, custody once per session. */
-enum MHD_Result dft_ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c,
-                                        struct ui_req *r, const char *evid, int head);
+enum MHD_Result ui_evidence_content(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
+                                    const char *evid, int head);
 /* Forget which evidence had custody recorded (lock, free). */
-void dft_ui_seen_clear(struct dft_ui *ui);
+void ui_seen_clear(struct dft_ui *ui);
 
 /* ---- api_tlog.c: the transparency log for the integrity page ---- */
 
-enum MHD_Result dft_ui_checkpoint(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r);
+enum MHD_Result ui_checkpoint(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r);
 /* Inclusion proof of the latest envelope touching id: the JSON of `defter prove ID --json`. */
-enum MHD_Result dft_ui_proof(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
-                             const char *id, int download);
+enum MHD_Result ui_proof(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
+                         const char *id, int download);
 
 /* api.c: route a request under /api/ whose security checks passed. */
 /* api_daily.c: schema, list, export, import, restore, history; 404 when nothing matches. */
 enum MHD_Result dft_ui_api_daily(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
                                  const char *method, const char *rest);
-enum MHD_Result dft_ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
-                           const char *method, const char *path);
+enum MHD_Result ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
+                       const char *method, const char *path);
 
 /* Generated from web/ at build time (build/<variant>/gen/web_assets.c). */
 struct dft_web_asset {
@@ -112,6 +112,6 @@ struct dft_web_asset {
     const unsigned char *data; /* bytes */
     size_t len;
 };
-const struct dft_web_asset *dft_web_asset_find(const char *path);
+const struct dft_web_asset *web_asset_find(const char *path);
 
 #endif

@@ -119,8 +119,8 @@ dft_ui_open_route(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
     }
     r->route = "open";
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Defter-Open");
-    if (open_key == NULL || key == NULL || !dft_http_token_eq(key, strlen(key), open_key)) {
-        *ret = dft_ui_send_error(c, r, 403, "refused");
+    if (open_key == NULL || key == NULL || !http_token_eq(key, strlen(key), open_key)) {
+        *ret = ui_send_error(c, r, 403, "refused");
         return 1;
     }
     unsigned char raw[DFT_UI_TOKEN_HEX / 2];
@@ -130,11 +130,11 @@ dft_ui_open_route(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r,
     int n = snprintf(ui->sec->url, sizeof ui->sec->url, "http://127.0.0.1:%u/?t=%s",
                      (unsigned)ui->port, ui->sec->token);
     if (n < 0 || (size_t)n >= sizeof ui->sec->url) {
-        *ret = dft_ui_send_error(c, r, 500, "url too long");
+        *ret = ui_send_error(c, r, 500, "url too long");
         return 1;
     }
     dft_log(DFT_LOG_INFO, "ui: a fresh link was issued");
-    *ret = dft_ui_send(c, r, 200, "text/plain; charset=utf-8", ui->sec->url, (size_t)n, 1);
+    *ret = ui_send(c, r, 200, "text/plain; charset=utf-8", ui->sec->url, (size_t)n, 1);
     return 1;
 }
 
@@ -291,7 +291,7 @@ dft_ui_send_help_page(struct MHD_Connection *c, struct ui_req *r, unsigned statu
                      "<h1>%s</h1><p id=\"why\">%s</p><p id=\"todo\">%s</p></main></body></html>\n",
                      pt->lang, pt->title, pt->title, used ? pt->used : pt->none, pt->todo);
     if (n < 0 || (size_t)n >= sizeof body) {
-        return dft_ui_send_error(c, r, status, "no session");
+        return ui_send_error(c, r, status, "no session");
     }
-    return dft_ui_send(c, r, status, "text/html; charset=utf-8", body, (size_t)n, 1);
+    return ui_send(c, r, status, "text/html; charset=utf-8", body, (size_t)n, 1);
 }

@@ -18,6 +18,6 @@ dft_ui_take_vault(struct dft_ui *ui)
     struct dft_vault *v = ui->vault;
     ui->vault = NULL;
     ui->lock_gen++; /* uploads and evidence streams begun with it stop, as on a lock */
-    dft_ui_seen_clear(ui);
+    ui_seen_clear(ui);
     return v;
 }

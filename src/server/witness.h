@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 #define WITNESS_KEY_FILE "witness.key"
 #define WITNESS_DB_FILE  "witness.db"

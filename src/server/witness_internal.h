@@ -9,7 +9,7 @@
 #include <sqlite3.h>
 
 #include "defter/core.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 #define RATELIMIT_SLOTS 4096
 #define RATELIMIT_KEY   64

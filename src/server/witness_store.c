@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
 #include "log/witness_req.h"
 #include "server/witness.h"
@@ -122,7 +123,7 @@ witness_init(const char *dir, const char *name, char vkey[DFT_NOTE_VKEY_MAX], st
     }
     randombytes_buf(seed, sizeof seed);
     crypto_sign_seed_keypair(pk, sk, seed);
-    if ((rc = dft_note_verifier_init(&v, name, DFT_NOTE_ALG_COSIG_V1, pk, err)) != DFT_OK) {
+    if ((rc = note_verifier_init(&v, name, DFT_NOTE_ALG_COSIG_V1, pk, err)) != DFT_OK) {
         goto out;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -138,7 +139,7 @@ witness_init(const char *dir, const char *name, char vkey[DFT_NOTE_VKEY_MAX], st
         (void)unlink(path);
         goto out;
     }
-    dft_note_verifier_format(&v, vkey);
+    note_verifier_format(&v, vkey);
     if ((rc = db_open(&db, dir, 1, err)) != DFT_OK) {
         (void)unlink(path);
         goto out;
@@ -184,7 +185,7 @@ static void
 origin_hash_hex(char out[65], const char *origin)
 {
     unsigned char h[32];
-    dft_sha256(h, origin, strlen(origin));
+    crypto_sha256_once(h, origin, strlen(origin));
     dft_hex_encode(out, h, 32);
 }
 
@@ -195,7 +196,7 @@ witness_trust(const char *dir, const char *origin, const char *vkey, struct dft_
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     char hex[65];
-    enum dft_err rc = dft_note_verifier_parse(&v, vkey, strlen(vkey), err);
+    enum dft_err rc = note_verifier_parse(&v, vkey, strlen(vkey), err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -212,7 +213,7 @@ witness_trust(const char *dir, const char *origin, const char *vkey, struct dft_
         return rc;
     }
     char canon[DFT_NOTE_VKEY_MAX];
-    dft_note_verifier_format(&v, canon);
+    note_verifier_format(&v, canon);
     origin_hash_hex(hex, origin);
     int src = sqlite3_prepare_v2(db, "SELECT vkey FROM logs WHERE origin = ?1", -1, &st, NULL);
     if (src == SQLITE_OK) {
@@ -373,7 +374,7 @@ witness_store_open(struct witness_store *ws, const char *dir, struct dft_error *
         rc = meta_get(ws->db, "vkey", ws->vkey, sizeof ws->vkey, err);
     }
     if (rc == DFT_OK) {
-        rc = dft_note_verifier_parse(&ws->self, ws->vkey, strlen(ws->vkey), err);
+        rc = note_verifier_parse(&ws->self, ws->vkey, strlen(ws->vkey), err);
     }
     if (rc == DFT_OK) {
         rc = load_key(ws, dir, err);
@@ -425,7 +426,7 @@ log_key(struct witness_store *ws, const char *origin, struct dft_note_verifier *
     }
     if (src == SQLITE_ROW) {
         const char *vk = (const char *)sqlite3_column_text(st, 0);
-        found = vk != NULL && dft_note_verifier_parse(v, vk, strlen(vk), NULL) == DFT_OK ? 1 : -1;
+        found = vk != NULL && note_verifier_parse(v, vk, strlen(vk), NULL) == DFT_OK ? 1 : -1;
     } else if (src == SQLITE_DONE) {
         found = 0;
     }
@@ -527,7 +528,7 @@ check_and_update(struct witness_store *ws, const struct witness_req *r, const st
         goto rollback;
     }
     unsigned char empty[32];
-    dft_tlog_hash_empty(empty);
+    tlog_hash_empty(empty);
     if (c->size == 0 && sodium_memcmp(c->root, empty, 32) != 0) {
         fork = "a checkpoint of size 0 without the empty tree's root";
     } else if (r->old_size == 0 && r->nproof != 0) {
@@ -539,8 +540,8 @@ check_and_update(struct witness_store *ws, const struct witness_req *r, const st
             fork = "the same size as the last cosigned checkpoint with another root";
         }
     } else if (r->old_size != 0) {
-        if (!have_root || dft_tlog_verify_consistency(r->old_size, c->size, stored_root, c->root,
-                                                      r->proof, r->nproof, NULL) != DFT_OK) {
+        if (!have_root || tlog_verify_consistency(r->old_size, c->size, stored_root, c->root,
+                                                  r->proof, r->nproof, NULL) != DFT_OK) {
             fork = "a consistency proof that does not verify";
         }
     }
@@ -559,8 +560,8 @@ check_and_update(struct witness_store *ws, const struct witness_req *r, const st
     /* Cosign, then make the new state durable before anyone sees the cosignature. */
     uint64_t now = (uint64_t)time(NULL);
     const struct dft_note_sig *ls = sig_of(n, logv);
-    if (dft_note_cosign_line(&line, n->text, n->text_len, ws->self.name, ws->sk, now > 0 ? now : 1,
-                             NULL) != DFT_OK ||
+    if (note_cosign_line(&line, n->text, n->text_len, ws->self.name, ws->sk, now > 0 ? now : 1,
+                         NULL) != DFT_OK ||
         dft_buf_add(&note, n->text, n->text_len) != DFT_OK ||
         dft_buf_add(&note, "\n", 1) != DFT_OK ||
         dft_buf_add(&note, ls->line, ls->line_len) != DFT_OK ||
@@ -626,7 +627,7 @@ witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *bo
         answer(a, 400, "malformed add-checkpoint request");
         goto out;
     }
-    if (dft_note_parse(&n, r->note, r->note_len, NULL) != DFT_OK) {
+    if (note_parse(&n, r->note, r->note_len, NULL) != DFT_OK) {
         answer(a, 400, "malformed checkpoint note");
         goto out;
     }
@@ -655,7 +656,7 @@ witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *bo
             goto out;
         }
     }
-    if (dft_note_verify(&n, &logv, 1, NULL, NULL) != DFT_OK) {
+    if (note_verify(&n, &logv, 1, NULL, NULL) != DFT_OK) {
         answer(a, 403, "no valid signature by the log's trusted key");
         goto out;
     }
@@ -668,7 +669,7 @@ witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *bo
     pthread_mutex_unlock(&ws->mu);
 out:
     if (have_note) {
-        dft_note_release(&n);
+        note_release(&n);
     }
     free(r);
 }

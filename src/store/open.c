@@ -48,7 +48,7 @@ open_error(sqlite3 *db, int rc, struct dft_error *err)
 {
     struct dft_error tmp;
     dft_error_clear(&tmp);
-    enum dft_err code = dft_store_error(db, rc, "cannot open vault database", &tmp);
+    enum dft_err code = store_error(db, rc, "cannot open vault database", &tmp);
     if (code == DFT_ERR_INTEGRITY) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "vault database failed authentication");
     }
@@ -56,9 +56,8 @@ open_error(sqlite3 *db, int rc, struct dft_error *err)
 }
 
 enum dft_err
-dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[DFT_KEY_BYTES],
-               const unsigned char vault_id[DFT_VAULT_ID_BYTES], unsigned flags,
-               struct dft_error *err)
+store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[DFT_KEY_BYTES],
+           const unsigned char vault_id[DFT_VAULT_ID_BYTES], unsigned flags, struct dft_error *err)
 {
     struct vfs *v = NULL;
     sqlite3 *db = NULL;
@@ -83,7 +82,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     rc = sqlite3_vfs_register(&v->base, 0);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(NULL, rc, "cannot register the vault file layer", err);
+        e = store_error(NULL, rc, "cannot register the vault file layer", err);
         goto out;
     }
     registered = 1;
@@ -133,7 +132,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
                       "PRAGMA foreign_keys=ON;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot configure vault database", err);
+        e = store_error(db, rc, "cannot configure vault database", err);
         goto out;
     }
     if (created) {
@@ -144,7 +143,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
             rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
         }
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot create vault database", err);
+            e = store_error(db, rc, "cannot create vault database", err);
             goto out;
         }
     } else {
@@ -157,7 +156,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     rc = query1(db, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode);
     if (rc != SQLITE_OK) {
-        e = created ? dft_store_error(db, rc, "cannot create vault database", err)
+        e = created ? store_error(db, rc, "cannot create vault database", err)
                     : open_error(db, rc, err);
         goto out;
     }
@@ -167,7 +166,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
     }
     if ((flags & DFT_STORE_READONLY) &&
         (rc = sqlite3_exec(db, "PRAGMA query_only=ON", NULL, NULL, NULL)) != SQLITE_OK) {
-        e = dft_store_error(db, rc, "cannot configure vault database", err);
+        e = store_error(db, rc, "cannot configure vault database", err);
         goto out;
     }
     if (created) {
@@ -188,7 +187,7 @@ dft_store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[
         uint32_t bad = 0;
         rc = store_wal_scan(v->wal, 0, &valid, &bad);
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot open vault database", err);
+            e = store_error(db, rc, "cannot open vault database", err);
             goto out;
         }
         v->wal->committed = valid; /* what recovery kept */
@@ -213,7 +212,7 @@ out:
 }
 
 void
-dft_store_close(sqlite3 *db)
+store_close(sqlite3 *db)
 {
     if (db == NULL) {
         return;
@@ -261,8 +260,8 @@ check_main(struct file *f, struct dft_error *err)
                          (long long)(i + 1));
             break;
         }
-        dft_page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(i + 1));
-        int bad = dft_page_decrypt(f->ctx, f->plain, page, &ad) != 0;
+        page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(i + 1));
+        int bad = page_decrypt(f->ctx, f->plain, page, &ad) != 0;
         sodium_memzero(f->plain, DFT_PAGE_BYTES);
         if (bad) {
             e = dft_fail(err, DFT_ERR_INTEGRITY, "vault database: page %lld failed authentication",
@@ -275,7 +274,7 @@ check_main(struct file *f, struct dft_error *err)
 }
 
 enum dft_err
-dft_store_check_pages(sqlite3 *db, struct dft_error *err)
+store_check_pages(sqlite3 *db, struct dft_error *err)
 {
     enum dft_err e = DFT_OK;
     if (db == NULL) {
@@ -294,7 +293,7 @@ dft_store_check_pages(sqlite3 *db, struct dft_error *err)
         uint32_t bad = 0;
         int rc = store_wal_scan(v->wal, 1, &valid, &bad);
         if (rc != SQLITE_OK) {
-            e = dft_store_error(db, rc, "cannot check vault database log", err);
+            e = store_error(db, rc, "cannot check vault database log", err);
         } else if (bad != 0) {
             e = dft_fail(err, DFT_ERR_INTEGRITY,
                          "vault database log (wal): frame %u failed authentication", bad);

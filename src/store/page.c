@@ -13,8 +13,8 @@
 #include "store/page.h"
 
 void
-dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                 uint32_t pgno)
+page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
+             uint32_t pgno)
 {
     memcpy(ad->b, vault_id, DFT_VAULT_ID_BYTES);
     ad->b[DFT_VAULT_ID_BYTES] = DFT_PAGE_KIND_MAIN;
@@ -23,9 +23,9 @@ dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_
 }
 
 void
-dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
-                uint32_t frame)
+page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
+            const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
+            uint32_t frame)
 {
     memcpy(ad->b, vault_id, DFT_VAULT_ID_BYTES);
     ad->b[DFT_VAULT_ID_BYTES] = DFT_PAGE_KIND_WAL;
@@ -36,21 +36,21 @@ dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_I
 }
 
 EVP_CIPHER_CTX *
-dft_page_cipher_new(const unsigned char key[DFT_KEY_BYTES])
+page_cipher_new(const unsigned char key[DFT_KEY_BYTES])
 {
     /* Key schedule once (in the secure pool); each page then sets only its nonce. */
     return crypto_gcm_new(key, 1);
 }
 
 void
-dft_page_cipher_free(EVP_CIPHER_CTX *ctx)
+page_cipher_free(EVP_CIPHER_CTX *ctx)
 {
     crypto_gcm_free(ctx); /* OpenSSL cleanses the key schedule, the pool wipes it */
 }
 
 int
-dft_page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
-                 const struct dft_page_ad *ad)
+page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
+             const struct dft_page_ad *ad)
 {
     unsigned char n[DFT_PAGE_NONCE_BYTES];
     unsigned char tag[DFT_PAGE_TAG_BYTES];
@@ -66,8 +66,8 @@ dft_page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *i
 }
 
 int
-dft_page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
-                 const struct dft_page_ad *ad)
+page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
+             const struct dft_page_ad *ad)
 {
     unsigned char n[DFT_PAGE_NONCE_BYTES];
     unsigned char tag[DFT_PAGE_TAG_BYTES];
@@ -83,7 +83,7 @@ dft_page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *i
 }
 
 void
-dft_wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2])
+wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2])
 {
     uint32_t s1 = s[0];
     uint32_t s2 = s[1];

@@ -15,7 +15,7 @@
 
 #include <openssl/evp.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 
 #define DFT_PAGE_DATA_BYTES     (DFT_PAGE_BYTES - DFT_PAGE_RESERVE) /* encrypted part: 4068 */
 #define DFT_PAGE_NONCE_BYTES    12
@@ -38,8 +38,8 @@ struct dft_page_ad {
 };
 
 /* AD of page pgno of the main database: vault_id || 0x01 || pgno (u32 big-endian). */
-void dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                      uint32_t pgno);
+void page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
+                  uint32_t pgno);
 
 /*
  * AD of the page in WAL frame number frame (1-based) whose 24-byte frame header is hdr, in the
@@ -48,33 +48,33 @@ void dft_page_ad_main(struct dft_page_ad *ad, const unsigned char vault_id[DFT_V
  * The salts come from the WAL header, not the frame header: SQLite writes some frame headers
  * with zero salts and checksums first and fills them in later (walRewriteChecksums).
  */
-void dft_page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                     const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
-                     uint32_t frame);
+void page_ad_wal(struct dft_page_ad *ad, const unsigned char vault_id[DFT_VAULT_ID_BYTES],
+                 const unsigned char hdr[DFT_WAL_FRAME_HDR_BYTES], const unsigned char salts[8],
+                 uint32_t frame);
 
 /* A cipher context keyed with key (32 bytes) for AES-256-GCM; NULL when OpenSSL fails. */
-EVP_CIPHER_CTX *dft_page_cipher_new(const unsigned char key[DFT_KEY_BYTES]);
-void dft_page_cipher_free(EVP_CIPHER_CTX *ctx);
+EVP_CIPHER_CTX *page_cipher_new(const unsigned char key[DFT_KEY_BYTES]);
+void page_cipher_free(EVP_CIPHER_CTX *ctx);
 
 /*
  * Encrypt the page in (DFT_PAGE_BYTES; its reserved bytes are ignored) into out with a fresh
  * random nonce. in and out may be the same buffer. Returns 0, or -1 if OpenSSL fails.
  */
-int dft_page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
-                     const struct dft_page_ad *ad) DFT_MUST_CHECK;
+int page_encrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
+                 const struct dft_page_ad *ad) DFT_MUST_CHECK;
 
 /*
  * Authenticate and decrypt the stored page in into out (both DFT_PAGE_BYTES, may be the same
  * buffer). On success returns 0 and out's reserved bytes are zero (what SQLite wrote there).
  * On failure returns -1 and out is all zeros.
  */
-int dft_page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
-                     const struct dft_page_ad *ad) DFT_MUST_CHECK;
+int page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in,
+                 const struct dft_page_ad *ad) DFT_MUST_CHECK;
 
 /*
  * SQLite's WAL checksum (walChecksumBytes): n (a multiple of 8) bytes of data continuing
  * from s[2] in place. big selects big-endian words (WAL magic bit 0 set).
  */
-void dft_wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2]);
+void wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2]);
 
 #endif

@@ -22,10 +22,10 @@ store_probe(const char *path, const unsigned char page_key[DFT_KEY_BYTES],
         return 0;
     }
     if (pread(fd, page, sizeof page, 0) == (ssize_t)sizeof page) {
-        EVP_CIPHER_CTX *ctx = dft_page_cipher_new(page_key);
-        dft_page_ad_main(&ad, vault_id, 1);
-        ok = ctx != NULL && dft_page_decrypt(ctx, page, page, &ad) == 0;
-        dft_page_cipher_free(ctx);
+        EVP_CIPHER_CTX *ctx = page_cipher_new(page_key);
+        page_ad_main(&ad, vault_id, 1);
+        ok = ctx != NULL && page_decrypt(ctx, page, page, &ad) == 0;
+        page_cipher_free(ctx);
     }
     sodium_memzero(page, sizeof page);
     close(fd);

@@ -5,7 +5,7 @@
 #ifndef DEFTER_STORE_PROBE_H
 #define DEFTER_STORE_PROBE_H
 
-#include "defter/store.h"
+#include "store/store.h"
 
 /* 1 when page 1 of the file at path authenticates under page_key and vault_id; else 0. */
 int store_probe(const char *path, const unsigned char page_key[DFT_KEY_BYTES],

@@ -3,10 +3,10 @@
  *
  * Messages name the operation and SQLite's reason; never SQL text with user data.
  */
-#include "defter/store.h"
+#include "store/store.h"
 
 enum dft_err
-dft_store_error(sqlite3 *db, int rc, const char *what, struct dft_error *err)
+store_error(sqlite3 *db, int rc, const char *what, struct dft_error *err)
 {
     const char *why = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
@@ -42,17 +42,17 @@ dft_store_error(sqlite3 *db, int rc, const char *what, struct dft_error *err)
 }
 
 enum dft_err
-dft_store_exec(sqlite3 *db, const char *sql, struct dft_error *err)
+store_exec(sqlite3 *db, const char *sql, struct dft_error *err)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "database", err);
+        return store_error(db, rc, "database", err);
     }
     return DFT_OK;
 }
 
 void
-dft_store_rollback(sqlite3 *db)
+store_rollback(sqlite3 *db)
 {
     if (db != NULL && !sqlite3_get_autocommit(db)) {
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -1,8 +1,8 @@
 /*
  * vfs.c - the encrypting SQLite VFS: its methods, and the main database file (store.h).
  *
- * Each dft_store_open registers its own sqlite3_vfs wrapping SQLite's "unix" VFS; its keys live
- * in sodium_malloc memory and are wiped when dft_store_close unregisters it. The VFS opens only
+ * Each store_open registers its own sqlite3_vfs wrapping SQLite's "unix" VFS; its keys live
+ * in sodium_malloc memory and are wiped when store_close unregisters it. The VFS opens only
  * the main database and its WAL: temporary files, rollback journals and anything without a name
  * are refused, so no plaintext file can appear. Page data is encrypted before it reaches the
  * unix VFS and authenticated after it comes back (store/page.c); a page that fails
@@ -108,8 +108,8 @@ main_read_page(struct file *f, unsigned char *buf, sqlite3_int64 pgidx)
     if (rc != SQLITE_OK) {
         return rc;
     }
-    dft_page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(pgidx + 1));
-    if (dft_page_decrypt(f->ctx, buf, buf, &ad) != 0) {
+    page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(pgidx + 1));
+    if (page_decrypt(f->ctx, buf, buf, &ad) != 0) {
         return SQLITE_IOERR_DATA;
     }
     return SQLITE_OK;
@@ -157,8 +157,8 @@ main_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
     if (pgno == 1 && !store_page1_ok(buf)) {
         return SQLITE_IOERR_WRITE;
     }
-    dft_page_ad_main(&ad, f->vfs->vault_id, pgno);
-    if (dft_page_encrypt(f->ctx, f->out, buf, &ad) != 0) {
+    page_ad_main(&ad, f->vfs->vault_id, pgno);
+    if (page_encrypt(f->ctx, f->out, buf, &ad) != 0) {
         return SQLITE_IOERR_WRITE;
     }
     return store_raw_write(f, f->out, DFT_PAGE_BYTES, off);
@@ -179,7 +179,7 @@ x_close(sqlite3_file *pf)
     if (f->vfs->wal == f) {
         f->vfs->wal = NULL;
     }
-    dft_page_cipher_free(f->ctx);
+    page_cipher_free(f->ctx);
     f->ctx = NULL;
     sodium_free(f->plain);
     f->plain = NULL;
@@ -344,7 +344,7 @@ v_open(sqlite3_vfs *pv, const char *name, sqlite3_file *pf, int flags, int *out_
     f->hdr_off = -1;
     f->real = (sqlite3_file *)((char *)f + ROUND8(sizeof *f));
     memset(f->real, 0, (size_t)v->root->szOsFile);
-    f->ctx = dft_page_cipher_new(v->page_key);
+    f->ctx = page_cipher_new(v->page_key);
     f->plain = sodium_malloc(DFT_PAGE_BYTES);
     f->out = malloc(DFT_WAL_FRAME_BYTES);
     if (f->ctx == NULL || f->plain == NULL || f->out == NULL) {
@@ -366,7 +366,7 @@ fail:
     if (f->real->pMethods != NULL) {
         f->real->pMethods->xClose(f->real);
     }
-    dft_page_cipher_free(f->ctx);
+    page_cipher_free(f->ctx);
     sodium_free(f->plain);
     free(f->out);
     memset(f, 0, sizeof *f);

@@ -127,8 +127,8 @@ store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, f->out, salts, frame);
-        rc = dft_page_decrypt(f->ctx, buf, f->out + DFT_WAL_FRAME_HDR_BYTES, &ad);
+        page_ad_wal(&ad, f->vfs->vault_id, f->out, salts, frame);
+        rc = page_decrypt(f->ctx, buf, f->out + DFT_WAL_FRAME_HDR_BYTES, &ad);
         return rc == 0 ? SQLITE_OK : SQLITE_IOERR_DATA;
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
@@ -144,9 +144,9 @@ store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
             memset(buf, 0, (size_t)amt);
             return rc;
         }
-        dft_page_ad_wal(&ad, f->vfs->vault_id, buf, salts, frame);
-        if (dft_page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
-                             &ad) != 0) {
+        page_ad_wal(&ad, f->vfs->vault_id, buf, salts, frame);
+        if (page_decrypt(f->ctx, buf + DFT_WAL_FRAME_HDR_BYTES, buf + DFT_WAL_FRAME_HDR_BYTES,
+                         &ad) != 0) {
             memset(buf, 0, (size_t)amt);
         } else {
             wal_apply_mask(f, salts, frame, 0, buf, DFT_WAL_FRAME_HDR_BYTES);
@@ -178,8 +178,8 @@ wal_write_page(struct file *f, const unsigned char *hdr, const unsigned char *pa
     if (wal_salts(f, &salts) != SQLITE_OK) {
         return SQLITE_IOERR_WRITE;
     }
-    dft_page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
-    return dft_page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
+    page_ad_wal(&ad, f->vfs->vault_id, hdr, salts, frame);
+    return page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
 
 int
@@ -285,7 +285,7 @@ store_wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
     }
     uint32_t magic = (uint32_t)dft_be_get(h, 4);
     int big = (int)(magic & 1);
-    dft_wal_checksum(big, h, 24, s);
+    wal_checksum(big, h, 24, s);
     int hdr_ok = (magic & ~1u) == WAL_MAGIC && (uint32_t)dft_be_get(h + 4, 4) == WAL_VERSION &&
                  (uint32_t)dft_be_get(h + 8, 4) == DFT_PAGE_BYTES &&
                  s[0] == (uint32_t)dft_be_get(h + 24, 4) && s[1] == (uint32_t)dft_be_get(h + 28, 4);
@@ -310,13 +310,13 @@ store_wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
             if (rc != SQLITE_OK) {
                 break;
             }
-            dft_page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
+            page_ad_wal(&ad, f->vfs->vault_id, fr, h + 16, i);
             ok = memcmp(fr + 8, h + 16, 8) == 0 && (uint32_t)dft_be_get(fr, 4) != 0 &&
-                 dft_page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
+                 page_decrypt(f->ctx, f->plain, fr + DFT_WAL_FRAME_HDR_BYTES, &ad) == 0;
             if (ok && chain) {
                 wal_apply_mask(f, h + 16, i, 0, fr, DFT_WAL_FRAME_HDR_BYTES);
-                dft_wal_checksum(big, fr, 8, s);
-                dft_wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
+                wal_checksum(big, fr, 8, s);
+                wal_checksum(big, f->plain, DFT_PAGE_BYTES, s);
                 chain = s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
                         s[1] == (uint32_t)dft_be_get(fr + 20, 4);
                 if (chain && (uint32_t)dft_be_get(fr + 4, 4) != 0) {

@@ -12,7 +12,9 @@
 
 #include <sodium.h>
 
-#include "defter/tlog.h"
+#include "crypto/hash.h"
+#include "crypto/keys.h"
+#include "log/tlog.h"
 #include "vault/envelope.h"
 
 #define FIELD_PREFIX     "fields/"
@@ -72,8 +74,8 @@ withhold(const char *name, const json_t *value, const unsigned char key[DFT_SALT
         return DFT_OK;
     }
     unsigned char salt[DFT_SALT_BYTES];
-    dft_sd_item_salt(salt, key, name);
-    enum dft_err rc = dft_sd_item_digest(w + *nw * DFT_HASH_BYTES, salt, name, value, err);
+    sd_item_salt(salt, key, name);
+    enum dft_err rc = sd_item_digest(w + *nw * DFT_HASH_BYTES, salt, name, value, err);
     sodium_memzero(salt, sizeof salt);
     if (rc == DFT_OK) {
         (*nw)++;
@@ -107,10 +109,10 @@ inclusion_path(json_t *path, size_t m, const unsigned char *h, size_t n, struct 
     enum dft_err rc;
     if (m < k) {
         rc = inclusion_path(path, m, h, k, err);
-        dft_sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
+        sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
     } else {
         rc = inclusion_path(path, m - k, h + k * DFT_HASH_BYTES, n - k, err);
-        dft_sd_tree_root(sub, h, k);
+        sd_tree_root(sub, h, k);
     }
     if (rc != DFT_OK) {
         return rc;
@@ -119,15 +121,15 @@ inclusion_path(json_t *path, size_t m, const unsigned char *h, size_t n, struct 
 }
 
 enum dft_err
-dft_envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n, size_t op_index,
-                      const char *const *names, size_t n_names, json_t **out, struct dft_error *err)
+envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n, size_t op_index,
+                  const char *const *names, size_t n_names, json_t **out, struct dft_error *err)
 {
     json_t *items = NULL;
     json_t *doc = NULL;
     unsigned char key[DFT_SALT_KEY_BYTES];
     unsigned char *hashes = NULL;
     unsigned char *withheld = NULL;
-    enum dft_err rc = dft_envelope_open_items(k, env, n, &items, err);
+    enum dft_err rc = envelope_open_items(k, env, n, &items, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -161,8 +163,8 @@ dft_envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t
     for (size_t i = 0; i < count; i++) {
         const json_t *it = json_array_get(items, i);
         if ((rc = salt_key(key, it, err)) != DFT_OK ||
-            (rc = dft_sd_op_hash(hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key,
-                                 err)) != DFT_OK) {
+            (rc = sd_op_hash(hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, err)) !=
+                DFT_OK) {
             goto out;
         }
     }
@@ -173,7 +175,7 @@ dft_envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t
     for (size_t i = 0; i < n_names; i++) {
         unsigned char salt[DFT_SALT_BYTES];
         char salt_b64[dft_b64_len(DFT_SALT_BYTES)];
-        dft_sd_item_salt(salt, key, names[i]);
+        sd_item_salt(salt, key, names[i]);
         dft_b64_encode(salt_b64, salt, sizeof salt);
         sodium_memzero(salt, sizeof salt);
         if (json_array_append_new(revealed,
@@ -240,9 +242,8 @@ get_hash(unsigned char out[DFT_HASH_BYTES], const json_t *j)
 }
 
 enum dft_err
-dft_disclosure_verify(const json_t *d, const unsigned char *author,
-                      struct dft_envelope_info *info_out, json_t **revealed_out,
-                      struct dft_error *err)
+disclosure_verify(const json_t *d, const unsigned char *author, struct dft_envelope_info *info_out,
+                  json_t **revealed_out, struct dft_error *err)
 {
     const char *bad = "malformed disclosure";
     const json_t *v = json_object_get(d, "v");
@@ -274,7 +275,7 @@ dft_disclosure_verify(const json_t *d, const unsigned char *author,
         return dft_fail(err, DFT_ERR_INPUT, "%s (sizes)", bad);
     }
     struct dft_envelope_info info;
-    enum dft_err rc = dft_envelope_inspect_head(head, &info, err);
+    enum dft_err rc = envelope_inspect_head(head, &info, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -326,7 +327,7 @@ dft_disclosure_verify(const json_t *d, const unsigned char *author,
             rc = dft_fail(err, DFT_ERR_INPUT, "%s (item revealed twice)", bad);
             goto out;
         }
-        rc = dft_sd_item_digest(digests + (nw + i) * DFT_HASH_BYTES, salt, name, value, err);
+        rc = sd_item_digest(digests + (nw + i) * DFT_HASH_BYTES, salt, name, value, err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -338,15 +339,12 @@ dft_disclosure_verify(const json_t *d, const unsigned char *author,
     d_buf[0] = 0x02;
     qsort(digests, nr + nw, DFT_HASH_BYTES, cmp_digest);
     unsigned char op_hash[DFT_HASH_BYTES];
-    dft_sha256(op_hash, d_buf, 1 + (nr + nw) * DFT_HASH_BYTES);
-    unsigned char leaf[1 + DFT_HASH_BYTES];
+    crypto_sha256_once(op_hash, d_buf, 1 + (nr + nw) * DFT_HASH_BYTES);
     unsigned char leaf_hash[DFT_HASH_BYTES];
-    leaf[0] = 0x00;
-    memcpy(leaf + 1, op_hash, DFT_HASH_BYTES);
-    dft_sha256(leaf_hash, leaf, sizeof leaf);
-    if (dft_tlog_verify_inclusion((uint64_t)index, info.op_count, leaf_hash,
-                                  (const unsigned char(*)[32])proof, np, info.sd_root,
-                                  NULL) != DFT_OK) {
+    crypto_leaf_hash(leaf_hash, op_hash, DFT_HASH_BYTES);
+    if (tlog_verify_inclusion((uint64_t)index, info.op_count, leaf_hash,
+                              (const unsigned char(*)[32])proof, np, info.sd_root,
+                              NULL) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "disclosure does not match the signed root");
         goto out;
     }

@@ -78,7 +78,7 @@ add_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *kek_d,
     if (n != 3) {
         return dft_fail(err, DFT_ERR_INTERNAL, "the vault header has no room for a compartment");
     }
-    struct dft_keys *bk = dft_keys_new();
+    struct dft_keys *bk = keys_new();
     unsigned char state[HEADER_CELL_BYTES];
     if (bk == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -100,7 +100,7 @@ add_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *kek_d,
         h->has_other = 1; /* and so the real slot says so too */
         header_slot_seal(h, h->own, HEADER_KIND_OPEN, 0, h->map, v->keys, kek_r);
     }
-    dft_keys_free(bk);
+    keys_free(bk);
     sodium_memzero(state, sizeof state);
     return rc;
 }
@@ -115,7 +115,7 @@ add_shred_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *
                         "make the decoy compartment first (duress set --action decoy)");
     }
     struct dft_header *hb = malloc(sizeof *hb);
-    struct dft_keys *bk = dft_keys_new();
+    struct dft_keys *bk = keys_new();
     enum dft_err rc = DFT_OK;
     if (hb == NULL || bk == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -140,7 +140,7 @@ out:
         sodium_memzero(hb, sizeof *hb);
         free(hb);
     }
-    dft_keys_free(bk);
+    keys_free(bk);
     return rc;
 }
 
@@ -161,7 +161,7 @@ dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action, const c
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = dft_vault_lock(v, &fd, err)) != DFT_OK ||
+    if ((rc = vault_dir_lock(v, &fd, err)) != DFT_OK ||
         (rc = header_read(h, v->header_path, err)) != DFT_OK ||
         (rc = header_attach(h, &v->header, err)) != DFT_OK ||
         (rc = header_derive(h, kek, pass, pass_len, err)) != DFT_OK ||
@@ -193,7 +193,7 @@ dft_vault_duress_set(struct dft_vault *v, enum dft_duress_action action, const c
         v->header = *h;
     }
 out:
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     if (h != NULL) {
         sodium_memzero(h, sizeof *h);
         free(h);

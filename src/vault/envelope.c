@@ -13,7 +13,9 @@
 
 #include <sodium.h>
 
-#include "defter/tlog.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "log/tlog.h"
 #include "vault/envelope.h"
 
 static const char sign_domain[] = "defter/envelope/v1\n";
@@ -32,7 +34,7 @@ dump_cb(const char *buffer, size_t size, void *data)
 }
 
 enum dft_err
-dft_json_canonical(const json_t *j, struct dft_buf *out, struct dft_error *err)
+json_canonical(const json_t *j, struct dft_buf *out, struct dft_error *err)
 {
     struct dump_ctx c = {out, DFT_OK};
     if (json_dump_callback(j, dump_cb, &c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) != 0) {
@@ -114,7 +116,7 @@ canon_value(struct dft_buf *b, const json_t *v, struct dft_error *err)
         enum dft_err rc = canon_string(b, json_string_value(v), json_string_length(v));
         return rc == DFT_OK ? DFT_OK : dft_fail(err, rc, "operation too large");
     }
-    return dft_json_canonical(v, b, err);
+    return json_canonical(v, b, err);
 }
 
 /* Digest one item using scratch as work space (reset here, wiped after use, kept allocated). */
@@ -141,7 +143,7 @@ item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT
         rc = dft_buf_add(scratch, "]", 1);
     }
     if (rc == DFT_OK) {
-        dft_sha256(out, scratch->data, scratch->len);
+        crypto_sha256_once(out, scratch->data, scratch->len);
     } else {
         rc = dft_fail(err, rc, "cannot encode an operation item");
     }
@@ -152,8 +154,8 @@ item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT
 }
 
 enum dft_err
-dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
-                   const char *name, const json_t *value, struct dft_error *err)
+sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[DFT_SALT_BYTES],
+               const char *name, const json_t *value, struct dft_error *err)
 {
     struct dft_buf b;
     dft_buf_init(&b, DFT_ENV_MAX, 0);
@@ -163,8 +165,8 @@ dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES], const unsigned char salt[D
 }
 
 void
-dft_sd_item_salt(unsigned char salt[DFT_SALT_BYTES], const unsigned char key[DFT_SALT_KEY_BYTES],
-                 const char *name)
+sd_item_salt(unsigned char salt[DFT_SALT_BYTES], const unsigned char key[DFT_SALT_KEY_BYTES],
+             const char *name)
 {
     crypto_generichash(salt, DFT_SALT_BYTES, (const unsigned char *)name, strlen(name), key,
                        DFT_SALT_KEY_BYTES);
@@ -174,7 +176,7 @@ static void
 tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *h, size_t n)
 {
     if (n == 1) {
-        dft_tlog_hash_leaf(out, h, DFT_HASH_BYTES);
+        crypto_leaf_hash(out, h, DFT_HASH_BYTES);
         return;
     }
     size_t k = 1;
@@ -184,11 +186,11 @@ tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *h, size_t n)
     unsigned char left[DFT_HASH_BYTES], right[DFT_HASH_BYTES];
     tree_root(left, h, k);
     tree_root(right, h + k * DFT_HASH_BYTES, n - k);
-    dft_tlog_hash_node(out, left, right);
+    tlog_hash_node(out, left, right);
 }
 
 void
-dft_sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n)
+sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n)
 {
     DFT_ASSERT(n >= 1);
     tree_root(out, hashes, n);
@@ -225,7 +227,7 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
         if (strcmp(key_name, "fields") == 0) {
             continue;
         }
-        dft_sd_item_salt(salt, key, key_name);
+        sd_item_salt(salt, key, key_name);
         rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, key_name, val, scratch, err);
         if (rc != DFT_OK) {
             goto out;
@@ -242,7 +244,7 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
         }
         memcpy(name, "fields/", 7);
         memcpy(name + 7, key_name, kl + 1);
-        dft_sd_item_salt(salt, key, name);
+        sd_item_salt(salt, key, name);
         rc = item_digest(d + 1 + n * DFT_HASH_BYTES, salt, name, val, scratch, err);
         if (rc != DFT_OK) {
             goto out;
@@ -250,7 +252,7 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
         n++;
     }
     qsort(d + 1, n, DFT_HASH_BYTES, cmp_digest);
-    dft_sha256(out, d, 1 + n * DFT_HASH_BYTES);
+    crypto_sha256_once(out, d, 1 + n * DFT_HASH_BYTES);
 out:
     sodium_memzero(salt, sizeof salt);
     free(d);
@@ -296,8 +298,8 @@ signed_message(unsigned char *msg, const unsigned char *head)
 }
 
 enum dft_err
-dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
-                  struct dft_error *err)
+envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
+              struct dft_error *err)
 {
     size_t n = json_array_size(ops);
     enum dft_err rc = DFT_OK;
@@ -329,7 +331,7 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
         dft_b64_encode(key_b64, key, sizeof key);
         rc = dft_buf_adds(&pt, i == 0 ? "[{\"op\":" : ",{\"op\":");
         if (rc == DFT_OK) {
-            rc = dft_json_canonical(op, &pt, err);
+            rc = json_canonical(op, &pt, err);
         }
         if (rc == DFT_OK) {
             rc = dft_buf_addf(&pt, ",\"salt_key\":\"%s\"}", key_b64);
@@ -344,8 +346,7 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
         goto out;
     }
     size_t start = out->len;
-    rc = dft_buf_reserve(out,
-                         DFT_ENV_FIXED_BYTES + pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    rc = dft_buf_reserve(out, DFT_ENV_FIXED_BYTES + pt.len + CRYPTO_XCHACHA_TAG_BYTES);
     if (rc != DFT_OK) {
         rc = dft_fail(err, rc, "operations too large for one envelope");
         goto out;
@@ -355,16 +356,15 @@ dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *o
     e[4] = DFT_ENV_VERSION;
     memcpy(e + 5, k->sign_pk, DFT_SIGN_PK_BYTES);
     dft_be_put(e + 37, (uint32_t)n, 4);
-    dft_sd_tree_root(e + 41, hashes, n);
+    sd_tree_root(e + 41, hashes, n);
     unsigned char msg[sizeof sign_domain - 1 + 73];
     signed_message(msg, e);
     crypto_sign_detached(e + 73, NULL, msg, sizeof msg, k->sign_sk);
-    randombytes_buf(e + 137, 24);
-    unsigned long long clen = 0;
-    dft_be_put(e + 161, (uint32_t)(pt.len + crypto_aead_xchacha20poly1305_ietf_ABYTES), 4);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(e + DFT_ENV_FIXED_BYTES, &clen, pt.data, pt.len, e,
-                                               DFT_ENV_HEAD_BYTES, NULL, e + 137, k->seal_key);
-    out->len = start + DFT_ENV_FIXED_BYTES + (size_t)clen;
+    crypto_xchacha_nonce(e + 137);
+    dft_be_put(e + 161, (uint32_t)(pt.len + CRYPTO_XCHACHA_TAG_BYTES), 4);
+    crypto_xchacha_seal(e + DFT_ENV_FIXED_BYTES, pt.data, pt.len, e, DFT_ENV_HEAD_BYTES, e + 137,
+                        k->seal_key);
+    out->len = start + DFT_ENV_FIXED_BYTES + pt.len + CRYPTO_XCHACHA_TAG_BYTES;
     out->data[out->len] = '\0';
 out:
     free(hashes);
@@ -376,8 +376,7 @@ out:
 }
 
 enum dft_err
-dft_envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info,
-                          struct dft_error *err)
+envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info, struct dft_error *err)
 {
     if (memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
         (uint32_t)dft_be_get(e + 37, 4) == 0) {
@@ -395,28 +394,27 @@ dft_envelope_inspect_head(const unsigned char *e, struct dft_envelope_info *info
 }
 
 enum dft_err
-dft_envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *info,
-                     struct dft_error *err)
+envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *info,
+                 struct dft_error *err)
 {
-    if (n < DFT_ENV_FIXED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-        memcmp(e, DFT_ENV_MAGIC, 4) != 0 || e[4] != DFT_ENV_VERSION ||
-        (uint32_t)dft_be_get(e + 161, 4) != n - DFT_ENV_FIXED_BYTES) {
+    if (n < DFT_ENV_FIXED_BYTES + CRYPTO_XCHACHA_TAG_BYTES || memcmp(e, DFT_ENV_MAGIC, 4) != 0 ||
+        e[4] != DFT_ENV_VERSION || (uint32_t)dft_be_get(e + 161, 4) != n - DFT_ENV_FIXED_BYTES) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope is malformed");
     }
-    return dft_envelope_inspect_head(e, info, err);
+    return envelope_inspect_head(e, info, err);
 }
 
 enum dft_err
-dft_envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n,
-                        json_t **items_out, struct dft_error *err)
+envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **items_out,
+                    struct dft_error *err)
 {
     struct dft_envelope_info info;
-    enum dft_err rc = dft_envelope_inspect(e, n, &info, err);
+    enum dft_err rc = envelope_inspect(e, n, &info, err);
     if (rc != DFT_OK) {
         return rc;
     }
     size_t clen = n - DFT_ENV_FIXED_BYTES;
-    size_t plen = clen - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    size_t plen = clen - CRYPTO_XCHACHA_TAG_BYTES;
     unsigned char *pt = sodium_malloc(plen + 1);
     unsigned char *hashes = NULL;
     struct dft_buf scratch;
@@ -426,8 +424,8 @@ dft_envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, e + DFT_ENV_FIXED_BYTES, clen, e,
-                                                   DFT_ENV_HEAD_BYTES, e + 137, k->seal_key) != 0) {
+    if (crypto_xchacha_open(pt, e + DFT_ENV_FIXED_BYTES, clen, e, DFT_ENV_HEAD_BYTES, e + 137,
+                            k->seal_key) != DFT_OK) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope does not decrypt (tampered or foreign)");
         goto out;
     }
@@ -462,7 +460,7 @@ dft_envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t
         }
     }
     unsigned char root[DFT_HASH_BYTES];
-    dft_sd_tree_root(root, hashes, info.op_count);
+    sd_tree_root(root, hashes, info.op_count);
     if (sodium_memcmp(root, info.sd_root, DFT_HASH_BYTES) != 0) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content does not match its signed root");
         goto out;
@@ -479,11 +477,11 @@ out:
 }
 
 enum dft_err
-dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **ops_out,
-                  struct dft_error *err)
+envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **ops_out,
+              struct dft_error *err)
 {
     json_t *items = NULL;
-    enum dft_err rc = dft_envelope_open_items(k, e, n, &items, err);
+    enum dft_err rc = envelope_open_items(k, e, n, &items, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -504,8 +502,8 @@ dft_envelope_open(const struct dft_keys *k, const unsigned char *e, size_t n, js
 }
 
 enum dft_err
-dft_sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
-               const unsigned char key[DFT_SALT_KEY_BYTES], struct dft_error *err)
+sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
+           const unsigned char key[DFT_SALT_KEY_BYTES], struct dft_error *err)
 {
     struct dft_buf b;
     dft_buf_init(&b, DFT_ENV_MAX, 0);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "crypto/keys.h"
 #include "defter/core.h"
 #include "defter/crypto.h"
 
@@ -33,52 +34,51 @@ struct dft_envelope_info {
  * Seal ops (a JSON array of complete operation objects) into out: fresh salts, digests, root,
  * Ed25519 signature with k->sign_sk, XChaCha20-Poly1305 under k->seal_key.
  */
-enum dft_err dft_envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
-                               struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
+                           struct dft_error *err) DFT_MUST_CHECK;
 
 /* Parse the clear part strictly and check the signature. DFT_ERR_INTEGRITY on any problem. */
-enum dft_err dft_envelope_inspect(const unsigned char *env, size_t n,
-                                  struct dft_envelope_info *info,
-                                  struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_inspect(const unsigned char *env, size_t n, struct dft_envelope_info *info,
+                              struct dft_error *err) DFT_MUST_CHECK;
 
 /* The same checks on the signed head alone (DFT_ENV_HEAD_BYTES bytes at head). */
-enum dft_err dft_envelope_inspect_head(const unsigned char *head, struct dft_envelope_info *info,
-                                       struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_inspect_head(const unsigned char *head, struct dft_envelope_info *info,
+                                   struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Inspect, decrypt, and check that the operations and salts reproduce the signed root and that
  * every operation names the envelope's author. *ops_out: new reference to the operation array.
  */
-enum dft_err dft_envelope_open(const struct dft_keys *k, const unsigned char *env, size_t n,
-                               json_t **ops_out, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_open(const struct dft_keys *k, const unsigned char *env, size_t n,
+                           json_t **ops_out, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
- * As dft_envelope_open, but *items_out receives the decrypted array of {"op", "salt_key"} items
+ * As envelope_open, but *items_out receives the decrypted array of {"op", "salt_key"} items
  * (new reference) after the same checks: for selective disclosure, which needs the salts.
  */
-enum dft_err dft_envelope_open_items(const struct dft_keys *k, const unsigned char *env, size_t n,
-                                     json_t **items_out, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_open_items(const struct dft_keys *k, const unsigned char *env, size_t n,
+                                 json_t **items_out, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Canonical JSON text (compact, keys sorted bytewise, UTF-8) into out; appended. */
-enum dft_err dft_json_canonical(const json_t *j, struct dft_buf *out,
-                                struct dft_error *err) DFT_MUST_CHECK;
-
-/* The digest of one disclosed item: SHA-256(salt ‖ canonical [name, value]). */
-enum dft_err dft_sd_item_digest(unsigned char out[DFT_HASH_BYTES],
-                                const unsigned char salt[DFT_SALT_BYTES], const char *name,
-                                const json_t *value, struct dft_error *err) DFT_MUST_CHECK;
-
-/* An item's salt: BLAKE2b-128 keyed with the operation's salt key, over the item name. */
-void dft_sd_item_salt(unsigned char salt[DFT_SALT_BYTES],
-                      const unsigned char key[DFT_SALT_KEY_BYTES], const char *name);
-
-/* The hash of one operation: SHA-256(0x02 ‖ its item digests sorted bytewise). */
-enum dft_err dft_sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
-                            const unsigned char key[DFT_SALT_KEY_BYTES],
+enum dft_err json_canonical(const json_t *j, struct dft_buf *out,
                             struct dft_error *err) DFT_MUST_CHECK;
 
+/* The digest of one disclosed item: SHA-256(salt ‖ canonical [name, value]). */
+enum dft_err sd_item_digest(unsigned char out[DFT_HASH_BYTES],
+                            const unsigned char salt[DFT_SALT_BYTES], const char *name,
+                            const json_t *value, struct dft_error *err) DFT_MUST_CHECK;
+
+/* An item's salt: BLAKE2b-128 keyed with the operation's salt key, over the item name. */
+void sd_item_salt(unsigned char salt[DFT_SALT_BYTES], const unsigned char key[DFT_SALT_KEY_BYTES],
+                  const char *name);
+
+/* The hash of one operation: SHA-256(0x02 ‖ its item digests sorted bytewise). */
+enum dft_err sd_op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
+                        const unsigned char key[DFT_SALT_KEY_BYTES],
+                        struct dft_error *err) DFT_MUST_CHECK;
+
 /* RFC 6962 Merkle tree hash over n 32-byte hashes (n >= 1). */
-void dft_sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n);
+void sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *hashes, size_t n);
 
 /* ---- selective disclosure (disclose.c; docs/vault-format.md "Disclosures") ---- */
 
@@ -89,12 +89,12 @@ void dft_sd_tree_root(unsigned char out[DFT_HASH_BYTES], const unsigned char *ha
  * named in names (item names as in the format: a top-level key such as "record" or "type", or
  * "fields/" + a field name); every other item of that operation is withheld as its digest.
  * *out: new JSON object {"v","head","index","revealed","withheld","path"}. DFT_ERR_INPUT for an
- * index out of range, an unknown or repeated name; envelope errors as dft_envelope_open.
+ * index out of range, an unknown or repeated name; envelope errors as envelope_open.
  * Hands out the salts of the revealed items only, never the operation's salt key.
  */
-enum dft_err dft_envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n,
-                                   size_t op_index, const char *const *names, size_t n_names,
-                                   json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n,
+                               size_t op_index, const char *const *names, size_t n_names,
+                               json_t **out, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Check a disclosure without any key: the head's signature (by author when not NULL), the
@@ -103,8 +103,8 @@ enum dft_err dft_envelope_disclose(const struct dft_keys *k, const unsigned char
  * a new object {item name: value}. DFT_ERR_INPUT for a document of the wrong shape,
  * DFT_ERR_INTEGRITY for anything that does not verify.
  */
-enum dft_err dft_disclosure_verify(const json_t *d, const unsigned char *author,
-                                   struct dft_envelope_info *info, json_t **revealed,
-                                   struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err disclosure_verify(const json_t *d, const unsigned char *author,
+                               struct dft_envelope_info *info, json_t **revealed,
+                               struct dft_error *err) DFT_MUST_CHECK;
 
 #endif

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "vault/envelope.h"
 #include "vault/export.h"
+#include "evidence/evidence.h"
 #include "vault/vault_internal.h"
 
 static enum dft_err
@@ -18,7 +19,7 @@ prepare(struct dft_vault *v, sqlite3_stmt **st, const char *sql, struct dft_erro
 {
     int rc = sqlite3_prepare_v2(v->db, sql, -1, st, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     return DFT_OK;
 }
@@ -56,7 +57,7 @@ add_record(struct dft_vault *v, const char *id, json_t *recs, const char **type_
     } else if (rc == SQLITE_DONE) {
         e = dft_fail(err, DFT_ERR_NOT_FOUND, "no record with id '%.64s'", id);
     } else {
-        e = dft_store_error(v->db, rc, "cannot read the vault", err);
+        e = store_error(v->db, rc, "cannot read the vault", err);
     }
     sqlite3_finalize(st);
     if (e == DFT_OK && type_out != NULL) {
@@ -93,7 +94,7 @@ linked_records(struct dft_vault *v, const char *id, json_t *recs, json_t *links,
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         json_decref(others);
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     size_t i;
     json_t *o;
@@ -139,7 +140,7 @@ evidence_of(struct dft_vault *v, const char *id, json_t *evd, struct dft_error *
                                       (const char *)sqlite3_column_text(st, 6)));
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? DFT_OK : dft_store_error(v->db, rc, "cannot read the vault", err);
+    return rc == SQLITE_DONE ? DFT_OK : store_error(v->db, rc, "cannot read the vault", err);
 }
 
 static int
@@ -276,7 +277,7 @@ dft_vault_export_history(struct dft_vault *v, const char *id, json_t **out, stru
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     *out = arr;
     return DFT_OK;
@@ -302,7 +303,7 @@ dft_vault_export_envelope(struct dft_vault *v, uint64_t index, struct dft_buf *o
     } else if (rc == SQLITE_DONE) {
         e = dft_fail(err, DFT_ERR_NOT_FOUND, "no envelope %llu", (unsigned long long)index);
     } else {
-        e = dft_store_error(v->db, rc, "cannot read the vault", err);
+        e = store_error(v->db, rc, "cannot read the vault", err);
     }
     sqlite3_finalize(st);
     return e;
@@ -316,7 +317,7 @@ dft_vault_export_disclose(struct dft_vault *v, uint64_t index, size_t seq, const
     dft_buf_init(&env, DFT_ENV_MAX, 0);
     enum dft_err e = dft_vault_export_envelope(v, index, &env, err);
     if (e == DFT_OK) {
-        e = dft_envelope_disclose(v->keys, env.data, env.len, seq, names, n_names, out, err);
+        e = envelope_disclose(v->keys, env.data, env.len, seq, names, n_names, out, err);
     }
     dft_buf_release(&env);
     return e;
@@ -326,7 +327,7 @@ static json_t *
 hash_json(const unsigned char h[DFT_TLOG_HASH_BYTES])
 {
     char b64[DFT_TLOG_HASH_B64];
-    dft_tlog_hash_encode(b64, h);
+    tlog_hash_encode(b64, h);
     return json_string(b64);
 }
 
@@ -340,16 +341,16 @@ dft_vault_export_log(struct dft_vault *v, json_t **out, struct dft_error *err)
     dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
     dft_buf_init(&cos, DFT_NOTE_MAX_BYTES, 0);
     enum dft_err e;
-    if ((e = dft_tlog_size(v->db, &size, err)) != DFT_OK ||
+    if ((e = tlog_size(v->db, &size, err)) != DFT_OK ||
         (e = dft_vault_checkpoint(v, size, &note, err)) != DFT_OK ||
-        (e = dft_witness_load(v->db, &ws, err)) != DFT_OK ||
+        (e = vault_witness_set(v, &ws, err)) != DFT_OK ||
         (e = dft_vault_identity(v, &id, err)) != DFT_OK) {
         goto out;
     }
     json_t *wkeys = json_array();
     for (size_t i = 0; i < ws.n; i++) {
         char vkey[DFT_NOTE_VKEY_MAX];
-        dft_note_verifier_format(&ws.keys[i], vkey);
+        note_verifier_format(&ws.keys[i], vkey);
         json_array_append_new(wkeys, json_string(vkey));
     }
     doc =
@@ -362,17 +363,17 @@ dft_vault_export_log(struct dft_vault *v, json_t **out, struct dft_error *err)
         goto out;
     }
     struct dft_error ignored;
-    if (ws.n > 0 && dft_witness_latest(v->db, v->keys->sign_pk, &ws, &cos, &ignored) == DFT_OK) {
+    if (ws.n > 0 && witness_latest(v->db, v->keys->sign_pk, &ws, &cos, &ignored) == DFT_OK) {
         struct dft_checkpoint c;
         struct dft_note_verifier logv;
-        dft_tlog_log_verifier(&logv, v->keys->sign_pk);
-        if ((e = dft_checkpoint_open(&c, (const char *)cos.data, cos.len, &logv, ws.keys, ws.n,
-                                     NULL, err)) != DFT_OK) {
+        tlog_log_verifier(&logv, v->keys->sign_pk);
+        if ((e = checkpoint_open(&c, (const char *)cos.data, cos.len, &logv, ws.keys, ws.n, NULL,
+                                 err)) != DFT_OK) {
             goto out;
         }
         unsigned char proof[DFT_TLOG_PROOF_MAX][DFT_TLOG_HASH_BYTES];
         size_t n = 0;
-        if ((e = dft_tlog_prove_consistency(v->db, c.size, size, proof, &n, err)) != DFT_OK) {
+        if ((e = tlog_prove_consistency(v->db, c.size, size, proof, &n, err)) != DFT_OK) {
             goto out;
         }
         json_t *pj = json_array();
@@ -399,7 +400,7 @@ enum dft_err
 dft_vault_export_proof(struct dft_vault *v, uint64_t index, uint64_t size,
                        unsigned char (*proof)[32], size_t *proof_len, struct dft_error *err)
 {
-    return dft_tlog_prove_inclusion(v->db, index, size, proof, proof_len, err);
+    return tlog_prove_inclusion(v->db, index, size, proof, proof_len, err);
 }
 
 enum dft_err
@@ -410,10 +411,10 @@ dft_vault_export_evidence(struct dft_vault *v, const char *object, struct dft_ev
     if (snprintf(dir, sizeof dir, "%s/%s", v->dir, DFT_VAULT_OBJECTS_DIR) >= (int)sizeof dir) {
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
-    return dft_evidence_open(out, dir, v->keys, object, err);
+    return evidence_open(out, dir, v->keys, object, err);
 }
 
-/* ---- one envelope, many disclosures (the same output as dft_envelope_disclose) ---- */
+/* ---- one envelope, many disclosures (the same output as envelope_disclose) ---- */
 
 struct dft_export_env {
     uint64_t index;
@@ -462,7 +463,7 @@ dft_vault_export_open(struct dft_vault *v, uint64_t index, struct dft_export_env
     struct dft_export_env *e = calloc(1, sizeof *e);
     enum dft_err rc = e == NULL ? dft_fail(err, DFT_ERR_NOMEM, "out of memory") : DFT_OK;
     if (rc == DFT_OK && (rc = dft_vault_export_envelope(v, index, &env, err)) == DFT_OK) {
-        rc = dft_envelope_open_items(v->keys, env.data, env.len, &e->items, err);
+        rc = envelope_open_items(v->keys, env.data, env.len, &e->items, err);
     }
     if (rc == DFT_OK) {
         e->index = index;
@@ -476,8 +477,7 @@ dft_vault_export_open(struct dft_vault *v, uint64_t index, struct dft_export_env
     for (size_t i = 0; rc == DFT_OK && i < e->count; i++) {
         const json_t *it = json_array_get(e->items, i);
         if ((rc = item_salt_key(key, it, err)) == DFT_OK) {
-            rc =
-                dft_sd_op_hash(e->hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, err);
+            rc = sd_op_hash(e->hashes + i * DFT_HASH_BYTES, json_object_get(it, "op"), key, err);
         }
     }
     sodium_memzero(key, sizeof key);
@@ -521,10 +521,10 @@ op_path(json_t *path, size_t m, const unsigned char *h, size_t n)
     unsigned char sub[DFT_HASH_BYTES];
     if (m < k) {
         op_path(path, m, h, k);
-        dft_sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
+        sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
     } else {
         op_path(path, m - k, h + k * DFT_HASH_BYTES, n - k);
-        dft_sd_tree_root(sub, h, k);
+        sd_tree_root(sub, h, k);
     }
     json_array_append_new(path, hash_json(sub));
 }
@@ -564,7 +564,7 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
             break;
         }
         char salt_b64[dft_b64_len(DFT_SALT_BYTES)];
-        dft_sd_item_salt(salt, key, names[i]);
+        sd_item_salt(salt, key, names[i]);
         dft_b64_encode(salt_b64, salt, sizeof salt);
         json_array_append_new(json_object_get(doc, "revealed"),
                               json_pack("{sssssO}", "name", names[i], "salt", salt_b64, "value",
@@ -578,9 +578,8 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
         if (rc != DFT_OK || strcmp(k, "fields") == 0 || listed(k, names, n_names)) {
             continue;
         }
-        dft_sd_item_salt(salt, key, k);
-        if ((rc = dft_sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, k, val, err)) ==
-            DFT_OK) {
+        sd_item_salt(salt, key, k);
+        if ((rc = sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, k, val, err)) == DFT_OK) {
             nw++;
         }
     }
@@ -597,9 +596,8 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
         if (listed(full, names, n_names)) {
             continue;
         }
-        dft_sd_item_salt(salt, key, full);
-        if ((rc = dft_sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, full, val, err)) ==
-            DFT_OK) {
+        sd_item_salt(salt, key, full);
+        if ((rc = sd_item_digest(withheld + nw * DFT_HASH_BYTES, salt, full, val, err)) == DFT_OK) {
             nw++;
         }
     }

@@ -1,5 +1,5 @@
 /*
- * fsutil.h - small, careful file helpers: bounded reads, atomic replace, directory fsync.
+ * fsutil.h - the vault's view of the file helpers (core/file.h), kept for header.c.
  *
  * Files are created 0600 with O_EXCL|O_NOFOLLOW. Callers pass only ciphertext or public data.
  */
@@ -8,19 +8,8 @@
 
 #include "defter/core.h"
 
-/* Read a whole file of at most max bytes. DFT_ERR_NOT_FOUND, DFT_ERR_TOO_LARGE, DFT_ERR_IO. */
-enum dft_err dft_read_small_file(const char *path, unsigned char *buf, size_t max, size_t *n,
-                                 struct dft_error *err) DFT_MUST_CHECK;
+#include "crypto/keys.h" /* header.c reads struct dft_keys */
 
-/* Write path atomically: path.tmp (O_EXCL, 0600), fsync, rename, fsync the directory. */
-enum dft_err dft_write_file_atomic(const char *path, const void *p, size_t n,
-                                   struct dft_error *err) DFT_MUST_CHECK;
-
-/* fsync the directory that holds path (or the directory itself when is_dir). */
-enum dft_err dft_fsync_dir_of(const char *path, int is_dir, struct dft_error *err) DFT_MUST_CHECK;
-
-/* Join a directory and a name into out (of size max). DFT_ERR_TOO_LARGE if it does not fit. */
-enum dft_err dft_path_join(char *out, size_t max, const char *dir, const char *name,
-                           struct dft_error *err) DFT_MUST_CHECK;
+#include "core/file.h" /* the helpers live in the core layer now */
 
 #endif

@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "crypto/aead.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "vault/header.h"
 #include "vault/fsutil.h"
 
@@ -108,7 +108,7 @@ keys_complete(struct dft_keys *k)
 {
     crypto_sign_ed25519_sk_to_pk(k->sign_pk, k->sign_sk);
     crypto_scalarmult_base(k->box_pk, k->box_sk);
-    dft_keys_derive(k);
+    keys_derive(k);
 }
 
 static enum dft_err
@@ -145,7 +145,7 @@ legacy_unlock(const struct dft_header *h, struct dft_keys *k, const char *pass, 
         goto out;
     }
     memcpy(k->vault_id, h->vault_id, DFT_VAULT_ID_BYTES);
-    dft_keys_derive(k);
+    keys_derive(k);
 out:
     sodium_free(kek);
     sodium_free(plain);
@@ -165,7 +165,7 @@ legacy_parse(struct dft_header *t, const unsigned char *p, size_t n, struct dft_
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
     }
     unsigned char sum[DFT_HASH_BYTES];
-    dft_sha256(sum, p, n0 - DFT_HASH_BYTES);
+    crypto_sha256_once(sum, p, n0 - DFT_HASH_BYTES);
     if (sodium_memcmp(sum, p + n0 - DFT_HASH_BYTES, DFT_HASH_BYTES) != 0) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (checksum mismatch)", what);
     }
@@ -470,7 +470,7 @@ header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t
     crypto_sign_keypair(k->sign_pk, k->sign_sk);
     crypto_box_keypair(k->box_pk, k->box_sk);
     randombytes_buf(k->vault_id, sizeof k->vault_id);
-    dft_keys_derive(k);
+    keys_derive(k);
     enum dft_err rc = new_image(h, k, pass, pass_len, level, err);
     if (rc != DFT_OK) {
         return rc;
@@ -616,8 +616,8 @@ convert_legacy(struct dft_header *h, struct dft_keys *k, const char *pass, size_
         memcpy(state, h->state, sizeof state);
     } else { /* a vault from before sealed states: seal the empty tree, caught up at open */
         struct dft_tlog_state empty = {.size = 0};
-        dft_tlog_hash_empty(empty.root);
-        dft_tlog_state_seal(state, &empty, k->state_key, k->vault_id);
+        tlog_hash_empty(empty.root);
+        tlog_state_seal(state, &empty, k->state_key, k->vault_id);
     }
     enum dft_err rc = new_image(h, k, pass, pass_len, level, err);
     if (rc != DFT_OK) {

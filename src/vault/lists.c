@@ -2,7 +2,7 @@
  * lists.c - restore of deleted records, lists with filters and sorting, and history a person
  * can read (who, when, old -> new per field).
  *
- * Reads the view tables; the only write is dft_vault_restore, through dft_vault_commit_ops.
+ * Reads the view tables; the only write is dft_vault_restore, through vault_commit_ops.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "defter/model.h"
-#include "defter/store.h"
+#include "store/store.h"
 #include "vault/schema.h"
 #include "vault/vault_internal.h"
 
@@ -37,7 +37,7 @@ dft_vault_restore(struct dft_vault *v, const char *id, struct dft_error *err)
     if (ops == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    enum dft_err rc = dft_vault_commit_ops(v, ops, err);
+    enum dft_err rc = vault_commit_ops(v, ops, err);
     json_decref(ops);
     return rc;
 }
@@ -198,7 +198,7 @@ dft_vault_list_query(struct dft_vault *v, const char *type, const json_t *query,
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
         sqlite3_finalize(st);
-        return dft_store_error(v->db, src, "cannot read the vault", err);
+        return store_error(v->db, src, "cannot read the vault", err);
     }
     if (type != NULL) {
         sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
@@ -238,7 +238,7 @@ dft_vault_list_query(struct dft_vault *v, const char *type, const json_t *query,
     sqlite3_finalize(st);
     if (src != SQLITE_DONE) {
         json_decref(arr);
-        return dft_store_error(v->db, src, "cannot read the vault", err);
+        return store_error(v->db, src, "cannot read the vault", err);
     }
     if (sc.field != NULL && json_array_size(arr) > 1) {
         size_t n = json_array_size(arr);
@@ -278,7 +278,7 @@ dft_vault_history(struct dft_vault *v, const char *id, json_t **out, struct dft_
         v->db, "SELECT idx, op FROM history WHERE record=? ORDER BY idx, seq", -1, &st, NULL);
     if (src != SQLITE_OK) {
         sqlite3_finalize(st);
-        return dft_store_error(v->db, src, "cannot read the vault", err);
+        return store_error(v->db, src, "cannot read the vault", err);
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     json_t *state = json_object(); /* the record's fields as the history goes */
@@ -345,7 +345,7 @@ dft_vault_history(struct dft_vault *v, const char *id, json_t **out, struct dft_
     json_decref(state);
     if (src != SQLITE_DONE) {
         json_decref(arr);
-        return dft_store_error(v->db, src, "cannot read the vault", err);
+        return store_error(v->db, src, "cannot read the vault", err);
     }
     *out = arr;
     return DFT_OK;

@@ -6,15 +6,15 @@
  */
 #include <string.h>
 
-#include "defter/tlog.h"
-#include "defter/store.h"
+#include "log/tlog.h"
+#include "store/store.h"
 #include "vault/vault_internal.h"
 
 static json_t *
 hash_json(const unsigned char h[DFT_TLOG_HASH_BYTES])
 {
     char b64[DFT_TLOG_HASH_B64];
-    dft_tlog_hash_encode(b64, h);
+    tlog_hash_encode(b64, h);
     return json_string(b64);
 }
 
@@ -33,13 +33,13 @@ dft_vault_checkpoint(struct dft_vault *v, uint64_t size, struct dft_buf *out, st
 {
     struct dft_checkpoint c;
     memset(&c, 0, sizeof c);
-    dft_tlog_origin(c.origin, v->keys->sign_pk);
+    tlog_origin(c.origin, v->keys->sign_pk);
     c.size = size;
-    enum dft_err rc = dft_tlog_root(v->db, size, c.root, err);
+    enum dft_err rc = tlog_root(v->db, size, c.root, err);
     if (rc != DFT_OK) {
         return rc;
     }
-    return dft_checkpoint_sign(out, &c, v->keys->sign_sk, err);
+    return checkpoint_sign(out, &c, v->keys->sign_sk, err);
 }
 
 /* Index of the latest envelope touching id. */
@@ -50,7 +50,7 @@ latest_index(struct dft_vault *v, const char *id, uint64_t *index, struct dft_er
     int rc =
         sqlite3_prepare_v2(v->db, "SELECT max(idx) FROM history WHERE record = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(v->db, rc, "cannot read history", err);
+        return store_error(v->db, rc, "cannot read history", err);
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -60,7 +60,7 @@ latest_index(struct dft_vault *v, const char *id, uint64_t *index, struct dft_er
     } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
         out = dft_fail(err, DFT_ERR_NOT_FOUND, "no record with id '%.64s'", id);
     } else {
-        out = dft_store_error(v->db, rc, "cannot read history", err);
+        out = store_error(v->db, rc, "cannot read history", err);
     }
     sqlite3_finalize(st);
     return out;
@@ -77,9 +77,9 @@ dft_vault_prove(struct dft_vault *v, const char *id, json_t **out, struct dft_er
     dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
     enum dft_err rc;
     if ((rc = latest_index(v, id, &index, err)) == DFT_OK &&
-        (rc = dft_tlog_size(v->db, &size, err)) == DFT_OK &&
-        (rc = dft_tlog_leaf(v->db, index, leaf, err)) == DFT_OK &&
-        (rc = dft_tlog_prove_inclusion(v->db, index, size, proof, &n, err)) == DFT_OK &&
+        (rc = tlog_size(v->db, &size, err)) == DFT_OK &&
+        (rc = tlog_leaf(v->db, index, leaf, err)) == DFT_OK &&
+        (rc = tlog_prove_inclusion(v->db, index, size, proof, &n, err)) == DFT_OK &&
         (rc = dft_vault_checkpoint(v, size, &note, err)) == DFT_OK) {
         *out = json_pack("{sI sI so so ss#}", "index", (json_int_t)index, "size", (json_int_t)size,
                          "leaf_hash", hash_json(leaf), "proof", proof_json(proof, n), "checkpoint",
@@ -100,9 +100,9 @@ dft_vault_prove_consistency(struct dft_vault *v, uint64_t old_size, uint64_t new
     unsigned char proof[DFT_TLOG_PROOF_MAX][DFT_TLOG_HASH_BYTES];
     size_t n = 0;
     enum dft_err rc;
-    if ((rc = dft_tlog_prove_consistency(v->db, old_size, new_size, proof, &n, err)) != DFT_OK ||
-        (rc = dft_tlog_root(v->db, old_size, r1, err)) != DFT_OK ||
-        (rc = dft_tlog_root(v->db, new_size, r2, err)) != DFT_OK) {
+    if ((rc = tlog_prove_consistency(v->db, old_size, new_size, proof, &n, err)) != DFT_OK ||
+        (rc = tlog_root(v->db, old_size, r1, err)) != DFT_OK ||
+        (rc = tlog_root(v->db, new_size, r2, err)) != DFT_OK) {
         return rc;
     }
     *out = json_pack("{sI sI so so so}", "old_size", (json_int_t)old_size, "new_size",

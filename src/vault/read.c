@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "vault/vault_internal.h"
 
 static json_t *
@@ -23,7 +23,7 @@ prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, struct dft_error *err)
 {
     int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(db, rc, "cannot read the vault", err);
+        return store_error(db, rc, "cannot read the vault", err);
     }
     return DFT_OK;
 }
@@ -33,7 +33,7 @@ finish(sqlite3 *db, sqlite3_stmt *st, int rc, struct dft_error *err)
 {
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        return dft_store_error(db, rc, "cannot read the vault", err);
+        return store_error(db, rc, "cannot read the vault", err);
     }
     return DFT_OK;
 }
@@ -132,7 +132,7 @@ show_evidence(struct dft_vault *v, const char *id, json_t **out, struct dft_erro
         if (rc == SQLITE_DONE) {
             return dft_fail(err, DFT_ERR_NOT_FOUND, "no record with id '%s'", id);
         }
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     json_t *o = evidence_row(st);
     sqlite3_finalize(st);
@@ -178,7 +178,7 @@ show_link(struct dft_vault *v, const char *id, json_t **out, struct dft_error *e
         if (rc == SQLITE_DONE) {
             return show_evidence(v, id, out, err);
         }
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     *out = json_pack("{ss ss ss ss ss ss sb}", "id", id, "type", "link", "from",
                      sqlite3_column_text(st, 0), "to", sqlite3_column_text(st, 1), "role",
@@ -208,7 +208,7 @@ dft_vault_show(struct dft_vault *v, const char *id, unsigned flags, json_t **out
         if (rc == SQLITE_DONE) {
             return show_link(v, id, out, err);
         }
-        return dft_store_error(v->db, rc, "cannot read the vault", err);
+        return store_error(v->db, rc, "cannot read the vault", err);
     }
     json_t *o =
         json_pack("{ss ss ss so ss ss sb}", "id", id, "type", sqlite3_column_text(st, 0), "title",
@@ -341,12 +341,12 @@ dft_vault_identity(struct dft_vault *v, json_t **out, struct dft_error *err)
 {
     (void)err;
     char origin[DFT_TLOG_ORIGIN_BYTES];
-    dft_tlog_origin(origin, v->keys->sign_pk);
+    tlog_origin(origin, v->keys->sign_pk);
     /* C2SP signed-note verifier key of the log: name+hex(key id)+base64(0x01 ‖ public key). */
     struct dft_note_verifier verifier;
     char vkey[DFT_NOTE_VKEY_MAX];
-    dft_tlog_log_verifier(&verifier, v->keys->sign_pk);
-    dft_note_verifier_format(&verifier, vkey);
+    tlog_log_verifier(&verifier, v->keys->sign_pk);
+    note_verifier_format(&verifier, vkey);
     char sign_pub[dft_b64_len(DFT_SIGN_PK_BYTES)], box_pub[dft_b64_len(DFT_BOX_PK_BYTES)];
     dft_b64_encode(sign_pub, v->keys->sign_pk, DFT_SIGN_PK_BYTES);
     dft_b64_encode(box_pub, v->keys->box_pk, DFT_BOX_PK_BYTES);

@@ -77,7 +77,7 @@ dft_vault_recovery_split(struct dft_vault *v, unsigned m, unsigned n,
     memset(s, 0, sizeof *s);
     randombytes_buf(rkey, DFT_RECOVERY_KEY_BYTES);
     header_recovery_key(skey, rkey);
-    if ((rc = dft_vault_lock(v, &fd, err)) != DFT_OK || (rc = read_own(v, h, err)) != DFT_OK) {
+    if ((rc = vault_dir_lock(v, &fd, err)) != DFT_OK || (rc = read_own(v, h, err)) != DFT_OK) {
         goto out;
     }
     int r = header_role_slot(h, HEADER_ROLE_RECOVERY);
@@ -123,7 +123,7 @@ out:
     if (ctx != NULL) {
         gfshare_ctx_free(ctx);
     }
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     if (h != NULL) {
         sodium_memzero(h, sizeof *h);
         free(h);
@@ -143,7 +143,7 @@ dft_vault_recovery_void(struct dft_vault *v, struct dft_error *err)
     if (h == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    if ((rc = dft_vault_lock(v, &fd, err)) == DFT_OK && (rc = read_own(v, h, err)) == DFT_OK) {
+    if ((rc = vault_dir_lock(v, &fd, err)) == DFT_OK && (rc = read_own(v, h, err)) == DFT_OK) {
         int r = header_role_slot(h, HEADER_ROLE_RECOVERY);
         if (r >= 0) {
             header_slot_drop(h, r);
@@ -152,7 +152,7 @@ dft_vault_recovery_void(struct dft_vault *v, struct dft_error *err)
             v->header = *h;
         }
     }
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     sodium_memzero(h, sizeof *h);
     free(h);
     return rc;
@@ -216,7 +216,7 @@ dft_vault_recovery_combine(const char *dir, const unsigned char (*shares)[DFT_SH
     char path[PATH_MAX];
     int fd = -1;
     struct dft_header *h = calloc(1, sizeof *h);
-    struct dft_keys *keys = dft_keys_new();
+    struct dft_keys *keys = keys_new();
     unsigned char *rkey = sodium_malloc(DFT_RECOVERY_KEY_BYTES);
     unsigned char *ys = sodium_malloc((size_t)k * 32);
     gfshare_ctx *ctx = NULL;
@@ -277,7 +277,7 @@ out:
         sodium_memzero(h, sizeof *h);
         free(h);
     }
-    dft_keys_free(keys);
+    keys_free(keys);
     sodium_free(rkey);
     sodium_free(ys);
     return rc;

@@ -37,7 +37,7 @@
 
 #include <sodium.h>
 
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "defter/vault.h"
 #include "evidence/rekey.h"
 #include "store/probe.h"
@@ -304,7 +304,7 @@ vault_rekey_recover(struct dft_vault *v, struct dft_error *err)
     if (rc != DFT_OK || !exists(p.pending)) {
         return rc;
     }
-    if ((rc = dft_vault_lock(v, &fd, err)) != DFT_OK) {
+    if ((rc = vault_dir_lock(v, &fd, err)) != DFT_OK) {
         return rc;
     }
     if (exists(p.pending)) {
@@ -313,7 +313,7 @@ vault_rekey_recover(struct dft_vault *v, struct dft_error *err)
             dft_log(DFT_LOG_INFO, "vault: settled an interrupted rekey");
         }
     }
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     return rc;
 }
 
@@ -341,7 +341,7 @@ vault_rekey_load_keys(struct dft_vault *v, struct dft_error *err)
             memcpy(v->keys->dedup_key, sqlite3_column_blob(st, 1), DFT_KEY_BYTES);
         }
     } else if (rc != SQLITE_DONE) {
-        e = dft_store_error(v->db, rc, "cannot read the vault content keys", err);
+        e = store_error(v->db, rc, "cannot read the vault content keys", err);
     }
     sqlite3_finalize(st);
     return e;
@@ -357,27 +357,27 @@ copy_database(struct dft_vault *v, const struct dft_keys *nk, const struct paths
     enum dft_err rc;
     unlink(p->wal_new);
     unlink(p->db_new);
-    rc = dft_store_open(&ndb, p->db_new, nk->page_key, nk->vault_id, DFT_STORE_CREATE, err);
+    rc = store_open(&ndb, p->db_new, nk->page_key, nk->vault_id, DFT_STORE_CREATE, err);
     if (rc != DFT_OK) {
         return rc;
     }
     sqlite3_backup *b = sqlite3_backup_init(ndb, "main", v->db, "main");
     if (b == NULL) {
-        rc = dft_store_error(ndb, sqlite3_errcode(ndb), "cannot copy the vault database", err);
+        rc = store_error(ndb, sqlite3_errcode(ndb), "cannot copy the vault database", err);
         goto out;
     }
     int brc = sqlite3_backup_step(b, -1);
     int frc = sqlite3_backup_finish(b);
     if (brc != SQLITE_DONE || frc != SQLITE_OK) {
-        rc = dft_store_error(ndb, brc != SQLITE_DONE ? brc : frc, "cannot copy the vault database",
-                             err);
+        rc =
+            store_error(ndb, brc != SQLITE_DONE ? brc : frc, "cannot copy the vault database", err);
         goto out;
     }
-    if ((rc = dft_store_exec(ndb,
-                             "CREATE TABLE IF NOT EXISTS " KEYS_TABLE
-                             "(id INTEGER PRIMARY KEY CHECK (id = 1), seal_key BLOB NOT NULL, "
-                             "dedup_key BLOB NOT NULL)",
-                             err)) != DFT_OK) {
+    if ((rc = store_exec(ndb,
+                         "CREATE TABLE IF NOT EXISTS " KEYS_TABLE
+                         "(id INTEGER PRIMARY KEY CHECK (id = 1), seal_key BLOB NOT NULL, "
+                         "dedup_key BLOB NOT NULL)",
+                         err)) != DFT_OK) {
         goto out;
     }
     int qrc = sqlite3_prepare_v2(ndb, "INSERT OR REPLACE INTO " KEYS_TABLE " VALUES (1, ?, ?)", -1,
@@ -389,13 +389,13 @@ copy_database(struct dft_vault *v, const struct dft_keys *nk, const struct paths
     }
     sqlite3_finalize(st);
     if (qrc != SQLITE_OK) {
-        rc = dft_store_error(ndb, qrc, "cannot store the vault content keys", err);
+        rc = store_error(ndb, qrc, "cannot store the vault content keys", err);
         goto out;
     }
     /* everything into the main file: the new database must stand alone when it is renamed */
-    rc = dft_store_exec(ndb, "PRAGMA wal_checkpoint(TRUNCATE)", err);
+    rc = store_exec(ndb, "PRAGMA wal_checkpoint(TRUNCATE)", err);
 out:
-    dft_store_close(ndb);
+    store_close(ndb);
     if (rc == DFT_OK && exists(p->wal_new)) {
         /* close checkpoints and removes the WAL; one left means the checkpoint did not finish */
         rc = dft_fail(err, DFT_ERR_IO, "cannot finish the copy of the vault database");
@@ -435,12 +435,12 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     if ((rc = make_paths(v, &p, err)) != DFT_OK) {
         return rc;
     }
-    nk = dft_keys_new();
+    nk = keys_new();
     if (nk == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    if ((rc = dft_vault_lock(v, &fd, err)) != DFT_OK) {
-        dft_keys_free(nk);
+    if ((rc = vault_dir_lock(v, &fd, err)) != DFT_OK) {
+        keys_free(nk);
         return rc;
     }
     /* New master; identity and vault id kept; content keys carried over (see the top). */
@@ -450,7 +450,7 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     memcpy(nk->box_sk, v->keys->box_sk, DFT_BOX_SK_BYTES);
     memcpy(nk->box_pk, v->keys->box_pk, DFT_BOX_PK_BYTES);
     memcpy(nk->vault_id, v->keys->vault_id, DFT_VAULT_ID_BYTES);
-    dft_keys_derive(nk);
+    keys_derive(nk);
     memcpy(nk->seal_key, v->keys->seal_key, DFT_KEY_BYTES);
     memcpy(nk->dedup_key, v->keys->dedup_key, DFT_KEY_BYTES);
 
@@ -462,11 +462,11 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     }
     h = disk;
     if (disk.state_len != 0) {
-        if ((rc = dft_tlog_state_open(&state, disk.state, disk.state_len, v->keys->state_key,
-                                      v->keys->vault_id, err)) != DFT_OK) {
+        if ((rc = tlog_state_open(&state, disk.state, disk.state_len, v->keys->state_key,
+                                  v->keys->vault_id, err)) != DFT_OK) {
             goto out;
         }
-        dft_tlog_state_seal(h.state, &state, nk->state_key, nk->vault_id);
+        tlog_state_seal(h.state, &state, nk->state_key, nk->vault_id);
         h.state_len = DFT_TLOG_STATE_BYTES;
     } else {
         h.state_len = 0;
@@ -495,7 +495,7 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     }
     step();
     /* The old connection goes before the files move under it. */
-    dft_store_close(v->db);
+    store_close(v->db);
     v->db = NULL;
     /* 5. The commit point. */
     if (rename(p.header_new, v->header_path) != 0) {
@@ -521,8 +521,8 @@ out:
         nk = old;
         v->header = h;
     }
-    dft_vault_unlock(fd);
-    dft_keys_free(nk);
+    vault_dir_unlock(fd);
+    keys_free(nk);
     sodium_memzero(&h, sizeof h);
     sodium_memzero(&disk, sizeof disk);
     sodium_memzero(&state, sizeof state);

@@ -6,14 +6,14 @@
  * Fields follow the HURIDOCS Events Standard Formats where they fit. A vault extends the
  * built-in schema by signed "schema" operations on the pseudo-record "schema"; they are read
  * back from the history table. Fields named "x-..." are the user's own and are not checked.
- * Never changes the vault except through dft_vault_commit_ops.
+ * Never changes the vault except through vault_commit_ops.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "defter/model.h"
-#include "defter/store.h"
+#include "store/store.h"
 #include "vault/schema.h"
 #include "vault/vault_internal.h"
 
@@ -277,7 +277,7 @@ load_ext(struct dft_vault *v, json_t **out, struct dft_error *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_OK) {
         json_decref(ext);
-        return dft_store_error(v->db, rc, "cannot read the schema", err);
+        return store_error(v->db, rc, "cannot read the schema", err);
     }
     *out = ext;
     return DFT_OK;
@@ -887,7 +887,7 @@ commit_schema_op(struct dft_vault *v, json_t *fields, struct dft_error *err)
     if (ops == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    enum dft_err rc = dft_vault_commit_ops(v, ops, err);
+    enum dft_err rc = vault_commit_ops(v, ops, err);
     json_decref(ops);
     return rc;
 }

@@ -17,15 +17,15 @@
 
 #include <sodium.h>
 
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "vault/vault_internal.h"
 
 _Static_assert(DFT_TLOG_STATE_BYTES <= DFT_HEADER_STATE_MAX, "sealed state fits the header");
 _Static_assert(DFT_TLOG_STATE_ID_BYTES == DFT_VAULT_ID_BYTES, "state is bound to the vault id");
 
 enum dft_err
-dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err)
+vault_dir_lock(struct dft_vault *v, int *fd_out, struct dft_error *err)
 {
     int fd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -43,7 +43,7 @@ dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err)
 }
 
 void
-dft_vault_unlock(int fd)
+vault_dir_unlock(int fd)
 {
     if (fd >= 0) {
         (void)flock(fd, LOCK_UN);
@@ -70,12 +70,12 @@ read_own_header(struct dft_vault *v, struct dft_header *h, struct dft_error *err
 }
 
 enum dft_err
-dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struct dft_error *err)
+vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struct dft_error *err)
 {
     int fd = -1;
     struct dft_header h;
     struct dft_tlog_state disk;
-    enum dft_err rc = dft_vault_lock(v, &fd, err);
+    enum dft_err rc = vault_dir_lock(v, &fd, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -83,8 +83,8 @@ dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struc
         goto out;
     }
     if (h.state_len != 0) {
-        rc = dft_tlog_state_open(&disk, h.state, h.state_len, v->keys->state_key, v->keys->vault_id,
-                                 err);
+        rc = tlog_state_open(&disk, h.state, h.state_len, v->keys->state_key, v->keys->vault_id,
+                             err);
         if (rc != DFT_OK) {
             goto out;
         }
@@ -93,34 +93,34 @@ dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st, struc
             goto out;
         }
     }
-    dft_tlog_state_seal(h.state, st, v->keys->state_key, v->keys->vault_id);
+    tlog_state_seal(h.state, st, v->keys->state_key, v->keys->vault_id);
     h.state_len = DFT_TLOG_STATE_BYTES;
     if ((rc = header_write(&h, v->header_path, err)) == DFT_OK) {
         v->header = h;
     }
 out:
-    dft_vault_unlock(fd);
+    vault_dir_unlock(fd);
     sodium_memzero(&h, sizeof h);
     return rc;
 }
 
 /* Seal st after a commit or an open; a failure is logged, never returned (the data is safe). */
 void
-dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st)
+vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st)
 {
     struct dft_error e = {0};
-    if (dft_vault_state_save(v, st, &e) != DFT_OK) {
+    if (vault_state_save(v, st, &e) != DFT_OK) {
         dft_log(DFT_LOG_WARN, "cannot seal log size %llu into the vault header: %s",
                 (unsigned long long)st->size, e.msg);
     }
 }
 
 enum dft_err
-dft_vault_state_check(struct dft_vault *v, struct dft_error *err)
+vault_state_check(struct dft_vault *v, struct dft_error *err)
 {
     struct dft_tlog_state sealed, current;
     int marked = 0;
-    enum dft_err rc = dft_tlog_state_marked(v->db, &marked, err);
+    enum dft_err rc = tlog_state_marked(v->db, &marked, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -132,20 +132,20 @@ dft_vault_state_check(struct dft_vault *v, struct dft_error *err)
         }
         /* A vault from before sealed states: seal what it has now, then mark the database. */
         sealed.size = 0;
-        dft_tlog_hash_empty(sealed.root);
-    } else if ((rc = dft_tlog_state_open(&sealed, v->header.state, v->header.state_len,
-                                         v->keys->state_key, v->keys->vault_id, err)) != DFT_OK) {
+        tlog_hash_empty(sealed.root);
+    } else if ((rc = tlog_state_open(&sealed, v->header.state, v->header.state_len,
+                                     v->keys->state_key, v->keys->vault_id, err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_tlog_state_check(v->db, &sealed, &current, err)) != DFT_OK) {
+    if ((rc = tlog_state_check(v->db, &sealed, &current, err)) != DFT_OK) {
         return rc;
     }
     if (current.size > sealed.size || v->header.state_len == 0) {
-        dft_vault_state_catch_up(v, &current);
+        vault_state_catch_up(v, &current);
     }
     if (!marked && v->header.state_len != 0) {
         struct dft_error e = {0};
-        if (dft_tlog_state_mark(v->db, &e) != DFT_OK) {
+        if (tlog_state_mark(v->db, &e) != DFT_OK) {
             dft_log(DFT_LOG_WARN, "cannot mark the database as sealed: %s", e.msg);
         }
     }

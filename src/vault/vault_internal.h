@@ -6,6 +6,9 @@
 
 #include <limits.h>
 
+#include <sqlite3.h>
+
+#include "crypto/keys.h"
 #include "defter/vault.h"
 #include "vault/header.h"
 
@@ -20,9 +23,24 @@ struct dft_vault {
     unsigned refs;              /* extra holders (dft_vault_ref): close drops one (agent) */
 };
 
+/* The id prefix of a record type ("per" for person...), vault.c. */
+const char *vault_type_prefix(const char *type);
+
+/* A field name and a field value (at nesting depth) as a record may hold them (items.c). */
+enum dft_err vault_check_field_name(const char *name, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_check_value(const char *field, const json_t *val, int depth,
+                               struct dft_error *err) DFT_MUST_CHECK;
+
+/* A role is 1 to 64 of [a-z0-9_-] (items.c). */
+enum dft_err vault_check_role(const char *role, struct dft_error *err) DFT_MUST_CHECK;
+
+/* The database handle and keys, for the vault's own files and white-box tests only. */
+sqlite3 *vault_db(struct dft_vault *v);
+const struct dft_keys *vault_keys(struct dft_vault *v);
+
 /* Append ops (complete except v/id/ts/author, which are filled in) as one envelope. */
-enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
-                                  struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_commit_ops(struct dft_vault *v, json_t *ops,
+                              struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * The sealed log state in the header (state.c). _check runs at open: DFT_ERR_INTEGRITY when the
@@ -31,13 +49,26 @@ enum dft_err dft_vault_commit_ops(struct dft_vault *v, json_t *ops,
  * that logs a failure instead of returning it (after a commit, whose data is already durable).
  */
 struct dft_tlog_state;
-enum dft_err dft_vault_state_check(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
-enum dft_err dft_vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
-                                  struct dft_error *err) DFT_MUST_CHECK;
-void dft_vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
+enum dft_err vault_state_check(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err vault_state_save(struct dft_vault *v, const struct dft_tlog_state *st,
+                              struct dft_error *err) DFT_MUST_CHECK;
+void vault_state_catch_up(struct dft_vault *v, const struct dft_tlog_state *st);
+
+/*
+ * Check every object the vault's live evidence uses (flags: EVIDENCE_QUICK); *report gets
+ * {"objects":N,"evidence":M,"quick":bool}. DFT_ERR_INTEGRITY names the first bad one
+ * (evidence.c; run by dft_vault_verify).
+ */
+enum dft_err vault_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report,
+                                   struct dft_error *err) DFT_MUST_CHECK;
+
+/* The trusted witnesses, replayed from the vault's history of DFT_WITNESS_RECORD (witness.c). */
+struct dft_witness_set;
+enum dft_err vault_witness_set(struct dft_vault *v, struct dft_witness_set *ws,
+                               struct dft_error *err) DFT_MUST_CHECK;
 
 /* Exclusive flock on the vault directory around header replacements; unlock(-1) is a no-op. */
-enum dft_err dft_vault_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
-void dft_vault_unlock(int fd);
+enum dft_err vault_dir_lock(struct dft_vault *v, int *fd_out, struct dft_error *err) DFT_MUST_CHECK;
+void vault_dir_unlock(int fd);
 
 #endif

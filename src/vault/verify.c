@@ -3,7 +3,9 @@
  *
  * Every page must authenticate; every envelope must hash to its stored leaf, carry a valid
  * signature by the vault's key and reproduce its signed disclosure root; the view tables must
- * equal tables rebuilt from the envelopes alone in an in-memory schema. Never repairs anything:
+ * equal tables rebuilt from the envelopes alone in an in-memory schema; every evidence object in
+ * use must decrypt to its recorded SHA-256. The CLI and the UI run this one function. Never
+ * repairs anything:
  * it reports the first difference with DFT_ERR_INTEGRITY.
  */
 #include <stdio.h>
@@ -11,9 +13,11 @@
 
 #include <sodium.h>
 
-#include "defter/search.h"
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "search/search.h"
+#include "store/store.h"
+#include "log/tlog.h"
+#include "crypto/hash.h"
+#include "evidence/evidence.h"
 #include "vault/envelope.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
@@ -46,7 +50,7 @@ compare_query(sqlite3 *db, const char *what, const char *a, const char *b, struc
     }
     if (src != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return dft_store_error(db, src, "cannot compare the view", err);
+        return store_error(db, src, "cannot compare the view", err);
     }
     sqlite3_int64 diff = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -68,10 +72,55 @@ compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error
     return compare_query(db, what, a, b, err);
 }
 
-enum dft_err
-dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
+/*
+ * The search layer rebuilds its index from the live records of the rebuilt view (names, body
+ * and folded keys) and compares it with the stored one; verify reads none of its tables.
+ */
+static enum dft_err
+check_search(struct dft_vault *v, struct dft_error *err)
 {
-    enum dft_err rc = dft_store_check_pages(v->db, err);
+    struct dft_search_rebuild *sr = NULL;
+    sqlite3_stmt *st = NULL;
+    enum dft_err rc = search_rebuild_open(&sr, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    int src = sqlite3_prepare_v2(v->db,
+                                 "SELECT id, type, title, fields FROM rebuild.records"
+                                 " WHERE deleted=0",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = store_error(v->db, src, "cannot read the rebuilt records", err);
+        goto out;
+    }
+    while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *fields_text = (const char *)sqlite3_column_text(st, 3);
+        json_t *fields = fields_text != NULL ? json_loads(fields_text, 0, NULL) : NULL;
+        if (!json_is_object(fields)) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "a rebuilt record has malformed fields");
+        } else {
+            rc = search_rebuild_put(sr, (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2), fields, err);
+        }
+        json_decref(fields);
+    }
+    if (rc == DFT_OK && src != SQLITE_DONE) {
+        rc = store_error(v->db, src, "cannot read the rebuilt records", err);
+    }
+    if (rc == DFT_OK) {
+        rc = search_rebuild_compare(sr, v->db, err);
+    }
+out:
+    sqlite3_finalize(st);
+    search_rebuild_free(sr);
+    return rc;
+}
+
+enum dft_err
+dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
+{
+    enum dft_err rc = store_check_pages(v->db, err);
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
     int view_ready = 0, attached = 0;
@@ -87,19 +136,19 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
                         v->header.damaged - 1);
     }
-    if ((rc = dft_store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
         return rc;
     }
-    if ((rc = dft_store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
+    if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
         return rc;
     }
     attached = 1;
-    if ((rc = dft_view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
-        (rc = dft_view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
+    if ((rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+        (rc = view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
         goto out;
     }
     view_ready = 1;
-    if ((rc = dft_tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
+    if ((rc = tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
         goto out;
     }
     int src = sqlite3_prepare_v2(v->db,
@@ -107,7 +156,7 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
                                  " ORDER BY idx",
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
-        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
     int64_t expect = 0;
@@ -123,18 +172,17 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         }
         expect++;
         unsigned char h[DFT_HASH_BYTES];
-        unsigned char zero = 0;
-        dft_sha256_2(h, &zero, 1, env, env_len);
+        crypto_leaf_hash(h, env, env_len);
         if (leaf_len != DFT_HASH_BYTES || sodium_memcmp(h, leaf, DFT_HASH_BYTES) != 0) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld does not match its leaf hash",
                           (long long)idx);
             goto out;
         }
-        if ((rc = dft_tlog_check_add(tree, h, err)) != DFT_OK) {
+        if ((rc = tlog_check_add(tree, h, err)) != DFT_OK) {
             goto out;
         }
         struct dft_envelope_info info;
-        if ((rc = dft_envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
+        if ((rc = envelope_inspect(env, env_len, &info, err)) != DFT_OK) {
             goto out;
         }
         if (sodium_memcmp(info.author, v->keys->sign_pk, DFT_SIGN_PK_BYTES) != 0) {
@@ -143,10 +191,10 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
             goto out;
         }
         json_t *ops = NULL;
-        if ((rc = dft_envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
+        if ((rc = envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
             goto out;
         }
-        rc = dft_view_apply(&vw, idx, ops, err);
+        rc = view_apply(&vw, idx, ops, err);
         operations += (int64_t)json_array_size(ops);
         json_decref(ops);
         if (rc != DFT_OK) {
@@ -155,20 +203,17 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
         envelopes++;
     }
     if (src != SQLITE_DONE) {
-        rc = dft_store_error(v->db, src, "cannot read the log", err);
+        rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
-    rc = dft_tlog_check_finish(tree, NULL, root, err);
+    rc = tlog_check_finish(tree, NULL, root, err);
     tree = NULL;
     if (rc != DFT_OK) {
         goto out;
     }
-    dft_tlog_hash_encode(root_b64, root);
-    /* The search index is a view too: one entry per live record, and FTS5 consistent. */
-    if ((rc = compare_query(v->db, "search index",
-                            "SELECT id, type, title FROM main.records WHERE deleted=0",
-                            "SELECT id, type, title FROM main.search_doc", err)) != DFT_OK ||
-        (rc = dft_search_check(v->db, err)) != DFT_OK) {
+    tlog_hash_encode(root_b64, root);
+    /* The search index is a view too: its contents rebuilt from the records, FTS5 consistent. */
+    if ((rc = check_search(v, err)) != DFT_OK || (rc = search_check(v->db, err)) != DFT_OK) {
         goto out;
     }
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
@@ -179,19 +224,29 @@ dft_vault_verify(struct dft_vault *v, json_t **report, struct dft_error *err)
     /* Trusted witnesses (replayed from the checked history) and every cosigned checkpoint. */
     struct dft_witness_set ws;
     json_t *witnesses = NULL;
-    if ((rc = dft_witness_load(v->db, &ws, err)) != DFT_OK ||
-        (rc = dft_witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
+    if ((rc = vault_witness_set(v, &ws, err)) != DFT_OK ||
+        (rc = witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
         goto out;
     }
-    *report = json_pack("{sbsIsIsssIsssO}", "ok", 1, "envelopes", (json_int_t)envelopes,
-                        "operations", (json_int_t)operations, "pages", "ok", "tree_size",
-                        (json_int_t)envelopes, "root", root_b64, "witnesses", witnesses);
-    json_decref(witnesses);
+    /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
+    json_t *evidence = NULL;
+    rc = vault_verify_evidence(v, (flags & DFT_VERIFY_QUICK) ? EVIDENCE_QUICK : 0, &evidence, err);
+    if (rc != DFT_OK) {
+        json_decref(witnesses);
+        goto out;
+    }
+    *report =
+        json_pack("{sbsIsIsssIsssoso}", "ok", 1, "envelopes", (json_int_t)envelopes, "operations",
+                  (json_int_t)operations, "pages", "ok", "tree_size", (json_int_t)envelopes, "root",
+                  root_b64, "witnesses", witnesses, "evidence", evidence);
+    if (*report == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
 out:
-    dft_tlog_check_free(tree);
+    tlog_check_free(tree);
     sqlite3_finalize(st);
     if (view_ready) {
-        dft_view_release(&vw);
+        view_release(&vw);
     }
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/search.h"
-#include "defter/store.h"
+#include "search/search.h"
+#include "store/store.h"
 #include "vault/envelope.h"
 #include "vault/view.h"
 
@@ -53,22 +53,21 @@ schema_sql(char *out, size_t max, const char *tmpl, const char *schema)
 }
 
 enum dft_err
-dft_view_create_tables(sqlite3 *db, const char *schema, struct dft_error *err)
+view_create_tables(sqlite3 *db, const char *schema, struct dft_error *err)
 {
     char sql[512];
     if (strcmp(schema, "main") == 0) {
-        enum dft_err rc =
-            dft_store_exec(db,
-                           "CREATE TABLE IF NOT EXISTS envelopes(idx INTEGER PRIMARY KEY,"
-                           " leaf_hash BLOB NOT NULL, envelope BLOB NOT NULL)",
-                           err);
+        enum dft_err rc = store_exec(db,
+                                     "CREATE TABLE IF NOT EXISTS envelopes(idx INTEGER PRIMARY KEY,"
+                                     " leaf_hash BLOB NOT NULL, envelope BLOB NOT NULL)",
+                                     err);
         if (rc != DFT_OK) {
             return rc;
         }
     }
     for (size_t i = 0; i < sizeof view_tables / sizeof view_tables[0]; i++) {
         schema_sql(sql, sizeof sql, view_tables[i], schema);
-        enum dft_err rc = dft_store_exec(db, sql, err);
+        enum dft_err rc = store_exec(db, sql, err);
         if (rc != DFT_OK) {
             return rc;
         }
@@ -83,14 +82,14 @@ prep(struct dft_view *vw, sqlite3_stmt **st, const char *fmt, struct dft_error *
     schema_sql(sql, sizeof sql, fmt, vw->schema);
     int rc = sqlite3_prepare_v3(vw->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
     if (rc != SQLITE_OK) {
-        return dft_store_error(vw->db, rc, "cannot prepare view", err);
+        return store_error(vw->db, rc, "cannot prepare view", err);
     }
     return DFT_OK;
 }
 
 enum dft_err
-dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
-              struct dft_error *err)
+view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
+          struct dft_error *err)
 {
     memset(vw, 0, sizeof *vw);
     vw->db = db;
@@ -126,18 +125,18 @@ dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_se
         (rc = prep(vw, &vw->ins_entry,
                    "INSERT INTO %s.entries(idx,action,author,ts,records) VALUES(?,?,?,?,?)",
                    err)) != DFT_OK) {
-        dft_view_release(vw);
+        view_release(vw);
         return rc;
     }
-    if (index_search && (rc = dft_search_writer_open(db, &vw->search, err)) != DFT_OK) {
-        dft_view_release(vw);
+    if (index_search && (rc = search_writer_open(db, &vw->search, err)) != DFT_OK) {
+        view_release(vw);
         return rc;
     }
     return DFT_OK;
 }
 
 void
-dft_view_release(struct dft_view *vw)
+view_release(struct dft_view *vw)
 {
     sqlite3_stmt **all[] = {&vw->ins_record,   &vw->get_record,  &vw->upd_record, &vw->del_record,
                             &vw->ins_link,     &vw->get_link,    &vw->del_link,   &vw->ins_evidence,
@@ -146,12 +145,12 @@ dft_view_release(struct dft_view *vw)
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
     }
-    dft_search_writer_close(vw->search);
+    search_writer_close(vw->search);
     vw->search = NULL;
 }
 
 const char *
-dft_view_title(const char *type, const json_t *fields, const char *fallback)
+view_title(const char *type, const json_t *fields, const char *fallback)
 {
     static const char *const person_keys[] = {"name", "title", NULL};
     static const char *const other_keys[] = {"title", "name", "case_number", "summary", NULL};
@@ -166,7 +165,7 @@ dft_view_title(const char *type, const json_t *fields, const char *fallback)
 }
 
 void
-dft_op_touched(const json_t *op, const char **a, const char **b)
+op_touched(const json_t *op, const char **a, const char **b)
 {
     *a = json_string_value(json_object_get(op, "record"));
     *b = json_string_value(json_object_get(op, "to"));
@@ -179,7 +178,7 @@ step_done(struct dft_view *vw, sqlite3_stmt *st, struct dft_error *err)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
-        return dft_store_error(vw->db, rc, "cannot update the view", err);
+        return store_error(vw->db, rc, "cannot update the view", err);
     }
     return DFT_OK;
 }
@@ -198,7 +197,7 @@ static enum dft_err
 canonical_string(const json_t *j, struct dft_buf *b, struct dft_error *err)
 {
     dft_buf_reset(b);
-    return dft_json_canonical(j, b, err);
+    return json_canonical(j, b, err);
 }
 
 /* ---- canonical JSON made ahead ---- */
@@ -223,7 +222,7 @@ struct dft_view_ahead {
 };
 
 enum dft_err
-dft_view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_error *err)
+view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_error *err)
 {
     struct dft_view_ahead *a = calloc(1, sizeof *a);
     if (a == NULL) {
@@ -249,7 +248,7 @@ dft_view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_er
 }
 
 void
-dft_view_ahead_run(struct dft_view_ahead *a)
+view_ahead_run(struct dft_view_ahead *a)
 {
     struct dft_error ignored;
     for (size_t i = 0; i < a->n; i++) {
@@ -269,13 +268,13 @@ dft_view_ahead_run(struct dft_view_ahead *a)
         struct ahead_slot *s = &a->slot[i % AHEAD_SLOTS];
         dft_buf_reset(&s->op);
         dft_buf_reset(&s->fields);
-        if (dft_json_canonical(op, &s->op, &ignored) != DFT_OK) {
+        if (json_canonical(op, &s->op, &ignored) != DFT_OK) {
             dft_buf_reset(&s->op);
         }
         const char *action = json_string_value(json_object_get(op, "action"));
         const json_t *fields = json_object_get(op, "fields");
         if (action != NULL && strcmp(action, "create") == 0 && json_is_object(fields) &&
-            dft_json_canonical(fields, &s->fields, &ignored) != DFT_OK) {
+            json_canonical(fields, &s->fields, &ignored) != DFT_OK) {
             dft_buf_reset(&s->fields);
         }
         pthread_mutex_lock(&a->lock);
@@ -288,7 +287,7 @@ dft_view_ahead_run(struct dft_view_ahead *a)
 }
 
 void
-dft_view_ahead_cancel(struct dft_view_ahead *a)
+view_ahead_cancel(struct dft_view_ahead *a)
 {
     if (a == NULL) {
         return;
@@ -300,7 +299,7 @@ dft_view_ahead_cancel(struct dft_view_ahead *a)
 }
 
 void
-dft_view_ahead_free(struct dft_view_ahead *a)
+view_ahead_free(struct dft_view_ahead *a)
 {
     if (a == NULL) {
         return;
@@ -355,7 +354,7 @@ index_search(struct dft_view *vw, const char *id, const char *type, const char *
     if (!vw->index_search) {
         return DFT_OK;
     }
-    return dft_search_writer_put(vw->search, id, type, title, fields, err);
+    return search_writer_put(vw->search, id, type, title, fields, err);
 }
 
 static enum dft_err
@@ -376,7 +375,7 @@ apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
         }
         fb = b;
     }
-    const char *title = dft_view_title(type, fields, id);
+    const char *title = view_title(type, fields, id);
     sqlite3_stmt *st = vw->ins_record;
     bind_text(st, 1, id);
     bind_text(st, 2, type);
@@ -405,7 +404,7 @@ apply_update(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
         if (src == SQLITE_DONE) {
             return DFT_OK; /* an update of an unknown record changes nothing */
         }
-        return dft_store_error(vw->db, src, "cannot read record", err);
+        return store_error(vw->db, src, "cannot read record", err);
     }
     char type[32];
     snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -422,13 +421,14 @@ apply_update(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
     {
         if (json_is_null(val)) {
             json_object_del(fields, key);
-        } else {
-            json_object_set(fields, key, val);
+        } else if (json_object_set(fields, key, val) != 0) {
+            json_decref(fields);
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
     }
     enum dft_err rc = canonical_string(fields, b, err);
     if (rc == DFT_OK) {
-        const char *title = dft_view_title(type, fields, id);
+        const char *title = view_title(type, fields, id);
         st = vw->upd_record;
         bind_text(st, 1, title);
         sqlite3_bind_text(st, 2, (const char *)b->data, (int)b->len, SQLITE_TRANSIENT);
@@ -457,7 +457,7 @@ apply_delete(struct dft_view *vw, const json_t *op, const char *ts, struct dft_e
         rc = step_done(vw, st, err);
     }
     if (rc == DFT_OK && vw->index_search) {
-        rc = dft_search_writer_remove(vw->search, id, err);
+        rc = search_writer_remove(vw->search, id, err);
     }
     return rc;
 }
@@ -486,7 +486,7 @@ apply_restore(struct dft_view *vw, const json_t *op, const char *ts, struct dft_
         json_t *fields = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
         sqlite3_reset(st);
         if (json_is_object(fields)) {
-            rc = index_search(vw, id, type, dft_view_title(type, fields, id), fields, err);
+            rc = index_search(vw, id, type, view_title(type, fields, id), fields, err);
         }
         json_decref(fields);
     }
@@ -536,7 +536,7 @@ apply_evidence(struct dft_view *vw, const json_t *op, const char *ts, struct dft
     const json_t *meta = json_object_get(f, "meta");
     enum dft_err rc = DFT_OK;
     if (meta != NULL) {
-        rc = dft_json_canonical(meta, b, err);
+        rc = json_canonical(meta, b, err);
         if (rc != DFT_OK) {
             return rc;
         }
@@ -569,7 +569,7 @@ add_history(struct dft_view *vw, const char *id, int64_t idx, int64_t seq, const
 }
 
 enum dft_err
-dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error *err)
+view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct dft_buf opbuf, tmp;
@@ -619,13 +619,13 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
             opc = &made->op;
         } else {
             dft_buf_reset(&opbuf);
-            rc = dft_json_canonical(op, &opbuf, err);
+            rc = json_canonical(op, &opbuf, err);
             if (rc != DFT_OK) {
                 goto out;
             }
         }
         const char *ids[2];
-        dft_op_touched(op, &ids[0], &ids[1]);
+        op_touched(op, &ids[0], &ids[1]);
         for (int k = 0; k < 2; k++) {
             if (ids[k] == NULL || json_object_get(seen, ids[k]) != NULL) {
                 if (ids[k] != NULL) {
@@ -648,7 +648,7 @@ dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_e
     const char *entry_action =
         n == 1 ? json_string_value(json_object_get(json_array_get(ops, 0), "action")) : "batch";
     dft_buf_reset(&tmp);
-    rc = dft_json_canonical(touched, &tmp, err);
+    rc = json_canonical(touched, &tmp, err);
     if (rc != DFT_OK) {
         goto out;
     }

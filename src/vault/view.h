@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "defter/core.h"
-#include "defter/search.h"
+#include "search/search.h"
 
 struct dft_view {
     sqlite3 *db;
@@ -28,34 +28,34 @@ struct dft_view {
 
 /*
  * Canonical JSON of each operation and of each create's fields, made ahead on a second thread
- * (dft_view_ahead_run) in a window of slots while dft_view_apply, given it in vw->ahead, uses
- * them in order; an entry it could not make is made by dft_view_apply as before. The strings
+ * (view_ahead_run) in a window of slots while view_apply, given it in vw->ahead, uses
+ * them in order; an entry it could not make is made by view_apply as before. The strings
  * are the same either way: the ops are only read on both threads.
  */
 struct dft_view_ahead;
-enum dft_err dft_view_ahead_new(struct dft_view_ahead **out, const json_t *ops,
-                                struct dft_error *err) DFT_MUST_CHECK;
-void dft_view_ahead_run(struct dft_view_ahead *a);
-/* Stop the producer (it returns from dft_view_ahead_run soon); safe to call more than once. */
-void dft_view_ahead_cancel(struct dft_view_ahead *a);
-void dft_view_ahead_free(struct dft_view_ahead *a);
+enum dft_err view_ahead_new(struct dft_view_ahead **out, const json_t *ops,
+                            struct dft_error *err) DFT_MUST_CHECK;
+void view_ahead_run(struct dft_view_ahead *a);
+/* Stop the producer (it returns from view_ahead_run soon); safe to call more than once. */
+void view_ahead_cancel(struct dft_view_ahead *a);
+void view_ahead_free(struct dft_view_ahead *a);
 
 /* Create the envelope table (main only) and the view tables in schema, if missing. */
-enum dft_err dft_view_create_tables(sqlite3 *db, const char *schema,
-                                    struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err view_create_tables(sqlite3 *db, const char *schema,
+                                struct dft_error *err) DFT_MUST_CHECK;
 
-enum dft_err dft_view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
-                           struct dft_error *err) DFT_MUST_CHECK;
-void dft_view_release(struct dft_view *vw);
+enum dft_err view_init(struct dft_view *vw, sqlite3 *db, const char *schema, int index_search,
+                       struct dft_error *err) DFT_MUST_CHECK;
+void view_release(struct dft_view *vw);
 
 /* Apply every operation of one envelope (leaf index idx) and record its log entry. */
-enum dft_err dft_view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
-                            struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
+                        struct dft_error *err) DFT_MUST_CHECK;
 
 /* A record's title from its type and fields: person -> name; else title, name, case_number. */
-const char *dft_view_title(const char *type, const json_t *fields, const char *fallback);
+const char *view_title(const char *type, const json_t *fields, const char *fallback);
 
 /* The ids an operation touches: "record" and "to" when present. */
-void dft_op_touched(const json_t *op, const char **a, const char **b);
+void op_touched(const json_t *op, const char **a, const char **b);
 
 #endif

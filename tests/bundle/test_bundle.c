@@ -20,7 +20,7 @@
 #include "defter/bundle.h"
 #include "defter/crypto.h"
 #include "defter/evidence.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "defter/vault.h"
 
 static const char pass[] = "bundle test passphrase";
@@ -110,7 +110,7 @@ group_setup(void **state)
         return -1;
     }
     snprintf(fx->case_id, sizeof fx->case_id, "%s", json_string_value(json_array_get(ids, 0)));
-    if (dft_evidence_attach(fx->v, fx->case_id, paths, 1, NULL, NULL, &out, &err) != DFT_OK) {
+    if (dft_vault_attach(fx->v, fx->case_id, paths, 1, NULL, NULL, &out, &err) != DFT_OK) {
         fprintf(stderr, "attach: %s\n", err.msg);
         return -1;
     }

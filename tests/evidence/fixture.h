@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 
 struct fx {
     char root[256];    /* temporary directory */
@@ -50,10 +50,10 @@ setup(void **state)
     snprintf(f->outdir, sizeof f->outdir, "%s/out", f->root);
     snprintf(f->out, sizeof f->out, "%s/out/file", f->root);
     assert_int_equal(mkdir(f->outdir, 0700), 0);
-    f->keys = dft_keys_new();
+    f->keys = keys_new();
     assert_non_null(f->keys);
     randombytes_buf(f->keys->master, sizeof f->keys->master);
-    dft_keys_derive(f->keys);
+    keys_derive(f->keys);
     *state = f;
     return 0;
 }
@@ -62,9 +62,9 @@ static inline int
 teardown(void **state)
 {
     struct fx *f = *state;
-    dft_evidence_fault_set(0, 0);
+    evidence_fault_set(0, 0);
     nftw(f->root, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    dft_keys_free(f->keys);
+    keys_free(f->keys);
     free(f);
     return 0;
 }

@@ -21,7 +21,7 @@
 #include <libexif/exif-data.h>
 #include <sodium.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 #include "evidence/fixture.h"
 
 #define CB DFT_EVIDENCE_CHUNK_BYTES
@@ -66,7 +66,7 @@ import_ok(struct fx *f, const void *data, size_t n, struct dft_evidence_info *in
 {
     struct dft_error err = {0};
     write_file(f->in, data, n);
-    enum dft_err rc = dft_evidence_import(f->objects, f->keys, f->in, NULL, NULL, info, &err);
+    enum dft_err rc = evidence_import(f->objects, f->keys, f->in, NULL, NULL, info, &err);
     if (rc != DFT_OK) {
         fail_msg("import: %s", err.msg);
     }
@@ -86,11 +86,11 @@ test_import__round_trip_sizes(void **state)
         import_ok(f, data, n, &info);
         assert_int_equal(info.size, n);
         assert_int_equal(info.created, 1);
-        dft_sha256(want, data, n);
+        crypto_sha256_once(want, data, n);
         assert_memory_equal(info.sha256, want, 32);
 
-        assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
-                                              NULL, NULL, got, &err),
+        assert_int_equal(evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
+                                          NULL, NULL, got, &err),
                          DFT_OK);
         assert_memory_equal(got, want, 32);
         size_t m = 0;
@@ -105,15 +105,14 @@ test_import__round_trip_sizes(void **state)
         assert_int_equal(stat(f->out, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
 
+        assert_int_equal(evidence_verify(f->objects, f->keys, info.object, info.sha256, 0, &err),
+                         DFT_OK);
         assert_int_equal(
-            dft_evidence_verify(f->objects, f->keys, info.object, info.sha256, 0, &err), DFT_OK);
-        assert_int_equal(
-            dft_evidence_verify(f->objects, f->keys, info.object, NULL, DFT_EVIDENCE_QUICK, &err),
-            DFT_OK);
+            evidence_verify(f->objects, f->keys, info.object, NULL, EVIDENCE_QUICK, &err), DFT_OK);
 
         /* byte ranges, across chunk boundaries and past the end */
         struct dft_evidence_obj *o = NULL;
-        assert_int_equal(dft_evidence_open(&o, f->objects, f->keys, info.object, &err), DFT_OK);
+        assert_int_equal(evidence_open(&o, f->objects, f->keys, info.object, &err), DFT_OK);
         assert_int_equal(dft_evidence_size(o), n);
         static const size_t offs[] = {0, 1, CB - 3, CB, 2 * CB + 7};
         unsigned char buf[64];
@@ -131,7 +130,7 @@ test_import__round_trip_sizes(void **state)
         unlink(f->out);
         free(back);
         free(data);
-        dft_evidence_info_release(&info);
+        evidence_info_release(&info);
     }
 }
 
@@ -151,7 +150,7 @@ test_import__sha256_matches_sha256sum(void **state)
     pclose(p);
     assert_true(strncmp(line, info.sha256_hex, 64) == 0);
     free(data);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
 }
 
 static void
@@ -182,7 +181,7 @@ test_import__no_plaintext_window_on_disk(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     free(obj);
     free(data);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
 }
 
 static void
@@ -210,22 +209,22 @@ test_import__dedup_stores_nothing_new(void **state)
     assert_string_not_equal(a.object, c.object);
     assert_int_equal(count_files(f->objects), 2);
     /* the id is keyed: another vault's keys give another id for the same content */
-    struct dft_keys *k2 = dft_keys_new();
+    struct dft_keys *k2 = keys_new();
     randombytes_buf(k2->master, sizeof k2->master);
-    dft_keys_derive(k2);
+    keys_derive(k2);
     struct dft_evidence_info d;
     struct dft_error err = {0};
-    assert_int_equal(dft_evidence_import(f->objects, k2, f->in, NULL, NULL, &d, &err), DFT_OK);
+    assert_int_equal(evidence_import(f->objects, k2, f->in, NULL, NULL, &d, &err), DFT_OK);
     assert_string_not_equal(d.object, c.object);
     /* and that vault's objects do not open under these keys */
-    assert_int_equal(dft_evidence_verify(f->objects, f->keys, d.object, NULL, 0, &err),
+    assert_int_equal(evidence_verify(f->objects, f->keys, d.object, NULL, 0, &err),
                      DFT_ERR_INTEGRITY);
-    dft_keys_free(k2);
+    keys_free(k2);
     free(data);
-    dft_evidence_info_release(&a);
-    dft_evidence_info_release(&b);
-    dft_evidence_info_release(&c);
-    dft_evidence_info_release(&d);
+    evidence_info_release(&a);
+    evidence_info_release(&b);
+    evidence_info_release(&c);
+    evidence_info_release(&d);
 }
 
 enum tamper {
@@ -324,35 +323,35 @@ test_extract__detects_every_tamper(void **state)
         write_file(path, work, wn);
         if (t == T_FLIP_PAD) {
             /* the pad carries nothing: extract and quick pass, the full check does not */
-            assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, NULL, f->out,
-                                                  NULL, NULL, NULL, &err),
+            assert_int_equal(evidence_extract(f->objects, f->keys, info.object, NULL, f->out, NULL,
+                                              NULL, NULL, &err),
                              DFT_OK);
             unlink(f->out);
-            assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL,
-                                                 DFT_EVIDENCE_QUICK, NULL),
-                             DFT_OK);
-            assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
+            assert_int_equal(
+                evidence_verify(f->objects, f->keys, info.object, NULL, EVIDENCE_QUICK, NULL),
+                DFT_OK);
+            assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
                              DFT_ERR_INTEGRITY);
             assert_non_null(strstr(err.msg, "padding"));
             continue;
         }
-        assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, NULL, f->out, NULL,
-                                              NULL, NULL, &err),
+        assert_int_equal(evidence_extract(f->objects, f->keys, info.object, NULL, f->out, NULL,
+                                          NULL, NULL, &err),
                          DFT_ERR_INTEGRITY);
         assert_true(err.msg[0] != '\0');
         assert_int_equal(count_files(f->outdir), 0); /* nothing at OUT nor beside it */
         dft_error_clear(&err);
-        assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
+        assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
                          DFT_ERR_INTEGRITY);
         /* quick: header, length and final chunk; middle-chunk flips need the full check */
         enum dft_err q =
-            dft_evidence_verify(f->objects, f->keys, info.object, NULL, DFT_EVIDENCE_QUICK, NULL);
+            evidence_verify(f->objects, f->keys, info.object, NULL, EVIDENCE_QUICK, NULL);
         if (t != T_SWAP_CHUNKS && t != T_FLIP_FIRST_CHUNK && t != T_FLIP_MIDDLE_CHUNK) {
             assert_int_equal(q, DFT_ERR_INTEGRITY);
         }
         /* range reads of the damaged part fail too, never returning wrong bytes */
         struct dft_evidence_obj *o = NULL;
-        if (dft_evidence_open(&o, f->objects, f->keys, info.object, NULL) == DFT_OK) {
+        if (evidence_open(&o, f->objects, f->keys, info.object, NULL) == DFT_OK) {
             unsigned char buf[16];
             size_t got = 0;
             enum dft_err r1 = dft_evidence_read(o, 0, buf, sizeof buf, &got, NULL);
@@ -366,20 +365,20 @@ test_extract__detects_every_tamper(void **state)
     /* an expected SHA-256 that differs from the recorded one is an integrity failure too */
     write_file(path, orig, m);
     unsigned char other[32] = {1};
-    assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, other, f->out, NULL,
-                                          NULL, NULL, NULL),
-                     DFT_ERR_INTEGRITY);
+    assert_int_equal(
+        evidence_extract(f->objects, f->keys, info.object, other, f->out, NULL, NULL, NULL, NULL),
+        DFT_ERR_INTEGRITY);
     assert_int_equal(count_files(f->outdir), 0);
-    assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL), DFT_OK);
+    assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL), DFT_OK);
     /* a missing object */
     unlink(path);
-    assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL),
+    assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL),
                      DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_evidence_verify(f->objects, f->keys, "zz", NULL, 0, NULL), DFT_ERR_INPUT);
+    assert_int_equal(evidence_verify(f->objects, f->keys, "zz", NULL, 0, NULL), DFT_ERR_INPUT);
     free(work);
     free(orig);
     free(data);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
 }
 
 /*
@@ -405,22 +404,21 @@ test_import__padded_to_one_bucket(void **state)
         assert_int_equal(stat(path, &st), 0);
         len[k] = (long)st.st_size;
         assert_true((double)st.st_size <= 1.12 * (double)n);
-        assert_int_equal(dft_evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
-                                              NULL, NULL, NULL, &err),
+        assert_int_equal(evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
+                                          NULL, NULL, NULL, &err),
                          DFT_OK);
         unsigned char *back = read_file(f->out, &m);
         assert_int_equal(m, n);
         assert_memory_equal(back, data, n);
-        assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err),
-                         DFT_OK);
+        assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err), DFT_OK);
         struct dft_evidence_obj *o = NULL;
-        assert_int_equal(dft_evidence_open(&o, f->objects, f->keys, info.object, &err), DFT_OK);
+        assert_int_equal(evidence_open(&o, f->objects, f->keys, info.object, &err), DFT_OK);
         assert_int_equal(dft_evidence_size(o), n);
         dft_evidence_close(o);
         unlink(f->out);
         free(back);
         free(data);
-        dft_evidence_info_release(&info);
+        evidence_info_release(&info);
     }
     assert_int_equal(len[0], len[1]);
     assert_int_equal(len[0], len[2]);
@@ -430,14 +428,14 @@ test_import__padded_to_one_bucket(void **state)
     unsigned char *data = random_data(100350);
     char path[600];
     struct stat st;
-    assert_int_equal(dft_evidence_writer_open(&w, f->objects, 1 << 20, NULL), DFT_OK);
+    assert_int_equal(evidence_writer_open(&w, f->objects, 1 << 20, NULL), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, data, 100350, NULL), DFT_OK);
-    assert_int_equal(dft_evidence_writer_finish(w, f->keys, &info, NULL), DFT_OK);
+    assert_int_equal(evidence_writer_finish(w, f->keys, &info, NULL), DFT_OK);
     object_path(f, info.object, path, sizeof path);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal((long)st.st_size, len[0]);
-    assert_int_equal(dft_evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL), DFT_OK);
-    dft_evidence_info_release(&info);
+    assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, NULL), DFT_OK);
+    evidence_info_release(&info);
     free(data);
 }
 
@@ -449,24 +447,24 @@ test_import__bad_inputs(void **state)
     struct dft_error err = {0};
     char p[400];
     snprintf(p, sizeof p, "%s/missing", f->root);
-    assert_int_equal(dft_evidence_import(f->objects, f->keys, p, NULL, NULL, &info, &err),
+    assert_int_equal(evidence_import(f->objects, f->keys, p, NULL, NULL, &info, &err),
                      DFT_ERR_NOT_FOUND);
     assert_non_null(strstr(err.msg, "no such file"));
     dft_error_clear(&err);
-    assert_int_equal(dft_evidence_import(f->objects, f->keys, f->outdir, NULL, NULL, &info, &err),
+    assert_int_equal(evidence_import(f->objects, f->keys, f->outdir, NULL, NULL, &info, &err),
                      DFT_ERR_INPUT);
     assert_non_null(strstr(err.msg, "is a directory"));
     snprintf(p, sizeof p, "%s/fifo", f->root);
     assert_int_equal(mkfifo(p, 0600), 0);
-    assert_int_equal(dft_evidence_import(f->objects, f->keys, p, NULL, NULL, &info, NULL),
+    assert_int_equal(evidence_import(f->objects, f->keys, p, NULL, NULL, &info, NULL),
                      DFT_ERR_INPUT);
-    assert_int_equal(dft_evidence_import(f->objects, f->keys, "/dev/null", NULL, NULL, &info, NULL),
+    assert_int_equal(evidence_import(f->objects, f->keys, "/dev/null", NULL, NULL, &info, NULL),
                      DFT_ERR_INPUT);
     if (geteuid() != 0) {
         write_file(f->in, "secret", 6);
         chmod(f->in, 0);
-        assert_int_not_equal(
-            dft_evidence_import(f->objects, f->keys, f->in, NULL, NULL, &info, NULL), DFT_OK);
+        assert_int_not_equal(evidence_import(f->objects, f->keys, f->in, NULL, NULL, &info, NULL),
+                             DFT_OK);
         chmod(f->in, 0600);
     }
     assert_int_equal(count_files(f->objects), 0);
@@ -475,7 +473,7 @@ test_import__bad_inputs(void **state)
     char hex[65];
     dft_hex_encode(hex, z, 32);
     assert_int_equal(
-        dft_evidence_extract(f->objects, f->keys, hex, NULL, f->out, NULL, NULL, NULL, NULL),
+        evidence_extract(f->objects, f->keys, hex, NULL, f->out, NULL, NULL, NULL, NULL),
         DFT_ERR_INTEGRITY);
 }
 
@@ -524,9 +522,8 @@ test_import__file_changing_during_import(void **state)
         write_file(f->in, data, 3 * CB);
         struct dft_evidence_info info;
         struct dft_error err = {0};
-        assert_int_equal(
-            dft_evidence_import(f->objects, f->keys, f->in, fns[i], f->in, &info, &err),
-            DFT_ERR_INPUT);
+        assert_int_equal(evidence_import(f->objects, f->keys, f->in, fns[i], f->in, &info, &err),
+                         DFT_ERR_INPUT);
         assert_non_null(strstr(err.msg, "changed"));
         assert_int_equal(count_files(f->objects), 0);
         free(data);
@@ -545,20 +542,19 @@ test_import__write_faults_leave_nothing(void **state)
         for (unsigned nth = 1; nth < 64 && !ok; nth++) {
             struct dft_evidence_info info;
             struct dft_error err = {0};
-            dft_evidence_fault_set(nth, errs[e]);
-            enum dft_err rc =
-                dft_evidence_import(f->objects, f->keys, f->in, NULL, NULL, &info, &err);
-            dft_evidence_fault_set(0, 0);
+            evidence_fault_set(nth, errs[e]);
+            enum dft_err rc = evidence_import(f->objects, f->keys, f->in, NULL, NULL, &info, &err);
+            evidence_fault_set(0, 0);
             if (rc == DFT_OK) {
                 ok = 1;
                 assert_int_equal(count_files(f->objects), 1);
                 /* faults while extracting: nothing at OUT or beside it */
                 int ok2 = 0;
                 for (unsigned k = 1; k < 64 && !ok2; k++) {
-                    dft_evidence_fault_set(k, errs[e]);
-                    enum dft_err r2 = dft_evidence_extract(f->objects, f->keys, info.object, NULL,
-                                                           f->out, NULL, NULL, NULL, NULL);
-                    dft_evidence_fault_set(0, 0);
+                    evidence_fault_set(k, errs[e]);
+                    enum dft_err r2 = evidence_extract(f->objects, f->keys, info.object, NULL,
+                                                       f->out, NULL, NULL, NULL, NULL);
+                    evidence_fault_set(0, 0);
                     if (r2 == DFT_OK) {
                         ok2 = 1;
                         assert_int_equal(count_files(f->outdir), 1);
@@ -572,7 +568,7 @@ test_import__write_faults_leave_nothing(void **state)
                 char path[600];
                 object_path(f, info.object, path, sizeof path);
                 unlink(path);
-                dft_evidence_info_release(&info);
+                evidence_info_release(&info);
             } else {
                 failures++;
                 assert_int_equal(rc, DFT_ERR_IO);
@@ -664,14 +660,14 @@ test_meta__jpeg_exif_and_mime(void **state)
     assert_non_null(gps);
     assert_string_equal(json_string_value(json_object_get(gps, "lat")), "44.958333");
     assert_string_equal(json_string_value(json_object_get(gps, "lon")), "34.100000");
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
     free(jpg);
 
     /* plain text: a MIME type, no capture metadata */
     import_ok(f, "hello, court\n", 13, &info);
     assert_string_equal(info.mime, "text/plain");
     assert_int_equal(json_object_size(info.meta), 0);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
 }
 
 int

@@ -1,8 +1,9 @@
 /*
  * test_stream.c - the streaming evidence writer (src/evidence/stream.c): objects written in
- * pieces of any size equal those of dft_evidence_import (same id, dedup, byte-exact extract),
+ * pieces of any size equal those of evidence_import (same id, dedup, byte-exact extract),
  * the size cap, abort and write faults leave nothing, no plaintext reaches the temporary file,
- * and dft_evidence_attach_written records on a record or leaves nothing.
+ * and an upload through the vault (dft_vault_upload_open/_finish) records on a record or leaves
+ * nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@
 
 #include <sodium.h>
 
-#include "defter/evidence.h"
+#include "evidence/evidence.h"
 #include "defter/vault.h"
 #include "evidence/fixture.h"
 
@@ -32,7 +33,7 @@ stream(struct fx *f, const unsigned char *data, size_t n, size_t piece, uint64_t
        struct dft_evidence_info *info, struct dft_error *err)
 {
     struct dft_evidence_writer *w = NULL;
-    enum dft_err rc = dft_evidence_writer_open(&w, f->objects, max, err);
+    enum dft_err rc = evidence_writer_open(&w, f->objects, max, err);
     if (rc != DFT_OK) {
         return rc;
     }
@@ -45,7 +46,7 @@ stream(struct fx *f, const unsigned char *data, size_t n, size_t piece, uint64_t
         }
     }
     assert_int_equal(dft_evidence_writer_size(w), n);
-    return dft_evidence_writer_finish(w, f->keys, info, err);
+    return evidence_writer_finish(w, f->keys, info, err);
 }
 
 static void
@@ -74,16 +75,15 @@ test_writer__same_object_as_import(void **state)
         assert_non_null(fp);
         assert_int_equal(fwrite(data, 1, n, fp), n);
         fclose(fp);
-        assert_int_equal(dft_evidence_import(f->objects, f->keys, f->in, NULL, NULL, &b, &err),
-                         DFT_OK);
+        assert_int_equal(evidence_import(f->objects, f->keys, f->in, NULL, NULL, &b, &err), DFT_OK);
         assert_int_equal(b.created, 0);
         assert_string_equal(a.object, b.object);
         assert_string_equal(a.mime, b.mime);
         /* full check and byte-exact extract */
-        assert_int_equal(dft_evidence_verify(f->objects, f->keys, a.object, want, 0, &err), DFT_OK);
-        assert_int_equal(dft_evidence_extract(f->objects, f->keys, a.object, want, f->out, NULL,
-                                              NULL, got, &err),
-                         DFT_OK);
+        assert_int_equal(evidence_verify(f->objects, f->keys, a.object, want, 0, &err), DFT_OK);
+        assert_int_equal(
+            evidence_extract(f->objects, f->keys, a.object, want, f->out, NULL, NULL, got, &err),
+            DFT_OK);
         assert_memory_equal(got, want, sizeof want);
         fp = fopen(f->out, "rb");
         assert_non_null(fp);
@@ -102,9 +102,9 @@ test_writer__same_object_as_import(void **state)
         assert_int_equal(unlink(p), 0);
         unlink(f->in);
         unlink(f->out);
-        dft_evidence_info_release(&a);
-        dft_evidence_info_release(&b);
-        dft_evidence_info_release(&c);
+        evidence_info_release(&a);
+        evidence_info_release(&b);
+        evidence_info_release(&c);
         free(back);
         free(data);
     }
@@ -124,20 +124,20 @@ test_writer__cap_and_abort_leave_nothing(void **state)
     assert_int_equal(stat(f->objects, &st), -1); /* the directory it created is gone too */
     /* exactly the cap is fine */
     assert_int_equal(stream(f, data, CB + 99, 4096, CB + 99, &info, &err), DFT_OK);
-    dft_evidence_info_release(&info);
+    evidence_info_release(&info);
     assert_int_equal(count_files(f->objects), 1);
     /* abort after a full chunk reached the temporary file */
     struct dft_evidence_writer *w = NULL;
-    assert_int_equal(dft_evidence_writer_open(&w, f->objects, UINT64_MAX, &err), DFT_OK);
+    assert_int_equal(evidence_writer_open(&w, f->objects, UINT64_MAX, &err), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, data, CB + 50, &err), DFT_OK);
     assert_int_equal(count_files(f->objects), 2);
     dft_evidence_writer_abort(w);
     assert_int_equal(count_files(f->objects), 1);
     /* a failed writer refuses more and its finish fails, leaving nothing */
-    assert_int_equal(dft_evidence_writer_open(&w, f->objects, 10, &err), DFT_OK);
+    assert_int_equal(evidence_writer_open(&w, f->objects, 10, &err), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, data, 11, &err), DFT_ERR_TOO_LARGE);
     assert_int_equal(dft_evidence_writer_write(w, data, 1, &err), DFT_ERR_INPUT);
-    assert_int_equal(dft_evidence_writer_finish(w, f->keys, &info, &err), DFT_ERR_INPUT);
+    assert_int_equal(evidence_writer_finish(w, f->keys, &info, &err), DFT_ERR_INPUT);
     assert_int_equal(count_files(f->objects), 1);
     dft_evidence_writer_abort(NULL);
     free(data);
@@ -154,7 +154,7 @@ test_writer__no_plaintext_in_temporary_file(void **state)
     for (size_t i = 0; i < n; i++) {
         data[i] = (unsigned char)"PLAINTEXT-MARKER"[i % 16];
     }
-    assert_int_equal(dft_evidence_writer_open(&w, f->objects, UINT64_MAX, &err), DFT_OK);
+    assert_int_equal(evidence_writer_open(&w, f->objects, UINT64_MAX, &err), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, data, n, &err), DFT_OK);
     /* two chunks are on disk now (the third waits for the end) */
     DIR *d = opendir(f->objects);
@@ -191,13 +191,13 @@ test_writer__write_faults_leave_nothing(void **state)
     for (unsigned nth = 1; nth < 64 && !ok; nth++) {
         struct dft_evidence_info info;
         struct dft_error err = {0};
-        dft_evidence_fault_set(nth, ENOSPC);
+        evidence_fault_set(nth, ENOSPC);
         enum dft_err rc = stream(f, data, 2 * CB + 3, 65536, UINT64_MAX, &info, &err);
-        dft_evidence_fault_set(0, 0);
+        evidence_fault_set(0, 0);
         if (rc == DFT_OK) {
             ok = 1;
             assert_int_equal(count_files(f->objects), 1);
-            dft_evidence_info_release(&info);
+            evidence_info_release(&info);
         } else {
             failures++;
             assert_int_equal(rc, DFT_ERR_IO);
@@ -211,7 +211,7 @@ test_writer__write_faults_leave_nothing(void **state)
 }
 
 static void
-test_attach_written__records_or_leaves_nothing(void **state)
+test_vault_upload__records_or_leaves_nothing(void **state)
 {
     struct fx *f = *state;
     char vdir[320];
@@ -227,26 +227,23 @@ test_attach_written__records_or_leaves_nothing(void **state)
     char objdir[400];
     snprintf(objdir, sizeof objdir, "%s/%s", vdir, DFT_VAULT_OBJECTS_DIR);
     struct dft_evidence_writer *w = NULL;
-    struct dft_evidence_info info;
 
-    /* no such record: no operation, and the new object is removed */
-    assert_int_equal(dft_evidence_writer_open(&w, objdir, UINT64_MAX, &err), DFT_OK);
+    /* no such record: no operation, and no object is left */
+    assert_int_equal(dft_vault_upload_open(v, UINT64_MAX, &w, &err), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, "hello", 5, &err), DFT_OK);
-    assert_int_equal(dft_evidence_writer_finish(w, dft_vault_keys(v), &info, &err), DFT_OK);
-    assert_int_equal(count_files(objdir), 1);
-    assert_int_equal(dft_evidence_attach_written(v, "cas_nothing", "a.txt", &info, &row, &err),
+    assert_int_equal(dft_vault_upload_finish(v, w, "cas_nothing", "a.txt", &row, &err),
                      DFT_ERR_NOT_FOUND);
     assert_null(row);
     assert_int_equal(count_files(objdir), 0);
-    dft_evidence_info_release(&info);
 
     /* on a record: one evidence operation with the name, SHA-256 and size */
-    assert_int_equal(dft_evidence_writer_open(&w, objdir, UINT64_MAX, &err), DFT_OK);
+    assert_int_equal(dft_vault_upload_open(v, UINT64_MAX, &w, &err), DFT_OK);
     assert_int_equal(dft_evidence_writer_write(w, "hello", 5, &err), DFT_OK);
-    assert_int_equal(dft_evidence_writer_finish(w, dft_vault_keys(v), &info, &err), DFT_OK);
-    assert_int_equal(dft_evidence_attach_written(v, rec, "hello.txt", &info, &row, &err), DFT_OK);
+    assert_int_equal(dft_vault_upload_finish(v, w, rec, "hello.txt", &row, &err), DFT_OK);
+    assert_int_equal(count_files(objdir), 1);
     assert_string_equal(json_string_value(json_object_get(row, "sha256")),
                         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    assert_string_equal(json_string_value(json_object_get(row, "mime")), "text/plain");
     json_t *ev = NULL;
     assert_int_equal(dft_vault_show(v, json_string_value(json_object_get(row, "id")), 0, &ev, &err),
                      DFT_OK);
@@ -254,7 +251,6 @@ test_attach_written__records_or_leaves_nothing(void **state)
     assert_string_equal(json_string_value(json_object_get(ev, "mime")), "text/plain");
     assert_int_equal(json_integer_value(json_object_get(ev, "size")), 5);
     json_decref(ev);
-    dft_evidence_info_release(&info);
     json_decref(row);
     json_decref(ids);
     json_decref(items);
@@ -270,7 +266,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_writer__no_plaintext_in_temporary_file, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_writer__write_faults_leave_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_attach_written__records_or_leaves_nothing, setup,
+        cmocka_unit_test_setup_teardown(test_vault_upload__records_or_leaves_nothing, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,9 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 /* ---- the published vectors ---- */
 
@@ -129,8 +130,8 @@ open_db(void)
 {
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_tlog_setup(db, NULL), DFT_OK);
-    assert_int_equal(dft_tlog_setup(db, NULL), DFT_OK); /* idempotent */
+    assert_int_equal(tlog_setup(db, NULL), DFT_OK);
+    assert_int_equal(tlog_setup(db, NULL), DFT_OK); /* idempotent */
     return db;
 }
 
@@ -142,7 +143,7 @@ leaf_of_vector(unsigned char out[32], size_t i)
     if (n > 0) {
         assert_int_equal(dft_hex_decode(in, n, leaf_inputs_hex[i]), DFT_OK);
     }
-    dft_tlog_hash_leaf(out, in, n);
+    crypto_leaf_hash(out, in, n);
 }
 
 static sqlite3 *
@@ -152,7 +153,7 @@ vector_db(void)
     for (size_t i = 0; i < 8; i++) {
         unsigned char h[32];
         leaf_of_vector(h, i);
-        assert_int_equal(dft_tlog_append(db, i, h, NULL), DFT_OK);
+        assert_int_equal(tlog_append(db, i, h, NULL), DFT_OK);
     }
     return db;
 }
@@ -173,7 +174,7 @@ static void
 ref_mth(unsigned char out[32], const unsigned char (*l)[32], uint64_t n)
 {
     if (n == 0) {
-        dft_tlog_hash_empty(out);
+        tlog_hash_empty(out);
     } else if (n == 1) {
         memcpy(out, l[0], 32);
     } else {
@@ -181,7 +182,7 @@ ref_mth(unsigned char out[32], const unsigned char (*l)[32], uint64_t n)
         unsigned char a[32], b[32];
         ref_mth(a, l, k);
         ref_mth(b, l + k, n - k);
-        dft_tlog_hash_node(out, a, b);
+        tlog_hash_node(out, a, b);
     }
 }
 
@@ -236,10 +237,10 @@ test_hash__leaf_and_node_vectors(void **state)
     }
     hx(l, level0[0]);
     hx(r, level0[1]);
-    dft_tlog_hash_node(h, l, r);
+    tlog_hash_node(h, l, r);
     hx(want, level1[0]);
     assert_memory_equal(h, want, 32);
-    dft_tlog_hash_empty(h);
+    tlog_hash_empty(h);
     hx(want, roots_hex[0]);
     assert_memory_equal(h, want, 32);
 }
@@ -251,22 +252,22 @@ test_store__roots_and_nodes_match_vectors(void **state)
     sqlite3 *db = open_db();
     unsigned char h[32], want[32];
     uint64_t size = 99;
-    assert_int_equal(dft_tlog_size(db, &size, NULL), DFT_OK);
+    assert_int_equal(tlog_size(db, &size, NULL), DFT_OK);
     assert_int_equal(size, 0);
-    assert_int_equal(dft_tlog_root(db, 0, h, NULL), DFT_OK);
+    assert_int_equal(tlog_root(db, 0, h, NULL), DFT_OK);
     hx(want, roots_hex[0]);
     assert_memory_equal(h, want, 32);
     for (size_t i = 0; i < 8; i++) {
         leaf_of_vector(h, i);
-        assert_int_equal(dft_tlog_append(db, i, h, NULL), DFT_OK);
+        assert_int_equal(tlog_append(db, i, h, NULL), DFT_OK);
         /* Every prefix root, after each append. */
         for (size_t s = 0; s <= i + 1; s++) {
-            assert_int_equal(dft_tlog_root(db, s, h, NULL), DFT_OK);
+            assert_int_equal(tlog_root(db, s, h, NULL), DFT_OK);
             hx(want, roots_hex[s]);
             assert_memory_equal(h, want, 32);
         }
     }
-    assert_int_equal(dft_tlog_size(db, &size, NULL), DFT_OK);
+    assert_int_equal(tlog_size(db, &size, NULL), DFT_OK);
     assert_int_equal(size, 8);
     /* The stored complete subtrees are exactly the published node hashes. */
     const char *const *levels[4] = {level0, level1, level2, roots_hex + 8};
@@ -289,10 +290,10 @@ test_store__roots_and_nodes_match_vectors(void **state)
     }
     sqlite3_finalize(st);
     assert_int_equal(rows, 15);
-    assert_int_equal(dft_tlog_leaf(db, 7, h, NULL), DFT_OK);
+    assert_int_equal(tlog_leaf(db, 7, h, NULL), DFT_OK);
     hx(want, level0[7]);
     assert_memory_equal(h, want, 32);
-    assert_int_equal(dft_tlog_leaf(db, 8, h, NULL), DFT_ERR_NOT_FOUND);
+    assert_int_equal(tlog_leaf(db, 8, h, NULL), DFT_ERR_NOT_FOUND);
     sqlite3_close(db);
 }
 
@@ -303,14 +304,14 @@ test_store__append_out_of_order_changes_nothing(void **state)
     sqlite3 *db = vector_db();
     unsigned char h[32] = {1};
     struct dft_error e = {0};
-    assert_int_equal(dft_tlog_append(db, 9, h, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_append(db, 9, h, &e), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "size 8"));
-    assert_int_equal(dft_tlog_append(db, 7, h, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_append(db, 7, h, NULL), DFT_ERR_INTEGRITY);
     uint64_t size = 0;
-    assert_int_equal(dft_tlog_size(db, &size, NULL), DFT_OK);
+    assert_int_equal(tlog_size(db, &size, NULL), DFT_OK);
     assert_int_equal(size, 8);
     unsigned char root[32], want[32];
-    assert_int_equal(dft_tlog_root(db, 8, root, NULL), DFT_OK);
+    assert_int_equal(tlog_root(db, 8, root, NULL), DFT_OK);
     hx(want, roots_hex[8]);
     assert_memory_equal(root, want, 32);
     sqlite3_close(db);
@@ -327,46 +328,45 @@ mutate_inclusion(uint64_t index, uint64_t size, const unsigned char leaf[32],
     for (size_t i = 0; i < n; i++) {
         for (size_t b = 0; b < 32; b++) {
             proof[i][b] ^= 0x01;
-            assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
+            assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
                              DFT_ERR_INTEGRITY);
             proof[i][b] ^= 0x81;
-            assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
+            assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
                              DFT_ERR_INTEGRITY);
             proof[i][b] ^= 0x80;
         }
     }
     for (size_t b = 0; b < 32; b++) {
         l[b] ^= 0x10;
-        assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
                          DFT_ERR_INTEGRITY);
         l[b] ^= 0x10;
         r[b] ^= 0x10;
-        assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n, r, NULL),
                          DFT_ERR_INTEGRITY);
         r[b] ^= 0x10;
     }
     /* Wrong index, size, length. */
     if (index > 0) {
-        assert_int_equal(dft_tlog_verify_inclusion(index - 1, size, l, proof, n, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index - 1, size, l, proof, n, r, NULL),
                          DFT_ERR_INTEGRITY);
     }
     if (index + 1 < size) {
-        assert_int_equal(dft_tlog_verify_inclusion(index + 1, size, l, proof, n, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index + 1, size, l, proof, n, r, NULL),
                          DFT_ERR_INTEGRITY);
     }
-    assert_int_equal(dft_tlog_verify_inclusion(index, size * 2, l, proof, n, r, NULL),
+    assert_int_equal(tlog_verify_inclusion(index, size * 2, l, proof, n, r, NULL),
                      DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n + 1, r, NULL),
+    assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n + 1, r, NULL),
                      DFT_ERR_INTEGRITY);
     if (n > 0) {
-        assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n - 1, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n - 1, r, NULL),
                          DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof + 1, n - 1, r, NULL),
+        assert_int_equal(tlog_verify_inclusion(index, size, l, proof + 1, n - 1, r, NULL),
                          DFT_ERR_INTEGRITY);
     }
-    assert_int_equal(dft_tlog_verify_inclusion(size, size, l, proof, n, r, NULL),
-                     DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_inclusion(index, size, l, proof, n, r, NULL), DFT_OK);
+    assert_int_equal(tlog_verify_inclusion(size, size, l, proof, n, r, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_inclusion(index, size, l, proof, n, r, NULL), DFT_OK);
 }
 
 static void
@@ -378,9 +378,9 @@ test_inclusion__vectors_generate_verify_and_resist_mutation(void **state)
         const struct vec *t = &inclusion_vectors[v];
         unsigned char proof[DFT_TLOG_PROOF_MAX][32];
         size_t n = 99;
-        assert_int_equal(dft_tlog_prove_inclusion(db, t->a, t->b, proof, &n, NULL), DFT_OK);
+        assert_int_equal(tlog_prove_inclusion(db, t->a, t->b, proof, &n, NULL), DFT_OK);
         assert_int_equal(n, t->n);
-        assert_int_equal(dft_tlog_inclusion_len(t->a, t->b), t->n);
+        assert_int_equal(tlog_inclusion_len(t->a, t->b), t->n);
         for (size_t i = 0; i < n; i++) {
             unsigned char want[32];
             hx(want, t->hashes[i]);
@@ -389,7 +389,7 @@ test_inclusion__vectors_generate_verify_and_resist_mutation(void **state)
         unsigned char leaf[32], root[32];
         leaf_of_vector(leaf, t->a);
         hx(root, roots_hex[t->b]);
-        assert_int_equal(dft_tlog_verify_inclusion(t->a, t->b, leaf, proof, n, root, NULL), DFT_OK);
+        assert_int_equal(tlog_verify_inclusion(t->a, t->b, leaf, proof, n, root, NULL), DFT_OK);
         mutate_inclusion(t->a, t->b, leaf, proof, n, root);
     }
     sqlite3_close(db);
@@ -405,41 +405,35 @@ mutate_consistency(uint64_t m, uint64_t n, const unsigned char r1[32], const uns
     for (size_t i = 0; i < len; i++) {
         for (size_t k = 0; k < 32; k++) {
             proof[i][k] ^= 0x01;
-            assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len, NULL),
+            assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len, NULL),
                              DFT_ERR_INTEGRITY);
             proof[i][k] ^= 0x01;
         }
     }
     for (size_t k = 0; k < 32; k++) {
         a[k] ^= 0x04;
-        assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len, NULL),
-                         DFT_ERR_INTEGRITY);
+        assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len, NULL), DFT_ERR_INTEGRITY);
         a[k] ^= 0x04;
         b[k] ^= 0x04;
-        assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len, NULL),
-                         DFT_ERR_INTEGRITY);
+        assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len, NULL), DFT_ERR_INTEGRITY);
         b[k] ^= 0x04;
     }
     if (m < n) {
-        assert_int_equal(dft_tlog_verify_consistency(m, n, b, a, proof, len, NULL),
+        assert_int_equal(tlog_verify_consistency(m, n, b, a, proof, len, NULL), DFT_ERR_INTEGRITY);
+        assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len - 1, NULL),
                          DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len - 1, NULL),
+        assert_int_equal(tlog_verify_consistency(m, n, a, b, proof + 1, len - 1, NULL),
                          DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof + 1, len - 1, NULL),
+        assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, 0, NULL), DFT_ERR_INTEGRITY);
+        assert_int_equal(tlog_verify_consistency(m + 1, n, a, b, proof, len, NULL),
                          DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, 0, NULL),
-                         DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_consistency(m + 1, n, a, b, proof, len, NULL),
-                         DFT_ERR_INTEGRITY);
-        assert_int_equal(dft_tlog_verify_consistency(m, n * 2, a, b, proof, len, NULL),
+        assert_int_equal(tlog_verify_consistency(m, n * 2, a, b, proof, len, NULL),
                          DFT_ERR_INTEGRITY);
     }
-    assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len + 1, NULL),
-                     DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_consistency(0, n, a, b, proof, len, NULL), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_consistency(n + 1, n, a, b, proof, len, NULL),
-                     DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_consistency(m, n, a, b, proof, len, NULL), DFT_OK);
+    assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len + 1, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(0, n, a, b, proof, len, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(n + 1, n, a, b, proof, len, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(m, n, a, b, proof, len, NULL), DFT_OK);
 }
 
 static void
@@ -451,7 +445,7 @@ test_consistency__vectors_generate_verify_and_resist_mutation(void **state)
         const struct vec *t = &consistency_vectors[v];
         unsigned char proof[DFT_TLOG_PROOF_MAX + 1][32];
         size_t n = 99;
-        assert_int_equal(dft_tlog_prove_consistency(db, t->a, t->b, proof, &n, NULL), DFT_OK);
+        assert_int_equal(tlog_prove_consistency(db, t->a, t->b, proof, &n, NULL), DFT_OK);
         assert_int_equal(n, t->n);
         for (size_t i = 0; i < n; i++) {
             unsigned char want[32];
@@ -479,38 +473,38 @@ test_proofs__match_naive_reference_for_all_small_trees(void **state)
         for (int k = 0; k < 8; k++) {
             data[k] = (unsigned char)(i >> (8 * k));
         }
-        dft_tlog_hash_leaf(leaves[i], data, sizeof data);
-        assert_int_equal(dft_tlog_append(db, i, leaves[i], NULL), DFT_OK);
+        crypto_leaf_hash(leaves[i], data, sizeof data);
+        assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
     unsigned char got[DFT_TLOG_PROOF_MAX][32], want[DFT_TLOG_PROOF_MAX][32];
     for (uint64_t n = 1; n <= N; n++) {
         unsigned char root[32], ref[32];
-        assert_int_equal(dft_tlog_root(db, n, root, NULL), DFT_OK);
+        assert_int_equal(tlog_root(db, n, root, NULL), DFT_OK);
         ref_mth(ref, (const unsigned char(*)[32])leaves, n);
         assert_memory_equal(root, ref, 32);
         for (uint64_t i = 0; i < n; i++) {
             size_t gl = 0, wl = 0;
-            assert_int_equal(dft_tlog_prove_inclusion(db, i, n, got, &gl, NULL), DFT_OK);
+            assert_int_equal(tlog_prove_inclusion(db, i, n, got, &gl, NULL), DFT_OK);
             ref_path(want, &wl, i, (const unsigned char(*)[32])leaves, n);
             assert_int_equal(gl, wl);
             assert_memory_equal(got, want, 32 * gl);
-            assert_int_equal(dft_tlog_verify_inclusion(
-                                 i, n, leaves[i], (const unsigned char(*)[32])got, gl, root, NULL),
+            assert_int_equal(tlog_verify_inclusion(i, n, leaves[i], (const unsigned char(*)[32])got,
+                                                   gl, root, NULL),
                              DFT_OK);
         }
         for (uint64_t m = 1; m <= n; m++) {
             size_t gl = 0, wl = 0;
             unsigned char r1[32];
-            assert_int_equal(dft_tlog_prove_consistency(db, m, n, got, &gl, NULL), DFT_OK);
+            assert_int_equal(tlog_prove_consistency(db, m, n, got, &gl, NULL), DFT_OK);
             if (m < n) {
                 ref_subproof(want, &wl, m, (const unsigned char(*)[32])leaves, n, 1);
             }
             assert_int_equal(gl, wl);
             assert_memory_equal(got, want, 32 * gl);
-            assert_int_equal(dft_tlog_root(db, m, r1, NULL), DFT_OK);
-            assert_int_equal(dft_tlog_verify_consistency(m, n, r1, root,
-                                                         (const unsigned char(*)[32])got, gl, NULL),
-                             DFT_OK);
+            assert_int_equal(tlog_root(db, m, r1, NULL), DFT_OK);
+            assert_int_equal(
+                tlog_verify_consistency(m, n, r1, root, (const unsigned char(*)[32])got, gl, NULL),
+                DFT_OK);
         }
     }
     sqlite3_close(db);
@@ -524,25 +518,25 @@ test_proofs__bad_arguments_are_user_errors(void **state)
     unsigned char proof[DFT_TLOG_PROOF_MAX][32];
     unsigned char root[32];
     size_t n = 0;
-    assert_int_equal(dft_tlog_prove_inclusion(db, 8, 8, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_inclusion(db, 0, 0, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_inclusion(db, 0, 9, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_consistency(db, 0, 8, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_consistency(db, 5, 4, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_consistency(db, 5, 9, proof, &n, NULL), DFT_ERR_INPUT);
-    assert_int_equal(dft_tlog_prove_consistency(db, 8, 8, proof, &n, NULL), DFT_OK);
+    assert_int_equal(tlog_prove_inclusion(db, 8, 8, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_inclusion(db, 0, 0, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_inclusion(db, 0, 9, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_consistency(db, 0, 8, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_consistency(db, 5, 4, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_consistency(db, 5, 9, proof, &n, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_prove_consistency(db, 8, 8, proof, &n, NULL), DFT_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(dft_tlog_root(db, 9, root, NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_root(db, 9, root, NULL), DFT_ERR_INPUT);
     /* Verification of impossible claims. */
     unsigned char h[32] = {0};
-    assert_int_equal(dft_tlog_verify_inclusion(0, 0, h, proof, 0, h, NULL), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_inclusion(1, 1, h, proof, 0, h, NULL), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_inclusion(0, 1, h, proof, 0, h, NULL), DFT_OK);
-    assert_int_equal(dft_tlog_verify_inclusion(0, 1, h, proof, 1, h, NULL), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_consistency(0, 0, h, h, proof, 0, NULL), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_verify_consistency(3, 3, h, h, proof, 1, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_inclusion(0, 0, h, proof, 0, h, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_inclusion(1, 1, h, proof, 0, h, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_inclusion(0, 1, h, proof, 0, h, NULL), DFT_OK);
+    assert_int_equal(tlog_verify_inclusion(0, 1, h, proof, 1, h, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(0, 0, h, h, proof, 0, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(3, 3, h, h, proof, 1, NULL), DFT_ERR_INTEGRITY);
     unsigned char g[32] = {1};
-    assert_int_equal(dft_tlog_verify_consistency(3, 3, h, g, proof, 0, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_verify_consistency(3, 3, h, g, proof, 0, NULL), DFT_ERR_INTEGRITY);
     sqlite3_close(db);
 }
 
@@ -554,17 +548,16 @@ test_hash__decode_rejects_wrong_lengths(void **state)
     char b64[64];
     unsigned char raw[33] = {0};
     dft_b64_encode(b64, raw, 32);
-    assert_int_equal(dft_tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_OK);
+    assert_int_equal(tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_OK);
     dft_b64_encode(b64, raw, 31);
-    assert_int_equal(dft_tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
     dft_b64_encode(b64, raw, 33);
-    assert_int_equal(dft_tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
-    assert_int_equal(
-        dft_tlog_hash_decode(h, "not base64 at all, not base64 at all, not ba", 44, NULL),
-        DFT_ERR_INPUT);
+    assert_int_equal(tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_hash_decode(h, "not base64 at all, not base64 at all, not ba", 44, NULL),
+                     DFT_ERR_INPUT);
     dft_b64_encode(b64, raw, 32);
     b64[42] = 'B'; /* unused bits set: non-canonical */
-    assert_int_equal(dft_tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
+    assert_int_equal(tlog_hash_decode(h, b64, strlen(b64), NULL), DFT_ERR_INPUT);
 }
 
 /* Feed the leaves of a 37-leaf tree to the checker; returns its result. */
@@ -573,16 +566,16 @@ run_check(sqlite3 *db, const unsigned char (*leaves)[32], uint64_t n, unsigned c
           struct dft_error *e)
 {
     struct dft_tlog_check *c = NULL;
-    enum dft_err rc = dft_tlog_check_begin(db, &c, e);
+    enum dft_err rc = tlog_check_begin(db, &c, e);
     assert_int_equal(rc, DFT_OK);
     for (uint64_t i = 0; i < n; i++) {
-        if ((rc = dft_tlog_check_add(c, leaves[i], e)) != DFT_OK) {
-            dft_tlog_check_free(c);
+        if ((rc = tlog_check_add(c, leaves[i], e)) != DFT_OK) {
+            tlog_check_free(c);
             return rc;
         }
     }
     uint64_t size = 0;
-    rc = dft_tlog_check_finish(c, &size, root, e);
+    rc = tlog_check_finish(c, &size, root, e);
     if (rc == DFT_OK) {
         assert_int_equal(size, n);
     }
@@ -598,15 +591,15 @@ test_check__finds_every_kind_of_tampering(void **state)
     sqlite3 *db = open_db();
     unsigned char root[32], want[32];
     assert_int_equal(run_check(db, NULL, 0, root, NULL), DFT_OK);
-    dft_tlog_hash_empty(want);
+    tlog_hash_empty(want);
     assert_memory_equal(root, want, 32);
     for (uint64_t i = 0; i < N; i++) {
-        dft_tlog_hash_leaf(leaves[i], &i, sizeof i);
-        assert_int_equal(dft_tlog_append(db, i, leaves[i], NULL), DFT_OK);
+        crypto_leaf_hash(leaves[i], &i, sizeof i);
+        assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
     const unsigned char(*L)[32] = (const unsigned char(*)[32])leaves;
     assert_int_equal(run_check(db, L, N, root, NULL), DFT_OK);
-    assert_int_equal(dft_tlog_root(db, N, want, NULL), DFT_OK);
+    assert_int_equal(tlog_root(db, N, want, NULL), DFT_OK);
     assert_memory_equal(root, want, 32);
 
     /* Fewer or more leaves than stored. */
@@ -645,7 +638,7 @@ test_check__finds_every_kind_of_tampering(void **state)
         SQLITE_OK);
     unsigned char proof[DFT_TLOG_PROOF_MAX][32];
     size_t n = 0;
-    assert_int_equal(dft_tlog_prove_inclusion(db, 36, N, proof, &n, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_prove_inclusion(db, 36, N, proof, &n, NULL), DFT_ERR_INTEGRITY);
     sqlite3_close(db);
 }
 
@@ -658,10 +651,10 @@ test_store__old_layout_is_migrated(void **state)
     unsigned char leaves[M][32], root[32], want[32];
     sqlite3 *db = open_db();
     for (uint64_t i = 0; i < M; i++) {
-        dft_tlog_hash_leaf(leaves[i], &i, sizeof i);
-        assert_int_equal(dft_tlog_append(db, i, leaves[i], NULL), DFT_OK);
+        crypto_leaf_hash(leaves[i], &i, sizeof i);
+        assert_int_equal(tlog_append(db, i, leaves[i], NULL), DFT_OK);
     }
-    assert_int_equal(dft_tlog_root(db, M, want, NULL), DFT_OK);
+    assert_int_equal(tlog_root(db, M, want, NULL), DFT_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "CREATE TABLE v1(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
                                   " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
@@ -673,11 +666,11 @@ test_store__old_layout_is_migrated(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     struct dft_error e = {0};
-    assert_int_equal(dft_tlog_setup(db, &e), DFT_OK);
-    assert_int_equal(dft_tlog_root(db, M, root, NULL), DFT_OK);
+    assert_int_equal(tlog_setup(db, &e), DFT_OK);
+    assert_int_equal(tlog_root(db, M, root, NULL), DFT_OK);
     assert_memory_equal(root, want, 32);
     assert_int_equal(run_check(db, (const unsigned char(*)[32])leaves, M, root, NULL), DFT_OK);
-    assert_int_equal(dft_tlog_setup(db, &e), DFT_OK); /* nothing left to migrate */
+    assert_int_equal(tlog_setup(db, &e), DFT_OK); /* nothing left to migrate */
     sqlite3_close(db);
 }
 

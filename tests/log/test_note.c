@@ -13,8 +13,9 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 
 /* golang.org/x/mod/sumdb/note note_test.go */
 static const char peter_skey_b64[] = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
@@ -55,12 +56,12 @@ open_note(const char *msg, const struct dft_note_verifier *vs, size_t nvs,
           struct dft_note_check *checks, struct dft_error *e)
 {
     struct dft_note n;
-    enum dft_err rc = dft_note_parse(&n, msg, strlen(msg), e);
+    enum dft_err rc = note_parse(&n, msg, strlen(msg), e);
     if (rc != DFT_OK) {
         return rc;
     }
-    rc = dft_note_verify(&n, vs, nvs, checks, e);
-    dft_note_release(&n);
+    rc = note_verify(&n, vs, nvs, checks, e);
+    note_release(&n);
     return rc;
 }
 
@@ -71,16 +72,15 @@ test_note__go_known_answer_signature(void **state)
     unsigned char pk[32], sk[64];
     peter_keys(pk, sk);
     struct dft_note_verifier v;
-    assert_int_equal(dft_note_verifier_init(&v, "PeterNeumann", DFT_NOTE_ALG_ED25519, pk, NULL),
+    assert_int_equal(note_verifier_init(&v, "PeterNeumann", DFT_NOTE_ALG_ED25519, pk, NULL),
                      DFT_OK);
     assert_int_equal(v.key_id, 0xc74f20a3);
     char vkey[DFT_NOTE_VKEY_MAX];
-    dft_note_verifier_format(&v, vkey);
+    note_verifier_format(&v, vkey);
     assert_string_equal(vkey, peter_vkey);
     struct dft_buf out;
     dft_buf_init(&out, 4096, 0);
-    assert_int_equal(dft_note_sign_line(&out, text, strlen(text), "PeterNeumann", sk, NULL),
-                     DFT_OK);
+    assert_int_equal(note_sign_line(&out, text, strlen(text), "PeterNeumann", sk, NULL), DFT_OK);
     assert_string_equal((const char *)out.data, peter_sig);
     dft_buf_release(&out);
     sodium_memzero(sk, sizeof sk);
@@ -91,18 +91,18 @@ test_note__open_verifies_known_and_ignores_unknown(void **state)
 {
     (void)state;
     struct dft_note_verifier vs[2];
-    assert_int_equal(dft_note_verifier_parse(&vs[0], peter_vkey, strlen(peter_vkey), NULL), DFT_OK);
-    assert_int_equal(dft_note_verifier_parse(&vs[1], enoch_vkey, strlen(enoch_vkey), NULL), DFT_OK);
+    assert_int_equal(note_verifier_parse(&vs[0], peter_vkey, strlen(peter_vkey), NULL), DFT_OK);
+    assert_int_equal(note_verifier_parse(&vs[1], enoch_vkey, strlen(enoch_vkey), NULL), DFT_OK);
     char *msg = cat(text, "\n", peter_sig);
     char *both = cat(msg, enoch_sig, "");
     struct dft_note n;
-    assert_int_equal(dft_note_parse(&n, both, strlen(both), NULL), DFT_OK);
+    assert_int_equal(note_parse(&n, both, strlen(both), NULL), DFT_OK);
     assert_int_equal(n.nsigs, 2);
     assert_int_equal(n.text_len, strlen(text));
     assert_memory_equal(n.text, text, n.text_len);
     assert_int_equal(n.sigs[1].key_id, 0xaf0cfe78);
     assert_int_equal(n.sigs[1].name_len, 9);
-    dft_note_release(&n);
+    note_release(&n);
 
     struct dft_note_check checks[2];
     assert_int_equal(open_note(both, vs, 1, checks, NULL), DFT_OK);
@@ -151,13 +151,13 @@ test_note__verifier_key_manglings_rejected(void **state)
             if (i == 0 && j == len) {
                 continue;
             }
-            assert_int_not_equal(dft_note_verifier_parse(&v, peter_vkey + i, j - i, NULL), DFT_OK);
+            assert_int_not_equal(note_verifier_parse(&v, peter_vkey + i, j - i, NULL), DFT_OK);
         }
     }
     memcpy(b, peter_vkey, len + 1);
     for (size_t i = 0; i < len; i++) {
         b[i]++;
-        assert_int_not_equal(dft_note_verifier_parse(&v, b, len, NULL), DFT_OK);
+        assert_int_not_equal(note_verifier_parse(&v, b, len, NULL), DFT_OK);
         b[i]--;
     }
     static const char *const bad[] = {
@@ -169,13 +169,13 @@ test_note__verifier_key_manglings_rejected(void **state)
         "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(dft_note_verifier_parse(&v, bad[i], strlen(bad[i]), NULL), DFT_ERR_INPUT);
+        assert_int_equal(note_verifier_parse(&v, bad[i], strlen(bad[i]), NULL), DFT_ERR_INPUT);
     }
-    assert_int_equal(dft_note_verifier_parse(&v, peter_vkey, len, NULL), DFT_OK);
+    assert_int_equal(note_verifier_parse(&v, peter_vkey, len, NULL), DFT_OK);
     /* Upper-case hex id is the same key. */
     memcpy(b, peter_vkey, len + 1);
     memcpy(b + 13, "C74F20A3", 8);
-    assert_int_equal(dft_note_verifier_parse(&v, b, len, NULL), DFT_OK);
+    assert_int_equal(note_verifier_parse(&v, b, len, NULL), DFT_OK);
 }
 
 static void
@@ -183,7 +183,7 @@ test_note__malformed_notes_rejected(void **state)
 {
     (void)state;
     struct dft_note_verifier v;
-    assert_int_equal(dft_note_verifier_parse(&v, peter_vkey, strlen(peter_vkey), NULL), DFT_OK);
+    assert_int_equal(note_verifier_parse(&v, peter_vkey, strlen(peter_vkey), NULL), DFT_OK);
     char long_line[DFT_NOTE_LINE_MAX + 3];
     memset(long_line, 'a', DFT_NOTE_LINE_MAX + 1);
     long_line[DFT_NOTE_LINE_MAX + 1] = '\n';
@@ -250,7 +250,7 @@ test_note__malformed_notes_rejected(void **state)
     free(tmp);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dft_note n;
-        enum dft_err rc = dft_note_parse(&n, cases[i], strlen(cases[i]), NULL);
+        enum dft_err rc = note_parse(&n, cases[i], strlen(cases[i]), NULL);
         if (rc == DFT_OK) {
             fprintf(stderr, "case %zu parsed\n", i);
         }
@@ -264,14 +264,14 @@ test_note__malformed_notes_rejected(void **state)
     size_t len = strlen(msg);
     msg[3] = '\0';
     struct dft_note n;
-    assert_int_equal(dft_note_parse(&n, msg, len, NULL), DFT_ERR_INPUT);
+    assert_int_equal(note_parse(&n, msg, len, NULL), DFT_ERR_INPUT);
     free(msg);
     /* Too large. */
     char *big = malloc(DFT_NOTE_MAX_BYTES + 2);
     assert_non_null(big);
     memset(big, 'a', DFT_NOTE_MAX_BYTES + 1);
     big[DFT_NOTE_MAX_BYTES] = '\n';
-    assert_int_equal(dft_note_parse(&n, big, DFT_NOTE_MAX_BYTES + 1, NULL), DFT_ERR_TOO_LARGE);
+    assert_int_equal(note_parse(&n, big, DFT_NOTE_MAX_BYTES + 1, NULL), DFT_ERR_TOO_LARGE);
     free(big);
     /* Exactly 32 signatures are fine. */
     many = cat(text, "\n", "");
@@ -288,7 +288,7 @@ static void
 witness(unsigned char pk[32], unsigned char sk[64], struct dft_note_verifier *v, const char *name)
 {
     crypto_sign_keypair(pk, sk);
-    assert_int_equal(dft_note_verifier_init(v, name, DFT_NOTE_ALG_COSIG_V1, pk, NULL), DFT_OK);
+    assert_int_equal(note_verifier_init(v, name, DFT_NOTE_ALG_COSIG_V1, pk, NULL), DFT_OK);
 }
 
 static void
@@ -302,9 +302,9 @@ test_cosig__sign_verify_and_message_format(void **state)
                         "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     struct dft_buf line;
     dft_buf_init(&line, 4096, 0);
-    assert_int_equal(dft_note_cosign_line(&line, body, strlen(body), "witness.example.com/w1", sk,
-                                          1679315147, NULL),
-                     DFT_OK);
+    assert_int_equal(
+        note_cosign_line(&line, body, strlen(body), "witness.example.com/w1", sk, 1679315147, NULL),
+        DFT_OK);
     char *msg = cat(body, "\n", (const char *)line.data);
     struct dft_note_check c;
     assert_int_equal(open_note(msg, &w, 1, &c, NULL), DFT_OK);
@@ -314,13 +314,13 @@ test_cosig__sign_verify_and_message_format(void **state)
     /* Independently: key id with 0x04, body = time (8 bytes BE) || signature over the spec's
      * message. */
     struct dft_note n;
-    assert_int_equal(dft_note_parse(&n, msg, strlen(msg), NULL), DFT_OK);
+    assert_int_equal(note_parse(&n, msg, strlen(msg), NULL), DFT_OK);
     unsigned char idin[64];
     size_t nl = strlen("witness.example.com/w1");
     memcpy(idin, "witness.example.com/w1\n\x04", nl + 2);
     memcpy(idin + nl + 2, pk, 32);
     unsigned char h[32];
-    dft_sha256(h, idin, nl + 34);
+    crypto_sha256_once(h, idin, nl + 34);
     assert_int_equal(n.sigs[0].key_id,
                      (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]);
     assert_int_equal(n.sigs[0].sig_len, 72);
@@ -332,12 +332,12 @@ test_cosig__sign_verify_and_message_format(void **state)
                                                  strlen(signed_msg), pk),
                      0);
     free(signed_msg);
-    dft_note_release(&n);
+    note_release(&n);
 
     /* The same key as a plain Ed25519 verifier has another id: not known, so rejected. */
     struct dft_note_verifier plain;
     assert_int_equal(
-        dft_note_verifier_init(&plain, "witness.example.com/w1", DFT_NOTE_ALG_ED25519, pk, NULL),
+        note_verifier_init(&plain, "witness.example.com/w1", DFT_NOTE_ALG_ED25519, pk, NULL),
         DFT_OK);
     assert_int_equal(open_note(msg, &plain, 1, NULL, NULL), DFT_ERR_INTEGRITY);
 
@@ -355,7 +355,7 @@ test_cosig__sign_verify_and_message_format(void **state)
     /* Timestamps above 2^63 - 1 are refused. */
     dft_buf_reset(&line);
     assert_int_equal(
-        dft_note_cosign_line(&line, body, strlen(body), "w", sk, (uint64_t)INT64_MAX + 1, NULL),
+        note_cosign_line(&line, body, strlen(body), "w", sk, (uint64_t)INT64_MAX + 1, NULL),
         DFT_ERR_INPUT);
     dft_buf_release(&line);
     sodium_memzero(sk, sizeof sk);
@@ -370,7 +370,7 @@ test_cosig__transparency_dev_timestamp_vector(void **state)
                     "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5g"
                     "xEHWWOworDcFiEBYJXORmnFBOBA==\n");
     struct dft_note n;
-    assert_int_equal(dft_note_parse(&n, msg, strlen(msg), NULL), DFT_OK);
+    assert_int_equal(note_parse(&n, msg, strlen(msg), NULL), DFT_OK);
     assert_int_equal(n.sigs[0].key_id, 0x646846b9);
     assert_int_equal(n.sigs[0].sig_len, 72);
     uint64_t t = 0;
@@ -378,7 +378,7 @@ test_cosig__transparency_dev_timestamp_vector(void **state)
         t = t << 8 | n.sigs[0].sig[i];
     }
     assert_int_equal(t, 1727964367);
-    dft_note_release(&n);
+    note_release(&n);
     free(msg);
 }
 
@@ -389,10 +389,10 @@ test_checkpoint__origin_format_parse_sign_open(void **state)
     unsigned char pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
     char origin[DFT_TLOG_ORIGIN_BYTES];
-    dft_tlog_origin(origin, pk);
+    tlog_origin(origin, pk);
     unsigned char h[32];
     char hex[65];
-    dft_sha256(h, pk, 32);
+    crypto_sha256_once(h, pk, 32);
     dft_hex_encode(hex, h, 32);
     assert_int_equal(strlen(origin), 29);
     assert_memory_equal(origin, "defter.vault/", 13);
@@ -404,15 +404,15 @@ test_checkpoint__origin_format_parse_sign_open(void **state)
     memset(c.root, 0x5a, 32);
     struct dft_buf note;
     dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(dft_checkpoint_sign(&note, &c, sk, NULL), DFT_OK);
+    assert_int_equal(checkpoint_sign(&note, &c, sk, NULL), DFT_OK);
     char root[DFT_TLOG_HASH_B64];
-    dft_tlog_hash_encode(root, c.root);
+    tlog_hash_encode(root, c.root);
     char want[256];
     snprintf(want, sizeof want, "%s\n20852163\n%s\n\n\xe2\x80\x94 %s ", origin, root, origin);
     assert_memory_equal(note.data, want, strlen(want));
 
     struct dft_note_verifier log;
-    dft_tlog_log_verifier(&log, pk);
+    tlog_log_verifier(&log, pk);
     assert_string_equal(log.name, origin);
 
     /* Three witnesses; two cosign. */
@@ -423,15 +423,14 @@ test_checkpoint__origin_format_parse_sign_open(void **state)
     witness(wpk[2], wsk[2], &ws[2], "w2.example");
     size_t body_len = strlen(want) - strlen(origin) - 6; /* up to the blank line */
     for (int i = 0; i < 3; i += 2) {
-        assert_int_equal(dft_note_cosign_line(&note, (const char *)note.data, body_len, ws[i].name,
-                                              wsk[i], 1700000000u + (unsigned)i, NULL),
+        assert_int_equal(note_cosign_line(&note, (const char *)note.data, body_len, ws[i].name,
+                                          wsk[i], 1700000000u + (unsigned)i, NULL),
                          DFT_OK);
     }
     struct dft_checkpoint got;
     struct dft_note_check wc[3];
     assert_int_equal(
-        dft_checkpoint_open(&got, (const char *)note.data, note.len, &log, ws, 3, wc, NULL),
-        DFT_OK);
+        checkpoint_open(&got, (const char *)note.data, note.len, &log, ws, 3, wc, NULL), DFT_OK);
     assert_string_equal(got.origin, origin);
     assert_int_equal(got.size, 20852163);
     assert_memory_equal(got.root, c.root, 32);
@@ -442,22 +441,21 @@ test_checkpoint__origin_format_parse_sign_open(void **state)
     unsigned char opk[32], osk[64];
     crypto_sign_keypair(opk, osk);
     struct dft_note_verifier other;
-    dft_tlog_log_verifier(&other, opk);
+    tlog_log_verifier(&other, opk);
     struct dft_error e = {0};
     assert_int_equal(
-        dft_checkpoint_open(&got, (const char *)note.data, note.len, &other, ws, 3, wc, &e),
+        checkpoint_open(&got, (const char *)note.data, note.len, &other, ws, 3, wc, &e),
         DFT_ERR_INTEGRITY);
     /* Only witnesses known, log key missing from the note: rejected. */
     struct dft_buf only;
     dft_buf_init(&only, DFT_NOTE_MAX_BYTES, 0);
     assert_int_equal(dft_buf_add(&only, note.data, body_len + 1), DFT_OK);
     assert_int_equal(
-        dft_note_cosign_line(&only, (const char *)note.data, body_len, ws[0].name, wsk[0], 1, NULL),
+        note_cosign_line(&only, (const char *)note.data, body_len, ws[0].name, wsk[0], 1, NULL),
         DFT_OK);
     dft_error_clear(&e);
-    assert_int_equal(
-        dft_checkpoint_open(&got, (const char *)only.data, only.len, &log, ws, 3, wc, &e),
-        DFT_ERR_INTEGRITY);
+    assert_int_equal(checkpoint_open(&got, (const char *)only.data, only.len, &log, ws, 3, wc, &e),
+                     DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "not signed by the log key"));
     dft_buf_release(&only);
     /* One flipped byte anywhere in the body is caught. */
@@ -467,7 +465,7 @@ test_checkpoint__origin_format_parse_sign_open(void **state)
         }
         note.data[i] ^= 0x01;
         enum dft_err rc =
-            dft_checkpoint_open(&got, (const char *)note.data, note.len, &log, ws, 3, wc, NULL);
+            checkpoint_open(&got, (const char *)note.data, note.len, &log, ws, 3, wc, NULL);
         assert_true(rc == DFT_ERR_INTEGRITY || rc == DFT_ERR_INPUT);
         note.data[i] ^= 0x01;
     }
@@ -484,7 +482,7 @@ test_checkpoint__malformed_bodies_rejected(void **state)
     const char *good = "defter.vault/0123456789abcdef\n8\n"
                        "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n";
     struct dft_checkpoint c;
-    assert_int_equal(dft_checkpoint_parse(&c, good, strlen(good), NULL), DFT_OK);
+    assert_int_equal(checkpoint_parse(&c, good, strlen(good), NULL), DFT_OK);
     assert_int_equal(c.size, 8);
     unsigned char want[32];
     assert_int_equal(
@@ -494,7 +492,7 @@ test_checkpoint__malformed_bodies_rejected(void **state)
     assert_memory_equal(c.root, want, 32);
     struct dft_buf b;
     dft_buf_init(&b, 1024, 0);
-    assert_int_equal(dft_checkpoint_format(&b, &c, NULL), DFT_OK);
+    assert_int_equal(checkpoint_format(&b, &c, NULL), DFT_OK);
     assert_string_equal((const char *)b.data, good);
     dft_buf_release(&b);
 
@@ -518,10 +516,10 @@ test_checkpoint__malformed_bodies_rejected(void **state)
         "o\t\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(dft_checkpoint_parse(&c, bad[i], strlen(bad[i]), NULL), DFT_ERR_INPUT);
+        assert_int_equal(checkpoint_parse(&c, bad[i], strlen(bad[i]), NULL), DFT_ERR_INPUT);
     }
     const char *empty = "o\n0\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n";
-    assert_int_equal(dft_checkpoint_parse(&c, empty, strlen(empty), NULL), DFT_OK);
+    assert_int_equal(checkpoint_parse(&c, empty, strlen(empty), NULL), DFT_OK);
     assert_int_equal(c.size, 0);
 }
 

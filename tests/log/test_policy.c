@@ -29,11 +29,11 @@ setup(void **state)
         char name[32];
         memset(pub, i + 1, sizeof pub);
         snprintf(name, sizeof name, i == 0 ? "example.org/log" : "w%d.example", i);
-        assert_int_equal(
-            dft_note_verifier_init(&v, name, i == 0 ? DFT_NOTE_ALG_ED25519 : DFT_NOTE_ALG_COSIG_V1,
-                                   pub, NULL),
-            DFT_OK);
-        dft_note_verifier_format(&v, vk[i]);
+        assert_int_equal(note_verifier_init(&v, name,
+                                            i == 0 ? DFT_NOTE_ALG_ED25519 : DFT_NOTE_ALG_COSIG_V1,
+                                            pub, NULL),
+                         DFT_OK);
+        note_verifier_format(&v, vk[i]);
     }
     return 0;
 }

@@ -15,11 +15,14 @@
 
 #include <sodium.h>
 
+#include "crypto/hash.h"
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "defter/vault.h"
 #include "vault/header.h"
+#include "vault/vault_internal.h"
 
 #define PASS "correct horse battery staple"
 
@@ -33,7 +36,7 @@ leaf(unsigned char out[32], uint64_t i)
     for (int k = 0; k < 8; k++) {
         b[k] = (unsigned char)(i >> (8 * k));
     }
-    dft_tlog_hash_leaf(out, b, sizeof b);
+    crypto_leaf_hash(out, b, sizeof b);
 }
 
 static sqlite3 *
@@ -42,11 +45,11 @@ tree_db(uint64_t n)
     sqlite3 *db = NULL;
     struct dft_error e = {0};
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_tlog_setup(db, &e), DFT_OK);
+    assert_int_equal(tlog_setup(db, &e), DFT_OK);
     for (uint64_t i = 0; i < n; i++) {
         unsigned char h[32];
         leaf(h, i);
-        assert_int_equal(dft_tlog_append(db, i, h, &e), DFT_OK);
+        assert_int_equal(tlog_append(db, i, h, &e), DFT_OK);
     }
     return db;
 }
@@ -59,10 +62,10 @@ test_state__seal_open_round_trip(void **state)
     struct dft_error e = {0};
     unsigned char s1[DFT_TLOG_STATE_BYTES], s2[DFT_TLOG_STATE_BYTES];
     memset(a.root, 0x5a, sizeof a.root);
-    dft_tlog_state_seal(s1, &a, key, vid);
-    dft_tlog_state_seal(s2, &a, key, vid);
+    tlog_state_seal(s1, &a, key, vid);
+    tlog_state_seal(s2, &a, key, vid);
     assert_memory_not_equal(s1, s2, sizeof s1); /* fresh nonce each time */
-    assert_int_equal(dft_tlog_state_open(&b, s1, sizeof s1, key, vid, &e), DFT_OK);
+    assert_int_equal(tlog_state_open(&b, s1, sizeof s1, key, vid, &e), DFT_OK);
     assert_int_equal(b.size, a.size);
     assert_memory_equal(b.root, a.root, 32);
 }
@@ -76,12 +79,12 @@ test_state__open_rejects_any_change(void **state)
     unsigned char other[32];
     unsigned char other_vid[16];
     memset(a.root, 0x11, sizeof a.root);
-    dft_tlog_state_seal(s, &a, key, vid);
+    tlog_state_seal(s, &a, key, vid);
     for (size_t i = 0; i < sizeof s; i++) {
         for (int bit = 0; bit < 8; bit += 3) {
             struct dft_error e = {0};
             s[i] ^= (unsigned char)(1 << bit);
-            assert_int_equal(dft_tlog_state_open(&b, s, sizeof s, key, vid, &e), DFT_ERR_INTEGRITY);
+            assert_int_equal(tlog_state_open(&b, s, sizeof s, key, vid, &e), DFT_ERR_INTEGRITY);
             s[i] ^= (unsigned char)(1 << bit);
         }
     }
@@ -90,10 +93,10 @@ test_state__open_rejects_any_change(void **state)
     other[31] ^= 1;
     memcpy(other_vid, vid, 16);
     other_vid[0] ^= 1;
-    assert_int_equal(dft_tlog_state_open(&b, s, sizeof s, other, vid, &e), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_state_open(&b, s, sizeof s, key, other_vid, &e), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_state_open(&b, s, sizeof s - 1, key, vid, &e), DFT_ERR_INTEGRITY);
-    assert_int_equal(dft_tlog_state_open(&b, s, 0, key, vid, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_state_open(&b, s, sizeof s, other, vid, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_state_open(&b, s, sizeof s, key, other_vid, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_state_open(&b, s, sizeof s - 1, key, vid, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_state_open(&b, s, 0, key, vid, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -105,23 +108,23 @@ test_state__check_against_tree(void **state)
     struct dft_error e = {0};
     for (uint64_t n = 0; n <= 13; n++) {
         sealed.size = n;
-        assert_int_equal(dft_tlog_root(db, n, sealed.root, &e), DFT_OK);
-        assert_int_equal(dft_tlog_state_check(db, &sealed, &cur, &e), DFT_OK);
+        assert_int_equal(tlog_root(db, n, sealed.root, &e), DFT_OK);
+        assert_int_equal(tlog_state_check(db, &sealed, &cur, &e), DFT_OK);
         assert_int_equal(cur.size, 13);
     }
-    assert_int_equal(dft_tlog_root(db, 13, sealed.root, &e), DFT_OK);
+    assert_int_equal(tlog_root(db, 13, sealed.root, &e), DFT_OK);
     assert_memory_equal(cur.root, sealed.root, 32);
     /* a header ahead of the database: rolled back */
     sealed.size = 14;
-    assert_int_equal(dft_tlog_state_check(db, &sealed, &cur, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(tlog_state_check(db, &sealed, &cur, &e), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "vault database is older than its header"));
     /* same size, another root: replaced by another history */
     for (uint64_t n = 1; n <= 13; n++) {
         struct dft_error e2 = {0};
         sealed.size = n;
-        assert_int_equal(dft_tlog_root(db, n, sealed.root, &e2), DFT_OK);
+        assert_int_equal(tlog_root(db, n, sealed.root, &e2), DFT_OK);
         sealed.root[n % 32] ^= 0x80;
-        assert_int_equal(dft_tlog_state_check(db, &sealed, NULL, &e2), DFT_ERR_INTEGRITY);
+        assert_int_equal(tlog_state_check(db, &sealed, NULL, &e2), DFT_ERR_INTEGRITY);
         assert_non_null(strstr(e2.msg, "rolled back or replaced"));
     }
     sqlite3_close(db);
@@ -202,12 +205,12 @@ static void
 read_open_header(struct fixture *f, struct dft_header *h)
 {
     struct dft_error e = {0};
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
     assert_int_equal(header_read(h, f->file, &e), DFT_OK);
     assert_int_equal(header_unlock(h, k, PASS, strlen(PASS), &e), DFT_OK);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static uint64_t
@@ -220,8 +223,8 @@ sealed_size(struct fixture *f)
     read_open_header(f, &h);
     assert_int_equal(h.state_len, DFT_TLOG_STATE_BYTES);
     assert_int_equal(dft_vault_open(&v, f->vault, PASS, strlen(PASS), &e), DFT_OK);
-    const struct dft_keys *k = dft_vault_keys(v);
-    assert_int_equal(dft_tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &e),
+    const struct dft_keys *k = vault_keys(v);
+    assert_int_equal(tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &e),
                      DFT_OK);
     dft_vault_close(v);
     return st.size;
@@ -322,18 +325,18 @@ test_rollback__vault_without_state_is_upgraded(void **state)
     add(f, 2);
     /* Make it look like a vault from before sealed states: no state, no mark. */
     assert_int_equal(dft_vault_open(&v, f->vault, PASS, strlen(PASS), &e), DFT_OK);
-    assert_int_equal(dft_store_exec(dft_vault_db(v), "DELETE FROM tlog_meta", &e), DFT_OK);
+    assert_int_equal(store_exec(vault_db(v), "DELETE FROM tlog_meta", &e), DFT_OK);
     dft_vault_close(v);
     /* what converting a version-1 header without a state leaves: the empty tree, sealed */
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     snprintf(f->file, sizeof f->file, "%s/header", f->vault);
     assert_int_equal(header_read(&h, f->file, &e), DFT_OK);
     assert_int_equal(header_unlock(&h, k, PASS, strlen(PASS), &e), DFT_OK);
     struct dft_tlog_state empty = {.size = 0};
-    dft_tlog_hash_empty(empty.root);
-    dft_tlog_state_seal(h.state, &empty, k->state_key, k->vault_id);
-    dft_keys_free(k);
+    tlog_hash_empty(empty.root);
+    tlog_state_seal(h.state, &empty, k->state_key, k->vault_id);
+    keys_free(k);
     assert_int_equal(header_write(&h, f->file, &e), DFT_OK);
     assert_int_equal(try_open(f, &e), DFT_OK);
     assert_int_equal(sealed_size(f), 2);

@@ -15,9 +15,10 @@
 #include <sodium.h>
 
 #include "defter/crypto.h"
-#include "defter/store.h"
-#include "defter/tlog.h"
+#include "store/store.h"
+#include "log/tlog.h"
 #include "defter/vault.h"
+#include "vault/vault_internal.h"
 
 #define PASS "correct horse battery staple"
 #define TS   1764000000u
@@ -43,8 +44,8 @@ make_witness(struct witness *w, const char *name, unsigned char seed_byte)
     memset(seed, seed_byte, sizeof seed);
     crypto_sign_seed_keypair(w->pk, w->sk, seed);
     snprintf(w->name, sizeof w->name, "%s", name);
-    assert_int_equal(dft_note_verifier_init(&v, name, DFT_NOTE_ALG_COSIG_V1, w->pk, NULL), DFT_OK);
-    dft_note_verifier_format(&v, w->vkey);
+    assert_int_equal(note_verifier_init(&v, name, DFT_NOTE_ALG_COSIG_V1, w->pk, NULL), DFT_OK);
+    note_verifier_format(&v, w->vkey);
 }
 
 static void
@@ -73,7 +74,7 @@ static void
 load(struct fixture *f, struct dft_witness_set *ws)
 {
     struct dft_error e = {0};
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), ws, &e), DFT_OK);
+    assert_int_equal(vault_witness_set(f->v, ws, &e), DFT_OK);
 }
 
 static void
@@ -83,7 +84,7 @@ trust(struct fixture *f, int i)
     struct dft_error e = {0};
     json_t *op = NULL;
     load(f, &ws);
-    assert_int_equal(dft_witness_add_op(&ws, f->w[i].vkey, &op, &e), DFT_OK);
+    assert_int_equal(witness_add_op(&ws, f->w[i].vkey, &op, &e), DFT_OK);
     append_op(f, op);
 }
 
@@ -94,7 +95,7 @@ set_policy(struct fixture *f, uint64_t k)
     struct dft_error e = {0};
     json_t *op = NULL;
     load(f, &ws);
-    assert_int_equal(dft_witness_policy_op(&ws, k, &op, &e), DFT_OK);
+    assert_int_equal(witness_policy_op(&ws, k, &op, &e), DFT_OK);
     append_op(f, op);
 }
 
@@ -137,17 +138,17 @@ checkpoint(struct fixture *f, uint64_t size, const unsigned char *root, struct d
 {
     struct dft_checkpoint c;
     struct dft_error e = {0};
-    const struct dft_keys *k = dft_vault_keys(f->v);
+    const struct dft_keys *k = vault_keys(f->v);
     memset(&c, 0, sizeof c);
-    dft_tlog_origin(c.origin, k->sign_pk);
+    tlog_origin(c.origin, k->sign_pk);
     c.size = size;
     if (root != NULL) {
         memcpy(c.root, root, 32);
     } else {
-        assert_int_equal(dft_tlog_root(dft_vault_db(f->v), size, c.root, &e), DFT_OK);
+        assert_int_equal(tlog_root(vault_db(f->v), size, c.root, &e), DFT_OK);
     }
     dft_buf_init(out, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(dft_checkpoint_sign(out, &c, k->sign_sk, &e), DFT_OK);
+    assert_int_equal(checkpoint_sign(out, &c, k->sign_sk, &e), DFT_OK);
 }
 
 /* Append witness i's cosignature line of the note in b. */
@@ -158,19 +159,18 @@ cosign(struct fixture *f, struct dft_buf *b, int i)
     const char *text = (const char *)b->data;
     const char *sep = strstr(text, "\n\n");
     assert_non_null(sep);
-    assert_int_equal(dft_note_cosign_line(b, text, (size_t)(sep - text) + 1, f->w[i].name,
-                                          f->w[i].sk, TS + (uint64_t)i, &e),
+    assert_int_equal(note_cosign_line(b, text, (size_t)(sep - text) + 1, f->w[i].name, f->w[i].sk,
+                                      TS + (uint64_t)i, &e),
                      DFT_OK);
 }
 
 static enum dft_err
-import(struct fixture *f, const struct dft_buf *b, struct dft_witness_import *res,
-       struct dft_error *e)
+import(struct fixture *f, const struct dft_buf *b, struct witness_import *res, struct dft_error *e)
 {
     struct dft_witness_set ws;
     load(f, &ws);
-    return dft_witness_import(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws,
-                              (const char *)b->data, b->len, res, e);
+    return witness_import(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, (const char *)b->data,
+                          b->len, res, e);
 }
 
 static json_t *
@@ -180,8 +180,7 @@ report(struct fixture *f)
     struct dft_error e = {0};
     json_t *r = NULL;
     load(f, &ws);
-    assert_int_equal(
-        dft_witness_check(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &r, &e), DFT_OK);
+    assert_int_equal(witness_check(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, &r, &e), DFT_OK);
     return r;
 }
 
@@ -189,7 +188,7 @@ static int64_t
 kept(struct fixture *f)
 {
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(f->v),
+    assert_int_equal(sqlite3_prepare_v2(vault_db(f->v),
                                         "SELECT count(*) || ':' || coalesce(sum(length(note)), 0)"
                                         " FROM tlog_cosigned",
                                         -1, &st, NULL),
@@ -213,18 +212,18 @@ test_witness__add_and_policy_ops_are_checked(void **state)
     load(f, &ws);
     assert_int_equal(ws.n, 0);
     assert_int_equal(ws.policy, 0);
-    dft_tlog_log_verifier(&lv, dft_vault_keys(f->v)->sign_pk);
-    dft_note_verifier_format(&lv, logkey);
-    assert_int_equal(dft_witness_add_op(&ws, logkey, &op, &e), DFT_ERR_INPUT);
-    assert_int_equal(dft_witness_add_op(&ws, "nope", &op, &e), DFT_ERR_INPUT);
-    assert_int_equal(dft_witness_policy_op(&ws, 1, &op, &e), DFT_ERR_INPUT);
+    tlog_log_verifier(&lv, vault_keys(f->v)->sign_pk);
+    note_verifier_format(&lv, logkey);
+    assert_int_equal(witness_add_op(&ws, logkey, &op, &e), DFT_ERR_INPUT);
+    assert_int_equal(witness_add_op(&ws, "nope", &op, &e), DFT_ERR_INPUT);
+    assert_int_equal(witness_policy_op(&ws, 1, &op, &e), DFT_ERR_INPUT);
     trust(f, 0);
     trust(f, 1);
     load(f, &ws);
     assert_int_equal(ws.n, 2);
     assert_string_equal(ws.keys[1].name, "witness.example/two");
-    assert_int_equal(dft_witness_add_op(&ws, f->w[0].vkey, &op, &e), DFT_ERR_INPUT);
-    assert_int_equal(dft_witness_policy_op(&ws, 3, &op, &e), DFT_ERR_INPUT);
+    assert_int_equal(witness_add_op(&ws, f->w[0].vkey, &op, &e), DFT_ERR_INPUT);
+    assert_int_equal(witness_policy_op(&ws, 3, &op, &e), DFT_ERR_INPUT);
     set_policy(f, 2);
     load(f, &ws);
     assert_int_equal(ws.policy, 2);
@@ -234,11 +233,11 @@ test_witness__add_and_policy_ops_are_checked(void **state)
         char name[32];
         snprintf(name, sizeof name, "w.example/%d", i);
         make_witness(&w, name, (unsigned char)(10 + i));
-        assert_int_equal(dft_witness_add_op(&ws, w.vkey, &op, &e), DFT_OK);
+        assert_int_equal(witness_add_op(&ws, w.vkey, &op, &e), DFT_OK);
         ws.keys[ws.n++].key_id = 0; /* only the count matters below */
         json_decref(op);
     }
-    assert_int_equal(dft_witness_add_op(&ws, f->w[2].vkey, &op, &e), DFT_ERR_TOO_LARGE);
+    assert_int_equal(witness_add_op(&ws, f->w[2].vkey, &op, &e), DFT_ERR_TOO_LARGE);
 }
 
 static void
@@ -250,7 +249,7 @@ test_witness__bad_logged_operation_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{ss}}", "record", DFT_WITNESS_RECORD, "action", "witness_add",
                            "fields", "vkey", "garbage"));
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(vault_witness_set(f->v, &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
@@ -262,14 +261,14 @@ test_witness__impossible_logged_policy_is_integrity(void **state)
     trust(f, 0);
     append_op(f, json_pack("{sssss{si}}", "record", DFT_WITNESS_RECORD, "action", "witness_policy",
                            "fields", "k", 2));
-    assert_int_equal(dft_witness_load(dft_vault_db(f->v), &ws, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(vault_witness_set(f->v, &ws, &e), DFT_ERR_INTEGRITY);
 }
 
 static void
 test_witness__import_merges_and_meets_the_policy(void **state)
 {
     struct fixture *f = *state;
-    struct dft_witness_import res;
+    struct witness_import res;
     struct dft_error e = {0};
     struct dft_buf a, b;
     add_records(f, 3);
@@ -282,7 +281,7 @@ test_witness__import_merges_and_meets_the_policy(void **state)
     assert_true(json_is_null(json_object_get(r, "latest")));
     json_decref(r);
     uint64_t size = 0;
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &a);
     checkpoint(f, size, NULL, &b);
     cosign(f, &a, 0);
@@ -316,12 +315,11 @@ test_witness__import_merges_and_meets_the_policy(void **state)
     struct dft_note n;
     load(f, &ws);
     dft_buf_init(&out, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(
-        dft_witness_latest(dft_vault_db(f->v), dft_vault_keys(f->v)->sign_pk, &ws, &out, &e),
-        DFT_OK);
-    assert_int_equal(dft_note_parse(&n, (const char *)out.data, out.len, &e), DFT_OK);
+    assert_int_equal(witness_latest(vault_db(f->v), vault_keys(f->v)->sign_pk, &ws, &out, &e),
+                     DFT_OK);
+    assert_int_equal(note_parse(&n, (const char *)out.data, out.len, &e), DFT_OK);
     assert_int_equal(n.nsigs, 3);
-    dft_note_release(&n);
+    note_release(&n);
     dft_buf_release(&out);
     dft_buf_release(&a);
     dft_buf_release(&b);
@@ -331,20 +329,20 @@ static void
 test_witness__import_refusals_store_nothing(void **state)
 {
     struct fixture *f = *state;
-    struct dft_witness_import res;
+    struct witness_import res;
     struct dft_error e = {0};
     struct dft_buf good, x;
     uint64_t size = 0;
     add_records(f, 4);
     /* Before any witness is trusted. */
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_ERR_INPUT);
     dft_buf_release(&good);
     trust(f, 0);
     trust(f, 1);
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_OK);
@@ -398,10 +396,10 @@ test_witness__import_refusals_store_nothing(void **state)
     unsigned char opk[32], osk[64];
     crypto_sign_keypair(opk, osk);
     memset(&c, 0, sizeof c);
-    dft_tlog_origin(c.origin, opk);
+    tlog_origin(c.origin, opk);
     c.size = 1;
     dft_buf_init(&x, DFT_NOTE_MAX_BYTES, 0);
-    assert_int_equal(dft_checkpoint_sign(&x, &c, osk, &e), DFT_OK);
+    assert_int_equal(checkpoint_sign(&x, &c, osk, &e), DFT_OK);
     cosign(f, &x, 0);
     dft_error_clear(&e);
     assert_int_equal(import(f, &x, &res, &e), DFT_ERR_INPUT);
@@ -415,7 +413,7 @@ static void
 test_witness__verify_catches_a_kept_note_that_changed(void **state)
 {
     struct fixture *f = *state;
-    struct dft_witness_import res;
+    struct witness_import res;
     struct dft_witness_set ws;
     struct dft_error e = {0};
     struct dft_buf good, forged;
@@ -423,13 +421,13 @@ test_witness__verify_catches_a_kept_note_that_changed(void **state)
     uint64_t size = 0;
     add_records(f, 5);
     trust(f, 0);
-    assert_int_equal(dft_tlog_size(dft_vault_db(f->v), &size, &e), DFT_OK);
+    assert_int_equal(tlog_size(vault_db(f->v), &size, &e), DFT_OK);
     checkpoint(f, size, NULL, &good);
     cosign(f, &good, 0);
     assert_int_equal(import(f, &good, &res, &e), DFT_OK);
     load(f, &ws);
-    sqlite3 *db = dft_vault_db(f->v);
-    const unsigned char *pk = dft_vault_keys(f->v)->sign_pk;
+    sqlite3 *db = vault_db(f->v);
+    const unsigned char *pk = vault_keys(f->v)->sign_pk;
 
     /* A validly signed note of another history at a size the tree has: a fork. */
     unsigned char fake[32];
@@ -445,24 +443,24 @@ test_witness__verify_catches_a_kept_note_that_changed(void **state)
     sqlite3_bind_blob(st, 1, forged.data, (int)forged.len, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
-    assert_int_equal(dft_witness_check(db, pk, &ws, &r, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(witness_check(db, pk, &ws, &r, &e), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(e.msg, "inconsistent"));
-    assert_int_equal(dft_store_exec(db, "DELETE FROM tlog_cosigned WHERE size = 3", &e), DFT_OK);
-    assert_int_equal(dft_witness_check(db, pk, &ws, &r, &e), DFT_OK);
+    assert_int_equal(store_exec(db, "DELETE FROM tlog_cosigned WHERE size = 3", &e), DFT_OK);
+    assert_int_equal(witness_check(db, pk, &ws, &r, &e), DFT_OK);
     json_decref(r);
     r = NULL;
 
     /* A flipped byte in the kept cosignature. */
-    assert_int_equal(dft_store_exec(db,
-                                    "UPDATE tlog_cosigned SET note = substr(note, 1, length(note)"
-                                    " - 6) || 'AAAA=\n' WHERE size > 3",
-                                    &e),
+    assert_int_equal(store_exec(db,
+                                "UPDATE tlog_cosigned SET note = substr(note, 1, length(note)"
+                                " - 6) || 'AAAA=\n' WHERE size > 3",
+                                &e),
                      DFT_OK);
     dft_error_clear(&e);
-    assert_int_equal(dft_witness_check(db, pk, &ws, &r, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(witness_check(db, pk, &ws, &r, &e), DFT_ERR_INTEGRITY);
     /* ...and through the whole verify. */
     dft_error_clear(&e);
-    assert_int_equal(dft_vault_verify(f->v, &r, &e), DFT_ERR_INTEGRITY);
+    assert_int_equal(dft_vault_verify(f->v, 0, &r, &e), DFT_ERR_INTEGRITY);
     dft_buf_release(&good);
     dft_buf_release(&forged);
 }

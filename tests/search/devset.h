@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 
 #define DEV_MAX 1024
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "search/devset.h"
 
 #define N 700 /* above the size from which a worker thread folds */
@@ -21,7 +21,7 @@ open_db(void)
     struct dft_error err;
     dft_error_clear(&err);
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK);
     return db;
 }
 
@@ -81,8 +81,8 @@ hits_equal(sqlite3 *a, sqlite3 *b, const char *q)
 {
     struct dft_error err;
     json_t *ra = NULL, *rb = NULL;
-    assert_int_equal(dft_search_query(a, q, NULL, 20, &ra, &err), DFT_OK);
-    assert_int_equal(dft_search_query(b, q, NULL, 20, &rb, &err), DFT_OK);
+    assert_int_equal(search_query(a, q, NULL, 20, &ra, &err), DFT_OK);
+    assert_int_equal(search_query(b, q, NULL, 20, &rb, &err), DFT_OK);
     json_t *ha = json_object_get(ra, "hits"), *hb = json_object_get(rb, "hits");
     size_t n = json_array_size(ha);
     assert_int_equal(n, json_array_size(hb));
@@ -111,16 +111,16 @@ test_batch__same_index_as_single_puts(void **state)
     dft_error_clear(&err);
     sqlite3 *one = open_db(), *many = open_db();
     struct dft_search_writer *w1 = NULL, *w2 = NULL;
-    assert_int_equal(dft_search_writer_open(one, &w1, &err), DFT_OK);
-    assert_int_equal(dft_search_writer_open(many, &w2, &err), DFT_OK);
+    assert_int_equal(search_writer_open(one, &w1, &err), DFT_OK);
+    assert_int_equal(search_writer_open(many, &w2, &err), DFT_OK);
     /* a first round, then everything again: known ids are replaced */
     for (int round = 0; round < 2; round++) {
         assert_int_equal(sqlite3_exec(one, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_exec(many, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
         int from = round == 0 ? 0 : N / 2;
         for (int i = from; i < N; i++) {
-            assert_int_equal(dft_search_writer_put(w1, rs.r[i].id, rs.r[i].type, rs.r[i].title,
-                                                   rs.r[i].fields, &err),
+            assert_int_equal(search_writer_put(w1, rs.r[i].id, rs.r[i].type, rs.r[i].title,
+                                               rs.r[i].fields, &err),
                              DFT_OK);
         }
         assert_int_equal(dft_search_writer_put_many(w2, rs.r + from, (size_t)(N - from), &err),
@@ -131,20 +131,20 @@ test_batch__same_index_as_single_puts(void **state)
     /* a small batch goes without a thread */
     assert_int_equal(dft_search_writer_put_many(w2, rs.r, 3, &err), DFT_OK);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(dft_search_writer_put(w1, rs.r[i].id, rs.r[i].type, rs.r[i].title,
-                                               rs.r[i].fields, &err),
-                         DFT_OK);
+        assert_int_equal(
+            search_writer_put(w1, rs.r[i].id, rs.r[i].type, rs.r[i].title, rs.r[i].fields, &err),
+            DFT_OK);
     }
     assert_int_equal(dft_search_writer_put_many(w2, NULL, 0, &err), DFT_OK);
-    dft_search_writer_close(w1);
-    dft_search_writer_close(w2);
+    search_writer_close(w1);
+    search_writer_close(w2);
     char *a = dump(one), *b = dump(many);
     assert_true(strlen(a) > 1000);
     assert_string_equal(a, b);
     free(a);
     free(b);
-    assert_int_equal(dft_search_check(one, &err), DFT_OK);
-    assert_int_equal(dft_search_check(many, &err), DFT_OK);
+    assert_int_equal(search_check(one, &err), DFT_OK);
+    assert_int_equal(search_check(many, &err), DFT_OK);
     for (int i = 0; i < N; i += 37) {
         hits_equal(one, many, rs.names[i]);
     }
@@ -165,7 +165,7 @@ test_batch__bad_record_changes_nothing(void **state)
     dft_error_clear(&err);
     sqlite3 *db = open_db();
     struct dft_search_writer *w = NULL;
-    assert_int_equal(dft_search_writer_open(db, &w, &err), DFT_OK);
+    assert_int_equal(search_writer_open(db, &w, &err), DFT_OK);
     rs.r[N - 1].id = NULL;
     assert_int_equal(dft_search_writer_put_many(w, rs.r, N, &err), DFT_ERR_USAGE);
     assert_non_null(strstr(err.msg, "an id"));
@@ -174,7 +174,7 @@ test_batch__bad_record_changes_nothing(void **state)
     assert_int_equal(dft_search_writer_put_many(w, rs.r, N, &err), DFT_ERR_USAGE);
     assert_int_equal(dft_search_writer_put_many(NULL, rs.r, N, &err), DFT_ERR_USAGE);
     assert_int_equal(dft_search_writer_put_many(w, NULL, 4, &err), DFT_ERR_USAGE);
-    dft_search_writer_close(w);
+    search_writer_close(w);
     char *d = dump(db);
     assert_string_equal(d, "");
     free(d);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "search/internal.h"
 
 static struct dft_search_token
@@ -13,7 +13,7 @@ tok(const char *s)
 {
     struct dft_search_token t[4];
     memset(t, 0, sizeof t);
-    int n = dft_search_tokenize(s, strlen(s), t, 4);
+    int n = search_tokenize(s, strlen(s), t, 4);
     assert_int_equal(n, 1);
     return t[0];
 }
@@ -158,22 +158,22 @@ test_tokenize__patronymic_alias_hyphen(void **state)
     (void)state;
     struct dft_search_token t[8];
     const char *s = "Ахтем Зейтуллаевич Чийгоз";
-    assert_int_equal(dft_search_tokenize(s, strlen(s), t, 8), 3);
+    assert_int_equal(search_tokenize(s, strlen(s), t, 8), 3);
     assert_int_equal(t[0].flags, 0);
     assert_int_equal(t[1].flags, DFT_SEARCH_TOK_PATRONYMIC);
     const char *p = "Natalya Vladimirovna Poklonskaya";
-    assert_int_equal(dft_search_tokenize(p, strlen(p), t, 8), 3);
+    assert_int_equal(search_tokenize(p, strlen(p), t, 8), 3);
     assert_int_equal(t[1].flags, DFT_SEARCH_TOK_PATRONYMIC);
     const char *a = "Marlen (Süleyman) Asanov";
-    assert_int_equal(dft_search_tokenize(a, strlen(a), t, 8), 3);
+    assert_int_equal(search_tokenize(a, strlen(a), t, 8), 3);
     assert_int_equal(t[1].flags, DFT_SEARCH_TOK_ALIAS);
     assert_int_equal(t[2].flags, 0);
     const char *h = "Abdul-Hakim Asanov";
-    assert_int_equal(dft_search_tokenize(h, strlen(h), t, 8), 3);
+    assert_int_equal(search_tokenize(h, strlen(h), t, 8), 3);
     assert_string_equal(t[1].folded, "hakim");
     /* two words: an -ovich word alone is a surname, not a patronymic */
     const char *two = "Petro Ivanovich";
-    assert_int_equal(dft_search_tokenize(two, strlen(two), t, 8), 2);
+    assert_int_equal(search_tokenize(two, strlen(two), t, 8), 2);
     assert_int_equal(t[1].flags, 0);
 }
 
@@ -182,15 +182,15 @@ test_tokenize__bad_and_odd_input(void **state)
 {
     (void)state;
     struct dft_search_token t[4];
-    assert_int_equal(dft_search_tokenize("\xff\xfe", 2, t, 4), -1);
-    assert_int_equal(dft_search_tokenize("ab\0cd", 5, t, 4), -1);
-    assert_int_equal(dft_search_tokenize("", 0, t, 4), 0);
-    assert_int_equal(dft_search_tokenize(" ,.;-- ", 7, t, 4), 0);
-    assert_int_equal(dft_search_tokenize("a b c d e f", 11, t, 4), 4);
+    assert_int_equal(search_tokenize("\xff\xfe", 2, t, 4), -1);
+    assert_int_equal(search_tokenize("ab\0cd", 5, t, 4), -1);
+    assert_int_equal(search_tokenize("", 0, t, 4), 0);
+    assert_int_equal(search_tokenize(" ,.;-- ", 7, t, 4), 0);
+    assert_int_equal(search_tokenize("a b c d e f", 11, t, 4), 4);
     char longw[600];
     memset(longw, 'z', sizeof longw - 1);
     longw[sizeof longw - 1] = '\0';
-    assert_int_equal(dft_search_tokenize(longw, strlen(longw), t, 4), 1);
+    assert_int_equal(search_tokenize(longw, strlen(longw), t, 4), 1);
     assert_true(strlen(t[0].folded) < DFT_SEARCH_TOKEN_MAX);
 }
 
@@ -199,27 +199,27 @@ test_distance__weights(void **state)
 {
     (void)state;
     struct dft_search_token a = tok("resat"), b = tok("Reşat"), c = tok("Refat");
-    assert_true(dft_search_distance(a.skel, b.skel, 2.0) < 0.5);
-    assert_true(dft_search_distance(c.skel, b.skel, 2.0) >= 1.0);
-    assert_true(dft_search_distance("abcdefgh", "zzzzzzzz", 1.0) > 1.0);
-    assert_true(dft_search_distance("ab", "ba", 2.0) <= 1.0); /* transposition */
+    assert_true(search_distance(a.skel, b.skel, 2.0) < 0.5);
+    assert_true(search_distance(c.skel, b.skel, 2.0) >= 1.0);
+    assert_true(search_distance("abcdefgh", "zzzzzzzz", 1.0) > 1.0);
+    assert_true(search_distance("ab", "ba", 2.0) <= 1.0); /* transposition */
 }
 
 static void
 test_similarity__same_and_other_people(void **state)
 {
     (void)state;
-    assert_true(dft_search_name_similarity("Akhtem Chiygoz", "Чийгоз Ахтем Зейтуллаевич", NULL, 0) >
+    assert_true(search_name_similarity("Akhtem Chiygoz", "Чийгоз Ахтем Зейтуллаевич", NULL, 0) >
                 0.85);
-    assert_true(dft_search_name_similarity("Mumine Salieva", "Мумине Салиева", NULL, 0) > 0.85);
+    assert_true(search_name_similarity("Mumine Salieva", "Мумине Салиева", NULL, 0) > 0.85);
     /* relatives sharing the surname stay well below */
-    assert_true(dft_search_name_similarity("Akhtem Chiygoz", "Rustem Chiygoz", NULL, 0) < 0.7);
-    assert_true(dft_search_name_similarity("Reshat Ametov", "Zarina Ametova", NULL, 0) < 0.6);
+    assert_true(search_name_similarity("Akhtem Chiygoz", "Rustem Chiygoz", NULL, 0) < 0.7);
+    assert_true(search_name_similarity("Reshat Ametov", "Zarina Ametova", NULL, 0) < 0.6);
     /* a typo in the full name beats the right surname alone */
-    assert_true(dft_search_name_similarity("Reshat Ameetov", "Reshat Ametov", NULL, 0) >
-                dft_search_name_similarity("Reshat Ameetov", "Refat Ametov", NULL, 0));
+    assert_true(search_name_similarity("Reshat Ameetov", "Reshat Ametov", NULL, 0) >
+                search_name_similarity("Reshat Ameetov", "Refat Ametov", NULL, 0));
     char why[128];
-    assert_true(dft_search_name_similarity("ahtem ciygoz", "Ahtem Çiygöz", why, sizeof why) > 0.8);
+    assert_true(search_name_similarity("ahtem ciygoz", "Ahtem Çiygöz", why, sizeof why) > 0.8);
     assert_non_null(strstr(why, "ahtem=exact"));
 }
 
@@ -241,7 +241,7 @@ test_fold__cyrillic_table_matches_icu(void **state)
             memcpy(word, letters[i], a);
             memcpy(word + a, letters[j], b);
             word[a + b] = '\0';
-            dft_search_fold_word(word, a + b, fast);
+            search_fold_word(word, a + b, fast);
             search_fold_word_icu(word, a + b, icu);
             if (strcmp(fast, icu) != 0) {
                 print_error("'%s': table '%s', icu '%s'\n", word, fast, icu);
@@ -266,7 +266,7 @@ test_fold__cyrillic_table_matches_icu(void **state)
             }
             memcpy(big + len, "ж", 2);
             len += 2;
-            dft_search_fold_word(big, len, fast);
+            search_fold_word(big, len, fast);
             search_fold_word_icu(big, len, icu);
             assert_string_equal(fast, icu);
         }
@@ -275,7 +275,7 @@ test_fold__cyrillic_table_matches_icu(void **state)
                                         "Щербаков", "Гъафаров",    "Ільїн",  "Єрмолаєва"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         struct dft_search_token t[2];
-        assert_int_equal(dft_search_tokenize(names[k], strlen(names[k]), t, 2), 1);
+        assert_int_equal(search_tokenize(names[k], strlen(names[k]), t, 2), 1);
         search_fold_word_icu(t[0].exact, strlen(t[0].exact), icu);
         assert_string_equal(t[0].folded, icu);
     }
@@ -326,13 +326,13 @@ test_cognates__ukrainian_and_russian_given_names(void **state)
         {"Olha Ivanova", "Olena Ivanova"},
     };
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-        double s = dft_search_name_similarity(same[i][0], same[i][1], NULL, 0);
+        double s = search_name_similarity(same[i][0], same[i][1], NULL, 0);
         if (s < 0.85) {
             fail_msg("%s / %s scored %.3f", same[i][0], same[i][1], s);
         }
     }
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
-        double s = dft_search_name_similarity(other[i][0], other[i][1], NULL, 0);
+        double s = search_name_similarity(other[i][0], other[i][1], NULL, 0);
         if (s >= 0.6) {
             fail_msg("%s / %s scored %.3f", other[i][0], other[i][1], s);
         }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "search/devset.h"
 
 #define FILLER 2000 /* enough to crowd the surnames; small enough for ASan */
@@ -20,8 +20,8 @@ open_db(void)
     struct dft_error err;
     dft_error_clear(&err);
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK); /* every open calls it again */
+    assert_int_equal(search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK); /* every open calls it again */
     return db;
 }
 
@@ -31,7 +31,7 @@ put(sqlite3 *db, const char *id, const char *type, const char *name)
     struct dft_error err;
     dft_error_clear(&err);
     json_t *f = json_pack("{s:s}", strcmp(type, "person") == 0 ? "name" : "title", name);
-    assert_int_equal(dft_search_put(db, id, type, name, f, &err), DFT_OK);
+    assert_int_equal(search_put(db, id, type, name, f, &err), DFT_OK);
     json_decref(f);
 }
 
@@ -41,7 +41,7 @@ count_hits(sqlite3 *db, const char *q, const char *type, const char *first_id)
     struct dft_error err;
     dft_error_clear(&err);
     json_t *res = NULL;
-    assert_int_equal(dft_search_query(db, q, type, 10, &res, &err), DFT_OK);
+    assert_int_equal(search_query(db, q, type, 10, &res, &err), DFT_OK);
     json_t *hits = json_object_get(res, "hits");
     size_t n = json_array_size(hits);
     if (first_id != NULL) {
@@ -83,8 +83,7 @@ test_rank__dev_set_with_filler(void **state)
         struct dft_error err;
         dft_error_clear(&err);
         json_t *res = NULL;
-        assert_int_equal(dft_search_query(db, ds.queries[q].text, "person", 10, &res, &err),
-                         DFT_OK);
+        assert_int_equal(search_query(db, ds.queries[q].text, "person", 10, &res, &err), DFT_OK);
         size_t i;
         json_t *h;
         double last = 2.0;
@@ -125,7 +124,7 @@ test_put__reindex_remove_and_types(void **state)
     /* name variants are searched as names */
     json_t *f =
         json_pack("{s:s, s:[s]}", "name", "Mykola Polozov", "name_variants", "Николай Полозов");
-    assert_int_equal(dft_search_put(db, "p2", "person", "Mykola Polozov", f, &err), DFT_OK);
+    assert_int_equal(search_put(db, "p2", "person", "Mykola Polozov", f, &err), DFT_OK);
     json_decref(f);
     assert_int_equal(count_hits(db, "Nikolay Polozov", "person", "p2"), 1);
     /* re-put replaces: the old name is gone */
@@ -135,13 +134,13 @@ test_put__reindex_remove_and_types(void **state)
     /* text fields of cases */
     f = json_pack("{s:s, s:s}", "title", "Hizb ut-Tahrir case", "summary",
                   "searches in Bakhchysarai");
-    assert_int_equal(dft_search_put(db, "c2", "case", "Hizb ut-Tahrir case", f, &err), DFT_OK);
+    assert_int_equal(search_put(db, "c2", "case", "Hizb ut-Tahrir case", f, &err), DFT_OK);
     json_decref(f);
     assert_int_equal(count_hits(db, "Bakhchysarai", "case", "c2"), 1);
     assert_int_equal(count_hits(db, "Bakhchysarai", "person", NULL), 0);
     /* remove, and removing twice is fine */
-    assert_int_equal(dft_search_remove(db, "p1", &err), DFT_OK);
-    assert_int_equal(dft_search_remove(db, "p1", &err), DFT_OK);
+    assert_int_equal(search_remove(db, "p1", &err), DFT_OK);
+    assert_int_equal(search_remove(db, "p1", &err), DFT_OK);
     assert_int_equal(count_hits(db, "Umerov", NULL, NULL), 0);
     /* the index is a view: drop it, set up again, put again */
     assert_int_equal(sqlite3_exec(db,
@@ -149,7 +148,7 @@ test_put__reindex_remove_and_types(void **state)
                                   " DROP TABLE search_doc",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK);
     assert_int_equal(count_hits(db, "Polozov", NULL, NULL), 0);
     put(db, "p2", "person", "Mykola Polozov");
     assert_int_equal(count_hits(db, "Полозов", NULL, "p2"), 1);
@@ -171,7 +170,7 @@ test_query__empty_blank_long_invalid(void **state)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     dft_error_clear(&err);
-    assert_int_equal(dft_search_query(db, big, NULL, 10, &res, &err), DFT_ERR_INPUT);
+    assert_int_equal(search_query(db, big, NULL, 10, &res, &err), DFT_ERR_INPUT);
     assert_null(res);
     assert_non_null(strstr(err.msg, "too long"));
     /* at the cap: many words, still answered */
@@ -180,16 +179,15 @@ test_query__empty_blank_long_invalid(void **state)
     }
     big[DFT_SEARCH_QUERY_MAX] = '\0';
     dft_error_clear(&err);
-    assert_int_equal(dft_search_query(db, big, NULL, 10, &res, &err), DFT_OK);
+    assert_int_equal(search_query(db, big, NULL, 10, &res, &err), DFT_OK);
     json_decref(res);
     res = NULL;
     dft_error_clear(&err);
-    assert_int_equal(dft_search_query(db, "Ali \xc3\x28 Asanov", NULL, 10, &res, &err),
-                     DFT_ERR_INPUT);
+    assert_int_equal(search_query(db, "Ali \xc3\x28 Asanov", NULL, 10, &res, &err), DFT_ERR_INPUT);
     assert_null(res);
     assert_non_null(strstr(err.msg, "UTF-8"));
     dft_error_clear(&err);
-    assert_int_equal(dft_search_query(db, "\xed\xa0\x80", NULL, 10, &res, &err), DFT_ERR_INPUT);
+    assert_int_equal(search_query(db, "\xed\xa0\x80", NULL, 10, &res, &err), DFT_ERR_INPUT);
     sqlite3_close(db);
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "defter/search.h"
+#include "search/search.h"
 #include "search/internal.h"
 #include "search/devset.h"
 
@@ -19,8 +19,8 @@ static double
 sim(const char *a, const char *b)
 {
     char why[256];
-    double s = dft_search_name_similarity(a, b, why, sizeof why);
-    double r = dft_search_name_similarity(b, a, why, sizeof why);
+    double s = search_name_similarity(a, b, why, sizeof why);
+    double r = search_name_similarity(b, a, why, sizeof why);
     return s < r ? s : r; /* both directions */
 }
 
@@ -31,7 +31,7 @@ meets(const char *a, const char *b, double min)
     double s = sim(a, b);
     if (s < min) {
         char why[256];
-        dft_search_name_similarity(a, b, why, sizeof why);
+        search_name_similarity(a, b, why, sizeof why);
         print_error("'%s' ~ '%s' = %.3f < %.3f (%s)\n", a, b, s, min, why);
         fail();
     }
@@ -43,7 +43,7 @@ apart(const char *a, const char *b, double max)
     double s = sim(a, b);
     if (s > max) {
         char why[256];
-        dft_search_name_similarity(a, b, why, sizeof why);
+        search_name_similarity(a, b, why, sizeof why);
         print_error("'%s' ~ '%s' = %.3f > %.3f (%s)\n", a, b, s, max, why);
         fail();
     }
@@ -198,7 +198,7 @@ test_rules__pairs_that_must_not_merge(void **state)
     apart("Oleg Kurtseitov", "Olga Kurtseitova", 0.80);
     /* a vowel shift away from the first syllable is a typo, not a cognate */
     char why[256];
-    dft_search_name_similarity("Умеров", "Умаров", why, sizeof why);
+    search_name_similarity("Умеров", "Умаров", why, sizeof why);
     assert_null(strstr(why, "cognate"));
 }
 
@@ -214,9 +214,9 @@ test_rules__shifted_root_found_among_a_common_given_name(void **state)
     struct dft_error err;
     dft_error_clear(&err);
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK);
     struct dft_search_writer *w = NULL;
-    assert_int_equal(dft_search_writer_open(db, &w, &err), DFT_OK);
+    assert_int_equal(search_writer_open(db, &w, &err), DFT_OK);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     char id[32], name[96];
     for (int i = 0; i < 2600; i++) { /* more Rustems than one word's rows read */
@@ -224,19 +224,18 @@ test_rules__shifted_root_found_among_a_common_given_name(void **state)
         snprintf(name, sizeof name, "Рустем Filler%c%c%c", 'a' + i % 26, 'a' + i / 26 % 26,
                  'a' + i / 676);
         json_t *f = json_pack("{s:s}", "name", name);
-        assert_int_equal(dft_search_writer_put(w, id, "person", name, f, &err), DFT_OK);
+        assert_int_equal(search_writer_put(w, id, "person", name, f, &err), DFT_OK);
         json_decref(f);
     }
     json_t *f = json_pack("{s:s}", "name", "Рустем Тейфуров");
-    assert_int_equal(dft_search_writer_put(w, "target", "person", "Рустем Тейфуров", f, &err),
-                     DFT_OK);
+    assert_int_equal(search_writer_put(w, "target", "person", "Рустем Тейфуров", f, &err), DFT_OK);
     json_decref(f);
-    dft_search_writer_close(w);
+    search_writer_close(w);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     static const char *const queries[] = {"Rustem Täyfur", "Rüstem Tayfur", "Рустем Тайфуров"};
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
         json_t *res = NULL;
-        assert_int_equal(dft_search_query(db, queries[q], "person", 5, &res, &err), DFT_OK);
+        assert_int_equal(search_query(db, queries[q], "person", 5, &res, &err), DFT_OK);
         json_t *hits = json_object_get(res, "hits");
         assert_true(json_array_size(hits) >= 1);
         assert_string_equal(json_string_value(json_object_get(json_array_get(hits, 0), "id")),
@@ -260,15 +259,15 @@ test_rules__rules_set_with_filler(void **state)
     struct dft_error err;
     dft_error_clear(&err);
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK);
     struct dft_search_writer *w = NULL;
-    assert_int_equal(dft_search_writer_open(db, &w, &err), DFT_OK);
+    assert_int_equal(search_writer_open(db, &w, &err), DFT_OK);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     char id[32];
     for (int i = 0; i < ds.nnames; i++) {
         snprintf(id, sizeof id, "n%d", i);
         json_t *f = json_pack("{s:s}", "name", ds.names[i].text);
-        assert_int_equal(dft_search_writer_put(w, id, "person", ds.names[i].text, f, &err), DFT_OK);
+        assert_int_equal(search_writer_put(w, id, "person", ds.names[i].text, f, &err), DFT_OK);
         json_decref(f);
     }
     struct fill_rng r = {11};
@@ -277,17 +276,16 @@ test_rules__rules_set_with_filler(void **state)
         fill_name(&r, name, sizeof name);
         snprintf(id, sizeof id, "f%d", i);
         json_t *f = json_pack("{s:s}", "name", name);
-        assert_int_equal(dft_search_writer_put(w, id, "person", name, f, &err), DFT_OK);
+        assert_int_equal(search_writer_put(w, id, "person", name, f, &err), DFT_OK);
         json_decref(f);
     }
-    dft_search_writer_close(w);
+    search_writer_close(w);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     static char titles[DEV_MAX][10][160];
     memset(titles, 0, sizeof titles);
     for (int q = 0; q < ds.nqueries; q++) {
         json_t *res = NULL;
-        assert_int_equal(dft_search_query(db, ds.queries[q].text, "person", 10, &res, &err),
-                         DFT_OK);
+        assert_int_equal(search_query(db, ds.queries[q].text, "person", 10, &res, &err), DFT_OK);
         size_t i;
         json_t *h;
         json_array_foreach(json_object_get(res, "hits"), i, h)
@@ -318,7 +316,7 @@ test_rules__index_of_the_first_tokenizer_still_answers(void **state)
     struct dft_error err;
     dft_error_clear(&err);
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(dft_search_setup(db, &err), DFT_OK);
+    assert_int_equal(search_setup(db, &err), DFT_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE search_name;"
                                   "CREATE VIRTUAL TABLE search_name USING fts5(names,"
@@ -327,7 +325,7 @@ test_rules__index_of_the_first_tokenizer_still_answers(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     json_t *f = json_pack("{s:s}", "name", "Remzi Tohtar");
-    assert_int_equal(dft_search_put(db, "p1", "person", "Remzi Tohtar", f, &err), DFT_OK);
+    assert_int_equal(search_put(db, "p1", "person", "Remzi Tohtar", f, &err), DFT_OK);
     json_decref(f);
     /* a row serialised with all five fields, as the first version wrote them */
     assert_int_equal(sqlite3_exec(db,
@@ -341,19 +339,19 @@ test_rules__index_of_the_first_tokenizer_still_answers(void **state)
                                   " search_doc WHERE id = 'p2';",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(dft_search_check(db, &err), DFT_OK);
+    assert_int_equal(search_check(db, &err), DFT_OK);
     json_t *res = NULL;
-    assert_int_equal(dft_search_query(db, "Remzi Tohtar", "person", 10, &res, &err), DFT_OK);
+    assert_int_equal(search_query(db, "Remzi Tohtar", "person", 10, &res, &err), DFT_OK);
     assert_int_equal(json_array_size(json_object_get(res, "hits")), 1);
     json_decref(res);
-    assert_int_equal(dft_search_query(db, "Dilaver Settar", "person", 10, &res, &err), DFT_OK);
+    assert_int_equal(search_query(db, "Dilaver Settar", "person", 10, &res, &err), DFT_OK);
     json_t *hits = json_object_get(res, "hits");
     assert_int_equal(json_array_size(hits), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(hits, 0), "id")), "p2");
     assert_true(json_real_value(json_object_get(json_array_get(hits, 0), "score")) > 0.95);
     json_decref(res);
     /* the suffixed form finds the bare one through the scorer even without root keys */
-    assert_int_equal(dft_search_query(db, "Dilaver Setterov", "person", 10, &res, &err), DFT_OK);
+    assert_int_equal(search_query(db, "Dilaver Setterov", "person", 10, &res, &err), DFT_OK);
     assert_true(json_array_size(json_object_get(res, "hits")) >= 1);
     json_decref(res);
     sqlite3_close(db);

@@ -24,9 +24,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
 #include "defter/server.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "defter/vault.h"
 
 #define PASS        "demo"
@@ -702,7 +703,7 @@ upload_ok(struct fixture *f, const char *record, const char *name, const void *d
     assert_security_headers(r);
     json_t *j = json_loads(r->body, 0, NULL);
     assert_non_null(j);
-    dft_sha256(sha, data, n);
+    crypto_sha256_once(sha, data, n);
     dft_hex_encode(hex, sha, sizeof sha);
     assert_string_equal(json_string_value(json_object_get(j, "sha256")), hex);
     assert_int_equal(json_integer_value(json_object_get(j, "size")), n);
@@ -740,7 +741,7 @@ test_ui__upload_stores_evidence_with_sha256(void **state)
     assert_int_equal(r->status, 200);
     json_t *j = json_loads(r->body, 0, NULL);
     json_t *ev = json_array_get(json_object_get(j, "evidence"), 0);
-    dft_sha256(sha, data, n);
+    crypto_sha256_once(sha, data, n);
     dft_hex_encode(hex, sha, sizeof sha);
     assert_string_equal(json_string_value(json_object_get(ev, "id")), evid);
     assert_string_equal(json_string_value(json_object_get(ev, "sha256")), hex);
@@ -1129,9 +1130,9 @@ test_ui__checkpoint_and_inclusion_proof(void **state)
     assert_non_null(j);
     const char *vk = json_string_value(json_object_get(j, "vkey"));
     assert_non_null(vk);
-    assert_int_equal(dft_note_verifier_parse(&ver, vk, strlen(vk), &e), DFT_OK);
+    assert_int_equal(note_verifier_parse(&ver, vk, strlen(vk), &e), DFT_OK);
     const char *note = json_string_value(json_object_get(j, "checkpoint"));
-    assert_int_equal(dft_checkpoint_open(&cp, note, strlen(note), &ver, NULL, 0, NULL, &e), DFT_OK);
+    assert_int_equal(checkpoint_open(&cp, note, strlen(note), &ver, NULL, 0, NULL, &e), DFT_OK);
     assert_int_equal(cp.size, json_integer_value(json_object_get(j, "size")));
     assert_int_equal(cp.size, log_size(f));
     json_decref(j);
@@ -1143,26 +1144,26 @@ test_ui__checkpoint_and_inclusion_proof(void **state)
     j = json_loads(r->body, 0, NULL);
     assert_non_null(j);
     note = json_string_value(json_object_get(j, "checkpoint"));
-    assert_int_equal(dft_checkpoint_open(&cp, note, strlen(note), &ver, NULL, 0, NULL, &e), DFT_OK);
+    assert_int_equal(checkpoint_open(&cp, note, strlen(note), &ver, NULL, 0, NULL, &e), DFT_OK);
     uint64_t index = (uint64_t)json_integer_value(json_object_get(j, "index"));
     assert_int_equal(cp.size, json_integer_value(json_object_get(j, "size")));
     assert_true(index < cp.size);
     const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
-    assert_int_equal(dft_tlog_hash_decode(leaf, lh, strlen(lh), &e), DFT_OK);
+    assert_int_equal(tlog_hash_decode(leaf, lh, strlen(lh), &e), DFT_OK);
     json_t *pa = json_object_get(j, "proof");
     size_t np = json_array_size(pa);
     assert_true(np > 0 && np < 64);
     for (size_t i = 0; i < np; i++) {
         const char *ph = json_string_value(json_array_get(pa, i));
-        assert_int_equal(dft_tlog_hash_decode(proof[i], ph, strlen(ph), &e), DFT_OK);
+        assert_int_equal(tlog_hash_decode(proof[i], ph, strlen(ph), &e), DFT_OK);
     }
-    assert_int_equal(dft_tlog_verify_inclusion(index, cp.size, leaf,
-                                               (const unsigned char(*)[32])proof, np, cp.root, &e),
+    assert_int_equal(tlog_verify_inclusion(index, cp.size, leaf, (const unsigned char(*)[32])proof,
+                                           np, cp.root, &e),
                      DFT_OK);
     /* a changed leaf does not verify */
     leaf[0] ^= 1;
-    assert_int_equal(dft_tlog_verify_inclusion(index, cp.size, leaf,
-                                               (const unsigned char(*)[32])proof, np, cp.root, &e),
+    assert_int_equal(tlog_verify_inclusion(index, cp.size, leaf, (const unsigned char(*)[32])proof,
+                                           np, cp.root, &e),
                      DFT_ERR_INTEGRITY);
     json_decref(j);
     /* as a download */

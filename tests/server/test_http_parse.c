@@ -27,25 +27,25 @@ test_http_host_ok__only_loopback_names_with_our_port(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (dft_http_host_ok(cases[i].host, 8080) != cases[i].ok) {
+        if (http_host_ok(cases[i].host, 8080) != cases[i].ok) {
             fail_msg("host '%s'", cases[i].host);
         }
     }
-    assert_false(dft_http_host_ok(NULL, 8080));
-    assert_false(dft_http_host_ok("127.0.0.1:0", 0));
+    assert_false(http_host_ok(NULL, 8080));
+    assert_false(http_host_ok("127.0.0.1:0", 0));
 }
 
 static void
 test_http_origin_ok__same_origin_only(void **state)
 {
     (void)state;
-    assert_true(dft_http_origin_ok("http://127.0.0.1:8080", "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok("http://localhost:8080", "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok("https://127.0.0.1:8080", "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok("null", "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok("http://127.0.0.1:8080/", "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok(NULL, "127.0.0.1:8080"));
-    assert_false(dft_http_origin_ok("http://", ""));
+    assert_true(http_origin_ok("http://127.0.0.1:8080", "127.0.0.1:8080"));
+    assert_false(http_origin_ok("http://localhost:8080", "127.0.0.1:8080"));
+    assert_false(http_origin_ok("https://127.0.0.1:8080", "127.0.0.1:8080"));
+    assert_false(http_origin_ok("null", "127.0.0.1:8080"));
+    assert_false(http_origin_ok("http://127.0.0.1:8080/", "127.0.0.1:8080"));
+    assert_false(http_origin_ok(NULL, "127.0.0.1:8080"));
+    assert_false(http_origin_ok("http://", ""));
 }
 
 static void
@@ -68,16 +68,16 @@ test_http_cookie_find__exact_name_once(void **state)
     const char *v;
     size_t n;
     (void)state;
-    assert_true(dft_http_cookie_find("a=1; s=xyz; b=2", "s", &v, &n));
+    assert_true(http_cookie_find("a=1; s=xyz; b=2", "s", &v, &n));
     assert_int_equal(n, 3);
     assert_memory_equal(v, "xyz", 3);
-    assert_true(dft_http_cookie_find(" s = q ", "s", &v, &n));
+    assert_true(http_cookie_find(" s = q ", "s", &v, &n));
     assert_int_equal(n, 1);
-    assert_false(dft_http_cookie_find("ss=1; xs=2", "s", &v, &n));
-    assert_false(dft_http_cookie_find("s=1; s=2", "s", &v, &n)); /* tossing */
-    assert_false(dft_http_cookie_find("s", "s", &v, &n));
-    assert_false(dft_http_cookie_find("", "s", &v, &n));
-    assert_true(dft_http_cookie_find("s=", "s", &v, &n));
+    assert_false(http_cookie_find("ss=1; xs=2", "s", &v, &n));
+    assert_false(http_cookie_find("s=1; s=2", "s", &v, &n)); /* tossing */
+    assert_false(http_cookie_find("s", "s", &v, &n));
+    assert_false(http_cookie_find("", "s", &v, &n));
+    assert_true(http_cookie_find("s=", "s", &v, &n));
     assert_int_equal(n, 0);
 }
 
@@ -85,11 +85,11 @@ static void
 test_http_token_eq__length_and_content(void **state)
 {
     (void)state;
-    assert_true(dft_http_token_eq("abcd", 4, "abcd"));
-    assert_false(dft_http_token_eq("abce", 4, "abcd"));
-    assert_false(dft_http_token_eq("abc", 3, "abcd"));
-    assert_false(dft_http_token_eq("abcd", 4, ""));
-    assert_false(dft_http_token_eq("", 0, ""));
+    assert_true(http_token_eq("abcd", 4, "abcd"));
+    assert_false(http_token_eq("abce", 4, "abcd"));
+    assert_false(http_token_eq("abc", 3, "abcd"));
+    assert_false(http_token_eq("abcd", 4, ""));
+    assert_false(http_token_eq("", 0, ""));
 }
 
 static void
@@ -122,14 +122,14 @@ test_http_path_ok__refuses_traversal(void **state)
     char long_path[DFT_HTTP_PATH_MAX + 2];
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (dft_http_path_ok(cases[i].path) != cases[i].ok) {
+        if (http_path_ok(cases[i].path) != cases[i].ok) {
             fail_msg("path '%s'", cases[i].path);
         }
     }
     memset(long_path, 'a', sizeof long_path);
     long_path[0] = '/';
     long_path[sizeof long_path - 1] = '\0';
-    assert_false(dft_http_path_ok(long_path));
+    assert_false(http_path_ok(long_path));
 }
 
 static void
@@ -139,12 +139,12 @@ test_http_unescape__decodes_and_defuses_nul(void **state)
     char b[] = "/index.html%00.js";
     char c[] = "/%zz%4";
     (void)state;
-    assert_int_equal(dft_http_unescape(a), 7);
+    assert_int_equal(http_unescape(a), 7);
     assert_string_equal(a, "/../x/y");
-    assert_int_equal(dft_http_unescape(b), 15);
+    assert_int_equal(http_unescape(b), 15);
     assert_int_equal(b[11], 1);
-    assert_false(dft_http_path_ok(b));
-    dft_http_unescape(c);
+    assert_false(http_path_ok(b));
+    http_unescape(c);
     assert_string_equal(c, "/%zz%4");
 }
 
@@ -153,25 +153,25 @@ test_http_range_parse__single_ranges(void **state)
 {
     uint64_t a = 0, b = 0;
     (void)state;
-    assert_int_equal(dft_http_range_parse(NULL, 100, &a, &b), DFT_HTTP_RANGE_NONE);
-    assert_int_equal(dft_http_range_parse("bytes=0-9", 100, &a, &b), DFT_HTTP_RANGE_OK);
+    assert_int_equal(http_range_parse(NULL, 100, &a, &b), DFT_HTTP_RANGE_NONE);
+    assert_int_equal(http_range_parse("bytes=0-9", 100, &a, &b), DFT_HTTP_RANGE_OK);
     assert_true(a == 0 && b == 9);
-    assert_int_equal(dft_http_range_parse("bytes=90-", 100, &a, &b), DFT_HTTP_RANGE_OK);
+    assert_int_equal(http_range_parse("bytes=90-", 100, &a, &b), DFT_HTTP_RANGE_OK);
     assert_true(a == 90 && b == 99);
-    assert_int_equal(dft_http_range_parse("bytes=-10", 100, &a, &b), DFT_HTTP_RANGE_OK);
+    assert_int_equal(http_range_parse("bytes=-10", 100, &a, &b), DFT_HTTP_RANGE_OK);
     assert_true(a == 90 && b == 99);
-    assert_int_equal(dft_http_range_parse("bytes=-1000", 100, &a, &b), DFT_HTTP_RANGE_OK);
+    assert_int_equal(http_range_parse("bytes=-1000", 100, &a, &b), DFT_HTTP_RANGE_OK);
     assert_true(a == 0 && b == 99);
-    assert_int_equal(dft_http_range_parse("bytes=50-1000", 100, &a, &b), DFT_HTTP_RANGE_OK);
+    assert_int_equal(http_range_parse("bytes=50-1000", 100, &a, &b), DFT_HTTP_RANGE_OK);
     assert_true(a == 50 && b == 99);
-    assert_int_equal(dft_http_range_parse("bytes=100-", 100, &a, &b), DFT_HTTP_RANGE_UNSATISFIABLE);
-    assert_int_equal(dft_http_range_parse("bytes=-0", 100, &a, &b), DFT_HTTP_RANGE_UNSATISFIABLE);
-    assert_int_equal(dft_http_range_parse("bytes=0-1,5-6", 100, &a, &b), DFT_HTTP_RANGE_BAD);
-    assert_int_equal(dft_http_range_parse("bytes=9-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
-    assert_int_equal(dft_http_range_parse("items=0-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
-    assert_int_equal(dft_http_range_parse("bytes=99999999999999999999-", 100, &a, &b),
+    assert_int_equal(http_range_parse("bytes=100-", 100, &a, &b), DFT_HTTP_RANGE_UNSATISFIABLE);
+    assert_int_equal(http_range_parse("bytes=-0", 100, &a, &b), DFT_HTTP_RANGE_UNSATISFIABLE);
+    assert_int_equal(http_range_parse("bytes=0-1,5-6", 100, &a, &b), DFT_HTTP_RANGE_BAD);
+    assert_int_equal(http_range_parse("bytes=9-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
+    assert_int_equal(http_range_parse("items=0-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
+    assert_int_equal(http_range_parse("bytes=99999999999999999999-", 100, &a, &b),
                      DFT_HTTP_RANGE_BAD);
-    assert_int_equal(dft_http_range_parse("bytes= 0-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
+    assert_int_equal(http_range_parse("bytes= 0-1", 100, &a, &b), DFT_HTTP_RANGE_BAD);
 }
 
 int

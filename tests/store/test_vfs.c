@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "defter/store.h"
+#include "store/store.h"
 #include "store/page.h"
 #include "store/vfs.h"
 
@@ -80,9 +80,9 @@ open_ok(struct fixture *fx, unsigned flags)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    enum dft_err rc = dft_store_open(&db, fx->path, fx->key, fx->vid, flags, &err);
+    enum dft_err rc = store_open(&db, fx->path, fx->key, fx->vid, flags, &err);
     if (rc != DFT_OK) {
-        print_error("dft_store_open: %s\n", err.msg);
+        print_error("store_open: %s\n", err.msg);
     }
     assert_int_equal(rc, DFT_OK);
     assert_non_null(db);
@@ -128,7 +128,7 @@ make_db(struct fixture *fx, int rows)
         exec_ok(db, sql);
     }
     exec_ok(db, "COMMIT");
-    dft_store_close(db);
+    store_close(db);
 }
 
 static long
@@ -174,16 +174,15 @@ open_and_read_all(struct fixture *fx, struct dft_error *err)
 {
     sqlite3 *db = NULL;
     dft_error_clear(err);
-    enum dft_err rc = dft_store_open(&db, fx->path, fx->key, fx->vid, 0, err);
+    enum dft_err rc = store_open(&db, fx->path, fx->key, fx->vid, 0, err);
     if (rc != DFT_OK) {
         return rc;
     }
-    rc = dft_store_exec(db, "SELECT count(*), sum(length(body)) FROM t; PRAGMA integrity_check;",
-                        err);
+    rc = store_exec(db, "SELECT count(*), sum(length(body)) FROM t; PRAGMA integrity_check;", err);
     if (rc == DFT_OK) {
-        rc = dft_store_check_pages(db, err);
+        rc = store_check_pages(db, err);
     }
-    dft_store_close(db);
+    store_close(db);
     return rc;
 }
 
@@ -207,13 +206,13 @@ test_store__round_trip_across_reopen(void **state)
     exec_ok(db, "UPDATE t SET body = 'changed' WHERE id = 7");
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_OK);
-    dft_store_close(db);
+    assert_int_equal(store_check_pages(db, &err), DFT_OK);
+    store_close(db);
     db = open_ok(fx, 0);
     assert_int_equal(int_query(db, "SELECT count(*) FROM t WHERE body = 'changed'"), 1);
     exec_ok(db, "VACUUM");
     assert_int_equal(int_query(db, "SELECT count(*) FROM t"), 300);
-    dft_store_close(db);
+    store_close(db);
     assert_int_equal(open_and_read_all(fx, &err), DFT_OK);
 }
 
@@ -225,7 +224,7 @@ test_store__create_refuses_existing_file(void **state)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_open(&db, fx->path, fx->key, fx->vid, DFT_STORE_CREATE, &err),
+    assert_int_equal(store_open(&db, fx->path, fx->key, fx->vid, DFT_STORE_CREATE, &err),
                      DFT_ERR_IO);
     assert_null(db);
     assert_int_equal(open_and_read_all(fx, &err), DFT_OK);
@@ -240,7 +239,7 @@ test_store__readonly_open_reads_and_refuses_writes(void **state)
     assert_int_equal(int_query(db, "SELECT count(*) FROM t"), 20);
     assert_int_not_equal(sqlite3_exec(db, "INSERT INTO t(body) VALUES('x')", NULL, NULL, NULL),
                          SQLITE_OK);
-    dft_store_close(db);
+    store_close(db);
     struct dft_error err;
     assert_int_equal(open_and_read_all(fx, &err), DFT_OK);
 }
@@ -255,7 +254,7 @@ test_store__empty_file_is_not_a_vault(void **state)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
     assert_null(db);
 }
 
@@ -284,11 +283,11 @@ test_store__many_rows_and_large_fts(void **state)
     exec_ok(db, "INSERT INTO doc(doc) VALUES('integrity-check')");
     assert_int_equal(int_query(db, "SELECT count(*) FROM doc"), 20000);
     assert_true(int_query(db, "SELECT count(*) FROM doc WHERE doc MATCH 'witness'") == 20000);
-    dft_store_close(db);
+    store_close(db);
     db = open_ok(fx, 0);
     assert_int_equal(int_query(db, "SELECT count(*) FROM doc WHERE doc MATCH 'saw'"), 20000);
     assert_int_equal(int_query(db, "SELECT count(*) FROM big"), 60000);
-    dft_store_close(db);
+    store_close(db);
 }
 
 /* ---- nothing in clear on disk ---- */
@@ -337,7 +336,7 @@ test_store__no_plaintext_on_disk(void **state)
     assert_false(dir_contains(fx->dir, "CREATE TABLE"));
     exec_ok(db, "PRAGMA wal_checkpoint(FULL)");
     assert_false(dir_contains(fx->dir, marker));
-    dft_store_close(db);
+    store_close(db);
     assert_false(dir_contains(fx->dir, marker));
     assert_false(dir_contains(fx->dir, "SQLite format 3"));
     /* And the marker really is in the database. */
@@ -346,7 +345,7 @@ test_store__no_plaintext_on_disk(void **state)
                                    "MARKER-7c1d-Sevgil-Ablaeva"
                                    "'"),
                      1);
-    dft_store_close(db);
+    store_close(db);
 }
 
 static void
@@ -387,14 +386,14 @@ test_store__refuses_temporary_files_and_journals(void **state)
     }
     assert_int_equal(file_size(p), -1);
     exec_ok(db, "INSERT INTO big VALUES('after')");
-    dft_store_close(db);
+    store_close(db);
     free(f);
     struct dft_error err;
     db = open_ok(fx, 0);
     assert_int_equal(int_query(db, "SELECT count(*) FROM big"), 20001);
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_OK);
-    dft_store_close(db);
+    assert_int_equal(store_check_pages(db, &err), DFT_OK);
+    store_close(db);
     assert_int_equal(file_size(p), -1);
 }
 
@@ -409,7 +408,7 @@ test_store__wrong_key_fails_authentication(void **state)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "vault database failed authentication");
     assert_null(db);
     fx->key[0] ^= 1;
@@ -425,7 +424,7 @@ test_store__other_vault_id_fails_authentication(void **state)
     sqlite3 *db = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(store_open(&db, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_INTEGRITY);
     assert_null(db);
 }
 
@@ -544,10 +543,10 @@ test_store__locked_vault_is_busy(void **state)
     sqlite3 *db2 = NULL;
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_open(&db2, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_BUSY);
+    assert_int_equal(store_open(&db2, fx->path, fx->key, fx->vid, 0, &err), DFT_ERR_BUSY);
     assert_null(db2);
     assert_int_equal(int_query(db, "SELECT count(*) FROM t"), 5);
-    dft_store_close(db);
+    store_close(db);
 }
 
 static void
@@ -562,16 +561,16 @@ test_store__wal_tampering_detected(void **state)
     assert_true(wal > DFT_WAL_HDR_BYTES + DFT_WAL_FRAME_BYTES);
     struct dft_error err;
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_OK);
+    assert_int_equal(store_check_pages(db, &err), DFT_OK);
     /* A byte of the first frame's page: the live check and SQLite's own read both notice. */
     patch_byte(fx->wal, DFT_WAL_HDR_BYTES + DFT_WAL_FRAME_HDR_BYTES + 100, 0x04);
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(store_check_pages(db, &err), DFT_ERR_INTEGRITY);
     assert_non_null(strstr(err.msg, "frame 1"));
     patch_byte(fx->wal, DFT_WAL_HDR_BYTES + DFT_WAL_FRAME_HDR_BYTES + 100, 0x04);
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_OK);
-    dft_store_close(db);
+    assert_int_equal(store_check_pages(db, &err), DFT_OK);
+    store_close(db);
 }
 
 /*
@@ -584,11 +583,11 @@ wal_frame_confirms(const unsigned char *w, const unsigned char *page, uint32_t f
 {
     uint32_t s[2] = {0, 0};
     int big = (int)(dft_be_get(w, 4) & 1);
-    dft_wal_checksum(big, w, 24, s);
+    wal_checksum(big, w, 24, s);
     for (uint32_t i = 1; i <= frame; i++) {
         const unsigned char *fr = w + DFT_WAL_HDR_BYTES + (size_t)(i - 1) * DFT_WAL_FRAME_BYTES;
-        dft_wal_checksum(big, fr, 8, s);
-        dft_wal_checksum(big, page, DFT_PAGE_BYTES, s);
+        wal_checksum(big, fr, 8, s);
+        wal_checksum(big, page, DFT_PAGE_BYTES, s);
         if (i == frame) {
             return s[0] == (uint32_t)dft_be_get(fr + 16, 4) &&
                    s[1] == (uint32_t)dft_be_get(fr + 20, 4);
@@ -611,21 +610,21 @@ test_store__wal_checksum_confirms_no_guess(void **state)
     assert_true(n >= DFT_WAL_HDR_BYTES + DFT_WAL_FRAME_BYTES);
     /* The finder's right guess of frame 1's page: here, its true plaintext. */
     const unsigned char *fr = w + DFT_WAL_HDR_BYTES;
-    EVP_CIPHER_CTX *ctx = dft_page_cipher_new(fx->key);
+    EVP_CIPHER_CTX *ctx = page_cipher_new(fx->key);
     assert_non_null(ctx);
-    dft_page_ad_wal(&ad, fx->vid, fr, w + 16, 1);
-    assert_int_equal(dft_page_decrypt(ctx, page, fr + DFT_WAL_FRAME_HDR_BYTES, &ad), 0);
-    dft_page_cipher_free(ctx);
+    page_ad_wal(&ad, fx->vid, fr, w + 16, 1);
+    assert_int_equal(page_decrypt(ctx, page, fr + DFT_WAL_FRAME_HDR_BYTES, &ad), 0);
+    page_cipher_free(ctx);
     assert_false(wal_frame_confirms(w, page, 1));
     page[2000] ^= 1; /* a wrong guess */
     assert_false(wal_frame_confirms(w, page, 1));
     sodium_memzero(page, sizeof page);
     free(w);
     /* Masked checksums still pass SQLite's own recovery: a reopen finds the row. */
-    dft_store_close(db);
+    store_close(db);
     db = open_ok(fx, 0);
     assert_int_equal(int_query(db, "SELECT count(*) FROM t WHERE body = 'one row, one frame'"), 1);
-    dft_store_close(db);
+    store_close(db);
 }
 
 /* ---- crash safety ---- */
@@ -634,7 +633,7 @@ static void
 child_commit_loop(struct fixture *fx, int fd, int base)
 {
     sqlite3 *db = NULL;
-    if (dft_store_open(&db, fx->path, fx->key, fx->vid, 0, NULL) != DFT_OK) {
+    if (store_open(&db, fx->path, fx->key, fx->vid, 0, NULL) != DFT_OK) {
         _exit(2);
     }
     sqlite3_exec(db, "PRAGMA wal_autocheckpoint=40", NULL, NULL, NULL);
@@ -660,7 +659,7 @@ test_store__survives_sigkill_at_any_moment(void **state)
     struct fixture *fx = *state;
     sqlite3 *db = open_ok(fx, DFT_STORE_CREATE);
     exec_ok(db, "CREATE TABLE c(n INTEGER NOT NULL, pad BLOB)");
-    dft_store_close(db);
+    store_close(db);
     for (int round = 0; round < 20; round++) {
         int base = round * 100000;
         int acked = base;
@@ -700,7 +699,7 @@ test_store__survives_sigkill_at_any_moment(void **state)
         sqlite3_finalize(st);
         struct dft_error err;
         dft_error_clear(&err);
-        if (dft_store_check_pages(db, &err) != DFT_OK) {
+        if (store_check_pages(db, &err) != DFT_OK) {
             print_error("round %d: %s\n", round, err.msg);
             fail();
         }
@@ -713,7 +712,7 @@ test_store__survives_sigkill_at_any_moment(void **state)
         assert_int_equal(int_query(db, sql), max - base);
         snprintf(sql, sizeof sql, "SELECT count(*) FROM c WHERE n < -%d", base);
         assert_int_equal(int_query(db, sql), 2 * (max - base));
-        dft_store_close(db);
+        store_close(db);
     }
 }
 
@@ -735,22 +734,22 @@ fault_round(struct fixture *fx, long at, int rc_code, int sticky, int on_sync)
     }
     struct dft_error err;
     dft_error_clear(&err);
-    enum dft_err e = dft_store_exec(db,
-                                    "BEGIN; INSERT INTO t(body) SELECT 'fault ' || body FROM t "
-                                    "LIMIT 40; UPDATE t SET body = body || '!' WHERE id % 5 = 0;"
-                                    "COMMIT;",
-                                    &err);
+    enum dft_err e = store_exec(db,
+                                "BEGIN; INSERT INTO t(body) SELECT 'fault ' || body FROM t "
+                                "LIMIT 40; UPDATE t SET body = body || '!' WHERE id % 5 = 0;"
+                                "COMMIT;",
+                                &err);
     int failed = e != DFT_OK;
     if (failed) {
         assert_int_equal(e, DFT_ERR_IO);
-        dft_store_rollback(db);
+        store_rollback(db);
     }
     long hits = dft_vfs_fault.hits;
     if (!sticky) {
         memset(&dft_vfs_fault, 0, sizeof dft_vfs_fault);
     }
     /* With a sticky fault the close cannot checkpoint either: the WAL must carry the data. */
-    dft_store_close(db);
+    store_close(db);
     memset(&dft_vfs_fault, 0, sizeof dft_vfs_fault);
     db = open_ok(fx, 0);
     sqlite3_int64 after = int_query(db, "SELECT count(*) FROM t");
@@ -765,10 +764,10 @@ fault_round(struct fixture *fx, long at, int rc_code, int sticky, int on_sync)
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
     dft_error_clear(&err);
-    assert_int_equal(dft_store_check_pages(db, &err), DFT_OK);
+    assert_int_equal(store_check_pages(db, &err), DFT_OK);
     /* Trim back so every round starts from the same size. */
     exec_ok(db, "DELETE FROM t WHERE body LIKE 'fault %'");
-    dft_store_close(db);
+    store_close(db);
     return hits > 0;
 }
 

@@ -28,7 +28,7 @@ struct fixture {
 static struct dft_keys *
 make_keys(void)
 {
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     if (k == NULL) {
         return NULL;
     }
@@ -36,7 +36,7 @@ make_keys(void)
     crypto_sign_keypair(k->sign_pk, k->sign_sk);
     crypto_box_keypair(k->box_pk, k->box_sk);
     randombytes_buf(k->vault_id, sizeof k->vault_id);
-    dft_keys_derive(k);
+    keys_derive(k);
     return k;
 }
 
@@ -79,7 +79,7 @@ group_setup(void **state)
     dft_b64_encode(fx->author, fx->k->sign_pk, DFT_SIGN_PK_BYTES);
     fx->ops = make_ops(fx->author, 3);
     dft_buf_init(&fx->env, DFT_ENV_MAX, 0);
-    if (dft_envelope_seal(fx->k, fx->ops, &fx->env, &err) != DFT_OK) {
+    if (envelope_seal(fx->k, fx->ops, &fx->env, &err) != DFT_OK) {
         return -1;
     }
     *state = fx;
@@ -90,7 +90,7 @@ static int
 group_teardown(void **state)
 {
     struct fixture *fx = *state;
-    dft_keys_free(fx->k);
+    keys_free(fx->k);
     json_decref(fx->ops);
     dft_buf_release(&fx->env);
     free(fx);
@@ -115,21 +115,21 @@ test_envelope__seal_open_round_trip(void **state)
     assert_null(memmem(e, n, "per_", 4));
 
     struct dft_envelope_info info;
-    assert_int_equal(dft_envelope_inspect(e, n, &info, &err), DFT_OK);
+    assert_int_equal(envelope_inspect(e, n, &info, &err), DFT_OK);
     assert_int_equal(info.op_count, 3);
     assert_memory_equal(info.author, fx->k->sign_pk, 32);
     assert_memory_equal(info.sd_root, e + 41, 32);
     json_t *ops = NULL;
-    assert_int_equal(dft_envelope_open(fx->k, e, n, &ops, &err), DFT_OK);
+    assert_int_equal(envelope_open(fx->k, e, n, &ops, &err), DFT_OK);
     assert_true(json_equal(ops, fx->ops));
     json_decref(ops);
 
     /* sealing twice gives different bytes (fresh salts and nonce), both open */
     struct dft_buf again;
     dft_buf_init(&again, DFT_ENV_MAX, 0);
-    assert_int_equal(dft_envelope_seal(fx->k, fx->ops, &again, &err), DFT_OK);
+    assert_int_equal(envelope_seal(fx->k, fx->ops, &again, &err), DFT_OK);
     assert_memory_not_equal(again.data + 41, e + 41, 32);
-    assert_int_equal(dft_envelope_open(fx->k, again.data, again.len, &ops, &err), DFT_OK);
+    assert_int_equal(envelope_open(fx->k, again.data, again.len, &ops, &err), DFT_OK);
     assert_true(json_equal(ops, fx->ops));
     json_decref(ops);
     dft_buf_release(&again);
@@ -147,7 +147,7 @@ test_envelope__every_byte_flip_is_integrity(void **state)
         memcpy(p, fx->env.data, n);
         p[i] ^= (unsigned char)(1u << (i % 8));
         json_t *ops = NULL;
-        enum dft_err rc = dft_envelope_open(fx->k, p, n, &ops, &err);
+        enum dft_err rc = envelope_open(fx->k, p, n, &ops, &err);
         if (rc != DFT_ERR_INTEGRITY) {
             print_error("offset %zu: %d\n", i, rc);
         }
@@ -156,7 +156,7 @@ test_envelope__every_byte_flip_is_integrity(void **state)
         /* the clear part alone already fails for any byte the signature or length covers */
         struct dft_envelope_info info;
         if (i < 137 || (i >= 161 && i < 165)) {
-            assert_int_equal(dft_envelope_inspect(p, n, &info, &err), DFT_ERR_INTEGRITY);
+            assert_int_equal(envelope_inspect(p, n, &info, &err), DFT_ERR_INTEGRITY);
         }
     }
     free(p);
@@ -172,7 +172,7 @@ test_envelope__truncated_or_extended_is_integrity(void **state)
         assert_non_null(p);
         memcpy(p, fx->env.data, len);
         json_t *ops = NULL;
-        assert_int_equal(dft_envelope_open(fx->k, p, len, &ops, NULL), DFT_ERR_INTEGRITY);
+        assert_int_equal(envelope_open(fx->k, p, len, &ops, NULL), DFT_ERR_INTEGRITY);
         free(p);
     }
     unsigned char *p = malloc(n + 1);
@@ -180,7 +180,7 @@ test_envelope__truncated_or_extended_is_integrity(void **state)
     memcpy(p, fx->env.data, n);
     p[n] = 0;
     json_t *ops = NULL;
-    assert_int_equal(dft_envelope_open(fx->k, p, n + 1, &ops, NULL), DFT_ERR_INTEGRITY);
+    assert_int_equal(envelope_open(fx->k, p, n + 1, &ops, NULL), DFT_ERR_INTEGRITY);
     free(p);
 }
 
@@ -195,12 +195,12 @@ test_envelope__foreign_seal_key_is_integrity(void **state)
     memcpy(other->sign_pk, fx->k->sign_pk, sizeof other->sign_pk);
     memcpy(other->sign_sk, fx->k->sign_sk, sizeof other->sign_sk);
     struct dft_envelope_info info;
-    assert_int_equal(dft_envelope_inspect(fx->env.data, fx->env.len, &info, &err), DFT_OK);
+    assert_int_equal(envelope_inspect(fx->env.data, fx->env.len, &info, &err), DFT_OK);
     json_t *ops = NULL;
-    assert_int_equal(dft_envelope_open(other, fx->env.data, fx->env.len, &ops, &err),
+    assert_int_equal(envelope_open(other, fx->env.data, fx->env.len, &ops, &err),
                      DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "envelope does not decrypt (tampered or foreign)");
-    dft_keys_free(other);
+    keys_free(other);
 }
 
 /* Decrypt the envelope's plaintext into a JSON array (test-side, with the seal key). */
@@ -248,7 +248,7 @@ reseal_and_open(const struct fixture *fx, const json_t *plain, struct dft_error 
     struct dft_buf e;
     reseal_text(fx->k, &fx->env, text, strlen(text), &e);
     json_t *ops = NULL;
-    enum dft_err rc = dft_envelope_open(fx->k, e.data, e.len, &ops, err);
+    enum dft_err rc = envelope_open(fx->k, e.data, e.len, &ops, err);
     json_decref(ops);
     dft_buf_release(&e);
     free(text);
@@ -312,7 +312,7 @@ test_envelope__reencrypted_other_ops_same_root_is_integrity(void **state)
             struct dft_buf e;
             reseal_text(fx->k, &fx->env, "[1,2,3]", 7, &e);
             json_t *ops = NULL;
-            rc = dft_envelope_open(fx->k, e.data, e.len, &ops, &err);
+            rc = envelope_open(fx->k, e.data, e.len, &ops, &err);
             dft_buf_release(&e);
         } else {
             rc = reseal_and_open(fx, p, &err);
@@ -362,7 +362,7 @@ test_envelope__item_digest_known_answers(void **state)
         json_t *v = json_loads(kat[i].value_json, JSON_DECODE_ANY, NULL);
         assert_non_null(v);
         unsigned char got[32], want[32], indep[32];
-        assert_int_equal(dft_sd_item_digest(got, salt, kat[i].name, v, NULL), DFT_OK);
+        assert_int_equal(sd_item_digest(got, salt, kat[i].name, v, NULL), DFT_OK);
         hex32(want, kat[i].sha256);
         assert_memory_equal(got, want, 32);
         /* and libsodium's SHA-256 over the hand-written canonical form */
@@ -421,12 +421,12 @@ test_envelope__tree_root_known_answers(void **state)
     };
     unsigned char got[32], want[32];
     for (size_t i = 0; i < sizeof kat / sizeof kat[0]; i++) {
-        dft_sd_tree_root(got, leaves[0], kat[i].n);
+        sd_tree_root(got, leaves[0], kat[i].n);
         hex32(want, kat[i].root);
         assert_memory_equal(got, want, 32);
     }
     for (size_t n = 1; n <= 17; n++) {
-        dft_sd_tree_root(got, leaves[0], n);
+        sd_tree_root(got, leaves[0], n);
         ref_mth(want, (const unsigned char(*)[32])leaves, n);
         assert_memory_equal(got, want, 32);
     }
@@ -482,7 +482,7 @@ test_envelope__signed_root_from_items_by_hand(void **state)
             crypto_generichash(salt, sizeof salt, (const unsigned char *)name, strlen(name), key,
                                sizeof key);
             unsigned char lib_salt[16];
-            dft_sd_item_salt(lib_salt, key, name);
+            sd_item_salt(lib_salt, key, name);
             assert_memory_equal(salt, lib_salt, 16);
             json_t *pair = json_pack("[sO]", name, value);
             char *canon = json_dumps(pair, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
@@ -504,7 +504,7 @@ test_envelope__signed_root_from_items_by_hand(void **state)
         crypto_hash_sha256_update(&st, d[0], nd * 32);
         crypto_hash_sha256_final(&st, op_hashes[i]);
         unsigned char lib[32];
-        assert_int_equal(dft_sd_op_hash(lib, op, key, NULL), DFT_OK);
+        assert_int_equal(sd_op_hash(lib, op, key, NULL), DFT_OK);
         assert_memory_equal(lib, op_hashes[i], 32);
     }
     unsigned char root[32];
@@ -522,7 +522,7 @@ test_envelope__disclose_one_field_and_verify(void **state)
     struct dft_error err = {0};
     const char *names[] = {"fields/name"};
     json_t *d = NULL;
-    assert_int_equal(dft_envelope_disclose(fx->k, fx->env.data, fx->env.len, 1, names, 1, &d, &err),
+    assert_int_equal(envelope_disclose(fx->k, fx->env.data, fx->env.len, 1, names, 1, &d, &err),
                      DFT_OK);
     /* withheld values and other operations are not in the disclosure */
     char *text = json_dumps(d, 0);
@@ -540,7 +540,7 @@ test_envelope__disclose_one_field_and_verify(void **state)
 
     struct dft_envelope_info info;
     json_t *revealed = NULL;
-    assert_int_equal(dft_disclosure_verify(d, fx->k->sign_pk, &info, &revealed, &err), DFT_OK);
+    assert_int_equal(disclosure_verify(d, fx->k->sign_pk, &info, &revealed, &err), DFT_OK);
     assert_memory_equal(info.author, fx->k->sign_pk, 32);
     assert_int_equal(info.op_count, 3);
     assert_int_equal(json_object_size(revealed), 1);
@@ -552,7 +552,7 @@ test_envelope__disclose_one_field_and_verify(void **state)
     /* a disclosure survives a trip through its JSON text */
     char *s = json_dumps(d, JSON_COMPACT);
     json_t *back = json_loads(s, 0, NULL);
-    assert_int_equal(dft_disclosure_verify(back, NULL, NULL, NULL, &err), DFT_OK);
+    assert_int_equal(disclosure_verify(back, NULL, NULL, NULL, &err), DFT_OK);
     json_decref(back);
     free(s);
     json_decref(d);
@@ -567,7 +567,7 @@ test_envelope__disclose_every_index_and_size(void **state)
         json_t *ops = make_ops(fx->author, n);
         struct dft_buf env;
         dft_buf_init(&env, DFT_ENV_MAX, 0);
-        assert_int_equal(dft_envelope_seal(fx->k, ops, &env, &err), DFT_OK);
+        assert_int_equal(envelope_seal(fx->k, ops, &env, &err), DFT_OK);
         for (size_t i = 0; i < n; i++) {
             const char *some[] = {"record", "fields/address", "type"};
             const char *all[] = {"v",
@@ -586,26 +586,26 @@ test_envelope__disclose_every_index_and_size(void **state)
             json_t *d = NULL;
             json_t *rev = NULL;
             /* none, some, all */
-            assert_int_equal(dft_envelope_disclose(fx->k, env.data, env.len, i, NULL, 0, &d, &err),
+            assert_int_equal(envelope_disclose(fx->k, env.data, env.len, i, NULL, 0, &d, &err),
                              DFT_OK);
-            assert_int_equal(dft_disclosure_verify(d, fx->k->sign_pk, NULL, NULL, &err), DFT_OK);
+            assert_int_equal(disclosure_verify(d, fx->k->sign_pk, NULL, NULL, &err), DFT_OK);
             json_decref(d);
-            assert_int_equal(dft_envelope_disclose(fx->k, env.data, env.len, i, some, 3, &d, &err),
+            assert_int_equal(envelope_disclose(fx->k, env.data, env.len, i, some, 3, &d, &err),
                              DFT_OK);
-            assert_int_equal(dft_disclosure_verify(d, fx->k->sign_pk, NULL, &rev, &err), DFT_OK);
+            assert_int_equal(disclosure_verify(d, fx->k->sign_pk, NULL, &rev, &err), DFT_OK);
             char rec[32];
             snprintf(rec, sizeof rec, "per_%016zu", i);
             assert_string_equal(json_string_value(json_object_get(rev, "record")), rec);
             json_decref(rev);
             json_decref(d);
-            assert_int_equal(dft_envelope_disclose(fx->k, env.data, env.len, i, all, 13, &d, &err),
+            assert_int_equal(envelope_disclose(fx->k, env.data, env.len, i, all, 13, &d, &err),
                              DFT_OK);
             assert_int_equal(json_array_size(json_object_get(d, "withheld")), 0);
-            assert_int_equal(dft_disclosure_verify(d, fx->k->sign_pk, NULL, NULL, &err), DFT_OK);
+            assert_int_equal(disclosure_verify(d, fx->k->sign_pk, NULL, NULL, &err), DFT_OK);
             json_decref(d);
         }
         json_t *d = NULL;
-        assert_int_equal(dft_envelope_disclose(fx->k, env.data, env.len, n, NULL, 0, &d, &err),
+        assert_int_equal(envelope_disclose(fx->k, env.data, env.len, n, NULL, 0, &d, &err),
                          DFT_ERR_INPUT);
         assert_null(d);
         dft_buf_release(&env);
@@ -621,19 +621,17 @@ test_envelope__disclose_rejects_bad_requests(void **state)
     const char *unknown[] = {"fields/nope"};
     const char *twice[] = {"fields/name", "fields/name"};
     const char *fields[] = {"fields"};
-    assert_int_equal(
-        dft_envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, unknown, 1, &d, NULL),
-        DFT_ERR_INPUT);
-    assert_int_equal(dft_envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, twice, 2, &d, NULL),
+    assert_int_equal(envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, unknown, 1, &d, NULL),
                      DFT_ERR_INPUT);
-    assert_int_equal(
-        dft_envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, fields, 1, &d, NULL),
-        DFT_ERR_INPUT);
+    assert_int_equal(envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, twice, 2, &d, NULL),
+                     DFT_ERR_INPUT);
+    assert_int_equal(envelope_disclose(fx->k, fx->env.data, fx->env.len, 0, fields, 1, &d, NULL),
+                     DFT_ERR_INPUT);
     /* a damaged envelope cannot be disclosed */
     unsigned char *p = malloc(fx->env.len);
     memcpy(p, fx->env.data, fx->env.len);
     p[fx->env.len - 1] ^= 1;
-    assert_int_equal(dft_envelope_disclose(fx->k, p, fx->env.len, 0, NULL, 0, &d, NULL),
+    assert_int_equal(envelope_disclose(fx->k, p, fx->env.len, 0, NULL, 0, &d, NULL),
                      DFT_ERR_INTEGRITY);
     free(p);
     assert_null(d);
@@ -656,11 +654,11 @@ test_envelope__forged_disclosures_fail(void **state)
     struct dft_error err = {0};
     const char *names[] = {"fields/name", "record"};
     json_t *good = NULL;
-    assert_int_equal(
-        dft_envelope_disclose(fx->k, fx->env.data, fx->env.len, 2, names, 2, &good, &err), DFT_OK);
+    assert_int_equal(envelope_disclose(fx->k, fx->env.data, fx->env.len, 2, names, 2, &good, &err),
+                     DFT_OK);
     unsigned char other_pk[32], other_sk[64];
     crypto_sign_keypair(other_pk, other_sk);
-    assert_int_equal(dft_disclosure_verify(good, other_pk, NULL, NULL, &err), DFT_ERR_INTEGRITY);
+    assert_int_equal(disclosure_verify(good, other_pk, NULL, NULL, &err), DFT_ERR_INTEGRITY);
 
     static const struct {
         const char *what;
@@ -765,7 +763,7 @@ test_envelope__forged_disclosures_fail(void **state)
             break;
         }
         json_t *out = NULL;
-        enum dft_err rc = dft_disclosure_verify(d, fx->k->sign_pk, NULL, &out, &err);
+        enum dft_err rc = disclosure_verify(d, fx->k->sign_pk, NULL, &out, &err);
         if (rc != cases[c].want) {
             print_error("%s: %d (%s)\n", cases[c].what, rc, err.msg);
         }

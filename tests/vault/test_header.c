@@ -21,8 +21,9 @@
 
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "defter/crypto.h"
-#include "defter/tlog.h"
+#include "log/tlog.h"
 #include "vault/header.h"
 
 static const char pass[] = "correct horse battery staple";
@@ -98,7 +99,7 @@ group_setup(void **state)
     if (fx == NULL || dft_crypto_init(&err) != DFT_OK) {
         return -1;
     }
-    fx->k = dft_keys_new();
+    fx->k = keys_new();
     if (fx->k == NULL ||
         header_create(&fx->h, fx->k, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
         header_encode(&fx->h, fx->ser, sizeof fx->ser, &fx->ser_len, &err) != DFT_OK) {
@@ -116,7 +117,7 @@ static int
 group_teardown(void **state)
 {
     struct fixture *fx = *state;
-    dft_keys_free(fx->k);
+    keys_free(fx->k);
     sodium_memzero(fx, sizeof *fx);
     free(fx);
     return 0;
@@ -182,7 +183,7 @@ test_header__create_then_unlock_round_trip(void **state)
     assert_int_equal(h.kdf_level, DFT_KDF_INTERACTIVE);
     assert_int_equal(h.opslimit, crypto_pwhash_OPSLIMIT_INTERACTIVE);
     assert_int_equal(h.memlimit, crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_same_keys(k, fx->k);
@@ -199,7 +200,7 @@ test_header__create_then_unlock_round_trip(void **state)
     memcpy(before, h.image, sizeof before);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_int_equal(changed_slots(before, h.image), 3);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -209,7 +210,7 @@ test_header__wrong_passphrase(void **state)
     struct dft_error err = {0};
     struct dft_header h;
     assert_int_equal(header_parse(&h, fx->ser, fx->ser_len, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     memset(k, 0x5a, sizeof *k);
     /* one character short of the right passphrase */
@@ -226,7 +227,7 @@ test_header__wrong_passphrase(void **state)
     assert_int_equal(header_encode(&h, out, sizeof out, &n, &err), DFT_OK);
     assert_int_equal(n, fx->ser_len);
     assert_memory_equal(out, fx->ser, n);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -245,7 +246,7 @@ test_header__rewrap_keeps_the_keys(void **state)
     assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     struct dft_header back;
     assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&back, k, next, strlen(next), &err), DFT_OK);
     assert_same_keys(k, fx->k);
@@ -258,7 +259,7 @@ test_header__rewrap_keeps_the_keys(void **state)
     assert_memory_not_equal(h.image, fx->h.image, DFT_HEADER_SALT_BYTES);
     assert_int_equal(h.kdf_level, DFT_KDF_MODERATE);
     assert_int_equal(h.image[DFT_HEADER_SALT_BYTES - 1] % 3 + 1, DFT_KDF_MODERATE);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 /* A damaged copy 0 (or one cut by a crash) opens from copy 1. */
@@ -275,7 +276,7 @@ test_header__damaged_copy_opens_from_the_other(void **state)
     }
     struct dft_header h;
     assert_int_equal(header_parse(&h, p, fx->ser_len, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_same_keys(k, fx->k);
@@ -286,7 +287,7 @@ test_header__damaged_copy_opens_from_the_other(void **state)
     assert_int_equal(header_parse(&h, p, fx->ser_len, &err), DFT_OK);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
     assert_string_equal(err.msg, "wrong passphrase or damaged header");
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 /* The tag covers every byte: damage anywhere in a copy is seen once a slot opens. */
@@ -296,7 +297,7 @@ test_header__any_damaged_byte_is_seen(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     unsigned char p[DFT_HEADER_MAX_BYTES];
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     for (size_t pos = 5; pos < fx->ser_len; pos += 131) {
         memcpy(p, fx->ser, fx->ser_len);
@@ -320,7 +321,7 @@ test_header__any_damaged_byte_is_seen(void **state)
     assert_int_equal(header_parse(&h, p, fx->ser_len, &err), DFT_OK);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "vault header is damaged or tampered");
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -339,7 +340,7 @@ test_header__recovery_slot(void **state)
     size_t n = 0;
     assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     struct dft_header back;
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
     assert_int_equal(header_unlock_recovery(&back, k, rkey, &err), DFT_OK);
@@ -352,7 +353,7 @@ test_header__recovery_slot(void **state)
     rkey[0] ^= 1;
     assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
     assert_int_equal(header_unlock_recovery(&back, k, rkey, &err), DFT_ERR_PASSPHRASE);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 /* A shred slot under a duress passphrase drops the open and recovery slots. */
@@ -379,7 +380,7 @@ test_header__shred_slot(void **state)
     assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
 
     struct dft_header back;
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
     assert_int_equal(header_unlock(&back, k, duress, strlen(duress), &err), DFT_ERR_PASSPHRASE);
@@ -399,7 +400,7 @@ test_header__shred_slot(void **state)
     assert_int_equal(header_unlock(&back, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
     assert_int_equal(header_parse(&back, after, m, &err), DFT_OK);
     assert_int_equal(header_unlock_recovery(&back, k, rkey, &err), DFT_ERR_PASSPHRASE);
-    dft_keys_free(k);
+    keys_free(k);
     sodium_free(kek);
 }
 
@@ -413,7 +414,7 @@ test_header__legacy_opens_and_converts(void **state)
     struct dft_header h;
     assert_int_equal(header_parse(&h, fx->legacy, fx->legacy_len, &err), DFT_OK);
     assert_true(h.legacy);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
     assert_same_keys(k, fx->k);
@@ -424,8 +425,8 @@ test_header__legacy_opens_and_converts(void **state)
     assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     assert_int_equal(n, HEADER_FILE_BYTES);
     struct dft_tlog_state st;
-    assert_int_equal(
-        dft_tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &err), DFT_OK);
+    assert_int_equal(tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &err),
+                     DFT_OK);
     assert_int_equal(st.size, 0);
     struct dft_header back;
     assert_int_equal(header_parse(&back, ser, n, &err), DFT_OK);
@@ -435,13 +436,13 @@ test_header__legacy_opens_and_converts(void **state)
     unsigned char sealed[DFT_TLOG_STATE_BYTES];
     struct dft_tlog_state seven = {.size = 7};
     randombytes_buf(seven.root, sizeof seven.root);
-    dft_tlog_state_seal(sealed, &seven, fx->k->state_key, fx->k->vault_id);
+    tlog_state_seal(sealed, &seven, fx->k->state_key, fx->k->vault_id);
     unsigned char old[DFT_HEADER_MAX_BYTES];
     size_t oldn = legacy_encode(old, fx->k, pass, sealed, sizeof sealed);
     assert_int_equal(header_parse(&h, old, oldn, &err), DFT_OK);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_OK);
-    assert_int_equal(
-        dft_tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &err), DFT_OK);
+    assert_int_equal(tlog_state_open(&st, h.state, h.state_len, k->state_key, k->vault_id, &err),
+                     DFT_OK);
     assert_int_equal(st.size, 7);
     /* a wrong passphrase on a legacy header: the same message, the same bytes back */
     assert_int_equal(header_parse(&h, old, oldn, &err), DFT_OK);
@@ -450,7 +451,7 @@ test_header__legacy_opens_and_converts(void **state)
     assert_int_equal(header_encode(&h, ser, sizeof ser, &n, &err), DFT_OK);
     assert_int_equal(n, oldn);
     assert_memory_equal(ser, old, n);
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -459,7 +460,7 @@ test_header__legacy_secret_keys_must_match_public_keys(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     /* Wrap someone else's secret keys under this header's public keys: the AEAD passes. */
-    struct dft_keys *other = dft_keys_new();
+    struct dft_keys *other = keys_new();
     assert_non_null(other);
     memcpy(other, fx->k, sizeof *other);
     unsigned char pk[32];
@@ -468,12 +469,12 @@ test_header__legacy_secret_keys_must_match_public_keys(void **state)
     size_t n = legacy_encode(p, other, pass, NULL, 0);
     struct dft_header h;
     assert_int_equal(header_parse(&h, p, n, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_INTEGRITY);
     assert_string_equal(err.msg, "vault header keys do not match");
-    dft_keys_free(k);
-    dft_keys_free(other);
+    keys_free(k);
+    keys_free(other);
 }
 
 static void
@@ -604,11 +605,11 @@ test_header__damaged_wrap_is_not_a_plain_wrong_passphrase(void **state)
     struct dft_header h;
     struct dft_error err = {0};
     assert_int_equal(header_parse(&h, p, fx->legacy_len, &err), DFT_OK);
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock(&h, k, pass, strlen(pass), &err), DFT_ERR_PASSPHRASE);
     assert_string_equal(err.msg, "wrong passphrase or damaged header");
-    dft_keys_free(k);
+    keys_free(k);
 }
 
 static void
@@ -660,7 +661,7 @@ test_header__write_then_read_file(void **state)
     assert_int_equal(header_read(&h, path, &err), DFT_OK);
     assert_memory_equal(h.image, fx->ser, HEADER_IMAGE_BYTES);
     /* an unlock rewrites the same file in place (no older copy in a renamed-away inode) */
-    struct dft_keys *k = dft_keys_new();
+    struct dft_keys *k = keys_new();
     assert_non_null(k);
     assert_int_equal(header_unlock_at(&h, k, pass, strlen(pass), path, &err), DFT_OK);
     assert_int_equal(stat(path, &st), 0);
@@ -674,7 +675,7 @@ test_header__write_then_read_file(void **state)
     struct dft_header third;
     assert_int_equal(header_read(&third, path, &err), DFT_OK);
     assert_memory_equal(third.file, again.file, HEADER_FILE_BYTES);
-    dft_keys_free(k);
+    keys_free(k);
     /* a file longer than any header is damage, not a read of its first bytes */
     FILE *f = fopen(path, "ab");
     assert_non_null(f);

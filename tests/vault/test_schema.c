@@ -239,7 +239,7 @@ test_schema__extensions_are_signed_operations(void **state)
     assert_non_null(strstr(e.msg, "did you mean 'high'"));
     json_decref(items);
     json_t *report = NULL;
-    assert_int_equal(dft_vault_verify(fx->v, &report, &err), DFT_OK);
+    assert_int_equal(dft_vault_verify(fx->v, 0, &report, &err), DFT_OK);
     json_decref(report);
 }
 
@@ -317,7 +317,7 @@ test_schema__edit_noop_restore_and_lists(void **state)
     assert_false(json_is_true(json_object_get(rec, "deleted")));
     json_decref(rec);
     json_t *report = NULL;
-    assert_int_equal(dft_vault_verify(fx->v, &report, &err), DFT_OK);
+    assert_int_equal(dft_vault_verify(fx->v, 0, &report, &err), DFT_OK);
     json_decref(report);
 }
 

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "defter/vault.h"
+#include "vault/vault_internal.h"
 
 static const char pass[] = "vault test passphrase";
 
@@ -201,7 +202,7 @@ assert_verifies(struct dft_vault *v)
 {
     struct dft_error err = {0};
     json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, &report, &err);
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
     if (rc != DFT_OK) {
         print_error("verify: %s\n", err.msg);
     }
@@ -215,7 +216,7 @@ verify_code(struct dft_vault *v, struct dft_error *err)
 {
     json_t *report = NULL;
     dft_error_clear(err); /* the first message set wins: start afresh */
-    enum dft_err rc = dft_vault_verify(v, &report, err);
+    enum dft_err rc = dft_vault_verify(v, 0, &report, err);
     json_decref(report);
     return rc;
 }
@@ -224,7 +225,7 @@ static void
 exec(struct dft_vault *v, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(dft_vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
         print_error("%s: %s\n", sql, msg);
         sqlite3_free(msg);
         fail();
@@ -615,7 +616,7 @@ set_envelope(struct dft_vault *v, int64_t idx, const void *env, size_t n, int wi
     sqlite3_stmt *st = NULL;
     const char *sql = with_leaf ? "UPDATE envelopes SET envelope=?1, leaf_hash=?3 WHERE idx=?2"
                                 : "UPDATE envelopes SET envelope=?1 WHERE idx=?2";
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(v), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(vault_db(v), sql, -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_blob(st, 1, env, (int)n, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, idx);
     if (with_leaf) {
@@ -642,7 +643,7 @@ test_vault__verify_detects_changed_envelope_rows(void **state)
     add_one(fx->v, "{\"type\":\"person\",\"name\":\"B\"}", b);
     assert_verifies(fx->v);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(dft_vault_db(fx->v),
+    assert_int_equal(sqlite3_prepare_v2(vault_db(fx->v),
                                         "SELECT envelope FROM envelopes WHERE idx=1", -1, &st,
                                         NULL),
                      SQLITE_OK);
@@ -688,6 +689,52 @@ test_vault__verify_detects_changed_envelope_rows(void **state)
     free(p);
 }
 
+/* verify rebuilds the search index contents (names, body, keys), not only ids and titles. */
+static void
+test_vault__verify_detects_forged_search_rows(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char a[DFT_ID_MAX];
+    char sql[512];
+    add_one(fx->v,
+            "{\"type\":\"person\",\"name\":\"Server Mustafayev\",\"summary\":\"human rights "
+            "defender\",\"name_variants\":[\"Сервер Мустафаев\"]}",
+            a);
+    assert_verifies(fx->v);
+    static const struct {
+        const char *forge, *undo, *what;
+    } cases[] = {
+        {"UPDATE search_doc SET toks = toks || 'x'",
+         "UPDATE search_doc SET toks = substr(toks, 1, "
+         "length(toks) - 1)",
+         "keys"},
+        {"UPDATE search_doc SET body = 'forged'",
+         "UPDATE search_doc SET body = 'human rights defender'", "body"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        exec(fx->v, cases[i].forge);
+        assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+        if (strstr(err.msg, cases[i].what) == NULL) {
+            print_error("%s: %s\n", cases[i].forge, err.msg);
+        }
+        assert_non_null(strstr(err.msg, cases[i].what));
+        exec(fx->v, cases[i].undo);
+        assert_verifies(fx->v);
+    }
+    /* names changed consistently with the FTS index: only the rebuild finds it */
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO search_name(search_name, rowid, names) SELECT 'delete', rid, names FROM "
+        "search_doc WHERE id='%s';"
+        "UPDATE search_doc SET names='Forged Name' WHERE id='%s';"
+        "INSERT INTO search_name(rowid, names) SELECT rid, names FROM search_doc WHERE id='%s'",
+        a, a, a);
+    exec(fx->v, sql);
+    assert_int_equal(verify_code(fx->v, &err), DFT_ERR_INTEGRITY);
+    assert_non_null(strstr(err.msg, "search index"));
+}
+
 int
 main(void)
 {
@@ -697,6 +744,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault__edit_changes_fields_and_keeps_history, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vault__link_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault__verify_detects_forged_search_rows, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_vault__batch_is_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault__big_batch_view_matches_rebuild, setup,
                                         teardown),

@@ -28,7 +28,7 @@
  * Register the "defter" FTS5 tokenizer on db and create the index tables if they do not exist.
  * Called on every vault open, outside a transaction.
  */
-DFT_EXPORT enum dft_err dft_search_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_setup(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Index or re-index one record. fields is the record's full field object: "name" and
@@ -36,13 +36,27 @@ DFT_EXPORT enum dft_err dft_search_setup(sqlite3 *db, struct dft_error *err) DFT
  * "case_number" and any other string values as text (folded words). Runs inside the caller's
  * transaction.
  */
-DFT_EXPORT enum dft_err dft_search_put(sqlite3 *db, const char *id, const char *type,
-                                       const char *title, const json_t *fields,
-                                       struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_put(sqlite3 *db, const char *id, const char *type, const char *title,
+                        const json_t *fields, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Drop one record from the index; an unknown id is not an error. */
-DFT_EXPORT enum dft_err dft_search_remove(sqlite3 *db, const char *id,
-                                          struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_remove(sqlite3 *db, const char *id, struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * verify's check of the index contents: _open a private in-memory index, _put every live record
+ * (as search_put), then _compare: the stored index rows (id, type, title, names, body and
+ * folded keys) must equal the rebuilt ones, else DFT_ERR_INTEGRITY naming the first difference.
+ * _free releases (NULL allowed).
+ */
+struct dft_search_rebuild;
+enum dft_err search_rebuild_open(struct dft_search_rebuild **out,
+                                 struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_rebuild_put(struct dft_search_rebuild *r, const char *id, const char *type,
+                                const char *title, const json_t *fields,
+                                struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db,
+                                    struct dft_error *err) DFT_MUST_CHECK;
+void search_rebuild_free(struct dft_search_rebuild *r);
 
 /*
  * Search. type may be NULL (all types). *out = {"hits":[{"id","type","title","score","why"}]}
@@ -50,16 +64,15 @@ DFT_EXPORT enum dft_err dft_search_remove(sqlite3 *db, const char *id,
  * An empty or blank query gives no hits; invalid UTF-8 or a query above DFT_SEARCH_QUERY_MAX
  * bytes fails with DFT_ERR_INPUT.
  */
-DFT_EXPORT enum dft_err dft_search_query(sqlite3 *db, const char *query, const char *type,
-                                         size_t limit, json_t **out,
-                                         struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_query(sqlite3 *db, const char *query, const char *type, size_t limit,
+                          json_t **out, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Candidate duplicate pairs among records of type (NULL: persons): {"pairs":[{"a","b",
  * "a_title","b_title","score","why"}]} best first, at most limit pairs.
  */
-DFT_EXPORT enum dft_err dft_search_duplicates(sqlite3 *db, const char *type, size_t limit,
-                                              json_t **out, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_duplicates(sqlite3 *db, const char *type, size_t limit, json_t **out,
+                               struct dft_error *err) DFT_MUST_CHECK;
 
 /* ---- folding, exposed for tests, fuzzing and benches ---- */
 
@@ -81,45 +94,42 @@ struct dft_search_token {
  * Split text (UTF-8, len bytes) into at most max tokens and fold each. Returns the number of
  * tokens written to toks (words beyond max are ignored). Invalid UTF-8 gives -1.
  */
-DFT_EXPORT int dft_search_tokenize(const char *text, size_t len, struct dft_search_token *toks,
-                                   int max);
+int search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int max);
 
 /* Fold one word (no separators) into folded ASCII: out has DFT_SEARCH_TOKEN_MAX bytes. */
-DFT_EXPORT void dft_search_fold_word(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
+void search_fold_word(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
 
 /* Skeleton, stem and key of a folded ASCII word (each DFT_SEARCH_TOKEN_MAX bytes). */
-DFT_EXPORT void dft_search_skeleton(const char *folded, char skel[DFT_SEARCH_TOKEN_MAX]);
-DFT_EXPORT void dft_search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX]);
-DFT_EXPORT void dft_search_key(const char *stem, char key[DFT_SEARCH_TOKEN_MAX]);
+void search_skeleton(const char *folded, char skel[DFT_SEARCH_TOKEN_MAX]);
+void search_stem(const char *skel, char stem[DFT_SEARCH_TOKEN_MAX]);
+void search_key(const char *stem, char key[DFT_SEARCH_TOKEN_MAX]);
 
 /*
  * Weighted edit distance between two skeletons (Damerau, transpositions cost 1): letters that
  * differ only by a lost diacritic or romanisation (s/sh, c/ch/dzh/ts, z/zh, k/kh, vowels) cost
  * less than 1. Gives a value above cap as soon as the distance exceeds cap.
  */
-DFT_EXPORT double dft_search_distance(const char *a, const char *b, double cap);
+double search_distance(const char *a, const char *b, double cap);
 
 /* Similarity of two names in [0, 1] (the ranking's core), with a short reason in why. */
-DFT_EXPORT double dft_search_name_similarity(const char *a, const char *b, char *why,
-                                             size_t why_len);
+double search_name_similarity(const char *a, const char *b, char *why, size_t why_len);
 
 /* Check the full-text indexes against their content (FTS5 integrity-check). */
-DFT_EXPORT enum dft_err dft_search_check(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_check(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * A writer for many puts in one transaction (a batch): it keeps its statements prepared.
- * Close it before the connection. dft_search_put/remove are one-shot forms of the same.
+ * Close it before the connection. search_put/remove are one-shot forms of the same.
  */
 struct dft_search_writer;
-DFT_EXPORT enum dft_err dft_search_writer_open(sqlite3 *db, struct dft_search_writer **out,
-                                               struct dft_error *err) DFT_MUST_CHECK;
-DFT_EXPORT enum dft_err dft_search_writer_put(struct dft_search_writer *w, const char *id,
-                                              const char *type, const char *title,
-                                              const json_t *fields,
-                                              struct dft_error *err) DFT_MUST_CHECK;
-DFT_EXPORT enum dft_err dft_search_writer_remove(struct dft_search_writer *w, const char *id,
-                                                 struct dft_error *err) DFT_MUST_CHECK;
-DFT_EXPORT void dft_search_writer_close(struct dft_search_writer *w);
+enum dft_err search_writer_open(sqlite3 *db, struct dft_search_writer **out,
+                                struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_writer_put(struct dft_search_writer *w, const char *id, const char *type,
+                               const char *title, const json_t *fields,
+                               struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err search_writer_remove(struct dft_search_writer *w, const char *id,
+                                  struct dft_error *err) DFT_MUST_CHECK;
+void search_writer_close(struct dft_search_writer *w);
 
 /* One record of dft_search_writer_put_many (all borrowed). */
 struct dft_search_record {
@@ -129,7 +139,7 @@ struct dft_search_record {
 
 /*
  * Index or re-index n records in the caller's transaction, as n calls of
- * dft_search_writer_put would (of two records with one id, the later wins), but faster: a
+ * search_writer_put would (of two records with one id, the later wins), but faster: a
  * worker thread folds the names and text while the calling thread writes the records folded
  * before, in id order. The fields must not change until it returns. On an error nothing is
  * rolled back here: the caller's transaction is to be rolled back.

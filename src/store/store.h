@@ -29,37 +29,35 @@ enum dft_store_flags {
 /*
  * Open (or create) the database at path with the given page key and vault id (both copied into
  * locked memory owned by the connection). On success *db_out is a connection configured as
- * above; close it with dft_store_close. Errors: DFT_ERR_INTEGRITY when the first page does not
+ * above; close it with store_close. Errors: DFT_ERR_INTEGRITY when the first page does not
  * authenticate (wrong key or tampering), DFT_ERR_BUSY when another process holds the vault,
  * DFT_ERR_IO otherwise.
  */
-DFT_EXPORT enum dft_err dft_store_open(sqlite3 **db_out, const char *path,
-                                       const unsigned char page_key[DFT_KEY_BYTES],
-                                       const unsigned char vault_id[DFT_VAULT_ID_BYTES],
-                                       unsigned flags, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err store_open(sqlite3 **db_out, const char *path,
+                        const unsigned char page_key[DFT_KEY_BYTES],
+                        const unsigned char vault_id[DFT_VAULT_ID_BYTES], unsigned flags,
+                        struct dft_error *err) DFT_MUST_CHECK;
 
 /* Close the connection (checkpointing the WAL) and wipe its key copy. NULL allowed. */
-DFT_EXPORT void dft_store_close(sqlite3 *db);
+void store_close(sqlite3 *db);
 
 /*
  * Authenticate every page of the database file and every frame of its WAL (if present) without
  * going through SQLite's cache. DFT_ERR_INTEGRITY names the first bad file and page.
  */
-DFT_EXPORT enum dft_err dft_store_check_pages(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err store_check_pages(sqlite3 *db, struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * Map an SQLite result code to a Defter error with one clear message: IOERR_DATA, CORRUPT and
  * NOTADB become DFT_ERR_INTEGRITY; BUSY and LOCKED DFT_ERR_BUSY; FULL and IOERR DFT_ERR_IO;
  * NOMEM DFT_ERR_NOMEM; the rest DFT_ERR_INTERNAL. what names the operation ("cannot add").
  */
-DFT_EXPORT enum dft_err dft_store_error(sqlite3 *db, int rc, const char *what,
-                                        struct dft_error *err);
+enum dft_err store_error(sqlite3 *db, int rc, const char *what, struct dft_error *err);
 
-/* Run SQL without results; errors mapped as dft_store_error. */
-DFT_EXPORT enum dft_err dft_store_exec(sqlite3 *db, const char *sql,
-                                       struct dft_error *err) DFT_MUST_CHECK;
+/* Run SQL without results; errors mapped as store_error. */
+enum dft_err store_exec(sqlite3 *db, const char *sql, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Roll back the open transaction, if any; used on error paths where the first error wins. */
-DFT_EXPORT void dft_store_rollback(sqlite3 *db);
+void store_rollback(sqlite3 *db);
 
 #endif

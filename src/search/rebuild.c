@@ -1,0 +1,197 @@
+/*
+ * rebuild.c - check the search index against one rebuilt from the records (for verify).
+ *
+ * The caller feeds every live record; they are indexed into a private in-memory database by the
+ * same code that indexes the vault (search_put), and the stored index rows (id, type,
+ * title, names, body and the folded keys) must equal the rebuilt ones, row for row. The
+ * in-memory database never touches disk (temp_store=MEMORY) and is closed on free.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/search.h"
+#include "store/store.h"
+
+struct dft_search_rebuild {
+    sqlite3 *mem;
+    int in_tx;
+};
+
+void
+search_rebuild_free(struct dft_search_rebuild *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    if (r->mem != NULL) {
+        (void)sqlite3_close_v2(r->mem);
+    }
+    sqlite3_free(r);
+}
+
+enum dft_err
+search_rebuild_open(struct dft_search_rebuild **out, struct dft_error *err)
+{
+    struct dft_search_rebuild *r = sqlite3_malloc(sizeof *r);
+    enum dft_err rc = DFT_OK;
+    *out = NULL;
+    if (r == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    memset(r, 0, sizeof *r);
+    int src =
+        sqlite3_open_v2(":memory:", &r->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (src != SQLITE_OK) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "cannot open a database in memory");
+        goto out;
+    }
+    if ((rc = store_exec(r->mem, "PRAGMA temp_store=MEMORY", err)) != DFT_OK ||
+        (rc = search_setup(r->mem, err)) != DFT_OK ||
+        (rc = store_exec(r->mem, "BEGIN", err)) != DFT_OK) {
+        goto out;
+    }
+    r->in_tx = 1;
+    *out = r;
+    r = NULL;
+out:
+    search_rebuild_free(r);
+    return rc;
+}
+
+enum dft_err
+search_rebuild_put(struct dft_search_rebuild *r, const char *id, const char *type,
+                   const char *title, const json_t *fields, struct dft_error *err)
+{
+    return search_put(r->mem, id, type, title, fields, err);
+}
+
+static int
+same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
+{
+    int na = sqlite3_column_bytes(a, col);
+    int nb = sqlite3_column_bytes(b, col);
+    const void *pa = sqlite3_column_blob(a, col);
+    const void *pb = sqlite3_column_blob(b, col);
+    return na == nb && (na == 0 || memcmp(pa, pb, (size_t)na) == 0);
+}
+
+struct line {
+    const char *p;
+    size_t n;
+};
+
+static int
+line_cmp(const void *a, const void *b)
+{
+    const struct line *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, n);
+    return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Split p (n bytes) at newlines into a new sorted array; *count lines. NULL when out of memory. */
+static struct line *
+sorted_lines(const char *p, size_t n, size_t *count)
+{
+    size_t k = n > 0 ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        k += p[i] == '\n';
+    }
+    struct line *ls = malloc((k ? k : 1) * sizeof *ls);
+    if (ls == NULL) {
+        return NULL;
+    }
+    size_t j = 0, start = 0;
+    for (size_t i = 0; i <= n && n > 0; i++) {
+        if (i == n || p[i] == '\n') {
+            ls[j].p = p + start;
+            ls[j].n = i - start;
+            j++;
+            start = i + 1;
+        }
+    }
+    qsort(ls, j, sizeof *ls, line_cmp);
+    *count = j;
+    return ls;
+}
+
+/*
+ * The body holds one line per text field in the order of the field object, which depends on
+ * how it was read (the operation or the stored canonical JSON): compare it as a set of lines.
+ * -1 when out of memory.
+ */
+static int
+same_lines(sqlite3_stmt *a, sqlite3_stmt *b, int col)
+{
+    size_t na = 0, nb = 0;
+    struct line *la = sorted_lines((const char *)sqlite3_column_blob(a, col),
+                                   (size_t)sqlite3_column_bytes(a, col), &na);
+    struct line *lb = sorted_lines((const char *)sqlite3_column_blob(b, col),
+                                   (size_t)sqlite3_column_bytes(b, col), &nb);
+    int same = la == NULL || lb == NULL ? -1 : na == nb;
+    for (size_t i = 0; same == 1 && i < na; i++) {
+        same = line_cmp(&la[i], &lb[i]) == 0;
+    }
+    free(la);
+    free(lb);
+    return same;
+}
+
+enum dft_err
+search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft_error *err)
+{
+    static const char *const sql =
+        "SELECT id, type, title, names, body, toks FROM search_doc ORDER BY id";
+    static const char *const cols[] = {"id", "type", "title", "names", "body", "keys"};
+    sqlite3_stmt *a = NULL, *b = NULL;
+    enum dft_err rc = DFT_OK;
+    int sa = sqlite3_prepare_v2(db, sql, -1, &a, NULL);
+    if (sa != SQLITE_OK) {
+        rc = store_error(db, sa, "cannot read the search index", err);
+        goto out;
+    }
+    int sb = sqlite3_prepare_v2(r->mem, sql, -1, &b, NULL);
+    if (sb != SQLITE_OK) {
+        rc = store_error(r->mem, sb, "cannot read the rebuilt search index", err);
+        goto out;
+    }
+    long long row = 0;
+    for (;; row++) {
+        sa = sqlite3_step(a);
+        sb = sqlite3_step(b);
+        if (sa != SQLITE_ROW && sa != SQLITE_DONE) {
+            rc = store_error(db, sa, "cannot read the search index", err);
+            goto out;
+        }
+        if (sb != SQLITE_ROW && sb != SQLITE_DONE) {
+            rc = store_error(r->mem, sb, "cannot read the rebuilt search index", err);
+            goto out;
+        }
+        if (sa == SQLITE_DONE && sb == SQLITE_DONE) {
+            break;
+        }
+        if (sa != sb) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                          "the search index has %s entries than the records it indexes",
+                          sa == SQLITE_ROW ? "more" : "fewer");
+            goto out;
+        }
+        for (int c = 0; c < 6; c++) {
+            int same = c == 4 ? same_lines(a, b, c) : same_text(a, b, c);
+            if (same < 0) {
+                rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if (!same) {
+                rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                              "the search index differs from the records in the %s of entry %lld",
+                              cols[c], row);
+                goto out;
+            }
+        }
+    }
+out:
+    sqlite3_finalize(a);
+    sqlite3_finalize(b);
+    return rc;
+}

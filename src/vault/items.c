@@ -1,0 +1,345 @@
+/*
+ * items.c - checks of records to add (field names, values, types, roles, local keys and links
+ * of the `add --from-json` formats), dft_vault_add, and the default type of a batch
+ * (`defter add TYPE --from-json FILE`). Bad input changes nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <pthread.h>
+
+#include <sodium.h>
+
+#include "crypto/hash.h"
+#include "evidence/evidence.h"
+#include "search/search.h"
+#include "store/store.h"
+#include "log/tlog.h"
+#include "vault/envelope.h"
+#include "vault/fsutil.h"
+#include "vault/vault_internal.h"
+#include "vault/view.h"
+
+enum dft_err
+vault_check_value(const char *field, const json_t *val, int depth, struct dft_error *err)
+{
+    if (depth > 8) {
+        return dft_fail(err, DFT_ERR_INPUT, "field '%s' is nested too deeply", field);
+    }
+    switch (json_typeof(val)) {
+    case JSON_REAL:
+        return dft_fail(err, DFT_ERR_INPUT,
+                        "field '%s': only strings, integers, true/false, lists and objects "
+                        "are supported (not fractional numbers)",
+                        field);
+    case JSON_STRING:
+        if (json_string_length(val) > DFT_FIELD_VALUE_MAX) {
+            return dft_fail(err, DFT_ERR_TOO_LARGE, "field '%s' is too long", field);
+        }
+        if (!dft_utf8_valid(json_string_value(val), json_string_length(val))) {
+            return dft_fail(err, DFT_ERR_INPUT, "field '%s' is not valid UTF-8 text", field);
+        }
+        return DFT_OK;
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        json_array_foreach((json_t *)(uintptr_t)val, i, x)
+        {
+            enum dft_err rc = vault_check_value(field, x, depth + 1, err);
+            if (rc != DFT_OK) {
+                return rc;
+            }
+        }
+        return DFT_OK;
+    }
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)(uintptr_t)val, k, x)
+        {
+            enum dft_err rc = vault_check_value(field, x, depth + 1, err);
+            if (rc != DFT_OK) {
+                return rc;
+            }
+        }
+        return DFT_OK;
+    }
+    default:
+        return DFT_OK;
+    }
+}
+
+enum dft_err
+vault_check_field_name(const char *name, struct dft_error *err)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64) {
+        return dft_fail(err, DFT_ERR_INPUT, "field names must have 1 to 64 characters");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              (c >= 'A' && c <= 'Z'))) {
+            return dft_fail(err, DFT_ERR_INPUT,
+                            "field name '%.64s' may only hold letters a-z, digits, '_' and '-'",
+                            name);
+        }
+    }
+    return DFT_OK;
+}
+
+/* Check one record to add and build its create operation (fields without "type"/"key"). */
+static enum dft_err
+build_create(const json_t *item, size_t index, json_t **op_out, char *id_out, struct dft_error *err)
+{
+    if (!json_is_object(item)) {
+        return dft_fail(err, DFT_ERR_INPUT, "record %zu is not a JSON object", index);
+    }
+    const char *type = json_string_value(json_object_get(item, "type"));
+    if (type == NULL) {
+        return dft_fail(err, DFT_ERR_INPUT, "record %zu has no \"type\"", index);
+    }
+    if (!dft_record_type_valid(type)) {
+        return dft_fail(err, DFT_ERR_INPUT,
+                        "unknown record type '%.40s' (case, person, event, proceeding, source, "
+                        "note, place, organization)",
+                        type);
+    }
+    json_t *fields = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)item, key, val)
+    {
+        if (strcmp(key, "type") == 0 || strcmp(key, "key") == 0 || strcmp(key, "id") == 0) {
+            continue;
+        }
+        enum dft_err rc = vault_check_field_name(key, err);
+        if (rc == DFT_OK && json_is_null(val)) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "field '%s' of record %zu is null", key, index);
+        }
+        if (rc == DFT_OK) {
+            rc = vault_check_value(key, val, 0, err);
+        }
+        if (rc != DFT_OK) {
+            json_decref(fields);
+            return rc;
+        }
+        if (fields == NULL || json_object_set(fields, key, val) != 0) {
+            json_decref(fields);
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    dft_vault_new_id(id_out, vault_type_prefix(type));
+    *op_out = json_pack("{sssssssO}", "record", id_out, "action", "create", "type", type, "fields",
+                        fields);
+    json_decref(fields);
+    if (*op_out == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+vault_check_role(const char *role, struct dft_error *err)
+{
+    size_t n = strlen(role);
+    if (n == 0 || n > 64) {
+        return dft_fail(err, DFT_ERR_INPUT, "a role must have 1 to 64 characters");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = role[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return dft_fail(err, DFT_ERR_INPUT,
+                            "role '%.64s' may only hold lower-case letters, digits, '_' and '-'",
+                            role);
+        }
+    }
+    return DFT_OK;
+}
+
+/* Document form: {"records":[{"key":..}], "links":[[from_key, to_key, role]]}. */
+static enum dft_err
+build_links(const json_t *links, const json_t *keymap, json_t *ops, struct dft_error *err)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach((json_t *)(uintptr_t)links, i, l)
+    {
+        const char *a = json_string_value(json_array_get(l, 0));
+        const char *b = json_string_value(json_array_get(l, 1));
+        const char *role = json_string_value(json_array_get(l, 2));
+        if (!json_is_array(l) || json_array_size(l) != 3 || a == NULL || b == NULL ||
+            role == NULL) {
+            return dft_fail(err, DFT_ERR_INPUT, "link %zu must be [from_key, to_key, role]", i);
+        }
+        const char *ida = json_string_value(json_object_get(keymap, a));
+        const char *idb = json_string_value(json_object_get(keymap, b));
+        if (ida == NULL || idb == NULL) {
+            return dft_fail(err, DFT_ERR_INPUT, "link %zu names an unknown key '%.64s'", i,
+                            ida == NULL ? a : b);
+        }
+        if (strcmp(ida, idb) == 0) {
+            return dft_fail(err, DFT_ERR_INPUT, "link %zu links a record to itself", i);
+        }
+        enum dft_err rc = vault_check_role(role, err);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+        char lid[DFT_ID_MAX];
+        dft_vault_new_id(lid, "lnk");
+        if (json_array_append_new(ops,
+                                  json_pack("{sssssss{ssss}}", "record", ida, "to", idb, "action",
+                                            "link", "fields", "link", lid, "role", role)) != 0) {
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_vault_check_items(const json_t *items, json_t **ops_out, json_t **ids_out,
+                      struct dft_error *err)
+{
+    const json_t *records = items;
+    const json_t *links = NULL;
+    if (json_is_object(items) && json_is_array(json_object_get(items, "records"))) {
+        records = json_object_get(items, "records");
+        links = json_object_get(items, "links");
+        if (links != NULL && !json_is_array(links)) {
+            return dft_fail(err, DFT_ERR_INPUT, "\"links\" must be a list");
+        }
+    }
+    if (!json_is_array(records)) {
+        return dft_fail(err, DFT_ERR_INPUT, "expected a JSON array of records");
+    }
+    size_t n = json_array_size(records);
+    if (n == 0) {
+        return dft_fail(err, DFT_ERR_INPUT, "no records to add");
+    }
+    if (n + json_array_size(links) > DFT_BATCH_MAX) {
+        return dft_fail(err, DFT_ERR_TOO_LARGE, "too many records in one batch (max %d)",
+                        DFT_BATCH_MAX);
+    }
+    json_t *ops = json_array();
+    json_t *ids = json_array();
+    json_t *keymap = json_object();
+    enum dft_err rc = DFT_OK;
+    if (ops == NULL || ids == NULL || keymap == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *item = json_array_get(records, i);
+        json_t *op = NULL;
+        char id[DFT_ID_MAX];
+        rc = build_create(item, i, &op, id, err);
+        if (rc != DFT_OK) {
+            goto out;
+        }
+        if (json_array_append_new(ops, op) != 0 ||
+            json_array_append_new(ids, json_string(id)) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        const json_t *key_j = json_object_get(item, "key");
+        if (key_j == NULL) {
+            continue;
+        }
+        const char *key = json_string_value(key_j);
+        if (key == NULL) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "\"key\" of record %zu must be a string", i);
+            goto out;
+        }
+        if (json_object_get(keymap, key) != NULL) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "key '%.64s' of record %zu is used twice", key, i);
+            goto out;
+        }
+        if (json_object_set_new(keymap, key, json_string(id)) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (links != NULL && (rc = build_links(links, keymap, ops, err)) != DFT_OK) {
+        goto out;
+    }
+out:
+    json_decref(keymap);
+    if (rc == DFT_OK && ops_out != NULL) {
+        *ops_out = ops;
+        ops = NULL;
+    }
+    if (rc == DFT_OK && ids_out != NULL) {
+        *ids_out = ids;
+        ids = NULL;
+    }
+    json_decref(ops);
+    json_decref(ids);
+    return rc;
+}
+
+enum dft_err
+dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct dft_error *err)
+{
+    json_t *ops = NULL;
+    json_t *ids = NULL;
+    enum dft_err rc = dft_vault_check_items(items, &ops, &ids, err);
+    if (rc == DFT_OK) {
+        rc = vault_commit_ops(v, ops, err);
+    }
+    json_decref(ops);
+    if (rc == DFT_OK) {
+        *ids_out = ids;
+    } else {
+        json_decref(ids);
+    }
+    return rc;
+}
+
+/* Kind of a live id: 'r' record, 'l' link, 'e' evidence, 0 unknown or deleted. */
+
+enum dft_err
+dft_vault_items_type(json_t *items, const char *type, struct dft_error *err)
+{
+    if (!dft_record_type_valid(type)) {
+        return dft_fail(err, DFT_ERR_INPUT,
+                        "unknown record type '%.40s' (case, person, event, proceeding, source, "
+                        "note, place, organization)",
+                        type);
+    }
+    json_t *records = items;
+    if (json_is_object(items) && json_is_array(json_object_get(items, "records"))) {
+        records = json_object_get(items, "records");
+    }
+    if (!json_is_array(records)) {
+        return dft_fail(err, DFT_ERR_INPUT, "expected a JSON array of records");
+    }
+    /* Check every element first, so that a refusal leaves items as they were. */
+    size_t i;
+    json_t *item;
+    json_array_foreach(records, i, item)
+    {
+        if (!json_is_object(item)) {
+            return dft_fail(err, DFT_ERR_INPUT, "record %zu is not a JSON object", i);
+        }
+        const json_t *t = json_object_get(item, "type");
+        if (t == NULL) {
+            continue;
+        }
+        if (!json_is_string(t) || strcmp(json_string_value(t), type) != 0) {
+            return dft_fail(err, DFT_ERR_INPUT,
+                            "record %zu has type '%.40s', not '%s' as the command says", i,
+                            json_is_string(t) ? json_string_value(t) : "(not a string)", type);
+        }
+    }
+    json_array_foreach(records, i, item)
+    {
+        if (json_object_get(item, "type") == NULL &&
+            json_object_set_new(item, "type", json_string(type)) != 0) {
+            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+    }
+    return DFT_OK;
+}
