@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search/internal.h"
 #include "search/search.h"
 #include "store/store.h"
 
@@ -73,6 +74,74 @@ same_text(sqlite3_stmt *a, sqlite3_stmt *b, int col)
     const void *pa = sqlite3_column_blob(a, col);
     const void *pb = sqlite3_column_blob(b, col);
     return na == nb && (na == 0 || memcmp(pa, pb, (size_t)na) == 0);
+}
+
+/*
+ * The stored name keys, in the current form: each token is flags, exact form (empty when it
+ * equals the folded one) and folded form. Indexes made before tokenizer version 2 kept every
+ * exact form and two more fields per token (recomputed since when scoring): those are brought
+ * to the current form before comparing. NULL when out of memory.
+ */
+static char *
+current_keys(const char *p, size_t n, size_t *len)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0, i = 0;
+    if (out == NULL) {
+        return NULL;
+    }
+    while (i < n) {
+        /* one token: up to the next token or name separator */
+        size_t end = i;
+        while (end < n && p[end] != SEARCH_SEP_TOKEN && p[end] != SEARCH_SEP_NAME) {
+            end++;
+        }
+        size_t f[6], fn = 0; /* field starts */
+        f[fn++] = i;
+        for (size_t k = i; k < end && fn < 6; k++) {
+            if (p[k] == SEARCH_SEP_FIELD) {
+                f[fn++] = k + 1;
+            }
+        }
+        if (fn >= 3) {
+            size_t l0 = f[1] - 1 - f[0], l1 = f[2] - 1 - f[1];
+            size_t l2 = (fn > 3 ? f[3] - 1 : end) - f[2];
+            int same = l1 == l2 && memcmp(p + f[1], p + f[2], l1) == 0;
+            memcpy(out + o, p + f[0], l0);
+            o += l0;
+            out[o++] = SEARCH_SEP_FIELD;
+            if (!same) {
+                memcpy(out + o, p + f[1], l1);
+                o += l1;
+            }
+            out[o++] = SEARCH_SEP_FIELD;
+            memcpy(out + o, p + f[2], l2);
+            o += l2;
+        } else {
+            memcpy(out + o, p + i, end - i);
+            o += end - i;
+        }
+        if (end < n) {
+            out[o++] = p[end];
+        }
+        i = end + 1;
+    }
+    *len = o;
+    return out;
+}
+
+static int
+same_keys(sqlite3_stmt *a, sqlite3_stmt *b, int col)
+{
+    size_t na = 0, nb = 0;
+    char *ka = current_keys((const char *)sqlite3_column_blob(a, col),
+                            (size_t)sqlite3_column_bytes(a, col), &na);
+    char *kb = current_keys((const char *)sqlite3_column_blob(b, col),
+                            (size_t)sqlite3_column_bytes(b, col), &nb);
+    int same = ka == NULL || kb == NULL ? -1 : (na == nb && memcmp(ka, kb, na) == 0);
+    free(ka);
+    free(kb);
+    return same;
 }
 
 struct line {
@@ -177,7 +246,9 @@ search_rebuild_compare(struct dft_search_rebuild *r, sqlite3 *db, struct dft_err
             goto out;
         }
         for (int c = 0; c < 6; c++) {
-            int same = c == 4 ? same_lines(a, b, c) : same_text(a, b, c);
+            int same = c == 4   ? same_lines(a, b, c)
+                       : c == 5 ? same_keys(a, b, c)
+                                : same_text(a, b, c);
             if (same < 0) {
                 rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
                 goto out;
