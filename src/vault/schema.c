@@ -129,13 +129,10 @@ static const struct field place_fields[] = {
 };
 
 static const struct field organization_fields[] = {
-    {"name", K_TEXT, 0, NULL},
-    {"name_variants", K_LIST, 0, NULL},
-    {"org_type", K_TEXT, 0, NULL},
-    {"address", K_TEXT, 0, NULL},
-    {"country", K_TEXT, 0, NULL},
-    {"contact", K_TEXT, 0, NULL},
-    END_FIELDS,
+    {"name", K_TEXT, 0, NULL},          {"title", K_TEXT, 0, NULL},
+    {"name_variants", K_LIST, 0, NULL}, {"org_type", K_TEXT, 0, NULL},
+    {"address", K_TEXT, 0, NULL},       {"country", K_TEXT, 0, NULL},
+    {"contact", K_TEXT, 0, NULL},       END_FIELDS,
 };
 
 static const struct {
