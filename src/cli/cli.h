@@ -70,6 +70,10 @@ int cli_parse_fields(struct dft_cli *cli, int first, json_t **out);
 /* Parse a non-negative decimal integer strictly. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/* One verb on one record id (delete, restore): prints {"id":ID} or the id. cmd_records.c */
+typedef enum dft_err (*dft_cli_id_fn)(struct dft_vault *v, const char *id, struct dft_error *err);
+int cli_id_command(struct dft_cli *cli, dft_cli_id_fn fn);
+
 /* Commands (one file per group). */
 int cmd_init(struct dft_cli *cli);
 int cmd_passwd(struct dft_cli *cli);

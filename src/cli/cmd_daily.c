@@ -141,28 +141,7 @@ dft_cmd_schema(struct dft_cli *cli)
 int
 dft_cmd_restore(struct dft_cli *cli)
 {
-    if (cli->argc != 1) {
-        return cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
-    }
-    struct dft_vault *v = NULL;
-    int st = cli_open_vault(cli, &v);
-    if (st != 0) {
-        return st;
-    }
-    struct dft_error err = {0};
-    enum dft_err rc = dft_vault_restore(v, cli->argv[0], &err);
-    dft_vault_close(v);
-    if (rc != DFT_OK) {
-        return cli_report(&err);
-    }
-    if (cli->json) {
-        json_t *o = json_pack("{ss}", "id", cli->argv[0]);
-        cli_print_json(o);
-        json_decref(o);
-    } else {
-        printf("%s\n", cli->argv[0]);
-    }
-    return 0;
+    return cli_id_command(cli, dft_vault_restore);
 }
 
 /* ---- list with filters ---- */

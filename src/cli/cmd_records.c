@@ -317,7 +317,7 @@ cmd_edit(struct dft_cli *cli)
 }
 
 int
-cmd_delete(struct dft_cli *cli)
+cli_id_command(struct dft_cli *cli, dft_cli_id_fn fn)
 {
     if (cli->argc != 1) {
         return cli_usage(cli, cli->argc == 0 ? "missing ID" : "too many arguments");
@@ -328,12 +328,18 @@ cmd_delete(struct dft_cli *cli)
         return st;
     }
     struct dft_error err = {0};
-    enum dft_err rc = dft_vault_delete(v, cli->argv[0], &err);
+    enum dft_err rc = fn(v, cli->argv[0], &err);
     dft_vault_close(v);
     if (rc != DFT_OK) {
         return cli_report(&err);
     }
     return print_id(cli, cli->argv[0]);
+}
+
+int
+cmd_delete(struct dft_cli *cli)
+{
+    return cli_id_command(cli, dft_vault_delete);
 }
 
 int
