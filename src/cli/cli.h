@@ -79,7 +79,6 @@ int cmd_init(struct dft_cli *cli);
 int cmd_passwd(struct dft_cli *cli);
 int cmd_add(struct dft_cli *cli);
 int cmd_show(struct dft_cli *cli);
-int cmd_list(struct dft_cli *cli);
 int cmd_edit(struct dft_cli *cli);
 int cmd_delete(struct dft_cli *cli);
 int cmd_link(struct dft_cli *cli);

@@ -242,41 +242,6 @@ cmd_show(struct dft_cli *cli)
     return cli_read(cli, query_show, cli->argv[0], print_record);
 }
 
-static enum dft_err
-query_list(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
-{
-    return dft_vault_list(v, ctx, out, err);
-}
-
-static void
-print_list(const json_t *list)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach((json_t *)(uintptr_t)list, i, r)
-    {
-        printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "id")),
-               json_string_value(json_object_get(r, "type")),
-               json_string_value(json_object_get(r, "title")));
-    }
-}
-
-int
-cmd_list(struct dft_cli *cli)
-{
-    if (cli->argc > 1) {
-        return cli_usage(cli, "too many arguments");
-    }
-    const char *type = cli->argc == 1 ? cli->argv[0] : NULL;
-    if (type != NULL && !dft_record_type_valid(type)) {
-        return cli_fail(1,
-                        "unknown record type '%.40s' (case, person, event, proceeding, "
-                        "source, note, place, organization)",
-                        type);
-    }
-    return cli_read(cli, query_list, (void *)(uintptr_t)type, print_list);
-}
-
 static int
 print_id(struct dft_cli *cli, const char *id)
 {

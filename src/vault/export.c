@@ -309,20 +309,6 @@ dft_vault_export_envelope(struct dft_vault *v, uint64_t index, struct dft_buf *o
     return e;
 }
 
-enum dft_err
-dft_vault_export_disclose(struct dft_vault *v, uint64_t index, size_t seq, const char *const *names,
-                          size_t n_names, json_t **out, struct dft_error *err)
-{
-    struct dft_buf env;
-    dft_buf_init(&env, DFT_ENV_MAX, 0);
-    enum dft_err e = dft_vault_export_envelope(v, index, &env, err);
-    if (e == DFT_OK) {
-        e = envelope_disclose(v->keys, env.data, env.len, seq, names, n_names, out, err);
-    }
-    dft_buf_release(&env);
-    return e;
-}
-
 static json_t *
 hash_json(const unsigned char h[DFT_TLOG_HASH_BYTES])
 {

@@ -36,14 +36,6 @@ enum dft_err dft_vault_export_envelope(struct dft_vault *v, uint64_t index, stru
                                        struct dft_error *err) DFT_MUST_CHECK;
 
 /*
- * A selective disclosure of operation seq of envelope index, revealing the items named in names
- * (docs/vault-format.md "Disclosures"); every other item of that operation is withheld.
- */
-enum dft_err dft_vault_export_disclose(struct dft_vault *v, uint64_t index, size_t seq,
-                                       const char *const *names, size_t n_names, json_t **out,
-                                       struct dft_error *err) DFT_MUST_CHECK;
-
-/*
  * One envelope opened for many disclosures: decrypted and checked once, its operation hashes
  * computed once (a batch envelope of n operations would otherwise cost n^2). Holds decrypted
  * operations and salt keys in memory until dft_export_env_free.
@@ -52,7 +44,10 @@ struct dft_export_env;
 enum dft_err dft_vault_export_open(struct dft_vault *v, uint64_t index, struct dft_export_env **out,
                                    struct dft_error *err) DFT_MUST_CHECK;
 uint64_t dft_export_env_index(const struct dft_export_env *e);
-/* As dft_vault_export_disclose, for operation seq of the opened envelope. */
+/*
+ * A selective disclosure of operation seq of the opened envelope, revealing the items named in
+ * names (docs/vault-format.md "Disclosures"); every other item of that operation is withheld.
+ */
 enum dft_err dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const *names,
                                      size_t n_names, json_t **out,
                                      struct dft_error *err) DFT_MUST_CHECK;
