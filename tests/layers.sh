@@ -31,12 +31,6 @@ server/ui.c:crypto/secpool.h            response bodies from the wiped pool
 server/ui_open.c:crypto/hash.h          HMAC of the ui --open key
 cli/cmd_daily.c:crypto/hash.h           SHA-256 of extract to stdout
 cli/cmd_coercion.c:vault/share.h        share words; to move behind defter/coercion.h
-cli/cmd_witness.c:log/tlog.h            witness client: to move into the vault layer
-cli/cmd_witness.c:log/cosign.h
-cli/cmd_witness.c:log/policy.h
-cli/cmd_witness.c:log/witness_client.h
-cli/cmd_witness.c:server/witness.h
-cli/cmd_witness.c:vault/vault_internal.h
 server/witness.h:log/tlog.h             the witness server is a log-layer service
 server/witness_internal.h:log/tlog.h
 server/witness_http.c:log/witness_req.h

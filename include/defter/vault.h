@@ -234,6 +234,41 @@ DFT_EXPORT enum dft_err dft_vault_checkpoint_current(struct dft_vault *v, struct
                                                      uint64_t *size,
                                                      struct dft_error *err) DFT_MUST_CHECK;
 
+/* ---- asking witnesses (src/vault/witness_ops.c) ---- */
+
+/*
+ * `witness add VKEY URL`: trust the key (when new, one signed operation) and remember where to
+ * ask it. *out = {"vkey","name","url","trusted","policy"}. DFT_ERR_INPUT for a key that is not
+ * a cosignature/v1 key or a URL that is not http(s).
+ */
+DFT_EXPORT enum dft_err dft_vault_witness_add_url(struct dft_vault *v, const char *vkey,
+                                                  const char *url, json_t **out,
+                                                  struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The witness policy (docs/witnesses.md): text non-NULL sets it from a policy file (its
+ * witnesses trusted and K signed as operations, URLs remembered); NULL reads it. *out =
+ * {"policy": the policy as text, "from_file", "trusted", "witnesses", "min_cosignatures"}.
+ */
+DFT_EXPORT enum dft_err dft_vault_witness_policy_text(struct dft_vault *v, const char *text,
+                                                      size_t n, json_t **out,
+                                                      struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * `checkpoint --cosign`: ask every trusted witness with a URL to cosign the current
+ * checkpoint, keep what verified. *out = {"size","cosignatures","quorum_met","fork",
+ * "witnesses":[{"name","url","result":"cosigned|fork|failed","http","timestamp"|"message"}]}.
+ * A witness that fails or reports a fork is in *out, not an error.
+ */
+DFT_EXPORT enum dft_err dft_vault_cosign(struct dft_vault *v, json_t **out,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The record's proof in the tlog-proof format (c2sp.org/tlog-proof), against the largest kept
+ * cosigned checkpoint that covers it, else the log's own checkpoint. Appends to out; *info =
+ * {"cosigned","index"}.
+ */
+DFT_EXPORT enum dft_err dft_vault_tlog_proof(struct dft_vault *v, const char *id,
+                                             struct dft_buf *out, json_t **info,
+                                             struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- evidence (src/vault/evidence.c) ---- */
 
 /*
