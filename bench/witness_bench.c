@@ -117,13 +117,13 @@ static double
 run_witness(const char *dir, size_t nlogs, size_t steps)
 {
     struct dft_error e = {0};
-    struct witness_server_opts o;
+    struct dft_witness_opts o;
     struct witness_server *s = NULL;
     char vkey[DFT_NOTE_VKEY_MAX], url[256];
     struct log *logs = calloc(nlogs, sizeof *logs);
     static int serial;
     serial++;
-    witness_server_opts_default(&o);
+    dft_witness_opts_default(&o);
     o.rate_ip = 0;
     o.rate_origin = 0;
     for (size_t i = 0; i < nlogs; i++) {

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "defter/core.h"
+#include "defter/witness.h"
 #include "log/tlog.h"
 
 #define WITNESS_KEY_FILE "witness.key"
@@ -46,21 +47,9 @@ enum dft_err witness_logs(const char *dir, json_t **out, struct dft_error *err) 
 /* {"forks":[{"id","origin","received","stored_size","old_size","size","reason","checkpoint"}]} */
 enum dft_err witness_forks(const char *dir, json_t **out, struct dft_error *err) DFT_MUST_CHECK;
 
-struct witness_server_opts {
-    const char *listen;   /* "IPv4:PORT" (port 0: the system picks) */
-    const char *prefix;   /* URL prefix without trailing '/', "" by default */
-    double rate_ip;       /* requests per second per client address (0: unlimited) */
-    double rate_origin;   /* add-checkpoint requests per second per log (0: unlimited) */
-    unsigned conns_max;   /* open connections in all */
-    unsigned conns_ip;    /* open connections per client address */
-    unsigned timeout_sec; /* idle connection timeout */
-    unsigned threads;     /* worker threads */
-};
-void witness_server_opts_default(struct witness_server_opts *o);
-
 struct witness_server;
 enum dft_err witness_server_start(struct witness_server **out, const char *dir,
-                                  const struct witness_server_opts *o,
+                                  const struct dft_witness_opts *o,
                                   struct dft_error *err) DFT_MUST_CHECK;
 const char *witness_server_url(const struct witness_server *s); /* http://HOST:PORT[prefix] */
 const char *witness_server_vkey(const struct witness_server *s);

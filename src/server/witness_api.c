@@ -38,27 +38,16 @@ dft_witness_forks(const char *dir, json_t **out, struct dft_error *err)
     return witness_forks(dir, out, err);
 }
 
-void
-dft_witness_opts_default(struct dft_witness_opts *o)
-{
-    struct witness_server_opts d;
-    witness_server_opts_default(&d);
-    *o = (struct dft_witness_opts){d.listen,    d.prefix,   d.rate_ip,     d.rate_origin,
-                                   d.conns_max, d.conns_ip, d.timeout_sec, d.threads};
-}
-
 enum dft_err
 dft_witness_server_start(struct dft_witness_server **out, const char *dir,
                          const struct dft_witness_opts *o, struct dft_error *err)
 {
-    struct witness_server_opts d = {o->listen,    o->prefix,   o->rate_ip,     o->rate_origin,
-                                    o->conns_max, o->conns_ip, o->timeout_sec, o->threads};
     struct dft_witness_server *w = calloc(1, sizeof *w);
     *out = NULL;
     if (w == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    enum dft_err rc = witness_server_start(&w->s, dir, &d, err);
+    enum dft_err rc = witness_server_start(&w->s, dir, o, err);
     if (rc != DFT_OK) {
         free(w);
         return rc;

@@ -305,7 +305,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 /* ---- lifecycle ---- */
 
 void
-witness_server_opts_default(struct witness_server_opts *o)
+dft_witness_opts_default(struct dft_witness_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->listen = "127.0.0.1:0";
@@ -340,8 +340,8 @@ parse_listen(const char *listen, struct sockaddr_in *sa, struct dft_error *err)
 }
 
 enum dft_err
-witness_server_start(struct witness_server **out, const char *dir,
-                     const struct witness_server_opts *o, struct dft_error *err)
+witness_server_start(struct witness_server **out, const char *dir, const struct dft_witness_opts *o,
+                     struct dft_error *err)
 {
     struct sockaddr_in sa;
     struct witness_server *s = NULL;
