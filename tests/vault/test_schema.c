@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "defter/model.h"
 #include "defter/vault.h"
 #include "vault/schema.h"
@@ -26,27 +27,6 @@ struct fixture {
     char dir[128];
     struct dft_vault *v;
 };
-
-static void
-rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        rm_rf(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static int
 setup(void **state)

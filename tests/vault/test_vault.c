@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "testutil.h"
 #include "defter/vault.h"
 #include "vault/vault_internal.h"
 
@@ -32,49 +33,6 @@ struct fixture {
     struct dft_vault *v;
     int copies;
 };
-
-static void
-rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        rm_rf(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
-static int
-copy_file(const char *from, const char *to)
-{
-    int in = open(from, O_RDONLY);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    char buf[65536];
-    ssize_t n;
-    int rc = in >= 0 && out >= 0 ? 0 : -1;
-    while (rc == 0 && (n = read(in, buf, sizeof buf)) > 0) {
-        if (write(out, buf, (size_t)n) != n) {
-            rc = -1;
-        }
-    }
-    if (in >= 0) {
-        close(in);
-    }
-    if (out >= 0) {
-        close(out);
-    }
-    return rc;
-}
 
 /* Copy a vault directory (files and the objects/ folder, one level deep). */
 static int
