@@ -361,7 +361,9 @@ enum dft_err checkpoint_open(struct dft_checkpoint *c, const char *msg, size_t l
 struct dft_witness_set {
     struct dft_note_verifier keys[DFT_WITNESS_MAX]; /* cosignature/v1 keys, in order of trust */
     size_t n;
-    unsigned policy; /* cosignatures the latest cosigned checkpoint needs (0: no policy) */
+    unsigned policy;     /* cosignatures the latest cosigned checkpoint needs (0: no policy) */
+    int has_policy_text; /* the latest policy operation signs a policy file's text: */
+    unsigned char policy_sha256[32]; /* its SHA-256 */
 };
 
 /*
@@ -379,6 +381,13 @@ enum dft_err witness_replay(struct dft_witness_set *ws, const json_t *op, int64_
 enum dft_err witness_add_op(const struct dft_witness_set *ws, const char *vkey, json_t **op,
                             struct dft_error *err) DFT_MUST_CHECK;
 /* The operation that requires k cosignatures (k <= trusted witnesses, else DFT_ERR_INPUT). */
+/*
+ * Policy operations: k cosignatures; witness_policy_text_op also signs the SHA-256 of the policy
+ * file's text (field "text_sha256", hex), so the text kept beside the log is part of history.
+ */
+enum dft_err witness_policy_text_op(const struct dft_witness_set *ws, uint64_t k,
+                                    const unsigned char sha256[32], json_t **op,
+                                    struct dft_error *err) DFT_MUST_CHECK;
 enum dft_err witness_policy_op(const struct dft_witness_set *ws, uint64_t k, json_t **op,
                                struct dft_error *err) DFT_MUST_CHECK;
 

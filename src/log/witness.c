@@ -55,6 +55,16 @@ witness_replay(struct dft_witness_set *ws, const json_t *op, int64_t idx, struct
                             "witness policy in log entry %lld is impossible", (long long)idx);
         }
         ws->policy = (unsigned)json_integer_value(k);
+        const char *hex = json_string_value(json_object_get(fields, "text_sha256"));
+        size_t bin_len = 0;
+        ws->has_policy_text = hex != NULL;
+        if (hex != NULL && (strlen(hex) != 64 ||
+                            sodium_hex2bin(ws->policy_sha256, sizeof ws->policy_sha256, hex, 64,
+                                           NULL, &bin_len, NULL) != 0 ||
+                            bin_len != 32)) {
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "witness policy in log entry %lld has a bad text hash", (long long)idx);
+        }
         return DFT_OK;
     }
     return dft_fail(err, DFT_ERR_INTEGRITY, "log entry %lld has an unknown witness operation",
@@ -107,6 +117,24 @@ witness_policy_op(const struct dft_witness_set *ws, uint64_t k, json_t **op, str
     *op = json_pack("{sssss{sI}}", "record", DFT_WITNESS_RECORD, "action", ACTION_POLICY, "fields",
                     "k", (json_int_t)k);
     if (*op == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+witness_policy_text_op(const struct dft_witness_set *ws, uint64_t k, const unsigned char sha256[32],
+                       json_t **op, struct dft_error *err)
+{
+    char hex[65];
+    enum dft_err rc = witness_policy_op(ws, k, op, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    sodium_bin2hex(hex, sizeof hex, sha256, 32);
+    if (json_object_set_new(json_object_get(*op, "fields"), "text_sha256", json_string(hex)) != 0) {
+        json_decref(*op);
+        *op = NULL;
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
     return DFT_OK;

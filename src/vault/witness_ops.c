@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "crypto/keys.h"
 #include "log/cosign.h"
 #include "log/policy.h"
 #include "log/tlog.h"
@@ -118,6 +121,15 @@ current_policy(struct dft_vault *v, const struct dft_witness_set *ws, struct pol
     dft_buf_init(&text, POLICY_BYTES_MAX, 0);
     enum dft_err rc = wclient_policy_get(vault_db(v), &text, err);
     *from_text = rc == DFT_OK;
+    if (rc == DFT_OK && ws->has_policy_text) {
+        /* the kept text must be the one the latest policy operation signed */
+        unsigned char sha[32];
+        crypto_sha256_once(sha, text.data, text.len);
+        if (sodium_memcmp(sha, ws->policy_sha256, sizeof sha) != 0) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                          "the kept witness policy is not the one the log signed");
+        }
+    }
     if (rc == DFT_OK) {
         rc = policy_parse(p, text.data != NULL ? (const char *)text.data : "", text.len, err);
         dft_buf_release(&text);
@@ -202,8 +214,10 @@ policy_store(struct dft_vault *v, struct dft_witness_set *ws, const struct polic
         rc = trust_op(ws, &p->witnesses[i].key, ops, err);
     }
     json_t *op = NULL;
+    unsigned char sha[32];
+    crypto_sha256_once(sha, (const unsigned char *)text, n);
     if (rc == DFT_OK &&
-        (rc = witness_policy_op(ws, policy_min_cosignatures(p), &op, err)) == DFT_OK &&
+        (rc = witness_policy_text_op(ws, policy_min_cosignatures(p), sha, &op, err)) == DFT_OK &&
         json_array_append_new(ops, op) != 0) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }

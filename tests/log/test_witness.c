@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "log/tlog.h"
 #include "defter/vault.h"
+#include "log/witness_client.h"
 #include "vault/vault_internal.h"
 
 #define PASS "correct horse battery staple"
@@ -465,6 +466,44 @@ test_witness__verify_catches_a_kept_note_that_changed(void **state)
     dft_buf_release(&forged);
 }
 
+/* The policy file's text kept beside the log must be the one the latest policy op signed. */
+static void
+test_witness__kept_policy_text_must_match_the_signed_hash(void **state)
+{
+    struct fixture *f = *state;
+    struct dft_witness_set ws;
+    struct dft_error e = {0};
+    json_t *op = NULL, *out = NULL;
+    unsigned char sha[32];
+    static const char signed_text[] = "log defter.vault/x\n";
+    static const char other_text[] = "quorum none\n";
+    trust(f, 0);
+    load(f, &ws);
+    crypto_hash_sha256(sha, (const unsigned char *)signed_text, sizeof signed_text - 1);
+    assert_int_equal(witness_policy_text_op(&ws, 1, sha, &op, &e), DFT_OK);
+    append_op(f, op);
+    load(f, &ws);
+    assert_true(ws.has_policy_text);
+    assert_memory_equal(ws.policy_sha256, sha, 32);
+    /* someone with the database changes the kept text: seen, not used */
+    assert_int_equal(wclient_policy_set(vault_db(f->v), other_text, sizeof other_text - 1, &e),
+                     DFT_OK);
+    assert_int_equal(dft_vault_witness_policy_text(f->v, NULL, 0, &out, &e), DFT_ERR_INTEGRITY);
+    assert_null(out);
+    assert_non_null(strstr(e.msg, "not the one the log signed"));
+    /* a policy op without a text hash (vaults from before) leaves the kept text as it is */
+    set_policy(f, 1);
+    load(f, &ws);
+    assert_false(ws.has_policy_text);
+    e = (struct dft_error){0};
+    assert_int_equal(dft_vault_witness_policy_text(f->v, NULL, 0, &out, &e), DFT_OK);
+    json_decref(out);
+    /* a malformed hash in a logged op is damage */
+    append_op(f, json_pack("{sssss{sIss}}", "record", DFT_WITNESS_RECORD, "action",
+                           "witness_policy", "fields", "k", (json_int_t)1, "text_sha256", "zz"));
+    assert_int_equal(vault_witness_set(f->v, &ws, &e), DFT_ERR_INTEGRITY);
+}
+
 int
 main(void)
 {
@@ -480,6 +519,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_witness__import_refusals_store_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_witness__verify_catches_a_kept_note_that_changed,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_witness__kept_policy_text_must_match_the_signed_hash,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
