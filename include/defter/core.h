@@ -121,7 +121,10 @@ DFT_EXPORT int dft_utf8_valid(const char *s, size_t n);
 #define DFT_TS_BYTES 25
 DFT_EXPORT void dft_time_now(char out[DFT_TS_BYTES]);
 
-/* Make jansson wipe every block it frees (call once at start, before any json_t exists). */
+/*
+ * Give jansson memory from the library's wiped pool: excluded from core dumps, wiped when freed
+ * (call once at start, before any json_t exists).
+ */
 DFT_EXPORT void dft_json_wipe_on_free(void);
 
 #endif
