@@ -30,7 +30,13 @@
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "              \
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "             \
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-#define HEADER_MEMORY   (64u * 1024u) /* per-connection memory: caps request line and headers */
+/*
+ * Per-connection memory: caps the request line and headers. Above 32 KiB libmicrohttpd 0.9.75
+ * maps each connection's pool on its own (mmap) and unmaps it when the connection closes, so a
+ * search query or a header never stays behind in the heap (strace shows the 64 KiB
+ * mmap/munmap pair per connection); keep it above 32 KiB.
+ */
+#define HEADER_MEMORY   (64u * 1024u)
 #define CONNECTIONS_MAX 64
 #define IDLE_SECONDS    60
 #define UPLOAD_OVERHEAD (64u * 1024u) /* multipart boundaries and part headers around a file */
