@@ -63,13 +63,14 @@ static const struct dft_cli_command commands[] = {
     {"export", dft_cmd_export,
      "--csv|--json [TYPE] [--where FIELD=VALUE]... [--sort FIELD] |\n"
      "            --bundle OUT.zip --case ID|--records IDS --profile court|diplomatic|public|FILE\n"
-     "            [--dry-run]",
+     "            [--include-privileged] [--dry-run]",
      "write records as CSV or JSON (plain text), or a verifiable bundle",
      "  --csv and --json take the filters of `list` and write to stdout. That output is for\n"
      "  your own use and is not encrypted; stderr says so.\n"
      "  --bundle writes a ZIP that defter-verify checks offline: court leaves out privileged\n"
      "  notes; diplomatic also masks witnesses' identifying fields; public shows only the\n"
      "  fields a record's \"public\" field lists. Withheld fields travel as salted digests only.\n"
+     "  --include-privileged keeps your own privileged notes in, their text revealed provably.\n"
      "  --dry-run lists what each record will show. docs/bundle-format.md"},
     {"link", cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"
