@@ -26,7 +26,12 @@ struct dft_bundle_selection {
     const char *case_id;   /* or NULL */
     const json_t *records; /* JSON array of ids, when case_id is NULL */
     const char *profile;   /* "court", "diplomatic", "public" or a path to a profile file */
-    int hashes_only;       /* 1: no evidence files, whatever the profile (briefings) */
+    unsigned flags;        /* enum dft_bundle_flags */
+};
+
+enum dft_bundle_flags {
+    DFT_BUNDLE_HASHES_ONLY = 1 << 0,        /* no evidence files whatever the profile (briefs) */
+    DFT_BUNDLE_INCLUDE_PRIVILEGED = 1 << 1, /* privileged notes stay in (their author only) */
 };
 
 /*

@@ -529,7 +529,7 @@ dft_brief_write(struct dft_vault *v, const struct dft_brief_options *o, const ch
     char **bundles = calloc(o->n_cases, sizeof *bundles);
     enum dft_err rc = reports == NULL || bundles == NULL ? DFT_ERR_NOMEM : DFT_OK;
     for (size_t i = 0; rc == DFT_OK && i < o->n_cases; i++) {
-        struct dft_bundle_selection sel = {o->cases[i], NULL, o->profile, 1};
+        struct dft_bundle_selection sel = {o->cases[i], NULL, o->profile, DFT_BUNDLE_HASHES_ONLY};
         struct dft_buf zip;
         dft_buf_init(&zip, (size_t)1 << 30, 0);
         if ((rc = dft_bundle_export_mem(v, &sel, &zip, NULL, err)) == DFT_OK &&

@@ -30,6 +30,7 @@ struct plan {
     json_t *shown;   /* id -> record or evidence object, for every id the bundle shows */
     json_t *masked;  /* id -> true */
     json_t *dropped; /* [{"id","reason"}] */
+    int unseal;      /* a privileged note is in: open its sealed operations to disclose them */
 };
 
 static void
@@ -57,6 +58,27 @@ truthy(const json_t *v)
     return s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "1") == 0);
 }
 
+/* Keep a privileged note in the plan with the fields its author reads (sealed ones opened). */
+static enum dft_err
+plan_privileged(struct dft_vault *v, struct plan *p, const json_t *r, struct dft_error *err)
+{
+    const char *id = json_string_value(json_object_get(r, "id"));
+    json_t *fields = NULL;
+    enum dft_err rc = dft_vault_export_privileged(v, id, &fields, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    json_t *rec = json_pack("{sO sO so}", "id", json_object_get(r, "id"), "type",
+                            json_object_get(r, "type"), "fields", fields);
+    if (rec == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    p->unseal = 1;
+    json_array_append(p->records, rec);
+    json_object_set_new(p->shown, id, rec);
+    return DFT_OK;
+}
+
 static enum dft_err
 plan_build(struct dft_vault *v, const struct dft_bundle_selection *sel, struct plan *p,
            struct dft_error *err)
@@ -82,10 +104,17 @@ plan_build(struct dft_vault *v, const struct dft_bundle_selection *sel, struct p
     {
         const char *id = json_string_value(json_object_get(r, "id"));
         const char *type = json_string_value(json_object_get(r, "type"));
-        if (!p->prof.privileged && type != NULL && strcmp(type, "note") == 0 &&
+        if (type != NULL && strcmp(type, "note") == 0 &&
             truthy(json_object_get(json_object_get(r, "fields"), "privileged"))) {
-            json_array_append_new(p->dropped,
-                                  json_pack("{ss ss}", "id", id, "reason", "privileged note"));
+            if (!p->prof.privileged && !(sel->flags & DFT_BUNDLE_INCLUDE_PRIVILEGED)) {
+                json_array_append_new(p->dropped,
+                                      json_pack("{ss ss}", "id", id, "reason", "privileged note"));
+                continue;
+            }
+            /* --include-privileged: the author's own view of the note, or a refusal */
+            if ((rc = plan_privileged(v, p, r, err)) != DFT_OK) {
+                return rc;
+            }
             continue;
         }
         json_array_append(p->records, r);
@@ -174,7 +203,7 @@ field_shown(const struct plan *p, const json_t *rec, const char *name)
 
 /* The item names of op that the bundle reveals (a new array). */
 static json_t *
-reveal_names(const struct plan *p, const json_t *op)
+reveal_names(const struct plan *p, const json_t *op, const json_t *opened)
 {
     json_t *names = json_array();
     const char *k;
@@ -196,8 +225,8 @@ reveal_names(const struct plan *p, const json_t *op)
     json_object_foreach(json_object_get(op, "fields"), k, val)
     {
         int show;
-        if (action == NULL) {
-            show = 0;
+        if (action == NULL || (strcmp(k, "sealed") == 0 && opened != NULL)) {
+            show = 0; /* the box itself: its opened fields are shown instead */
         } else if (strcmp(action, "link") == 0 || strcmp(action, "unlink") == 0) {
             show = strcmp(k, "link") == 0 || strcmp(k, "role") == 0;
         } else if (strcmp(action, "evidence") == 0) {
@@ -212,6 +241,14 @@ reveal_names(const struct plan *p, const json_t *op)
             if (snprintf(full, sizeof full, "fields/%s", k) < (int)sizeof full) {
                 json_array_append_new(names, json_string(full));
             }
+        }
+    }
+    json_object_foreach((json_t *)(uintptr_t)opened, k, val)
+    {
+        char full[512];
+        if (target != NULL && field_shown(p, target, k) &&
+            snprintf(full, sizeof full, "fields/%s", k) < (int)sizeof full) {
+            json_array_append_new(names, json_string(full));
         }
     }
     return names;
@@ -387,11 +424,13 @@ disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char
         if (*cache == NULL || dft_export_env_index(*cache) != (uint64_t)index) {
             dft_export_env_free(*cache);
             *cache = NULL;
-            if ((rc = dft_vault_export_open(v, (uint64_t)index, cache, err)) != DFT_OK) {
+            if ((rc = dft_vault_export_open(v, (uint64_t)index, cache, err)) != DFT_OK ||
+                (p->unseal && (rc = dft_export_env_unseal(v, *cache, err)) != DFT_OK)) {
                 goto out;
             }
         }
-        json_t *names = reveal_names(p, json_object_get(h, "op"));
+        json_t *names = reveal_names(p, json_object_get(h, "op"),
+                                     p->unseal ? dft_export_env_opened(*cache, (size_t)seq) : NULL);
         size_t nn = json_array_size(names);
         const char **list = calloc(nn + 1, sizeof *list);
         json_t *d = NULL;
@@ -717,7 +756,7 @@ export_to(struct dft_vault *v, const struct dft_bundle_selection *sel, const cha
     if (rc != DFT_OK || (rc = dft_vault_export_log(v, &log, err)) != DFT_OK) {
         goto out;
     }
-    if (sel->hashes_only) {
+    if (sel->flags & DFT_BUNDLE_HASHES_ONLY) {
         p.prof.evidence_files = 0;
     }
     size_t i;

@@ -80,6 +80,7 @@ dft_cmd_export_bundle(struct dft_cli *cli)
 {
     const char *out_path = NULL, *case_id = NULL, *records = NULL, *profile = NULL;
     int dry_run = 0;
+    unsigned flags = 0;
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
         const char **slot = NULL;
@@ -95,7 +96,8 @@ dft_cmd_export_bundle(struct dft_cli *cli)
             dry_run = 1;
             continue;
         } else if (strcmp(a, "--include-privileged") == 0) {
-            return cli_fail(1, "privileged notes are never exported in a bundle yet");
+            flags |= DFT_BUNDLE_INCLUDE_PRIVILEGED;
+            continue;
         } else {
             return cli_usage(cli, "unknown argument '%.80s'", a);
         }
@@ -130,7 +132,7 @@ dft_cmd_export_bundle(struct dft_cli *cli)
         json_decref(ids);
         return st;
     }
-    struct dft_bundle_selection sel = {case_id, ids, profile, 0};
+    struct dft_bundle_selection sel = {case_id, ids, profile, flags};
     struct dft_error err = {0};
     json_t *out = NULL;
     enum dft_err rc = dry_run ? dft_bundle_plan(v, &sel, &out, &err)

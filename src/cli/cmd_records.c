@@ -49,6 +49,38 @@ read_json_input(const char *path, json_t **out)
     return 0;
 }
 
+/* Remove `--privileged` from the arguments: 1 when it was there, -1 when twice, else 0. */
+static int
+take_privileged_flag(struct dft_cli *cli)
+{
+    int found = 0, o = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--privileged") == 0) {
+            found++;
+            continue;
+        }
+        cli->argv[o++] = cli->argv[i];
+    }
+    cli->argc = o;
+    return found > 1 ? -1 : found;
+}
+
+/* `add note --privileged`: the note's fields are sealed to this vault's key (privileged.c). */
+static int
+set_privileged(json_t *fields)
+{
+    const json_t *given = json_object_get(fields, "privileged");
+    if (given != NULL && !json_is_true(given) &&
+        !(json_is_string(given) && strcmp(json_string_value(given), "true") == 0)) {
+        return cli_fail(1, "--privileged and the field privileged=%s contradict each other",
+                        json_is_string(given) ? json_string_value(given) : "false");
+    }
+    if (json_object_set_new(fields, "privileged", json_true()) != 0) {
+        return cli_fail(1, "out of memory");
+    }
+    return 0;
+}
+
 int
 cmd_add(struct dft_cli *cli)
 {
@@ -57,6 +89,10 @@ cmd_add(struct dft_cli *cli)
     json_t *items = NULL;
     int single = 0;
     int st;
+    int privileged = take_privileged_flag(cli);
+    if (privileged < 0) {
+        return cli_usage(cli, "--privileged given twice");
+    }
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--from-json") == 0) {
             if (i + 1 >= cli->argc) {
@@ -69,6 +105,10 @@ cmd_add(struct dft_cli *cli)
         } else if (from_type == NULL) {
             from_type = cli->argv[i];
         }
+    }
+    if (from != NULL && privileged) {
+        return cli_usage(cli, "--privileged is for one note given as FIELD=VALUE; with "
+                              "--from-json give each note \"privileged\": true");
     }
     if (from != NULL) {
         /* add [TYPE] --from-json FILE|-: TYPE is the type of the elements that name none. */
@@ -107,8 +147,15 @@ cmd_add(struct dft_cli *cli)
                             "source, note, place, organization)",
                             type);
         }
+        if (privileged && strcmp(type, "note") != 0) {
+            return cli_fail(1, "only a note can be privileged (defter add note --privileged ...)");
+        }
         json_t *fields = NULL;
         if ((st = cli_parse_fields(cli, 1, &fields)) != 0) {
+            return st;
+        }
+        if (privileged && (st = set_privileged(fields)) != 0) {
+            json_decref(fields);
             return st;
         }
         json_object_set_new(fields, "type", json_string(type));

@@ -25,14 +25,16 @@ static const struct dft_cli_command commands[] = {
      "  --rekey draws a new master key: every database page is re-encrypted and every evidence\n"
      "  key rewrapped, after which an old header opens nothing. It is crash-safe: an interrupted\n"
      "  rekey leaves the old or the new vault, settled at the next open."},
-    {"add", cmd_add, "TYPE [FIELD=VALUE...] | [TYPE] --from-json FILE|-",
+    {"add", cmd_add, "TYPE [FIELD=VALUE...] [--privileged] | [TYPE] --from-json FILE|-",
      "add a record, or a batch from a JSON array",
      "  Types: case person event proceeding source note place organization.\n"
      "  FIELD=VALUE sets a text field (repeat a field for a list); FIELD:=JSON sets any JSON\n"
      "  value, e.g. name_variants:='[\"Ахтем Чийгоз\"]'. --from-json reads an array of\n"
      "  {\"type\":..., FIELD: VALUE} objects (or {\"records\":[...],\"links\":[[k1,k2,role]]}\n"
      "  with local \"key\"s) and adds them all in one signed envelope, all or nothing.\n"
-     "  With TYPE, elements that name no \"type\" get TYPE; one naming another type is an error."},
+     "  With TYPE, elements that name no \"type\" get TYPE; one naming another type is an error.\n"
+     "  add note --privileged (or \"privileged\": true) seals the note's fields to this vault's\n"
+     "  own key: other members, search, exports and briefings see only \"privileged note\"."},
     {"show", cmd_show, "ID", "show a record with its relations, evidence and history", NULL},
     {"list", dft_cmd_list_query,
      "[TYPE] [--where FIELD=VALUE]... [--sort FIELD] [--from DATE] [--to DATE] [--deleted]",
@@ -61,13 +63,14 @@ static const struct dft_cli_command commands[] = {
     {"export", dft_cmd_export,
      "--csv|--json [TYPE] [--where FIELD=VALUE]... [--sort FIELD] |\n"
      "            --bundle OUT.zip --case ID|--records IDS --profile court|diplomatic|public|FILE\n"
-     "            [--dry-run]",
+     "            [--include-privileged] [--dry-run]",
      "write records as CSV or JSON (plain text), or a verifiable bundle",
      "  --csv and --json take the filters of `list` and write to stdout. That output is for\n"
      "  your own use and is not encrypted; stderr says so.\n"
      "  --bundle writes a ZIP that defter-verify checks offline: court leaves out privileged\n"
      "  notes; diplomatic also masks witnesses' identifying fields; public shows only the\n"
      "  fields a record's \"public\" field lists. Withheld fields travel as salted digests only.\n"
+     "  --include-privileged keeps your own privileged notes in, their text revealed provably.\n"
      "  --dry-run lists what each record will show. docs/bundle-format.md"},
     {"link", cmd_link, "ID ID --role ROLE",
      "relate two records (victim, defendant, witness, lawyer, perpetrator, judge, prosecutor,\n"

@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "search/internal.h"
+#include "search/sealed.h"
 
 #define BODY_MAX          (256 * 1024) /* bytes of text fields indexed per record */
 #define NAMES_MAX         (64 * 1024)  /* bytes of names indexed per record */
@@ -603,6 +604,9 @@ search_prepare(struct search_prepared *p, const char *title, const json_t *field
 {
     enum dft_err e = DFT_OK;
     prepared_reset(p);
+    if (search_fields_sealed(fields)) {
+        fields = NULL; /* a sealed privileged note: its title only (sealed.h) */
+    }
     /* names: name, then name_variants / aliases; a record without a name is found by title */
     const json_t *name = json_is_object(fields) ? json_object_get(fields, "name") : NULL;
     if (json_is_string(name)) {

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
+#include "vault/privileged.h"
 #include "vault/schema.h"
 #include "vault/fsutil.h"
 #include "vault/vault_internal.h"
@@ -95,6 +96,9 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     int noop = 0;
     enum dft_err checked = schema_check_ops(v, ops, &noop, err); /* schema.c */
     if (checked != DFT_OK || noop) {
+        return checked;
+    }
+    if ((checked = privileged_seal_ops(v, ops, err)) != DFT_OK) { /* privileged.c */
         return checked;
     }
     char ts[DFT_TS_BYTES];

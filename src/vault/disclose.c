@@ -16,6 +16,7 @@
 #include "crypto/keys.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
+#include "vault/privileged.h"
 
 #define FIELD_PREFIX     "fields/"
 #define FIELD_PREFIX_LEN 7
@@ -207,6 +208,25 @@ envelope_disclose(const struct dft_keys *k, const unsigned char *env, size_t n, 
             goto out;
         }
     }
+    /* a sealed privileged note's sealed fields stay withheld, as the digests it commits to */
+    unsigned char *sealed = NULL;
+    size_t n_sealed = 0;
+    if ((rc = privileged_digests(fields, &sealed, &n_sealed, err)) != DFT_OK) {
+        goto out;
+    }
+    unsigned char *grown =
+        n_sealed > 0 ? realloc(withheld, (nw + n_sealed) * DFT_HASH_BYTES) : withheld;
+    if (grown == NULL) {
+        free(sealed);
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    withheld = grown;
+    if (n_sealed > 0) {
+        memcpy(withheld + nw * DFT_HASH_BYTES, sealed, n_sealed * DFT_HASH_BYTES);
+        nw += n_sealed;
+    }
+    free(sealed);
     /* Sorted, so the order says nothing about which fields are withheld. */
     qsort(withheld, nw, DFT_HASH_BYTES, cmp_digest);
     for (size_t i = 0; i < nw; i++) {

@@ -17,6 +17,7 @@
 #include "crypto/hash.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
+#include "vault/privileged.h"
 
 static const char sign_domain[] = "defter/envelope/v1\n";
 
@@ -211,13 +212,25 @@ op_hash(unsigned char out[DFT_HASH_BYTES], const json_t *op,
     if (fields != NULL && !json_is_object(fields)) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "envelope: operation fields are not an object");
     }
-    size_t cap = json_object_size(op) + json_object_size(fields);
+    /* a sealed privileged note commits to the digests of its sealed fields (privileged.c) */
+    unsigned char *sealed = NULL;
+    size_t n_sealed = 0;
+    enum dft_err rc = privileged_digests(fields, &sealed, &n_sealed, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    size_t cap = json_object_size(op) + json_object_size(fields) + n_sealed;
     unsigned char *d = malloc(1 + (cap + 1) * DFT_HASH_BYTES);
-    enum dft_err rc = DFT_OK;
     size_t n = 0;
     if (d == NULL) {
+        free(sealed);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
+    if (n_sealed > 0) {
+        memcpy(d + 1, sealed, n_sealed * DFT_HASH_BYTES);
+        n = n_sealed;
+    }
+    free(sealed);
     d[0] = 0x02;
     unsigned char salt[DFT_SALT_BYTES];
     const char *key_name;

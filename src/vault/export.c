@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
+#include "vault/privileged.h"
 #include "vault/export.h"
 #include "evidence/evidence.h"
 #include "vault/vault_internal.h"
@@ -525,6 +526,68 @@ op_item(const json_t *op, const char *name)
     return strcmp(name, "fields") == 0 ? NULL : json_object_get(op, name);
 }
 
+/* The salt key of the sealed fields opened by dft_export_env_unseal. */
+static enum dft_err
+opened_salt_key(unsigned char key[DFT_SALT_KEY_BYTES], const json_t *item, struct dft_error *err)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(item, "opened"), "salt_key"));
+    size_t kl = 0;
+    if (s == NULL || dft_b64_decode(key, DFT_SALT_KEY_BYTES, &kl, s, strlen(s)) != DFT_OK ||
+        kl != DFT_SALT_KEY_BYTES) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "privileged note: missing sealed salt key");
+    }
+    return DFT_OK;
+}
+
+/*
+ * The sealed fields of a privileged note not revealed: their digests, from the opened fields
+ * (under the box's salt key) or, not opened, as the operation lists them.
+ */
+static enum dft_err
+withhold_sealed(const json_t *fields, const json_t *opened, const unsigned char *sealed_key,
+                const char *const *names, size_t n_names, unsigned char *withheld, size_t *nw,
+                size_t max, struct dft_error *err)
+{
+    if (opened == NULL) {
+        unsigned char *d = NULL;
+        size_t n = 0;
+        enum dft_err rc = privileged_digests(fields, &d, &n, err);
+        if (rc == DFT_OK && *nw + n > max) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "privileged note: too many sealed fields");
+        }
+        if (rc == DFT_OK && n > 0) {
+            memcpy(withheld + *nw * DFT_HASH_BYTES, d, n * DFT_HASH_BYTES);
+            *nw += n;
+        }
+        free(d);
+        return rc;
+    }
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)opened, k, val)
+    {
+        char full[512];
+        unsigned char salt[DFT_SALT_BYTES];
+        if (snprintf(full, sizeof full, "fields/%s", k) >= (int)sizeof full) {
+            return dft_fail(err, DFT_ERR_TOO_LARGE, "field name too long");
+        }
+        if (listed(full, names, n_names)) {
+            continue;
+        }
+        if (*nw >= max) {
+            return dft_fail(err, DFT_ERR_INTEGRITY, "privileged note: too many sealed fields");
+        }
+        sd_item_salt(salt, sealed_key, full);
+        enum dft_err rc = sd_item_digest(withheld + *nw * DFT_HASH_BYTES, salt, full, val, err);
+        sodium_memzero(salt, sizeof salt);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+        (*nw)++;
+    }
+    return DFT_OK;
+}
+
 enum dft_err
 dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const *names,
                         size_t n_names, json_t **out, struct dft_error *err)
@@ -535,22 +598,33 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
     const json_t *item = json_array_get(e->items, seq);
     const json_t *op = json_object_get(item, "op");
     const json_t *fields = json_object_get(op, "fields");
-    unsigned char key[DFT_SALT_KEY_BYTES], salt[DFT_SALT_BYTES];
-    size_t max = json_object_size(op) + json_object_size(fields) + 1, nw = 0;
+    const json_t *opened = json_object_get(json_object_get(item, "opened"), "fields");
+    unsigned char key[DFT_SALT_KEY_BYTES], salt[DFT_SALT_BYTES], sealed_key[DFT_SALT_KEY_BYTES];
+    size_t max = json_object_size(op) + json_object_size(fields) + json_object_size(opened) +
+                 json_array_size(json_object_get(privileged_sealed(fields), "digests")) + 1,
+           nw = 0;
     unsigned char *withheld = malloc(max * DFT_HASH_BYTES);
     json_t *doc = json_pack("{sisssIs[]s[]s[]}", "v", 1, "head", e->head_b64, "index",
                             (json_int_t)seq, "revealed", "withheld", "path");
     enum dft_err rc = withheld == NULL || doc == NULL
                           ? dft_fail(err, DFT_ERR_NOMEM, "out of memory")
                           : item_salt_key(key, item, err);
+    if (rc == DFT_OK && opened != NULL) {
+        rc = opened_salt_key(sealed_key, item, err);
+    }
     for (size_t i = 0; rc == DFT_OK && i < n_names; i++) {
         const json_t *val = op_item(op, names[i]);
+        int from_box = 0;
+        if (val == NULL && opened != NULL && strncmp(names[i], "fields/", 7) == 0) {
+            val = json_object_get(opened, names[i] + 7); /* a sealed field (privileged.c) */
+            from_box = val != NULL;
+        }
         if (val == NULL || listed(names[i], names, i)) {
             rc = dft_fail(err, DFT_ERR_INPUT, "bad item '%.64s' to disclose", names[i]);
             break;
         }
         char salt_b64[dft_b64_len(DFT_SALT_BYTES)];
-        sd_item_salt(salt, key, names[i]);
+        sd_item_salt(salt, from_box ? sealed_key : key, names[i]);
         dft_b64_encode(salt_b64, salt, sizeof salt);
         json_array_append_new(json_object_get(doc, "revealed"),
                               json_pack("{sssssO}", "name", names[i], "salt", salt_b64, "value",
@@ -588,6 +662,9 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
         }
     }
     if (rc == DFT_OK) {
+        rc = withhold_sealed(fields, opened, sealed_key, names, n_names, withheld, &nw, max, err);
+    }
+    if (rc == DFT_OK) {
         qsort(withheld, nw, DFT_HASH_BYTES, cmp_hash);
         for (size_t i = 0; i < nw; i++) {
             json_array_append_new(json_object_get(doc, "withheld"),
@@ -599,7 +676,70 @@ dft_export_env_disclose(struct dft_export_env *e, size_t seq, const char *const 
     }
     sodium_memzero(key, sizeof key);
     sodium_memzero(salt, sizeof salt);
+    sodium_memzero(sealed_key, sizeof sealed_key);
     free(withheld);
     json_decref(doc);
+    return rc;
+}
+
+enum dft_err
+dft_export_env_unseal(struct dft_vault *v, struct dft_export_env *e, struct dft_error *err)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(e->items, i, item)
+    {
+        const json_t *op = json_object_get(item, "op");
+        if (json_object_get(item, "opened") != NULL ||
+            privileged_sealed(json_object_get(op, "fields")) == NULL) {
+            continue;
+        }
+        unsigned char key[DFT_KEY_BYTES];
+        char key_b64[dft_b64_len(DFT_KEY_BYTES)];
+        json_t *fields = NULL;
+        enum dft_err rc = privileged_open_op(v->keys, op, &fields, key, err);
+        if (rc == DFT_OK && fields != NULL) {
+            dft_b64_encode(key_b64, key, sizeof key);
+            if (json_object_set_new(item, "opened",
+                                    json_pack("{sOss}", "fields", fields, "salt_key", key_b64)) !=
+                0) {
+                rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            }
+        }
+        sodium_memzero(key, sizeof key);
+        sodium_memzero(key_b64, sizeof key_b64);
+        json_decref(fields);
+        if (rc != DFT_OK) {
+            return rc;
+        }
+    }
+    return DFT_OK;
+}
+
+const json_t *
+dft_export_env_opened(const struct dft_export_env *e, size_t seq)
+{
+    return json_object_get(json_object_get(json_array_get(e->items, seq), "opened"), "fields");
+}
+
+enum dft_err
+dft_vault_export_privileged(struct dft_vault *v, const char *id, json_t **fields_out,
+                            struct dft_error *err)
+{
+    json_t *rec = NULL;
+    enum dft_err rc = dft_vault_show(v, id, 0, &rec, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    const json_t *p = json_object_get(rec, "privileged");
+    if (p != NULL && !json_is_true(json_object_get(p, "readable"))) {
+        rc = dft_fail(err, DFT_ERR_INPUT,
+                      "privileged note %s is sealed to another member's key: only its author "
+                      "can include it",
+                      id);
+    } else {
+        *fields_out = json_incref(json_object_get(rec, "fields"));
+    }
+    json_decref(rec);
     return rc;
 }

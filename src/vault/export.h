@@ -54,6 +54,20 @@ enum dft_err dft_export_env_disclose(struct dft_export_env *e, size_t seq, const
 void dft_export_env_free(struct dft_export_env *e); /* NULL allowed */
 
 /*
+ * Privileged notes (docs/vault-format.md "Privileged notes"). _unseal opens, with this vault's
+ * own box key, the sealed operations of the envelope that were sealed to it, so that
+ * dft_export_env_disclose can reveal their fields ("fields/<name>") provably; _opened gives
+ * operation seq's opened fields (borrowed) or NULL. dft_vault_export_privileged: the fields of
+ * a privileged note as its author reads them (new reference); DFT_ERR_INPUT when it is sealed
+ * to another key. Only for `export --bundle --include-privileged`.
+ */
+enum dft_err dft_export_env_unseal(struct dft_vault *v, struct dft_export_env *e,
+                                   struct dft_error *err) DFT_MUST_CHECK;
+const json_t *dft_export_env_opened(const struct dft_export_env *e, size_t seq);
+enum dft_err dft_vault_export_privileged(struct dft_vault *v, const char *id, json_t **fields_out,
+                                         struct dft_error *err) DFT_MUST_CHECK;
+
+/*
  * The log material of a bundle, at the current tree size: {"vkey","origin","size",
  * "checkpoint" (signed note at size), "cosigned" (the latest kept cosigned note, or null),
  * "cosigned_size" (0 when none), "witnesses":[vkey...], "policy":K,

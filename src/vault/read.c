@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "log/tlog.h"
+#include "vault/privileged.h"
 #include "vault/vault_internal.h"
 
 static json_t *
@@ -225,7 +226,8 @@ dft_vault_show(struct dft_vault *v, const char *id, unsigned flags, json_t **out
     json_object_set_new(o, "history", hist);
     if ((e = relations_of(v->db, id, rel, err)) != DFT_OK ||
         (e = evidence_of(v->db, id, evd, err)) != DFT_OK ||
-        (e = history_of(v->db, id, hist, err)) != DFT_OK) {
+        (e = history_of(v->db, id, hist, err)) != DFT_OK ||
+        (e = privileged_show(v->keys, o, err)) != DFT_OK) {
         json_decref(o);
         return e;
     }

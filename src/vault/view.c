@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search/sealed.h"
 #include "search/search.h"
 #include "store/store.h"
 #include "vault/envelope.h"
@@ -155,6 +156,9 @@ view_title(const char *type, const json_t *fields, const char *fallback)
     static const char *const person_keys[] = {"name", "title", NULL};
     static const char *const other_keys[] = {"title", "name", "case_number", "summary", NULL};
     const char *const *keys = strcmp(type, "person") == 0 ? person_keys : other_keys;
+    if (search_fields_sealed(fields)) {
+        return "privileged note"; /* its fields are sealed (privileged.c) */
+    }
     for (size_t i = 0; keys[i] != NULL; i++) {
         const char *s = json_string_value(json_object_get(fields, keys[i]));
         if (s != NULL && s[0] != '\0') {

@@ -120,7 +120,7 @@ expect 1 "$D" export --bundle "$T/x.zip" --case case_0000000000000000 --profile 
 expect 1 "$D" export --bundle "$T/x.zip" --case "$WIT" --profile court
 printf '{"name":"x","evidence_files":1}' >"$T/badprof.json"
 expect 1 "$D" export --bundle "$T/x.zip" --case "$CASE" --profile "$T/badprof.json"
-expect 1 "$D" export --bundle "$T/x.zip" --case "$CASE" --profile court --include-privileged
+expect 2 "$D" export --bundle "$T/x.zip" --case "$CASE" --profile court --include-private
 [ ! -e "$T/x.zip" ] || fail "a failed export left a file"
 expect 2 "$VERIFY"
 expect 1 "$VERIFY" "$T/none.zip"

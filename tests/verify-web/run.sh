@@ -93,6 +93,11 @@ $B rewrite "$G" "$C/h-dotdot.zip" "add:../evil=$W/x"
 $B cat "$G" manifest.json >"$W/m2"
 $B rewrite "$G" "$C/h-dup.zip" "add:manifest.json=$W/m2"
 $B lie "$G" "$C/h-lie.zip" "$R"
+# a privileged note of this vault, included by its author: its sealed fields revealed provably
+NOTE=$("$D" --json add note --privileged "text=Privmark sealed strategy" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$D" link "$NOTE" "$CASE" --role note >/dev/null
+"$D" export --bundle "$C/good-privileged.zip" --case "$CASE" --profile court --include-privileged >/dev/null
+$B rewrite "$C/good-privileged.zip" "$C/m-privileged.zip" "json:records/$NOTE.json=[r for r in J['operations'][0]['disclosure']['revealed'] if r['name']=='fields/text'][0]['value']='Privmark other text'"
 # policies given apart (file name: policy-NAME.json; bundle good-court.zip)
 P="$W/policies"
 mkdir -p "$P"

@@ -134,6 +134,32 @@ test('a name with markup renders as text', async () => {
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
 });
 
+test('a privileged note: its author reads it, search and lists show only the placeholder', async () => {
+  const MARK = 'Privwebmark-41 the client admits';
+  await page.goto(BASE + 'edit.html?type=note');
+  await page.fill('#f-title', 'Strategy ' + MARK);
+  await page.fill('#f-text', MARK);
+  await page.check('#f-privileged');
+  await page.click('#save');
+  await page.waitForSelector('#privileged-banner');
+  assert.match(await page.textContent('#privileged-banner'), /sealed to your own key/);
+  assert.equal(await page.textContent('#record-title'), 'Strategy ' + MARK);
+  assert.match(await page.textContent('main'), /Privwebmark-41 the client admits/);
+  assert.doesNotMatch(await page.textContent('section.history'), /Privwebmark/);
+  await page.goto(BASE);
+  await page.fill('#search-q', 'client admits');
+  await Promise.all([page.waitForURL(/search\.html/), page.click('#search-go')]);
+  await page.waitForLoadState('networkidle');
+  await page.waitForSelector('main h1');
+  assert.equal(await page.locator('section.hits a.hit').count(), 0);
+  assert.doesNotMatch(await page.textContent('main'), /Privwebmark/);
+  await page.goto(BASE);
+  await page.waitForSelector('a.record-link');
+  const titles = await page.locator('a.record-link').allTextContents();
+  assert.ok(titles.includes('privileged note'), 'titles: ' + titles.join(', '));
+  assert.ok(!titles.some((x) => x.includes('Privwebmark')));
+});
+
 test('switch language: Ukrainian, Crimean Tatar, English', async () => {
   await page.goto(BASE);
   await page.waitForSelector('main h1');

@@ -92,12 +92,17 @@ start(async (main) => {
     if (!names.includes(k) && (typeof f[k] === 'string' || typeof f[k] === 'number')) names.push(k);
   }
   const msg = el('p', { class: 'error', role: 'alert', id: 'form-msg' });
+  /* a new note may be privileged: sealed to this vault's key (it cannot become so later) */
+  const priv = !rec && type === 'note'
+    ? el('input', { type: 'checkbox', id: 'f-privileged', name: 'privileged', dataset: { privileged: '1' } }) : null;
   const form = el('form', { class: 'card record-form', id: 'record-form' },
     names.flatMap((n) => input(n, f[n])),
+    priv ? el('label', { class: 'privileged', for: 'f-privileged' }, priv, ' ', t('form.privileged')) : null,
     el('button', { type: 'submit', id: 'save', text: rec ? t('form.save') : t('form.create') }), msg);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const data = collect(form, names, rec ? f : null);
+    if (priv && priv.checked) data.privileged = true;
     try {
       if (rec) {
         if (Object.keys(data).length === 0) {

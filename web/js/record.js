@@ -218,10 +218,11 @@ function historySection(rec, hist) {
       el('strong', { class: 'action', dataset: { action: op.action || '' }, text: actionName(op.action) })];
     if (op.role) head.push(' ', el('span', { class: 'role', text: roleName(op.role) }));
     if (op.name) head.push(' ', op.name);
-    const changes = (op.changes || []).map((c) => el('li', { dataset: { field: c.field } },
+    const changes = (op.changes || []).map((c) => (c.field === 'sealed'
+      ? el('li', { dataset: { field: c.field }, class: 'sealed', text: t('record.sealed_change') }) : el('li', { dataset: { field: c.field } },
       el('span', { class: 'field', text: fieldName(c.field) }), ': ',
       el('span', { class: 'old', text: historyValue(c.old) }), ' → ',
-      el('span', { class: 'new', text: historyValue(c.new) })));
+      el('span', { class: 'new', text: historyValue(c.new) }))));
     return el('li', {}, head, changes.length ? el('ul', { class: 'changes' }, changes) : null);
   })));
   return sec;
@@ -328,6 +329,11 @@ start(async (main) => {
   const parts = [];
   parts.push(el('p', { class: 'kind', text: typeName(rec.type) }));
   parts.push(el('h1', { id: 'record-title', text: titleOf(rec) }));
+  if (rec.privileged) {
+    /* a privileged note: its fields are sealed to its author's key (docs/vault-format.md) */
+    parts.push(el('p', { class: 'privileged-banner', id: 'privileged-banner', role: 'status',
+      text: t(rec.privileged.readable ? 'record.privileged_readable' : 'record.privileged_sealed') }));
+  }
   if (rec.deleted) {
     const restore = el('button', { type: 'button', id: 'restore', text: t('record.restore') });
     restore.addEventListener('click', async () => {
