@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "defter/vault.h"
+#include "server/api_panic.h"
 #include "server/ui_internal.h"
 
 #define SEARCH_LIMIT_DEFAULT 50
@@ -328,6 +329,10 @@ ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char
     if (strcmp(rest, "unlock") == 0 && post) {
         r->route = "api/unlock";
         return api_unlock(ui, c, r);
+    }
+    if (strcmp(rest, "panic") == 0 && post) { /* works locked: api_panic.c */
+        r->route = "api/panic";
+        return ui_api_panic(ui, c, r);
     }
     r->route = "api/locked";
     if (ui->vault == NULL) {

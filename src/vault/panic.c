@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "defter/coercion.h"
+#include "vault/camouflage.h"
 #include "vault/fsutil.h"
 #include "vault/header.h"
 
@@ -84,7 +85,7 @@ overwrite(const char *path, int *copies, struct dft_error *err)
         rc = dft_fail(err, DFT_ERR_IO, "cannot sync '%s': %s", path, strerror(errno));
         goto out;
     }
-    *copies += st.st_size == HEADER_FILE_BYTES ? 2 : 1;
+    *copies += st.st_size >= HEADER_FILE_BYTES ? 2 : 1;
 out:
     close(fd);
     return rc;
@@ -94,10 +95,13 @@ enum dft_err
 dft_vault_panic(const char *dir, struct dft_panic_result *res, struct dft_error *err)
 {
     char header[PATH_MAX], tmp[PATH_MAX + 8], db[PATH_MAX];
+    struct vault_layout l;
     enum dft_err rc;
     memset(res, 0, sizeof *res);
-    if ((rc = dft_path_join(header, sizeof header, dir, DFT_VAULT_HEADER_FILE, err)) != DFT_OK ||
-        (rc = dft_path_join(db, sizeof db, dir, DFT_VAULT_DB_FILE, err)) != DFT_OK) {
+    if ((rc = vault_layout_find(dir, &l, err)) != DFT_OK ||
+        (rc = vault_layout_path(&l, dir, VAULT_FILE_HEADER, header, sizeof header, err)) !=
+            DFT_OK ||
+        (rc = vault_layout_path(&l, dir, VAULT_FILE_DB0, db, sizeof db, err)) != DFT_OK) {
         return rc;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", header);
@@ -106,7 +110,7 @@ dft_vault_panic(const char *dir, struct dft_panic_result *res, struct dft_error 
     pid_t holder = db_holder(db);
     if (holder == 0) {
         char db1[PATH_MAX];
-        if (dft_path_join(db1, sizeof db1, dir, HEADER_STORE1_FILE, NULL) == DFT_OK) {
+        if (vault_layout_path(&l, dir, VAULT_FILE_DB1, db1, sizeof db1, NULL) == DFT_OK) {
             holder = db_holder(db1);
         }
     }

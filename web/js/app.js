@@ -7,6 +7,8 @@
  * through the DOM, never with innerHTML: names may contain markup.
  */
 
+import { panicButton } from './panic.js';
+
 export const LANGS = ['crh', 'uk', 'ru', 'tr', 'en'];
 const LANG_KEY = 'defter.lang';
 let catalog = {};
@@ -201,7 +203,8 @@ function header() {
     el('a', { href: '/edit.html', id: 'nav-add', text: t('nav.add') }),
     el('a', { href: '/data.html', id: 'nav-data', text: t('nav.data') }),
     el('a', { href: '/integrity.html', text: t('nav.integrity') }));
-  return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn));
+  const panic = panicButton((path) => api('POST', path, ''), lang());
+  return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn, panic));
 }
 
 export function showUnlock() {
