@@ -1,5 +1,7 @@
 /*
  * api_panic.c - POST /api/panic (api_panic.h): the same wipe as `defter panic`, from the page.
+ * The server stops after the answer: SIGTERM to itself (the orderly stop of `defter ui` and of
+ * the agent), and _exit two seconds later if open browser connections still hold it up.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,7 +20,11 @@ stop_soon(void *arg)
     struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000 * 1000};
     (void)nanosleep(&ts, NULL);
     (void)kill(getpid(), SIGTERM);
-    return NULL;
+    /* An orderly stop waits for the browser's open connections; the keys are gone already. */
+    ts.tv_sec = 2;
+    ts.tv_nsec = 0;
+    (void)nanosleep(&ts, NULL);
+    _exit(0);
 }
 
 enum MHD_Result
