@@ -68,8 +68,8 @@ api_session(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
         (void)json_array_append_new(types, json_string(t[i]));
     }
     return ui_send_json(c, r, 200,
-                        json_pack("{s:s, s:b, s:o*}", "csrf", ui->sec->csrf, "locked",
-                                  ui->vault == NULL, "types", types));
+                        json_pack("{s:s, s:b, s:o*, s:b}", "csrf", ui->sec->csrf, "locked",
+                                  ui->vault == NULL, "types", types, "cover", ui_cover(ui)));
 }
 
 static enum MHD_Result

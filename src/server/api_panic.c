@@ -11,6 +11,7 @@
 #include "defter/coercion.h"
 #include "defter/vault.h"
 #include "server/api_panic.h"
+#include "vault/camouflage.h"
 
 /* Give the answer time to leave, then stop the server the way Ctrl-C does. */
 static void *
@@ -49,4 +50,11 @@ ui_api_panic(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
     return ui_send_json(c, r, 200,
                         json_pack("{s:b, s:i, s:I}", "wiped", 1, "copies", res.copies, "stopped",
                                   (json_int_t)res.stopped));
+}
+
+int
+ui_cover(const struct dft_ui *ui)
+{
+    struct vault_layout l;
+    return ui->dir != NULL && vault_layout_find(ui->dir, &l, NULL) == DFT_OK && l.stem[0] != '\0';
 }

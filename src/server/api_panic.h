@@ -15,4 +15,10 @@
  */
 enum MHD_Result ui_api_panic(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r);
 
+/*
+ * 1 when the vault is camouflaged (`init --camouflage`): the page then shows a neutral cover
+ * instead of the unlock form while locked (web/js/cover.js).
+ */
+int ui_cover(const struct dft_ui *ui);
+
 #endif

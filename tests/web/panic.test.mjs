@@ -1,8 +1,10 @@
 /*
- * panic.test.mjs - the hold-to-confirm panic button (issue 14) against its own `defter ui`
- * started by run.sh: a short press (mouse or keyboard) and a request without the CSRF token or
- * from another site change nothing; holding the button wipes the header (every byte changes),
- * the server stops and the passphrase opens nothing any more.
+ * panic.test.mjs - the hold-to-confirm panic button and the cover page (issue 14) against its
+ * own `defter ui` of a camouflaged vault (`init --camouflage holiday`) started by run.sh: a
+ * short press (mouse or keyboard) and a request without the CSRF token or from another site
+ * change nothing; locked, the page shows a neutral cover with nothing about Defter; holding the
+ * button wipes the header (every byte changes), the server stops and the passphrase opens
+ * nothing any more.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,8 @@ const BASE = new URL('/', URL0).href;
 const VAULT = process.env.DEFTER_VAULT3;
 const BIN = process.env.DEFTER_BIN;
 const PID = Number(process.env.DEFTER_UI_PID);
-const HEADER = join(VAULT, 'header');
+const HEADER = join(VAULT, 'holiday.001');
+const PASS = process.env.DEFTER_PASSPHRASE;
 let ctx;
 let page;
 let profile;
@@ -48,7 +51,7 @@ before(async () => {
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 403/.test(m.text())) problems.push('console: ' + m.text());
+    if (m.type() === 'error' && !/status of (403|423)/.test(m.text())) problems.push('console: ' + m.text());
   });
 });
 
@@ -66,7 +69,7 @@ test('every page has the panic button; a short press does nothing', async () => 
   await page.mouse.down();
   await page.waitForTimeout(600);
   await page.mouse.up();
-  await page.waitForFunction(() => document.getElementById('panic-status').textContent.length > 0);
+  await page.locator('#panic-status', { hasText: 'hold the button' }).waitFor();
   assert.match(await page.textContent('#panic-status'), /hold the button for 3 seconds/);
   /* a click is not a hold either, nor a short key press */
   await page.click('#panic');
@@ -95,6 +98,28 @@ test('POST /api/panic without the CSRF token, or from another site, is refused',
   assert.equal(r2.status(), 403);
   assert.ok(readFileSync(HEADER).equals(before), 'a refused request changed the header');
   assert.ok(alive(PID));
+});
+
+test('locked, a camouflaged vault shows a neutral cover until unlock', async () => {
+  await page.click('#lock');
+  await page.waitForSelector('#cover-form');
+  const text = await page.textContent('body');
+  assert.doesNotMatch(text, /defter|vault|records|lock|panic/i, 'the cover names the program: ' + text);
+  assert.equal(await page.title(), 'Sign in');
+  assert.equal(await page.$('#top nav'), null);
+  /* a reload keeps the cover; a wrong password says only "try again" */
+  await page.goto(BASE);
+  await page.waitForSelector('#cover-form');
+  assert.equal(await page.title(), 'Sign in');
+  await page.fill('#cover-pass', 'not the passphrase');
+  await page.click('#cover-go');
+  await page.locator('#cover-form .error', { hasText: 'Try again.' }).waitFor();
+  await page.fill('#cover-pass', PASS);
+  await page.click('#cover-go');
+  await page.waitForSelector('#top nav');
+  await page.waitForSelector('main h1');
+  assert.equal(await page.textContent('main h1'), 'Records');
+  assert.match(await page.textContent('main'), /Panic Test Person/);
 });
 
 test('holding the button wipes the vault and stops the server', async () => {

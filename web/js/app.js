@@ -8,6 +8,7 @@
  */
 
 import { panicButton } from './panic.js';
+import { showCover } from './cover.js';
 
 export const LANGS = ['crh', 'uk', 'ru', 'tr', 'en'];
 const LANG_KEY = 'defter.lang';
@@ -208,6 +209,10 @@ function header() {
 }
 
 export function showUnlock() {
+  if (session && session.cover) { /* a camouflaged vault: a neutral cover, no name (cover.js) */
+    showCover((pass) => api('POST', 'unlock', pass), lang());
+    return;
+  }
   const main = document.getElementById('main');
   if (!main || document.getElementById('unlock-form')) return;
   const pass = el('input', { type: 'password', id: 'unlock-pass', autocomplete: 'current-password', required: true });
@@ -249,6 +254,10 @@ export async function start(render) {
     session = await api('GET', 'session');
   } catch (e) {
     main.replaceChildren(el('p', { class: 'error', text: t('session.none') }));
+    return;
+  }
+  if (session.locked && session.cover) {
+    showUnlock();
     return;
   }
   top.replaceChildren(header());
