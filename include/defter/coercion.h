@@ -96,6 +96,9 @@ DFT_EXPORT enum dft_err dft_vault_create_camouflaged(const char *dir, const char
                                                      enum dft_kdf_level level,
                                                      struct dft_error *err) DFT_MUST_CHECK;
 
+/* 1 when dir holds a camouflaged vault (its files named NAME.001 ...), else 0. */
+DFT_EXPORT int dft_vault_camouflaged(const char *dir);
+
 /* Is name a valid camouflage NAME? DFT_ERR_INPUT says why not. */
 DFT_EXPORT enum dft_err dft_camouflage_check_name(const char *name,
                                                   struct dft_error *err) DFT_MUST_CHECK;

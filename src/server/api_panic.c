@@ -11,7 +11,6 @@
 #include "defter/coercion.h"
 #include "defter/vault.h"
 #include "server/api_panic.h"
-#include "vault/camouflage.h"
 
 /* Give the answer time to leave, then stop the server the way Ctrl-C does. */
 static void *
@@ -55,6 +54,5 @@ ui_api_panic(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
 int
 ui_cover(const struct dft_ui *ui)
 {
-    struct vault_layout l;
-    return ui->dir != NULL && vault_layout_find(ui->dir, &l, NULL) == DFT_OK && l.stem[0] != '\0';
+    return ui->dir != NULL && dft_vault_camouflaged(ui->dir);
 }

@@ -142,3 +142,10 @@ dft_camouflage_check_name(const char *name, struct dft_error *err)
 {
     return camouflage_check_name(name, err);
 }
+
+int
+dft_vault_camouflaged(const char *dir)
+{
+    struct vault_layout l;
+    return vault_layout_find(dir, &l, NULL) == DFT_OK && l.stem[0] != '\0';
+}
