@@ -129,6 +129,11 @@ add_decoy(struct dft_vault *v, struct dft_header *h, const unsigned char *kek_d,
     }
     vault_layout_of_header(v->header_path, &l);
     enum dft_err rc = vault_layout_path(&l, v->dir, VAULT_FILE_DB1, db1, sizeof db1, err);
+    if (rc == DFT_OK) {
+        /* No slot names a second store: one there was left by a crash before the header
+         * write that would have named it (nothing can open it), so it is made again. */
+        unlink(db1);
+    }
     if (rc == DFT_OK && (rc = make_store(db1, bk, state, err)) == DFT_OK) {
         if ((rc = seal_second(h, bk, state, kek_d, err)) == DFT_OK) {
             h->has_other = 1; /* and so the real slot says so too */

@@ -119,4 +119,19 @@ expect 0 "$D" --passphrase-file "$T/decoy" list
 expect 0 "$D" --vault "$T/before-decoy" passwd --kdf moderate --new-passphrase-file "$T/pass"
 expect 0 "$D" --vault "$T/before-decoy" duress set --action decoy --duress-passphrase-file "$T/decoy"
 expect 0 "$D" --vault "$T/before-decoy" --passphrase-file "$T/decoy" list
+# a vault made before compartments at init gets its second one at `duress set`, also after a
+# crash left a store that no slot names
+here=$(cd "$(dirname "$0")" && pwd)
+cp -a "$here/data/legacy-v1" "$T/old" && mkdir "$T/old/objects"
+expect 0 "$D" --vault "$T/old" list
+[ ! -e "$T/old/vault-1.db" ] || fail "an old vault got a second compartment by opening"
+head -c 8192 /dev/urandom >"$T/old/vault-1.db"
+expect 0 "$D" --vault "$T/old" duress set --action decoy --duress-passphrase-file "$T/decoy"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" add person name="Old Decoy"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Old Decoy" || fail "old vault decoy: $out"
+expect 0 "$D" --vault "$T/old" list
+echo "$out" | grep -q "Ahtem Chiygoz" || fail "old vault real: $out"
+echo "$out" | grep -q "Old Decoy" && fail "old vault: the real compartment shows a decoy record"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" verify
 echo "coercion_camouflage: $checks checks passed"
