@@ -7,6 +7,12 @@
  * Usage: coercion_bench [UNLOCKS (200)] [FOLDER MiB (256)]. Needs `shred` and `rm` (coreutils).
  * Each duress unlock starts from the same header bytes (restored outside the timed part), so
  * every one of them shreds. The decoy passphrase opens the second compartment.
+ *
+ * coercion_bench panic [GiB...] (default 1): the panic part alone for vault folders of each
+ * size (in $TMPDIR, default /tmp; made with ciphertext-like data, synced), beside the peers
+ * that make the same folder unreadable or gone: `dd conv=notrunc,fsync` over all its data
+ * (what overwriting the data itself costs), `shred -u` of the header and `rm -rf` of the
+ * folder. Check the free disk space first: each size is made, measured and removed in turn.
  */
 #include <math.h>
 #include <stdio.h>
@@ -87,9 +93,75 @@ run(const char *cmd)
     return bench_now() - t0;
 }
 
+/* Panic against its peers for folders of each size in GiB (argv). */
+static int
+panic_sizes(int argc, char **argv)
+{
+    struct dft_error err = {0};
+    const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    char dir[512], vdir[600], path[700], cmd[2048];
+    printf("panic of a vault folder, beside the peers (each on the same folder, in turn):\n");
+    printf("  %-8s %14s %18s %16s %14s\n", "size", "panic ms", "dd overwrite ms", "shred -u hdr ms",
+           "rm -rf ms");
+    for (int i = 0; i < (argc > 0 ? argc : 1); i++) {
+        int gib = argc > 0 ? (int)strtol(argv[i], NULL, 10) : 1;
+        snprintf(dir, sizeof dir, "%s/dft-panic-bench-XXXXXX", tmp);
+        if (gib < 1 || mkdtemp(dir) == NULL) {
+            return 1;
+        }
+        snprintf(vdir, sizeof vdir, "%s/v", dir);
+        snprintf(path, sizeof path, "%s/header", vdir);
+        if (dft_vault_create(vdir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        /* the data: GiB files of 1 GiB of random bytes, like evidence objects */
+        for (int g = 0; g < gib; g++) {
+            snprintf(cmd, sizeof cmd,
+                     "openssl enc -aes-256-ctr -pass pass:fill%d -nosalt -pbkdf2 </dev/zero "
+                     "2>/dev/null | head -c 1G >%s/objects/fill%d",
+                     g, vdir, g);
+            if (system(cmd) != 0) {
+                return 1;
+            }
+        }
+        if (system("sync") != 0) {
+            return 1;
+        }
+        double t0 = bench_now();
+        struct dft_panic_result res;
+        if (dft_vault_panic(vdir, &res, &err) != DFT_OK) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            return 1;
+        }
+        double tp = bench_now() - t0;
+        snprintf(cmd, sizeof cmd,
+                 "for f in %s/objects/fill*; do dd if=/dev/zero of=$f bs=4M count=256 "
+                 "conv=notrunc,fsync status=none || exit 1; done",
+                 vdir);
+        double td = run(cmd);
+        snprintf(cmd, sizeof cmd, "shred -u %s", path);
+        double ts = run(cmd);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", vdir);
+        double tr = run(cmd);
+        rmdir(dir);
+        printf("  %3d GiB %14.2f %18.2f %16.2f %14.2f\n", gib, tp * 1e3, td * 1e3, ts * 1e3,
+               tr * 1e3);
+        fflush(stdout);
+    }
+    printf("  panic: keys gone and fsynced (ciphertext stays, unreadable); dd: every data byte\n"
+           "  overwritten and fsynced; shred -u: the header only (no fsync of the folder);\n"
+           "  rm -rf: unlinks only, the data stays on the disk.\n");
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "panic") == 0) {
+        struct dft_error e = {0};
+        return dft_crypto_init(&e) == DFT_OK ? panic_sizes(argc - 2, argv + 2) : 1;
+    }
     int unlocks = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 200;
     int mib = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 256;
     struct dft_error err = {0};
@@ -103,6 +175,8 @@ main(int argc, char **argv)
     struct dft_vault *v = NULL;
     if (dft_vault_create(vdir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
         dft_vault_open(&v, vdir, pass, strlen(pass), &err) != DFT_OK ||
+        dft_vault_duress_set(v, DFT_DURESS_DECOY, decoy, strlen(decoy), pass, strlen(pass), NULL, 0,
+                             &err) != DFT_OK ||
         dft_vault_duress_set(v, DFT_DURESS_SHRED, duress, strlen(duress), pass, strlen(pass), NULL,
                              0, &err) != DFT_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);

@@ -85,4 +85,33 @@ DFT_EXPORT enum dft_err dft_vault_duress_set(struct dft_vault *v, enum dft_dures
                                              size_t real_len, const char *decoy, size_t decoy_len,
                                              struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * Create a vault at dir whose files are named after name (NAME.001 the header, NAME.002 and
+ * NAME.003 the two compartments' databases, NAME/ the evidence objects) instead of header,
+ * vault.db, vault-1.db and objects/. Every command then finds it from dir alone. name: 1 to 64
+ * of [A-Za-z0-9_-.], not starting with '.' (DFT_ERR_INPUT otherwise).
+ */
+DFT_EXPORT enum dft_err dft_vault_create_camouflaged(const char *dir, const char *name,
+                                                     const char *pass, size_t pass_len,
+                                                     enum dft_kdf_level level,
+                                                     struct dft_error *err) DFT_MUST_CHECK;
+
+/* 1 when dir holds a camouflaged vault (its files named NAME.001 ...), else 0. */
+DFT_EXPORT int dft_vault_camouflaged(const char *dir);
+
+/* Is name a valid camouflage NAME? DFT_ERR_INPUT says why not. */
+DFT_EXPORT enum dft_err dft_camouflage_check_name(const char *name,
+                                                  struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * Wipe after n wrong passphrases (HEADER_WIPE_MIN 10 .. 100; 0 turns it off) for the
+ * compartment that v opened, whose passphrase real must open it again. After n attempts in a
+ * row that do not open this compartment (wrong passphrases, the decoy's, the duress one), its
+ * passphrase slot can no longer be opened by anyone: the next answer is "wrong passphrase".
+ */
+#define DFT_WIPE_AFTER_MIN 10
+#define DFT_WIPE_AFTER_MAX 100
+DFT_EXPORT enum dft_err dft_vault_wipe_after(struct dft_vault *v, unsigned n, const char *real,
+                                             size_t real_len, struct dft_error *err) DFT_MUST_CHECK;
+
 #endif

@@ -60,11 +60,63 @@ read_second_passphrase(struct dft_cli *cli, const char *file, const char *prompt
     return 0;
 }
 
+/* `duress wipe-after N|off`: the passphrase that opens the vault is asked for once. */
+static int
+cmd_wipe_after(struct dft_cli *cli)
+{
+    if (cli->argc != 2) {
+        return cli_usage(cli, "expected 'wipe-after N' (10 to 100) or 'wipe-after off'");
+    }
+    const char *a = cli->argv[1];
+    unsigned n = 0;
+    if (strcmp(a, "off") != 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long x = strtoul(a, &end, 10);
+        if (a[0] < '0' || a[0] > '9' || *end != '\0' || errno != 0 || x < DFT_WIPE_AFTER_MIN ||
+            x > DFT_WIPE_AFTER_MAX) {
+            return cli_usage(cli, "wipe-after takes a number from %d to %d, or 'off' (got '%.32s')",
+                             DFT_WIPE_AFTER_MIN, DFT_WIPE_AFTER_MAX, a);
+        }
+        n = (unsigned)x;
+    }
+    struct dft_error err = {0};
+    struct dft_vault *v = NULL;
+    char *real = NULL;
+    size_t real_len = 0;
+    int st = 0;
+    if (cli_passphrase(cli, "Passphrase: ", 0, &real, &real_len, &err) != DFT_OK ||
+        dft_vault_open(&v, cli->vault_dir, real, real_len, &err) != DFT_OK ||
+        dft_vault_wipe_after(v, n, real, real_len, &err) != DFT_OK) {
+        st = cli_report(&err);
+    }
+    sodium_free(real);
+    dft_vault_close(v);
+    if (st != 0) {
+        return st;
+    }
+    if (cli->json) {
+        json_t *o = json_pack("{sbsi}", "ok", 1, "wipe_after", (int)n);
+        cli_print_json(o);
+        json_decref(o);
+    } else if (n == 0) {
+        printf("wipe after wrong passphrases: off\n");
+    } else {
+        printf("wipe after %u wrong passphrases: after %u attempts in a row that do not open this\n"
+               "compartment, its passphrase opens nothing any more (see docs/coercion.md)\n",
+               n, n);
+    }
+    return 0;
+}
+
 int
 dft_cmd_duress(struct dft_cli *cli)
 {
+    if (cli->argc >= 1 && strcmp(cli->argv[0], "wipe-after") == 0) {
+        return cmd_wipe_after(cli);
+    }
     if (cli->argc < 1 || strcmp(cli->argv[0], "set") != 0) {
-        return cli_usage(cli, "expected 'set'");
+        return cli_usage(cli, "expected 'set' or 'wipe-after'");
     }
     const char *action = NULL, *file = NULL, *decoy_file = NULL;
     for (int i = 1; i < cli->argc; i++) {

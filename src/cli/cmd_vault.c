@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "defter/coercion.h"
 
 static int
 parse_kdf(struct dft_cli *cli, int *i, enum dft_kdf_level *level)
@@ -32,12 +33,18 @@ int
 cmd_init(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
+    const char *camo = NULL;
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--kdf") == 0 || strncmp(cli->argv[i], "--kdf=", 6) == 0) {
             int st = parse_kdf(cli, &i, &level);
             if (st != 0) {
                 return st;
             }
+        } else if (strcmp(cli->argv[i], "--camouflage") == 0) {
+            if (i + 1 >= cli->argc || cli->argv[i + 1][0] == '\0') {
+                return cli_usage(cli, "--camouflage needs a NAME");
+            }
+            camo = cli->argv[++i];
         } else {
             return cli_usage(cli, "unexpected argument '%.64s'", cli->argv[i]);
         }
@@ -45,9 +52,15 @@ cmd_init(struct dft_cli *cli)
     struct dft_error err = {0};
     char *pass = NULL;
     size_t len = 0;
-    enum dft_err rc = cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
+    enum dft_err rc = DFT_OK;
+    if (camo != NULL && dft_camouflage_check_name(camo, &err) != DFT_OK) {
+        return cli_report(&err); /* a bad NAME is refused before the passphrase is asked */
+    }
+    rc = cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
     if (rc == DFT_OK) {
-        rc = dft_vault_create(cli->vault_dir, pass, len, level, &err);
+        rc = camo != NULL
+                 ? dft_vault_create_camouflaged(cli->vault_dir, camo, pass, len, level, &err)
+                 : dft_vault_create(cli->vault_dir, pass, len, level, &err);
     }
     struct dft_vault *v = NULL;
     json_t *id = NULL;

@@ -15,9 +15,13 @@
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
-    {"init", cmd_init, "[--kdf interactive|moderate|sensitive]", "create a vault",
+    {"init", cmd_init, "[--kdf interactive|moderate|sensitive] [--camouflage NAME]",
+     "create a vault",
      "  The passphrase comes from the terminal (asked twice) or --passphrase-file.\n"
-     "  --kdf sets the Argon2id cost (default moderate)."},
+     "  --kdf sets the Argon2id cost (default moderate). --camouflage NAME names the vault's\n"
+     "  files NAME.001, NAME.002, NAME.003 and NAME/ instead of header, vault.db... (a\n"
+     "  glance, not an examiner: docs/coercion.md). Every vault has a second, dormant\n"
+     "  compartment from init on (`duress set --action decoy` gives it a passphrase)."},
     {"passwd", cmd_passwd, "[--rekey] [--new-passphrase-file FILE] [--kdf LEVEL]",
      "change the passphrase (rewraps only; --rekey: a new master key, data re-encrypted)",
      "  Without --rekey the same master key is rewrapped under the new passphrase: nothing is\n"
@@ -131,13 +135,15 @@ static const struct dft_cli_command commands[] = {
      "  `defter ui` of this vault. Prints \"wiped\" once it is durable. docs/coercion.md."},
     {"duress", dft_cmd_duress,
      "set --action shred|decoy|shred+decoy [--duress-passphrase-file FILE]\n"
-     "            [--decoy-passphrase-file FILE]",
+     "            [--decoy-passphrase-file FILE] | wipe-after N|off",
      "set a duress passphrase: it drops the real keys, or opens a decoy compartment",
      "  shred: typed at any unlock, it drops the real and recovery key slots in that unlock's\n"
      "  ordinary header rewrite and answers \"wrong passphrase or damaged header\".\n"
      "  decoy: it opens a second compartment (its own records and log) as if it were the\n"
      "  only one; open it with that passphrase to add harmless records. shred+decoy: as\n"
      "  shred, then it opens the decoy (made before; its passphrase is asked for).\n"
+     "  wipe-after N (10 to 100, or off): after N attempts in a row that do not open this\n"
+     "  compartment, its passphrase opens nothing any more (off by default).\n"
      "  docs/coercion.md says what each cannot do."},
     {"recovery", dft_cmd_recovery,
      "split --threshold M --shares N [--qr-dir DIR] [--no-qr] | combine [--share-file FILE...]\n"

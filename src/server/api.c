@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "defter/vault.h"
+#include "server/api_panic.h"
 #include "server/ui_internal.h"
 
 #define SEARCH_LIMIT_DEFAULT 50
@@ -67,8 +68,8 @@ api_session(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r)
         (void)json_array_append_new(types, json_string(t[i]));
     }
     return ui_send_json(c, r, 200,
-                        json_pack("{s:s, s:b, s:o*}", "csrf", ui->sec->csrf, "locked",
-                                  ui->vault == NULL, "types", types));
+                        json_pack("{s:s, s:b, s:o*, s:b}", "csrf", ui->sec->csrf, "locked",
+                                  ui->vault == NULL, "types", types, "cover", ui_cover(ui)));
 }
 
 static enum MHD_Result
@@ -328,6 +329,10 @@ ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char
     if (strcmp(rest, "unlock") == 0 && post) {
         r->route = "api/unlock";
         return api_unlock(ui, c, r);
+    }
+    if (strcmp(rest, "panic") == 0 && post) { /* works locked: api_panic.c */
+        r->route = "api/panic";
+        return ui_api_panic(ui, c, r);
     }
     r->route = "api/locked";
     if (ui->vault == NULL) {

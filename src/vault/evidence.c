@@ -18,13 +18,13 @@
 #include <sqlite3.h>
 
 #include "evidence/evidence.h"
+#include "vault/camouflage.h"
 #include "vault/vault_internal.h"
 
 static enum dft_err
 objects_dir(const struct dft_vault *v, char *out, size_t max, struct dft_error *err)
 {
-    int n = snprintf(out, max, "%s/%s", v->dir, DFT_VAULT_OBJECTS_DIR);
-    if (n < 0 || (size_t)n >= max) {
+    if (vault_objects_path(v->dir, v->header_path, out, max, NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_INPUT, "vault path is too long");
     }
     return DFT_OK;

@@ -9,6 +9,7 @@
 
 #include "store/store.h"
 #include "log/tlog.h"
+#include "vault/camouflage.h"
 #include "vault/envelope.h"
 #include "vault/privileged.h"
 #include "vault/export.h"
@@ -395,7 +396,7 @@ dft_vault_export_evidence(struct dft_vault *v, const char *object, struct dft_ev
                           struct dft_error *err)
 {
     char dir[PATH_MAX + 16];
-    if (snprintf(dir, sizeof dir, "%s/%s", v->dir, DFT_VAULT_OBJECTS_DIR) >= (int)sizeof dir) {
+    if (vault_objects_path(v->dir, v->header_path, dir, sizeof dir, NULL) != DFT_OK) {
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
     return evidence_open(out, dir, v->keys, object, err);

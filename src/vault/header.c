@@ -19,6 +19,7 @@
 
 #include "crypto/aead.h"
 #include "log/tlog.h"
+#include "vault/camouflage.h"
 #include "vault/header.h"
 #include "vault/fsutil.h"
 
@@ -35,6 +36,7 @@ _Static_assert(HEADER_SLOT_BYTES ==
 #define P_OCELL  4 /* shred slot: the other compartment's cell */
 #define P_STORE  5 /* the compartment's database (0 or 1) */
 #define P_OSTORE 6 /* shred slot: the other compartment's database */
+#define P_WIPE   7 /* open slot: wipe after this many wrong passphrases (0: off) */
 #define P_MAP    8
 #define P_OMAP   16 /* shred slot: the other compartment's map */
 #define P_ID     24
@@ -44,7 +46,40 @@ _Static_assert(HEADER_SLOT_BYTES ==
 #define P_TAGKEY (P_BOX + DFT_BOX_SK_BYTES)
 _Static_assert(P_TAGKEY + 32 == HEADER_SLOT_PLAIN, "slot plaintext");
 
-#define SLOT_AD "defter/header-slot/v2"
+#define SLOT_AD     "defter/header-slot/v2"
+#define COUNTER_CTX "defter/attempt/v1"
+#define SECOND_CTX  "defter/compartment-b/v1"
+
+/* One step of the attempt counter: BLAKE2b-256 keyed by COUNTER_CTX. */
+static void
+ratchet(unsigned char out[32], const unsigned char in[32])
+{
+    crypto_generichash(out, 32, in, 32, (const unsigned char *)COUNTER_CTX, sizeof COUNTER_CTX - 1);
+}
+
+/* The key of a slot with wipe after N: BLAKE2b-256(key = chain value, message = slot key). */
+static void
+chain_key(unsigned char out[32], const unsigned char key[32], const unsigned char anchor[32])
+{
+    crypto_generichash(out, 32, key, 32, anchor, 32);
+}
+
+/* The chain value n steps after counter. */
+static void
+chain_at(unsigned char out[32], const unsigned char counter[32], unsigned n)
+{
+    memcpy(out, counter, 32);
+    for (unsigned i = 0; i < n; i++) {
+        ratchet(out, out);
+    }
+}
+
+void
+header_second_key(unsigned char out[32], const unsigned char tag_key[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)SECOND_CTX, sizeof SECOND_CTX - 1, tag_key,
+                       32);
+}
 
 /* ---- legacy (version 1) ---- */
 
@@ -161,7 +196,7 @@ legacy_parse(struct dft_header *t, const unsigned char *p, size_t n, struct dft_
     }
     size_t slen = (size_t)dft_be_get(p + OFF_STATELEN, 4);
     size_t n0 = OFF_STATE + (slen <= 4096 ? slen : 0) + DFT_HASH_BYTES;
-    if (slen > 4096 || (n != n0 && n != HEADER_FILE_BYTES)) {
+    if (slen > 4096 || (n != n0 && n != HEADER_FILE_BYTES && n != HEADER_DISK_BYTES)) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
     }
     unsigned char sum[DFT_HASH_BYTES];
@@ -202,7 +237,7 @@ legacy_parse(struct dft_header *t, const unsigned char *p, size_t n, struct dft_
     memcpy(t->wrapped, p + OFF_WRAPPED, sizeof t->wrapped);
     t->state_len = (uint32_t)slen;
     memcpy(t->state, p + OFF_STATE, slen);
-    if (n == HEADER_FILE_BYTES) { /* a conversion was cut after copy 1 */
+    if (n == HEADER_FILE_BYTES || n == HEADER_DISK_BYTES) { /* a conversion cut after copy 1 */
         memcpy(t->image1, p + HEADER_IMAGE_BYTES, HEADER_IMAGE_BYTES);
         t->have_image1 = 1;
     }
@@ -343,7 +378,16 @@ header_slot_seal_as(struct dft_header *h, int idx, uint8_t kind, uint8_t flags, 
         return;
     }
     plain_fill(plain, idx, kind, flags, cell, store, map, k, h->tag_key);
-    seal_plain(h->image, idx, plain, key);
+    if (kind == HEADER_KIND_OPEN && idx == h->own && h->unlocked && h->wipe_after != 0) {
+        unsigned char ck[32], anchor[32];
+        plain[P_WIPE] = h->wipe_after;
+        chain_at(anchor, h->counter, h->wipe_after);
+        chain_key(ck, key, anchor);
+        seal_plain(h->image, idx, plain, ck);
+        sodium_memzero(ck, sizeof ck);
+    } else {
+        seal_plain(h->image, idx, plain, key);
+    }
     sodium_free(plain);
 }
 
@@ -402,6 +446,7 @@ take_plain(struct dft_header *h, struct dft_keys *k, const unsigned char *plain,
     h->cell = plain[P_CELL];
     h->store = plain[P_STORE];
     h->has_other = (plain[P_FLAGS] & HEADER_HAS_OTHER) != 0;
+    h->wipe_after = plain[P_KIND] == HEADER_KIND_OPEN ? plain[P_WIPE] : 0;
     memcpy(h->map, plain + P_MAP, HEADER_SLOTS);
     memcpy(h->vault_id, k->vault_id, DFT_VAULT_ID_BYTES);
     memcpy(h->sign_pk, k->sign_pk, DFT_SIGN_PK_BYTES);
@@ -466,6 +511,8 @@ header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t
               enum dft_kdf_level level, struct dft_error *err)
 {
     memset(h, 0, sizeof *h);
+    h->has_other = 1; /* compartment B is made beside it (duress_second_create) */
+    randombytes_buf(h->counter, sizeof h->counter);
     randombytes_buf(k->master, sizeof k->master);
     crypto_sign_keypair(k->sign_pk, k->sign_sk);
     crypto_box_keypair(k->box_pk, k->box_sk);
@@ -505,10 +552,14 @@ header_wrap(struct dft_header *h, const struct dft_keys *k, const char *pass, si
         /* A new salt: every other passphrase slot used the old one and cannot open any more. */
         new_salt(next.image, level);
         for (int i = 0; i < HEADER_SLOTS; i++) {
+            unsigned char dk[32];
+            header_second_key(dk, next.tag_key);
             if (i != next.own &&
-                (next.map[i] == HEADER_ROLE_OTHER || next.map[i] == HEADER_ROLE_SHRED)) {
+                (next.map[i] == HEADER_ROLE_OTHER || next.map[i] == HEADER_ROLE_SHRED) &&
+                !header_slot_opens(&next, i, dk)) { /* a dormant compartment B needs no salt */
                 header_slot_drop(&next, i);
             }
+            sodium_memzero(dk, sizeof dk);
         }
     }
     crypto_generichash(check, sizeof check, k->master, DFT_KEY_BYTES, NULL, 0);
@@ -543,10 +594,9 @@ out:
  * All slots are tried whatever happens, so the work does not depend on which one opens.
  */
 static int
-try_slots(const unsigned char *image, const unsigned char key[32], unsigned char *plain,
-          unsigned char *scratch, int want)
+try_slots_key(const unsigned char *image, const unsigned char key[32], unsigned char *plain,
+              unsigned char *scratch, int want, int found)
 {
-    int found = -1;
     for (int i = 0; i < HEADER_SLOTS; i++) {
         if (open_plain(scratch, image, i, key) && found < 0 &&
             (want == 0 || scratch[P_KIND] == want)) {
@@ -558,11 +608,43 @@ try_slots(const unsigned char *image, const unsigned char key[32], unsigned char
     return found;
 }
 
+/*
+ * The same with key itself and with key chained to each of the HEADER_WIPE_MAX values of the
+ * attempt counter from counter on (a slot with wipe after N was sealed N steps ahead of the
+ * counter written by its last unlock). Every value is tried whatever opens.
+ */
+static int
+try_slots(const unsigned char *image, const unsigned char key[32], const unsigned char *counter,
+          unsigned char *plain, unsigned char *scratch, int want)
+{
+    unsigned char y[32], ck[32];
+    int found = try_slots_key(image, key, plain, scratch, want, -1);
+    if (counter == NULL) {
+        return found;
+    }
+    memcpy(y, counter, sizeof y);
+    for (int n = 0; n < HEADER_WIPE_MAX; n++) {
+        chain_key(ck, key, y);
+        found = try_slots_key(image, ck, plain, scratch, want, found);
+        ratchet(y, y);
+    }
+    sodium_memzero(ck, sizeof ck);
+    return found;
+}
+
 /* After an unlock: the own slot under a fresh nonce, the spares re-randomised (three changes). */
 static void
 refresh(struct dft_header *h, const unsigned char *plain, const unsigned char kek[32])
 {
-    seal_plain(h->image, h->own, plain, kek);
+    if (h->wipe_after != 0) { /* wipe after N: N wrong attempts from this one's counter on */
+        unsigned char ck[32], anchor[32];
+        chain_at(anchor, h->counter, h->wipe_after);
+        chain_key(ck, kek, anchor);
+        seal_plain(h->image, h->own, plain, ck);
+        sodium_memzero(ck, sizeof ck);
+    } else {
+        seal_plain(h->image, h->own, plain, kek);
+    }
     for (int i = 0; i < HEADER_SLOTS; i++) {
         if (h->map[i] == HEADER_ROLE_SPARE && i != h->own) {
             header_slot_drop(h, i);
@@ -670,7 +752,8 @@ open_copies(struct dft_header *h, const char *pass, size_t pass_len, const unsig
             }
             derived = 1;
         }
-        int f = try_slots(img, pass != NULL ? kek : key, plain, plain + HEADER_SLOT_PLAIN, want);
+        int f = try_slots(img, pass != NULL ? kek : key, h->counter, plain,
+                          plain + HEADER_SLOT_PLAIN, want);
         if (f < 0) {
             continue;
         }
@@ -728,6 +811,7 @@ header_unlock(struct dft_header *h, struct dft_keys *k, const char *pass, size_t
         h->legacy = 0;
         h->have_image1 = 0;
     }
+    ratchet(h->counter, h->counter); /* every attempt moves the counter, whatever it finds */
     if ((rc = open_copies(h, pass, pass_len, NULL, 0, plain, kek, &found, err)) != DFT_OK) {
         goto out;
     }
@@ -767,6 +851,7 @@ header_unlock_recovery(struct dft_header *h, struct dft_keys *k, const unsigned 
         goto out;
     }
     header_recovery_key(key, rkey);
+    ratchet(h->counter, h->counter);
     rc = open_copies(h, NULL, 0, key, HEADER_KIND_RECOVERY, plain, NULL, &found, err);
     if (rc == DFT_ERR_PASSPHRASE) {
         rc = dft_fail(err, DFT_ERR_PASSPHRASE, "the recovery key does not open this vault");
@@ -796,14 +881,18 @@ out:
 static void
 touch_stores(const char *header_path)
 {
-    static const char *const names[] = {"vault.db", HEADER_STORE1_FILE};
-    char path[PATH_MAX];
+    static const enum vault_file files[] = {VAULT_FILE_DB0, VAULT_FILE_DB1};
+    char path[PATH_MAX], dir[PATH_MAX];
     unsigned char page[4096];
+    struct vault_layout l;
     const char *slash = strrchr(header_path, '/');
-    int dir_len = slash != NULL ? (int)(slash - header_path) : 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%.*s/%s", dir_len, slash != NULL ? header_path : ".",
-                 names[i]);
+    snprintf(dir, sizeof dir, "%.*s", slash != NULL ? (int)(slash - header_path) : 1,
+             slash != NULL ? header_path : ".");
+    vault_layout_of_header(header_path, &l);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (vault_layout_path(&l, dir, files[i], path, sizeof path, NULL) != DFT_OK) {
+            continue;
+        }
         int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
             ssize_t r = pread(fd, page, sizeof page, 0);
@@ -821,9 +910,14 @@ header_unlock_at(struct dft_header *h, struct dft_keys *k, const char *pass, siz
     enum dft_err wrc;
     if (rc == DFT_OK || h->shredded) {
         wrc = header_write(h, path, rc == DFT_OK ? err : NULL);
+    } else if (h->file_len == HEADER_FILE_BYTES || h->file_len == HEADER_DISK_BYTES) {
+        /* Nothing opened: the same slots back and the counter one step on (same calls). */
+        unsigned char buf[HEADER_DISK_BYTES];
+        memcpy(buf, h->file, HEADER_FILE_BYTES);
+        memcpy(buf + HEADER_FILE_BYTES, h->counter, HEADER_COUNTER_BYTES);
+        wrc = header_write_raw(buf, sizeof buf, path, NULL);
     } else {
-        /* Nothing opened: the same bytes back, with the same calls, so no trace tells. */
-        wrc = header_write_raw(h->file, h->file_len, path, NULL);
+        wrc = header_write_raw(h->file, h->file_len, path, NULL); /* legacy: as it was */
     }
     touch_stores(path);
     return rc != DFT_OK ? rc : wrc;
@@ -848,6 +942,7 @@ header_attach(struct dft_header *h, const struct dft_header *known, struct dft_e
     h->cell = known->cell;
     h->store = known->store;
     h->has_other = known->has_other;
+    h->wipe_after = known->wipe_after;
     h->kind = known->kind;
     memcpy(h->map, known->map, sizeof h->map);
     memcpy(h->key_check, known->key_check, sizeof h->key_check);
@@ -877,7 +972,12 @@ header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_
     }
     if (n >= 8 && memcmp(p, DFT_HEADER_MAGIC, 8) == 0) {
         rc = legacy_parse(t, p, n, err);
-    } else if (n == HEADER_FILE_BYTES) {
+    } else if (n == HEADER_FILE_BYTES || n == HEADER_DISK_BYTES) {
+        if (n == HEADER_DISK_BYTES) {
+            memcpy(t->counter, p + HEADER_FILE_BYTES, HEADER_COUNTER_BYTES);
+        } else { /* made before the counter: it starts at the next write */
+            randombytes_buf(t->counter, HEADER_COUNTER_BYTES);
+        }
         memcpy(t->image, p, HEADER_IMAGE_BYTES);
         memcpy(t->image1, p + HEADER_IMAGE_BYTES, HEADER_IMAGE_BYTES);
         t->have_image1 = 1;
@@ -889,6 +989,9 @@ header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_
                       "vault header is damaged or tampered (not a defter vault header)");
     }
     if (rc == DFT_OK) {
+        if (t->legacy) {
+            randombytes_buf(t->counter, HEADER_COUNTER_BYTES);
+        }
         memcpy(t->file, p, n);
         t->file_len = n;
         memcpy(h, t, sizeof *t);
@@ -932,7 +1035,7 @@ header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t
     if (h->state_len != 0 && h->state_len != HEADER_CELL_BYTES) {
         return dft_fail(err, DFT_ERR_INTERNAL, "vault header state too long");
     }
-    if (cap < HEADER_FILE_BYTES) {
+    if (cap < HEADER_DISK_BYTES) {
         return dft_fail(err, DFT_ERR_INTERNAL, "vault header buffer too small");
     }
     memcpy(out, h->image, HEADER_IMAGE_BYTES);
@@ -942,7 +1045,8 @@ header_encode(const struct dft_header *h, unsigned char *out, size_t cap, size_t
     }
     image_tag(out + HEADER_OFF_TAG, out, h->tag_key);
     memcpy(out + HEADER_IMAGE_BYTES, out, HEADER_IMAGE_BYTES);
-    *len = HEADER_FILE_BYTES;
+    memcpy(out + HEADER_FILE_BYTES, h->counter, HEADER_COUNTER_BYTES);
+    *len = HEADER_DISK_BYTES;
     return DFT_OK;
 }
 
@@ -972,7 +1076,8 @@ header_write_raw(const unsigned char *p, size_t n, const char *path, struct dft_
     if (fd < 0) {
         return dft_fail(err, DFT_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
     }
-    size_t half = n / 2;
+    /* Copy 1 (and the counter after it) first, then copy 0; a legacy file in halves. */
+    size_t half = n >= HEADER_FILE_BYTES ? HEADER_IMAGE_BYTES : n / 2;
     struct stat st;
     enum dft_err rc = DFT_OK;
     /* Copy 1 first: a crash in the second write leaves it whole. */
@@ -1009,4 +1114,61 @@ header_write(const struct dft_header *h, const char *path, struct dft_error *err
     }
     sodium_memzero(buf, sizeof buf);
     return rc;
+}
+
+int
+header_second_dormant(const struct dft_header *h)
+{
+    unsigned char dk[32];
+    int found = 0;
+    header_second_key(dk, h->tag_key);
+    for (int i = 0; i < HEADER_SLOTS && !found; i++) {
+        found = i != h->own && h->map[i] == HEADER_ROLE_OTHER && header_slot_opens(h, i, dk);
+    }
+    sodium_memzero(dk, sizeof dk);
+    return found;
+}
+
+int
+header_second_arm(struct dft_header *h, const unsigned char kek_d[32])
+{
+    unsigned char dk[32];
+    unsigned char *plain = sodium_malloc(HEADER_SLOT_PLAIN);
+    int armed = 0;
+    if (plain == NULL) {
+        return 0;
+    }
+    header_second_key(dk, h->tag_key);
+    for (int i = 0; i < HEADER_SLOTS && !armed; i++) {
+        if (i != h->own && h->map[i] == HEADER_ROLE_OTHER && open_plain(plain, h->image, i, dk) &&
+            plain[P_KIND] == HEADER_KIND_OPEN) {
+            seal_plain(h->image, i, plain, kek_d);
+            armed = 1;
+        }
+    }
+    sodium_memzero(dk, sizeof dk);
+    sodium_free(plain);
+    return armed;
+}
+
+void
+header_set_wipe_after(struct dft_header *h, const struct dft_keys *k, const unsigned char kek[32],
+                      uint8_t n)
+{
+    h->wipe_after = n;
+    header_slot_seal(h, h->own, HEADER_KIND_OPEN, 0, h->map, k, kek);
+}
+
+int
+header_own_opens(const struct dft_header *h, const unsigned char kek[32])
+{
+    if (h->wipe_after == 0) {
+        return header_slot_opens(h, h->own, kek);
+    }
+    unsigned char ck[32], anchor[32];
+    chain_at(anchor, h->counter, h->wipe_after);
+    chain_key(ck, kek, anchor);
+    int ok = header_slot_opens(h, h->own, ck);
+    sodium_memzero(ck, sizeof ck);
+    return ok;
 }

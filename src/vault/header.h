@@ -33,10 +33,19 @@
 #define HEADER_OFF_TAG     (HEADER_OFF_CELLS + HEADER_CELLS * HEADER_CELL_BYTES)
 #define HEADER_IMAGE_BYTES (HEADER_OFF_TAG + 32) /* a keyed BLAKE2b of the image before it */
 #define HEADER_FILE_BYTES  (2 * HEADER_IMAGE_BYTES)
+/*
+ * The attempt counter after the two copies: 32 bytes that every unlock attempt, right or wrong,
+ * replaces by their hash (header_ratchet). Slots of a compartment with "wipe after N wrong
+ * passphrases" are sealed under a key that needs a value N steps down that chain.
+ */
+#define HEADER_COUNTER_BYTES 32
+#define HEADER_DISK_BYTES    (HEADER_FILE_BYTES + HEADER_COUNTER_BYTES)
+#define HEADER_WIPE_MIN      10
+#define HEADER_WIPE_MAX      100
 
 #define DFT_HEADER_STATE_MAX HEADER_CELL_BYTES
 #define DFT_HEADER_MAX_BYTES                                                                       \
-    (HEADER_FILE_BYTES > DFT_HEADER_LEGACY_MAX ? HEADER_FILE_BYTES : DFT_HEADER_LEGACY_MAX)
+    (HEADER_DISK_BYTES > DFT_HEADER_LEGACY_MAX ? HEADER_DISK_BYTES : DFT_HEADER_LEGACY_MAX)
 
 /* What a slot is, inside its AEAD. */
 enum header_kind {
@@ -90,6 +99,8 @@ struct dft_header {
     unsigned char key_check[32]; /* BLAKE2b of the master key that opened (not secret) */
     unsigned char tag_key[32];   /* keys the image's tag; in every slot of the vault */
     int damaged;                 /* after unlock: 1 + the copy that failed its tag, or 0 */
+    unsigned char counter[HEADER_COUNTER_BYTES]; /* the attempt counter to write */
+    uint8_t wipe_after;                          /* own slot: wipe after N wrong, or 0 */
 };
 
 /* Generate fresh keys into k and a header wrapping them under pass. */
@@ -152,11 +163,32 @@ void header_slot_seal_shred_opens(struct dft_header *h, int idx, const struct df
                                   const struct dft_keys *ok, const unsigned char key[32]);
 /* Does slot idx of h's image open under key? */
 int header_slot_opens(const struct dft_header *h, int idx, const unsigned char key[32]);
+/* Does h's own slot (unlocked h; plain, or chained for wipe after N) open under kek? */
+int header_own_opens(const struct dft_header *h, const unsigned char kek[32]);
 /* The slot with role r in h's map, or -1. */
 int header_role_slot(const struct dft_header *h, enum header_role r);
 /* The Argon2id key of pass under h's salt (into sodium_malloc'd kek, 32 bytes). */
 enum dft_err header_derive(const struct dft_header *h, unsigned char *kek, const char *pass,
                            size_t pass_len, struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The key of a dormant second compartment's open slot (made at init, before any decoy
+ * passphrase): derived from the vault's tag key, which only an unlocked slot holds.
+ */
+void header_second_key(unsigned char out[32], const unsigned char tag_key[32]);
+/*
+ * Make the dormant second compartment of an unlocked h (store 1, the other cell) open under
+ * kek_d instead: 1 when it was dormant, 0 when there is none or it has a passphrase already.
+ */
+int header_second_arm(struct dft_header *h, const unsigned char kek_d[32]);
+/* Has unlocked h a dormant second compartment (no passphrase yet)? */
+int header_second_dormant(const struct dft_header *h);
+/*
+ * Wipe after n wrong passphrases (n in HEADER_WIPE_MIN..HEADER_WIPE_MAX, or 0: off) for the
+ * own slot of unlocked h: resealed under kek so that it opens only while fewer than n attempts
+ * were made since the last unlock of this compartment (docs/coercion.md).
+ */
+void header_set_wipe_after(struct dft_header *h, const struct dft_keys *k,
+                           const unsigned char kek[32], uint8_t n);
 /* The slot key of a recovery key. */
 void header_recovery_key(unsigned char out[32], const unsigned char rkey[32]);
 

@@ -15,6 +15,7 @@
 #include <libgfshare.h>
 #include <sodium.h>
 
+#include "vault/camouflage.h"
 #include "vault/fsutil.h"
 #include "vault/share.h"
 #include "vault/vault_internal.h"
@@ -239,7 +240,9 @@ dft_vault_recovery_combine(const char *dir, const unsigned char (*shares)[DFT_SH
         gfshare_ctx_dec_giveshare(ctx, (unsigned char)i, ys + (size_t)i * 32);
     }
     gfshare_ctx_dec_extract(ctx, rkey);
-    if ((rc = dft_path_join(path, sizeof path, dir, DFT_VAULT_HEADER_FILE, err)) != DFT_OK) {
+    struct vault_layout lay;
+    if ((rc = vault_layout_find(dir, &lay, err)) != DFT_OK ||
+        (rc = vault_layout_path(&lay, dir, VAULT_FILE_HEADER, path, sizeof path, err)) != DFT_OK) {
         goto out;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

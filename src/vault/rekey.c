@@ -41,6 +41,7 @@
 #include "defter/vault.h"
 #include "evidence/rekey.h"
 #include "store/probe.h"
+#include "vault/camouflage.h"
 #include "vault/fsutil.h"
 #include "vault/header.h"
 #include "vault/rekey.h"
@@ -86,8 +87,7 @@ make_paths(const struct dft_vault *v, struct paths *p, struct dft_error *err)
         snprintf(p->wal_new, sizeof p->wal_new, "%s-wal", p->db_new) >= (int)sizeof p->wal_new ||
         snprintf(p->header_new, sizeof p->header_new, "%s%s", v->header_path, SUFFIX) >=
             (int)sizeof p->header_new ||
-        snprintf(p->objects, sizeof p->objects, "%s/%s", v->dir, DFT_VAULT_OBJECTS_DIR) >=
-            (int)sizeof p->objects;
+        vault_objects_path(v->dir, v->header_path, p->objects, sizeof p->objects, NULL) != DFT_OK;
     return bad ? dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long") : DFT_OK;
 }
 

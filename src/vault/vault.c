@@ -20,6 +20,7 @@
 #include "search/search.h"
 #include "store/store.h"
 #include "log/tlog.h"
+#include "vault/camouflage.h"
 #include "vault/envelope.h"
 #include "vault/fsutil.h"
 #include "vault/rekey.h"
@@ -76,16 +77,35 @@ dft_vault_new_id(char *out, const char *prefix)
     snprintf(out, DFT_ID_MAX, "%s_%s", prefix, body);
 }
 
+static enum dft_err vault_paths_layout(struct dft_vault *v, const char *dir,
+                                       const struct vault_layout *l, struct dft_error *err);
+
 static enum dft_err
 vault_paths(struct dft_vault *v, const char *dir, struct dft_error *err)
+{
+    enum dft_err rc;
+    struct vault_layout l;
+    if (snprintf(v->dir, sizeof v->dir, "%s", dir) >= (int)sizeof v->dir) {
+        return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
+    }
+    if ((rc = vault_layout_find(dir, &l, err)) != DFT_OK) {
+        return rc;
+    }
+    return vault_paths_layout(v, dir, &l, err);
+}
+
+/* The paths of a vault at dir in layout l (camouflage.c names the files). */
+static enum dft_err
+vault_paths_layout(struct dft_vault *v, const char *dir, const struct vault_layout *l,
+                   struct dft_error *err)
 {
     enum dft_err rc;
     if (snprintf(v->dir, sizeof v->dir, "%s", dir) >= (int)sizeof v->dir) {
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
-    if ((rc = dft_path_join(v->header_path, sizeof v->header_path, dir, DFT_VAULT_HEADER_FILE,
-                            err)) != DFT_OK ||
-        (rc = dft_path_join(v->db_path, sizeof v->db_path, dir, DFT_VAULT_DB_FILE, err)) !=
+    if ((rc = vault_layout_path(l, dir, VAULT_FILE_HEADER, v->header_path, sizeof v->header_path,
+                                err)) != DFT_OK ||
+        (rc = vault_layout_path(l, dir, VAULT_FILE_DB0, v->db_path, sizeof v->db_path, err)) !=
             DFT_OK) {
         return rc;
     }
@@ -131,22 +151,74 @@ dir_is_empty_or_absent(const char *dir)
     return empty;
 }
 
+/*
+ * A compartment's database at path under k, with its tables and the empty log's sealed state
+ * in state (both compartments' stores are made this way).
+ */
+enum dft_err
+vault_store_create(const char *path, const struct dft_keys *k,
+                   unsigned char state[DFT_TLOG_STATE_BYTES], struct dft_error *err)
+{
+    struct dft_vault *v = calloc(1, sizeof *v);
+    enum dft_err rc;
+    if (v == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    if ((rc = store_open(&v->db, path, k->page_key, k->vault_id, DFT_STORE_CREATE, err)) ==
+            DFT_OK &&
+        (rc = vault_setup_db(v, err)) == DFT_OK) {
+        /* The empty tree's state is sealed from the start; the database says so (tlog_meta). */
+        struct dft_tlog_state empty = {.size = 0};
+        tlog_hash_empty(empty.root);
+        tlog_state_seal(state, &empty, k->state_key, k->vault_id);
+        rc = tlog_state_mark(v->db, err);
+    }
+    store_close(v->db);
+    if (rc != DFT_OK) {
+        char wal[PATH_MAX + 8];
+        unlink(path);
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        unlink(wal);
+    }
+    free(v);
+    return rc;
+}
+
 enum dft_err
 dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kdf_level level,
                  struct dft_error *err)
 {
+    return vault_create_in(dir, NULL, pass, pass_len, level, err);
+}
+
+enum dft_err
+vault_create_in(const char *dir, const char *camouflage, const char *pass, size_t pass_len,
+                enum dft_kdf_level level, struct dft_error *err)
+{
     enum dft_err rc = dft_crypto_init(err);
     struct dft_vault *v = NULL;
+    struct vault_layout l;
+    char objects[PATH_MAX], db1[PATH_MAX];
+    int made_db0 = 0, made_objects = 0;
+    memset(&l, 0, sizeof l);
     if (rc != DFT_OK) {
         return rc;
     }
     if (pass_len == 0) {
         return dft_fail(err, DFT_ERR_INPUT, "the passphrase is empty");
     }
+    if (camouflage != NULL) {
+        if ((rc = camouflage_check_name(camouflage, err)) != DFT_OK) {
+            return rc;
+        }
+        snprintf(l.stem, sizeof l.stem, "%s", camouflage);
+    }
     if (!dir_is_empty_or_absent(dir)) {
-        struct stat st;
+        struct vault_layout found;
         char hp[PATH_MAX];
-        if (dft_path_join(hp, sizeof hp, dir, DFT_VAULT_HEADER_FILE, NULL) == DFT_OK &&
+        struct stat st;
+        if (vault_layout_find(dir, &found, NULL) == DFT_OK &&
+            vault_layout_path(&found, dir, VAULT_FILE_HEADER, hp, sizeof hp, NULL) == DFT_OK &&
             stat(hp, &st) == 0) {
             return dft_fail(err, DFT_ERR_INPUT, "a vault already exists at '%s'", dir);
         }
@@ -165,27 +237,25 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = vault_paths(v, dir, err)) != DFT_OK ||
-        (rc = header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK ||
-        (rc = store_open(&v->db, v->db_path, v->keys->page_key, v->keys->vault_id, DFT_STORE_CREATE,
-                         err)) != DFT_OK ||
-        (rc = vault_setup_db(v, err)) != DFT_OK) {
+    if ((rc = vault_paths_layout(v, dir, &l, err)) != DFT_OK ||
+        (rc = vault_layout_path(&l, dir, VAULT_FILE_OBJECTS, objects, sizeof objects, err)) !=
+            DFT_OK ||
+        (rc = vault_layout_path(&l, dir, VAULT_FILE_DB1, db1, sizeof db1, err)) != DFT_OK ||
+        (rc = header_create(&v->header, v->keys, pass, pass_len, level, err)) != DFT_OK) {
         goto out;
     }
-    char objects[PATH_MAX];
-    if ((rc = dft_path_join(objects, sizeof objects, dir, DFT_VAULT_OBJECTS_DIR, err)) != DFT_OK) {
+    if ((rc = vault_store_create(v->db_path, v->keys, v->header.state, err)) != DFT_OK) {
         goto out;
     }
+    made_db0 = 1;
+    v->header.state_len = DFT_TLOG_STATE_BYTES;
     if (mkdir(objects, 0700) != 0 && errno != EEXIST) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot create '%s': %s", objects, strerror(errno));
         goto out;
     }
-    /* The empty tree's state is sealed from the start; the database says so (tlog_meta). */
-    struct dft_tlog_state empty = {.size = 0};
-    tlog_hash_empty(empty.root);
-    tlog_state_seal(v->header.state, &empty, v->keys->state_key, v->keys->vault_id);
-    v->header.state_len = DFT_TLOG_STATE_BYTES;
-    if ((rc = tlog_state_mark(v->db, err)) != DFT_OK) {
+    made_objects = 1;
+    /* Compartment B exists from init on, dormant until `duress set --action decoy`. */
+    if ((rc = duress_second_create(&v->header, db1, err)) != DFT_OK) {
         goto out;
     }
     /* The header goes last: a vault without one is not a vault, and creation can be retried. */
@@ -195,16 +265,17 @@ dft_vault_create(const char *dir, const char *pass, size_t pass_len, enum dft_kd
     }
 out:
     if (v != NULL) {
-        store_close(v->db);
-        v->db = NULL;
         if (rc != DFT_OK) {
-            unlink(v->db_path);
             char wal[PATH_MAX + 8];
-            snprintf(wal, sizeof wal, "%s-wal", v->db_path);
-            unlink(wal);
-            char objects2[PATH_MAX + 16];
-            snprintf(objects2, sizeof objects2, "%s/%s", dir, DFT_VAULT_OBJECTS_DIR);
-            rmdir(objects2);
+            if (made_db0) {
+                unlink(v->db_path);
+                snprintf(wal, sizeof wal, "%s-wal", v->db_path);
+                unlink(wal);
+            }
+            unlink(db1);
+            if (made_objects) {
+                rmdir(objects);
+            }
             rmdir(dir);
         }
         keys_free(v->keys);
@@ -243,7 +314,9 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     }
     vault_dir_unlock(lock);
     if (rc == DFT_OK && v->header.store == 1) { /* the second compartment (duress decoy) */
-        rc = dft_path_join(v->db_path, sizeof v->db_path, dir, HEADER_STORE1_FILE, err);
+        struct vault_layout l;
+        vault_layout_of_header(v->header_path, &l);
+        rc = vault_layout_path(&l, dir, VAULT_FILE_DB1, v->db_path, sizeof v->db_path, err);
     }
     if (rc == DFT_OK) {
         rc = vault_rekey_recover(v, err);
@@ -265,7 +338,7 @@ dft_vault_open(struct dft_vault **out, const char *dir, const char *pass, size_t
     /* The database lock is ours now: temporary objects left by a crashed import can go. */
     char objects[PATH_MAX];
     size_t swept = 0;
-    if (dft_path_join(objects, sizeof objects, dir, DFT_VAULT_OBJECTS_DIR, NULL) == DFT_OK &&
+    if (vault_objects_path(dir, v->header_path, objects, sizeof objects, NULL) == DFT_OK &&
         evidence_sweep(objects, &swept, NULL) == DFT_OK && swept > 0) {
         dft_log(DFT_LOG_INFO, "removed %zu temporary objects of an interrupted import", swept);
     }

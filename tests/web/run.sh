@@ -74,4 +74,24 @@ if [ "$status" -ne 0 ]; then
 fi
 kill "$server2" 2>/dev/null || true
 wait "$server2" 2>/dev/null || true
+
+# The panic button and the cover page (issue 14): a third vault, camouflaged, and its own
+# `defter ui`, which the test wipes.
+V3="$work/vault3"
+"$BIN" --vault "$V3" init --kdf interactive --camouflage holiday >/dev/null
+"$BIN" --vault "$V3" add person name="Panic Test Person" >/dev/null
+mkfifo "$work/out3"
+"$BIN" --vault "$V3" ui >"$work/out3" 2>"$work/server3.log" &
+server3=$!
+exec 5<"$work/out3"
+read -r url3 <&5 || { echo "web: the third defter ui printed no URL" >&2; exit 1; }
+cat <&5 >/dev/null &
+export DEFTER_URL="$url3" DEFTER_VAULT3="$V3" DEFTER_UI_PID="$server3" DEFTER_PASSPHRASE="web test passphrase"
+node --test --test-concurrency=1 tests/web/panic.test.mjs || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "--- server log (panic)" >&2
+    tail -n 40 "$work/server3.log" >&2
+fi
+kill "$server3" 2>/dev/null || true
+wait "$server3" 2>/dev/null || true
 exit "$status"

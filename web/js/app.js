@@ -7,6 +7,9 @@
  * through the DOM, never with innerHTML: names may contain markup.
  */
 
+import { panicButton } from './panic.js';
+import { showCover } from './cover.js';
+
 export const LANGS = ['crh', 'uk', 'ru', 'tr', 'en'];
 const LANG_KEY = 'defter.lang';
 let catalog = {};
@@ -201,10 +204,15 @@ function header() {
     el('a', { href: '/edit.html', id: 'nav-add', text: t('nav.add') }),
     el('a', { href: '/data.html', id: 'nav-data', text: t('nav.data') }),
     el('a', { href: '/integrity.html', text: t('nav.integrity') }));
-  return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn));
+  const panic = panicButton((path) => api('POST', path, ''), lang());
+  return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn, panic));
 }
 
 export function showUnlock() {
+  if (session && session.cover) { /* a camouflaged vault: a neutral cover, no name (cover.js) */
+    showCover((pass) => api('POST', 'unlock', pass), lang());
+    return;
+  }
   const main = document.getElementById('main');
   if (!main || document.getElementById('unlock-form')) return;
   const pass = el('input', { type: 'password', id: 'unlock-pass', autocomplete: 'current-password', required: true });
@@ -246,6 +254,10 @@ export async function start(render) {
     session = await api('GET', 'session');
   } catch (e) {
     main.replaceChildren(el('p', { class: 'error', text: t('session.none') }));
+    return;
+  }
+  if (session.locked && session.cover) {
+    showUnlock();
     return;
   }
   top.replaceChildren(header());

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# coercion_camouflage.sh - `init --camouflage NAME` and the second compartment made at init
+# (issue 14): file names, contents that look random, every command on the folder, refusals.
+. "$(dirname "$0")/lib.bash"
+D=$DEFTER
+printf 'decoy words\n' >"$T/decoy"
+printf 'other decoy\n' >"$T/decoy2"
+
+# random-looking: no known magic, and byte frequencies of uniform bytes (chi-square, 255 dof)
+looks_random() {
+    python3 - "$@" <<'PY'
+import sys
+for f in sys.argv[1:]:
+    data = open(f, 'rb').read()
+    if f.endswith('.001'):  # the header holds the same image twice: count one copy
+        data = data[:2130] + data[4260:]
+    for magic in (b'SQLite format', b'DFT', b'defter', b'vault'):
+        if magic in data:
+            sys.exit('%s holds %r' % (f, magic))
+    n = len(data)
+    counts = [0] * 256
+    for b in data:
+        counts[b] += 1
+    chi = sum((c - n / 256) ** 2 / (n / 256) for c in counts)
+    if chi > 400:  # p < 1e-7 for uniform bytes
+        sys.exit('%s: chi-square %.0f, not random-looking' % (f, chi))
+PY
+}
+
+# ---- refusals: one clear message, nothing made ----
+expect 1 "$D" --vault "$T/c" init --kdf interactive --camouflage up/../x
+[ "$errout" = "defter: the camouflage name may hold only letters A-Z a-z, digits, '_', '-' and '.'" ] || fail "slash: $errout"
+[ ! -e "$T/c" ] || fail "a refused name made the folder"
+expect 1 "$D" --vault "$T/c" init --kdf interactive --camouflage .hidden
+echo "$errout" | grep -q "must not start with '.'" || fail "dot: $errout"
+expect 1 "$D" --vault "$T/c" init --kdf interactive --camouflage "$(printf 'x%.0s' $(seq 65))"
+echo "$errout" | grep -q "1 to 64 characters" || fail "long: $errout"
+expect 1 "$D" --vault "$T/c" init --kdf interactive --camouflage header
+expect 2 "$D" --vault "$T/c" init --kdf interactive --camouflage
+echo "$errout" | grep -q -- "--camouflage needs a NAME" || fail "no name: $errout"
+[ ! -e "$T/c" ] || fail "a refused init made the folder"
+
+# ---- a camouflaged vault: names chosen by the user, nothing named like Defter ----
+expect 0 "$D" --vault "$T/c" init --kdf interactive --camouflage holiday
+[ "$(cd "$T/c" && ls -A | sort | tr '\n' ' ')" = "holiday holiday.001 holiday.002 holiday.003 " ] ||
+    fail "camouflaged files: $(ls -A "$T/c")"
+[ -d "$T/c/holiday" ] || fail "the objects folder"
+looks_random "$T/c/holiday.001" "$T/c/holiday.002" "$T/c/holiday.003" || fail "not random-looking"
+ok
+# every command finds it from the folder alone
+expect 0 "$D" --vault "$T/c" add person name="Camouflaged Person"
+pid=$(echo "$out" | tail -1)
+printf 'a photo\n' >"$T/photo.jpg"
+expect 0 "$D" --vault "$T/c" --json attach "$pid" "$T/photo.jpg"
+eid=$(json "J[0]['id']")
+expect 0 "$D" --vault "$T/c" extract "$eid" "$T/back.jpg"
+cmp -s "$T/photo.jpg" "$T/back.jpg" || fail "extract from a camouflaged vault"
+expect 0 "$D" --vault "$T/c" search Camouflaged
+echo "$out" | grep -q "Camouflaged Person" || fail "search: $out"
+expect 0 "$D" --vault "$T/c" verify
+[ -z "$(find "$T/c" -name header -o -name 'vault*.db' -o -name objects)" ] || fail "plain names appeared"
+looks_random "$T/c/holiday.001" "$T/c/holiday.002" || fail "not random-looking after use"
+ok
+expect 1 "$D" --vault "$T/c" --passphrase-file "$T/wrong" list
+[ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "wrong: $errout"
+# a second init on it is refused and changes nothing
+h=$(sha256sum <"$T/c/holiday.001")
+expect 1 "$D" --vault "$T/c" init --kdf interactive --camouflage other
+[ "$errout" = "defter: a vault already exists at '$T/c'" ] || fail "second init: $errout"
+expect 1 "$D" --vault "$T/c" init --kdf interactive
+[ "$(sha256sum <"$T/c/holiday.001")" = "$h" ] || fail "a refused init touched the header"
+# its decoy compartment is holiday.003
+expect 0 "$D" --vault "$T/c" duress set --action decoy --duress-passphrase-file "$T/decoy"
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" add person name="Harmless Neighbour"
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Camouflaged Person" && fail "the decoy shows a real record"
+[ -z "$(find "$T/c" -name 'vault*' -o -name '.decoy')" ] || fail "plain names appeared"
+# two camouflaged headers in one folder: refused by name, nothing opened or changed
+mkdir "$T/two" && cp "$T/c/holiday.001" "$T/two/a.001" && cp "$T/c/holiday.001" "$T/two/b.001"
+expect 1 "$D" --vault "$T/two" list
+echo "$errout" | grep -q "several camouflaged vaults" || fail "two: $errout"
+cmp -s "$T/c/holiday.001" "$T/two/a.001" || fail "a refused open wrote a header"
+# panic finds and wipes it
+cp "$T/c/holiday.001" "$T/c-before"
+expect 0 "$D" --vault "$T/c" panic
+echo "$out" | grep -q "^wiped: 2 header copies" || fail "panic: $out"
+expect 1 "$D" --vault "$T/c" list
+expect 1 "$D" --vault "$T/c" --passphrase-file "$T/decoy" list
+cmp -s "$T/c-before" "$T/c/holiday.001" && fail "panic left the header"
+ok
+
+# ---- every vault has its second compartment from init on ----
+expect 0 "$D" init --kdf interactive
+[ -f "$T/vault/vault-1.db" ] || fail "no second compartment at init"
+[ "$(stat -c %s "$T/vault/vault.db")" = "$(stat -c %s "$T/vault/vault-1.db")" ] || fail "the two stores differ in size"
+expect 0 "$D" add person name="Real Person"
+# dormant: no passphrase opens it yet (the real one opens the real compartment)
+expect 0 "$D" list
+echo "$out" | grep -q "Real Person" || fail "real: $out"
+expect 1 "$D" --passphrase-file "$T/decoy" list
+cp -a "$T/vault" "$T/before-decoy"
+expect 0 "$D" duress set --action decoy --duress-passphrase-file "$T/decoy"
+# no new file: the compartment was there
+[ "$(cd "$T/vault" && ls -A | sort | tr '\n' ' ')" = "header objects vault-1.db vault.db " ] || fail "files: $(ls -A "$T/vault")"
+cmp -s "$T/vault/vault-1.db" "$T/before-decoy/vault-1.db" || fail "giving the decoy a passphrase rewrote its store"
+expect 0 "$D" --passphrase-file "$T/decoy" add person name="Harmless Neighbour"
+expect 0 "$D" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Harmless Neighbour" || fail "decoy: $out"
+echo "$out" | grep -q "Real Person" && fail "the decoy shows a real record"
+expect 0 "$D" --passphrase-file "$T/decoy" verify
+expect 0 "$D" list
+echo "$out" | grep -q "Harmless" && fail "the real compartment shows a decoy record"
+# once only: a second decoy passphrase is refused and changes nothing
+expect 1 "$D" duress set --action decoy --duress-passphrase-file "$T/decoy2"
+[ "$errout" = "defter: a second compartment exists already" ] || fail "second decoy: $errout"
+expect 1 "$D" --passphrase-file "$T/decoy2" list
+expect 0 "$D" --passphrase-file "$T/decoy" list
+# a dormant compartment survives a passphrase change with another KDF level
+expect 0 "$D" --vault "$T/before-decoy" passwd --kdf moderate --new-passphrase-file "$T/pass"
+expect 0 "$D" --vault "$T/before-decoy" duress set --action decoy --duress-passphrase-file "$T/decoy"
+expect 0 "$D" --vault "$T/before-decoy" --passphrase-file "$T/decoy" list
+# a vault made before compartments at init gets its second one at `duress set`, also after a
+# crash left a store that no slot names
+here=$(cd "$(dirname "$0")" && pwd)
+cp -a "$here/data/legacy-v1" "$T/old" && mkdir "$T/old/objects"
+expect 0 "$D" --vault "$T/old" list
+[ ! -e "$T/old/vault-1.db" ] || fail "an old vault got a second compartment by opening"
+head -c 8192 /dev/urandom >"$T/old/vault-1.db"
+expect 0 "$D" --vault "$T/old" duress set --action decoy --duress-passphrase-file "$T/decoy"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" add person name="Old Decoy"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" list
+echo "$out" | grep -q "Old Decoy" || fail "old vault decoy: $out"
+expect 0 "$D" --vault "$T/old" list
+echo "$out" | grep -q "Ahtem Chiygoz" || fail "old vault real: $out"
+echo "$out" | grep -q "Old Decoy" && fail "old vault: the real compartment shows a decoy record"
+expect 0 "$D" --vault "$T/old" --passphrase-file "$T/decoy" verify
+echo "coercion_camouflage: $checks checks passed"
