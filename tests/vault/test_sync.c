@@ -912,6 +912,151 @@ test_sync__verify_rechecks_pulled_entries(void **state)
     assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
 }
 
+/* Chunks caught by chunks_out, by name. */
+struct chunks {
+    char name[8][65];
+    unsigned char *body[8];
+    size_t len[8];
+    int n;
+};
+
+static int
+take_chunk(void *ctx, const char *name, const unsigned char *body, size_t n)
+{
+    struct chunks *c = ctx;
+    assert_true(c->n < 8);
+    snprintf(c->name[c->n], sizeof c->name[c->n], "%s", name);
+    c->body[c->n] = malloc(n);
+    assert_non_null(c->body[c->n]);
+    memcpy(c->body[c->n], body, n);
+    c->len[c->n++] = n;
+    return 0;
+}
+
+static void
+chunks_free(struct chunks *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->body[i]);
+    }
+    c->n = 0;
+}
+
+static json_int_t
+verify_waiting(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    json_int_t w =
+        json_integer_value(json_object_get(json_object_get(report, "evidence"), "waiting"));
+    json_decref(report);
+    return w;
+}
+
+static void
+test_sync__evidence_chunks(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char rec[DFT_ID_MAX], file[256];
+    add_one(fx->v[0], "{\"type\":\"case\",\"title\":\"Evidence case\"}", rec);
+    snprintf(file, sizeof file, "%s/photo.txt", fx->dir[0]);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 2000; i++) {
+        fprintf(f, "MARKERzq81 line %d of the statement\n", i);
+    }
+    fclose(f);
+    const char *paths[] = {NULL};
+    paths[0] = file;
+    json_t *att = NULL;
+    assert_int_equal(dft_vault_attach(fx->v[0], rec, paths, 1, NULL, NULL, &att, &err), DFT_OK);
+    json_decref(att);
+    sync_one(fx, 0);
+    sync_one(fx, 1);
+    /* B has the evidence row, not the file: verify says it waits */
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    json_t *wanted = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &wanted, &err), DFT_OK);
+    assert_int_equal(json_array_size(wanted), 1);
+    json_t *none = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[0], &none, &err), DFT_OK);
+    assert_int_equal(json_array_size(none), 0);
+    json_decref(none);
+    struct chunks c = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[0], &fx->ring, take_chunk, &c, &err), DFT_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.name[0], json_string_value(json_array_get(wanted, 0)));
+    assert_false(contains(c.body[0], c.len[0], "MARKERzq81"));
+    /* sent once */
+    struct chunks again = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[0], &fx->ring, take_chunk, &again, &err),
+                     DFT_OK);
+    assert_int_equal(again.n, 0);
+    /* a flipped byte, a wrong name, a wrong key: refused, nothing placed */
+    c.body[0][5 + 184 + 100] ^= 1; /* a chunk's ciphertext */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][5 + 184 + 100] ^= 1; /* a chunk's ciphertext */
+    c.body[0][5 + 30] ^= 1;        /* the object id in the header */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][5 + 30] ^= 1;
+    assert_int_equal(dft_vault_sync_chunk_in(fx->v[1], &fx->fring, c.name[0], c.body[0], 4, NULL),
+                     DFT_ERR_INTEGRITY);
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    /* the real one */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], &err), DFT_OK);
+    assert_int_equal(verify_waiting(fx->v[1]), 0);
+    json_t *w2 = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &w2, &err), DFT_OK);
+    assert_int_equal(json_array_size(w2), 0);
+    json_decref(w2);
+    /* B does not send it back */
+    struct chunks back = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[1], &fx->ring, take_chunk, &back, &err),
+                     DFT_OK);
+    assert_int_equal(back.n, 0);
+    /* a field device's file: sealed to the drop key, opened by a member */
+    char frec[DFT_ID_MAX];
+    add_one(fx->v[FIELD], "{\"type\":\"note\",\"text\":\"from the field\"}", frec);
+    snprintf(file, sizeof file, "%s/field.txt", fx->dir[FIELD]);
+    f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f, "MARKERzq81 field recording\n");
+    fclose(f);
+    paths[0] = file;
+    assert_int_equal(dft_vault_attach(fx->v[FIELD], frec, paths, 1, NULL, NULL, &att, &err),
+                     DFT_OK);
+    json_decref(att);
+    push(fx, FIELD);
+    pull(fx, 1);
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    struct chunks fc = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[FIELD], &fx->fring, take_chunk, &fc, &err),
+                     DFT_OK);
+    assert_int_equal(fc.n, 1);
+    assert_int_equal(fc.body[0][4], 1);
+    assert_false(contains(fc.body[0], fc.len[0], "MARKERzq81"));
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, fc.name[0], fc.body[0], fc.len[0], &err),
+        DFT_OK);
+    assert_int_equal(verify_waiting(fx->v[1]), 0);
+    chunks_free(&fc);
+    json_decref(wanted);
+    chunks_free(&c);
+    chunks_free(&again);
+    chunks_free(&back);
+}
+
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
 static void
 test_sync__random_orders_converge(void **state)
@@ -1010,6 +1155,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sync__marker_never_in_wire_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__verify_rechecks_pulled_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__evidence_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__random_orders_converge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
