@@ -32,4 +32,18 @@ expect 1 "$D" resolve per_0000000000000000 name X
 expect 1 "$D" resolve "$P" "bad name" X
 [ "$(state)" = "$before" ] || fail "a refused resolve changed the vault"
 expect 0 "$D" --json verify
+
+# a vault made before parents existed: opens, verifies, and its next edit names the old head
+cp -a "$(dirname "$0")/data/legacy-v1" "$T/legacy" && mkdir "$T/legacy/objects"
+expect 0 "$D" --vault "$T/legacy" --json list person
+L=$(json 'J[0]["id"]')
+expect 0 "$D" --vault "$T/legacy" --json show "$L"
+[ "$(json '"parents" in J["history"][0]')" = False ] || fail "the fixture has no parents"
+expect 0 "$D" --vault "$T/legacy" --json edit "$L" "summary=after the upgrade"
+expect 0 "$D" --vault "$T/legacy" --json show "$L"
+[ "$(json 'J["history"][1]["parents"] == [J["history"][0]["id"]]')" = True ] ||
+    fail "an edit of an old record names its last operation: $out"
+expect 0 "$D" --vault "$T/legacy" --json conflicts
+[ "$(json 'J')" = "[]" ] || fail "old operations are no conflict: $out"
+expect 0 "$D" --vault "$T/legacy" verify
 echo "conflicts.sh: $checks checks ok"

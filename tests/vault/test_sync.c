@@ -762,7 +762,7 @@ test_sync__bad_entries_change_nothing(void **state)
     char a64[64];
     dft_b64_encode(a64, fx->authors[0], 32);
     json_t *ops =
-        json_pack("[{sisssssssssss{ss}s[]}]", "v", 1, "id", "op_forged0000000000", "ts",
+        json_pack("[{si ss ss ss ss ss ss s{ss} s[]}]", "v", 1, "id", "op_forged0000000000", "ts",
                   "2026-12-07T10:00:00.000Z", "author", a64, "record", "per_forged00000000",
                   "action", "create", "type", "person", "fields", "name", "Forged", "parents");
     unsigned char *fb = NULL;
@@ -1057,6 +1057,42 @@ test_sync__evidence_chunks(void **state)
     chunks_free(&back);
 }
 
+static void
+test_sync__operations_without_parents(void **state)
+{
+    struct fixture *fx = *state;
+    char c64[64];
+    dft_b64_encode(c64, fx->authors[2], 32);
+    /* C's history from before sync: no parents; read as a chain of its own operations */
+    json_t *ops =
+        json_pack("[{si ss ss ss ss ss ss s{ss}} {si ss ss ss ss ss ss s{ss}}]", "v", 1, "id",
+                  "op_legacy000000000a", "ts", "2026-01-01T10:00:00.000Z", "author", c64, "record",
+                  "per_legacy00000000a", "action", "create", "type", "person", "fields", "name",
+                  "Old name", "v", 1, "id", "op_legacy000000000b", "ts", "2026-01-02T10:00:00.000Z",
+                  "author", c64, "record", "per_legacy00000000a", "action", "update", "type",
+                  "person", "fields", "name", "New name");
+    unsigned char *b = NULL;
+    size_t n = 0;
+    forge(fx, fx->v[2], ops, fx->ring.epochs[0].ck, &b, &n);
+    json_decref(ops);
+    server_add(fx, b, n);
+    pull(fx, 1);
+    assert_string_equal(field_of(fx->v[1], "per_legacy00000000a", "name"), "New name");
+    json_t *c = conflicts(fx->v[1]);
+    assert_int_equal(json_array_size(c), 0);
+    json_decref(c);
+    edit(fx->v[1], "per_legacy00000000a", "summary", "edited after sync");
+    json_t *s = NULL;
+    assert_int_equal(dft_vault_show(fx->v[1], "per_legacy00000000a", 0, &s, NULL), DFT_OK);
+    json_t *h = json_object_get(s, "history"); /* local operations only */
+    assert_int_equal(json_array_size(h), 1);
+    json_t *parents = json_object_get(json_array_get(h, 0), "parents");
+    assert_int_equal(json_array_size(parents), 1);
+    assert_string_equal(json_string_value(json_array_get(parents, 0)), "op_legacy000000000b");
+    json_decref(s);
+    assert_verifies(fx->v[1]);
+}
+
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
 static void
 test_sync__random_orders_converge(void **state)
@@ -1065,6 +1101,7 @@ test_sync__random_orders_converge(void **state)
     static const char *const names[] = {"Ahtem", "Ilmi", "Server", "Emil", "Lenie", "Zarema"};
     char ids[64][DFT_ID_MAX];
     int nids = 0;
+    size_t total = 0;
     for (int i = 0; i < 4; i++) {
         char item[128];
         snprintf(item, sizeof item, "{\"type\":\"person\",\"name\":\"%s\"}", names[i]);
@@ -1132,7 +1169,11 @@ test_sync__random_orders_converge(void **state)
             sync_one(fx, 2);
         }
         assert_same_views(fx, 3);
+        json_t *c = conflicts(fx->v[0]);
+        total += json_array_size(c);
+        json_decref(c);
     }
+    assert_true(total > 0); /* the seeds do make concurrent writes */
     for (int m = 0; m < 3; m++) {
         assert_verifies(fx->v[m]);
     }
@@ -1156,6 +1197,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sync__marker_never_in_wire_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__verify_rechecks_pulled_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__evidence_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__operations_without_parents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__random_orders_converge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
