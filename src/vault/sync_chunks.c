@@ -451,8 +451,17 @@ dft_vault_sync_chunk_in(struct dft_vault *v, const struct dft_sync_keyring *ring
     if ((rc = place(objdir, hex, obj, n - off, err)) != DFT_OK) {
         goto out;
     }
-    /* it must open under the local key, with the SHA-256 its evidence operation recorded */
-    rc = evidence_verify(objdir, v->keys, hex, sha, EVIDENCE_QUICK, err);
+    /* it must open under the local key, every chunk and the pad authenticate, and its
+     * plaintext have the SHA-256 its evidence operation recorded */
+    struct dft_keys *nodedup = keys_new();
+    if (nodedup == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    } else {
+        memcpy(nodedup, v->keys, sizeof *nodedup);
+        sodium_memzero(nodedup->dedup_key, sizeof nodedup->dedup_key);
+        rc = evidence_verify(objdir, nodedup, hex, sha, 0, err);
+        keys_free(nodedup);
+    }
     if (rc == DFT_OK) {
         rc = sync_tables(v->db, err);
     }
@@ -505,6 +514,24 @@ local_evidence(struct dft_vault *v, const char *id)
 }
 
 enum dft_err
+sync_object_keys(struct dft_vault *v, const char *object, struct dft_keys **keys,
+                 struct dft_error *err)
+{
+    *keys = NULL;
+    if (!received(v, object)) {
+        return DFT_OK;
+    }
+    struct dft_keys *k = keys_new();
+    if (k == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    memcpy(k, v->keys, sizeof *k);
+    sodium_memzero(k->dedup_key, sizeof k->dedup_key);
+    *keys = k;
+    return DFT_OK;
+}
+
+enum dft_err
 sync_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
     char objdir[PATH_MAX];
@@ -541,10 +568,15 @@ sync_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report, struc
         }
         objects += strcmp(hex, last) != 0;
         snprintf(last, sizeof last, "%s", hex);
-        /* a received object keeps its author's id, which only the author's dedup key gives:
-         * its header, length, SHA-256 and last chunk are checked */
-        rc = evidence_verify(objdir, v->keys, hex, expected,
-                             received(v, hex) ? EVIDENCE_QUICK : flags, err);
+        /* a received object keeps its author's id: checked without the dedup key, against
+         * the SHA-256 its evidence operation recorded */
+        struct dft_keys *pulled = NULL;
+        rc = sync_object_keys(v, hex, &pulled, err);
+        if (rc == DFT_OK) {
+            rc = evidence_verify(objdir, pulled != NULL ? pulled : v->keys, hex, expected, flags,
+                                 err);
+        }
+        keys_free(pulled);
         if (rc != DFT_OK) {
             dft_fail(err, rc, "evidence '%s' failed verification", id);
             break;

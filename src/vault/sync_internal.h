@@ -80,6 +80,14 @@ enum dft_err sync_view_install(struct dft_vault *v, struct dft_error *err) DFT_M
 enum dft_err sync_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report,
                                   struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * For an evidence object pulled from another member (sync_chunks.c): *keys gets a copy of the
+ * vault's keys without the dedup key (the object keeps its author's id), to free with
+ * keys_free; NULL for the vault's own objects.
+ */
+enum dft_err sync_object_keys(struct dft_vault *v, const char *object, struct dft_keys **keys,
+                              struct dft_error *err) DFT_MUST_CHECK;
+
 /* verify: rebuild the merged view into "rebuild" and compare sync_history (verify.c calls it). */
 enum dft_err sync_verify_view(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
 

@@ -1011,11 +1011,30 @@ test_sync__evidence_chunks(void **state)
     c.body[0][5 + 30] ^= 1;
     assert_int_equal(dft_vault_sync_chunk_in(fx->v[1], &fx->fring, c.name[0], c.body[0], 4, NULL),
                      DFT_ERR_INTEGRITY);
+    c.body[0][c.len[0] - 3] ^= 1; /* the padding's tag */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][c.len[0] - 3] ^= 1;
     assert_int_equal(verify_waiting(fx->v[1]), 1);
     /* the real one */
     assert_int_equal(
         dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], &err), DFT_OK);
     assert_int_equal(verify_waiting(fx->v[1]), 0);
+    /* B extracts A's file */
+    json_t *sh = NULL;
+    assert_int_equal(dft_vault_show(fx->v[1], rec, 0, &sh, NULL), DFT_OK);
+    const char *evid = json_string_value(
+        json_object_get(json_array_get(json_object_get(sh, "evidence"), 0), "id"));
+    char outp[300];
+    snprintf(outp, sizeof outp, "%s/out.txt", fx->dir[1]);
+    assert_int_equal(dft_vault_extract(fx->v[1], evid, outp, NULL, NULL, NULL, &err), DFT_OK);
+    json_decref(sh);
+    struct stat st1, st2;
+    assert_int_equal(stat(outp, &st1), 0);
+    assert_int_equal(stat(file, &st2), 0);
+    assert_int_equal(st1.st_size, st2.st_size);
+    assert_verifies(fx->v[1]);
     json_t *w2 = NULL;
     assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &w2, &err), DFT_OK);
     assert_int_equal(json_array_size(w2), 0);
