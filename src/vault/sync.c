@@ -690,6 +690,37 @@ store_pulled(struct dft_vault *v, const struct pulled *p, size_t n, struct dft_e
     return DFT_OK;
 }
 
+/*
+ * The epochs of ring that the stored keyring lacks (or holds without secrets) are stored too:
+ * verify opens every stored entry again with the stored keys.
+ */
+static enum dft_err
+keep_keys(struct dft_vault *v, const struct dft_sync_keyring *ring, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    static const unsigned char zero[DFT_SYNC_KEY_BYTES];
+    int src = sqlite3_prepare_v2(v->db,
+                                 "INSERT INTO main.sync_keys(epoch, has_secret, ck, drop_sk,"
+                                 " drop_pk) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(epoch) DO"
+                                 " UPDATE SET has_secret = excluded.has_secret, ck = excluded.ck,"
+                                 " drop_sk = excluded.drop_sk, drop_pk = excluded.drop_pk"
+                                 " WHERE excluded.has_secret > sync_keys.has_secret",
+                                 -1, &st, NULL);
+    for (size_t i = 0; src == SQLITE_OK && ring != NULL && i < ring->count; i++) {
+        const struct dft_sync_epoch *e = &ring->epochs[i];
+        sqlite3_bind_int64(st, 1, e->epoch);
+        sqlite3_bind_int(st, 2, e->has_secret ? 1 : 0);
+        sqlite3_bind_blob(st, 3, e->has_secret ? e->ck : zero, DFT_SYNC_KEY_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, e->has_secret ? e->drop_sk : zero, DFT_SYNC_KEY_BYTES,
+                          SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, e->drop_pk, DFT_SYNC_KEY_BYTES, SQLITE_STATIC);
+        src = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return src == SQLITE_OK ? DFT_OK : store_error(v->db, src, "cannot store collection keys", err);
+}
+
 enum dft_err
 dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t count,
                      const struct dft_sync_keyring *ring, dft_sync_author_fn author_ok, void *ctx,
@@ -806,6 +837,7 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
     }
     in_tx = 1;
     if ((rc = store_pulled(v, p, count, err)) != DFT_OK ||
+        (rc = keep_keys(v, ring, err)) != DFT_OK ||
         (rc = view_create_tables(v->db, "sync_merge", err)) != DFT_OK ||
         (rc = store_exec(v->db,
                          "CREATE TABLE sync_merge.sync_history(record TEXT NOT NULL,"
