@@ -423,6 +423,23 @@ add_sync_history(sqlite3 *db, sqlite3_stmt *ins, int64_t sidx, const json_t *ops
 }
 
 enum dft_err
+sync_history_add(sqlite3 *db, const char *schema, int64_t sidx, const json_t *ops,
+                 struct dft_error *err)
+{
+    char sql[200];
+    sqlite3_stmt *ins = NULL;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s.sync_history(record, sidx, seq, op) VALUES(?1, ?2, ?3, ?4)", schema);
+    int src = sqlite3_prepare_v2(db, sql, -1, &ins, NULL);
+    if (src != SQLITE_OK) {
+        return store_error(db, src, "cannot store the merged history", err);
+    }
+    enum dft_err rc = add_sync_history(db, ins, sidx, ops, err);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+enum dft_err
 sync_view_build(struct dft_vault *v, const char *schema, const char *log_schema,
                 const struct dft_sync_keyring *extra, int64_t reopen_from, size_t *applied,
                 struct dft_error *err)

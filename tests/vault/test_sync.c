@@ -550,6 +550,14 @@ test_sync__concurrent_edits_conflict_then_resolve(void **state)
     edit(fx->v[0], id, "name", "Emine A");
     edit(fx->v[1], id, "name", "Emine B");
     sync_one(fx, 0);
+    pull(fx, 1); /* B pulls before it pushes: A's write goes before B's unpushed one */
+    assert_string_equal(field_of(fx->v[1], id, "name"), "Emine B");
+    json_t *pending = conflicts(fx->v[1]);
+    assert_int_equal(json_array_size(pending), 1);
+    assert_true(json_is_null(json_object_get(
+        json_array_get(json_object_get(json_array_get(pending, 0), "values"), 1), "index")));
+    json_decref(pending);
+    assert_verifies(fx->v[1]);
     sync_one(fx, 1);
     sync_one(fx, 0);
     /* B's write was logged later: it shows on both */
