@@ -12,6 +12,7 @@
 #include "cli/cmd_agent.h"
 #include "core/harden.h"
 #include "cli/cmd_coercion.h"
+#include "cli/cmd_conflicts.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -92,6 +93,11 @@ static const struct dft_cli_command commands[] = {
      "candidate pairs of records that are likely one person, for review", NULL},
     {"merge", cmd_merge, "[--undo] KEEP OTHER",
      "merge OTHER into KEEP (names, links); --undo reverses it; history is kept", NULL},
+    {"conflicts", dft_cmd_conflicts, "",
+     "open conflicts of a shared vault: concurrent writes of a field, a delete and an edit", NULL},
+    {"resolve", dft_cmd_resolve, "ID FIELD VALUE",
+     "settle a conflict: VALUE is written as one operation that has seen every concurrent one",
+     "  FIELD _deleted takes true (delete the record) or false (keep it)."},
     {"log", cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
      NULL},
     {"verify", cmd_verify, "[--quick]",
