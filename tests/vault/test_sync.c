@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "testutil.h"
 #include "defter/sync.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
@@ -53,49 +54,6 @@ struct fixture {
     struct dft_sync_keyring fring; /* field device: the drop public key only */
     unsigned char authors[NV][32];
 };
-
-static void
-rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char sub[512];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        rm_rf(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
-static int
-copy_file(const char *from, const char *to)
-{
-    int in = open(from, O_RDONLY);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    char buf[65536];
-    ssize_t n;
-    int rc = in >= 0 && out >= 0 ? 0 : -1;
-    while (rc == 0 && (n = read(in, buf, sizeof buf)) > 0) {
-        if (write(out, buf, (size_t)n) != n) {
-            rc = -1;
-        }
-    }
-    if (in >= 0) {
-        close(in);
-    }
-    if (out >= 0) {
-        close(out);
-    }
-    return rc;
-}
 
 static int
 copy_vault(const char *from, const char *to)
