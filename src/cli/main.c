@@ -12,6 +12,7 @@
 #include "cli/cmd_agent.h"
 #include "core/harden.h"
 #include "cli/cmd_coercion.h"
+#include "cli/cmd_sync.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -144,6 +145,12 @@ static const struct dft_cli_command commands[] = {
      "  recover it. combine reads the shares' words (files or standard input, 32 words each),\n"
      "  checks each share, and sets a new passphrase. rotate voids every share given out so\n"
      "  far (and with --threshold/--shares makes new ones)."},
+    {"serve", cmd_serve,
+     "--listen IPV4:PORT --data DIR [--db postgresql://...] [--objects s3://...]",
+     "run a team-sync server (first line: URL VKEY)",
+     "  Stores ciphertext envelopes, evidence chunks and membership operations only; each\n"
+     "  collection is an RFC 9162 log with signed checkpoints. Also --rate-device R,\n"
+     "  --rate-ip R (requests per second), --max-connections N, --verbose. docs/sync-protocol.md"},
     {"prove", cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},
