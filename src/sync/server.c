@@ -812,6 +812,12 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
         const struct member *m = c != NULL ? member_find(&c->chain, hp.keyid) : NULL;
         int known = m != NULL && !m->revoked;
         r->role = known ? m->role : MEMBER_NONE;
+        /* the holder of a live invite may read the chain it is about to join */
+        int invitee = 0;
+        for (size_t i = 0; c != NULL && !known && i < c->chain.ni; i++) {
+            const struct member_invite *iv = &c->chain.invites[i];
+            invitee |= memcmp(iv->pub, hp.keyid, 32) == 0 && !iv->used && iv->expires >= now;
+        }
         if (known && k != NULL) {
             memcpy(k->key, hp.keyid, 32);
             memcpy(k->cid, r->cid, sizeof k->cid);
@@ -822,7 +828,7 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
             return refuse(mc, r, 404, "no such collection", 0);
         }
         /* an unknown key may only post a join (checked against the chain with the body) */
-        if (!known && r->route != R_MEMBERS_POST) {
+        if (!known && r->route != R_MEMBERS_POST && !(invitee && r->route == R_MEMBERS_GET)) {
             return refuse(mc, r, 401, "key is not a member of this collection", 0);
         }
         int allowed = 1;
@@ -1332,7 +1338,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
     struct answer a;
     answer_init(&a, r->route == R_PULL ? SYNC_PULL_BYTES + SYNC_PUSH_MAX : SYNC_CHUNK_MAX + 4096);
     if (r->route == R_HEALTH) {
-        answer_json(&a, 200, json_pack("{s:b}", "ok", 1));
+        answer_json(&a, 200, json_pack("{s:b,s:s}", "ok", 1, "vkey", s->vkey));
     } else if (httpsig_check_digest(r->digest, r->body.data, r->body.len, NULL) != DFT_OK) {
         dft_buf_release(&a.body);
         return refuse(mc, r, 401, "body does not match its Content-Digest", 0);
