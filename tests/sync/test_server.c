@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,6 +68,8 @@ test_clock(void)
 struct fx {
     char dir[256];
     struct sync_server *srv;
+    char url[128], vkey[DFT_NOTE_VKEY_MAX];
+    pid_t child; /* a `defter serve` process instead of srv, or 0 */
     struct dev owner, editor, viewer, field, stranger;
     struct member_chain chain; /* the test's own replay of the chain */
     char cid[33];
@@ -108,9 +114,8 @@ call(struct fx *f, const struct dev *d, const char *method, const char *path,
 {
     struct sync_http h;
     struct sync_http_meta m;
-    assert_int_equal(
-        sync_http_init(&h, sync_server_url(f->srv), d->pk, sign_dev, (void *)(uintptr_t)d, NULL),
-        DFT_OK);
+    assert_int_equal(sync_http_init(&h, f->url, d->pk, sign_dev, (void *)(uintptr_t)d, NULL),
+                     DFT_OK);
     h.clock = test_clock;
     assert_int_equal(sync_http_raw(&h, method, path, body, n, NULL, meta ? meta : &m, resp, NULL),
                      DFT_OK);
@@ -149,6 +154,36 @@ start(struct fx *f)
     o.rate_device = 100;
     o.rate_ip = 0;
     assert_int_equal(sync_server_start(&f->srv, &o, NULL), DFT_OK);
+    snprintf(f->url, sizeof f->url, "%s", sync_server_url(f->srv));
+    snprintf(f->vkey, sizeof f->vkey, "%s", sync_server_vkey(f->srv));
+}
+
+static char defter_bin[1024];
+
+/* `defter serve` as a child process (for kill -9); reads its first line. */
+static void
+spawn(struct fx *f)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(defter_bin, defter_bin, "serve", "--listen", "127.0.0.1:0", "--data", f->dir,
+              "--rate-device", "0", "--rate-ip", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *in = fdopen(fds[0], "r");
+    char line[1024];
+    assert_non_null(fgets(line, sizeof line, in));
+    fclose(in);
+    assert_int_equal(sscanf(line, "%127s %255s", f->url, f->vkey), 2);
+    f->child = pid;
 }
 
 /* Join dev with role through a fresh invite (owner invites, dev joins). */
@@ -175,8 +210,10 @@ invite_join(struct fx *f, struct dev *d, const char *role, int64_t expires, stru
     return post_op(f, d, &p);
 }
 
-static int
-setup(void **state)
+static void collection(struct fx *f);
+
+static struct fx *
+fx_new(void)
 {
     struct fx *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/defter-sync-test.XXXXXX");
@@ -187,8 +224,23 @@ setup(void **state)
     dev_new(&f->viewer);
     dev_new(&f->field);
     dev_new(&f->stranger);
+    return f;
+}
+
+static int
+setup(void **state)
+{
+    struct fx *f = fx_new();
     start(f);
-    /* genesis */
+    collection(f);
+    *state = f;
+    return 0;
+}
+
+/* genesis, then an editor, a viewer and a field device join */
+static void
+collection(struct fx *f)
+{ /* genesis */
     unsigned char in[64], h[32], drop[32];
     randombytes_buf(f->nonce, sizeof f->nonce);
     memcpy(in, f->owner.pk, 32);
@@ -221,8 +273,6 @@ setup(void **state)
     assert_int_equal(invite_join(f, &f->editor, "editor", fake_now + 3600, NULL), 200);
     assert_int_equal(invite_join(f, &f->viewer, "viewer", fake_now + 3600, NULL), 200);
     assert_int_equal(invite_join(f, &f->field, "field", fake_now + 3600, NULL), 200);
-    *state = f;
-    return 0;
 }
 
 static int
@@ -230,6 +280,10 @@ teardown(void **state)
 {
     struct fx *f = *state;
     sync_server_free(f->srv);
+    if (f->child > 0) {
+        kill(f->child, SIGKILL);
+        waitpid(f->child, NULL, 0);
+    }
     member_chain_release(&f->chain);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
@@ -264,7 +318,7 @@ get_checkpoint(struct fx *f, const struct dev *d, struct dft_checkpoint *cp)
     assert_int_equal(call(f, d, "GET", path, NULL, 0, &resp, NULL), 200);
     /* the verifier key of the first line, named for this collection's origin */
     struct dft_note_verifier sv;
-    const char *vk = sync_server_vkey(f->srv);
+    const char *vk = f->vkey;
     assert_int_equal(note_verifier_parse(&sv, vk, strlen(vk), NULL), DFT_OK);
     sync_server_origin(origin, sv.pub, f->cid);
     assert_int_equal(note_verifier_init(&v, origin, DFT_NOTE_ALG_ED25519, sv.pub, NULL), DFT_OK);
@@ -387,9 +441,7 @@ test_server__refusals(void **state)
     entries(&body, 2, 7);
     dft_buf_init(&resp, 1 << 20, 0);
     snprintf(path, sizeof path, "/v1/c/%s/envelopes", f->cid);
-    assert_int_equal(
-        sync_http_init(&h, sync_server_url(f->srv), f->editor.pk, sign_dev, &f->editor, NULL),
-        DFT_OK);
+    assert_int_equal(sync_http_init(&h, f->url, f->editor.pk, sign_dev, &f->editor, NULL), DFT_OK);
     sync_http_url(&h, path, url, sizeof url);
     /* unsigned */
     memset(&hd, 0, sizeof hd);
@@ -471,9 +523,7 @@ test_server__oversize_refused_before_body(void **state)
     struct sync_http h;
     struct httpsig_headers hd;
     snprintf(path, sizeof path, "/v1/c/%s/envelopes", f->cid);
-    assert_int_equal(
-        sync_http_init(&h, sync_server_url(f->srv), f->editor.pk, sign_dev, &f->editor, NULL),
-        DFT_OK);
+    assert_int_equal(sync_http_init(&h, f->url, f->editor.pk, sign_dev, &f->editor, NULL), DFT_OK);
     sync_http_url(&h, path, url, sizeof url);
     assert_int_equal(httpsig_sign(&hd, "POST", url, NULL, 0, f->editor.pk, fake_now, NULL, sign_dev,
                                   &f->editor, NULL),
@@ -534,9 +584,7 @@ test_server__burst_gets_429(void **state)
     struct dft_buf resp;
     int limited = 0, retry_after = 0;
     snprintf(path, sizeof path, "/v1/c/%s/checkpoint", f->cid);
-    assert_int_equal(
-        sync_http_init(&h, sync_server_url(f->srv), f->viewer.pk, sign_dev, &f->viewer, NULL),
-        DFT_OK);
+    assert_int_equal(sync_http_init(&h, f->url, f->viewer.pk, sign_dev, &f->viewer, NULL), DFT_OK);
     h.clock = test_clock;
     dft_buf_init(&resp, 1 << 20, 0);
     for (int i = 0; i < 2000; i++) {
@@ -649,8 +697,7 @@ wait_pull(void *arg)
     snprintf(path, sizeof path, "/v1/c/%s/envelopes?since=1000&wait=20", w->f->cid);
     struct sync_http h;
     struct sync_http_meta m;
-    if (sync_http_init(&h, sync_server_url(w->f->srv), w->f->viewer.pk, sign_dev, &w->f->viewer,
-                       NULL) != DFT_OK) {
+    if (sync_http_init(&h, w->f->url, w->f->viewer.pk, sign_dev, &w->f->viewer, NULL) != DFT_OK) {
         return NULL;
     }
     h.clock = test_clock;
@@ -691,11 +738,134 @@ test_server__revocation_cuts_a_waiting_pull(void **state)
     assert_int_equal(member_author_ok(&f->chain, f->editor.pk, 8), 0);
 }
 
-int
-main(void)
+struct pusher {
+    struct fx *f;
+    int stop;
+    uint64_t acked_end; /* end of the last acknowledged push (entries below are durable) */
+    uint64_t acked_first[4096];
+    int acked_tag[4096];
+    int nacked;
+};
+
+static void *
+push_loop(void *arg)
 {
+    struct pusher *p = arg;
+    char path[160];
+    struct dft_buf body, resp;
+    struct sync_http h;
+    struct sync_http_meta m;
+    snprintf(path, sizeof path, "/v1/c/%s/envelopes", p->f->cid);
+    if (sync_http_init(&h, p->f->url, p->f->editor.pk, sign_dev, &p->f->editor, NULL) != DFT_OK) {
+        return NULL;
+    }
+    h.clock = test_clock;
+    dft_buf_init(&resp, 1 << 16, 0);
+    for (int i = 0; !__atomic_load_n(&p->stop, __ATOMIC_SEQ_CST) && i < 4096; i++) {
+        entries(&body, 3, i & 0x7f);
+        dft_buf_reset(&resp);
+        if (sync_http_raw(&h, "POST", path, body.data, body.len, NULL, &m, &resp, NULL) == DFT_OK &&
+            m.status == 200) {
+            json_t *j = json_loadb((const char *)resp.data, resp.len, 0, NULL);
+            uint64_t first = (uint64_t)json_integer_value(json_object_get(j, "first"));
+            json_decref(j);
+            p->acked_first[p->nacked] = first;
+            p->acked_tag[p->nacked] = i & 0x7f;
+            __atomic_store_n(&p->nacked, p->nacked + 1, __ATOMIC_SEQ_CST);
+            if (first + 3 > p->acked_end) {
+                p->acked_end = first + 3;
+            }
+        } else {
+            dft_buf_release(&body);
+            break; /* the server is gone */
+        }
+        dft_buf_release(&body);
+    }
+    dft_buf_release(&resp);
+    sync_http_release(&h);
+    return NULL;
+}
+
+static void
+test_server__kill9_loses_nothing_acknowledged(void **state)
+{
+    struct fx *f = fx_new();
+    *state = f;
+    if (access(defter_bin, X_OK) != 0) {
+        skip();
+    }
+    fake_now = (int64_t)time(NULL); /* the child serves on the real clock */
+    spawn(f);
+    collection(f);
+    struct pusher p;
+    memset(&p, 0, sizeof p);
+    p.f = f;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, push_loop, &p), 0);
+    /* wait for some acknowledged pushes and a checkpoint over them, then kill -9 mid-push */
+    struct dft_checkpoint before;
+    while (__atomic_load_n(&p.nacked, __ATOMIC_SEQ_CST) < 20) {
+        usleep(1000);
+    }
+    get_checkpoint(f, &f->viewer, &before);
+    kill(f->child, SIGKILL);
+    waitpid(f->child, NULL, 0);
+    f->child = 0;
+    __atomic_store_n(&p.stop, 1, __ATOMIC_SEQ_CST);
+    pthread_join(t, NULL);
+    /* restart on the same data: every acknowledged push is there, in place */
+    start(f);
+    struct dft_checkpoint after;
+    get_checkpoint(f, &f->viewer, &after);
+    assert_true(after.size >= p.acked_end);
+    assert_true(after.size >= before.size);
+    char path[200];
+    struct dft_buf resp;
+    dft_buf_init(&resp, 1 << 24, 0);
+    snprintf(path, sizeof path, "/v1/c/%s/proof/consistency?old=%llu&new=%llu", f->cid,
+             (unsigned long long)before.size, (unsigned long long)after.size);
+    assert_int_equal(call(f, &f->viewer, "GET", path, NULL, 0, &resp, NULL), 200);
+    json_t *j = json_loadb((const char *)resp.data, resp.len, 0, NULL);
+    unsigned char proof[DFT_TLOG_PROOF_MAX][32];
+    size_t k;
+    json_t *x;
+    json_array_foreach(json_object_get(j, "proof"), k, x)
+    {
+        assert_int_equal(
+            tlog_hash_decode(proof[k], json_string_value(x), strlen(json_string_value(x)), NULL),
+            DFT_OK);
+    }
+    assert_int_equal(tlog_verify_consistency(before.size, after.size, before.root, after.root,
+                                             (const unsigned char(*)[32])proof,
+                                             json_array_size(json_object_get(j, "proof")), NULL),
+                     DFT_OK);
+    json_decref(j);
+    for (int i = 0; i < p.nacked; i++) {
+        struct sync_http_meta m;
+        dft_buf_reset(&resp);
+        snprintf(path, sizeof path, "/v1/c/%s/envelopes?since=%llu&limit=3", f->cid,
+                 (unsigned long long)p.acked_first[i]);
+        assert_int_equal(call(f, &f->viewer, "GET", path, NULL, 0, &resp, &m), 200);
+        assert_int_equal(resp.len, 3 * 105);
+        for (int e = 0; e < 3; e++) {
+            assert_int_equal(resp.data[e * 105 + 5 + 50], (unsigned char)(p.acked_tag[i] + e));
+        }
+    }
+    dft_buf_release(&resp);
+}
+
+int
+main(int argc, char **argv)
+{
+    (void)argc;
     if (sodium_init() < 0) {
         return 1;
+    }
+    /* build/V/tests/sync/test_server -> build/V/defter */
+    snprintf(defter_bin, sizeof defter_bin, "%s", argv[0]);
+    char *slash = strrchr(defter_bin, '/');
+    if (slash != NULL) {
+        snprintf(slash, (size_t)(defter_bin + sizeof defter_bin - slash), "/../../defter");
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -706,6 +876,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_server__membership_chain_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server__revocation_cuts_a_waiting_pull, setup,
                                         teardown),
+        cmocka_unit_test_teardown(test_server__kill9_loses_nothing_acknowledged, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
