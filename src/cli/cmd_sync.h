@@ -14,6 +14,6 @@ int cmd_sync(struct dft_cli *cli);
 int cmd_conflicts(struct dft_cli *cli);
 int cmd_resolve(struct dft_cli *cli);
 /* init --join INVITE: called by cmd_init when it sees --join (cmd_vault.c). */
-int cmd_init_join(struct dft_cli *cli, const char *invite);
+int cmd_init_join(struct dft_cli *cli);
 
 #endif
