@@ -292,7 +292,30 @@ static enum dft_err
 do_resolve(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 {
     struct resolve_args *a = ctx;
-    return dft_vault_resolve(v, a->id, a->field, a->value, out, err);
+    const char *record = a->id;
+    json_t *list = NULL;
+    enum dft_err rc = DFT_OK;
+    if (strncmp(a->id, "cfl_", 4) == 0) {
+        size_t i;
+        json_t *c;
+        record = NULL;
+        if ((rc = dft_vault_conflicts(v, &list, err)) != DFT_OK) {
+            return rc;
+        }
+        json_array_foreach(list, i, c)
+        {
+            if (strcmp(json_string_value(json_object_get(c, "id")), a->id) == 0) {
+                record = json_string_value(json_object_get(c, "record"));
+            }
+        }
+        if (record == NULL) {
+            json_decref(list);
+            return dft_fail(err, DFT_ERR_NOT_FOUND, "no open conflict '%.64s'", a->id);
+        }
+    }
+    rc = dft_vault_resolve(v, record, a->field, a->value, out, err);
+    json_decref(list);
+    return rc;
 }
 
 static void
@@ -308,6 +331,7 @@ cmd_resolve(struct dft_cli *cli)
     if (cli->argc != 3) {
         return cli_usage(cli, "resolve needs ID FIELD VALUE");
     }
+    /* ID: the record, or a conflict id from `defter conflicts` (cfl_...) */
     struct resolve_args a = {cli->argv[0], cli->argv[1], json_string(cli->argv[2])};
     if (a.value == NULL) {
         return cli_usage(cli, "VALUE must be UTF-8 text");
@@ -347,7 +371,14 @@ cmd_init_join(struct dft_cli *cli)
     size_t len = 0;
     struct dft_vault *v = NULL;
     json_t *out = NULL;
-    enum dft_err rc = cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
+    /* a bad or spent invite makes no vault */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    enum dft_err rc = dft_sync_invite_check(invite, &err);
+    curl_global_cleanup();
+    if (rc != DFT_OK) {
+        return cli_report(&err);
+    }
+    rc = cli_passphrase(cli, "New passphrase: ", 1, &pass, &len, &err);
     if (rc == DFT_OK) {
         rc = dft_vault_create(cli->vault_dir, pass, len, level, &err);
     }

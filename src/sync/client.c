@@ -310,7 +310,8 @@ fetch_chain(struct eng *e, struct dft_error *err)
             dft_b64_decode(buf, sl + 4, &n, s, sl) != DFT_OK) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "server sent a malformed membership list");
         } else if ((rc = member_apply(&e->chain, buf, n, (uint64_t)json_integer_value(ix), 0, &op,
-                                      err)) == DFT_OK) {
+                                      err)) == DFT_OK &&
+                   e->v != NULL) {
             rc = keys_from_op(e, op, &changed, err);
         }
         last = ix != NULL ? (uint64_t)json_integer_value(ix) : 0;
@@ -1235,6 +1236,57 @@ dft_sync_invite(struct dft_vault *v, const char *role, json_t **out, struct dft_
         free(str);
     }
     sodium_free(isk);
+    eng_release(&e);
+    return rc;
+}
+
+enum dft_err
+dft_sync_invite_check(const char *invite, struct dft_error *err)
+{
+    size_t pl = sizeof SYNC_INVITE_PREFIX - 1, n = 0, il = strlen(invite);
+    unsigned char *raw = NULL, *isk = sodium_malloc(64), ipk[32], seed[32];
+    json_t *inv = NULL;
+    struct eng e;
+    memset(&e, 0, sizeof e);
+    enum dft_err rc = isk == NULL ? dft_fail(err, DFT_ERR_NOMEM, "out of memory") : DFT_OK;
+    if (rc == DFT_OK &&
+        (il <= pl || il > 1u << 20 || strncmp(invite, SYNC_INVITE_PREFIX, pl) != 0)) {
+        rc = dft_fail(err, DFT_ERR_INPUT, "not a defter invite (it starts with '%s')",
+                      SYNC_INVITE_PREFIX);
+    }
+    if (rc == DFT_OK) {
+        raw = sodium_malloc(il);
+        if (raw == NULL ||
+            sodium_base642bin(raw, il, invite + pl, il - pl, NULL, &n, NULL,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+            (inv = json_loadb((const char *)raw, n, 0, NULL)) == NULL) {
+            rc = dft_fail(err, DFT_ERR_INPUT, "invite is damaged");
+        }
+    }
+    const char *url = json_string_value(json_object_get(inv, "server"));
+    const char *vkey = json_string_value(json_object_get(inv, "vkey"));
+    const char *cid = json_string_value(json_object_get(inv, "collection"));
+    if (rc == DFT_OK && (url == NULL || vkey == NULL || cid == NULL || strlen(cid) != 32 ||
+                         key_field(inv, "invite_sk", seed) != 0)) {
+        rc = dft_fail(err, DFT_ERR_INPUT, "invite is damaged");
+    }
+    if (rc == DFT_OK) {
+        crypto_sign_seed_keypair(ipk, isk, seed);
+        snprintf(e.cid, sizeof e.cid, "%s", cid);
+        member_chain_init(&e.chain, e.cid);
+        e.signer.sk = isk;
+        if ((rc = server_verifier(&e, vkey, err)) == DFT_OK &&
+            (rc = sync_http_init(&e.http, url, ipk, sign_cb, &e.signer, err)) == DFT_OK) {
+            rc = fetch_chain(&e, err);
+            if (rc == DFT_ERR_INPUT) {
+                rc = dft_fail(err, DFT_ERR_INPUT, "invite was used, has expired or is unknown");
+            }
+        }
+    }
+    sodium_memzero(seed, sizeof seed);
+    json_decref(inv);
+    sodium_free(isk);
+    sodium_free(raw);
     eng_release(&e);
     return rc;
 }

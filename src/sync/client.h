@@ -80,6 +80,8 @@ enum dft_err dft_sync_share(struct dft_vault *v, const char *url, json_t **out,
 /* An owner's one-use invite for role: *out {"invite":STRING,"role","expires"}. */
 enum dft_err dft_sync_invite(struct dft_vault *v, const char *role, json_t **out,
                              struct dft_error *err) DFT_MUST_CHECK;
+/* Before making a vault for it: the invite decodes and the server still honours it. */
+enum dft_err dft_sync_invite_check(const char *invite, struct dft_error *err) DFT_MUST_CHECK;
 /* Join the collection of invite with this (new) vault, then pull. *out as dft_sync_run. */
 enum dft_err dft_sync_join(struct dft_vault *v, const char *invite, json_t **out,
                            struct dft_error *err) DFT_MUST_CHECK;
