@@ -958,6 +958,11 @@ run(struct eng *e, json_t **out, struct dft_error *err)
         rc = dft_fail(err, DFT_ERR_INPUT, "this device is not a member of the collection");
     }
     int reads = me != NULL && member_role_reads(me->role);
+    /* a server that forked or rolled back gets nothing pushed: check it first */
+    if (rc == DFT_OK && json_object_get(e->state, "checkpoint") != NULL) {
+        rc = fetch_checkpoint(e, &cp, &note, err);
+        dft_buf_reset(&note);
+    }
     if (rc == DFT_OK && member_role_writes(me->role)) {
         rc = push(e, &pushed, err);
     }

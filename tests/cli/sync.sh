@@ -184,4 +184,41 @@ expect 3 d V --json sync
 expect 0 d V --json list
 [ "$out" = "$before" ] || fail "nothing merged after a rollback"
 
+# fork: a copy of the server's data diverges (the owner pushes to one, the viewer was shown
+# the other): the viewer's next sync finds no consistency and exits 3 with evidence kept
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+rm -rf "$T/srv" "$T/srv-fork"
+mkdir -p "$T/srv2"
+start_server "$T/srv2"
+expect 0 d G init --kdf interactive
+expect 0 d G --json share --server "$URL"
+expect 0 d G --json member invite viewer
+expect 0 d W init --kdf interactive --join "$(json 'J["invite"]')"
+expect 0 d G --json member invite editor
+expect 0 d E init --kdf interactive --join "$(json 'J["invite"]')"
+expect 0 d G --json sync
+expect 0 d W --json sync
+port=${URL##*:}
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+cp -a "$T/srv2" "$T/srv-fork"
+start_server "$T/srv2" "127.0.0.1:$port"
+expect 0 d G add note title="history one"
+expect 0 d G --json sync
+expect 0 d W --json sync
+expect 0 d W --json list
+seen=$out
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+start_server "$T/srv-fork" "127.0.0.1:$port"
+# the editor, who saw neither history, pushes to the copy: a real fork of equal size
+expect 0 d E add note title="history two"
+expect 0 d E --json sync
+expect 3 d W --json sync
+[[ "$errout" == *"forked"* ]] || fail "fork named: $errout"
+# the owner notices too, before pushing anything
+expect 0 d G add note title="not for a forked server"
+expect 3 d G --json sync
+[[ "$errout" == *"forked"* ]] || fail "fork named: $errout"
+expect 0 d W --json list
+[ "$out" = "$seen" ] || fail "nothing merged after a fork"
+
 echo "sync.sh: $checks checks passed"
