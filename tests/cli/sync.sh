@@ -149,6 +149,10 @@ expect 1 d B member invite viewer
 expect 0 d A --json sync
 [ "$(json 'J["size"]')" = "$size" ] || fail "refused commands logged nothing"
 
+# an invite made now is used only after the next epoch begins
+expect 0 d A --json member invite viewer
+INV_late=$(json 'J["invite"]')
+
 # revoke the editor: cut off at once; the new epoch is sealed to the others only
 expect 0 d A --json member list
 KB=$(json '[m["key"] for m in J["members"] if m["role"]=="editor"][0]')
@@ -164,6 +168,23 @@ printf '%s' "$out" | grep -q "after the revocation" || fail "viewer reads the ne
 expect 0 d B --json list
 printf '%s' "$out" | grep -q "after the revocation" && fail "the revoked editor reads nothing new"
 ok
+# the late viewer holds no key of epoch 1 yet: it merges nothing until an owner grants it
+expect 0 d L init --kdf interactive --join "$INV_late"
+expect 0 d L --json sync
+[ "$(json 'J["waiting_for_epoch"]')" = 1 ] || fail "waiting for epoch 1: $out"
+expect 0 d A --json sync
+[ "$(json 'J["granted"]')" = 1 ] || fail "the owner grants it: $out"
+expect 0 d A --json sync
+[ "$(json 'J.get("granted", 0)')" = 0 ] || fail "granted once: $out"
+expect 0 d L --json sync
+[ "$(json '"waiting_for_epoch" in J')" = False ] || fail "no longer waiting: $out"
+expect 0 d L --json list
+printf '%s' "$out" | grep -q "after the revocation" || fail "the late viewer reads epoch 1"
+expect 0 d A --json list
+expect 0 d V --json list
+view=$out
+expect 0 d L --json list
+[ "$out" = "$view" ] || fail "the late viewer's view equals the others'"
 
 # rollback: the server restarted on an older copy of its data -> exit 3, nothing merged
 { kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
