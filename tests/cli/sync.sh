@@ -242,4 +242,20 @@ expect 3 d G --json sync
 expect 0 d W --json list
 [ "$out" = "$seen" ] || fail "nothing merged after a fork"
 
+# the server is lost: a member re-seeds a new one from its copy, the others follow it
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+start_server "$T/srv3"
+expect 1 d F --json sync --to "$URL"
+expect 0 d A --json sync --to "$URL"
+[ "$(json 'J["server"]')" = "$URL" ] || fail "the owner moved: $out"
+expect 0 d V --json sync --to "$URL"
+expect 0 d A add note title="on the new server"
+expect 0 d A --json sync
+expect 0 d V --json sync
+expect 0 d A --json list
+view=$out
+printf '%s' "$view" | grep -q "on the new server" || fail "the owner works on the new server"
+expect 0 d V --json list
+[ "$out" = "$view" ] || fail "the viewer follows the new server"
+
 echo "sync.sh: $checks checks passed"
