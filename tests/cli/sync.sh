@@ -48,13 +48,16 @@ expect 0 d A --json add person name="Mustafa Dzhemilev"
 P=$(json 'J["id"]')
 expect 0 d A --json add case title="Case 1"
 C=$(json 'J["id"]')
+head -c 200000 /dev/urandom >"$T/scan.bin"
+printf 'EVIDENCE-MARKER-7f3a' >>"$T/scan.bin"
+expect 0 d A attach "$C" "$T/scan.bin"
 expect 2 d A share
 expect 1 d A sync
 [[ "$errout" == *"not shared"* ]] || fail "sync before share says so: $errout"
 expect 0 d A --json share --server "$URL"
 cid=$(json 'J["collection"]')
 [ "${#cid}" = 32 ] || fail "collection id: $cid"
-[ "$(json 'J["pushed"]')" = 2 ] || fail "share pushes history: $out"
+[ "$(json 'J["pushed"]')" = 3 ] || fail "share pushes history: $out"
 expect 1 d A share --server "$URL"
 [[ "$errout" == *"already shared"* ]] || fail "second share refused: $errout"
 
@@ -82,6 +85,12 @@ expect 0 d A --json member list
 # the readers see the history at once
 expect 0 d B --json list
 [ "$(json 'len(J)')" = 2 ] || fail "editor reads the history: $out"
+# evidence came along: same bytes, and the server holds no plaintext of it
+expect 0 d B --json show "$C"
+expect 0 d B extract "$(json 'J["evidence"][0]["id"]')" "$T/scan.out"
+cmp -s "$T/scan.bin" "$T/scan.out" || fail "evidence extracted by a member is the original"
+grep -rqa "EVIDENCE-MARKER-7f3a" "$T/srv" && fail "the server stores evidence in clear"
+ok
 expect 0 d F --json list
 [ "$(json 'len(J)')" = 0 ] || fail "field device reads nothing: $out"
 
