@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_sync.h"
 #include "defter/coercion.h"
 
 static int
@@ -34,6 +35,11 @@ cmd_init(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
     const char *camo = NULL;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--join") == 0) {
+            return cmd_init_join(cli); /* cmd_sync.c: a new member's vault */
+        }
+    }
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--kdf") == 0 || strncmp(cli->argv[i], "--kdf=", 6) == 0) {
             int st = parse_kdf(cli, &i, &level);
