@@ -126,5 +126,7 @@ DFT_EXPORT void dft_time_now(char out[DFT_TS_BYTES]);
  * (call once at start, before any json_t exists).
  */
 DFT_EXPORT void dft_json_wipe_on_free(void);
+/* Free a string jansson made (json_dumps): with jansson's allocator, never free(). NULL allowed. */
+DFT_EXPORT void dft_json_string_free(char *s);
 
 #endif

@@ -99,9 +99,7 @@ esc_value(struct dft_buf *b, const json_t *v)
         return DFT_ERR_NOMEM;
     }
     enum dft_err rc = esc(b, s);
-    void (*free_fn)(void *) = NULL;
-    json_get_alloc_funcs(NULL, &free_fn);
-    free_fn(s);
+    dft_json_string_free(s);
     return rc;
 }
 

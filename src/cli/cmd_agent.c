@@ -481,11 +481,7 @@ serve_one(int lsock)
         json_t *j = status_json();
         char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
         agent_send_resp(s, t != NULL ? 0 : 1, 0, t, NULL);
-        json_free_t jfree = NULL;
-        json_get_alloc_funcs(NULL, &jfree);
-        if (t != NULL) {
-            jfree(t); /* jansson's allocator: the CLI installs a wiping one */
-        }
+        dft_json_string_free(t);
         json_decref(j);
         break;
     }
@@ -779,11 +775,7 @@ dft_cmd_unlock(struct dft_cli *cli)
         char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         int rc = print_status(cli, real, t);
-        json_free_t jfree = NULL;
-        json_get_alloc_funcs(NULL, &jfree);
-        if (t != NULL) {
-            jfree(t);
-        }
+        dft_json_string_free(t);
         return rc;
     }
 

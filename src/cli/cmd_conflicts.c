@@ -26,7 +26,7 @@ print_value(const json_t *value)
     }
     char *t = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     fputs(t != NULL ? t : "?", stdout);
-    free(t);
+    dft_json_string_free(t);
 }
 
 static void

@@ -18,6 +18,16 @@ pool_malloc(size_t n)
 }
 
 void
+dft_json_string_free(char *s)
+{
+    json_free_t jfree = NULL;
+    json_get_alloc_funcs(NULL, &jfree);
+    if (s != NULL && jfree != NULL) {
+        jfree(s);
+    }
+}
+
+void
 dft_json_wipe_on_free(void)
 {
     json_set_alloc_funcs(pool_malloc, crypto_secpool_free);

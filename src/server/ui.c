@@ -144,9 +144,7 @@ ui_send_json_as(struct MHD_Connection *c, struct ui_req *r, unsigned status, jso
     len = strlen(s);
     ret = send_body(c, r, status, "application/json", s, len, 1, disposition);
     sodium_memzero(s, len);
-    json_free_t jfree = NULL;
-    json_get_alloc_funcs(NULL, &jfree);
-    jfree(s); /* jansson's allocator: the CLI installs a wiping one */
+    dft_json_string_free(s);
     return ret;
 }
 

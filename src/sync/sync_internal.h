@@ -10,11 +10,7 @@
 static inline void
 sync_json_free(char *s)
 {
-    json_free_t jf = NULL;
-    json_get_alloc_funcs(NULL, &jf);
-    if (s != NULL && jf != NULL) {
-        jf(s);
-    }
+    dft_json_string_free(s);
 }
 
 #endif

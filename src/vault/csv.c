@@ -340,10 +340,8 @@ value_text(const json_t *v, struct dft_buf *b, struct dft_error *err)
         }
     } else if (v != NULL) {
         char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        json_free_t jfree = free;
-        json_get_alloc_funcs(NULL, &jfree); /* the block is jansson's (json_alloc.c wipes) */
         rc = s != NULL ? dft_buf_adds(b, s) : DFT_ERR_NOMEM;
-        jfree(s);
+        dft_json_string_free(s);
     }
     return rc != DFT_OK ? dft_fail(err, rc, "cannot write the export") : DFT_OK;
 }
