@@ -7,7 +7,9 @@
  * lock (a running `defter ui` or command) is frozen first, so it cannot write a header back,
  * and killed after the wipe is durable. Never reads or needs a key; never deletes data.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +47,51 @@ db_holder(const char *db)
     }
     close(fd);
     return pid;
+}
+
+/*
+ * The pid of another process with db open, found through /proc (same user only): SQLite holds
+ * its lock bytes only while it reads or writes, so an idle `defter ui` may hold none. 0: none.
+ */
+static pid_t
+db_opener(const char *db)
+{
+    struct stat want;
+    if (stat(db, &want) != 0) {
+        return 0;
+    }
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) {
+        return 0;
+    }
+    pid_t found = 0;
+    struct dirent *e;
+    while (found == 0 && (e = readdir(proc)) != NULL) {
+        char *end = NULL;
+        long pid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || pid <= 0 || pid == (long)getpid()) {
+            continue;
+        }
+        char fddir[64];
+        snprintf(fddir, sizeof fddir, "/proc/%ld/fd", pid);
+        DIR *fds = opendir(fddir); /* another user's: EACCES, skipped */
+        if (fds == NULL) {
+            continue;
+        }
+        struct dirent *f;
+        while (found == 0 && (f = readdir(fds)) != NULL) {
+            char link[320];
+            struct stat st;
+            snprintf(link, sizeof link, "%s/%s", fddir, f->d_name);
+            if (f->d_name[0] != '.' && stat(link, &st) == 0 && st.st_dev == want.st_dev &&
+                st.st_ino == want.st_ino) {
+                found = (pid_t)pid;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    return found;
 }
 
 /* Overwrite the whole file in place with random bytes and fsync it; 0 when absent. */
@@ -125,6 +172,15 @@ dft_vault_panic(const char *dir, struct dft_panic_result *res, struct dft_error 
         char db1[PATH_MAX];
         if (vault_layout_path(&l, dir, VAULT_FILE_DB1, db1, sizeof db1, NULL) == DFT_OK) {
             holder = db_holder(db1);
+        }
+    }
+    if (holder == 0) {
+        holder = db_opener(db);
+    }
+    if (holder == 0) {
+        char db1[PATH_MAX];
+        if (vault_layout_path(&l, dir, VAULT_FILE_DB1, db1, sizeof db1, NULL) == DFT_OK) {
+            holder = db_opener(db1);
         }
     }
     if (holder > 0 && kill(holder, SIGSTOP) != 0) {
