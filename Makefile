@@ -16,7 +16,7 @@ ifeq ($(V),fuzz)
 CC := clang
 endif
 
-PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode
+PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode libpq
 # libgfshare (m-of-n recovery shares) has no .pc file
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lgfshare -lpthread -lm
