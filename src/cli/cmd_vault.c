@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_sync.h"
 
 static int
 parse_kdf(struct dft_cli *cli, int *i, enum dft_kdf_level *level)
@@ -32,6 +33,11 @@ int
 cmd_init(struct dft_cli *cli)
 {
     enum dft_kdf_level level = DFT_KDF_MODERATE;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--join") == 0) {
+            return cmd_init_join(cli); /* cmd_sync.c: a new member's vault */
+        }
+    }
     for (int i = 0; i < cli->argc; i++) {
         if (strcmp(cli->argv[i], "--kdf") == 0 || strncmp(cli->argv[i], "--kdf=", 6) == 0) {
             int st = parse_kdf(cli, &i, &level);

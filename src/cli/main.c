@@ -12,6 +12,7 @@
 #include "cli/cmd_agent.h"
 #include "core/harden.h"
 #include "cli/cmd_coercion.h"
+#include "cli/cmd_sync.h"
 #include "defter/crypto.h"
 
 static const struct dft_cli_command commands[] = {
@@ -144,6 +145,25 @@ static const struct dft_cli_command commands[] = {
      "  recover it. combine reads the shares' words (files or standard input, 32 words each),\n"
      "  checks each share, and sets a new passphrase. rotate voids every share given out so\n"
      "  far (and with --threshold/--shares makes new ones)."},
+    {"share", cmd_share, "--server URL",
+     "make this vault a collection on a sync server and push its history", NULL},
+    {"member", cmd_member, "invite owner|editor|viewer|field | list | revoke KEY [--since TIME]",
+     "invite members (one-use invite), list them, revoke a device (a new key epoch)",
+     "  The invite carries the server, its key and the keys a new member needs: give it only\n"
+     "  to that person. revoke --since TIME holds that key's entries logged since TIME for\n"
+     "  review (TIME: POSIX seconds or YYYY-MM-DD[THH:MM[:SS]] UTC)."},
+    {"sync", cmd_sync, "[--to URL]", "push, then pull and verify (exit 3 on a fork or rollback)",
+     "  Every checkpoint must verify under the server key and extend the last one verified;\n"
+     "  pulled entries must hash into it. On failure nothing is merged and both signed\n"
+     "  checkpoints are kept as evidence."},
+    {"conflicts", cmd_conflicts, "", "concurrent edits that sync found, with every value", NULL},
+    {"resolve", cmd_resolve, "ID FIELD VALUE", "settle a conflict with one value", NULL},
+    {"serve", cmd_serve,
+     "--listen IPV4:PORT --data DIR [--db postgresql://...] [--objects s3://...]",
+     "run a team-sync server (first line: URL VKEY)",
+     "  Stores ciphertext envelopes, evidence chunks and membership operations only; each\n"
+     "  collection is an RFC 9162 log with signed checkpoints. Also --rate-device R,\n"
+     "  --rate-ip R (requests per second), --max-connections N, --verbose. docs/sync-protocol.md"},
     {"prove", cmd_prove, "ID [--format tlog-proof] | --consistency OLD NEW",
      "inclusion proof of a record's latest envelope, or consistency between tree sizes",
      "  Hashes are standard base64; docs/log-format.md says how to check them by hand."},

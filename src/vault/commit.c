@@ -23,6 +23,7 @@
 #include "vault/envelope.h"
 #include "vault/schema.h"
 #include "vault/fsutil.h"
+#include "vault/sync_internal.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 
@@ -120,6 +121,10 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
              json_object_set_new(op, "fields", json_object()) != 0)) {
             return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
+    }
+    enum dft_err merged = sync_op_parents(v, ops, err); /* parents, seen (conflict.c) */
+    if (merged != DFT_OK) {
+        return merged;
     }
     struct dft_buf env;
     dft_buf_init(&env, DFT_ENV_MAX, 0);

@@ -19,6 +19,7 @@
 #include "crypto/hash.h"
 #include "evidence/evidence.h"
 #include "vault/envelope.h"
+#include "vault/sync_internal.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 
@@ -148,6 +149,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         goto out;
     }
     view_ready = 1;
+    vw.sync_mode = sync_view_merged(v) ? VIEW_LOG_ONLY : 0; /* shared: merged below */
     if ((rc = tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
         goto out;
     }
@@ -204,6 +206,9 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
     if (src != SQLITE_DONE) {
         rc = store_error(v->db, src, "cannot read the log", err);
+        goto out;
+    }
+    if (vw.sync_mode != 0 && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
         goto out;
     }
     rc = tlog_check_finish(tree, NULL, root, err);

@@ -556,6 +556,15 @@ apply_evidence(struct dft_view *vw, const json_t *op, const char *ts, struct dft
     return step_done(vw, st, err);
 }
 
+/* Ops that change no table: the log-only pass, or deletes held by a conflict (sync_view.c). */
+static int
+view_skips(const struct dft_view *vw, const json_t *op)
+{
+    const char *id = json_string_value(json_object_get(op, "id"));
+    return (vw->sync_mode & VIEW_LOG_ONLY) != 0 ||
+           (vw->skip != NULL && id != NULL && json_object_get(vw->skip, id) != NULL);
+}
+
 static enum dft_err
 add_history(struct dft_view *vw, const char *id, int64_t idx, int64_t seq, const struct dft_buf *op,
             struct dft_error *err)
@@ -595,7 +604,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
             goto out;
         }
         struct ahead_slot *made = ahead_wait(vw->ahead, i);
-        if (strcmp(action, "create") == 0) {
+        if (view_skips(vw, op)) {
+            /* history only */
+        } else if (strcmp(action, "create") == 0) {
             rc = apply_create(vw, op, ts, &tmp, made != NULL ? &made->fields : NULL, err);
         } else if (strcmp(action, "update") == 0) {
             rc = apply_update(vw, op, ts, &tmp, err);
@@ -613,6 +624,10 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
         /* Other actions (custody, merge...) live in history only. */
         if (rc != DFT_OK) {
             goto out;
+        }
+        if (vw->sync_mode & VIEW_NO_LOG) {
+            ahead_release(vw->ahead, i);
+            continue;
         }
         const struct dft_buf *opc = &opbuf;
         if (made != NULL && made->op.len > 0) {
@@ -644,6 +659,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
             }
         }
         ahead_release(vw->ahead, i);
+    }
+    if (vw->sync_mode & VIEW_NO_LOG) {
+        goto out;
     }
     const char *entry_action =
         n == 1 ? json_string_value(json_object_get(json_array_get(ops, 0), "action")) : "batch";

@@ -24,7 +24,13 @@ struct dft_view {
     sqlite3_stmt *ins_evidence, *del_evidence;
     sqlite3_stmt *ins_history, *ins_entry;
     struct dft_view_ahead *ahead; /* optional: canonical JSON made on another thread */
+    unsigned sync_mode;           /* VIEW_NO_LOG, VIEW_LOG_ONLY (sync_view.c); 0: both */
+    const json_t *skip;           /* op ids kept out of the tables, history only (sync_view.c) */
 };
+
+/* Merged (synced) views: tables and the log tables are built in two passes (sync_view.c). */
+#define VIEW_NO_LOG   1u /* records, links, evidence only: no history or entries rows */
+#define VIEW_LOG_ONLY 2u /* history and entries rows only */
 
 /*
  * Canonical JSON of each operation and of each create's fields, made ahead on a second thread

@@ -1,0 +1,19 @@
+/*
+ * cmd_sync.h - the team-sync commands: serve (cmd_serve.c); share, member, sync, conflicts,
+ * resolve and init --join (cmd_sync.c).
+ */
+#ifndef DEFTER_CLI_CMD_SYNC_H
+#define DEFTER_CLI_CMD_SYNC_H
+
+#include "cli/cli.h"
+
+int cmd_serve(struct dft_cli *cli);
+int cmd_share(struct dft_cli *cli);
+int cmd_member(struct dft_cli *cli);
+int cmd_sync(struct dft_cli *cli);
+int cmd_conflicts(struct dft_cli *cli);
+int cmd_resolve(struct dft_cli *cli);
+/* init --join INVITE: called by cmd_init when it sees --join (cmd_vault.c). */
+int cmd_init_join(struct dft_cli *cli);
+
+#endif
