@@ -786,7 +786,17 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
         }
         json_decref(ops);
     }
-    /* 2. store them and rebuild the merged view, in one transaction */
+    /* 2. store them and rebuild the merged view, in one transaction; entries merged by an
+     * earlier call are taken from the merged history, those before the first new one */
+    int64_t reopen_from = -1;
+    for (size_t i = 0; i < count && reopen_from < 0; i++) {
+        if (!p[i].skip) {
+            reopen_from = (int64_t)p[i].index;
+        }
+    }
+    if (reopen_from < 0) {
+        goto done; /* nothing new: the view is as it was */
+    }
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS sync_merge", err)) != DFT_OK) {
         goto out;
     }
@@ -802,7 +812,7 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
                          " sidx INTEGER NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,"
                          " PRIMARY KEY(record, sidx, seq)) WITHOUT ROWID",
                          err)) != DFT_OK ||
-        (rc = sync_view_build(v, "sync_merge", "main", ring, NULL, err)) != DFT_OK ||
+        (rc = sync_view_build(v, "sync_merge", "main", ring, reopen_from, NULL, err)) != DFT_OK ||
         (rc = sync_view_install(v, err)) != DFT_OK) {
         goto out;
     }
@@ -810,6 +820,7 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
         goto out;
     }
     in_tx = 0;
+done:
     if (report != NULL) {
         *report = json_pack("{sIsIsO}", "merged", (json_int_t)merged, "held", (json_int_t)held,
                             "seen", seen);

@@ -60,12 +60,14 @@ int sync_view_merged(struct dft_vault *v);
 
 /*
  * Build the merged view into schema's records, links, evidence and sync_history (empty tables),
- * local operations read from log_schema's history. Every pulled entry is opened again (keys:
- * extra first, then the stored ones) and checked. *applied (may be NULL): operations applied.
+ * local operations read from log_schema's history. Pulled entries from server index reopen_from
+ * on are opened again (keys: extra first, then the stored ones) and checked; earlier ones, merged
+ * before, come from main.sync_history (verify passes 0: all are opened). *applied (may be NULL):
+ * operations applied.
  */
 enum dft_err sync_view_build(struct dft_vault *v, const char *schema, const char *log_schema,
-                             const struct dft_sync_keyring *extra, size_t *applied,
-                             struct dft_error *err) DFT_MUST_CHECK;
+                             const struct dft_sync_keyring *extra, int64_t reopen_from,
+                             size_t *applied, struct dft_error *err) DFT_MUST_CHECK;
 
 /* Write the merged tables of schema "sync_merge" into main, with the search index (pull). */
 enum dft_err sync_view_install(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;

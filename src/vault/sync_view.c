@@ -177,10 +177,64 @@ add_ids(json_t *known, const json_t *ops, struct dft_error *err)
 }
 
 /* Every pulled entry, opened and checked; items for those of other devices. */
+/* Operations merged before, per server index, from main.sync_history (see reopen_from). */
+static enum dft_err
+load_merged(sqlite3 *db, struct items *hist, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db,
+                                 "SELECT sidx, op FROM main.sync_history GROUP BY sidx, seq"
+                                 " ORDER BY sidx, seq",
+                                 -1, &st, NULL);
+    enum dft_err rc = DFT_OK;
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sidx = sqlite3_column_int64(st, 0);
+        json_error_t jerr;
+        json_t *op = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+        if (!json_is_object(op)) {
+            json_decref(op);
+            sqlite3_finalize(st);
+            return dft_fail(err, DFT_ERR_INTEGRITY, "an operation in the history is malformed");
+        }
+        if (hist->n == 0 || hist->v[hist->n - 1].sidx != sidx) {
+            struct item x = {sidx, sidx, -1, json_array()};
+            if (x.ops == NULL || (rc = items_add(hist, x, err)) != DFT_OK) {
+                json_decref(op);
+                sqlite3_finalize(st);
+                return rc != DFT_OK ? rc : dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            }
+        }
+        json_array_append_new(hist->v[hist->n - 1].ops, op);
+        src = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE && src != SQLITE_OK) {
+        return store_error(db, src, "cannot read the merged history", err);
+    }
+    return DFT_OK;
+}
+
+static json_t *
+merged_ops(const struct items *hist, int64_t sidx)
+{
+    size_t lo = 0, hi = hist->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (hist->v[mid].sidx < sidx) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < hist->n && hist->v[lo].sidx == sidx ? hist->v[lo].ops : NULL;
+}
+
 static enum dft_err
 load_pulled(struct dft_vault *v, struct items *it, size_t n_local,
-            const struct dft_sync_keyring *extra, json_t *held_ids, struct dft_error *err)
+            const struct dft_sync_keyring *extra, int64_t reopen_from, json_t *held_ids,
+            struct dft_error *err)
 {
+    struct items hist = {NULL, 0, 0};
     struct dft_sync_keyring stored = {0, NULL};
     struct dft_keys *scratch = keys_new();
     sqlite3_stmt *st = NULL;
@@ -188,7 +242,8 @@ load_pulled(struct dft_vault *v, struct items *it, size_t n_local,
     if (scratch == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    if ((rc = dft_vault_sync_keys_get(v, &stored, err)) != DFT_OK) {
+    if ((rc = dft_vault_sync_keys_get(v, &stored, err)) != DFT_OK ||
+        (reopen_from > 0 && (rc = load_merged(v->db, &hist, err)) != DFT_OK)) {
         goto out;
     }
     int src = sqlite3_prepare_v2(v->db,
@@ -203,6 +258,31 @@ load_pulled(struct dft_vault *v, struct items *it, size_t n_local,
         int dup = sqlite3_column_int(st, 4);
         json_t *ops = NULL;
         unsigned char author[32], head[DFT_HASH_BYTES], lh[DFT_HASH_BYTES];
+        json_t *before = sidx < reopen_from && !held && !dup ? merged_ops(&hist, sidx) : NULL;
+        if (sidx < reopen_from && !held && (dup || own || before != NULL)) {
+            /* checked when it was pulled; verify opens it again */
+            if (own) {
+                struct item *l = find_local(it, n_local, lidx);
+                if (l == NULL || !local_head(v->db, lidx, lh) ||
+                    sqlite3_column_bytes(st, 1) != DFT_HASH_BYTES ||
+                    sodium_memcmp(lh, sqlite3_column_blob(st, 1), DFT_HASH_BYTES) != 0) {
+                    rc = dft_fail(err, DFT_ERR_INTEGRITY,
+                                  "pulled entry %lld is not the local envelope it stands for",
+                                  (long long)sidx);
+                    goto out;
+                }
+                if (l->pos >= MERGE_LOCAL) {
+                    l->pos = sidx;
+                }
+            } else if (!dup) {
+                struct item x = {sidx, sidx, -1, json_incref(before)};
+                if ((rc = items_add(it, x, err)) != DFT_OK) {
+                    goto out;
+                }
+            }
+            src = SQLITE_OK;
+            continue;
+        }
         rc = sync_entry_open(scratch, sqlite3_column_blob(st, 5),
                              (size_t)sqlite3_column_bytes(st, 5), extra, &stored, &ops, author,
                              head, err);
@@ -249,6 +329,7 @@ out:
     sqlite3_finalize(st);
     dft_sync_keyring_free(&stored);
     keys_free(scratch);
+    items_free(&hist);
     return rc;
 }
 
@@ -343,7 +424,8 @@ add_sync_history(sqlite3 *db, sqlite3_stmt *ins, int64_t sidx, const json_t *ops
 
 enum dft_err
 sync_view_build(struct dft_vault *v, const char *schema, const char *log_schema,
-                const struct dft_sync_keyring *extra, size_t *applied, struct dft_error *err)
+                const struct dft_sync_keyring *extra, int64_t reopen_from, size_t *applied,
+                struct dft_error *err)
 {
     struct items it = {NULL, 0, 0};
     struct merge_op *mops = NULL;
@@ -361,7 +443,7 @@ sync_view_build(struct dft_vault *v, const char *schema, const char *log_schema,
         goto out;
     }
     size_t n_local = it.n;
-    if ((rc = load_pulled(v, &it, n_local, extra, known, err)) != DFT_OK ||
+    if ((rc = load_pulled(v, &it, n_local, extra, reopen_from, known, err)) != DFT_OK ||
         (rc = place_acked(v->db, &it, n_local, err)) != DFT_OK) {
         goto out;
     }
@@ -536,12 +618,17 @@ sync_view_install(struct dft_vault *v, struct dft_error *err)
         goto out;
     }
     static const char *const copy[] = {
-        "DELETE FROM main.links",
-        "INSERT INTO main.links SELECT * FROM sync_merge.links",
-        "DELETE FROM main.evidence",
-        "INSERT INTO main.evidence SELECT * FROM sync_merge.evidence",
-        "DELETE FROM main.sync_history",
-        "INSERT INTO main.sync_history SELECT * FROM sync_merge.sync_history",
+        /* only the rows that differ are written: pages of unchanged rows stay as they are */
+        "DELETE FROM main.links WHERE id NOT IN (SELECT id FROM sync_merge.links)",
+        "INSERT OR REPLACE INTO main.links SELECT * FROM sync_merge.links"
+        " EXCEPT SELECT * FROM main.links",
+        "DELETE FROM main.evidence WHERE id NOT IN (SELECT id FROM sync_merge.evidence)",
+        "INSERT OR REPLACE INTO main.evidence SELECT * FROM sync_merge.evidence"
+        " EXCEPT SELECT * FROM main.evidence",
+        "DELETE FROM main.sync_history WHERE (record, sidx, seq) NOT IN"
+        " (SELECT record, sidx, seq FROM sync_merge.sync_history)",
+        "INSERT OR REPLACE INTO main.sync_history SELECT * FROM sync_merge.sync_history"
+        " EXCEPT SELECT * FROM main.sync_history",
     };
     for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
         if ((rc = store_exec(v->db, copy[k], err)) != DFT_OK) {
@@ -567,7 +654,7 @@ sync_verify_view(struct dft_vault *v, struct dft_error *err)
                                  " op TEXT NOT NULL, PRIMARY KEY(record, sidx, seq)) WITHOUT ROWID",
                                  err);
     if (rc != DFT_OK ||
-        (rc = sync_view_build(v, "rebuild", "rebuild", NULL, NULL, err)) != DFT_OK) {
+        (rc = sync_view_build(v, "rebuild", "rebuild", NULL, 0, NULL, err)) != DFT_OK) {
         return rc;
     }
     sqlite3_stmt *st = NULL;

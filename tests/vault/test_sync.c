@@ -862,6 +862,56 @@ test_sync__marker_never_in_wire_bodies(void **state)
     }
 }
 
+static void
+exec_sql(struct dft_vault *v, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        print_error("%s: %s\n", sql, msg);
+        sqlite3_free(msg);
+        fail();
+    }
+}
+
+static enum dft_err
+verify_code(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    json_decref(report);
+    return rc;
+}
+
+static void
+test_sync__verify_rechecks_pulled_entries(void **state)
+{
+    struct fixture *fx = *state;
+    char id[DFT_ID_MAX];
+    add_one(fx->v[0], "{\"type\":\"person\",\"name\":\"Pulled\"}", id);
+    edit(fx->v[0], id, "summary", "checked again");
+    sync_one(fx, 0);
+    sync_one(fx, 1);
+    assert_verifies(fx->v[1]);
+    /* nothing new: apply changes nothing */
+    pull(fx, 1);
+    assert_verifies(fx->v[1]);
+    /* a merged row changed behind the library's back */
+    exec_sql(fx->v[1], "UPDATE sync_history SET op = replace(op, 'checked', 'CHANGED')");
+    assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
+    exec_sql(fx->v[1], "UPDATE sync_history SET op = replace(op, 'CHANGED', 'checked')");
+    assert_verifies(fx->v[1]);
+    /* a view row that the merged entries do not give */
+    exec_sql(fx->v[1], "UPDATE records SET title = 'Other' WHERE type = 'person'");
+    assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
+    exec_sql(fx->v[1], "UPDATE records SET title = 'Pulled' WHERE type = 'person'");
+    assert_verifies(fx->v[1]);
+    /* a stored entry's bytes */
+    exec_sql(fx->v[1], "UPDATE sync_pulled SET body = substr(body, 1, length(body) - 1) ||"
+                       " x'00' WHERE sidx = 1");
+    assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
+}
+
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
 static void
 test_sync__random_orders_converge(void **state)
@@ -959,6 +1009,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sync__field_device_pushes_but_cannot_read, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sync__marker_never_in_wire_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__verify_rechecks_pulled_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__random_orders_converge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
