@@ -328,6 +328,8 @@ be64(const char *p)
     return dft_be_get((const unsigned char *)p, 8);
 }
 
+static enum dft_err pg_size(void *self, const char *cid, uint64_t *size, struct dft_error *err);
+
 /* A one-dimensional bytea[] in PostgreSQL's binary array format (array_recv). */
 static enum dft_err
 array_init(struct dft_buf *b, size_t count)
@@ -365,9 +367,12 @@ pg_append(void *self, const char *cid, size_t count, const unsigned char *const 
     if (rc != DFT_OK) {
         goto out;
     }
-    if (count == 0 || count > PG_APPEND_MAX) {
-        rc = dft_fail(err, count == 0 ? DFT_ERR_INPUT : DFT_ERR_TOO_LARGE,
-                      "an append takes 1 to %u entries", PG_APPEND_MAX);
+    if (count == 0) {
+        rc = pg_size(s, cid, first, err); /* nothing to add: where the next would go */
+        goto out;
+    }
+    if (count > PG_APPEND_MAX) {
+        rc = dft_fail(err, DFT_ERR_TOO_LARGE, "an append takes at most %u entries", PG_APPEND_MAX);
         goto out;
     }
     if ((rc = array_init(&leafs, count)) != DFT_OK || (rc = array_init(&bods, count)) != DFT_OK) {
@@ -440,15 +445,9 @@ range_txt(uint64_t from, uint64_t count, char a[24], char b[24])
     snprintf(b, 24, "%llu", (unsigned long long)e);
 }
 
-static enum dft_err
-exists(struct pg_store *s, const char *cid, struct dft_error *err)
-{
-    uint64_t n;
-    return pg_size(s, cid, &n, err);
-}
-
 /*
- * Rows stream one at a time (single-row mode), so a long range never sits whole in memory.
+ * An unknown collection reads as an empty one (as the SQLite store). Rows stream one at a time
+ * (single-row mode), so a long range never sits whole in memory.
  * After the callback stops early the rest of the result is drained (the connection must be
  * idle again before the next call).
  */
@@ -459,11 +458,8 @@ pg_read(void *self, const char *cid, uint64_t from, uint64_t count, sync_entry_f
     struct pg_store *s = self;
     char a[24], b[24];
     enum dft_err rc = check_cid(cid, err);
-    if (rc != DFT_OK || (rc = exists(s, cid, err)) != DFT_OK) {
+    if (rc != DFT_OK || (rc = live(s, err)) != DFT_OK || count == 0) {
         return rc;
-    }
-    if (count == 0) {
-        return DFT_OK;
     }
     range_txt(from, count, a, b);
     const char *vals[3] = {cid, a, b};
@@ -516,7 +512,7 @@ pg_leaves(void *self, const char *cid, uint64_t from, uint64_t count, unsigned c
         goto out;
     }
     if ((uint64_t)PQntuples(r) != count) {
-        rc = dft_fail(err, DFT_ERR_NOT_FOUND, "no entries %llu to %llu in '%s'",
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "postgresql: no entries %llu to %llu in '%s'",
                       (unsigned long long)from, (unsigned long long)(from + count - 1), cid);
         goto out;
     }

@@ -207,7 +207,8 @@ request(struct s3_store *s, const char *method, const char *key, const unsigned 
     if (key != NULL) {
         snprintf(url, sizeof url, "%s/%s%s", s->base, s->prefix, key);
     } else {
-        snprintf(url, sizeof url, "%s", s->base);
+        /* the bucket: a GET lists at most one key (a HEAD would carry no error code) */
+        snprintf(url, sizeof url, "%s%s", s->base, is_put ? "" : "?max-keys=1");
     }
     if (is_put && body != NULL) {
         sha256_hex(body, n, sha, err, &fail);
@@ -223,9 +224,6 @@ request(struct s3_store *s, const char *method, const char *key, const unsigned 
         hl = t;
         if (extra != NULL) {
             t = curl_slist_append(hl, extra);
-        }
-        if (t != NULL && is_put) {
-            t = curl_slist_append(hl, "Expect:"); /* one round trip for small chunks */
         }
     }
     if (t == NULL) {
@@ -253,6 +251,11 @@ request(struct s3_store *s, const char *method, const char *key, const unsigned 
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, &up);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+        /*
+         * No "Expect:" header to turn 100-continue off: libcurl 7.88 would sign the empty
+         * header it then leaves out (403); a zero wait does the same.
+         */
+        curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
     } else if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     }
@@ -484,7 +487,7 @@ s3_open(void **self, const char *data_dir, const char *url, struct dft_error *er
         goto out;
     }
     /* the bucket: there (200), or ours to create (404); anything else is a refusal */
-    rc = request(s, "HEAD", NULL, NULL, 0, NULL, NULL, &status, code, err);
+    rc = request(s, "GET", NULL, NULL, 0, NULL, NULL, &status, code, err);
     if (rc == DFT_OK && status == 404) {
         rc = request(s, "PUT", NULL, NULL, 0, NULL, NULL, &status, code, err);
         if (rc == DFT_OK && status == 409) {

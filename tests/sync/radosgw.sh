@@ -6,7 +6,7 @@
 #
 # Starts one monitor, one memstore OSD (no disk), `auth none`, and a radosgw on a free
 # 127.0.0.1 port; creates a user with radosgw-admin. COMMAND then runs with:
-#   DEFTER_TEST_S3_URL       s3://ACCESS:SECRET@127.0.0.1:PORT/BUCKET?region=default
+#   DEFTER_TEST_S3_URL       s3://ACCESS:SECRET@127.0.0.1:PORT/BUCKET?region=default&scheme=http
 #   DEFTER_TEST_S3_ENDPOINT  http://127.0.0.1:PORT
 #   DEFTER_TEST_S3_ACCESS, DEFTER_TEST_S3_SECRET, DEFTER_TEST_S3_REGION
 #   DEFTER_TEST_S3_LOG       radosgw's log file (for the marker scan)
@@ -138,7 +138,7 @@ export DEFTER_TEST_S3_ENDPOINT="http://127.0.0.1:$rgw_port"
 export DEFTER_TEST_S3_ACCESS="$access"
 export DEFTER_TEST_S3_SECRET="$secret"
 export DEFTER_TEST_S3_REGION=default
-export DEFTER_TEST_S3_URL="s3://$access:$secret@127.0.0.1:$rgw_port/defter-test?region=default"
+export DEFTER_TEST_S3_URL="s3://$access:$secret@127.0.0.1:$rgw_port/defter-test?region=default&scheme=http"
 export DEFTER_TEST_S3_LOG="$dir/log/client.rgw.a.log"
 export DEFTER_TEST_S3_CONF="$conf"
 set +e
