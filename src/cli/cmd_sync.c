@@ -211,6 +211,12 @@ do_sync(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
 static void
 print_sync(const json_t *o)
 {
+    if (json_object_get(o, "waiting_for_epoch") != NULL) {
+        fprintf(stderr,
+                "defter: entries of key epoch %lld are waiting for its key: an owner's next "
+                "sync grants it\n",
+                (long long)json_integer_value(json_object_get(o, "waiting_for_epoch")));
+    }
     printf("pushed %lld, pulled %lld; log size %lld, root %s\n",
            (long long)json_integer_value(json_object_get(o, "pushed")),
            (long long)json_integer_value(json_object_get(o, "pulled")),

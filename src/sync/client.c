@@ -752,7 +752,7 @@ op_at(const struct eng *e, uint64_t index)
 
 static enum dft_err
 pull(struct eng *e, const struct dft_checkpoint *cp, struct frontier *f, uint64_t *pulled,
-     json_t **report, struct dft_error *err)
+     json_t **report, int64_t *waiting, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
     struct pulled pl;
@@ -851,6 +851,18 @@ pull(struct eng *e, const struct dft_checkpoint *cp, struct frontier *f, uint64_
         for (size_t i = 0; i < pl.n; i++) {
             pl.e[i].body = pl.data.data + (uintptr_t)pl.e[i].body;
         }
+        /* an epoch this device holds no key of yet (an owner grants it): merge nothing now */
+        for (size_t i = 0; i < pl.n && *waiting < 0; i++) {
+            const struct dft_sync_epoch *ep =
+                pl.e[i].len >= 4 ? ring_find(&e->ring, (uint32_t)dft_be_get(pl.e[i].body, 4))
+                                 : NULL;
+            if (pl.e[i].len >= 4 && (ep == NULL || !ep->has_secret)) {
+                *waiting = (int64_t)dft_be_get(pl.e[i].body, 4);
+            }
+        }
+        if (*waiting >= 0) {
+            pl.n = 0;
+        }
         if (pl.n > 0) {
             rc =
                 dft_vault_sync_apply(e->v, pl.e, pl.n, &e->ring, author_cb, &e->chain, report, err);
@@ -940,6 +952,107 @@ fetch_chunks(struct eng *e, struct dft_error *err)
     return rc;
 }
 
+/*
+ * An owner's duty: a reading member who joined with an invite made before the current epoch
+ * began, and was sealed no key of it since, gets a grant of the current epoch.
+ */
+static enum dft_err
+owner_grants(struct eng *e, size_t *granted, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    uint32_t cur = e->chain.epoch;
+    const struct dft_sync_epoch *ep = ring_find(&e->ring, cur);
+    uint64_t epoch_at = 0;
+    json_t *ops = json_array();
+    size_t i;
+    json_t *x;
+    *granted = 0;
+    if (ep == NULL || !ep->has_secret || ops == NULL) {
+        json_decref(ops);
+        return DFT_OK;
+    }
+    /* parse the chain once (each was verified by fetch_chain) */
+    json_array_foreach(e->ops, i, x)
+    {
+        const char *s = json_string_value(json_object_get(x, "op"));
+        size_t sl = s != NULL ? strlen(s) : 0, n = 0;
+        unsigned char *buf = malloc(sl + 4);
+        json_t *op = NULL;
+        if (buf != NULL && dft_b64_decode(buf, sl + 4, &n, s, sl) == DFT_OK &&
+            member_parse(buf, n, &op, NULL) == DFT_OK) {
+            json_object_set(op, "_index", json_object_get(x, "index"));
+            const char *a = json_string_value(json_object_get(op, "action"));
+            if ((strcmp(a, "genesis") == 0 || strcmp(a, "epoch") == 0) &&
+                json_integer_value(json_object_get(op, "epoch")) == (json_int_t)cur) {
+                epoch_at = (uint64_t)json_integer_value(json_object_get(x, "index"));
+            }
+            json_array_append_new(ops, op);
+        }
+        free(buf);
+    }
+    for (size_t k = 0; rc == DFT_OK && k < e->chain.n; k++) {
+        const struct member *m = &e->chain.members[k];
+        char kb[dft_b64_len(32)];
+        int has = 0;
+        if (m->revoked || !member_role_reads(m->role)) {
+            continue;
+        }
+        dft_b64_encode(kb, m->key, 32);
+        json_t *op;
+        const char *invite = NULL;
+        json_array_foreach(ops, i, op)
+        {
+            const char *a = json_string_value(json_object_get(op, "action"));
+            json_int_t ep_no = json_integer_value(json_object_get(op, "epoch"));
+            if ((strcmp(a, "genesis") == 0 || strcmp(a, "epoch") == 0) &&
+                ep_no == (json_int_t)cur &&
+                json_object_get(json_object_get(op, "sealed"), kb) != NULL) {
+                has = 1;
+            } else if (strcmp(a, "grant") == 0 && ep_no == (json_int_t)cur &&
+                       strcmp(json_string_value(json_object_get(op, "key")), kb) == 0) {
+                has = 1;
+            } else if (strcmp(a, "join") == 0 &&
+                       strcmp(json_string_value(json_object_get(op, "key")), kb) == 0) {
+                invite = json_string_value(json_object_get(op, "invite"));
+            }
+        }
+        json_array_foreach(ops, i, op)
+        {
+            const char *a = json_string_value(json_object_get(op, "action"));
+            const char *iv = json_string_value(json_object_get(op, "invite"));
+            if (invite != NULL && strcmp(a, "invite") == 0 && iv != NULL &&
+                strcmp(iv, invite) == 0 &&
+                (uint64_t)json_integer_value(json_object_get(op, "_index")) > epoch_at) {
+                has = 1; /* the invite carried the current epoch's keys */
+            }
+        }
+        if (has) {
+            continue;
+        }
+        unsigned char *keys = sodium_malloc(64), box[MEMBER_SEALED_BYTES];
+        char bb[dft_b64_len(MEMBER_SEALED_BYTES)];
+        if (keys == NULL) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(keys, ep->ck, 32);
+        memcpy(keys + 32, ep->drop_sk, 32);
+        crypto_box_seal(box, keys, 64, m->xkey);
+        sodium_free(keys);
+        dft_b64_encode(bb, box, sizeof box);
+        json_t *g = json_pack("{s:s,s:I,s:s,s:s}", "action", "grant", "epoch", (json_int_t)cur,
+                              "key", kb, "sealed", bb);
+        rc = post_op(e, g, NULL, err);
+        json_decref(g);
+        if (rc == DFT_OK) {
+            (*granted)++;
+            rc = fetch_chain(e, err); /* the next operation extends this one */
+        }
+    }
+    json_decref(ops);
+    return rc;
+}
+
 static enum dft_err
 run(struct eng *e, json_t **out, struct dft_error *err)
 {
@@ -957,7 +1070,18 @@ run(struct eng *e, json_t **out, struct dft_error *err)
     if (rc == DFT_OK && (me == NULL || me->revoked)) {
         rc = dft_fail(err, DFT_ERR_INPUT, "this device is not a member of the collection");
     }
+    size_t granted = 0;
+    int64_t waiting = -1;
+    if (rc == DFT_OK && me->role == MEMBER_OWNER) {
+        rc = owner_grants(e, &granted, err);
+        me = rc == DFT_OK ? member_find(&e->chain, e->pub) : NULL;
+    }
     int reads = me != NULL && member_role_reads(me->role);
+    /* a server that forked or rolled back gets nothing pushed: check it first */
+    if (rc == DFT_OK && json_object_get(e->state, "checkpoint") != NULL) {
+        rc = fetch_checkpoint(e, &cp, &note, err);
+        dft_buf_reset(&note);
+    }
     if (rc == DFT_OK && member_role_writes(me->role)) {
         rc = push(e, &pushed, err);
     }
@@ -967,16 +1091,16 @@ run(struct eng *e, json_t **out, struct dft_error *err)
     if (rc == DFT_OK && reads) {
         rc = frontier_load(f, e->state, err);
         if (rc == DFT_OK) {
-            rc = pull(e, &cp, f, &pulled, &report, err);
+            rc = pull(e, &cp, f, &pulled, &report, &waiting, err);
         }
         if (rc == DFT_OK) {
             rc = cross_check(e, &cp, report, err);
         }
-        if (rc == DFT_OK) {
+        if (rc == DFT_OK && waiting < 0) {
             rc = fetch_chunks(e, err);
         }
     }
-    if (rc == DFT_OK) {
+    if (rc == DFT_OK && waiting < 0) {
         rc = save_checkpoint(
             e, &cp, &note, reads ? f : NULL,
             (uint64_t)json_integer_value(json_object_get(e->state, "members_seen")), err);
@@ -987,6 +1111,14 @@ run(struct eng *e, json_t **out, struct dft_error *err)
         *out = json_pack("{s:I,s:I,s:I,s:s,s:I}", "pushed", (json_int_t)pushed, "pulled",
                          (json_int_t)pulled, "size", (json_int_t)cp.size, "root", root, "held",
                          (json_int_t)json_integer_value(json_object_get(report, "held")));
+        if (*out != NULL && waiting >= 0) {
+            /* verified, but not merged: the next sync after an owner's grant merges it */
+            json_object_set_new(*out, "pulled", json_integer(0));
+            json_object_set_new(*out, "waiting_for_epoch", json_integer((json_int_t)waiting));
+        }
+        if (*out != NULL && granted > 0) {
+            json_object_set_new(*out, "granted", json_integer((json_int_t)granted));
+        }
     } else if (rc == DFT_ERR_INPUT && me != NULL) {
         /* nothing */
     }

@@ -149,6 +149,10 @@ expect 1 d B member invite viewer
 expect 0 d A --json sync
 [ "$(json 'J["size"]')" = "$size" ] || fail "refused commands logged nothing"
 
+# an invite made now is used only after the next epoch begins
+expect 0 d A --json member invite viewer
+INV_late=$(json 'J["invite"]')
+
 # revoke the editor: cut off at once; the new epoch is sealed to the others only
 expect 0 d A --json member list
 KB=$(json '[m["key"] for m in J["members"] if m["role"]=="editor"][0]')
@@ -164,6 +168,23 @@ printf '%s' "$out" | grep -q "after the revocation" || fail "viewer reads the ne
 expect 0 d B --json list
 printf '%s' "$out" | grep -q "after the revocation" && fail "the revoked editor reads nothing new"
 ok
+# the late viewer holds no key of epoch 1 yet: it merges nothing until an owner grants it
+expect 0 d L init --kdf interactive --join "$INV_late"
+expect 0 d L --json sync
+[ "$(json 'J["waiting_for_epoch"]')" = 1 ] || fail "waiting for epoch 1: $out"
+expect 0 d A --json sync
+[ "$(json 'J["granted"]')" = 1 ] || fail "the owner grants it: $out"
+expect 0 d A --json sync
+[ "$(json 'J.get("granted", 0)')" = 0 ] || fail "granted once: $out"
+expect 0 d L --json sync
+[ "$(json '"waiting_for_epoch" in J')" = False ] || fail "no longer waiting: $out"
+expect 0 d L --json list
+printf '%s' "$out" | grep -q "after the revocation" || fail "the late viewer reads epoch 1"
+expect 0 d A --json list
+expect 0 d V --json list
+view=$out
+expect 0 d L --json list
+[ "$out" = "$view" ] || fail "the late viewer's view equals the others'"
 
 # rollback: the server restarted on an older copy of its data -> exit 3, nothing merged
 { kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
@@ -183,5 +204,42 @@ expect 3 d V --json sync
 [[ "$errout" == *"rolled back"* ]] || fail "rollback named: $errout"
 expect 0 d V --json list
 [ "$out" = "$before" ] || fail "nothing merged after a rollback"
+
+# fork: a copy of the server's data diverges (the owner pushes to one, the viewer was shown
+# the other): the viewer's next sync finds no consistency and exits 3 with evidence kept
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+rm -rf "$T/srv" "$T/srv-fork"
+mkdir -p "$T/srv2"
+start_server "$T/srv2"
+expect 0 d G init --kdf interactive
+expect 0 d G --json share --server "$URL"
+expect 0 d G --json member invite viewer
+expect 0 d W init --kdf interactive --join "$(json 'J["invite"]')"
+expect 0 d G --json member invite editor
+expect 0 d E init --kdf interactive --join "$(json 'J["invite"]')"
+expect 0 d G --json sync
+expect 0 d W --json sync
+port=${URL##*:}
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+cp -a "$T/srv2" "$T/srv-fork"
+start_server "$T/srv2" "127.0.0.1:$port"
+expect 0 d G add note title="history one"
+expect 0 d G --json sync
+expect 0 d W --json sync
+expect 0 d W --json list
+seen=$out
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+start_server "$T/srv-fork" "127.0.0.1:$port"
+# the editor, who saw neither history, pushes to the copy: a real fork of equal size
+expect 0 d E add note title="history two"
+expect 0 d E --json sync
+expect 3 d W --json sync
+[[ "$errout" == *"forked"* ]] || fail "fork named: $errout"
+# the owner notices too, before pushing anything
+expect 0 d G add note title="not for a forked server"
+expect 3 d G --json sync
+[[ "$errout" == *"forked"* ]] || fail "fork named: $errout"
+expect 0 d W --json list
+[ "$out" = "$seen" ] || fail "nothing merged after a fork"
 
 echo "sync.sh: $checks checks passed"
