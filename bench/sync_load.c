@@ -389,57 +389,56 @@ direct(uint64_t want, size_t batch, double bound, double *rate, uint64_t *n_out)
     log->close(s);
 }
 
-/* 1 MiB chunks through the S3 store, then the same chunk bytes by curl --aws-sigv4. */
+/* curl --aws-sigv4 putting every chunk file in one process (connection reused); seconds. */
+static double
+curl_round(const char *script)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd,
+             "E=\"$DEFTER_TEST_S3_ENDPOINT\" A=\"$DEFTER_TEST_S3_ACCESS\" "
+             "S=\"$DEFTER_TEST_S3_SECRET\" R=\"$DEFTER_TEST_S3_REGION\" bash %s",
+             script);
+    FILE *p = popen(cmd, "r");
+    double t = -1;
+    if (p == NULL || fscanf(p, "%lf", &t) != 1) {
+        t = -1;
+    }
+    if (p != NULL) {
+        pclose(p);
+    }
+    return t;
+}
+
+/*
+ * 1 MiB chunks through the S3 store beside curl --aws-sigv4 putting the same chunk bytes:
+ * three rounds each, alternating (radosgw warms up), best of each. New names every round, so
+ * no put is skipped as already there.
+ */
 static void
 s3_compare(const char *s3url)
 {
-    enum { CHUNKS = 32, SIZE = 1 << 20 };
+    enum { CHUNKS = 32, SIZE = 1 << 20, ROUNDS = 3 };
     void *s = NULL;
     struct dft_error err = {0};
-    char ccid[33], name[65], path[400];
+    char ccid[33], name[65], path[400], cdir[300], script[400];
     unsigned char r[32];
-    unsigned char *buf = malloc(SIZE);
+    unsigned char *buf = malloc((size_t)CHUNKS * SIZE);
     if (buf == NULL || sync_blob_s3.open(&s, dir, s3url, &err) != DFT_OK) {
         fprintf(stderr, "sync_load: s3: %s\n", err.msg);
         free(buf);
         return;
     }
-    randombytes_buf(r, 16);
-    dft_hex_encode(ccid, r, 16);
-    /* the chunks, written once to files for curl */
-    char cdir[300];
     snprintf(cdir, sizeof cdir, "%s/chunks-curl", dir);
     mkdir(cdir, 0700);
+    randombytes_buf(buf, (size_t)CHUNKS * SIZE);
     for (int i = 0; i < CHUNKS; i++) {
-        randombytes_buf(buf, SIZE);
         snprintf(path, sizeof path, "%s/%d", cdir, i);
         FILE *f = fopen(path, "wb");
-        if (f == NULL || fwrite(buf, 1, SIZE, f) != SIZE) {
+        if (f == NULL || fwrite(buf + (size_t)i * SIZE, 1, SIZE, f) != SIZE) {
             die("cannot write a chunk file");
         }
         fclose(f);
     }
-    double t_store = 0;
-    for (int i = 0; i < CHUNKS; i++) {
-        snprintf(path, sizeof path, "%s/%d", cdir, i);
-        FILE *f = fopen(path, "rb");
-        if (f == NULL || fread(buf, 1, SIZE, f) != SIZE) {
-            die("cannot read a chunk file");
-        }
-        fclose(f);
-        randombytes_buf(r, sizeof r);
-        dft_hex_encode(name, r, sizeof r);
-        double t0 = bench_now();
-        if (sync_blob_s3.put(s, ccid, name, buf, SIZE, &err) != DFT_OK) {
-            fprintf(stderr, "sync_load: s3 put: %s\n", err.msg);
-            die("s3");
-        }
-        t_store += bench_now() - t0;
-    }
-    sync_blob_s3.close(s);
-    free(buf);
-    /* curl: one process, every chunk a transfer with its own x-amz-content-sha256 */
-    char script[400];
     snprintf(script, sizeof script, "%s/curl.sh", dir);
     FILE *sh = fopen(script, "w");
     if (sh == NULL) {
@@ -456,24 +455,33 @@ s3_compare(const char *s3url)
             "awk \"BEGIN{print $t1 - $t0}\"\n",
             CHUNKS - 1, cdir, cdir);
     fclose(sh);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd,
-             "E=\"$DEFTER_TEST_S3_ENDPOINT\" A=\"$DEFTER_TEST_S3_ACCESS\" "
-             "S=\"$DEFTER_TEST_S3_SECRET\" R=\"$DEFTER_TEST_S3_REGION\" bash %s",
-             script);
-    FILE *p = popen(cmd, "r");
-    double t_curl = -1;
-    if (p == NULL || fscanf(p, "%lf", &t_curl) != 1) {
-        t_curl = -1;
+    double best_store = 1e9, best_curl = 1e9;
+    for (int round = 0; round < ROUNDS; round++) {
+        randombytes_buf(r, 16);
+        dft_hex_encode(ccid, r, 16);
+        double t0 = bench_now();
+        for (int i = 0; i < CHUNKS; i++) {
+            randombytes_buf(r, sizeof r);
+            dft_hex_encode(name, r, sizeof r);
+            if (sync_blob_s3.put(s, ccid, name, buf + (size_t)i * SIZE, SIZE, &err) != DFT_OK) {
+                fprintf(stderr, "sync_load: s3 put: %s\n", err.msg);
+                die("s3");
+            }
+        }
+        double t = bench_now() - t0;
+        best_store = t < best_store ? t : best_store;
+        t = curl_round(script);
+        if (t > 0 && t < best_curl) {
+            best_curl = t;
+        }
     }
-    if (p != NULL) {
-        pclose(p);
-    }
+    sync_blob_s3.close(s);
+    free(buf);
     double mb = (double)CHUNKS * SIZE / 1e6;
-    printf("chunk upload to radosgw, %d x 1 MiB: S3 store %.3f s (%.0f MB/s), curl --aws-sigv4 "
-           "%.3f s (%.0f MB/s): %.2fx curl's time (goal <= 1.5x)\n",
-           CHUNKS, t_store, mb / t_store, t_curl, t_curl > 0 ? mb / t_curl : 0,
-           t_curl > 0 ? t_store / t_curl : 0);
+    printf("chunk upload to radosgw, %d x 1 MiB, best of %d: S3 store %.3f s (%.0f MB/s), curl "
+           "--aws-sigv4 %.3f s (%.0f MB/s): %.2fx curl's time (goal <= 1.5x)\n",
+           CHUNKS, ROUNDS, best_store, mb / best_store, best_curl, mb / best_curl,
+           best_store / best_curl);
 }
 
 int

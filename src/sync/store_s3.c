@@ -31,6 +31,7 @@
 
 #include "crypto/hash.h"
 #include "sync/storage.h"
+#include "sync/store_s3.h"
 
 #define S3_NAME_MAX     128
 #define S3_ERRBODY_MAX  4096
@@ -256,6 +257,7 @@ request(struct s3_store *s, const char *method, const char *key, const unsigned 
          * header it then leaves out (403); a zero wait does the same.
          */
         curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+        curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
     } else if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     }
@@ -458,6 +460,26 @@ out:
     curl_free(user);
     curl_free(pass);
     curl_url_cleanup(u);
+    return rc;
+}
+
+enum dft_err
+sync_s3_url_check(const char *url, const char *error_doc, char code[64], struct dft_error *err)
+{
+    struct s3_store *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    enum dft_err rc = parse_url(s, url, err);
+    if (error_doc != NULL) {
+        struct dft_buf b;
+        dft_buf_init(&b, S3_ERRBODY_MAX, 0);
+        if (dft_buf_adds(&b, error_doc) == DFT_OK) {
+            error_code(&b, code, 64);
+        }
+        dft_buf_release(&b);
+    }
+    s3_close(s);
     return rc;
 }
 
