@@ -118,6 +118,14 @@ DFT_EXPORT enum dft_err dft_vault_sync_apply(struct dft_vault *v, const struct d
                                              dft_sync_author_fn author_ok, void *ctx,
                                              json_t **report, struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * Every pulled entry body from server index from on, in index order, as received (the vault
+ * keeps them): fn gets (index, body). For re-seeding a new server from a member's copy.
+ */
+DFT_EXPORT enum dft_err dft_vault_sync_pulled(struct dft_vault *v, uint64_t from,
+                                              dft_sync_out_fn fn, void *ctx,
+                                              struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- conflicts ---- */
 
 /*

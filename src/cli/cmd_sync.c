@@ -1,7 +1,8 @@
 /*
- * cmd_sync.c - the team-sync commands: share, member invite|list|revoke, sync, conflicts,
- * resolve, and `init --join INVITE`. Each parses its arguments, calls one function of the sync
- * engine (src/sync/client.c) or the vault, and prints. Exit 3 on a fork, rollback or bad proof.
+ * cmd_sync.c - the team-sync commands: share, member invite|list|revoke, sync and
+ * `init --join INVITE` (conflicts and resolve: cmd_conflicts.c). Each parses its arguments, calls
+ * one function of the sync engine (src/sync/client.c) or the vault, and prints. Exit 3 on a fork,
+ * rollback or bad proof.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,115 +237,6 @@ cmd_sync(struct dft_cli *cli)
         }
     }
     return with_vault(cli, do_sync, (void *)(uintptr_t)to, print_sync);
-}
-
-/* ---- conflicts and resolve ---- */
-
-static enum dft_err
-do_conflicts(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
-{
-    (void)ctx;
-    json_t *list = NULL;
-    enum dft_err rc = dft_vault_conflicts(v, &list, err);
-    if (rc == DFT_OK) {
-        *out = json_pack("{s:o}", "conflicts", list);
-    }
-    return rc;
-}
-
-static void
-print_conflicts(const json_t *o)
-{
-    size_t i, k;
-    json_t *c, *val;
-    const json_t *list = json_object_get(o, "conflicts");
-    if (json_array_size(list) == 0) {
-        printf("no conflicts\n");
-    }
-    json_array_foreach(list, i, c)
-    {
-        printf("%s  record %s  field %s\n", json_string_value(json_object_get(c, "id")),
-               json_string_value(json_object_get(c, "record")),
-               json_string_value(json_object_get(c, "field")));
-        json_array_foreach(json_object_get(c, "values"), k, val)
-        {
-            char *t = json_dumps(json_object_get(val, "value"), JSON_ENCODE_ANY | JSON_COMPACT);
-            printf("    %s  by %.12s…\n", t != NULL ? t : "?",
-                   json_string_value(json_object_get(val, "author")));
-            json_free_t jf = NULL;
-            json_get_alloc_funcs(NULL, &jf);
-            if (t != NULL) {
-                jf(t);
-            }
-        }
-    }
-}
-
-int
-cmd_conflicts(struct dft_cli *cli)
-{
-    if (cli->argc != 0) {
-        return cli_usage(cli, "conflicts takes no arguments");
-    }
-    return with_vault(cli, do_conflicts, NULL, print_conflicts);
-}
-
-struct resolve_args {
-    const char *id, *field;
-    json_t *value;
-};
-
-static enum dft_err
-do_resolve(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)
-{
-    struct resolve_args *a = ctx;
-    const char *record = a->id;
-    json_t *list = NULL;
-    enum dft_err rc = DFT_OK;
-    if (strncmp(a->id, "cfl_", 4) == 0) {
-        size_t i;
-        json_t *c;
-        record = NULL;
-        if ((rc = dft_vault_conflicts(v, &list, err)) != DFT_OK) {
-            return rc;
-        }
-        json_array_foreach(list, i, c)
-        {
-            if (strcmp(json_string_value(json_object_get(c, "id")), a->id) == 0) {
-                record = json_string_value(json_object_get(c, "record"));
-            }
-        }
-        if (record == NULL) {
-            json_decref(list);
-            return dft_fail(err, DFT_ERR_NOT_FOUND, "no open conflict '%.64s'", a->id);
-        }
-    }
-    rc = dft_vault_resolve(v, record, a->field, a->value, out, err);
-    json_decref(list);
-    return rc;
-}
-
-static void
-print_resolve(const json_t *o)
-{
-    (void)o;
-    printf("resolved\n");
-}
-
-int
-cmd_resolve(struct dft_cli *cli)
-{
-    if (cli->argc != 3) {
-        return cli_usage(cli, "resolve needs ID FIELD VALUE");
-    }
-    /* ID: the record, or a conflict id from `defter conflicts` (cfl_...) */
-    struct resolve_args a = {cli->argv[0], cli->argv[1], json_string(cli->argv[2])};
-    if (a.value == NULL) {
-        return cli_usage(cli, "VALUE must be UTF-8 text");
-    }
-    int st = with_vault(cli, do_resolve, &a, print_resolve);
-    json_decref(a.value);
-    return st;
 }
 
 /* ---- init --join ---- */

@@ -12,6 +12,7 @@
 #include "cli/cmd_agent.h"
 #include "core/harden.h"
 #include "cli/cmd_coercion.h"
+#include "cli/cmd_conflicts.h"
 #include "cli/cmd_sync.h"
 #include "defter/crypto.h"
 
@@ -86,6 +87,11 @@ static const struct dft_cli_command commands[] = {
      "candidate pairs of records that are likely one person, for review", NULL},
     {"merge", cmd_merge, "[--undo] KEEP OTHER",
      "merge OTHER into KEEP (names, links); --undo reverses it; history is kept", NULL},
+    {"conflicts", dft_cmd_conflicts, "",
+     "open conflicts of a shared vault: concurrent writes of a field, a delete and an edit", NULL},
+    {"resolve", dft_cmd_resolve, "ID FIELD VALUE",
+     "settle a conflict: VALUE is written as one operation that has seen every concurrent one",
+     "  FIELD _deleted takes true (delete the record) or false (keep it)."},
     {"log", cmd_log, "[--since N] [--envelopes]", "the operation log, one entry per envelope",
      NULL},
     {"verify", cmd_verify, "[--quick]",
@@ -156,8 +162,6 @@ static const struct dft_cli_command commands[] = {
      "  Every checkpoint must verify under the server key and extend the last one verified;\n"
      "  pulled entries must hash into it. On failure nothing is merged and both signed\n"
      "  checkpoints are kept as evidence."},
-    {"conflicts", cmd_conflicts, "", "concurrent edits that sync found, with every value", NULL},
-    {"resolve", cmd_resolve, "ID FIELD VALUE", "settle a conflict with one value", NULL},
     {"serve", cmd_serve,
      "--listen IPV4:PORT --data DIR [--db postgresql://...] [--objects s3://...]",
      "run a team-sync server (first line: URL VKEY)",

@@ -593,6 +593,9 @@ save_checkpoint(struct eng *e, const struct dft_checkpoint *cp, const struct dft
     json_object_set_new(e->state, "checkpoint",
                         json_pack("{s:I,s:s,s:s%}", "size", (json_int_t)cp->size, "root", root,
                                   "note", (const char *)note->data, note->len));
+    if (e->ops != NULL) {
+        json_object_set(e->state, "chain", e->ops); /* for re-seeding a new server */
+    }
     if (f != NULL) {
         json_object_set_new(e->state, "frontier", frontier_json(f));
         json_object_set_new(e->state, "members_seen", json_integer((json_int_t)members_seen));
@@ -1130,17 +1133,170 @@ run(struct eng *e, json_t **out, struct dft_error *err)
 
 /* ---- public entry points ---- */
 
+static enum dft_err health_vkey(struct sync_http *h, char *vkey, size_t max, struct dft_error *err);
+
+struct copy_ctx {
+    struct dft_buf *out;
+    uint64_t next, size;
+    const json_t *chain;
+    int gap;
+};
+
+/* Membership entries of the chain up to (not including) index upto, into the copy. */
+static int
+copy_chain_until(struct copy_ctx *c, uint64_t upto)
+{
+    size_t i;
+    json_t *x;
+    while (c->next < upto) {
+        const char *s = NULL;
+        json_array_foreach(c->chain, i, x)
+        {
+            if ((uint64_t)json_integer_value(json_object_get(x, "index")) == c->next) {
+                s = json_string_value(json_object_get(x, "op"));
+            }
+        }
+        if (s == NULL) {
+            c->gap = 1;
+            return -1;
+        }
+        size_t sl = strlen(s), n = 0;
+        unsigned char *buf = malloc(sl + 4), head[ENTRY_HEAD];
+        if (buf == NULL || dft_b64_decode(buf, sl + 4, &n, s, sl) != DFT_OK) {
+            free(buf);
+            c->gap = 1;
+            return -1;
+        }
+        head[0] = 2;
+        dft_be_put(head + 1, n, 4);
+        int bad = dft_buf_add(c->out, head, ENTRY_HEAD) != DFT_OK ||
+                  dft_buf_add(c->out, buf, n) != DFT_OK;
+        free(buf);
+        if (bad) {
+            c->gap = 1;
+            return -1;
+        }
+        c->next++;
+    }
+    return 0;
+}
+
+static int
+on_pulled(void *ctx, uint64_t index, const unsigned char *body, size_t n)
+{
+    struct copy_ctx *c = ctx;
+    unsigned char head[ENTRY_HEAD];
+    if (index >= c->size) {
+        return 1;
+    }
+    if (copy_chain_until(c, index) != 0) {
+        return 1;
+    }
+    head[0] = 1;
+    dft_be_put(head + 1, n, 4);
+    if (dft_buf_add(c->out, head, ENTRY_HEAD) != DFT_OK || dft_buf_add(c->out, body, n) != DFT_OK) {
+        c->gap = 1;
+        return 1;
+    }
+    c->next++;
+    return 0;
+}
+
+/*
+ * Re-seed to_url from this vault's copy (every entry up to the last verified checkpoint, whose
+ * root it must rebuild), then make it this device's server. A server that already holds the
+ * collection is just adopted: the next sync checks it against the last verified checkpoint.
+ */
+static enum dft_err
+reseed(struct eng *e, const char *to_url, struct dft_error *err)
+{
+    struct dft_buf body, resp;
+    struct sync_http nh;
+    struct sync_http_meta m;
+    char vkey[DFT_NOTE_VKEY_MAX];
+    struct frontier *f = calloc(1, sizeof *f);
+    const json_t *cpj = json_object_get(e->state, "checkpoint");
+    uint64_t size = (uint64_t)json_integer_value(json_object_get(cpj, "size"));
+    const char *rs = json_string_value(json_object_get(cpj, "root"));
+    unsigned char root[32], want[32];
+    memset(&nh, 0, sizeof nh);
+    dft_buf_init(&body, SYNC_PUSH_MAX, 0);
+    dft_buf_init(&resp, 1 << 16, 0);
+    enum dft_err rc = f == NULL ? dft_fail(err, DFT_ERR_NOMEM, "out of memory") : DFT_OK;
+    if (rc == DFT_OK &&
+        (size == 0 || rs == NULL || !json_is_array(json_object_get(e->state, "chain")))) {
+        rc = dft_fail(err, DFT_ERR_USAGE,
+                      "this device holds no verified copy to re-seed from "
+                      "(a reading member must have synced)");
+    }
+    if (rc == DFT_OK && tlog_hash_decode(want, rs, strlen(rs), err) != DFT_OK) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "sync state: bad checkpoint");
+    }
+    struct copy_ctx cc = {&body, 0, size, json_object_get(e->state, "chain"), 0};
+    if (rc == DFT_OK && (rc = dft_vault_sync_pulled(e->v, 0, on_pulled, &cc, err)) == DFT_OK &&
+        (copy_chain_until(&cc, size) != 0 || cc.gap || cc.next != size)) {
+        rc = dft_fail(err, DFT_ERR_TOO_LARGE,
+                      "this copy cannot re-seed: entry %llu is missing or the log is over 64 MiB",
+                      (unsigned long long)cc.next);
+    }
+    /* the copy must be exactly the log this device verified */
+    for (size_t off = 0; rc == DFT_OK && off < body.len;) {
+        size_t len = ENTRY_HEAD + (size_t)dft_be_get(body.data + off + 1, 4);
+        unsigned char leaf[32];
+        crypto_leaf_hash(leaf, body.data + off, len);
+        frontier_add(f, leaf);
+        off += len;
+    }
+    if (rc == DFT_OK) {
+        frontier_root(f, root);
+        if (f->size != size || sodium_memcmp(root, want, 32) != 0) {
+            rc = dft_fail(err, DFT_ERR_INTEGRITY, "this copy does not rebuild the verified root");
+        }
+    }
+    if (rc == DFT_OK &&
+        (rc = sync_http_init(&nh, to_url, e->pub, sign_cb, &e->signer, err)) == DFT_OK) {
+        rc = health_vkey(&nh, vkey, sizeof vkey, err);
+    }
+    if (rc == DFT_OK) {
+        rc = sync_http_raw(&nh, "POST", "/v1/collections?reseed=1", body.data, body.len, NULL, &m,
+                           &resp, err);
+        if (rc == DFT_OK && m.status != 201 && m.status != 409) {
+            rc = dft_fail(err, m.status == 413 ? DFT_ERR_TOO_LARGE : DFT_ERR_IO,
+                          "%s refused the re-seed: %ld %.*s", nh.base, m.status,
+                          (int)(resp.len < 160 ? resp.len : 160), (const char *)resp.data);
+        }
+    }
+    if (rc == DFT_OK && (rc = server_verifier(e, vkey, err)) == DFT_OK) {
+        json_object_set_new(e->state, "server", json_string(nh.base));
+        json_object_set_new(e->state, "vkey", json_string(vkey));
+        rc = dft_vault_sync_state_put(e->v, e->state, err);
+    }
+    if (rc == DFT_OK) {
+        sync_http_release(&e->http);
+        e->http = nh;
+        memset(&nh, 0, sizeof nh);
+    }
+    sync_http_release(&nh);
+    dft_buf_release(&body);
+    dft_buf_release(&resp);
+    free(f);
+    return rc;
+}
+
 enum dft_err
 dft_sync_run(struct dft_vault *v, const char *to_url, json_t **out, struct dft_error *err)
 {
     struct eng e;
     *out = NULL;
-    if (to_url != NULL) {
-        return dft_fail(err, DFT_ERR_USAGE, "sync --to is not built yet");
-    }
     enum dft_err rc = eng_open(&e, v, err);
+    if (rc == DFT_OK && to_url != NULL) {
+        rc = reseed(&e, to_url, err);
+    }
     if (rc == DFT_OK) {
         rc = run(&e, out, err);
+    }
+    if (rc == DFT_OK && to_url != NULL) {
+        json_object_set_new(*out, "server", json_string(e.http.base));
     }
     eng_release(&e);
     return rc;

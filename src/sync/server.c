@@ -508,6 +508,7 @@ enum route {
     R_NONE,
     R_HEALTH,
     R_CREATE,
+    R_RESEED,
     R_PUSH,
     R_PULL,
     R_CHECKPOINT,
@@ -744,6 +745,7 @@ body_max(enum route rt)
 {
     switch (rt) {
     case R_PUSH:
+    case R_RESEED:
         return SYNC_PUSH_MAX;
     case R_CHUNK_PUT:
         return SYNC_CHUNK_MAX;
@@ -766,6 +768,10 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
     struct httpsig_params hp;
     client_ip(mc, ip);
     r->route = route_of(url, method, r);
+    const char *reseed = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "reseed");
+    if (r->route == R_CREATE && reseed != NULL && strcmp(reseed, "1") == 0) {
+        r->route = R_RESEED;
+    }
     if (r->route == R_NONE) {
         return refuse(mc, r, 404, "not found", 0);
     }
@@ -806,7 +812,7 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
     }
     memcpy(r->key, hp.keyid, 32);
     snprintf(r->digest, sizeof r->digest, "%s", dg);
-    if (r->route != R_CREATE) {
+    if (r->route != R_CREATE && r->route != R_RESEED) {
         pthread_mutex_lock(&s->mu);
         struct coll *c = find_coll(s, r->cid);
         const struct member *m = c != NULL ? member_find(&c->chain, hp.keyid) : NULL;
@@ -896,6 +902,112 @@ checkpoint_now(struct sync_server *s, struct coll *c, struct dft_error *err)
     }
     dft_buf_release(&note);
     return rc;
+}
+
+/*
+ * Re-seed (POST /v1/collections?reseed=1): a member's full copy, entries 0.. back to back, the
+ * first the genesis. Every membership entry is replayed (without invite expiry: the chain was
+ * accepted once and is signed by its owners); the requesting key must be a live member of the
+ * result. The whole log is appended in one transaction, so a client's old checkpoints stay
+ * consistent with the new server's.
+ */
+static void
+do_reseed(struct sync_server *s, struct req *r, struct answer *a)
+{
+    struct dft_error err = {0};
+    const unsigned char *p = r->body.data;
+    size_t n = r->body.len, off = 0, count = 0;
+    unsigned kind = 0;
+    const unsigned char *payload = NULL;
+    size_t plen = 0, total = 0;
+    struct coll *c = NULL;
+    json_t *op = NULL;
+    const unsigned char **bodies = NULL;
+    size_t *lens = NULL;
+    unsigned char(*leaves)[32] = NULL;
+    if (entry_split(p, n, &kind, &payload, &plen, &total) != 0 || kind != 2 ||
+        member_parse(payload, plen, &op, &err) != DFT_OK) {
+        answer_error(a, 400, "a re-seed starts with the genesis entry");
+        return;
+    }
+    const char *cid = json_string_value(json_object_get(op, "collection"));
+    if (cid == NULL || strlen(cid) != 32 || !hex_token(cid, 32) ||
+        coll_new(cid, &c, &err) != DFT_OK) {
+        json_decref(op);
+        answer_error(a, 400, "genesis names no collection");
+        return;
+    }
+    json_decref(op);
+    while (off < n) {
+        if (entry_split(p + off, n - off, &kind, &payload, &plen, &total) != 0) {
+            answer_error(a, 400, "malformed entry");
+            goto out;
+        }
+        if (kind == 2 && member_apply(&c->chain, payload, plen, count, 0, NULL, &err) != DFT_OK) {
+            answer_error(a, 409, err.msg);
+            goto out;
+        }
+        off += total;
+        count++;
+    }
+    const struct member *m = member_find(&c->chain, r->key);
+    if (m == NULL || m->revoked) {
+        answer_error(a, 403, "only a member re-seeds its collection");
+        goto out;
+    }
+    bodies = calloc(count, sizeof *bodies);
+    lens = calloc(count, sizeof *lens);
+    leaves = calloc(count, 32);
+    if (bodies == NULL || lens == NULL || leaves == NULL) {
+        answer_error(a, 500, "out of memory");
+        goto out;
+    }
+    off = 0;
+    for (size_t i = 0; i < count; i++) {
+        (void)entry_split(p + off, n - off, &kind, &payload, &plen, &total);
+        bodies[i] = p + off;
+        lens[i] = total;
+        crypto_leaf_hash(leaves[i], p + off, total);
+        if (kind == 2 && keep_op(c, i, payload, plen, &err) != DFT_OK) {
+            answer_error(a, 500, err.msg);
+            goto out;
+        }
+        off += total;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (find_coll(s, c->cid) != NULL) {
+        pthread_mutex_unlock(&s->mu);
+        answer_error(a, 409, "collection exists");
+        goto out;
+    }
+    uint64_t first = 0;
+    pthread_mutex_lock(&s->store_mu);
+    enum dft_err rc = s->log->create(s->log_self, c->cid, &err);
+    if (rc == DFT_OK) {
+        rc = s->log->append(s->log_self, c->cid, count, bodies, lens,
+                            (const unsigned char(*)[32])leaves, &first, &err);
+    }
+    pthread_mutex_unlock(&s->store_mu);
+    if (rc == DFT_OK) {
+        rc = tree_add(c, (const unsigned char(*)[32])leaves, count, &err);
+    }
+    if (rc != DFT_OK) {
+        pthread_mutex_unlock(&s->mu);
+        answer_error(a, 500, err.msg);
+        goto out;
+    }
+    c->next = s->colls;
+    s->colls = c;
+    answer_json(a, 201,
+                json_pack("{s:s,s:I,s:I}", "collection", c->cid, "first", (json_int_t)0, "size",
+                          (json_int_t)c->size));
+    c = NULL;
+    pthread_mutex_unlock(&s->mu);
+out:
+    coll_free(c);
+    free(bodies);
+    free(lens);
+    free(leaves);
 }
 
 static void
@@ -1344,6 +1456,8 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
         return refuse(mc, r, 401, "body does not match its Content-Digest", 0);
     } else if (r->route == R_CREATE) {
         do_create(s, r, &a);
+    } else if (r->route == R_RESEED) {
+        do_reseed(s, r, &a);
     } else {
         pthread_mutex_lock(&s->mu);
         struct coll *c = find_coll(s, r->cid);

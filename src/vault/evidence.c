@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "evidence/evidence.h"
+#include "vault/sync_internal.h"
 #include "vault/vault_internal.h"
 
 static enum dft_err
@@ -291,7 +292,13 @@ dft_vault_extract(struct dft_vault *v, const char *evid, const char *out_path,
         (rc = evidence_row(v, evid, object, expected, err)) != DFT_OK) {
         return rc;
     }
-    rc = evidence_extract(objdir, v->keys, object, expected, out_path, progress, pctx, sha, err);
+    struct dft_keys *pulled = NULL; /* another member's object: no dedup key (sync_chunks.c) */
+    rc = sync_object_keys(v, object, &pulled, err);
+    if (rc == DFT_OK) {
+        rc = evidence_extract(objdir, pulled != NULL ? pulled : v->keys, object, expected, out_path,
+                              progress, pctx, sha, err);
+    }
+    keys_free(pulled);
     if (rc != DFT_OK) {
         return rc;
     }

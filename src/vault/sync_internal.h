@@ -72,6 +72,22 @@ enum dft_err sync_view_build(struct dft_vault *v, const char *schema, const char
 /* Write the merged tables of schema "sync_merge" into main, with the search index (pull). */
 enum dft_err sync_view_install(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * verify's evidence check for a shared vault (sync_chunks.c): as vault_verify_evidence, but an
+ * object of another member's evidence that has not been pulled yet is counted ("waiting"), and
+ * a pulled one (which keeps its author's object id) gets the quick check.
+ */
+enum dft_err sync_verify_evidence(struct dft_vault *v, unsigned flags, json_t **report,
+                                  struct dft_error *err) DFT_MUST_CHECK;
+
+/*
+ * For an evidence object pulled from another member (sync_chunks.c): *keys gets a copy of the
+ * vault's keys without the dedup key (the object keeps its author's id), to free with
+ * keys_free; NULL for the vault's own objects.
+ */
+enum dft_err sync_object_keys(struct dft_vault *v, const char *object, struct dft_keys **keys,
+                              struct dft_error *err) DFT_MUST_CHECK;
+
 /* verify: rebuild the merged view into "rebuild" and compare sync_history (verify.c calls it). */
 enum dft_err sync_verify_view(struct dft_vault *v, struct dft_error *err) DFT_MUST_CHECK;
 

@@ -235,7 +235,8 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
     /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
     json_t *evidence = NULL;
-    rc = vault_verify_evidence(v, (flags & DFT_VERIFY_QUICK) ? EVIDENCE_QUICK : 0, &evidence, err);
+    rc = (vw.sync_mode != 0 ? sync_verify_evidence : vault_verify_evidence)(
+        v, (flags & DFT_VERIFY_QUICK) ? EVIDENCE_QUICK : 0, &evidence, err);
     if (rc != DFT_OK) {
         json_decref(witnesses);
         goto out;

@@ -48,13 +48,16 @@ expect 0 d A --json add person name="Mustafa Dzhemilev"
 P=$(json 'J["id"]')
 expect 0 d A --json add case title="Case 1"
 C=$(json 'J["id"]')
+head -c 200000 /dev/urandom >"$T/scan.bin"
+printf 'EVIDENCE-MARKER-7f3a' >>"$T/scan.bin"
+expect 0 d A attach "$C" "$T/scan.bin"
 expect 2 d A share
 expect 1 d A sync
 [[ "$errout" == *"not shared"* ]] || fail "sync before share says so: $errout"
 expect 0 d A --json share --server "$URL"
 cid=$(json 'J["collection"]')
 [ "${#cid}" = 32 ] || fail "collection id: $cid"
-[ "$(json 'J["pushed"]')" = 2 ] || fail "share pushes history: $out"
+[ "$(json 'J["pushed"]')" = 3 ] || fail "share pushes history: $out"
 expect 1 d A share --server "$URL"
 [[ "$errout" == *"already shared"* ]] || fail "second share refused: $errout"
 
@@ -82,6 +85,12 @@ expect 0 d A --json member list
 # the readers see the history at once
 expect 0 d B --json list
 [ "$(json 'len(J)')" = 2 ] || fail "editor reads the history: $out"
+# evidence came along: same bytes, and the server holds no plaintext of it
+expect 0 d B --json show "$C"
+expect 0 d B extract "$(json 'J["evidence"][0]["id"]')" "$T/scan.out"
+cmp -s "$T/scan.bin" "$T/scan.out" || fail "evidence extracted by a member is the original"
+grep -rqa "EVIDENCE-MARKER-7f3a" "$T/srv" && fail "the server stores evidence in clear"
+ok
 expect 0 d F --json list
 [ "$(json 'len(J)')" = 0 ] || fail "field device reads nothing: $out"
 
@@ -118,21 +127,20 @@ showV=$(printf '%s' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin)
 printf '%s' "$view" | grep -q "field report" || fail "the field device's note reached the readers"
 for m in A B V; do
     expect 0 d "$m" --json conflicts
-    [ "$(json 'len(J["conflicts"])')" = 1 ] || fail "$m lists the conflict: $out"
-    [ "$(json 'sorted(v["value"] for v in J["conflicts"][0]["values"])')" = "['Mustafa Cemilev', 'Мустафа Джемилев']" ] ||
+    [ "$(json 'len(J)')" = 1 ] || fail "$m lists the conflict: $out"
+    [ "$(json 'sorted(v["value"] for v in J[0]["values"])')" = "['Mustafa Cemilev', 'Мустафа Джемилев']" ] ||
         fail "both values: $out"
 done
 expect 0 d F --json list
 [ "$(json 'len(J)')" = 1 ] || fail "the field device still reads only its own: $out"
 # resolve on one member; after sync no reader lists the conflict and all show the value
 expect 0 d V --json conflicts
-cfl=$(json 'J["conflicts"][0]["id"]')
-expect 1 d B resolve cfl_nonexistent name "x"
-expect 0 d B resolve "$cfl" name "Mustafa Dzhemilev (Cemilev)"
+[ "$(json 'J[0]["record"]')" = "$P" ] || fail "the conflict names the record: $out"
+expect 0 d B resolve "$P" name "Mustafa Dzhemilev (Cemilev)"
 for m in B A V B A V; do expect 0 d "$m" --json sync; done
 for m in A B V; do
     expect 0 d "$m" --json conflicts
-    [ "$(json 'len(J["conflicts"])')" = 0 ] || fail "$m: resolved: $out"
+    [ "$(json 'len(J)')" = 0 ] || fail "$m: resolved: $out"
     expect 0 d "$m" --json show "$P"
     [ "$(json 'J["fields"]["name"]')" = "Mustafa Dzhemilev (Cemilev)" ] || fail "$m shows it"
 done
@@ -241,5 +249,21 @@ expect 3 d G --json sync
 [[ "$errout" == *"forked"* ]] || fail "fork named: $errout"
 expect 0 d W --json list
 [ "$out" = "$seen" ] || fail "nothing merged after a fork"
+
+# the server is lost: a member re-seeds a new one from its copy, the others follow it
+{ kill -9 "$SPID" && wait "$SPID"; } 2>/dev/null
+start_server "$T/srv3"
+expect 1 d F --json sync --to "$URL"
+expect 0 d A --json sync --to "$URL"
+[ "$(json 'J["server"]')" = "$URL" ] || fail "the owner moved: $out"
+expect 0 d V --json sync --to "$URL"
+expect 0 d A add note title="on the new server"
+expect 0 d A --json sync
+expect 0 d V --json sync
+expect 0 d A --json list
+view=$out
+printf '%s' "$view" | grep -q "on the new server" || fail "the owner works on the new server"
+expect 0 d V --json list
+[ "$out" = "$view" ] || fail "the viewer follows the new server"
 
 echo "sync.sh: $checks checks passed"

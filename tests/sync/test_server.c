@@ -738,6 +738,67 @@ test_server__revocation_cuts_a_waiting_pull(void **state)
     assert_int_equal(member_author_ok(&f->chain, f->editor.pk, 8), 0);
 }
 
+static void
+test_server__reseed_copies_the_log(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+    struct dft_buf body, resp, log;
+    struct dft_checkpoint cp;
+    entries(&body, 5, 3);
+    dft_buf_init(&resp, 1 << 20, 0);
+    dft_buf_init(&log, 1 << 24, 0);
+    snprintf(path, sizeof path, "/v1/c/%s/envelopes", f->cid);
+    assert_int_equal(call(f, &f->editor, "POST", path, body.data, body.len, &resp, NULL), 200);
+    get_checkpoint(f, &f->viewer, &cp);
+    snprintf(path, sizeof path, "/v1/c/%s/envelopes?since=0", f->cid);
+    assert_int_equal(call(f, &f->viewer, "GET", path, NULL, 0, &log, NULL), 200);
+    /* a second, empty server */
+    struct fx g = *f;
+    assert_true(strlen(f->dir) < sizeof g.dir - 8);
+    memcpy(g.dir + strlen(f->dir), "/second", 8);
+    g.srv = NULL;
+    start(&g);
+    /* a stranger may not re-seed it; a member may, once */
+    dft_buf_reset(&resp);
+    assert_int_equal(
+        call(&g, &f->stranger, "POST", "/v1/collections?reseed=1", log.data, log.len, &resp, NULL),
+        403);
+    dft_buf_reset(&resp);
+    assert_int_equal(
+        call(&g, &f->viewer, "POST", "/v1/collections?reseed=1", log.data, 3, &resp, NULL), 400);
+    /* a log whose membership entries were tampered with is refused */
+    unsigned char *bad = malloc(log.len);
+    memcpy(bad, log.data, log.len);
+    bad[40] ^= 1; /* inside the genesis JSON */
+    dft_buf_reset(&resp);
+    assert_int_not_equal(
+        call(&g, &f->viewer, "POST", "/v1/collections?reseed=1", bad, log.len, &resp, NULL), 201);
+    free(bad);
+    dft_buf_reset(&resp);
+    assert_int_equal(
+        call(&g, &f->viewer, "POST", "/v1/collections?reseed=1", log.data, log.len, &resp, NULL),
+        201);
+    dft_buf_reset(&resp);
+    assert_int_equal(
+        call(&g, &f->viewer, "POST", "/v1/collections?reseed=1", log.data, log.len, &resp, NULL),
+        409);
+    /* the same tree under another key: equal root at equal size */
+    struct dft_checkpoint cp2;
+    get_checkpoint(&g, &f->viewer, &cp2);
+    assert_int_equal(cp2.size, cp.size);
+    assert_memory_equal(cp2.root, cp.root, 32);
+    assert_string_not_equal(g.vkey, f->vkey);
+    /* and it works as a server: the editor pushes on */
+    snprintf(path, sizeof path, "/v1/c/%s/envelopes", f->cid);
+    dft_buf_reset(&resp);
+    assert_int_equal(call(&g, &f->editor, "POST", path, body.data, body.len, &resp, NULL), 200);
+    sync_server_free(g.srv);
+    dft_buf_release(&body);
+    dft_buf_release(&resp);
+    dft_buf_release(&log);
+}
+
 struct pusher {
     struct fx *f;
     int stop;
@@ -876,6 +937,7 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_server__membership_chain_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server__revocation_cuts_a_waiting_pull, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_server__reseed_copies_the_log, setup, teardown),
         cmocka_unit_test_teardown(test_server__kill9_loses_nothing_acknowledged, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -762,7 +762,7 @@ test_sync__bad_entries_change_nothing(void **state)
     char a64[64];
     dft_b64_encode(a64, fx->authors[0], 32);
     json_t *ops =
-        json_pack("[{sisssssssssss{ss}s[]}]", "v", 1, "id", "op_forged0000000000", "ts",
+        json_pack("[{si ss ss ss ss ss ss s{ss} s[]}]", "v", 1, "id", "op_forged0000000000", "ts",
                   "2026-12-07T10:00:00.000Z", "author", a64, "record", "per_forged00000000",
                   "action", "create", "type", "person", "fields", "name", "Forged", "parents");
     unsigned char *fb = NULL;
@@ -912,6 +912,206 @@ test_sync__verify_rechecks_pulled_entries(void **state)
     assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
 }
 
+/* Chunks caught by chunks_out, by name. */
+struct chunks {
+    char name[8][65];
+    unsigned char *body[8];
+    size_t len[8];
+    int n;
+};
+
+static int
+take_chunk(void *ctx, const char *name, const unsigned char *body, size_t n)
+{
+    struct chunks *c = ctx;
+    assert_true(c->n < 8);
+    snprintf(c->name[c->n], sizeof c->name[c->n], "%s", name);
+    c->body[c->n] = malloc(n);
+    assert_non_null(c->body[c->n]);
+    memcpy(c->body[c->n], body, n);
+    c->len[c->n++] = n;
+    return 0;
+}
+
+static void
+chunks_free(struct chunks *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->body[i]);
+    }
+    c->n = 0;
+}
+
+static json_int_t
+verify_waiting(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    json_int_t w =
+        json_integer_value(json_object_get(json_object_get(report, "evidence"), "waiting"));
+    json_decref(report);
+    return w;
+}
+
+static void
+test_sync__evidence_chunks(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char rec[DFT_ID_MAX], file[256];
+    add_one(fx->v[0], "{\"type\":\"case\",\"title\":\"Evidence case\"}", rec);
+    snprintf(file, sizeof file, "%s/photo.txt", fx->dir[0]);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 2000; i++) {
+        fprintf(f, "MARKERzq81 line %d of the statement\n", i);
+    }
+    fclose(f);
+    const char *paths[] = {NULL};
+    paths[0] = file;
+    json_t *att = NULL;
+    assert_int_equal(dft_vault_attach(fx->v[0], rec, paths, 1, NULL, NULL, &att, &err), DFT_OK);
+    json_decref(att);
+    sync_one(fx, 0);
+    sync_one(fx, 1);
+    /* B has the evidence row, not the file: verify says it waits */
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    json_t *wanted = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &wanted, &err), DFT_OK);
+    assert_int_equal(json_array_size(wanted), 1);
+    json_t *none = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[0], &none, &err), DFT_OK);
+    assert_int_equal(json_array_size(none), 0);
+    json_decref(none);
+    struct chunks c = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[0], &fx->ring, take_chunk, &c, &err), DFT_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.name[0], json_string_value(json_array_get(wanted, 0)));
+    assert_false(contains(c.body[0], c.len[0], "MARKERzq81"));
+    /* sent once */
+    struct chunks again = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[0], &fx->ring, take_chunk, &again, &err),
+                     DFT_OK);
+    assert_int_equal(again.n, 0);
+    /* a flipped byte, a wrong name, a wrong key: refused, nothing placed */
+    c.body[0][5 + 184 + 100] ^= 1; /* a chunk's ciphertext */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][5 + 184 + 100] ^= 1; /* a chunk's ciphertext */
+    c.body[0][5 + 30] ^= 1;        /* the object id in the header */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][5 + 30] ^= 1;
+    assert_int_equal(dft_vault_sync_chunk_in(fx->v[1], &fx->fring, c.name[0], c.body[0], 4, NULL),
+                     DFT_ERR_INTEGRITY);
+    c.body[0][c.len[0] - 3] ^= 1; /* the padding's tag */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], NULL),
+        DFT_ERR_INTEGRITY);
+    c.body[0][c.len[0] - 3] ^= 1;
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    /* the real one */
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, c.name[0], c.body[0], c.len[0], &err), DFT_OK);
+    assert_int_equal(verify_waiting(fx->v[1]), 0);
+    /* B extracts A's file */
+    json_t *sh = NULL;
+    assert_int_equal(dft_vault_show(fx->v[1], rec, 0, &sh, NULL), DFT_OK);
+    const char *evid = json_string_value(
+        json_object_get(json_array_get(json_object_get(sh, "evidence"), 0), "id"));
+    char outp[300];
+    snprintf(outp, sizeof outp, "%s/out.txt", fx->dir[1]);
+    assert_int_equal(dft_vault_extract(fx->v[1], evid, outp, NULL, NULL, NULL, &err), DFT_OK);
+    json_decref(sh);
+    struct stat st1, st2;
+    assert_int_equal(stat(outp, &st1), 0);
+    assert_int_equal(stat(file, &st2), 0);
+    assert_int_equal(st1.st_size, st2.st_size);
+    assert_verifies(fx->v[1]);
+    json_t *w2 = NULL;
+    assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &w2, &err), DFT_OK);
+    assert_int_equal(json_array_size(w2), 0);
+    json_decref(w2);
+    /* B does not send it back */
+    struct chunks back = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[1], &fx->ring, take_chunk, &back, &err),
+                     DFT_OK);
+    assert_int_equal(back.n, 0);
+    /* a field device's file: sealed to the drop key, opened by a member */
+    char frec[DFT_ID_MAX];
+    add_one(fx->v[FIELD], "{\"type\":\"note\",\"text\":\"from the field\"}", frec);
+    snprintf(file, sizeof file, "%s/field.txt", fx->dir[FIELD]);
+    f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f, "MARKERzq81 field recording\n");
+    fclose(f);
+    paths[0] = file;
+    assert_int_equal(dft_vault_attach(fx->v[FIELD], frec, paths, 1, NULL, NULL, &att, &err),
+                     DFT_OK);
+    json_decref(att);
+    push(fx, FIELD);
+    pull(fx, 1);
+    assert_int_equal(verify_waiting(fx->v[1]), 1);
+    struct chunks fc = {0};
+    assert_int_equal(dft_vault_sync_chunks_out(fx->v[FIELD], &fx->fring, take_chunk, &fc, &err),
+                     DFT_OK);
+    assert_int_equal(fc.n, 1);
+    assert_int_equal(fc.body[0][4], 1);
+    assert_false(contains(fc.body[0], fc.len[0], "MARKERzq81"));
+    assert_int_equal(
+        dft_vault_sync_chunk_in(fx->v[1], &fx->ring, fc.name[0], fc.body[0], fc.len[0], &err),
+        DFT_OK);
+    assert_int_equal(verify_waiting(fx->v[1]), 0);
+    chunks_free(&fc);
+    json_decref(wanted);
+    chunks_free(&c);
+    chunks_free(&again);
+    chunks_free(&back);
+}
+
+static void
+test_sync__operations_without_parents(void **state)
+{
+    struct fixture *fx = *state;
+    char c64[64];
+    dft_b64_encode(c64, fx->authors[2], 32);
+    /* C's history from before sync: no parents; read as a chain of its own operations */
+    json_t *ops =
+        json_pack("[{si ss ss ss ss ss ss s{ss}} {si ss ss ss ss ss ss s{ss}}]", "v", 1, "id",
+                  "op_legacy000000000a", "ts", "2026-01-01T10:00:00.000Z", "author", c64, "record",
+                  "per_legacy00000000a", "action", "create", "type", "person", "fields", "name",
+                  "Old name", "v", 1, "id", "op_legacy000000000b", "ts", "2026-01-02T10:00:00.000Z",
+                  "author", c64, "record", "per_legacy00000000a", "action", "update", "type",
+                  "person", "fields", "name", "New name");
+    unsigned char *b = NULL;
+    size_t n = 0;
+    forge(fx, fx->v[2], ops, fx->ring.epochs[0].ck, &b, &n);
+    json_decref(ops);
+    server_add(fx, b, n);
+    pull(fx, 1);
+    assert_string_equal(field_of(fx->v[1], "per_legacy00000000a", "name"), "New name");
+    json_t *c = conflicts(fx->v[1]);
+    assert_int_equal(json_array_size(c), 0);
+    json_decref(c);
+    edit(fx->v[1], "per_legacy00000000a", "summary", "edited after sync");
+    json_t *s = NULL;
+    assert_int_equal(dft_vault_show(fx->v[1], "per_legacy00000000a", 0, &s, NULL), DFT_OK);
+    json_t *h = json_object_get(s, "history"); /* local operations only */
+    assert_int_equal(json_array_size(h), 1);
+    json_t *parents = json_object_get(json_array_get(h, 0), "parents");
+    assert_int_equal(json_array_size(parents), 1);
+    assert_string_equal(json_string_value(json_array_get(parents, 0)), "op_legacy000000000b");
+    json_decref(s);
+    assert_verifies(fx->v[1]);
+}
+
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
 static void
 test_sync__random_orders_converge(void **state)
@@ -920,6 +1120,7 @@ test_sync__random_orders_converge(void **state)
     static const char *const names[] = {"Ahtem", "Ilmi", "Server", "Emil", "Lenie", "Zarema"};
     char ids[64][DFT_ID_MAX];
     int nids = 0;
+    size_t total = 0;
     for (int i = 0; i < 4; i++) {
         char item[128];
         snprintf(item, sizeof item, "{\"type\":\"person\",\"name\":\"%s\"}", names[i]);
@@ -987,7 +1188,11 @@ test_sync__random_orders_converge(void **state)
             sync_one(fx, 2);
         }
         assert_same_views(fx, 3);
+        json_t *c = conflicts(fx->v[0]);
+        total += json_array_size(c);
+        json_decref(c);
     }
+    assert_true(total > 0); /* the seeds do make concurrent writes */
     for (int m = 0; m < 3; m++) {
         assert_verifies(fx->v[m]);
     }
@@ -1010,6 +1215,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sync__marker_never_in_wire_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__verify_rechecks_pulled_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__evidence_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__operations_without_parents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__random_orders_converge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
