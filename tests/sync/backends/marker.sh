@@ -66,9 +66,17 @@ fi
 if [ -n "${DEFTER_TEST_S3_CONF:-}" ]; then
     bash "$here/s3fetch.sh" "$T/s3" || fail "cannot fetch the S3 objects back"
     n=$(find "$T/s3/s3" -type f | wc -l)
-    [ "$n" -gt 0 ] || [ -z "${DEFTER_EXPECT_S3_OBJECTS:-}" ] || fail "no S3 object to scan"
+    [ "$n" -gt 0 ] || fail "the evidence reached no S3 object: nothing to scan"
     targets+=("$T/s3" "$DEFTER_TEST_S3_LOG")
+else
+    n=$(find "$srv/chunks" -type f 2>/dev/null | wc -l)
+    [ "$n" -gt 0 ] || fail "the evidence reached no chunk file: nothing to scan"
 fi
+# the member who did not attach it extracts the evidence intact
+expect 0 d B --json show "$P"
+ev=$(json '[e["id"] for e in J.get("evidence", [])][0]')
+expect 0 d B extract "$ev" "$T/extracted"
+cmp -s "$T/extracted" "$T/$M-scan.txt" || fail "the evidence arrived changed"
 expect 0 bash "$scan" "$M" "${targets[@]}"
 echo "$out"
 echo "marker.sh: $checks checks passed"
