@@ -278,7 +278,20 @@ pg_close(void *self)
 static PGresult *
 run(struct pg_store *s, int st, const char *const *vals, const int *lens, const int *fmts)
 {
-    return PQexecPrepared(s->conn, stmts[st].name, stmts[st].nparams, vals, lens, fmts, 1);
+    PGresult *r = PQexecPrepared(s->conn, stmts[st].name, stmts[st].nparams, vals, lens, fmts, 1);
+    /*
+     * The server restarted under us: a read is safe to send again on a new connection. A write
+     * is not (its COMMIT may have happened): that failure goes to the caller.
+     */
+    int is_read = st == ST_SIZE || st == ST_LEAVES || st == ST_CP_LATEST;
+    if (is_read && PQstatus(s->conn) == CONNECTION_BAD) {
+        PQclear(r);
+        r = NULL;
+        if (live(s, NULL) == DFT_OK) {
+            r = PQexecPrepared(s->conn, stmts[st].name, stmts[st].nparams, vals, lens, fmts, 1);
+        }
+    }
+    return r;
 }
 
 static enum dft_err

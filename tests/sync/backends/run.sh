@@ -63,6 +63,8 @@ for t in tests/cli/sync*.sh; do
     part "cli ${t#tests/cli/} on postgresql+s3" env DEFTER="$PWD/tests/sync/backends/defter-remote" \
         DEFTER_REAL="$real" bash "$t"
 done
+part "postgresql crash and server kill -9: nothing acknowledged lost" env DEFTER_REAL="$real" \
+    bash tests/sync/backends/pgcrash.sh
 part "marker scan on sqlite+files" env DEFTER="$real" bash tests/sync/backends/marker.sh
 part "marker scan on postgresql+s3" env DEFTER="$PWD/tests/sync/backends/defter-remote" \
     DEFTER_REAL="$real" bash tests/sync/backends/marker.sh
