@@ -151,6 +151,18 @@ main(int argc, char **argv)
     double t_edit = bench_now() - t0;
     json_decref(f);
 
+    /* B's edit is not pushed: a pulled entry now lands before it, the view is rebuilt in full */
+    f = json_pack("{ss}", "summary", "Transferred");
+    check(dft_vault_edit(a, json_string_value(json_array_get(ids, 2)), f, &err), &err, "edit");
+    json_decref(f);
+    before = s.n;
+    check(dft_vault_sync_outbox(a, &ring, (size_t)-1, push_one, &s, &err), &err, "outbox");
+    t0 = bench_now();
+    check(dft_vault_sync_apply(b, s.e + before, s.n - before, &ring, anyone, NULL, &report, &err),
+          &err, "apply");
+    double t_full = bench_now() - t0;
+    json_decref(report);
+
     t0 = bench_now();
     check(dft_vault_verify(b, 0, &report, &err), &err, "verify");
     double t_verify = bench_now() - t0;
@@ -166,7 +178,8 @@ main(int argc, char **argv)
     printf("outbox (re-seal for wire): %.3f s %8.0f entries/s\n", t_out, (double)before / t_out);
     printf("member pulls and merges:  %.2f s  %8.0f ops/s  %6.0f entries/s  (cpu %.2f s)\n",
            t_apply, (double)ops / t_apply, (double)before / t_apply, c_apply);
-    printf("one more pulled entry (full rebuild at %zu records): %.3f s\n", n, t_one);
+    printf("one more pulled entry, appended to the view at %zu records: %.3f s\n", n, t_one);
+    printf("one more pulled entry before a local unpushed edit (full rebuild): %.3f s\n", t_full);
     printf("one local edit on the merged vault: %.4f s\n", t_edit);
     printf("verify merged vault: %.2f s, beside the author's unmerged verify: %.2f s\n", t_verify,
            t_verify_a);

@@ -54,6 +54,14 @@ struct pending {
     struct pending *next;
 };
 
+#define TAIL_ENTRIES 65536
+#define TAIL_BYTES   (32u * 1024u * 1024u)
+
+struct tail_ent {
+    unsigned char *data;
+    size_t n;
+};
+
 struct memop {
     uint64_t index;
     unsigned char *payload;
@@ -74,6 +82,10 @@ struct coll {
     struct pending *queue, *tail;
     int committing;
     pthread_cond_t cond; /* commit done, news, revocations */
+    /* the newest entries in memory, so pulls of news do not wait for the store */
+    struct tail_ent *tail_ring; /* TAIL_ENTRIES slots */
+    size_t tail_head, tail_count, tail_bytes;
+    uint64_t tail_first; /* index of the oldest cached entry; cache is [tail_first, size) */
     struct coll *next;
 };
 
@@ -154,7 +166,57 @@ coll_free(struct coll *c)
     free(c->ops);
     dft_buf_release(&c->cp_note);
     pthread_cond_destroy(&c->cond);
+    for (size_t i = 0; c->tail_ring != NULL && i < c->tail_count; i++) {
+        free(c->tail_ring[(c->tail_head + i) % TAIL_ENTRIES].data);
+    }
+    free(c->tail_ring);
     free(c);
+}
+
+/* Drop the oldest cached entry (caller holds mu). */
+static void
+tail_drop(struct coll *c)
+{
+    struct tail_ent *t = &c->tail_ring[c->tail_head];
+    c->tail_bytes -= t->n;
+    free(t->data);
+    t->data = NULL;
+    c->tail_head = (c->tail_head + 1) % TAIL_ENTRIES;
+    c->tail_count--;
+    c->tail_first++;
+}
+
+/*
+ * Cache entry body (just appended at c->size - 1; caller holds mu). On any failure the cache
+ * empties, so it always holds a contiguous range ending at the log's end.
+ */
+static void
+tail_add(struct coll *c, const unsigned char *body, size_t n)
+{
+    unsigned char *copy = NULL;
+    if (c->tail_ring == NULL) {
+        c->tail_ring = calloc(TAIL_ENTRIES, sizeof *c->tail_ring);
+    }
+    if (c->tail_ring != NULL && n <= TAIL_BYTES) {
+        copy = malloc(n > 0 ? n : 1);
+    }
+    if (copy == NULL) {
+        while (c->tail_count > 0) {
+            tail_drop(c);
+        }
+        c->tail_first = c->size;
+        return;
+    }
+    memcpy(copy, body, n);
+    while (c->tail_count > 0 && (c->tail_count == TAIL_ENTRIES || c->tail_bytes + n > TAIL_BYTES)) {
+        tail_drop(c);
+    }
+    if (c->tail_count == 0) {
+        c->tail_first = c->size - 1;
+    }
+    c->tail_ring[(c->tail_head + c->tail_count) % TAIL_ENTRIES] = (struct tail_ent){copy, n};
+    c->tail_count++;
+    c->tail_bytes += n;
 }
 
 static enum dft_err
@@ -309,6 +371,7 @@ load_coll(void *ctx, const char *cid)
         coll_free(c);
         return 1;
     }
+    c->tail_first = c->size; /* the cache starts empty */
     c->next = la->s->colls;
     la->s->colls = c;
     return 0;
@@ -369,6 +432,16 @@ commit(struct sync_server *s, struct coll *c, struct pending *p, struct dft_erro
             }
             if (rc == DFT_OK) {
                 rc = tree_add(c, (const unsigned char(*)[32])leaves, total, &cerr);
+            }
+            if (rc == DFT_OK) {
+                /* tree_add moved size past all of them: cache them in order */
+                uint64_t end = c->size;
+                c->size = end - total;
+                for (size_t j = 0; j < total; j++) {
+                    c->size++;
+                    tail_add(c, bodies[j], lens[j]);
+                }
+                c->size = end;
             }
         }
         uint64_t at = first;
@@ -442,6 +515,7 @@ append_member(struct sync_server *s, struct coll *c, const unsigned char *payloa
         rc = tree_add(c, (const unsigned char(*)[32])leaf, 1, err);
     }
     if (rc == DFT_OK) {
+        tail_add(c, entry, total);
         *index = first;
     }
     free(entry);
@@ -870,20 +944,31 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
 
 /* ---- handlers (body read and digest checked) ---- */
 
+/*
+ * The signed checkpoint of the current size into out. The root is taken and the note signed
+ * under mu, but kept (an fsync) outside it, so pushes are not held up by checkpoints; a note is
+ * served only once it is stored.
+ */
 static enum dft_err
-checkpoint_now(struct sync_server *s, struct coll *c, struct dft_error *err)
+checkpoint_now(struct sync_server *s, struct coll *c, struct dft_buf *out, struct dft_error *err)
 {
-    /* caller holds mu */
-    if (c->cp_note.len > 0 && c->cp_size == c->size) {
-        return DFT_OK;
-    }
     struct dft_checkpoint cp;
+    struct dft_buf note;
+    enum dft_err rc = DFT_OK;
     memset(&cp, 0, sizeof cp);
+    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    pthread_mutex_lock(&s->mu);
+    if (c->cp_note.len > 0 && c->cp_size == c->size) {
+        if (dft_buf_add(out, c->cp_note.data, c->cp_note.len) != DFT_OK) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        }
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
     sync_server_origin(cp.origin, s->pub, c->cid);
     cp.size = c->size;
-    enum dft_err rc = tlog_reader_root(c->tr, c->size, cp.root, err);
-    struct dft_buf note;
-    dft_buf_init(&note, DFT_NOTE_MAX_BYTES, 0);
+    rc = tlog_reader_root(c->tr, c->size, cp.root, err);
+    pthread_mutex_unlock(&s->mu);
     if (rc == DFT_OK) {
         rc = checkpoint_sign(&note, &cp, s->sk, err);
     }
@@ -894,11 +979,18 @@ checkpoint_now(struct sync_server *s, struct coll *c, struct dft_error *err)
         pthread_mutex_unlock(&s->store_mu);
     }
     if (rc == DFT_OK) {
-        dft_buf_reset(&c->cp_note);
-        if (dft_buf_add(&c->cp_note, note.data, note.len) != DFT_OK) {
+        pthread_mutex_lock(&s->mu);
+        if (cp.size >= c->cp_size || c->cp_note.len == 0) {
+            dft_buf_reset(&c->cp_note);
+            if (dft_buf_add(&c->cp_note, note.data, note.len) != DFT_OK) {
+                dft_buf_reset(&c->cp_note);
+            }
+            c->cp_size = cp.size;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (dft_buf_add(out, note.data, note.len) != DFT_OK) {
             rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
-        c->cp_size = cp.size;
     }
     dft_buf_release(&note);
     return rc;
@@ -990,6 +1082,7 @@ do_reseed(struct sync_server *s, struct req *r, struct answer *a)
     pthread_mutex_unlock(&s->store_mu);
     if (rc == DFT_OK) {
         rc = tree_add(c, (const unsigned char(*)[32])leaves, count, &err);
+        c->tail_first = c->size;
     }
     if (rc != DFT_OK) {
         pthread_mutex_unlock(&s->mu);
@@ -1280,6 +1373,19 @@ do_pull(struct sync_server *s, struct MHD_Connection *mc, struct req *r, struct 
     uint64_t count = size - since < limit ? size - since : limit;
     struct pull_ctx pc = {&a->body, since, 0};
     enum dft_err rc = DFT_OK;
+    /* news first from the in-memory tail: the store stays free for commits */
+    pthread_mutex_lock(&s->mu);
+    if (count > 0 && since >= c->tail_first && since < c->tail_first + c->tail_count) {
+        for (uint64_t i = since; i < since + count && i < c->tail_first + c->tail_count; i++) {
+            const struct tail_ent *t =
+                &c->tail_ring[(c->tail_head + (size_t)(i - c->tail_first)) % TAIL_ENTRIES];
+            if (pull_entry(&pc, i, t->data, t->n, NULL) != 0) {
+                break;
+            }
+        }
+        count = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
     if (count > 0) {
         pthread_mutex_lock(&s->store_mu);
         rc = s->log->read(s->log_self, c->cid, since, count, pull_entry, &pc, &err);
@@ -1299,12 +1405,7 @@ static void
 do_checkpoint(struct sync_server *s, struct coll *c, struct answer *a)
 {
     struct dft_error err = {0};
-    pthread_mutex_lock(&s->mu);
-    enum dft_err rc = checkpoint_now(s, c, &err);
-    if (rc == DFT_OK && dft_buf_add(&a->body, c->cp_note.data, c->cp_note.len) != DFT_OK) {
-        rc = dft_fail(&err, DFT_ERR_NOMEM, "out of memory");
-    }
-    pthread_mutex_unlock(&s->mu);
+    enum dft_err rc = checkpoint_now(s, c, &a->body, &err);
     if (rc != DFT_OK) {
         answer_error(a, 500, err.msg);
         return;

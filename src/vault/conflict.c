@@ -666,6 +666,12 @@ record_heads(sqlite3 *db, const char *record, json_t *heads, struct dft_error *e
     return rc;
 }
 
+enum dft_err
+merge_record_heads(sqlite3 *db, const char *record, json_t *heads, struct dft_error *err)
+{
+    return record_heads(db, record, heads, err);
+}
+
 /* The engine's last verified checkpoint as "seen", or NULL. */
 static json_t *
 seen_of(struct dft_vault *v)

@@ -572,6 +572,7 @@ struct pulled {
     unsigned char head[DFT_HASH_BYTES];
     int held, dup, skip; /* skip: already stored, same bytes */
     int64_t local_idx;   /* own envelope, or -1 */
+    json_t *ops;         /* opened operations (owned) */
 };
 
 /* Whether sidx is stored: 0 no, 1 with these bytes, -1 with other bytes. */
@@ -690,6 +691,193 @@ store_pulled(struct dft_vault *v, const struct pulled *p, size_t n, struct dft_e
     return DFT_OK;
 }
 
+/*
+ * The epochs of ring that the stored keyring lacks (or holds without secrets) are stored too:
+ * verify opens every stored entry again with the stored keys.
+ */
+static enum dft_err
+keep_keys(struct dft_vault *v, const struct dft_sync_keyring *ring, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    static const unsigned char zero[DFT_SYNC_KEY_BYTES];
+    int src = sqlite3_prepare_v2(v->db,
+                                 "INSERT INTO main.sync_keys(epoch, has_secret, ck, drop_sk,"
+                                 " drop_pk) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(epoch) DO"
+                                 " UPDATE SET has_secret = excluded.has_secret, ck = excluded.ck,"
+                                 " drop_sk = excluded.drop_sk, drop_pk = excluded.drop_pk"
+                                 " WHERE excluded.has_secret > sync_keys.has_secret",
+                                 -1, &st, NULL);
+    for (size_t i = 0; src == SQLITE_OK && ring != NULL && i < ring->count; i++) {
+        const struct dft_sync_epoch *e = &ring->epochs[i];
+        sqlite3_bind_int64(st, 1, e->epoch);
+        sqlite3_bind_int(st, 2, e->has_secret ? 1 : 0);
+        sqlite3_bind_blob(st, 3, e->has_secret ? e->ck : zero, DFT_SYNC_KEY_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, e->has_secret ? e->drop_sk : zero, DFT_SYNC_KEY_BYTES,
+                          SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, e->drop_pk, DFT_SYNC_KEY_BYTES, SQLITE_STATIC);
+        src = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return src == SQLITE_OK ? DFT_OK : store_error(v->db, src, "cannot store collection keys", err);
+}
+
+/* Whether an acknowledged local envelope sits at or after first that is not one of p's own. */
+static int
+acked_elsewhere(struct dft_vault *v, const struct pulled *p, size_t count, uint64_t first)
+{
+    sqlite3_stmt *st = NULL;
+    int other = 0;
+    if (sqlite3_prepare_v2(v->db, "SELECT local_idx, sidx FROM main.sync_acked WHERE sidx >= ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return 1;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+    while (!other && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t lidx = sqlite3_column_int64(st, 0);
+        uint64_t sidx = (uint64_t)sqlite3_column_int64(st, 1);
+        int found = 0;
+        for (size_t i = 0; i < count && !found; i++) {
+            found = !p[i].skip && p[i].index == sidx && p[i].local_idx == lidx && !p[i].dup;
+        }
+        other = !found;
+    }
+    sqlite3_finalize(st);
+    return other;
+}
+
+static int64_t
+count_of(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * The common pull: the new entries come after everything merged and acknowledged, no local
+ * envelope waits to be pushed, and every new operation descends from all heads of the records it
+ * touches. Then the merged order is the old one with the new operations appended, none of them
+ * concurrent with anything: the view is the old view with them applied, as a local commit is.
+ * Applies them to main and sets *fast; otherwise writes nothing (the caller rebuilds).
+ */
+static enum dft_err
+apply_appended(struct dft_vault *v, const struct pulled *p, size_t count, int *fast,
+               struct dft_error *err)
+{
+    json_t *heads = json_object(); /* record -> heads, updated by each new operation */
+    struct dft_view vw;
+    int view_ready = 0;
+    enum dft_err rc = DFT_OK;
+    size_t first = 0;
+    *fast = 0;
+    while (first < count && p[first].skip) {
+        first++;
+    }
+    if (heads == NULL || first == count) {
+        goto out;
+    }
+    if (count_of(v->db, "SELECT count(*) FROM main.envelopes e WHERE NOT EXISTS (SELECT 1 FROM"
+                        " main.sync_acked a WHERE a.local_idx = e.idx)") != 0 ||
+        acked_elsewhere(v, p, count, p[first].index)) {
+        goto out;
+    }
+    /* entries stored before this call must all come before the new ones */
+    sqlite3_stmt *st = NULL;
+    int later = 1;
+    if (sqlite3_prepare_v2(v->db, "SELECT count(*) FROM main.sync_pulled WHERE sidx >= ?1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)p[first].index);
+        later = sqlite3_step(st) != SQLITE_ROW ||
+                sqlite3_column_int64(st, 0) != (sqlite3_int64)(count - first);
+    }
+    sqlite3_finalize(st);
+    if (later) {
+        goto out;
+    }
+    for (size_t i = first; i < count; i++) {
+        if (p[i].skip || p[i].held || p[i].dup || p[i].local_idx >= 0) {
+            if (p[i].skip || p[i].held) {
+                goto out; /* an old entry among new ones, or one held: rebuild */
+            }
+            continue;
+        }
+        size_t k;
+        json_t *op;
+        json_array_foreach(p[i].ops, k, op)
+        {
+            const char *t[2];
+            op_touched(op, &t[0], &t[1]);
+            const json_t *parents = json_object_get(op, "parents");
+            if (!json_is_array(parents)) {
+                goto out; /* an operation from before sync: the rule needs the whole set */
+            }
+            for (int j = 0; j < 2; j++) {
+                if (t[j] == NULL || (j == 1 && t[0] != NULL && strcmp(t[0], t[1]) == 0)) {
+                    continue;
+                }
+                json_t *h = json_object_get(heads, t[j]);
+                if (h == NULL) {
+                    h = json_array();
+                    if (h == NULL || json_object_set_new(heads, t[j], h) != 0 ||
+                        (rc = merge_record_heads(v->db, t[j], h, err)) != DFT_OK) {
+                        rc = rc != DFT_OK ? rc : dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+                        goto out;
+                    }
+                }
+                size_t q;
+                json_t *head;
+                json_array_foreach(h, q, head)
+                {
+                    int named = 0;
+                    size_t r;
+                    json_t *par;
+                    json_array_foreach(parents, r, par)
+                    {
+                        named |= json_equal(par, head);
+                    }
+                    if (!named) {
+                        goto out; /* concurrent with a head: rebuild */
+                    }
+                }
+            }
+            const char *id = json_string_value(json_object_get(op, "id"));
+            for (int j = 0; j < 2 && id != NULL; j++) {
+                if (t[j] != NULL && json_object_set_new(heads, t[j], json_pack("[s]", id)) != 0) {
+                    rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+                    goto out;
+                }
+            }
+        }
+    }
+    /* every new operation is last and descends from all: apply them as a commit would */
+    if ((rc = view_init(&vw, v->db, "main", 1, err)) != DFT_OK) {
+        goto out;
+    }
+    view_ready = 1;
+    vw.sync_mode = VIEW_NO_LOG;
+    for (size_t i = first; i < count; i++) {
+        if (p[i].dup || p[i].local_idx >= 0) {
+            continue;
+        }
+        if ((rc = view_apply(&vw, (int64_t)p[i].index, p[i].ops, err)) != DFT_OK ||
+            (rc = sync_history_add(v->db, "main", (int64_t)p[i].index, p[i].ops, err)) != DFT_OK) {
+            goto out;
+        }
+    }
+    *fast = 1;
+out:
+    if (view_ready) {
+        view_release(&vw);
+    }
+    json_decref(heads);
+    return rc;
+}
+
 enum dft_err
 dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t count,
                      const struct dft_sync_keyring *ring, dft_sync_author_fn author_ok, void *ctx,
@@ -784,7 +972,7 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
                                                       json_object_get(s, "root")));
             }
         }
-        json_decref(ops);
+        p[i].ops = ops;
     }
     /* 2. store them and rebuild the merged view, in one transaction; entries merged by an
      * earlier call are taken from the merged history, those before the first new one */
@@ -805,15 +993,21 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
         goto out;
     }
     in_tx = 1;
+    int fast = 0;
     if ((rc = store_pulled(v, p, count, err)) != DFT_OK ||
-        (rc = view_create_tables(v->db, "sync_merge", err)) != DFT_OK ||
-        (rc = store_exec(v->db,
-                         "CREATE TABLE sync_merge.sync_history(record TEXT NOT NULL,"
-                         " sidx INTEGER NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,"
-                         " PRIMARY KEY(record, sidx, seq)) WITHOUT ROWID",
-                         err)) != DFT_OK ||
-        (rc = sync_view_build(v, "sync_merge", "main", ring, reopen_from, NULL, err)) != DFT_OK ||
-        (rc = sync_view_install(v, err)) != DFT_OK) {
+        (rc = keep_keys(v, ring, err)) != DFT_OK ||
+        (rc = apply_appended(v, p, count, &fast, err)) != DFT_OK) {
+        goto out;
+    }
+    if (!fast &&
+        ((rc = view_create_tables(v->db, "sync_merge", err)) != DFT_OK ||
+         (rc = store_exec(v->db,
+                          "CREATE TABLE sync_merge.sync_history(record TEXT NOT NULL,"
+                          " sidx INTEGER NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,"
+                          " PRIMARY KEY(record, sidx, seq)) WITHOUT ROWID",
+                          err)) != DFT_OK ||
+         (rc = sync_view_build(v, "sync_merge", "main", ring, reopen_from, NULL, err)) != DFT_OK ||
+         (rc = sync_view_install(v, err)) != DFT_OK)) {
         goto out;
     }
     if ((rc = store_exec(v->db, "COMMIT", err)) != DFT_OK) {
@@ -837,6 +1031,9 @@ out:
     }
     dft_sync_keyring_free(&stored);
     keys_free(scratch);
+    for (size_t i = 0; p != NULL && i < count; i++) {
+        json_decref(p[i].ops);
+    }
     free(p);
     json_decref(seen);
     json_decref(heads);

@@ -47,6 +47,14 @@ enum dft_err merge_analyse(const struct merge_op *ops, size_t n, json_t **skip, 
 enum dft_err merge_load(sqlite3 *db, const char *record, json_t **ops, json_t **pos,
                         struct dft_error *err) DFT_MUST_CHECK;
 
+/* The heads of record (ids, appended to heads) from main's history and sync_history. */
+enum dft_err merge_record_heads(sqlite3 *db, const char *record, json_t *heads,
+                                struct dft_error *err) DFT_MUST_CHECK;
+
+/* Rows of schema.sync_history for the operations of a pulled entry at server index sidx. */
+enum dft_err sync_history_add(sqlite3 *db, const char *schema, int64_t sidx, const json_t *ops,
+                              struct dft_error *err) DFT_MUST_CHECK;
+
 /*
  * Give each operation of a batch about to be sealed its "parents" (the heads of every record it
  * touches, earlier operations of the batch included) and, when the engine's state holds a

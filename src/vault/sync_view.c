@@ -423,6 +423,23 @@ add_sync_history(sqlite3 *db, sqlite3_stmt *ins, int64_t sidx, const json_t *ops
 }
 
 enum dft_err
+sync_history_add(sqlite3 *db, const char *schema, int64_t sidx, const json_t *ops,
+                 struct dft_error *err)
+{
+    char sql[200];
+    sqlite3_stmt *ins = NULL;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s.sync_history(record, sidx, seq, op) VALUES(?1, ?2, ?3, ?4)", schema);
+    int src = sqlite3_prepare_v2(db, sql, -1, &ins, NULL);
+    if (src != SQLITE_OK) {
+        return store_error(db, src, "cannot store the merged history", err);
+    }
+    enum dft_err rc = add_sync_history(db, ins, sidx, ops, err);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+enum dft_err
 sync_view_build(struct dft_vault *v, const char *schema, const char *log_schema,
                 const struct dft_sync_keyring *extra, int64_t reopen_from, size_t *applied,
                 struct dft_error *err)
@@ -511,35 +528,179 @@ out:
 
 /* ---- install the merged tables into main (pull) ---- */
 
-static const char rec_cols[] = "id, type, title, fields, created, updated, deleted";
+/* Names of schema.table's columns (a JSON object used as a set). */
+static json_t *
+column_set(sqlite3 *db, const char *schema, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA %s.table_info(%s)", schema, table);
+    sqlite3_stmt *st = NULL;
+    json_t *set = json_array();
+    if (set != NULL && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_array_append_new(set, json_string((const char *)sqlite3_column_text(st, 1)));
+        }
+    }
+    sqlite3_finalize(st);
+    return set;
+}
+
+/*
+ * The columns of main.table that the merged schema has too, in main's order, as SQL ("a", "b"):
+ * other branches may add columns to the view tables; whole rows are copied whatever they are.
+ */
+static enum dft_err
+shared_columns(sqlite3 *db, const char *table, struct dft_buf *out, struct dft_error *err)
+{
+    json_t *a = column_set(db, "main", table), *b = column_set(db, "sync_merge", table);
+    enum dft_err rc = DFT_OK;
+    size_t i, k, n = 0;
+    json_t *x, *y;
+    dft_buf_reset(out);
+    json_array_foreach(a, i, x)
+    {
+        int both = 0;
+        json_array_foreach(b, k, y)
+        {
+            both |= json_equal(x, y);
+        }
+        const char *name = json_string_value(x);
+        if (!both || name == NULL || strchr(name, '"') != NULL) {
+            continue;
+        }
+        if ((rc = dft_buf_addf(out, "%s\"%s\"", n++ > 0 ? ", " : "", name)) != DFT_OK) {
+            break;
+        }
+    }
+    json_decref(a);
+    json_decref(b);
+    if (rc == DFT_OK && n == 0) {
+        rc = DFT_ERR_INTERNAL;
+    }
+    return rc == DFT_OK ? DFT_OK : dft_fail(err, rc, "cannot read the view's columns");
+}
+
+static enum dft_err
+ids_of(sqlite3 *db, const char *sql, json_t *ids, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+        src = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE && src != SQLITE_OK) {
+        return store_error(db, src, "cannot merge the view", err);
+    }
+    return DFT_OK;
+}
+
+/*
+ * Make main.table equal to sync_merge.table by its key column "id", writing only rows that
+ * differ; *gone and *changed (may be NULL) get the ids removed and written.
+ */
+static enum dft_err
+copy_table(sqlite3 *db, const char *table, json_t *gone, json_t *changed, struct dft_error *err)
+{
+    struct dft_buf cols, sql;
+    dft_buf_init(&cols, 8192, 0);
+    dft_buf_init(&sql, 32768, 0);
+    json_t *ids = json_array(), *del = json_array();
+    sqlite3_stmt *put = NULL, *rm = NULL;
+    enum dft_err rc = shared_columns(db, table, &cols, err);
+    if (rc == DFT_OK && (ids == NULL || del == NULL)) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    const char *c = (const char *)cols.data;
+    if (rc == DFT_OK && ((rc = dft_buf_addf(&sql,
+                                            "SELECT id FROM main.%s WHERE id NOT IN (SELECT id FROM"
+                                            " sync_merge.%s)",
+                                            table, table)) != DFT_OK ||
+                         (rc = ids_of(db, (const char *)sql.data, del, err)) != DFT_OK)) {
+        goto out;
+    }
+    dft_buf_reset(&sql);
+    if (rc == DFT_OK &&
+        ((rc = dft_buf_addf(&sql,
+                            "SELECT id FROM (SELECT %s FROM sync_merge.%s EXCEPT SELECT %s FROM"
+                            " main.%s)",
+                            c, table, c, table)) != DFT_OK ||
+         (rc = ids_of(db, (const char *)sql.data, ids, err)) != DFT_OK)) {
+        goto out;
+    }
+    if (rc != DFT_OK) {
+        goto out;
+    }
+    dft_buf_reset(&sql);
+    int src = dft_buf_addf(&sql,
+                           "INSERT OR REPLACE INTO main.%s(%s) SELECT %s FROM sync_merge.%s"
+                           " WHERE id = ?1",
+                           table, c, c, table) == DFT_OK
+                  ? sqlite3_prepare_v2(db, (const char *)sql.data, -1, &put, NULL)
+                  : SQLITE_NOMEM;
+    dft_buf_reset(&sql);
+    if (src == SQLITE_OK) {
+        src = dft_buf_addf(&sql, "DELETE FROM main.%s WHERE id = ?1", table) == DFT_OK
+                  ? sqlite3_prepare_v2(db, (const char *)sql.data, -1, &rm, NULL)
+                  : SQLITE_NOMEM;
+    }
+    size_t i;
+    json_t *id;
+    json_array_foreach(del, i, id)
+    {
+        if (src == SQLITE_OK) {
+            sqlite3_bind_text(rm, 1, json_string_value(id), -1, SQLITE_STATIC);
+            src = sqlite3_step(rm) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            sqlite3_reset(rm);
+        }
+    }
+    json_array_foreach(ids, i, id)
+    {
+        if (src == SQLITE_OK) {
+            sqlite3_bind_text(put, 1, json_string_value(id), -1, SQLITE_STATIC);
+            src = sqlite3_step(put) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            sqlite3_reset(put);
+        }
+    }
+    if (src != SQLITE_OK) {
+        rc = store_error(db, src, "cannot merge the view", err);
+        goto out;
+    }
+    if (gone != NULL) {
+        json_array_extend(gone, del);
+    }
+    if (changed != NULL) {
+        json_array_extend(changed, ids);
+    }
+out:
+    sqlite3_finalize(put);
+    sqlite3_finalize(rm);
+    json_decref(ids);
+    json_decref(del);
+    dft_buf_release(&cols);
+    dft_buf_release(&sql);
+    return rc;
+}
 
 enum dft_err
 sync_view_install(struct dft_vault *v, struct dft_error *err)
 {
     struct dft_search_writer *w = NULL;
-    sqlite3_stmt *st = NULL, *put = NULL;
-    enum dft_err rc = search_writer_open(v->db, &w, err);
-    json_t *gone = json_array();
-    char sql[512];
-    if (rc != DFT_OK) {
-        json_decref(gone);
-        return rc;
-    }
-    if (gone == NULL) {
+    sqlite3_stmt *st = NULL;
+    json_t *gone = json_array(), *changed = json_array();
+    enum dft_err rc = DFT_OK;
+    if (gone == NULL || changed == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    /* records that are no longer in the merged view (none in practice: records only grow) */
-    int src = sqlite3_prepare_v2(v->db,
-                                 "SELECT id FROM main.records WHERE id NOT IN"
-                                 " (SELECT id FROM sync_merge.records)",
-                                 -1, &st, NULL);
-    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
-        src = SQLITE_OK;
+    if ((rc = copy_table(v->db, "records", gone, changed, err)) != DFT_OK ||
+        (rc = copy_table(v->db, "links", NULL, NULL, err)) != DFT_OK ||
+        (rc = copy_table(v->db, "evidence", NULL, NULL, err)) != DFT_OK ||
+        (rc = search_writer_open(v->db, &w, err)) != DFT_OK) {
+        goto out;
     }
-    sqlite3_finalize(st);
-    st = NULL;
+    /* the search index follows the records that changed: live ones put, deleted ones out */
     size_t i;
     json_t *id;
     json_array_foreach(gone, i, id)
@@ -548,98 +709,56 @@ sync_view_install(struct dft_vault *v, struct dft_error *err)
             goto out;
         }
     }
-    if ((rc = store_exec(v->db,
-                         "DELETE FROM main.records WHERE id NOT IN"
-                         " (SELECT id FROM sync_merge.records)",
-                         err)) != DFT_OK) {
-        goto out;
-    }
-    /* rows that differ: into a temporary list first, main is written while it is read */
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM sync_merge.records EXCEPT SELECT %s FROM main.records", rec_cols,
-             rec_cols);
-    json_t *rows = json_array();
-    src = rows != NULL ? sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(
-            rows, json_pack("[sssssss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                            sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
-                            sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
-                            sqlite3_column_int(st, 6) ? "1" : "0"));
-        src = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (src != SQLITE_DONE && src != SQLITE_OK) {
-        json_decref(rows);
-        rc = store_error(v->db, src, "cannot merge the view", err);
-        goto out;
-    }
-    src = sqlite3_prepare_v2(v->db,
-                             "INSERT OR REPLACE INTO main.records(id, type, title, fields,"
-                             " created, updated, deleted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                             -1, &put, NULL);
-    json_t *row;
-    json_array_foreach(rows, i, row)
+    int src = sqlite3_prepare_v2(v->db,
+                                 "SELECT type, title, fields, deleted FROM main.records"
+                                 " WHERE id = ?1",
+                                 -1, &st, NULL);
+    json_array_foreach(changed, i, id)
     {
+        const char *rid = json_string_value(id);
         if (src != SQLITE_OK) {
             break;
         }
-        for (int c = 0; c < 6; c++) {
-            sqlite3_bind_text(put, c + 1, json_string_value(json_array_get(row, (size_t)c)), -1,
-                              SQLITE_STATIC);
-        }
-        int deleted = strcmp(json_string_value(json_array_get(row, 6)), "1") == 0;
-        sqlite3_bind_int(put, 7, deleted);
-        src = sqlite3_step(put);
-        sqlite3_reset(put);
-        if (src != SQLITE_DONE) {
+        sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            src = SQLITE_ERROR;
             break;
         }
-        src = SQLITE_OK;
-        const char *rid = json_string_value(json_array_get(row, 0));
-        if (deleted) {
+        if (sqlite3_column_int(st, 3) != 0) {
             rc = search_writer_remove(w, rid, err);
         } else {
             json_error_t jerr;
-            json_t *fields = json_loads(json_string_value(json_array_get(row, 3)), 0, &jerr);
-            rc = search_writer_put(w, rid, json_string_value(json_array_get(row, 1)),
-                                   json_string_value(json_array_get(row, 2)), fields, err);
+            json_t *fields = json_loads((const char *)sqlite3_column_text(st, 2), 0, &jerr);
+            rc = search_writer_put(w, rid, (const char *)sqlite3_column_text(st, 0),
+                                   (const char *)sqlite3_column_text(st, 1), fields, err);
             json_decref(fields);
         }
+        sqlite3_reset(st);
         if (rc != DFT_OK) {
-            json_decref(rows);
             goto out;
         }
     }
-    json_decref(rows);
-    if (src != SQLITE_OK && src != SQLITE_DONE) {
+    if (src != SQLITE_OK) {
         rc = store_error(v->db, src, "cannot merge the view", err);
         goto out;
     }
-    static const char *const copy[] = {
+    static const char *const history[] = {
         /* only the rows that differ are written: pages of unchanged rows stay as they are */
-        "DELETE FROM main.links WHERE id NOT IN (SELECT id FROM sync_merge.links)",
-        "INSERT OR REPLACE INTO main.links SELECT * FROM sync_merge.links"
-        " EXCEPT SELECT * FROM main.links",
-        "DELETE FROM main.evidence WHERE id NOT IN (SELECT id FROM sync_merge.evidence)",
-        "INSERT OR REPLACE INTO main.evidence SELECT * FROM sync_merge.evidence"
-        " EXCEPT SELECT * FROM main.evidence",
         "DELETE FROM main.sync_history WHERE (record, sidx, seq) NOT IN"
         " (SELECT record, sidx, seq FROM sync_merge.sync_history)",
         "INSERT OR REPLACE INTO main.sync_history SELECT * FROM sync_merge.sync_history"
         " EXCEPT SELECT * FROM main.sync_history",
     };
-    for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
-        if ((rc = store_exec(v->db, copy[k], err)) != DFT_OK) {
+    for (size_t k = 0; k < sizeof history / sizeof history[0]; k++) {
+        if ((rc = store_exec(v->db, history[k], err)) != DFT_OK) {
             goto out;
         }
     }
 out:
     sqlite3_finalize(st);
-    sqlite3_finalize(put);
     search_writer_close(w);
     json_decref(gone);
+    json_decref(changed);
     return rc;
 }
 

@@ -550,6 +550,14 @@ test_sync__concurrent_edits_conflict_then_resolve(void **state)
     edit(fx->v[0], id, "name", "Emine A");
     edit(fx->v[1], id, "name", "Emine B");
     sync_one(fx, 0);
+    pull(fx, 1); /* B pulls before it pushes: A's write goes before B's unpushed one */
+    assert_string_equal(field_of(fx->v[1], id, "name"), "Emine B");
+    json_t *pending = conflicts(fx->v[1]);
+    assert_int_equal(json_array_size(pending), 1);
+    assert_true(json_is_null(json_object_get(
+        json_array_get(json_object_get(json_array_get(pending, 0), "values"), 1), "index")));
+    json_decref(pending);
+    assert_verifies(fx->v[1]);
     sync_one(fx, 1);
     sync_one(fx, 0);
     /* B's write was logged later: it shows on both */
@@ -1112,6 +1120,48 @@ test_sync__operations_without_parents(void **state)
     assert_verifies(fx->v[1]);
 }
 
+static void
+test_sync__seen_checkpoint_travels(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char id[DFT_ID_MAX];
+    json_t *st = json_pack("{ss s{sisI}}", "server", "http://127.0.0.1:9", "checkpoint", "root", 0,
+                           "size", (json_int_t)5);
+    /* a malformed checkpoint (root not a string) gives no seen */
+    assert_int_equal(dft_vault_sync_state_put(fx->v[0], st, &err), DFT_OK);
+    add_one(fx->v[0], "{\"type\":\"person\",\"name\":\"Before\"}", id);
+    json_decref(st);
+    st = json_pack("{ss s{sssI}}", "server", "http://127.0.0.1:9", "checkpoint", "root",
+                   "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "size", (json_int_t)5);
+    assert_int_equal(dft_vault_sync_state_put(fx->v[0], st, &err), DFT_OK);
+    json_decref(st);
+    edit(fx->v[0], id, "summary", "after");
+    json_t *s = NULL;
+    assert_int_equal(dft_vault_show(fx->v[0], id, 0, &s, NULL), DFT_OK);
+    json_t *h = json_object_get(s, "history");
+    assert_null(json_object_get(json_array_get(h, 0), "seen"));
+    json_t *seen = json_object_get(json_array_get(h, 1), "seen");
+    assert_int_equal(json_integer_value(json_object_get(seen, "size")), 5);
+    json_decref(s);
+    push(fx, 0);
+    struct authors a = {fx, NULL, NULL};
+    json_t *report = NULL;
+    assert_int_equal(pull_with(fx, 1, &a, &report, &err), DFT_OK);
+    json_t *list = json_object_get(report, "seen");
+    assert_int_equal(json_array_size(list), 1);
+    json_t *one = json_array_get(list, 0);
+    assert_int_equal(json_integer_value(json_object_get(one, "index")), 1);
+    assert_int_equal(json_integer_value(json_object_get(one, "size")), 5);
+    assert_string_equal(json_string_value(json_object_get(one, "root")),
+                        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    char a64[64];
+    dft_b64_encode(a64, fx->authors[0], 32);
+    assert_string_equal(json_string_value(json_object_get(one, "author")), a64);
+    json_decref(report);
+    assert_verifies(fx->v[1]);
+}
+
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
 static void
 test_sync__random_orders_converge(void **state)
@@ -1217,6 +1267,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sync__verify_rechecks_pulled_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__evidence_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__operations_without_parents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync__seen_checkpoint_travels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync__random_orders_converge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
