@@ -595,6 +595,9 @@ main(int argc, char **argv)
         }
     }
     long hwm = rss_kb(server, "VmHWM:"), rss = rss_kb(server, "VmRSS:");
+    if (soak && rss_first > 0) {
+        rss_last = rss; /* the end of the run, not the last minute's sample */
+    }
     double rate = (double)total / wall;
     printf("server: %zu durable envelopes in %.1f s = %.0f envelopes/s%s; %zu pulls (%llu "
            "entries); %zu failed requests\n",
