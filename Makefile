@@ -8,6 +8,7 @@
 #   make bench     the bench/ programs against their peers, on the release build
 #   make run       demo vault and the local web UI
 #   make format    clang-format every C file
+#   make soak      `defter serve` under a steady sync load for SOAK_SECONDS (1800): RSS growth
 
 SHELL := /bin/bash
 V ?= release
@@ -16,7 +17,7 @@ ifeq ($(V),fuzz)
 CC := clang
 endif
 
-PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode
+PKGS := libsodium libcrypto sqlite3 jansson libutf8proc icu-uc icu-i18n libmicrohttpd libcurl libexif libzip zlib libqrencode libpq
 # libgfshare (m-of-n recovery shares) has no .pc file
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lcsv -lgfshare -lpthread -lm
@@ -76,7 +77,7 @@ VERIFY_HTML := $(OUT)/defter-verify.html
 VERIFY_WEB_SRC := $(sort $(wildcard verify-web/*))
 
 .PHONY: all build deps test valgrind fuzz fuzz-build bench run format clean variant-all \
-	variant-tests variant-fuzz variant-bench ui-deps install uninstall
+	variant-tests variant-fuzz variant-bench ui-deps install uninstall soak
 .DEFAULT_GOAL := build
 
 all: build
@@ -162,6 +163,12 @@ fuzz: deps
 bench: build
 	@$(MAKE) --no-print-directory V=release variant-bench
 	@bash bench/run.sh
+
+# not part of `make test`: 30 minutes of 10 clients pushing steadily, RSS sampled each minute
+soak: build
+	@$(MAKE) --no-print-directory V=release build/release/bench/sync_load
+	@SYNC_LOAD_SOAK=1 SYNC_LOAD_SECONDS=$${SOAK_SECONDS:-1800} SYNC_LOAD_CLIENTS=10 \
+		SYNC_LOAD_PUSHES=200 SYNC_LOAD_PAUSE_MS=20 build/release/bench/sync_load build/release/defter
 
 run: build
 	@bash scripts/run-demo.sh

@@ -8,7 +8,8 @@ libsodium-dev libssl-dev openssl libsqlite3-dev sqlite3 libjansson-dev libutf8pr
 libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libmagic-dev libexif-dev libcsv-dev
 libzip-dev zlib1g-dev libqrencode-dev age python3 xxd chromium gdb golang-go golang-golang-x-mod-dev
 zip unzip weasyprint fonts-dejavu-core poppler-utils zbar-tools
-libgfshare-dev librsvg2-bin strace"
+libgfshare-dev librsvg2-bin strace
+libpq-dev postgresql-15 postgresql-common radosgw ceph-mon ceph-osd ceph-common"
 
 missing=""
 for p in $PACKAGES; do

@@ -34,6 +34,10 @@ done
 for t in $(find tests/cli -name '*.sh' | sort); do
     run_one "cli ${t#tests/cli/}" bash "$t"
 done
+# every storage backend runs every test: PostgreSQL 15 and Ceph radosgw started on loopback
+if [ -z "${SKIP_BACKENDS:-}" ]; then
+    run_one "sync backends (postgresql, radosgw)" bash tests/sync/backends.sh
+fi
 run_one "style (banned functions, clang-format)" bash tests/style.sh
 run_one "layers (include graph, public headers)" bash tests/layers.sh
 if [ -z "${SKIP_FUZZ:-}" ]; then
