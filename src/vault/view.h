@@ -24,6 +24,7 @@ struct dft_view {
     sqlite3_stmt *ins_evidence, *del_evidence;
     sqlite3_stmt *ins_history, *ins_entry;
     struct dft_view_ahead *ahead; /* optional: canonical JSON made on another thread */
+    struct view_pending *pending; /* creates to index in one batch (view_apply, main only) */
 };
 
 /*
