@@ -590,6 +590,10 @@ test_vault__verify_detects_changed_view_rows(void **state)
         {"UPDATE history SET op=op||' '", "UPDATE history SET op=substr(op,1,length(op)-1)"},
         {"UPDATE entries SET action='forged' WHERE idx=0",
          "UPDATE entries SET action='create' WHERE idx=0"},
+        {"INSERT INTO history(record,idx,seq,op) VALUES('per_zzzzzzzzzzzzzzzz',0,0,'{}')",
+         "DELETE FROM history WHERE record='per_zzzzzzzzzzzzzzzz'"},
+        {"INSERT INTO entries(idx,action,author,ts,records) VALUES(99,'create','x','x','[]')",
+         "DELETE FROM entries WHERE idx=99"},
         {"INSERT INTO records(id,type,title,fields,created,updated) VALUES"
          "('per_zzzzzzzzzzzzzzzz','person','Ghost','{}','x','x')",
          "DELETE FROM records WHERE id='per_zzzzzzzzzzzzzzzz'"},
