@@ -150,3 +150,18 @@ wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2])
     s[0] = s1;
     s[1] = s2;
 }
+
+#define PENDING_BYTE_OFFSET 0x40000000 /* SQLite's default lock byte; vaults never change it */
+
+int
+store_page_unused(uint32_t pgno, const unsigned char raw[DFT_PAGE_BYTES])
+{
+    if (pgno != PENDING_BYTE_OFFSET / DFT_PAGE_BYTES + 1) {
+        return 0;
+    }
+    unsigned char any = 0;
+    for (size_t i = 0; i < DFT_PAGE_BYTES; i++) {
+        any |= raw[i];
+    }
+    return any == 0;
+}

@@ -687,6 +687,22 @@ test_store__page_nonces_never_repeat_across_fork(void **state)
     }
 }
 
+/* The lock-byte page at 1 GiB is never written by SQLite: only its zero hole is passed over. */
+static void
+test_store__only_the_lock_byte_hole_is_unused(void **state)
+{
+    (void)state;
+    static unsigned char page[DFT_PAGE_BYTES];
+    memset(page, 0, sizeof page);
+    uint32_t pending = 0x40000000 / DFT_PAGE_BYTES + 1;
+    assert_true(store_page_unused(pending, page));
+    assert_false(store_page_unused(pending - 1, page));
+    assert_false(store_page_unused(pending + 1, page));
+    assert_false(store_page_unused(1, page));
+    page[DFT_PAGE_BYTES - 1] = 1; /* anything written there must authenticate */
+    assert_false(store_page_unused(pending, page));
+}
+
 /* ---- crash safety ---- */
 
 static void
@@ -885,6 +901,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__failed_write_loses_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__page_nonces_never_repeat_across_fork, setup,
                                         teardown),
+        cmocka_unit_test(test_store__only_the_lock_byte_hole_is_unused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
