@@ -32,25 +32,35 @@ with open(sys.argv[3], "w") as f:
         f.write("INSERT INTO r(type, json) VALUES('person', '%s');\n" % s)
     f.write("COMMIT;\n")
 PY
-now() { date +%s%N; }
-t0=$(now)
-sqlite3 "$tmp/plain.db" <"$tmp/people.sql" >/dev/null
-t1=$(now)
-"$D" add person --from-json "$tmp/people.json" >/dev/null
-t2=$(now)
-u0=$(now)
-for _ in 1 2 3; do "$D" --json log >/dev/null; done
-u1=$(now)
-plain=$(((t1 - t0) / 1000))   # microseconds
-defter=$(((t2 - t1) / 1000))
-unlock=$(((u1 - u0) / 3000))
-python3 - "$N" "$plain" "$defter" "$unlock" <<'PY'
+# run CMD... with stdin from $IN: prints "wall_us cpu_us" (cpu: user + system of the child)
+timed() {
+    python3 -c '
+import os, resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.monotonic()
+with open(os.environ.get("IN", "/dev/null"), "rb") as i, open(os.devnull, "wb") as o:
+    subprocess.run(sys.argv[1:], stdin=i, stdout=o, check=True)
+t = time.monotonic() - t0
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+print(int(t * 1e6), int(cpu * 1e6))' "$@"
+}
+read -r plain plain_cpu < <(IN=$tmp/people.sql timed sqlite3 "$tmp/plain.db")
+read -r defter defter_cpu < <(timed "$D" add person --from-json "$tmp/people.json")
+unlock=0
+unlock_cpu=0
+for _ in 1 2 3; do
+    read -r w c < <(timed "$D" --json log)
+    unlock=$((unlock + w / 3))
+    unlock_cpu=$((unlock_cpu + c / 3))
+done
+python3 - "$N" "$plain" "$defter" "$unlock" "$plain_cpu" "$defter_cpu" "$unlock_cpu" <<'PY'
 import sys
-n, plain, defter, unlock = (int(x) for x in sys.argv[1:])
-print("cli batch add: %d persons from a JSON file" % n)
-print("  defter add person --from-json: %8.3f s  %9.0f records/s" % (defter / 1e6, n * 1e6 / defter))
-print("  sqlite3 < inserts (one WAL tx): %8.3f s  %9.0f records/s" % (plain / 1e6, n * 1e6 / plain))
-print("  defter unlock (open + Argon2id): %7.3f s" % (unlock / 1e6))
-print("  ratio defter/sqlite3: %.2fx; without the unlock: %.2fx (goal <= 7x)"
-      % (defter / plain, (defter - unlock) / plain))
+n, plain, defter, unlock, pc, dc, uc = (int(x) for x in sys.argv[1:])
+print("cli batch add: %d persons from a JSON file (load %s)" % (n, open("/proc/loadavg").read().split()[0]))
+print("  defter add person --from-json:  %8.3f s  %9.0f records/s  cpu %.3f s" % (defter / 1e6, n * 1e6 / defter, dc / 1e6))
+print("  sqlite3 < inserts (one WAL tx): %8.3f s  %9.0f records/s  cpu %.3f s" % (plain / 1e6, n * 1e6 / plain, pc / 1e6))
+print("  defter unlock (open + Argon2id): %7.3f s  cpu %.3f s" % (unlock / 1e6, uc / 1e6))
+print("  ratio defter/sqlite3: %.2fx; without the unlock: %.2fx (goal <= 7x); cpu without the unlock: %.2fx"
+      % (defter / plain, (defter - unlock) / plain, (dc - uc) / pc))
 PY
