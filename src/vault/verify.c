@@ -215,7 +215,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     enum dft_err rc = store_check_pages(v->db, err);
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
-    int view_ready = 0, attached = 0;
+    int view_ready = 0, attached = 0, in_tx = 0;
     int64_t envelopes = 0, operations = 0;
     struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
     struct verify_open_job job = {0};   /* the envelope being opened */
@@ -243,6 +243,12 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         goto out;
     }
     view_ready = 1;
+    /*
+     * One transaction around the rebuild (rolled back at the end): without it every view row
+     * is a transaction of its own, and each ends with work that grows with the in-memory
+     * database. When the caller already holds a transaction, verify runs inside it.
+     */
+    in_tx = sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if ((rc = tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
         goto out;
     }
@@ -318,6 +324,10 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
             goto out;
         }
     }
+    if (in_tx) { /* the rebuild is compared: the rest reads outside that transaction */
+        (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+        in_tx = 0;
+    }
     /* Trusted witnesses (replayed from the checked history) and every cosigned checkpoint. */
     struct dft_witness_set ws;
     json_t *witnesses = NULL;
@@ -346,6 +356,9 @@ out:
     sqlite3_finalize(st);
     if (view_ready) {
         view_release(&vw);
+    }
+    if (in_tx) {
+        (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
     }
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
