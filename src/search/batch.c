@@ -1,8 +1,9 @@
 /*
  * batch.c - many records into the index at once: a worker thread folds each record (the costly
  * part of a put that needs no database) into a ring of prepared slots while the calling thread
- * writes the records already folded, in id order (the id index then grows at its end, and two
- * records with one id stay in their given order, so the later wins as with single puts).
+ * writes the records already folded, in their given order: row numbers are then the same as
+ * with one put per record (a query's candidate limit takes the first rows, so the order shows
+ * in results), and of two records with one id the later wins.
  * Nothing here logs or keeps any text it indexes; the slots are released before returning.
  */
 #include <pthread.h>
@@ -58,18 +59,6 @@ folder(void *arg)
     return NULL;
 }
 
-static int
-cmp_order(const void *a, const void *b, void *ctx)
-{
-    const struct dft_search_record *recs = ctx;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(recs[x].id, recs[y].id);
-    if (c != 0) {
-        return c;
-    }
-    return x < y ? -1 : x > y;
-}
-
 static enum dft_err
 put_each(struct dft_search_writer *w, const struct dft_search_record *recs, size_t n,
          struct dft_error *err)
@@ -112,7 +101,6 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
     for (size_t i = 0; i < n; i++) {
         order[i] = i;
     }
-    qsort_r(order, n, sizeof *order, cmp_order, (void *)(uintptr_t)recs);
     b.order = order;
     for (size_t i = 0; i < RING; i++) {
         search_prepared_init(&b.ring[i].prep);

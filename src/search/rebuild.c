@@ -1,10 +1,12 @@
 /*
  * rebuild.c - check the search index against one rebuilt from the records (for verify).
  *
- * The caller feeds every live record; they are indexed into a private in-memory database by the
- * same code that indexes the vault (search_put), and the stored index rows (id, type,
- * title, names, body and the folded keys) must equal the rebuilt ones, row for row. The
- * in-memory database never touches disk (temp_store=MEMORY) and is closed on free.
+ * The caller feeds every live record; each is folded by the same code that indexes the vault
+ * (search_prepare) into the rows of search_doc in a private in-memory database, and the stored
+ * index rows (id, type, title, names, body and the folded keys) must equal the rebuilt ones, row
+ * for row. The full-text tables are not rebuilt: only search_doc is compared, and search_check
+ * checks the stored full-text tables against it. The in-memory database never touches disk
+ * (temp_store=MEMORY) and is closed on free.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 struct dft_search_rebuild {
     sqlite3 *mem;
     int in_tx;
+    sqlite3_stmt *ins;            /* into the in-memory search_doc */
+    struct search_prepared *prep; /* reused by every put */
 };
 
 void
@@ -24,8 +28,13 @@ search_rebuild_free(struct dft_search_rebuild *r)
     if (r == NULL) {
         return;
     }
+    sqlite3_finalize(r->ins);
     if (r->mem != NULL) {
         (void)sqlite3_close_v2(r->mem);
+    }
+    if (r->prep != NULL) {
+        search_prepared_release(r->prep);
+        free(r->prep);
     }
     sqlite3_free(r);
 }
@@ -46,12 +55,27 @@ search_rebuild_open(struct dft_search_rebuild **out, struct dft_error *err)
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot open a database in memory");
         goto out;
     }
-    if ((rc = store_exec(r->mem, "PRAGMA temp_store=MEMORY", err)) != DFT_OK ||
-        (rc = search_setup(r->mem, err)) != DFT_OK ||
+    /* the rows search_insert writes, keyed by id: a second put of an id replaces the first */
+    if ((rc = store_exec(r->mem,
+                         "PRAGMA temp_store=MEMORY;"
+                         "CREATE TABLE search_doc(id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+                         " title TEXT NOT NULL, names TEXT NOT NULL, body TEXT NOT NULL,"
+                         " toks TEXT NOT NULL) WITHOUT ROWID",
+                         err)) != DFT_OK ||
         (rc = store_exec(r->mem, "BEGIN", err)) != DFT_OK) {
         goto out;
     }
     r->in_tx = 1;
+    src = sqlite3_prepare_v2(r->mem,
+                             "INSERT OR REPLACE INTO search_doc(id, type, title, names, body, toks)"
+                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                             -1, &r->ins, NULL);
+    r->prep = malloc(sizeof *r->prep);
+    if (src != SQLITE_OK || r->prep == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "cannot open a database in memory");
+        goto out;
+    }
+    search_prepared_init(r->prep);
     *out = r;
     r = NULL;
 out:
@@ -63,7 +87,31 @@ enum dft_err
 search_rebuild_put(struct dft_search_rebuild *r, const char *id, const char *type,
                    const char *title, const json_t *fields, struct dft_error *err)
 {
-    return search_put(r->mem, id, type, title, fields, err);
+    if (r == NULL || id == NULL || type == NULL) {
+        return dft_fail(err, DFT_ERR_USAGE, "search put needs a database, an id and a type");
+    }
+    const struct search_prepared *p = r->prep;
+    enum dft_err e = search_prepare(r->prep, title, fields, err);
+    if (e != DFT_OK) {
+        return e;
+    }
+    sqlite3_stmt *st = r->ins;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, title != NULL ? title : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, p->names.len ? (const char *)p->names.data : "", (int)p->names.len,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, p->body.len ? (const char *)p->body.data : "", (int)p->body.len,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, p->toks.len ? (const char *)p->toks.data : "", (int)p->toks.len,
+                      SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (src != SQLITE_DONE) {
+        return store_error(r->mem, src, "cannot rebuild the search index", err);
+    }
+    return DFT_OK;
 }
 
 static int

@@ -139,10 +139,10 @@ struct dft_search_record {
 
 /*
  * Index or re-index n records in the caller's transaction, as n calls of
- * search_writer_put would (of two records with one id, the later wins), but faster: a
- * worker thread folds the names and text while the calling thread writes the records folded
- * before, in id order. The fields must not change until it returns. On an error nothing is
- * rolled back here: the caller's transaction is to be rolled back.
+ * search_writer_put would (same rows, same row numbers; of two records with one id, the later
+ * wins), but faster: a worker thread folds the names and text while the calling thread writes
+ * the records folded before, in order. The fields must not change until it returns. On an error
+ * nothing is rolled back here: the caller's transaction is to be rolled back.
  */
 DFT_EXPORT enum dft_err dft_search_writer_put_many(struct dft_search_writer *w,
                                                    const struct dft_search_record *recs, size_t n,

@@ -260,6 +260,9 @@ check_main(struct file *f, struct dft_error *err)
                          (long long)(i + 1));
             break;
         }
+        if (store_page_unused((uint32_t)(i + 1), page)) {
+            continue; /* SQLite's lock-byte page in a vault above 1 GiB: never written */
+        }
         page_ad_main(&ad, f->vfs->vault_id, (uint32_t)(i + 1));
         int bad = page_decrypt(f->ctx, f->plain, page, &ad) != 0;
         sodium_memzero(f->plain, DFT_PAGE_BYTES);

@@ -77,4 +77,11 @@ int page_decrypt(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *i
  */
 void wal_checksum(int big, const unsigned char *data, size_t n, uint32_t s[2]);
 
+/*
+ * 1 for the page SQLite never writes: the one holding its lock byte range at 1 GiB
+ * (PENDING_BYTE), when it is still the hole the file system leaves (all zero bytes). Every
+ * other page, and that one with anything written in it, must authenticate.
+ */
+int store_page_unused(uint32_t pgno, const unsigned char raw[DFT_PAGE_BYTES]);
+
 #endif

@@ -22,6 +22,7 @@
 #include "vault/sync_internal.h"
 #include "vault/vault_internal.h"
 #include "vault/view.h"
+#include "vault/verify_pipe.h"
 
 /* Tables compared between main and rebuild, with the columns that define them. */
 static const char *const compared[][2] = {
@@ -74,6 +75,79 @@ compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error
 }
 
 /*
+ * Tables whose rows both sides list in one order by a plain scan (history is WITHOUT ROWID on
+ * its key, entries keyed by idx): compared row by row in one pass, without the temporary
+ * indexes of EXCEPT (the history holds every operation). On a difference, compare_table counts
+ * the rows for the message.
+ */
+static const char *const ordered[][2] = {
+    {"history", "record, idx, seq"},
+    {"entries", "idx"},
+};
+
+static enum dft_err
+compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *key,
+                 struct dft_error *err)
+{
+    char a[512], b[512];
+    sqlite3_stmt *sa = NULL, *sb = NULL;
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY %s", cols, table, key);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY %s", cols, table, key);
+    int ra = sqlite3_prepare_v2(db, a, -1, &sa, NULL);
+    int rb = ra == SQLITE_OK ? sqlite3_prepare_v2(db, b, -1, &sb, NULL) : ra;
+    int same = ra == SQLITE_OK && rb == SQLITE_OK;
+    while (same) {
+        ra = sqlite3_step(sa);
+        rb = sqlite3_step(sb);
+        if (ra != rb || (ra != SQLITE_ROW && ra != SQLITE_DONE)) {
+            same = 0;
+            break;
+        }
+        if (ra == SQLITE_DONE) {
+            break;
+        }
+        int n = sqlite3_column_count(sa);
+        for (int c = 0; c < n && same; c++) {
+            int ta = sqlite3_column_type(sa, c);
+            if (ta != sqlite3_column_type(sb, c)) {
+                same = 0;
+            } else if (ta == SQLITE_INTEGER) {
+                same = sqlite3_column_int64(sa, c) == sqlite3_column_int64(sb, c);
+            } else if (ta != SQLITE_NULL) {
+                const void *pa = sqlite3_column_blob(sa, c);
+                const void *pb = sqlite3_column_blob(sb, c);
+                int na = sqlite3_column_bytes(sa, c);
+                same = na == sqlite3_column_bytes(sb, c) &&
+                       (na == 0 || memcmp(pa, pb, (size_t)na) == 0);
+            }
+        }
+    }
+    sqlite3_finalize(sa);
+    sqlite3_finalize(sb);
+    if (same) {
+        return DFT_OK;
+    }
+    /* a difference, or an error: the full comparison names it */
+    enum dft_err rc = compare_table(db, table, cols, err);
+    if (rc == DFT_OK) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "the %s table differs from the operation log", table);
+    }
+    return rc;
+}
+
+/* Compare one of the view tables, in one ordered pass when it has a plain key order. */
+static enum dft_err
+compare_view_table(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+{
+    for (size_t i = 0; i < sizeof ordered / sizeof ordered[0]; i++) {
+        if (strcmp(ordered[i][0], table) == 0) {
+            return compare_in_order(db, table, cols, ordered[i][1], err);
+        }
+    }
+    return compare_table(db, table, cols, err);
+}
+
+/*
  * The search layer rebuilds its index from the live records of the rebuilt view (names, body
  * and folded keys) and compares it with the stored one; verify reads none of its tables.
  */
@@ -118,15 +192,36 @@ out:
     return rc;
 }
 
+/* Apply the envelope opened before (if any) to the rebuilt view, and count it. */
+static enum dft_err
+verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t *operations,
+                  int64_t *envelopes, struct dft_error *err)
+{
+    if (*prev == NULL) {
+        return DFT_OK;
+    }
+    enum dft_err rc = view_apply(vw, *prev_idx, *prev, err);
+    *operations += (int64_t)json_array_size(*prev);
+    json_decref(*prev);
+    *prev = NULL;
+    if (rc == DFT_OK) {
+        (*envelopes)++;
+    }
+    return rc;
+}
+
 enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
     enum dft_err rc = store_check_pages(v->db, err);
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
-    int view_ready = 0, attached = 0;
+    int view_ready = 0, attached = 0, in_tx = 0;
     int64_t envelopes = 0, operations = 0;
     struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
+    struct verify_open_job job = {0};   /* the envelope being opened */
+    json_t *prev = NULL;                /* the operations of the envelope opened before */
+    int64_t prev_idx = 0;
     unsigned char root[DFT_HASH_BYTES];
     char root_b64[DFT_TLOG_HASH_B64];
     if (rc != DFT_OK) {
@@ -150,6 +245,12 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
     view_ready = 1;
     vw.sync_mode = sync_view_merged(v) ? VIEW_LOG_ONLY : 0; /* shared: merged below */
+    /*
+     * One transaction around the rebuild (rolled back at the end): without it every view row
+     * is a transaction of its own, and each ends with work that grows with the in-memory
+     * database. When the caller already holds a transaction, verify runs inside it.
+     */
+    in_tx = sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if ((rc = tlog_check_begin(v->db, &tree, err)) != DFT_OK) {
         goto out;
     }
@@ -162,12 +263,18 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         goto out;
     }
     int64_t expect = 0;
+    /* envelope k is opened on a second thread while k-1 is applied (verify_pipe.c) */
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t idx = sqlite3_column_int64(st, 0);
         const unsigned char *leaf = sqlite3_column_blob(st, 1);
         int leaf_len = sqlite3_column_bytes(st, 1);
         const unsigned char *env = sqlite3_column_blob(st, 2);
         size_t env_len = (size_t)sqlite3_column_bytes(st, 2);
+        verify_open_start(&job, v->keys, env, env_len);
+        if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) !=
+            DFT_OK) {
+            goto out;
+        }
         if (idx != expect) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "log index %lld is missing", (long long)expect);
             goto out;
@@ -192,20 +299,16 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
                           (long long)idx);
             goto out;
         }
-        json_t *ops = NULL;
-        if ((rc = envelope_open(v->keys, env, env_len, &ops, err)) != DFT_OK) {
+        if ((rc = verify_open_finish(&job, &prev, err)) != DFT_OK) {
             goto out;
         }
-        rc = view_apply(&vw, idx, ops, err);
-        operations += (int64_t)json_array_size(ops);
-        json_decref(ops);
-        if (rc != DFT_OK) {
-            goto out;
-        }
-        envelopes++;
+        prev_idx = idx;
     }
     if (src != SQLITE_DONE) {
         rc = store_error(v->db, src, "cannot read the log", err);
+        goto out;
+    }
+    if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) != DFT_OK) {
         goto out;
     }
     if (vw.sync_mode != 0 && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
@@ -222,9 +325,13 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         goto out;
     }
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
-        if ((rc = compare_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
+        if ((rc = compare_view_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
             goto out;
         }
+    }
+    if (in_tx) { /* the rebuild is compared: the rest reads outside that transaction */
+        (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+        in_tx = 0;
     }
     /* Trusted witnesses (replayed from the checked history) and every cosigned checkpoint. */
     struct dft_witness_set ws;
@@ -249,10 +356,15 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
 out:
+    verify_open_cancel(&job);
+    json_decref(prev);
     tlog_check_free(tree);
     sqlite3_finalize(st);
     if (view_ready) {
         view_release(&vw);
+    }
+    if (in_tx) {
+        (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
     }
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);

@@ -361,6 +361,51 @@ index_search(struct dft_view *vw, const char *id, const char *type, const char *
     return search_writer_put(vw->search, id, type, title, fields, err);
 }
 
+/*
+ * The creates of one envelope are indexed together (dft_search_writer_put_many folds them on a
+ * worker thread): each is noted here and written when an operation that reads or changes the
+ * index comes (update, delete, restore) and at the end of the envelope, so the index ends the
+ * same as with one put per create. Everything noted is borrowed from the ops.
+ */
+struct view_pending {
+    struct dft_search_record *recs;
+    size_t n, cap;
+};
+
+static enum dft_err
+index_flush(struct dft_view *vw, struct dft_error *err)
+{
+    struct view_pending *p = vw->pending;
+    if (p == NULL || p->n == 0) {
+        return DFT_OK;
+    }
+    size_t n = p->n;
+    p->n = 0;
+    return dft_search_writer_put_many(vw->search, p->recs, n, err);
+}
+
+static enum dft_err
+index_later(struct dft_view *vw, const char *id, const char *type, const char *title,
+            const json_t *fields, struct dft_error *err)
+{
+    struct view_pending *p = vw->pending;
+    if (!vw->index_search || p == NULL) {
+        return index_search(vw, id, type, title, fields, err);
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap != 0 ? p->cap * 2 : 256;
+        struct dft_search_record *r = realloc(p->recs, cap * sizeof *r);
+        if (r == NULL) {
+            enum dft_err rc = index_flush(vw, err);
+            return rc != DFT_OK ? rc : index_search(vw, id, type, title, fields, err);
+        }
+        p->recs = r;
+        p->cap = cap;
+    }
+    p->recs[p->n++] = (struct dft_search_record){id, type, title, fields};
+    return DFT_OK;
+}
+
 static enum dft_err
 apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_buf *b,
              const struct dft_buf *made, struct dft_error *err)
@@ -391,7 +436,7 @@ apply_create(struct dft_view *vw, const json_t *op, const char *ts, struct dft_b
     if (rc != DFT_OK) {
         return rc;
     }
-    return index_search(vw, id, type, title, fields, err);
+    return index_later(vw, id, type, title, fields, err);
 }
 
 static enum dft_err
@@ -593,6 +638,8 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
     size_t n = json_array_size(ops);
     const char *ts = NULL;
     const char *author = NULL;
+    struct view_pending pending = {NULL, 0, 0};
+    vw->pending = vw->index_search ? &pending : NULL;
     if (touched == NULL || seen == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
@@ -608,6 +655,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
             goto out;
         }
         struct ahead_slot *made = ahead_wait(vw->ahead, i);
+        if (strcmp(action, "create") != 0 && (rc = index_flush(vw, err)) != DFT_OK) {
+            goto out;
+        }
         if (view_skips(vw, op)) {
             /* history only */
         } else if (strcmp(action, "create") == 0) {
@@ -664,6 +714,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
         }
         ahead_release(vw->ahead, i);
     }
+    if ((rc = index_flush(vw, err)) != DFT_OK) {
+        goto out;
+    }
     if (vw->sync_mode & VIEW_NO_LOG) {
         goto out;
     }
@@ -682,6 +735,8 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
     sqlite3_bind_text(st, 5, (const char *)tmp.data, (int)tmp.len, SQLITE_TRANSIENT);
     rc = step_done(vw, st, err);
 out:
+    vw->pending = NULL;
+    free(pending.recs);
     json_decref(touched);
     json_decref(seen);
     dft_buf_release(&opbuf);

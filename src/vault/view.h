@@ -26,6 +26,7 @@ struct dft_view {
     struct dft_view_ahead *ahead; /* optional: canonical JSON made on another thread */
     unsigned sync_mode;           /* VIEW_NO_LOG, VIEW_LOG_ONLY (sync_view.c); 0: both */
     const json_t *skip;           /* op ids kept out of the tables, history only (sync_view.c) */
+    struct view_pending *pending; /* creates to index in one batch (view_apply, main only) */
 };
 
 /* Merged (synced) views: tables and the log tables are built in two passes (sync_view.c). */

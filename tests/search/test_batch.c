@@ -58,17 +58,18 @@ unmake(struct recs *rs)
     }
 }
 
-/* every row of the index in id order, as one string */
+/* every row of the index in id order with its row number, as one string */
 static char *
 dump(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT group_concat(id || '|' || type || '|' || title ||"
-                                        " '|' || names || '|' || body || '|' || toks, '\n')"
-                                        " FROM (SELECT * FROM search_doc ORDER BY id)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT group_concat(rid || '|' || id || '|' || type || '|' || title ||"
+                           " '|' || names || '|' || body || '|' || toks, '\n')"
+                           " FROM (SELECT * FROM search_doc ORDER BY id)",
+                           -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     const char *s = (const char *)sqlite3_column_text(st, 0);
     char *copy = strdup(s != NULL ? s : "");

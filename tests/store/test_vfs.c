@@ -627,6 +627,82 @@ test_store__wal_checksum_confirms_no_guess(void **state)
     store_close(db);
 }
 
+/*
+ * Page nonces come from a per-thread block of random bytes: every page gets a fresh one, and a
+ * forked child never takes the nonces its parent goes on to use (same key in both).
+ */
+static void
+test_store__page_nonces_never_repeat_across_fork(void **state)
+{
+    struct fixture *fx = *state;
+    enum { PAGES = 300 }; /* more than one block of nonces */
+    static unsigned char seen[2][PAGES][DFT_PAGE_NONCE_BYTES];
+    unsigned char page[DFT_PAGE_BYTES], out[DFT_PAGE_BYTES];
+    struct dft_page_ad ad;
+    memset(page, 0x5a, sizeof page);
+    page_ad_main(&ad, fx->vid, 2);
+    EVP_CIPHER_CTX *ctx = page_cipher_new(fx->key);
+    assert_non_null(ctx);
+    assert_int_equal(page_encrypt(ctx, out, page, &ad), 0); /* the parent's block is filled */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        for (int i = 0; i < PAGES; i++) {
+            if (page_encrypt(ctx, out, page, &ad) != 0 ||
+                write(fds[1], out + DFT_PAGE_DATA_BYTES, DFT_PAGE_NONCE_BYTES) !=
+                    DFT_PAGE_NONCE_BYTES) {
+                _exit(1);
+            }
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    for (int i = 0; i < PAGES; i++) {
+        assert_int_equal(page_encrypt(ctx, out, page, &ad), 0);
+        memcpy(seen[0][i], out + DFT_PAGE_DATA_BYTES, DFT_PAGE_NONCE_BYTES);
+        /* and it decrypts */
+        unsigned char back[DFT_PAGE_BYTES];
+        assert_int_equal(page_decrypt(ctx, back, out, &ad), 0);
+        assert_memory_equal(back, page, DFT_PAGE_DATA_BYTES);
+    }
+    size_t got = 0;
+    while (got < sizeof seen[1]) {
+        ssize_t r = read(fds[0], (unsigned char *)seen[1] + got, sizeof seen[1] - got);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    page_cipher_free(ctx);
+    for (int a = 0; a < 2 * PAGES; a++) {
+        for (int b = a + 1; b < 2 * PAGES; b++) {
+            assert_memory_not_equal(seen[a / PAGES][a % PAGES], seen[b / PAGES][b % PAGES],
+                                    DFT_PAGE_NONCE_BYTES);
+        }
+    }
+}
+
+/* The lock-byte page at 1 GiB is never written by SQLite: only its zero hole is passed over. */
+static void
+test_store__only_the_lock_byte_hole_is_unused(void **state)
+{
+    (void)state;
+    static unsigned char page[DFT_PAGE_BYTES];
+    memset(page, 0, sizeof page);
+    uint32_t pending = 0x40000000 / DFT_PAGE_BYTES + 1;
+    assert_true(store_page_unused(pending, page));
+    assert_false(store_page_unused(pending - 1, page));
+    assert_false(store_page_unused(pending + 1, page));
+    assert_false(store_page_unused(1, page));
+    page[DFT_PAGE_BYTES - 1] = 1; /* anything written there must authenticate */
+    assert_false(store_page_unused(pending, page));
+}
+
 /* ---- crash safety ---- */
 
 static void
@@ -823,6 +899,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__survives_sigkill_at_any_moment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store__failed_write_loses_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__page_nonces_never_repeat_across_fork, setup,
+                                        teardown),
+        cmocka_unit_test(test_store__only_the_lock_byte_hole_is_unused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

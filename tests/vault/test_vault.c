@@ -548,6 +548,10 @@ test_vault__verify_detects_changed_view_rows(void **state)
         {"UPDATE history SET op=op||' '", "UPDATE history SET op=substr(op,1,length(op)-1)"},
         {"UPDATE entries SET action='forged' WHERE idx=0",
          "UPDATE entries SET action='create' WHERE idx=0"},
+        {"INSERT INTO history(record,idx,seq,op) VALUES('per_zzzzzzzzzzzzzzzz',0,0,'{}')",
+         "DELETE FROM history WHERE record='per_zzzzzzzzzzzzzzzz'"},
+        {"INSERT INTO entries(idx,action,author,ts,records) VALUES(99,'create','x','x','[]')",
+         "DELETE FROM entries WHERE idx=99"},
         {"INSERT INTO records(id,type,title,fields,created,updated) VALUES"
          "('per_zzzzzzzzzzzzzzzz','person','Ghost','{}','x','x')",
          "DELETE FROM records WHERE id='per_zzzzzzzzzzzzzzzz'"},
@@ -693,6 +697,82 @@ test_vault__verify_detects_forged_search_rows(void **state)
     assert_non_null(strstr(err.msg, "search index"));
 }
 
+/* Hits of a search for query: 1 if id is among them. */
+static int
+found(struct dft_vault *v, const char *query, const char *id)
+{
+    struct dft_error err = {0};
+    json_t *out = NULL;
+    assert_int_equal(dft_vault_search(v, query, NULL, 50, &out, &err), DFT_OK);
+    size_t i;
+    json_t *h;
+    int hit = 0;
+    json_array_foreach(json_object_get(out, "hits"), i, h)
+    {
+        hit |= strcmp(json_string_value(json_object_get(h, "id")), id) == 0;
+    }
+    json_decref(out);
+    return hit;
+}
+
+static json_t *
+create_op(const char *id, const char *name)
+{
+    return json_pack("{sssssss{ss}}", "record", id, "action", "create", "type", "person", "fields",
+                     "name", name);
+}
+
+/*
+ * The creates of one envelope are indexed in batches (put_many on a worker thread): an update
+ * or delete of a record made earlier in the same envelope still sees it, the index ends as verify
+ * rebuilds it, and a batch failing after part of it was indexed leaves nothing at all.
+ */
+static void
+test_vault__batch_index_follows_every_op(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char ids[600][DFT_ID_MAX];
+    json_t *ops = json_array();
+    for (int i = 0; i < 600; i++) {
+        char name[64];
+        dft_vault_new_id(ids[i], "per");
+        snprintf(name, sizeof name, "Batchperson Number%d", i);
+        if (i == 5) {
+            snprintf(name, sizeof name, "Ozymandias Quetzalcoatl");
+        } else if (i == 7) {
+            snprintf(name, sizeof name, "Xerxes Popocatepetl");
+        }
+        json_array_append_new(ops, create_op(ids[i], name));
+        if (i == 299) {
+            json_array_append_new(ops, json_pack("{sssss{ss}}", "record", ids[5], "action",
+                                                 "update", "fields", "name", "Zhyvko Bohdanets"));
+            json_array_append_new(ops, json_pack("{ssss}", "record", ids[7], "action", "delete"));
+        }
+    }
+    /* first a copy that fails at op 450, after the first 300 creates were indexed */
+    json_t *bad = json_deep_copy(ops);
+    json_object_del(json_array_get(bad, 450), "type");
+    json_int_t size = log_size(fx->v);
+    assert_int_not_equal(dft_vault_append_ops(fx->v, bad, NULL, &err), DFT_OK);
+    json_decref(bad);
+    assert_int_equal(log_size(fx->v), size);
+    assert_int_equal(list_count(fx->v), 0);
+    assert_false(found(fx->v, "Quetzalcoatl", ids[5]));
+    assert_false(found(fx->v, "Zhyvko Bohdanets", ids[5]));
+    assert_verifies(fx->v);
+
+    assert_int_equal(dft_vault_append_ops(fx->v, ops, NULL, &err), DFT_OK);
+    json_decref(ops);
+    assert_int_equal(log_size(fx->v), size + 1);
+    assert_int_equal(list_count(fx->v), 599);
+    assert_true(found(fx->v, "Zhyvko Bohdanets", ids[5]));
+    assert_false(found(fx->v, "Ozymandias Quetzalcoatl", ids[5]));
+    assert_false(found(fx->v, "Xerxes Popocatepetl", ids[7]));
+    assert_true(found(fx->v, "Batchperson Number599", ids[599]));
+    assert_verifies(fx->v);
+}
+
 int
 main(void)
 {
@@ -707,6 +787,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault__batch_is_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault__big_batch_view_matches_rebuild, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_vault__batch_index_follows_every_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_view_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_vault__verify_detects_changed_envelope_rows, setup,
