@@ -126,6 +126,19 @@ DFT_EXPORT enum dft_err dft_vault_sync_pulled(struct dft_vault *v, uint64_t from
                                               dft_sync_out_fn fn, void *ctx,
                                               struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * As dft_vault_sync_apply, and before anything is written: seen_ok gets the "seen" checkpoints
+ * of every new operation ([{"index","author","size","root"}], as in the report) and may refuse
+ * the whole pull (its error is returned, nothing merged) — so a member's view of another
+ * history is caught before its operations are merged. seen_ok NULL: no check.
+ */
+typedef enum dft_err (*dft_sync_seen_fn)(void *ctx, const json_t *seen, struct dft_error *err);
+DFT_EXPORT enum dft_err
+dft_vault_sync_apply_checked(struct dft_vault *v, const struct dft_sync_entry *e, size_t count,
+                             const struct dft_sync_keyring *ring, dft_sync_author_fn author_ok,
+                             void *ctx, dft_sync_seen_fn seen_ok, void *seen_ctx, json_t **report,
+                             struct dft_error *err) DFT_MUST_CHECK;
+
 /* ---- conflicts ---- */
 
 /*

@@ -753,6 +753,70 @@ op_at(const struct eng *e, uint64_t index)
     return NULL;
 }
 
+/* Each "seen" checkpoint another member's operation carries must be a prefix of ours. */
+static enum dft_err
+cross_check(struct eng *e, const struct dft_checkpoint *cp, const json_t *report,
+            struct dft_error *err)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(report, "seen"), i, x)
+    {
+        uint64_t size = (uint64_t)json_integer_value(json_object_get(x, "size"));
+        const char *rs = json_string_value(json_object_get(x, "root"));
+        unsigned char root[32], proof[DFT_TLOG_PROOF_MAX][32];
+        size_t n = 0;
+        char q[96];
+        if (size == 0 || size > cp->size) {
+            continue; /* nothing to prove, or beyond what this device has verified yet */
+        }
+        if (rs == NULL || tlog_hash_decode(root, rs, strlen(rs), NULL) != DFT_OK) {
+            return dft_fail(err, DFT_ERR_INTEGRITY, "an operation carries a malformed seen");
+        }
+        snprintf(q, sizeof q, "consistency?old=%llu&new=%llu", (unsigned long long)size,
+                 (unsigned long long)cp->size);
+        enum dft_err rc = size == cp->size ? DFT_OK : get_proof(e, q, proof, &n, err);
+        if (rc != DFT_OK && rc != DFT_ERR_INTEGRITY) {
+            return rc;
+        }
+        if (rc != DFT_OK ||
+            tlog_verify_consistency(size, cp->size, root, cp->root,
+                                    (const unsigned char(*)[32])proof, n, NULL) != DFT_OK) {
+            char note[200];
+            snprintf(note, sizeof note, "seen by %s at entry %lld: size %llu root %s",
+                     json_string_value(json_object_get(x, "author")),
+                     (long long)json_integer_value(json_object_get(x, "index")),
+                     (unsigned long long)size, rs);
+            (void)keep_evidence(e, "fork: another member saw a history this one does not extend",
+                                note, NULL, 0);
+            return dft_fail(err, DFT_ERR_INTEGRITY,
+                            "fork: another member saw a log of size %llu that is not a prefix "
+                            "of this one; evidence kept",
+                            (unsigned long long)size);
+        }
+    }
+    return DFT_OK;
+}
+
+/* cross_check as the vault's seen hook: before anything pulled is merged. */
+struct seen_ctx {
+    struct eng *e;
+    const struct dft_checkpoint *cp;
+};
+
+static enum dft_err
+seen_hook(void *ctx, const json_t *seen, struct dft_error *err)
+{
+    struct seen_ctx *c = ctx;
+    json_t *r = json_pack("{s:O}", "seen", seen);
+    if (r == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    enum dft_err rc = cross_check(c->e, c->cp, r, err);
+    json_decref(r);
+    return rc;
+}
+
 static enum dft_err
 pull(struct eng *e, const struct dft_checkpoint *cp, struct frontier *f, uint64_t *pulled,
      json_t **report, int64_t *waiting, struct dft_error *err)
@@ -867,8 +931,9 @@ pull(struct eng *e, const struct dft_checkpoint *cp, struct frontier *f, uint64_
             pl.n = 0;
         }
         if (pl.n > 0) {
-            rc =
-                dft_vault_sync_apply(e->v, pl.e, pl.n, &e->ring, author_cb, &e->chain, report, err);
+            struct seen_ctx sc = {e, cp};
+            rc = dft_vault_sync_apply_checked(e->v, pl.e, pl.n, &e->ring, author_cb, &e->chain,
+                                              seen_hook, &sc, report, err);
         }
         *pulled = pl.n;
     }
@@ -878,51 +943,6 @@ pull(struct eng *e, const struct dft_checkpoint *cp, struct frontier *f, uint64_
     free(pl.e);
     dft_buf_release(&pl.data);
     return rc;
-}
-
-/* Each "seen" checkpoint another member's operation carries must be a prefix of ours. */
-static enum dft_err
-cross_check(struct eng *e, const struct dft_checkpoint *cp, const json_t *report,
-            struct dft_error *err)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(report, "seen"), i, x)
-    {
-        uint64_t size = (uint64_t)json_integer_value(json_object_get(x, "size"));
-        const char *rs = json_string_value(json_object_get(x, "root"));
-        unsigned char root[32], proof[DFT_TLOG_PROOF_MAX][32];
-        size_t n = 0;
-        char q[96];
-        if (size == 0 || size > cp->size) {
-            continue; /* nothing to prove, or beyond what this device has verified yet */
-        }
-        if (rs == NULL || tlog_hash_decode(root, rs, strlen(rs), NULL) != DFT_OK) {
-            return dft_fail(err, DFT_ERR_INTEGRITY, "an operation carries a malformed seen");
-        }
-        snprintf(q, sizeof q, "consistency?old=%llu&new=%llu", (unsigned long long)size,
-                 (unsigned long long)cp->size);
-        enum dft_err rc = size == cp->size ? DFT_OK : get_proof(e, q, proof, &n, err);
-        if (rc != DFT_OK && rc != DFT_ERR_INTEGRITY) {
-            return rc;
-        }
-        if (rc != DFT_OK ||
-            tlog_verify_consistency(size, cp->size, root, cp->root,
-                                    (const unsigned char(*)[32])proof, n, NULL) != DFT_OK) {
-            char note[200];
-            snprintf(note, sizeof note, "seen by %s at entry %lld: size %llu root %s",
-                     json_string_value(json_object_get(x, "author")),
-                     (long long)json_integer_value(json_object_get(x, "index")),
-                     (unsigned long long)size, rs);
-            (void)keep_evidence(e, "fork: another member saw a history this one does not extend",
-                                note, NULL, 0);
-            return dft_fail(err, DFT_ERR_INTEGRITY,
-                            "fork: another member saw a log of size %llu that is not a prefix "
-                            "of this one; evidence kept",
-                            (unsigned long long)size);
-        }
-    }
-    return DFT_OK;
 }
 
 static enum dft_err
@@ -1095,9 +1115,6 @@ run(struct eng *e, json_t **out, struct dft_error *err)
         rc = frontier_load(f, e->state, err);
         if (rc == DFT_OK) {
             rc = pull(e, &cp, f, &pulled, &report, &waiting, err);
-        }
-        if (rc == DFT_OK) {
-            rc = cross_check(e, &cp, report, err);
         }
         if (rc == DFT_OK && waiting < 0) {
             rc = fetch_chunks(e, err);

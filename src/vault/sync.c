@@ -883,6 +883,15 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
                      const struct dft_sync_keyring *ring, dft_sync_author_fn author_ok, void *ctx,
                      json_t **report, struct dft_error *err)
 {
+    return dft_vault_sync_apply_checked(v, e, count, ring, author_ok, ctx, NULL, NULL, report, err);
+}
+
+enum dft_err
+dft_vault_sync_apply_checked(struct dft_vault *v, const struct dft_sync_entry *e, size_t count,
+                             const struct dft_sync_keyring *ring, dft_sync_author_fn author_ok,
+                             void *ctx, dft_sync_seen_fn seen_ok, void *seen_ctx, json_t **report,
+                             struct dft_error *err)
+{
     struct pulled *p = calloc(count + 1, sizeof *p);
     struct dft_keys *scratch = keys_new();
     struct dft_sync_keyring stored = {0, NULL};
@@ -973,6 +982,11 @@ dft_vault_sync_apply(struct dft_vault *v, const struct dft_sync_entry *e, size_t
             }
         }
         p[i].ops = ops;
+    }
+    /* what other members saw of the log must agree with this device's view, before merging */
+    if (seen_ok != NULL && json_array_size(seen) > 0 &&
+        (rc = seen_ok(seen_ctx, seen, err)) != DFT_OK) {
+        goto out;
     }
     /* 2. store them and rebuild the merged view, in one transaction; entries merged by an
      * earlier call are taken from the merged history, those before the first new one */

@@ -1078,6 +1078,14 @@ test_sync__operations_without_parents(void **state)
     assert_verifies(fx->v[1]);
 }
 
+/* A seen hook that refuses: what another member saw is not this device's history. */
+static enum dft_err
+refuse_seen(void *ctx, const json_t *seen, struct dft_error *err)
+{
+    *(size_t *)ctx = json_array_size(seen);
+    return dft_fail(err, DFT_ERR_INTEGRITY, "fork: test refuses the seen checkpoint");
+}
+
 static void
 test_sync__seen_checkpoint_travels(void **state)
 {
@@ -1105,6 +1113,20 @@ test_sync__seen_checkpoint_travels(void **state)
     push(fx, 0);
     struct authors a = {fx, NULL, NULL};
     json_t *report = NULL;
+    /* the seen hook runs before anything is merged and can refuse the whole pull */
+    struct dft_sync_entry e[2];
+    for (size_t k = 0; k < 2; k++) {
+        e[k] = (struct dft_sync_entry){k, fx->srv.body[k], fx->srv.len[k]};
+    }
+    size_t seen_count = 0;
+    assert_int_equal(fx->srv.n, 2);
+    assert_int_equal(dft_vault_sync_apply_checked(fx->v[1], e, 2, &fx->ring, author_ok, &a,
+                                                  refuse_seen, &seen_count, &report, &err),
+                     DFT_ERR_INTEGRITY);
+    assert_null(report);
+    assert_int_equal(seen_count, 1);
+    assert_int_equal(dft_vault_show(fx->v[1], id, 0, &s, NULL), DFT_ERR_NOT_FOUND);
+    err = (struct dft_error){0};
     assert_int_equal(pull_with(fx, 1, &a, &report, &err), DFT_OK);
     json_t *list = json_object_get(report, "seen");
     assert_int_equal(json_array_size(list), 1);
