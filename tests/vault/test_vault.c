@@ -34,39 +34,6 @@ struct fixture {
     int copies;
 };
 
-/* Copy a vault directory (files and the objects/ folder, one level deep). */
-static int
-copy_vault(const char *from, const char *to)
-{
-    if (mkdir(to, 0700) != 0) {
-        return -1;
-    }
-    DIR *d = opendir(from);
-    if (d == NULL) {
-        return -1;
-    }
-    struct dirent *e;
-    int rc = 0;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char a[512], b[512];
-        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
-        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
-        struct stat st;
-        if (stat(a, &st) != 0) {
-            rc = -1;
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = mkdir(b, 0700);
-        } else {
-            rc = copy_file(a, b);
-        }
-    }
-    closedir(d);
-    return rc;
-}
-
 static int
 group_setup(void **state)
 {
