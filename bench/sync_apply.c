@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "bench.h"
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 #include "defter/vault.h"
 
 struct server {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # layers.sh - the include graph runs one way (STYLE.md section 1, docs/architecture.md):
-#   core -> crypto -> store -> log, search -> evidence -> vault -> bundle -> server, cli
+#   core -> crypto -> store -> log, search -> evidence -> vault -> bundle, agent, sync -> server, cli
 # and include/ exposes no database handle or key. A file may include headers of its own layer
 # and of layers below; the front ends (server, cli) use the public headers of include/defter/
 # only, plus their own. Fails naming every edge that runs the wrong way.
@@ -14,8 +14,8 @@ rank() { # layer of a source directory or public header name
     store) echo 2 ;;
     log | tlog | search) echo 3 ;;
     evidence) echo 4 ;;
-    vault) echo 5 ;;
-    bundle | agent) echo 6 ;;
+    vault | vault_sync) echo 5 ;;
+    bundle | agent | sync | team) echo 6 ;;
     server | cli) echo 7 ;;
     *) echo -1 ;;
     esac

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cmd_conflicts.h"
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 
 static enum dft_err
 query_conflicts(struct dft_vault *v, void *ctx, json_t **out, struct dft_error *err)

@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_sync.h"
-#include "sync/server.h"
+#include "defter/serve.h"
 
 static void
 log_to_stderr(void *ctx, enum dft_log_level level, const char *msg)
@@ -36,12 +36,12 @@ parse_rate(const char *s, double *out)
 int
 cmd_serve(struct dft_cli *cli)
 {
-    struct sync_server_opts o;
-    struct sync_server *s = NULL;
+    struct dft_serve_opts o;
+    struct dft_serve *s = NULL;
     struct dft_error err = {0};
     int verbose = 0;
     sigset_t set;
-    sync_server_opts_default(&o);
+    dft_serve_opts_default(&o);
     o.listen = NULL;
     for (int i = 0; i < cli->argc; i++) {
         const char *a = cli->argv[i];
@@ -92,13 +92,13 @@ cmd_serve(struct dft_cli *cli)
     (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
     dft_log_set(log_to_stderr, NULL, verbose ? DFT_LOG_INFO : DFT_LOG_WARN);
-    if (sync_server_start(&s, &o, &err) != DFT_OK) {
+    if (dft_serve_start(&s, &o, &err) != DFT_OK) {
         return cli_report(&err);
     }
-    printf("%s %s\n", sync_server_url(s), sync_server_vkey(s));
+    printf("%s %s\n", dft_serve_url(s), dft_serve_vkey(s));
     fflush(stdout);
-    fprintf(stderr, "defter: sync server on %s; press Ctrl-C to stop\n", sync_server_url(s));
-    sync_server_run(s);
-    sync_server_free(s);
+    fprintf(stderr, "defter: sync server on %s; press Ctrl-C to stop\n", dft_serve_url(s));
+    dft_serve_run(s);
+    dft_serve_free(s);
     return 0;
 }

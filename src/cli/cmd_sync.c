@@ -14,8 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_sync.h"
-#include "defter/sync.h"
-#include "sync/client.h"
+#include "defter/team.h"
 
 static int
 with_vault(struct dft_cli *cli,
@@ -261,8 +260,8 @@ cmd_init_join(struct dft_cli *cli)
     if (invite == NULL) {
         return cli_usage(cli, "--join needs an INVITE (from defter member invite)");
     }
-    if (strncmp(invite, SYNC_INVITE_PREFIX, sizeof SYNC_INVITE_PREFIX - 1) != 0) {
-        return cli_fail(1, "not a defter invite (it starts with '%s')", SYNC_INVITE_PREFIX);
+    if (strncmp(invite, DFT_SYNC_INVITE_PREFIX, sizeof DFT_SYNC_INVITE_PREFIX - 1) != 0) {
+        return cli_fail(1, "not a defter invite (it starts with '%s')", DFT_SYNC_INVITE_PREFIX);
     }
     struct dft_error err = {0};
     char *pass = NULL;

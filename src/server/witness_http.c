@@ -30,84 +30,12 @@
 struct witness_server {
     struct MHD_Daemon *daemon;
     struct witness_store store;
-    struct ratelimit *rl_ip, *rl_origin;
+    struct dft_ratelimit *rl_ip, *rl_origin;
     char prefix[128];
     char url[192];
 };
 
 /* ---- rate limits ---- */
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void
-ratelimit_init(struct ratelimit *rl, double rate)
-{
-    memset(rl->slots, 0, sizeof rl->slots);
-    pthread_mutex_init(&rl->mu, NULL);
-    rl->rate = rate;
-    rl->burst = rate * 2 < 1 ? 1 : rate * 2;
-}
-
-void
-ratelimit_release(struct ratelimit *rl)
-{
-    pthread_mutex_destroy(&rl->mu);
-}
-
-int
-ratelimit_take(struct ratelimit *rl, const char *key, unsigned *retry_after)
-{
-    if (rl->rate <= 0) {
-        return 1;
-    }
-    uint32_t h = 2166136261u; /* FNV-1a: spreads keys over slots; not a secret */
-    for (const char *p = key; *p != '\0'; p++) {
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    }
-    double now = mono_now();
-    int ok = 0;
-    pthread_mutex_lock(&rl->mu);
-    struct ratelimit_slot *s = NULL, *oldest = NULL;
-    for (unsigned i = 0; i < 8; i++) {
-        struct ratelimit_slot *c = &rl->slots[(h + i) % RATELIMIT_SLOTS];
-        if (c->key[0] == '\0' || strcmp(c->key, key) == 0) {
-            s = c;
-            break;
-        }
-        if (oldest == NULL || c->last < oldest->last) {
-            oldest = c;
-        }
-    }
-    if (s == NULL) {
-        s = oldest; /* forget the least recent key of the neighbourhood */
-        s->key[0] = '\0';
-    }
-    if (s->key[0] == '\0') {
-        snprintf(s->key, sizeof s->key, "%s", key);
-        s->tokens = rl->burst;
-        s->last = now;
-    }
-    s->tokens += (now - s->last) * rl->rate;
-    if (s->tokens > rl->burst) {
-        s->tokens = rl->burst;
-    }
-    s->last = now;
-    if (s->tokens >= 1) {
-        s->tokens -= 1;
-        ok = 1;
-    } else {
-        double wait = ceil((1 - s->tokens) / rl->rate);
-        *retry_after = wait < 1 ? 1 : (unsigned)wait;
-    }
-    pthread_mutex_unlock(&rl->mu);
-    return ok;
-}
 
 /* ---- requests ---- */
 
@@ -227,7 +155,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         *req_cls = r;
         char ip[INET6_ADDRSTRLEN];
         client_ip(c, ip);
-        if (!ratelimit_take(s->rl_ip, ip, &r->retry_after)) {
+        if (!dft_ratelimit_take(s->rl_ip, ip, &r->retry_after)) {
             r->limited = 1;
         }
         const char *cl =
@@ -366,8 +294,8 @@ witness_server_start(struct witness_server **out, const char *dir, const struct 
         free(s);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    ratelimit_init(s->rl_ip, o->rate_ip);
-    ratelimit_init(s->rl_origin, o->rate_origin);
+    dft_ratelimit_init(s->rl_ip, o->rate_ip);
+    dft_ratelimit_init(s->rl_origin, o->rate_origin);
     memcpy(s->prefix, o->prefix, pl + 1);
     if ((rc = witness_store_open(&s->store, dir, err)) != DFT_OK) {
         witness_server_free(s);
@@ -427,8 +355,8 @@ witness_server_free(struct witness_server *s)
         MHD_stop_daemon(s->daemon);
     }
     witness_store_close(&s->store);
-    ratelimit_release(s->rl_ip);
-    ratelimit_release(s->rl_origin);
+    dft_ratelimit_release(s->rl_ip);
+    dft_ratelimit_release(s->rl_origin);
     free(s->rl_ip);
     free(s->rl_origin);
     free(s);

@@ -8,29 +8,9 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "defter/ratelimit.h"
 #include "defter/core.h"
 #include "log/tlog.h"
-
-#define RATELIMIT_SLOTS 4096
-#define RATELIMIT_KEY   64
-
-struct ratelimit_slot {
-    char key[RATELIMIT_KEY]; /* "" when free */
-    double tokens;
-    double last; /* monotonic seconds of the last refill */
-};
-
-/* Token buckets: rate per second, burst = max(1, 2 * rate). rate 0 disables. */
-struct ratelimit {
-    pthread_mutex_t mu;
-    double rate, burst;
-    struct ratelimit_slot slots[RATELIMIT_SLOTS];
-};
-
-void ratelimit_init(struct ratelimit *rl, double rate);
-void ratelimit_release(struct ratelimit *rl);
-/* 1 when key may go on now; else 0 and *retry_after (whole seconds >= 1). */
-int ratelimit_take(struct ratelimit *rl, const char *key, unsigned *retry_after);
 
 struct witness_store {
     sqlite3 *db;
@@ -56,8 +36,8 @@ struct witness_answer {
  * Handle an add-checkpoint body: fills a (status 200, 400, 403, 404, 409, 422, 429, 500). rl
  * limits requests per origin (may be NULL).
  */
-void witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *body, size_t len,
-                       struct witness_answer *a);
+void witness_store_add(struct witness_store *ws, struct dft_ratelimit *rl, const char *body,
+                       size_t len, struct witness_answer *a);
 /* The latest cosigned checkpoint of the log whose hex SHA-256(origin) is hex (200 or 404). */
 void witness_store_get(struct witness_store *ws, const char *hex, struct witness_answer *a);
 

@@ -606,7 +606,7 @@ out:
 }
 
 void
-witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *body, size_t len,
+witness_store_add(struct witness_store *ws, struct dft_ratelimit *rl, const char *body, size_t len,
                   struct witness_answer *a)
 {
     struct witness_req *r = malloc(sizeof *r);
@@ -650,8 +650,8 @@ witness_store_add(struct witness_store *ws, struct ratelimit *rl, const char *bo
     if (rl != NULL) {
         char key[65];
         origin_hash_hex(key, c.origin); /* the limiter keeps the first 63 hex digits */
-        key[RATELIMIT_KEY - 1] = '\0';
-        if (!ratelimit_take(rl, key, &a->retry_after)) {
+        key[DFT_RATELIMIT_KEY - 1] = '\0';
+        if (!dft_ratelimit_take(rl, key, &a->retry_after)) {
             answer(a, 429, "too many requests for this log");
             goto out;
         }

@@ -23,7 +23,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/keys.h"
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 #include "defter/vault.h"
 #include "log/tlog.h"
 #include "sync/client.h"

@@ -4,19 +4,20 @@
  * libdefter; the CLI (src/cli/cmd_sync.c) and, later, the agent call these functions.
  */
 #ifndef DEFTER_SYNC_CLIENT_H
-#    define DEFTER_SYNC_CLIENT_H
+#define DEFTER_SYNC_CLIENT_H
 
-#    include <stddef.h>
-#    include <stdint.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#    include <jansson.h>
+#include <jansson.h>
 
-#    include "defter/core.h"
-#    include "sync/httpsig.h"
+#include "defter/core.h"
+#include "defter/team.h"
+#include "sync/httpsig.h"
 
-#    define SYNC_URL_MAX        256
-#    define SYNC_RESP_MAX       (SYNC_PULL_BYTES_MAX + 1024 * 1024)
-#    define SYNC_PULL_BYTES_MAX (72u * 1024u * 1024u)
+#define SYNC_URL_MAX        256
+#define SYNC_RESP_MAX       (SYNC_PULL_BYTES_MAX + 1024 * 1024)
+#define SYNC_PULL_BYTES_MAX (72u * 1024u * 1024u)
 
 /* A connection to one server, signing every request with one device key. */
 struct sync_http {
@@ -62,43 +63,7 @@ enum dft_err sync_http_call(struct sync_http *h, const char *method, const char 
 /* The full URL of path into out (SYNC_URL_MAX + path). */
 void sync_http_url(const struct sync_http *h, const char *path, char *out, size_t max);
 
-#endif
-
-/* ---- the engine (client.c): each call opens its own connection from the vault's state ---- */
-
-struct dft_vault;
-
-#define SYNC_INVITE_PREFIX "defter-invite:"
+#define SYNC_INVITE_PREFIX DFT_SYNC_INVITE_PREFIX
 #define SYNC_INVITE_TTL    (7 * 24 * 3600) /* seconds an invite stays usable */
 
-/*
- * Make the open vault a collection on the server at url (its verifier key is learned here,
- * trust on first use) and push its history. *out: {"collection","server","vkey","pushed",...}.
- */
-enum dft_err dft_sync_share(struct dft_vault *v, const char *url, json_t **out,
-                            struct dft_error *err) DFT_MUST_CHECK;
-/* An owner's one-use invite for role: *out {"invite":STRING,"role","expires"}. */
-enum dft_err dft_sync_invite(struct dft_vault *v, const char *role, json_t **out,
-                             struct dft_error *err) DFT_MUST_CHECK;
-/* Before making a vault for it: the invite decodes and the server still honours it. */
-enum dft_err dft_sync_invite_check(const char *invite, struct dft_error *err) DFT_MUST_CHECK;
-/* Join the collection of invite with this (new) vault, then pull. *out as dft_sync_run. */
-enum dft_err dft_sync_join(struct dft_vault *v, const char *invite, json_t **out,
-                           struct dft_error *err) DFT_MUST_CHECK;
-/* {"collection","members":[{"key","role","joined","revoked",...,"you"}]} */
-enum dft_err dft_sync_members(struct dft_vault *v, json_t **out,
-                              struct dft_error *err) DFT_MUST_CHECK;
-/*
- * Revoke key (base64 Ed25519) and start a new epoch sealed to the remaining readers. since:
- * POSIX seconds (-1: none): entries logged after the last checkpoint this device verified
- * before since are held for review.
- */
-enum dft_err dft_sync_revoke(struct dft_vault *v, const char *key, int64_t since, json_t **out,
-                             struct dft_error *err) DFT_MUST_CHECK;
-/*
- * Push, then pull and verify: {"pushed","pulled","size","root"}. DFT_ERR_INTEGRITY on a fork,
- * rollback or bad proof: nothing is merged and both signed checkpoints are kept in the state's
- * "evidence". to_url (may be NULL): re-seed that server from this vault instead.
- */
-enum dft_err dft_sync_run(struct dft_vault *v, const char *to_url, json_t **out,
-                          struct dft_error *err) DFT_MUST_CHECK;
+#endif

@@ -31,7 +31,7 @@
 #include "core/file.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
-#include "server/witness_internal.h"
+#include "defter/ratelimit.h"
 #include "sync/httpsig.h"
 #include "sync/member.h"
 #include "sync/sync_internal.h"
@@ -97,7 +97,7 @@ struct conn {
     struct conn *prev, *next;
 };
 
-struct sync_server {
+struct dft_serve {
     struct MHD_Daemon *daemon;
     pthread_mutex_t mu;       /* collections, trees, chains, connections */
     pthread_mutex_t store_mu; /* every storage call */
@@ -107,7 +107,7 @@ struct sync_server {
     struct coll *colls;
     struct conn *conns;
     struct httpsig_nonces *nonces;
-    struct ratelimit *rl_ip, *rl_dev;
+    struct dft_ratelimit *rl_ip, *rl_dev;
     unsigned char *sk; /* sodium_malloc'd Ed25519 secret key */
     unsigned char pub[32];
     char vkey[DFT_NOTE_VKEY_MAX];
@@ -134,13 +134,13 @@ sync_server_origin(char out[DFT_NOTE_NAME_MAX + 1], const unsigned char pub[32],
 }
 
 static int64_t
-now_s(const struct sync_server *s)
+now_s(const struct dft_serve *s)
 {
     return s->clock != NULL ? s->clock() : (int64_t)time(NULL);
 }
 
 static struct coll *
-find_coll(struct sync_server *s, const char *cid)
+find_coll(struct dft_serve *s, const char *cid)
 {
     for (struct coll *c = s->colls; c != NULL; c = c->next) {
         if (strcmp(c->cid, cid) == 0) {
@@ -343,7 +343,7 @@ load_entry(void *ctx, uint64_t index, const unsigned char *body, size_t n,
 }
 
 struct load_all {
-    struct sync_server *s;
+    struct dft_serve *s;
     enum dft_err rc;
     struct dft_error *err;
 };
@@ -382,7 +382,7 @@ load_coll(void *ctx, const char *cid)
  * queued batch in one storage transaction. Caller holds s->mu (released while waiting).
  */
 static enum dft_err
-commit(struct sync_server *s, struct coll *c, struct pending *p, struct dft_error *err)
+commit(struct dft_serve *s, struct coll *c, struct pending *p, struct dft_error *err)
 {
     p->done = 0;
     p->next = NULL;
@@ -468,7 +468,7 @@ commit(struct sync_server *s, struct coll *c, struct pending *p, struct dft_erro
 
 /* Wait until no commit runs and take the commit slot (for membership operations). */
 static void
-commit_exclusive(struct sync_server *s, struct coll *c)
+commit_exclusive(struct dft_serve *s, struct coll *c)
 {
     while (c->committing || c->queue != NULL) {
         pthread_cond_wait(&c->cond, &s->mu);
@@ -485,7 +485,7 @@ commit_release(struct coll *c)
 
 /* Append one membership entry (caller holds mu and the commit slot). */
 static enum dft_err
-append_member(struct sync_server *s, struct coll *c, const unsigned char *payload, size_t n,
+append_member(struct dft_serve *s, struct coll *c, const unsigned char *payload, size_t n,
               uint64_t *index, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
@@ -525,7 +525,7 @@ append_member(struct sync_server *s, struct coll *c, const unsigned char *payloa
 /* ---- connections and revocation ---- */
 
 static void
-cut_key(struct sync_server *s, const char *cid, const unsigned char key[32])
+cut_key(struct dft_serve *s, const char *cid, const unsigned char key[32])
 {
     for (struct conn *k = s->conns; k != NULL; k = k->next) {
         if (k->authed && strcmp(k->cid, cid) == 0 && memcmp(k->key, key, 32) == 0) {
@@ -538,7 +538,7 @@ static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-    struct sync_server *s = cls;
+    struct dft_serve *s = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         struct conn *k = calloc(1, sizeof *k);
         const union MHD_ConnectionInfo *ci =
@@ -833,7 +833,7 @@ body_max(enum route rt)
 
 /* First call of a request: every check that needs no body. MHD_YES to go on reading. */
 static enum MHD_Result
-admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const char *method,
+admit(struct dft_serve *s, struct MHD_Connection *mc, const char *url, const char *method,
       struct req *r, struct conn *k)
 {
     char ip[INET6_ADDRSTRLEN];
@@ -849,7 +849,7 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
     if (r->route == R_NONE) {
         return refuse(mc, r, 404, "not found", 0);
     }
-    if (!ratelimit_take(s->rl_ip, ip, &retry)) {
+    if (!dft_ratelimit_take(s->rl_ip, ip, &retry)) {
         return refuse(mc, r, 429, "too many requests from this address", retry);
     }
     if (r->route == R_HEALTH) {
@@ -877,7 +877,7 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
     }
     char keyb64[dft_b64_len(32)];
     dft_b64_encode(keyb64, hp.keyid, 32);
-    if (!ratelimit_take(s->rl_dev, keyb64, &retry)) {
+    if (!dft_ratelimit_take(s->rl_dev, keyb64, &retry)) {
         return refuse(mc, r, 429, "too many requests from this device", retry);
     }
     int seen = httpsig_nonces_check(s->nonces, hp.keyid, hp.nonce, now);
@@ -950,7 +950,7 @@ admit(struct sync_server *s, struct MHD_Connection *mc, const char *url, const c
  * served only once it is stored.
  */
 static enum dft_err
-checkpoint_now(struct sync_server *s, struct coll *c, struct dft_buf *out, struct dft_error *err)
+checkpoint_now(struct dft_serve *s, struct coll *c, struct dft_buf *out, struct dft_error *err)
 {
     struct dft_checkpoint cp;
     struct dft_buf note;
@@ -1004,7 +1004,7 @@ checkpoint_now(struct sync_server *s, struct coll *c, struct dft_buf *out, struc
  * consistent with the new server's.
  */
 static void
-do_reseed(struct sync_server *s, struct req *r, struct answer *a)
+do_reseed(struct dft_serve *s, struct req *r, struct answer *a)
 {
     struct dft_error err = {0};
     const unsigned char *p = r->body.data;
@@ -1104,7 +1104,7 @@ out:
 }
 
 static void
-do_create(struct sync_server *s, struct req *r, struct answer *a)
+do_create(struct dft_serve *s, struct req *r, struct answer *a)
 {
     struct dft_error err = {0};
     json_t *op = NULL;
@@ -1172,7 +1172,7 @@ do_create(struct sync_server *s, struct req *r, struct answer *a)
 }
 
 static void
-do_members_post(struct sync_server *s, struct req *r, struct coll *c, struct answer *a)
+do_members_post(struct dft_serve *s, struct req *r, struct coll *c, struct answer *a)
 {
     struct dft_error err = {0};
     json_t *op = NULL;
@@ -1246,7 +1246,7 @@ do_members_post(struct sync_server *s, struct req *r, struct coll *c, struct ans
 }
 
 static void
-do_push(struct sync_server *s, struct req *r, struct coll *c, struct answer *a)
+do_push(struct dft_serve *s, struct req *r, struct coll *c, struct answer *a)
 {
     struct dft_error err = {0};
     size_t count = 0, off = 0;
@@ -1332,7 +1332,7 @@ still_member(struct coll *c, const unsigned char key[32])
 }
 
 static void
-do_pull(struct sync_server *s, struct MHD_Connection *mc, struct req *r, struct coll *c,
+do_pull(struct dft_serve *s, struct MHD_Connection *mc, struct req *r, struct coll *c,
         struct answer *a)
 {
     uint64_t since = 0, limit = 10000, wait = 0;
@@ -1402,7 +1402,7 @@ do_pull(struct sync_server *s, struct MHD_Connection *mc, struct req *r, struct 
 }
 
 static void
-do_checkpoint(struct sync_server *s, struct coll *c, struct answer *a)
+do_checkpoint(struct dft_serve *s, struct coll *c, struct answer *a)
 {
     struct dft_error err = {0};
     enum dft_err rc = checkpoint_now(s, c, &a->body, &err);
@@ -1427,7 +1427,7 @@ proof_json(const unsigned char (*proof)[32], size_t n)
 }
 
 static void
-do_proof(struct sync_server *s, struct MHD_Connection *mc, struct req *r, struct coll *c,
+do_proof(struct dft_serve *s, struct MHD_Connection *mc, struct req *r, struct coll *c,
          struct answer *a)
 {
     unsigned char proof[DFT_TLOG_PROOF_MAX][32];
@@ -1464,7 +1464,7 @@ do_proof(struct sync_server *s, struct MHD_Connection *mc, struct req *r, struct
 }
 
 static void
-do_members_get(struct sync_server *s, struct coll *c, struct answer *a)
+do_members_get(struct dft_serve *s, struct coll *c, struct answer *a)
 {
     json_t *ops = json_array();
     pthread_mutex_lock(&s->mu);
@@ -1491,7 +1491,7 @@ do_members_get(struct sync_server *s, struct coll *c, struct answer *a)
 }
 
 static void
-do_chunk(struct sync_server *s, struct req *r, struct answer *a)
+do_chunk(struct dft_serve *s, struct req *r, struct answer *a)
 {
     struct dft_error err = {0};
     enum dft_err rc;
@@ -1518,7 +1518,7 @@ static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
 {
-    struct sync_server *s = cls;
+    struct dft_serve *s = cls;
     struct req *r = *req_cls;
     (void)version;
     if (r == NULL) {
@@ -1616,7 +1616,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 /* ---- lifecycle ---- */
 
 void
-sync_server_opts_default(struct sync_server_opts *o)
+dft_serve_opts_default(struct dft_serve_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->listen = "127.0.0.1:0";
@@ -1659,7 +1659,7 @@ parse_listen(const char *listen, struct sockaddr_in *sa, struct dft_error *err)
 
 /* Load or create DIR/server.key (32-byte seed, 0600). */
 static enum dft_err
-load_key(struct sync_server *s, const char *dir, struct dft_error *err)
+load_key(struct dft_serve *s, const char *dir, struct dft_error *err)
 {
     char path[4096];
     unsigned char seed[32];
@@ -1704,7 +1704,7 @@ load_key(struct sync_server *s, const char *dir, struct dft_error *err)
 }
 
 enum dft_err
-sync_server_start(struct sync_server **out, const struct sync_server_opts *o, struct dft_error *err)
+dft_serve_start(struct dft_serve **out, const struct dft_serve_opts *o, struct dft_error *err)
 {
     struct sockaddr_in sa;
     enum dft_err rc = DFT_OK;
@@ -1715,7 +1715,7 @@ sync_server_start(struct sync_server **out, const struct sync_server_opts *o, st
     if ((rc = parse_listen(o->listen, &sa, err)) != DFT_OK) {
         return rc;
     }
-    struct sync_server *s = calloc(1, sizeof *s);
+    struct dft_serve *s = calloc(1, sizeof *s);
     if (s == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -1732,8 +1732,8 @@ sync_server_start(struct sync_server **out, const struct sync_server_opts *o, st
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    ratelimit_init(s->rl_ip, o->rate_ip);
-    ratelimit_init(s->rl_dev, o->rate_device);
+    dft_ratelimit_init(s->rl_ip, o->rate_ip);
+    dft_ratelimit_init(s->rl_dev, o->rate_device);
     if (mkdir(o->data_dir, 0700) != 0 && errno != EEXIST) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot create '%s': %s", o->data_dir, file_errstr(errno));
         goto out;
@@ -1776,7 +1776,7 @@ sync_server_start(struct sync_server **out, const struct sync_server_opts *o, st
     snprintf(s->url, sizeof s->url, "http://%s:%u", host, info != NULL ? (unsigned)info->port : 0u);
 out:
     if (rc != DFT_OK) {
-        sync_server_free(s);
+        dft_serve_free(s);
         return rc;
     }
     *out = s;
@@ -1784,19 +1784,19 @@ out:
 }
 
 const char *
-sync_server_url(const struct sync_server *s)
+dft_serve_url(const struct dft_serve *s)
 {
     return s->url;
 }
 
 const char *
-sync_server_vkey(const struct sync_server *s)
+dft_serve_vkey(const struct dft_serve *s)
 {
     return s->vkey;
 }
 
 void
-sync_server_run(struct sync_server *s)
+dft_serve_run(struct dft_serve *s)
 {
     sigset_t set;
     int sig = 0;
@@ -1808,7 +1808,7 @@ sync_server_run(struct sync_server *s)
 }
 
 void
-sync_server_free(struct sync_server *s)
+dft_serve_free(struct dft_serve *s)
 {
     if (s == NULL) {
         return;
@@ -1828,8 +1828,8 @@ sync_server_free(struct sync_server *s)
         s->blob->close(s->blob_self);
     }
     if (s->rl_ip != NULL) {
-        ratelimit_release(s->rl_ip);
-        ratelimit_release(s->rl_dev);
+        dft_ratelimit_release(s->rl_ip);
+        dft_ratelimit_release(s->rl_dev);
     }
     free(s->rl_ip);
     free(s->rl_dev);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "defter/core.h"
+#include "defter/serve.h"
 #include "log/tlog.h"
 
 #define SYNC_SERVER_KEY_FILE "server.key"
@@ -23,29 +24,6 @@
 #define SYNC_PULL_BYTES      (8u * 1024u * 1024u)  /* bytes of entries per pull answer */
 #define SYNC_WAIT_MAX        20                    /* seconds a pull may wait for news */
 #define SYNC_ORIGIN_PREFIX   "defter.server/"
-
-struct sync_server_opts {
-    const char *listen;      /* "IPv4:PORT" (port 0: the system picks) */
-    const char *data_dir;    /* --data DIR */
-    const char *db_url;      /* --db or NULL */
-    const char *objects_url; /* --objects or NULL */
-    double rate_device;      /* requests per second per device key (0: unlimited) */
-    double rate_ip;          /* requests per second per client address (0: unlimited) */
-    unsigned conns_max;      /* open connections in all */
-    unsigned conns_ip;       /* open connections per address */
-    unsigned timeout_sec;    /* idle connection timeout */
-    int64_t (*clock)(void);  /* POSIX seconds (tests); NULL: time() */
-};
-void sync_server_opts_default(struct sync_server_opts *o);
-
-struct sync_server;
-enum dft_err sync_server_start(struct sync_server **out, const struct sync_server_opts *o,
-                               struct dft_error *err) DFT_MUST_CHECK;
-const char *sync_server_url(const struct sync_server *s);  /* http://HOST:PORT */
-const char *sync_server_vkey(const struct sync_server *s); /* C2SP verifier key */
-/* Block until SIGINT or SIGTERM (block both in every thread before starting). */
-void sync_server_run(struct sync_server *s);
-void sync_server_free(struct sync_server *s);
 
 /* "defter.server/<16 hex of SHA-256(pub)>": the verifier key's name. */
 void sync_server_name(char out[64], const unsigned char pub[32]);

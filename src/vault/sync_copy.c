@@ -8,7 +8,7 @@
  */
 #include <sqlite3.h>
 
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 #include "store/store.h"
 #include "vault/sync_internal.h"
 #include "vault/vault_internal.h"

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 
 #include "crypto/keys.h"
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 
 /* Position of a local operation the server has not acknowledged: after every logged one. */
 #define MERGE_LOCAL ((int64_t)1 << 60)

@@ -67,7 +67,7 @@ test_clock(void)
 
 struct fx {
     char dir[256];
-    struct sync_server *srv;
+    struct dft_serve *srv;
     char url[128], vkey[DFT_NOTE_VKEY_MAX];
     pid_t child; /* a `defter serve` process instead of srv, or 0 */
     struct dev owner, editor, viewer, field, stranger;
@@ -147,15 +147,15 @@ post_op(struct fx *f, const struct dev *d, struct dft_buf *payload)
 static void
 start(struct fx *f)
 {
-    struct sync_server_opts o;
-    sync_server_opts_default(&o);
+    struct dft_serve_opts o;
+    dft_serve_opts_default(&o);
     o.data_dir = f->dir;
     o.clock = test_clock;
     o.rate_device = 100;
     o.rate_ip = 0;
-    assert_int_equal(sync_server_start(&f->srv, &o, NULL), DFT_OK);
-    snprintf(f->url, sizeof f->url, "%s", sync_server_url(f->srv));
-    snprintf(f->vkey, sizeof f->vkey, "%s", sync_server_vkey(f->srv));
+    assert_int_equal(dft_serve_start(&f->srv, &o, NULL), DFT_OK);
+    snprintf(f->url, sizeof f->url, "%s", dft_serve_url(f->srv));
+    snprintf(f->vkey, sizeof f->vkey, "%s", dft_serve_vkey(f->srv));
 }
 
 static char defter_bin[1024];
@@ -279,7 +279,7 @@ static int
 teardown(void **state)
 {
     struct fx *f = *state;
-    sync_server_free(f->srv);
+    dft_serve_free(f->srv);
     if (f->child > 0) {
         kill(f->child, SIGKILL);
         waitpid(f->child, NULL, 0);
@@ -419,7 +419,7 @@ test_server__push_pull_and_proofs(void **state)
     get_checkpoint(f, &f->viewer, &cp2);
     assert_int_equal(cp2.size, 18);
     /* a restart keeps everything acknowledged, and the same root */
-    sync_server_free(f->srv);
+    dft_serve_free(f->srv);
     start(f);
     struct dft_checkpoint cp3;
     get_checkpoint(f, &f->viewer, &cp3);
@@ -793,7 +793,7 @@ test_server__reseed_copies_the_log(void **state)
     snprintf(path, sizeof path, "/v1/c/%s/envelopes", f->cid);
     dft_buf_reset(&resp);
     assert_int_equal(call(&g, &f->editor, "POST", path, body.data, body.len, &resp, NULL), 200);
-    sync_server_free(g.srv);
+    dft_serve_free(g.srv);
     dft_buf_release(&body);
     dft_buf_release(&resp);
     dft_buf_release(&log);

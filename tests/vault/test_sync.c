@@ -25,7 +25,7 @@
 #include <sodium.h>
 
 #include "testutil.h"
-#include "defter/sync.h"
+#include "defter/vault_sync.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
 #include "vault/vault_internal.h"

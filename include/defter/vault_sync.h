@@ -1,5 +1,5 @@
 /*
- * sync.h - the vault's side of team sync (issue 11): what the sync engine (src/sync/, the
+ * vault_sync.h - the vault's side of team sync (issue 11): what the sync engine (src/sync/, the
  * `share`, `member`, `sync`, `init --join`, `conflicts`, `resolve` commands) asks of a vault.
  *
  * The vault keeps its keys: the engine never sees the signing, box, seal or object keys; it asks
@@ -10,8 +10,8 @@
  * allocates with sodium_malloc and wipes; the vault copies what it keeps into its encrypted
  * database.
  */
-#ifndef DEFTER_SYNC_H
-#define DEFTER_SYNC_H
+#ifndef DEFTER_VAULT_SYNC_H
+#define DEFTER_VAULT_SYNC_H
 
 #include <stddef.h>
 #include <stdint.h>
