@@ -69,6 +69,8 @@ int cli_parse_fields(struct dft_cli *cli, int first, json_t **out);
 
 /* Parse a non-negative decimal integer strictly. */
 int cli_parse_u64(const char *s, uint64_t *out);
+/* Requests per second for a --rate-* option: 0 (no limit) to 1e9; 0 or -1. */
+int cli_parse_rate(const char *s, double *out);
 
 /* One verb on one record id (delete, restore): prints {"id":ID} or the id. cmd_records.c */
 typedef enum dft_err (*dft_cli_id_fn)(struct dft_vault *v, const char *id, struct dft_error *err);

@@ -21,18 +21,6 @@ log_to_stderr(void *ctx, enum dft_log_level level, const char *msg)
     fprintf(stderr, "defter: %s\n", msg);
 }
 
-static int
-parse_rate(const char *s, double *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !(v >= 0) || v > 1e9) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 cmd_serve(struct dft_cli *cli)
 {
@@ -64,11 +52,11 @@ cmd_serve(struct dft_cli *cli)
         } else if (strcmp(a, "--objects") == 0) {
             o.objects_url = v;
         } else if (strcmp(a, "--rate-ip") == 0) {
-            if (parse_rate(v, &o.rate_ip) != 0) {
+            if (cli_parse_rate(v, &o.rate_ip) != 0) {
                 return cli_usage(cli, "--rate-ip needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--rate-device") == 0) {
-            if (parse_rate(v, &o.rate_device) != 0) {
+            if (cli_parse_rate(v, &o.rate_device) != 0) {
                 return cli_usage(cli, "--rate-device needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--max-connections") == 0) {

@@ -97,18 +97,6 @@ w_trust(struct dft_cli *cli)
 }
 
 static int
-parse_rate(const char *s, double *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !(v >= 0) || v > 1e9) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int
 w_serve(struct dft_cli *cli)
 {
     const char *dir = take_data(cli, 1);
@@ -130,11 +118,11 @@ w_serve(struct dft_cli *cli)
         } else if (strcmp(a, "--prefix") == 0) {
             o.prefix = v;
         } else if (strcmp(a, "--rate-ip") == 0) {
-            if (parse_rate(v, &o.rate_ip) != 0) {
+            if (cli_parse_rate(v, &o.rate_ip) != 0) {
                 return cli_usage(cli, "--rate-ip needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--rate-log") == 0) {
-            if (parse_rate(v, &o.rate_origin) != 0) {
+            if (cli_parse_rate(v, &o.rate_origin) != 0) {
                 return cli_usage(cli, "--rate-log needs requests per second (0: no limit)");
             }
         } else if (strcmp(a, "--max-connections") == 0) {

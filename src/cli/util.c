@@ -342,3 +342,15 @@ cli_parse_fields(struct dft_cli *cli, int first, json_t **out)
     *out = fields;
     return 0;
 }
+
+int
+cli_parse_rate(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v >= 0) || v > 1e9) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

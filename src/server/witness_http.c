@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "defter/net.h"
 #include "log/witness_req.h"
 #include "server/witness.h"
 #include "server/witness_internal.h"
@@ -246,27 +247,6 @@ dft_witness_opts_default(struct dft_witness_opts *o)
     o->threads = 4;
 }
 
-static enum dft_err
-parse_listen(const char *listen, struct sockaddr_in *sa, struct dft_error *err)
-{
-    const char *colon = strrchr(listen, ':');
-    char host[64];
-    uint64_t port = 0;
-    memset(sa, 0, sizeof *sa);
-    if (colon == NULL || (size_t)(colon - listen) >= sizeof host ||
-        witness_parse_size(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535) {
-        return dft_fail(err, DFT_ERR_USAGE, "--listen needs IPV4:PORT, e.g. 127.0.0.1:8080");
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        return dft_fail(err, DFT_ERR_USAGE, "--listen needs an IPv4 address, not '%.63s'", host);
-    }
-    return DFT_OK;
-}
-
 enum dft_err
 witness_server_start(struct witness_server **out, const char *dir, const struct dft_witness_opts *o,
                      struct dft_error *err)
@@ -275,7 +255,7 @@ witness_server_start(struct witness_server **out, const char *dir, const struct 
     struct witness_server *s = NULL;
     enum dft_err rc = DFT_OK;
     *out = NULL;
-    if ((rc = parse_listen(o->listen, &sa, err)) != DFT_OK) {
+    if ((rc = dft_listen_parse(o->listen, &sa, err)) != DFT_OK) {
         return rc;
     }
     size_t pl = strlen(o->prefix);

@@ -31,6 +31,7 @@
 #include "core/file.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
+#include "defter/net.h"
 #include "defter/ratelimit.h"
 #include "sync/httpsig.h"
 #include "sync/member.h"
@@ -1627,36 +1628,6 @@ dft_serve_opts_default(struct dft_serve_opts *o)
     o->timeout_sec = 60;
 }
 
-static enum dft_err
-parse_listen(const char *listen, struct sockaddr_in *sa, struct dft_error *err)
-{
-    const char *colon = strrchr(listen, ':');
-    char host[64];
-    memset(sa, 0, sizeof *sa);
-    if (colon == NULL || (size_t)(colon - listen) >= sizeof host || colon[1] == '\0' ||
-        strlen(colon + 1) > 5) {
-        return dft_fail(err, DFT_ERR_USAGE, "--listen needs IPV4:PORT, e.g. 127.0.0.1:8080");
-    }
-    unsigned long port = 0;
-    for (const char *p = colon + 1; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9') {
-            return dft_fail(err, DFT_ERR_USAGE, "--listen needs IPV4:PORT, e.g. 127.0.0.1:8080");
-        }
-        port = port * 10 + (unsigned long)(*p - '0');
-    }
-    if (port > 65535) {
-        return dft_fail(err, DFT_ERR_USAGE, "--listen port must be at most 65535");
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        return dft_fail(err, DFT_ERR_USAGE, "--listen needs an IPv4 address, not '%.63s'", host);
-    }
-    return DFT_OK;
-}
-
 /* Load or create DIR/server.key (32-byte seed, 0600). */
 static enum dft_err
 load_key(struct dft_serve *s, const char *dir, struct dft_error *err)
@@ -1712,7 +1683,7 @@ dft_serve_start(struct dft_serve **out, const struct dft_serve_opts *o, struct d
     if (o->data_dir == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "serve needs --data DIR");
     }
-    if ((rc = parse_listen(o->listen, &sa, err)) != DFT_OK) {
+    if ((rc = dft_listen_parse(o->listen, &sa, err)) != DFT_OK) {
         return rc;
     }
     struct dft_serve *s = calloc(1, sizeof *s);
