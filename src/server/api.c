@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "defter/vault.h"
+#include "server/api_coercion.h"
 #include "server/api_panic.h"
 #include "server/ui_internal.h"
 
@@ -333,6 +334,9 @@ ui_api(struct dft_ui *ui, struct MHD_Connection *c, struct ui_req *r, const char
     if (strcmp(rest, "panic") == 0 && post) { /* works locked: api_panic.c */
         r->route = "api/panic";
         return ui_api_panic(ui, c, r);
+    }
+    if (strncmp(rest, "safety/", 7) == 0 && post) { /* the Safety page: api_coercion.c */
+        return ui_api_safety(ui, c, r, rest + 7);
     }
     r->route = "api/locked";
     if (ui->vault == NULL) {

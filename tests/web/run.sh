@@ -94,4 +94,23 @@ if [ "$status" -ne 0 ]; then
 fi
 kill "$server3" 2>/dev/null || true
 wait "$server3" 2>/dev/null || true
+
+# The Safety page (issue 14): duress, wipe after N, recovery shares, on a fourth vault with its
+# own `defter ui`; the test checks each step with the CLI.
+V4="$work/vault4"
+"$BIN" --vault "$V4" init --kdf interactive >/dev/null
+mkfifo "$work/out4"
+"$BIN" --vault "$V4" ui >"$work/out4" 2>"$work/server4.log" &
+server4=$!
+exec 6<"$work/out4"
+read -r url4 <&6 || { echo "web: the fourth defter ui printed no URL" >&2; exit 1; }
+cat <&6 >/dev/null &
+export DEFTER_URL="$url4" DEFTER_VAULT4="$V4" DEFTER_PASSPHRASE="web test passphrase"
+node --test --test-concurrency=1 tests/web/coercion.test.mjs || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "--- server log (coercion)" >&2
+    tail -n 40 "$work/server4.log" >&2
+fi
+kill "$server4" 2>/dev/null || true
+wait "$server4" 2>/dev/null || true
 exit "$status"

@@ -45,6 +45,22 @@ export function t(key, vars) {
   return s;
 }
 
+/*
+ * Merge a page's own catalogue (web/i18n/NAME/CODE.json; English for a language it lacks) into
+ * the one t() reads. Call it at the start of the page's render.
+ */
+export async function loadPageCatalog(name) {
+  const get = async (code) => {
+    const r = await fetch('/i18n/' + name + '/' + code + '.json', { credentials: 'same-origin' });
+    return r.ok ? r.json() : {};
+  };
+  const en = await get('en');
+  fallback = { ...en, ...fallback };
+  const code = lang();
+  if (code !== 'en') catalog = { ...(await get(code)), ...catalog };
+  else catalog = fallback;
+}
+
 async function loadCatalog(code) {
   const r = await fetch('/i18n/' + code + '.json', { credentials: 'same-origin' });
   if (!r.ok) throw new Error('catalogue ' + code);
@@ -203,7 +219,8 @@ function header() {
     el('a', { href: '/', text: t('nav.records') }),
     el('a', { href: '/edit.html', id: 'nav-add', text: t('nav.add') }),
     el('a', { href: '/data.html', id: 'nav-data', text: t('nav.data') }),
-    el('a', { href: '/integrity.html', text: t('nav.integrity') }));
+    el('a', { href: '/integrity.html', text: t('nav.integrity') }),
+    session && !session.locked ? el('a', { href: '/safety.html', id: 'nav-safety', text: t('nav.safety') }) : null);
   const panic = panicButton((path) => api('POST', path, ''), lang());
   return el('div', { class: 'bar' }, nav, form, el('div', { class: 'tools' }, sel, lockBtn, panic));
 }
