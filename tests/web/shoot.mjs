@@ -1,7 +1,8 @@
 /*
  * shoot.mjs URL OUTDIR - screenshots for the README: the record list, a person page, a case
- * page after uploading a demo scan (its SHA-256 in the evidence list, shown in the viewer) and
- * the integrity page. It uploads into the vault it is pointed at: use a throwaway demo vault.
+ * page after uploading a demo scan (its SHA-256 in the evidence list, shown in the viewer), the
+ * integrity page and the Safety page. It uploads into the vault it is pointed at: use a
+ * throwaway demo vault.
  */
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -67,6 +68,9 @@ try {
   await page.click('#verify');
   await page.waitForSelector('#verify-result.ok');
   await page.screenshot({ path: join(out, 'integrity.png'), fullPage: false });
+  await page.goto(new URL('/safety.html', url).href);
+  await page.waitForSelector('#duress-form');
+  await page.screenshot({ path: join(out, 'safety.png'), fullPage: false });
   if (errors.length) console.error('console errors:', errors.join('\n'));
 } finally {
   await ctx.close();
