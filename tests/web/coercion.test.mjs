@@ -131,7 +131,17 @@ test('the Safety page is in the navigation when unlocked, and translated', async
     const text = await page.textContent('#duress-form');
     assert.ok(text.includes(a === 'decoy' ? 'Decoy' : a === 'shred' ? 'Shred' : 'Shred + decoy'), a);
   }
-  for (const l of ['uk', 'crh', 'en']) {
+  /* the page's own catalogues (web/i18n/safety/) have every key, none empty */
+  const LANGS = ['crh', 'uk', 'ru', 'tr', 'en'];
+  const cats = {};
+  for (const l of LANGS) {
+    cats[l] = await page.evaluate(async (c) => (await fetch('/i18n/safety/' + c + '.json')).json(), l);
+  }
+  for (const l of LANGS) {
+    assert.deepEqual(Object.keys(cats[l]).sort(), Object.keys(cats.en).sort(), l + ' keys');
+    for (const [k, v] of Object.entries(cats[l])) assert.ok(typeof v === 'string' && v.trim() !== '', l + ' ' + k);
+  }
+  for (const l of LANGS) {
     await Promise.all([page.waitForEvent('load'), page.selectOption('#lang', l)]);
     await page.waitForSelector('#duress-form');
     const text = await page.evaluate(() => document.body.innerText);
