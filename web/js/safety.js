@@ -26,7 +26,10 @@ async function post(action, fields) {
   } catch (e) {
     data = null;
   }
-  if (!r.ok) throw new ApiError(r.status, (data && data.error) || r.statusText);
+  if (!r.ok) {
+    if (r.status === 423) showUnlock();
+    throw new ApiError(r.status, (data && data.error) || r.statusText);
+  }
   return data;
 }
 
