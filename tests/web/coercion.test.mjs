@@ -350,9 +350,12 @@ test('wipe after 10 set in the page wipes; shares combined on the locked page br
   assert.equal(gone.status, 1, 'the passphrase still opens after 10 wrong attempts');
   assert.match(gone.stderr, /wrong passphrase or damaged header/);
   /* locked: the unlock form, and under it recovery with shares (no passphrase to give) */
-  await page.goto(BASE + 'safety.html');
+  await page.goto(BASE);
+  await page.waitForSelector('#unlock-form');
+  await page.click('#unlock-lost');
   await page.waitForSelector('#unlock-form');
   await page.waitForSelector('#combine-form');
+  assert.equal(await page.$('#unlock-lost'), null);
   assert.equal(await page.$('#combine-form input[name=pass]'), null);
   await page.fill('#combine-share-1', shares[1]);
   await page.fill('#combine-share-2', shares[2]);

@@ -238,7 +238,9 @@ export function showUnlock() {
     el('h1', { text: t('unlock.title') }),
     el('p', { text: t('unlock.help') }),
     el('label', { for: 'unlock-pass', text: t('unlock.passphrase') }), pass,
-    el('button', { type: 'submit', id: 'unlock-go', text: t('unlock.button') }), msg);
+    el('button', { type: 'submit', id: 'unlock-go', text: t('unlock.button') }), msg,
+    location.pathname === '/safety.html' ? null
+      : el('p', { class: 'muted' }, el('a', { href: '/safety.html', id: 'unlock-lost', text: t('unlock.lost') })));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const value = pass.value;
