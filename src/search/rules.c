@@ -232,3 +232,29 @@ search_shifted_roots(const struct dft_search_token *t,
         }
     }
 }
+
+void
+search_root_neighbours(const struct dft_search_token *t,
+                       void (*fn)(void *ctx, const char *k, size_t n), void *ctx)
+{
+    char root[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
+    enum search_suffix kind = search_root(t->stem, root); /* a bare word: itself, no glide */
+    if (root[0] == '\0') {
+        return;
+    }
+    search_key(root, key);
+    size_t n = strlen(key);
+    if (n < ROOT_FUZZY_MIN || n + 3 > DFT_SEARCH_TOKEN_MAX) {
+        return;
+    }
+    if (kind != SEARCH_SUF_NONE) {
+        search_deletions(key, fn, ctx); /* the bare form written with one letter changed */
+    }
+    static const char *const russian[] = {"ov", "ev"};
+    for (size_t i = 0; i < 2; i++) {
+        memcpy(key + n, russian[i], 3);
+        if (strcmp(key, t->key) != 0) {
+            search_deletions(key, fn, ctx); /* a Russian form with one letter changed */
+        }
+    }
+}

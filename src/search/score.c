@@ -13,7 +13,8 @@
 
 #include "search/internal.h"
 
-#define DOC_NAMES_MAX 32 /* name variants of one record that are scored */
+#define DOC_NAMES_MAX     32   /* name variants of one record that are scored */
+#define FOLDED_EDIT_SCORE 0.77 /* one edit of the folded forms: as one edit of the skeleton */
 
 enum level { LV_NONE, LV_FUZZY, LV_ROOT, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
 static const char *const level_names[] = {
@@ -41,7 +42,16 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     if (shifts == 0) {
         return 0.80;
     }
-    return shifts == 1 && strlen(q->rootkey) >= 4 ? 0.76 : 0.0;
+    if (shifts == 1 && strlen(q->rootkey) >= 4) {
+        return 0.76;
+    }
+    /* one edit of a root of ROOT_FUZZY_MIN or more letters besides the suffix (Akhtem / Aktemov) */
+    size_t lq = strlen(q->root), ld = strlen(d->root);
+    if ((lq < ld ? lq : ld) < ROOT_FUZZY_MIN) {
+        return 0.0;
+    }
+    double dist = search_distance(q->root, d->root, 1.0);
+    return dist <= 1.0 ? 0.78 - 0.16 * dist : 0.0;
 }
 
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
@@ -109,6 +119,18 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
         double s = 0.93 - 0.16 * dist;
         if (s > best) {
             best = s;
+            *lv = LV_FUZZY;
+        }
+    }
+    /*
+     * One letter substituted in a word of six or more letters counts as one edit even when the
+     * skeleton makes it two (a Cyrillic и typed for л next to a glide the skeleton drops:
+     * Адиоов / Адилов): the edit distance of the folded forms, each edit at full cost.
+     */
+    if (best < FOLDED_EDIT_SCORE && l >= 5) {
+        size_t fq = strlen(q->folded), fd = strlen(d->folded);
+        if ((fq < fd ? fq : fd) >= 6 && search_distance(q->folded, d->folded, 1.0) <= 1.0) {
+            best = FOLDED_EDIT_SCORE;
             *lv = LV_FUZZY;
         }
     }
