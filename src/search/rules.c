@@ -250,11 +250,26 @@ search_root_neighbours(const struct dft_search_token *t,
     if (kind != SEARCH_SUF_NONE) {
         search_deletions(key, fn, ctx); /* the bare form written with one letter changed */
     }
-    static const char *const russian[] = {"ov", "ev"};
-    for (size_t i = 0; i < 2; i++) {
-        memcpy(key + n, russian[i], 3);
-        if (strcmp(key, t->key) != 0) {
-            search_deletions(key, fn, ctx); /* a Russian form with one letter changed */
-        }
+    if (kind == SEARCH_SUF_RUSSIAN) {
+        return; /* its own deletions meet the other Russian forms */
+    }
+    /*
+     * The Russian ending the root takes: -ev after a vowel or a glide the ending swallowed
+     * (Çelebi / Челебиев), either after a hushing consonant or ts (Демирташев, Ершов), -ov
+     * after any other consonant.
+     */
+    size_t rn = strlen(root);
+    char last = root[rn - 1], next = t->stem[rn];
+    int ev = vowel(last) || next == 'I', ov = !ev;
+    if (last == 'C' || last == 'S' || last == 'Z' || last == 'J' || last == 'T') {
+        ev = ov = 1;
+    }
+    if (ov) {
+        memcpy(key + n, "ov", 3);
+        search_deletions(key, fn, ctx); /* a Russian form with one letter changed */
+    }
+    if (ev) {
+        memcpy(key + n, "ev", 3);
+        search_deletions(key, fn, ctx);
     }
 }
