@@ -230,6 +230,8 @@ def score(out, run):
         for line in f:
             p = line.rstrip("\n").split("\t")
             hits.setdefault(int(p[0]), []).append(p[2])
+    _, dis = read_tsv(os.path.join(out, "distractors.tsv"))
+    distractor = {r[0] for r in dis}
     size = {}
     for r in names:
         size[r[0]] = size.get(r[0], 0) + 1
@@ -240,18 +242,22 @@ def score(out, run):
         R = size[cl]
         found = len({t for t in h[:10] if owner.get(t) == cl})
         rprec = sum(owner.get(t) == cl for t in h[:R]) / R
-        st = fam.setdefault(kind, [0, 0, 0, 0.0, 0.0])
+        st = fam.setdefault(kind, [0, 0, 0, 0.0, 0.0, 0])
         st[0] += 1
         st[1] += any(own)
         st[2] += bool(own) and own[0]
         st[3] += found / R
         st[4] += rprec
+        dis_hit = [t for t in h[:R] if t in distractor]
+        st[5] += bool(dis_hit)
+        if dis_hit:
+            print(f"  DISTRACTOR [{kind}] {q} ({cl}) R {R} -> {dis_hit}")
         if not any(own) or not own[0] or rprec < 1.0:
             print(f"  {'MISS' if not any(own) else 'LOW '} [{kind}] {q} ({cl}) R {R} "
                   f"rprec {rprec:.2f} -> {h[:R]}")
-    for k, (n, r10, h1, vr, rp) in sorted(fam.items()):
+    for k, (n, r10, h1, vr, rp, ds) in sorted(fam.items()):
         print(f"{k:10s} n {n:4d} recall@10 {r10 / n:.3f} hit@1 {h1 / n:.3f} "
-              f"variant_recall@10 {vr / n:.3f} R_prec {rp / n:.3f}")
+              f"variant_recall@10 {vr / n:.3f} R_prec {rp / n:.3f} distr@R {ds / n:.3f}")
 
 
 def main():

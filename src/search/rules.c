@@ -247,6 +247,9 @@ search_root_neighbours(const struct dft_search_token *t,
     if (n < ROOT_FUZZY_MIN || n + 3 > DFT_SEARCH_TOKEN_MAX) {
         return;
     }
+    if (kind == SEARCH_SUF_PATRONYMIC) {
+        return; /* optional in a name: its own neighbourhood is enough */
+    }
     if (kind != SEARCH_SUF_NONE) {
         search_deletions(key, fn, ctx); /* the bare form written with one letter changed */
     }

@@ -50,8 +50,10 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     if ((lq < ld ? lq : ld) < ROOT_FUZZY_MIN) {
         return 0.0;
     }
-    double dist = search_distance(q->root, d->root, 1.0);
-    return dist <= 1.0 ? 0.78 - 0.16 * dist : 0.0;
+    /* a changed or added consonant only in roots of six or more letters (Aktam is not Aktaş) */
+    double cap = (lq < ld ? lq : ld) >= ROOT_FUZZY_MIN + 1 ? 1.0 : 0.8;
+    double dist = search_distance(q->root, d->root, cap);
+    return dist <= cap ? 0.78 - 0.16 * dist : 0.0;
 }
 
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
