@@ -81,6 +81,53 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
                : 0.0;
 }
 
+/* Code points of a UTF-8 string (at most max; -1 if longer); *wide: any beyond ASCII. */
+static int
+code_points(const char *s, unsigned *out, int max, int *wide)
+{
+    int n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        if (n == max) {
+            return -1;
+        }
+        unsigned c = *p++;
+        int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        *wide |= more > 0;
+        for (; more > 0 && (*p & 0xC0) == 0x80; more--) {
+            c = (c << 6) | (*p++ & 0x3F);
+        }
+        out[n++] = c;
+    }
+    return n;
+}
+
+/*
+ * 1 when two exact forms outside ASCII (a Cyrillic surname in both) of six or more letters are
+ * one letter apart: substituted, added or dropped. Romanised, one Cyrillic letter can be two or
+ * three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
+ */
+static int
+one_letter_apart(const char *a, const char *b)
+{
+    unsigned x[DFT_SEARCH_TOKEN_MAX], y[DFT_SEARCH_TOKEN_MAX];
+    int wa = 0, wb = 0;
+    int n = code_points(a, x, DFT_SEARCH_TOKEN_MAX, &wa);
+    int m = code_points(b, y, DFT_SEARCH_TOKEN_MAX, &wb);
+    if (!wa || !wb || n < 6 || m < 6 || n - m > 1 || m - n > 1) {
+        return 0;
+    }
+    int i = 0;
+    while (i < n && i < m && x[i] == y[i]) {
+        i++;
+    }
+    int j = 0; /* common tail, not overlapping the common head */
+    while (j < n - i && j < m - i && x[n - 1 - j] == y[m - 1 - j]) {
+        j++;
+    }
+    return (n > m ? n : m) - i - j <= 1;
+}
+
 static double
 token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
 {
@@ -131,7 +178,8 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
      */
     if (best < FOLDED_EDIT_SCORE && l >= 5) {
         size_t fq = strlen(q->folded), fd = strlen(d->folded);
-        if ((fq < fd ? fq : fd) >= 6 && search_distance(q->folded, d->folded, 1.0) <= 1.0) {
+        if (((fq < fd ? fq : fd) >= 6 && search_distance(q->folded, d->folded, 1.0) <= 1.0) ||
+            one_letter_apart(q->exact, d->exact)) {
             best = FOLDED_EDIT_SCORE;
             *lv = LV_FUZZY;
         }

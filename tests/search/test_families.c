@@ -6,7 +6,8 @@
  *   - a root met with one further edit (Akhtar / Aktarov), in the scorer and in the index;
  *   - Latin x = ks; Ukrainian / Russian given names and surnames by correspondence (h/g, y/i,
  *     -iy/-ii/-yi, o/e before l, pleophony, final -o, closed-syllable vowels);
- *   - one substituted letter of a Cyrillic surname, also where the skeleton would count two;
+ *   - one substituted letter of a Cyrillic surname, also where the skeleton or the Latin
+ *     letters would count two;
  *   - and the pairs that must stay apart (short roots, patronymic against surname, crossed
  *     roots, a root two edits away).
  */
@@ -140,6 +141,9 @@ test_families__one_substituted_cyrillic_letter(void **state)
         {"Энвер Тохтаргазиев", "Энвер Тохтаргазиэв"},
         /* the skeleton drops a glide next to the typed letter: two edits there, one typed */
         {"Сабрие Абдулиоова", "Сабрие Абдулилова"},
+        /* a letter typed that romanises as two (ш = sh, and т + ш reads as ts + h) */
+        {"Эльдар Кайтазов", "Эльдар Кайтазшв"},
+        {"Дилявер Штибаков", "Дилявер Штшбаков"},
         /* and across scripts */
         {"Ремзи Аблязиэов", "Remzi Ablyazizov"},
     };
