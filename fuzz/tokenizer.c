@@ -1,15 +1,26 @@
 /*
  * tokenizer.c - libFuzzer harness for the search folding: tokenize arbitrary bytes, then
- * skeleton, stem, key, distance and name similarity of what comes out. Must never crash, hang
- * or read past a token buffer.
+ * skeleton, stem, key, distance, the root neighbourhoods a query looks up and name similarity
+ * of what comes out. Must never crash, hang or read past a token buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "search/search.h"
+#include "search/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* a query term of the root neighbourhood: always a key that fits a token */
+static void
+check_term(void *ctx, const char *k, size_t n)
+{
+    (void)ctx;
+    if (n == 0 || n >= DFT_SEARCH_TOKEN_MAX || strlen(k) != n) {
+        abort();
+    }
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,6 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i > 0) {
             (void)search_distance(t[i - 1].skel, t[i].skel, 2.0);
         }
+        search_root_neighbours(&t[i], check_term, NULL);
+        search_shifted_roots(&t[i], check_term, NULL);
     }
     /* split the input in two names and compare them */
     if (n >= 0 && size < 4096) {

@@ -57,6 +57,16 @@ int search_extra_keys(const struct dft_search_token *t, char keys[2][DFT_SEARCH_
 void search_shifted_roots(const struct dft_search_token *t,
                           void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
+/*
+ * The one-deletion neighbourhoods of a word's root (the word itself when bare) and of its
+ * Russian forms root + ov / ev, passed to fn: with the deletions the index holds of every key,
+ * a bare or Turkic form meets a Russian form whose root has one letter changed (Akhtem /
+ * Aktemov). Roots under ROOT_FUZZY_MIN letters give none.
+ */
+#define ROOT_FUZZY_MIN 5
+void search_root_neighbours(const struct dft_search_token *t,
+                            void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
+
 /* Fill the derived fields (suffix, root, rootkey, given) of a token once. */
 void search_ntok_derive(struct search_ntok *t);
 

@@ -232,3 +232,47 @@ search_shifted_roots(const struct dft_search_token *t,
         }
     }
 }
+
+void
+search_root_neighbours(const struct dft_search_token *t,
+                       void (*fn)(void *ctx, const char *k, size_t n), void *ctx)
+{
+    char root[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
+    enum search_suffix kind = search_root(t->stem, root); /* a bare word: itself, no glide */
+    if (root[0] == '\0') {
+        return;
+    }
+    search_key(root, key);
+    size_t n = strlen(key);
+    if (n < ROOT_FUZZY_MIN || n + 3 > DFT_SEARCH_TOKEN_MAX) {
+        return;
+    }
+    if (kind == SEARCH_SUF_PATRONYMIC) {
+        return; /* optional in a name: its own neighbourhood is enough */
+    }
+    if (kind != SEARCH_SUF_NONE) {
+        search_deletions(key, fn, ctx); /* the bare form written with one letter changed */
+    }
+    if (kind == SEARCH_SUF_RUSSIAN) {
+        return; /* its own deletions meet the other Russian forms */
+    }
+    /*
+     * The Russian ending the root takes: -ev after a vowel or a glide the ending swallowed
+     * (Çelebi / Челебиев), either after a hushing consonant or ts (Демирташев, Ершов), -ov
+     * after any other consonant.
+     */
+    size_t rn = strlen(root);
+    char last = root[rn - 1], next = t->stem[rn];
+    int ev = vowel(last) || next == 'I', ov = !ev;
+    if (last == 'C' || last == 'S' || last == 'Z' || last == 'J' || last == 'T') {
+        ev = ov = 1;
+    }
+    if (ov) {
+        memcpy(key + n, "ov", 3);
+        search_deletions(key, fn, ctx); /* a Russian form with one letter changed */
+    }
+    if (ev) {
+        memcpy(key + n, "ev", 3);
+        search_deletions(key, fn, ctx);
+    }
+}

@@ -13,7 +13,8 @@
 
 #include "search/internal.h"
 
-#define DOC_NAMES_MAX 32 /* name variants of one record that are scored */
+#define DOC_NAMES_MAX     32   /* name variants of one record that are scored */
+#define FOLDED_EDIT_SCORE 0.77 /* one edit of the folded forms: as one edit of the skeleton */
 
 enum level { LV_NONE, LV_FUZZY, LV_ROOT, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
 static const char *const level_names[] = {
@@ -41,7 +42,18 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     if (shifts == 0) {
         return 0.80;
     }
-    return shifts == 1 && strlen(q->rootkey) >= 4 ? 0.76 : 0.0;
+    if (shifts == 1 && strlen(q->rootkey) >= 4) {
+        return 0.76;
+    }
+    /* one edit of a root of ROOT_FUZZY_MIN or more letters besides the suffix (Akhtem / Aktemov) */
+    size_t lq = strlen(q->root), ld = strlen(d->root);
+    if ((lq < ld ? lq : ld) < ROOT_FUZZY_MIN) {
+        return 0.0;
+    }
+    /* a changed or added consonant only in roots of six or more letters (Aktam is not Aktaş) */
+    double cap = (lq < ld ? lq : ld) >= ROOT_FUZZY_MIN + 1 ? 1.0 : 0.8;
+    double dist = search_distance(q->root, d->root, cap);
+    return dist <= cap ? 0.78 - 0.16 * dist : 0.0;
 }
 
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
@@ -67,6 +79,53 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
                    strcmp(q->given + first + 1, d->given + first + 1) == 0
                ? 0.86
                : 0.0;
+}
+
+/* Code points of a UTF-8 string (at most max; -1 if longer); *wide: any beyond ASCII. */
+static int
+code_points(const char *s, unsigned *out, int max, int *wide)
+{
+    int n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        if (n == max) {
+            return -1;
+        }
+        unsigned c = *p++;
+        int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        *wide |= more > 0;
+        for (; more > 0 && (*p & 0xC0) == 0x80; more--) {
+            c = (c << 6) | (*p++ & 0x3F);
+        }
+        out[n++] = c;
+    }
+    return n;
+}
+
+/*
+ * 1 when two exact forms outside ASCII (a Cyrillic surname in both) of six or more letters are
+ * one letter apart: substituted, added or dropped. Romanised, one Cyrillic letter can be two or
+ * three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
+ */
+static int
+one_letter_apart(const char *a, const char *b)
+{
+    unsigned x[DFT_SEARCH_TOKEN_MAX], y[DFT_SEARCH_TOKEN_MAX];
+    int wa = 0, wb = 0;
+    int n = code_points(a, x, DFT_SEARCH_TOKEN_MAX, &wa);
+    int m = code_points(b, y, DFT_SEARCH_TOKEN_MAX, &wb);
+    if (!wa || !wb || n < 6 || m < 6 || n - m > 1 || m - n > 1) {
+        return 0;
+    }
+    int i = 0;
+    while (i < n && i < m && x[i] == y[i]) {
+        i++;
+    }
+    int j = 0; /* common tail, not overlapping the common head */
+    while (j < n - i && j < m - i && x[n - 1 - j] == y[m - 1 - j]) {
+        j++;
+    }
+    return (n > m ? n : m) - i - j <= 1;
 }
 
 static double
@@ -109,6 +168,19 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
         double s = 0.93 - 0.16 * dist;
         if (s > best) {
             best = s;
+            *lv = LV_FUZZY;
+        }
+    }
+    /*
+     * One letter substituted in a word of six or more letters counts as one edit even when the
+     * skeleton makes it two (a Cyrillic и typed for л next to a glide the skeleton drops:
+     * Адиоов / Адилов): the edit distance of the folded forms, each edit at full cost.
+     */
+    if (best < FOLDED_EDIT_SCORE && l >= 5) {
+        size_t fq = strlen(q->folded), fd = strlen(d->folded);
+        if (((fq < fd ? fq : fd) >= 6 && search_distance(q->folded, d->folded, 1.0) <= 1.0) ||
+            one_letter_apart(q->exact, d->exact)) {
+            best = FOLDED_EDIT_SCORE;
             *lv = LV_FUZZY;
         }
     }
