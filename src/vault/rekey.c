@@ -212,6 +212,12 @@ write_sidecar(const char *sub, const char *name, void *ctx, struct dft_error *er
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
     enum dft_err rc = read_header_at(path, in, err);
+    if (rc == DFT_OK && !evidence_header_opens(in, c->old_key)) {
+        /* the other compartment's object (objects/ is shared): not this key's to rewrap, and
+         * refusing would tell a decoy's user that other objects exist. A damaged object of
+         * this compartment stays as unreadable as it was. */
+        return DFT_OK;
+    }
     if (rc == DFT_OK) {
         rc = evidence_header_rewrap(in, out, c->old_key, c->new_key, err);
     }
