@@ -23,6 +23,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char in[DFT_EVIDENCE_HEADER_BYTES], camo[DFT_EVIDENCE_HEADER_BYTES],
         clear[DFT_EVIDENCE_HEADER_BYTES];
     struct dft_error err = {0};
+    static int ready = 0;
+    if (!ready) {
+        if (dft_crypto_init(NULL) != DFT_OK) { /* sodium_malloc needs it */
+            __builtin_trap();
+        }
+        ready = 1;
+    }
     if (size < DFT_EVIDENCE_HEADER_BYTES) {
         return 0;
     }

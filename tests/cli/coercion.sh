@@ -292,18 +292,21 @@ ok
 rm -rf "$T/u" && cp -a "$T/after-split" "$T/u"
 ("$D" --vault "$T/u" ui >"$T/ui.out" 2>"$T/ui.err" & echo $! >"$T/ui.pid")
 ui=$(cat "$T/ui.pid")
-for _ in $(seq 1 200); do grep -q "^http" "$T/ui.out" && break; sleep 0.05; done
+# no time limit (a loaded machine): until it prints its URL or exits
+while ! grep -q "^http" "$T/ui.out" && kill -0 "$ui" 2>/dev/null; do sleep 0.05; done
 grep -q "^http" "$T/ui.out" || fail "ui did not start: $(cat "$T/ui.err")"
 expect 0 "$D" --vault "$T/u" panic
 echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop the ui: $out"
-for _ in $(seq 1 100); do kill -0 "$ui" 2>/dev/null || break; sleep 0.05; done
+# panic killed it: it is gone once wait returns (it is this shell's grandchild: poll)
+for _ in $(seq 1 1200); do kill -0 "$ui" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$ui" 2>/dev/null && fail "ui still running"
 expect 1 "$D" --vault "$T/u" list
 # also when the ui opened the decoy compartment
 rm -rf "$T/u" && cp -a "$T/vault" "$T/u"
 ("$D" --vault "$T/u" --passphrase-file "$T/decoy" ui >"$T/ui.out" 2>"$T/ui.err" & echo $! >"$T/ui.pid")
 ui=$(cat "$T/ui.pid")
-for _ in $(seq 1 200); do grep -q "^http" "$T/ui.out" && break; sleep 0.05; done
+# no time limit (a loaded machine): until it prints its URL or exits
+while ! grep -q "^http" "$T/ui.out" && kill -0 "$ui" 2>/dev/null; do sleep 0.05; done
 grep -q "^http" "$T/ui.out" || fail "decoy ui did not start: $(cat "$T/ui.err")"
 expect 0 "$D" --vault "$T/u" panic
 echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop the decoy ui: $out"

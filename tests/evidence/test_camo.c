@@ -260,6 +260,53 @@ test_camo__streaming_writer(void **state)
     evidence_info_release(&info);
 }
 
+/* The stored header decodes with the formula of docs/evidence-format.md, written out here. */
+static void
+test_camo__documented_formula(void **state)
+{
+    struct fx *f = *state;
+    char path[600];
+    size_t n = 0;
+    struct dft_evidence_info a;
+    unsigned char *data = random_data(1000);
+    import_into(f, f->objects, 1, data, 1000, &a);
+    object_path(f->objects, a.object, path, sizeof path);
+    unsigned char *file = read_file(path, &n);
+
+    /* CK = crypto_kdf_derive_from_key(32, 1, "dftobjcm", object_key), spelt out as BLAKE2b */
+    unsigned char ck[32], ck2[32], salt[16] = {1}, personal[16] = "dftobjcm";
+    assert_int_equal(crypto_kdf_derive_from_key(ck, sizeof ck, 1, "dftobjcm", f->keys->object_key),
+                     0);
+    assert_int_equal(crypto_generichash_blake2b_salt_personal(
+                         ck2, sizeof ck2, NULL, 0, f->keys->object_key, 32, salt, personal),
+                     0);
+    assert_memory_equal(ck, ck2, sizeof ck);
+    /* clear[0..71] = stored[0..71] XOR XChaCha20(CK, nonce = stored[72..95]) */
+    unsigned char clear[72];
+    assert_int_equal(crypto_stream_xchacha20_xor(clear, file, sizeof clear, file + 72, ck), 0);
+    unsigned char id[DFT_OBJECT_ID_BYTES];
+    assert_int_equal(dft_hex_decode(id, sizeof id, a.object), DFT_OK);
+    assert_memory_equal(clear, "DFTOBJv2", 8);
+    assert_int_equal(clear[8] << 24 | clear[9] << 16 | clear[10] << 8 | clear[11],
+                     DFT_EVIDENCE_CHUNK_BYTES);
+    assert_true(sodium_is_zero(clear + 12, 12));
+    assert_memory_equal(clear + 24, id, sizeof id);
+    /* and the wrap opens with those 72 bytes as its additional data, under object_key */
+    unsigned char secret[72];
+    unsigned long long mlen = 0;
+    assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, file + 96, 88,
+                                                                clear, 72, file + 72,
+                                                                f->keys->object_key),
+                     0);
+    assert_memory_equal(secret + 32, a.sha256, 32);
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(ck, sizeof ck);
+    sodium_memzero(ck2, sizeof ck2);
+    free(file);
+    free(data);
+    evidence_info_release(&a);
+}
+
 int
 main(void)
 {
@@ -268,6 +315,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_camo__wrong_key_and_tamper_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_camo__rewrap_keeps_or_converts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_camo__streaming_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_camo__documented_formula, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
