@@ -142,7 +142,8 @@ expect 0 "$D" --vault "$T/plainv" init --kdf interactive
 expect 0 "$D" --vault "$T/plainv" --json add person name="Plain Person"
 ppid=$(json "J['id']")
 expect 0 "$D" --vault "$T/plainv" --json attach "$ppid" "$T/photo2.jpg"
-expect 0 "$D" --vault "$T/plainv" --json show "$(json "J[0]['id']")"
+pevd=$(json "J[0]['id']")
+expect 0 "$D" --vault "$T/plainv" --json show "$pevd"
 pobj=$(json "J['object']")
 scan_folder "$T/plainv/objects" "$pobj" >/dev/null 2>&1 && fail "the scan does not see a plain object"
 head -c 8 "$T/plainv/objects/${pobj:0:2}/$pobj" | grep -q "DFTOBJv2" || fail "a plain vault's object changed format"
@@ -190,6 +191,24 @@ expect 0 "$D" --vault "$T/c" extract "$e_video" "$T/out.bin"
 cmp -s "$T/video.mp4" "$T/out.bin" || fail "extract after a rekey"
 expect 0 "$D" --vault "$T/c" verify
 ok
+# a camouflaged vault made before objects were encoded (here: a plain vault's files renamed
+# to camouflaged names) still opens its clear objects, and one rekey encodes them all
+expect 0 "$D" --vault "$T/plainv" --json attach "$ppid" "$T/video.mp4"
+mkdir "$T/older"
+mv "$T/plainv/header" "$T/older/album.001"
+mv "$T/plainv/vault.db" "$T/older/album.002"
+mv "$T/plainv/vault-1.db" "$T/older/album.003"
+mv "$T/plainv/objects" "$T/older/album"
+scan_folder "$T/older" "$pobj" >/dev/null 2>&1 && fail "the older vault's objects should be clear"
+expect 0 "$D" --vault "$T/older" verify
+expect 0 "$D" --vault "$T/older" passwd --rekey --new-passphrase-file "$T/pass"
+n=$(scan_folder "$T/older" "$pobj") || fail "a rekey left a clear object in a camouflaged vault"
+[ "$n" = 5 ] || fail "older vault: $n files"
+expect 0 "$D" --vault "$T/older" verify
+echo "$out" | grep -q "ok: 2 evidence objects decrypted and rehashed" || fail "older verify: $out"
+rm -f "$T/out.bin"
+expect 0 "$D" --vault "$T/older" extract "$pevd" "$T/out.bin"
+cmp -s "$T/photo2.jpg" "$T/out.bin" || fail "older vault extract after the rekey"
 
 # two camouflaged headers in one folder: refused by name, nothing opened or changed
 mkdir "$T/two" && cp "$T/c/holiday.001" "$T/two/a.001" && cp "$T/c/holiday.001" "$T/two/b.001"
