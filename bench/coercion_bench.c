@@ -5,6 +5,9 @@
  * the vault folder.
  *
  * Usage: coercion_bench [UNLOCKS (200)] [FOLDER MiB (256)]. Needs `shred` and `rm` (coreutils).
+ * Prints, for each kind, mean, median, standard deviation, min and max of wall and CPU time,
+ * and the difference of its median against the real passphrase's in % with a 95 % bootstrap
+ * confidence interval (goal: within 1 %).
  * Each duress unlock starts from the same header bytes (restored outside the timed part), so
  * every one of them shreds. The decoy passphrase opens the second compartment.
  *
@@ -33,31 +36,146 @@ static const char pass[] = "bench passphrase";
 static const char duress[] = "bench duress";
 static const char decoy[] = "bench decoy";
 
-struct stat_acc {
-    double sum, sq;
+/* The samples of one kind of unlock: wall and CPU seconds. */
+struct samples {
+    const char *name;
+    double *wall, *cpu;
     int n;
 };
 
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double
+mean_of(const double *x, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+        s += x[i];
+    }
+    return s / n;
+}
+
+static double
+sd_of(const double *x, int n)
+{
+    double m = mean_of(x, n), s = 0;
+    for (int i = 0; i < n; i++) {
+        s += (x[i] - m) * (x[i] - m);
+    }
+    return n > 1 ? sqrt(s / (n - 1)) : 0;
+}
+
+/* Median of n values (x is not changed). */
+static double
+median_of(const double *x, int n, double *tmp)
+{
+    memcpy(tmp, x, (size_t)n * sizeof *x);
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
+    return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+#define BOOT 2000
+
+/*
+ * The difference of medians of b against a, in % of a's median, and its 95 % bootstrap
+ * interval (BOOT resamples of each side, percentile method).
+ */
 static void
-acc(struct stat_acc *a, double x)
+median_diff(const double *a, const double *b, int n, double *d, double *lo, double *hi)
 {
-    a->sum += x;
-    a->sq += x * x;
-    a->n++;
+    double *ra = malloc((size_t)n * sizeof *ra), *rb = malloc((size_t)n * sizeof *rb);
+    double *tmp = malloc((size_t)n * sizeof *tmp), *ds = malloc(BOOT * sizeof *ds);
+    if (ra == NULL || rb == NULL || tmp == NULL || ds == NULL) {
+        exit(1);
+    }
+    double ma = median_of(a, n, tmp);
+    *d = (median_of(b, n, tmp) / ma - 1) * 100;
+    for (int r = 0; r < BOOT; r++) {
+        for (int i = 0; i < n; i++) {
+            ra[i] = a[randombytes_uniform((uint32_t)n)];
+            rb[i] = b[randombytes_uniform((uint32_t)n)];
+        }
+        ds[r] = (median_of(rb, n, tmp) / median_of(ra, n, tmp) - 1) * 100;
+    }
+    qsort(ds, BOOT, sizeof *ds, cmp_double);
+    *lo = ds[BOOT * 25 / 1000];
+    *hi = ds[BOOT * 975 / 1000 - 1];
+    free(ra);
+    free(rb);
+    free(tmp);
+    free(ds);
 }
 
-static double
-mean(const struct stat_acc *a)
+/*
+ * Paired: the median over rounds of b[r] / a[r] - 1 (the same round ran both, a few hundred ms
+ * apart, so slow drift of the machine cancels), in %, and its 95 % bootstrap interval over
+ * rounds.
+ */
+static void
+paired_diff(const double *a, const double *b, int n, double *d, double *lo, double *hi)
 {
-    return a->sum / a->n;
+    double *q = malloc((size_t)n * sizeof *q), *rs = malloc((size_t)n * sizeof *rs);
+    double *tmp = malloc((size_t)n * sizeof *tmp), *ds = malloc(BOOT * sizeof *ds);
+    if (q == NULL || rs == NULL || tmp == NULL || ds == NULL) {
+        exit(1);
+    }
+    for (int i = 0; i < n; i++) {
+        q[i] = (b[i] / a[i] - 1) * 100;
+    }
+    *d = median_of(q, n, tmp);
+    for (int r = 0; r < BOOT; r++) {
+        for (int i = 0; i < n; i++) {
+            rs[i] = q[randombytes_uniform((uint32_t)n)];
+        }
+        ds[r] = median_of(rs, n, tmp);
+    }
+    qsort(ds, BOOT, sizeof *ds, cmp_double);
+    *lo = ds[BOOT * 25 / 1000];
+    *hi = ds[BOOT * 975 / 1000 - 1];
+    free(q);
+    free(rs);
+    free(tmp);
+    free(ds);
 }
 
-static double
-sd(const struct stat_acc *a)
+/* One table: the four kinds side by side, each against the real passphrase. */
+static void
+print_table(const char *what, struct samples *k, int nk, int cpu)
 {
-    double m = mean(a);
-    double v = a->sq / a->n - m * m;
-    return v > 0 ? sqrt(v) : 0;
+    int n = k[0].n;
+    double *tmp = malloc((size_t)n * sizeof *tmp);
+    if (tmp == NULL) {
+        exit(1);
+    }
+    printf("  %s\n", what);
+    printf("  %-16s %8s %8s %8s %8s %8s  %-26s %-26s\n", "passphrase", "mean ms", "median", "sd ms",
+           "min", "max", "medians vs real [95% CI]", "paired, per round [95% CI]");
+    for (int i = 0; i < nk; i++) {
+        const double *x = cpu ? k[i].cpu : k[i].wall;
+        double mn = x[0], mx = x[0];
+        for (int j = 1; j < n; j++) {
+            mn = x[j] < mn ? x[j] : mn;
+            mx = x[j] > mx ? x[j] : mx;
+        }
+        printf("  %-16s %8.2f %8.2f %8.2f %8.2f %8.2f  ", k[i].name, mean_of(x, n) * 1e3,
+               median_of(x, n, tmp) * 1e3, sd_of(x, n) * 1e3, mn * 1e3, mx * 1e3);
+        if (i == 0) {
+            printf("%-26s %-26s\n", "-", "-");
+        } else {
+            const double *a = cpu ? k[0].cpu : k[0].wall;
+            double d, lo, hi, pd, plo, phi;
+            median_diff(a, x, n, &d, &lo, &hi);
+            paired_diff(a, x, n, &pd, &plo, &phi);
+            printf("%+6.2f %% [%+6.2f, %+6.2f]   %+6.2f %% [%+6.2f, %+6.2f]\n", d, lo, hi, pd, plo,
+                   phi);
+        }
+    }
+    free(tmp);
 }
 
 static int
@@ -66,21 +184,22 @@ restore(const char *path, const unsigned char *p, size_t n)
     return header_write_raw(p, n, path, NULL) == DFT_OK ? 0 : -1;
 }
 
-static double
-one_unlock(const char *path, const char *pw)
+/* One unlock from path's header, timed: wall and CPU seconds of this thread. */
+static void
+one_unlock(const char *path, const char *pw, double *wall, double *cpu)
 {
     struct dft_header *h = calloc(1, sizeof *h);
     struct dft_keys *k = keys_new();
-    double t0 = bench_now();
+    double c0 = bench_cpu(), t0 = bench_now();
     enum dft_err rc = header_read(h, path, NULL);
     if (rc == DFT_OK) {
         rc = header_unlock_at(h, k, pw, strlen(pw), path, NULL); /* any answer is timed */
     }
-    double t = bench_now() - t0;
+    *wall = bench_now() - t0;
+    *cpu = bench_cpu() - c0;
     (void)rc;
     keys_free(k);
     free(h);
-    return t;
 }
 
 static double
@@ -189,28 +308,47 @@ main(int argc, char **argv)
     if (f != NULL) {
         fclose(f);
     }
-    struct stat_acc real = {0}, wrong = {0}, dur = {0}, dec = {0};
-    /* interleaved, so drift on a shared machine hits all three alike */
-    for (int i = 0; i < unlocks; i++) {
-        acc(&real, one_unlock(path, pass));
-        acc(&wrong, one_unlock(path, "not the passphrase"));
-        acc(&dec, one_unlock(path, decoy));
-        acc(&dur, one_unlock(path, duress));
-        if (restore(path, orig, n) != 0) {
+    struct samples kinds[4] = {{"real", NULL, NULL, 0},
+                               {"wrong", NULL, NULL, 0},
+                               {"decoy", NULL, NULL, 0},
+                               {"duress (shred)", NULL, NULL, 0}};
+    const char *pws[4] = {pass, "not the passphrase", decoy, duress};
+    for (int i = 0; i < 4; i++) {
+        kinds[i].wall = calloc((size_t)unlocks, sizeof(double));
+        kinds[i].cpu = calloc((size_t)unlocks, sizeof(double));
+        if (kinds[i].wall == NULL || kinds[i].cpu == NULL) {
             return 1;
         }
     }
-    printf(
-        "unlock, %d each, interactive Argon2id (read, derive, 8 slots, rewrite + 2 fdatasync):\n",
-        unlocks);
-    printf("  %-22s %10s %10s %9s\n", "passphrase", "mean ms", "sd ms", "vs real");
-    printf("  %-22s %10.2f %10.2f %9s\n", "real", mean(&real) * 1e3, sd(&real) * 1e3, "-");
-    printf("  %-22s %10.2f %10.2f %+8.2f%%\n", "wrong", mean(&wrong) * 1e3, sd(&wrong) * 1e3,
-           (mean(&wrong) / mean(&real) - 1) * 100);
-    printf("  %-22s %10.2f %10.2f %+8.2f%%\n", "duress (shred)", mean(&dur) * 1e3, sd(&dur) * 1e3,
-           (mean(&dur) / mean(&real) - 1) * 100);
-    printf("  %-22s %10.2f %10.2f %+8.2f%%\n", "decoy", mean(&dec) * 1e3, sd(&dec) * 1e3,
-           (mean(&dec) / mean(&real) - 1) * 100);
+    /* interleaved in a fresh random order each round, each from the same header bytes
+     * (restored outside the timed part), so drift on a shared machine hits all four alike */
+    double start = bench_now();
+    for (int r = 0; r < unlocks; r++) {
+        int order[4] = {0, 1, 2, 3};
+        for (int i = 3; i > 0; i--) {
+            int j = (int)randombytes_uniform((uint32_t)i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int i = 0; i < 4; i++) {
+            struct samples *k = &kinds[order[i]];
+            one_unlock(path, pws[order[i]], &k->wall[k->n], &k->cpu[k->n]);
+            k->n++;
+            if (restore(path, orig, n) != 0) {
+                return 1;
+            }
+        }
+    }
+    printf("unlock, %d each, interactive Argon2id (read, derive, 8 slots, rewrite + 2 fdatasync),\n"
+           "interleaved in random order (%.0f s in all); 95 %% CI by bootstrap (%d resamples):\n",
+           unlocks, bench_now() - start, BOOT);
+    print_table("wall time", kinds, 4, 0);
+    print_table("CPU time of the process (steadier on a shared machine)", kinds, 4, 1);
+    printf("  goal: every kind within 1 %% of real; 'paired' compares the unlocks of one round\n");
+    for (int i = 0; i < 4; i++) {
+        free(kinds[i].wall);
+        free(kinds[i].cpu);
+    }
 
     /* panic beside shred -u and rm -rf, on a folder with MiB of ciphertext-like data */
     snprintf(cmd, sizeof cmd, "head -c %dM /dev/urandom >%s/objects/fill && sync", mib, vdir);

@@ -27,6 +27,9 @@ struct dft_keys {
     unsigned char dedup_key[DFT_KEY_BYTES];  /* id 3: HMAC-SHA-256 of evidence content */
     unsigned char object_key[DFT_KEY_BYTES]; /* id 4: wraps per-file evidence keys */
     unsigned char state_key[DFT_KEY_BYTES];  /* id 5: seals the header's log state */
+    /* Not a key: 1 while the vault is camouflaged, so new evidence objects get camouflaged
+     * headers (docs/evidence-format.md); set by the vault before each import. */
+    unsigned char camouflage;
 };
 
 struct dft_keys *keys_new(void);

@@ -67,6 +67,19 @@ enum dft_err evd_header_open(const unsigned char *p, size_t n,
                              unsigned char sha256[DFT_HASH_BYTES], uint64_t *size,
                              struct dft_error *err);
 
+/* ---- camouflaged vaults (object.c) ---- */
+
+#define EVD_CAMO_BYTES EVD_AAD_HDR /* header bytes 0..71 are encoded in a camouflaged vault */
+
+/* 1 when the header starts with the clear magic "DFTOBJv" (a plain vault's object). */
+int evd_header_clear(const unsigned char *p, size_t n);
+/*
+ * Encode or decode (the same XOR) a camouflaged header in place: bytes 0..71 XOR
+ * XChaCha20(CK, nonce = bytes 72..95), CK = crypto_kdf_derive_from_key(object_key, 1,
+ * "dftobjcm"). n must be at least the header size. 0, or -1 (out of memory).
+ */
+int evd_header_camo_xor(unsigned char *p, size_t n, const unsigned char object_key[DFT_KEY_BYTES]);
+
 /* ---- padding (object.c): objects are padded to Padme buckets (docs/evidence-format.md) ---- */
 
 /* The whole object file length of an object of size plaintext bytes (header, chunks, pad). */

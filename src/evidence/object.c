@@ -136,6 +136,36 @@ evd_header_build(unsigned char out[DFT_EVIDENCE_HEADER_BYTES], uint64_t size,
     return clen == EVD_WRAPPED_BYTES ? DFT_OK : DFT_ERR_CRYPTO;
 }
 
+/* ---- camouflaged vaults: the clear part of the header encoded (docs/evidence-format.md) ---- */
+
+static const char camo_ctx[crypto_kdf_CONTEXTBYTES + 1] = "dftobjcm";
+
+int
+evd_header_clear(const unsigned char *p, size_t n)
+{
+    return n >= EVD_MAGIC_BYTES && memcmp(p, EVD_MAGIC, EVD_MAGIC_BYTES - 1) == 0;
+}
+
+int
+evd_header_camo_xor(unsigned char *p, size_t n, const unsigned char object_key[DFT_KEY_BYTES])
+{
+    if (n < DFT_EVIDENCE_HEADER_BYTES) {
+        return -1;
+    }
+    unsigned char *ck = sodium_malloc(crypto_stream_xchacha20_KEYBYTES);
+    if (ck == NULL) {
+        return -1;
+    }
+    /* CK = crypto_kdf(object_key, id 1, "dftobjcm"); nonce = the wrap's random nonce */
+    int rc =
+        crypto_kdf_derive_from_key(ck, crypto_stream_xchacha20_KEYBYTES, 1, camo_ctx, object_key);
+    if (rc == 0) {
+        rc = crypto_stream_xchacha20_xor(p, p, EVD_CAMO_BYTES, p + EVD_NONCE_OFF, ck);
+    }
+    sodium_free(ck);
+    return rc == 0 ? 0 : -1;
+}
+
 enum dft_err
 evidence_header_parse(struct dft_evidence_header *h, const unsigned char *p, size_t n,
                       struct dft_error *err)
@@ -485,6 +515,19 @@ evidence_open(struct dft_evidence_obj **out, const char *objects_dir, const stru
                       file_errstr(errno));
         goto out;
     }
+    /* a camouflaged vault's object has no clear magic: decode its header first */
+    if ((size_t)r == sizeof hdr && !evd_header_clear(hdr, sizeof hdr)) {
+        if (evd_header_camo_xor(hdr, sizeof hdr, keys->object_key) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (!evd_header_clear(hdr, sizeof hdr)) {
+            rc =
+                dft_fail(err, DFT_ERR_INTEGRITY,
+                         "evidence object %.16s does not open (tampered or another vault)", object);
+            goto out;
+        }
+    }
     rc = evidence_header_parse(&o->h, hdr, (size_t)r, err);
     if (rc != DFT_OK) {
         goto out;
@@ -833,23 +876,37 @@ out:
 
 /* ---- rekey (evidence/rekey.h) ---- */
 
+/* hdr = in, decoded under key when camouflaged; *camo says whether it was. 0, or -1. */
+static int
+header_decoded(unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES],
+               const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
+               const unsigned char key[DFT_KEY_BYTES], int *camo)
+{
+    memcpy(hdr, in, DFT_EVIDENCE_HEADER_BYTES);
+    *camo = !evd_header_clear(hdr, DFT_EVIDENCE_HEADER_BYTES);
+    return *camo ? evd_header_camo_xor(hdr, DFT_EVIDENCE_HEADER_BYTES, key) : 0;
+}
+
 enum dft_err
-evidence_header_rewrap(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
-                       unsigned char out[DFT_EVIDENCE_HEADER_BYTES],
-                       const unsigned char old_key[DFT_KEY_BYTES],
-                       const unsigned char new_key[DFT_KEY_BYTES], struct dft_error *err)
+evidence_header_rewrap_as(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
+                          unsigned char out[DFT_EVIDENCE_HEADER_BYTES],
+                          const unsigned char old_key[DFT_KEY_BYTES],
+                          const unsigned char new_key[DFT_KEY_BYTES], enum evidence_encoding enc,
+                          struct dft_error *err)
 {
     struct dft_evidence_header h;
     unsigned char *file_key = sodium_malloc(DFT_KEY_BYTES);
-    unsigned char sha[DFT_HASH_BYTES];
+    unsigned char sha[DFT_HASH_BYTES], hdr[DFT_EVIDENCE_HEADER_BYTES];
     uint64_t size = 0;
+    int camo = 0;
     enum dft_err rc;
-    if (file_key == NULL) {
+    if (file_key == NULL || header_decoded(hdr, in, old_key, &camo) != 0) {
+        sodium_free(file_key);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    rc = evidence_header_parse(&h, in, DFT_EVIDENCE_HEADER_BYTES, err);
+    rc = evidence_header_parse(&h, hdr, DFT_EVIDENCE_HEADER_BYTES, err);
     if (rc == DFT_OK) {
-        rc = evd_header_open(in, DFT_EVIDENCE_HEADER_BYTES, old_key, file_key, sha, &size, err);
+        rc = evd_header_open(hdr, DFT_EVIDENCE_HEADER_BYTES, old_key, file_key, sha, &size, err);
     }
     if (rc == DFT_OK) {
         rc = evd_header_build(out, size, h.id, h.uid, new_key, file_key, sha);
@@ -857,24 +914,46 @@ evidence_header_rewrap(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
             rc = dft_fail(err, rc, "cannot wrap the file key");
         }
     }
+    if (rc == DFT_OK && (enc == EVIDENCE_ENC_CAMOUFLAGED || (enc == EVIDENCE_ENC_KEEP && camo)) &&
+        evd_header_camo_xor(out, DFT_EVIDENCE_HEADER_BYTES, new_key) != 0) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
     sodium_free(file_key);
     sodium_memzero(sha, sizeof sha);
+    sodium_memzero(hdr, sizeof hdr);
     return rc;
 }
 
+enum dft_err
+evidence_header_rewrap(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
+                       unsigned char out[DFT_EVIDENCE_HEADER_BYTES],
+                       const unsigned char old_key[DFT_KEY_BYTES],
+                       const unsigned char new_key[DFT_KEY_BYTES], struct dft_error *err)
+{
+    return evidence_header_rewrap_as(in, out, old_key, new_key, EVIDENCE_ENC_KEEP, err);
+}
+
 int
-evidence_header_opens(const unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES],
+evidence_header_opens(const unsigned char in[DFT_EVIDENCE_HEADER_BYTES],
                       const unsigned char key[DFT_KEY_BYTES])
 {
     struct dft_evidence_header h;
     unsigned char *file_key = sodium_malloc(DFT_KEY_BYTES);
-    unsigned char sha[DFT_HASH_BYTES];
+    unsigned char sha[DFT_HASH_BYTES], hdr[DFT_EVIDENCE_HEADER_BYTES];
     uint64_t size = 0;
+    int camo = 0;
     int ok =
-        file_key != NULL &&
+        file_key != NULL && header_decoded(hdr, in, key, &camo) == 0 &&
         evidence_header_parse(&h, hdr, DFT_EVIDENCE_HEADER_BYTES, NULL) == DFT_OK &&
         evd_header_open(hdr, DFT_EVIDENCE_HEADER_BYTES, key, file_key, sha, &size, NULL) == DFT_OK;
     sodium_free(file_key);
     sodium_memzero(sha, sizeof sha);
+    sodium_memzero(hdr, sizeof hdr);
     return ok;
+}
+
+int
+evidence_header_camouflaged(const unsigned char hdr[DFT_EVIDENCE_HEADER_BYTES])
+{
+    return !evd_header_clear(hdr, DFT_EVIDENCE_HEADER_BYTES);
 }

@@ -35,6 +35,10 @@ evd_place(int *fd, char *tmp, const char *objects_dir, int objdir_created,
         rc = dft_fail(err, rc, "cannot wrap the file key");
         goto out;
     }
+    if (keys->camouflage && evd_header_camo_xor(hdr, sizeof hdr, keys->object_key) != 0) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     if (file_pwrite_all(*fd, hdr, sizeof hdr, 0) != 0 || file_fsync(*fd) != 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot write an object file: %s", file_errstr(errno));
         goto out;

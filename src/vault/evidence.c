@@ -31,6 +31,15 @@ objects_dir(const struct dft_vault *v, char *out, size_t max, struct dft_error *
     return DFT_OK;
 }
 
+/* New objects of a camouflaged vault get camouflaged headers (docs/evidence-format.md). */
+static void
+mark_camouflage(struct dft_vault *v)
+{
+    struct vault_layout l;
+    vault_layout_of_header(v->header_path, &l);
+    v->keys->camouflage = l.stem[0] != '\0';
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -141,6 +150,7 @@ dft_vault_attach(struct dft_vault *v, const char *record, const char *const *pat
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
+    mark_camouflage(v);
     for (done = 0; done < n; done++) {
         rc = evidence_import(objdir, v->keys, paths[done], progress, pctx, &infos[done], err);
         if (rc != DFT_OK) {
@@ -215,6 +225,7 @@ dft_vault_upload_finish(struct dft_vault *v, struct dft_evidence_writer *w, cons
         dft_evidence_writer_abort(w);
         return rc;
     }
+    mark_camouflage(v);
     rc = evidence_writer_finish(w, v->keys, &info, err); /* frees w */
     if (rc != DFT_OK) {
         return rc;

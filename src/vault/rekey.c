@@ -198,6 +198,7 @@ read_header_at(const char *path, unsigned char hdr[HDR_BYTES], struct dft_error 
 struct rewrap_ctx {
     const unsigned char *old_key;
     const unsigned char *new_key;
+    enum evidence_encoding enc; /* a camouflaged vault's objects all come out camouflaged */
 };
 
 /* Step 3: objects/ab/<id>.rekey = the header rewrapped under the new object key. */
@@ -212,8 +213,14 @@ write_sidecar(const char *sub, const char *name, void *ctx, struct dft_error *er
         return dft_fail(err, DFT_ERR_TOO_LARGE, "vault path too long");
     }
     enum dft_err rc = read_header_at(path, in, err);
+    if (rc == DFT_OK && !evidence_header_opens(in, c->old_key)) {
+        /* the other compartment's object (objects/ is shared): not this key's to rewrap, and
+         * refusing would tell a decoy's user that other objects exist. A damaged object of
+         * this compartment stays as unreadable as it was. */
+        return DFT_OK;
+    }
     if (rc == DFT_OK) {
-        rc = evidence_header_rewrap(in, out, c->old_key, c->new_key, err);
+        rc = evidence_header_rewrap_as(in, out, c->old_key, c->new_key, c->enc, err);
     }
     if (rc == DFT_OK) {
         rc = write_file_sync(side, out, sizeof out, err);
@@ -484,7 +491,10 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
     }
     step();
     /* 3. */
-    struct rewrap_ctx rw = {v->keys->object_key, nk->object_key};
+    struct vault_layout lay;
+    vault_layout_of_header(v->header_path, &lay);
+    struct rewrap_ctx rw = {v->keys->object_key, nk->object_key,
+                            lay.stem[0] != '\0' ? EVIDENCE_ENC_CAMOUFLAGED : EVIDENCE_ENC_KEEP};
     if ((rc = walk_objects(p.objects, 0, write_sidecar, &rw, err)) != DFT_OK) {
         goto out;
     }

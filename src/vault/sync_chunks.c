@@ -224,7 +224,9 @@ dft_vault_sync_chunks_out(struct dft_vault *v, const struct dft_sync_keyring *ri
         memcpy(body + off + DFT_EVIDENCE_HEADER_BYTES, file + DFT_EVIDENCE_HEADER_BYTES,
                n - DFT_EVIDENCE_HEADER_BYTES);
         if (rc == DFT_OK) {
-            rc = evidence_header_rewrap(file, body + off, v->keys->object_key, k, err);
+            /* the clear format leaves the vault, camouflaged or not */
+            rc = evidence_header_rewrap_as(file, body + off, v->keys->object_key, k,
+                                           EVIDENCE_ENC_CLEAR, err);
         }
         sodium_memzero(k, 32);
         free(file);
@@ -442,7 +444,11 @@ dft_vault_sync_chunk_in(struct dft_vault *v, const struct dft_sync_keyring *ring
         goto out;
     }
     memcpy(obj, body + off, n - off);
-    if ((rc = evidence_header_rewrap(body + off, obj, k, v->keys->object_key, err)) != DFT_OK ||
+    struct vault_layout lay;
+    vault_layout_of_header(v->header_path, &lay);
+    if ((rc = evidence_header_rewrap_as(
+             body + off, obj, k, v->keys->object_key,
+             lay.stem[0] != '\0' ? EVIDENCE_ENC_CAMOUFLAGED : EVIDENCE_ENC_CLEAR, err)) != DFT_OK ||
         (rc = objects_path(v, objdir, sizeof objdir, err)) != DFT_OK) {
         goto out;
     }

@@ -109,8 +109,10 @@ for line in open(sys.argv[1]):
         continue
     call, args, ret = m.groups()
     name = re.search(r'"[^"]*/([^/"]+)"', args)
-    if call == 'openat' and name and (name.group(1) == 'header' or
-            ('.db"' in args and 'O_RDONLY|O_NOFOLLOW' in args)):
+    # plain names (header, vault.db, vault-1.db) or camouflaged ones (NAME.001, .002, .003)
+    if call == 'openat' and name and (name.group(1) in ('header',) or
+            name.group(1).endswith('.001') or
+            (re.search(r'(\.db|\.00[23])"', args) and 'O_RDONLY|O_NOFOLLOW' in args)):
         fds[ret] = name.group(1)
         out.append('openat %s %s = fd' % (name.group(1), args.split(', ')[2]))
         continue
@@ -133,6 +135,31 @@ for k in decoy wrong duress; do
     cmp -s "$T/real.calls" "$T/$k.calls" || fail "real and $k traces differ: $(diff "$T/real.calls" "$T/$k.calls")"
     ok
 done
+# the same in a camouflaged vault with evidence: the same calls as each other, and as the
+# plain vault's with its file names in place of the camouflaged ones
+expect 0 "$D" --vault "$T/camo" init --kdf interactive --camouflage holiday
+expect 0 "$D" --vault "$T/camo" --json add person name="Camouflaged Person"
+head -c 40000 /dev/urandom >"$T/camo-photo.jpg"
+expect 0 "$D" --vault "$T/camo" attach "$(json "J['id']")" "$T/camo-photo.jpg"
+expect 0 "$D" --vault "$T/camo" duress set --action shred --duress-passphrase-file "$T/duress"
+expect 0 "$D" --vault "$T/camo" duress set --action decoy --duress-passphrase-file "$T/decoy"
+expect 0 "$D" --vault "$T/camo" --passphrase-file "$T/decoy" add person name="Harmless Neighbour"
+cp -a "$T/camo" "$T/camo-copy"
+DEFTER_VAULT="$T/camo" trace creal "$T/pass"
+DEFTER_VAULT="$T/camo" trace cdecoy "$T/decoy"
+DEFTER_VAULT="$T/camo" trace cwrong "$T/wrong"
+DEFTER_VAULT="$T/camo-copy" trace cduress "$T/duress"
+grep -q "pwrite64 holiday.001" "$T/creal.calls" || fail "no camouflaged header write traced: $(cat "$T/creal.calls")"
+grep -q "pread64 holiday.003 4096" "$T/creal.calls" || fail "no camouflaged store read traced"
+for k in cdecoy cwrong cduress; do
+    cmp -s "$T/creal.calls" "$T/$k.calls" || fail "camouflaged real and $k traces differ: $(diff "$T/creal.calls" "$T/$k.calls")"
+    ok
+done
+sed 's/holiday\.001/header/; s/holiday\.002/vault.db/; s/holiday\.003/vault-1.db/' "$T/creal.calls" >"$T/creal.renamed"
+cmp -s "$T/real.calls" "$T/creal.renamed" || fail "camouflaged and plain traces differ: $(diff "$T/real.calls" "$T/creal.renamed")"
+ok
+expect 1 "$D" --vault "$T/camo-copy" list
+expect 0 "$D" --vault "$T/camo-copy" --passphrase-file "$T/decoy" list
 # the duress passphrase answered like a wrong one; the real one opens nothing any more; the
 # decoy still opens
 expect 1 "$D" --vault "$T/vault-copy" list
@@ -265,18 +292,21 @@ ok
 rm -rf "$T/u" && cp -a "$T/after-split" "$T/u"
 ("$D" --vault "$T/u" ui >"$T/ui.out" 2>"$T/ui.err" & echo $! >"$T/ui.pid")
 ui=$(cat "$T/ui.pid")
-for _ in $(seq 1 200); do grep -q "^http" "$T/ui.out" && break; sleep 0.05; done
+# no time limit (a loaded machine): until it prints its URL or exits
+while ! grep -q "^http" "$T/ui.out" && kill -0 "$ui" 2>/dev/null; do sleep 0.05; done
 grep -q "^http" "$T/ui.out" || fail "ui did not start: $(cat "$T/ui.err")"
 expect 0 "$D" --vault "$T/u" panic
 echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop the ui: $out"
-for _ in $(seq 1 100); do kill -0 "$ui" 2>/dev/null || break; sleep 0.05; done
+# panic killed it: it is gone once wait returns (it is this shell's grandchild: poll)
+for _ in $(seq 1 1200); do kill -0 "$ui" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$ui" 2>/dev/null && fail "ui still running"
 expect 1 "$D" --vault "$T/u" list
 # also when the ui opened the decoy compartment
 rm -rf "$T/u" && cp -a "$T/vault" "$T/u"
 ("$D" --vault "$T/u" --passphrase-file "$T/decoy" ui >"$T/ui.out" 2>"$T/ui.err" & echo $! >"$T/ui.pid")
 ui=$(cat "$T/ui.pid")
-for _ in $(seq 1 200); do grep -q "^http" "$T/ui.out" && break; sleep 0.05; done
+# no time limit (a loaded machine): until it prints its URL or exits
+while ! grep -q "^http" "$T/ui.out" && kill -0 "$ui" 2>/dev/null; do sleep 0.05; done
 grep -q "^http" "$T/ui.out" || fail "decoy ui did not start: $(cat "$T/ui.err")"
 expect 0 "$D" --vault "$T/u" panic
 echo "$out" | grep -q "stopped defter process $ui" || fail "panic did not stop the decoy ui: $out"

@@ -14,7 +14,7 @@ for f in sys.argv[1:]:
     data = open(f, 'rb').read()
     if f.endswith('.001'):  # the header holds the same image twice: count one copy
         data = data[:2130] + data[4260:]
-    for magic in (b'SQLite format', b'DFT', b'defter', b'vault'):
+    for magic in (b'SQLite format', b'DFTOBJ', b'defter', b'vault'):
         if magic in data:
             sys.exit('%s holds %r' % (f, magic))
     n = len(data)
@@ -75,6 +75,141 @@ expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" add person name="Harml
 expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" list
 echo "$out" | grep -q "Camouflaged Person" && fail "the decoy shows a real record"
 [ -z "$(find "$T/c" -name 'vault*' -o -name '.decoy')" ] || fail "plain names appeared"
+
+# ---- evidence in a camouflaged vault: every file in the folder looks random ----
+# scan_folder DIR OBJECT-HEX...: no file (objects included) holds a Defter or SQLite magic, or
+# an object id raw, in hex or in base64; the first 4 KiB of each pass a chi-square test
+scan_folder() {
+    python3 - "$@" <<'PY'
+import base64, os, sys
+root, ids = sys.argv[1], [bytes.fromhex(h) for h in sys.argv[2:]]
+needles = [b'DFTOBJ', b'SQLite format 3', b'defter', b'vault', b'objects']
+for i in ids:
+    h = i.hex().encode()
+    needles += [i, h, h.upper(), h[:16], base64.b64encode(i)[:24],
+                base64.urlsafe_b64encode(i)[:24]]
+files = 0
+for d, _, names in os.walk(root):
+    for name in names:
+        f = os.path.join(d, name)
+        data = open(f, 'rb').read()
+        files += 1
+        for n in needles:
+            if n in data:
+                sys.exit('%s holds %r' % (f, n))
+        head = data[:4096]
+        if name.endswith('.001'):  # the header holds the same image twice: count one copy
+            head = data[:2130]
+        counts = [0] * 256
+        for b in head:
+            counts[b] += 1
+        e = len(head) / 256
+        chi = sum((c - e) ** 2 / e for c in counts)
+        if chi > 400:  # 255 degrees of freedom: p < 1e-7 for uniform bytes
+            sys.exit('%s: chi-square %.0f over its first %d bytes' % (f, chi, len(head)))
+print(files)
+PY
+}
+# a photo (JPEG with EXIF, made by Python) and a video-sized file
+python3 - "$T/photo2.jpg" <<'PY'
+import struct, sys
+exif = b'Exif\0\0' + b'MM\0*' + struct.pack('>I', 8) + struct.pack('>H', 1) + \
+    struct.pack('>HHII', 0x010f, 2, 6, 26) + struct.pack('>I', 0) + b'Canon\0'
+body = b'\xff\xd8' + b'\xff\xe1' + struct.pack('>H', len(exif) + 2) + exif
+body += bytes(range(256)) * 600 + b'\xff\xd9'
+open(sys.argv[1], 'wb').write(body)
+PY
+head -c $((9 * 1048576 + 4321)) /dev/urandom >"$T/video.mp4"
+expect 0 "$D" --vault "$T/c" --json attach "$pid" "$T/photo2.jpg" "$T/video.mp4"
+e_photo=$(json "J[0]['id']")
+e_video=$(json "J[1]['id']")
+objs=""
+for e in "$eid" "$e_photo" "$e_video"; do
+    expect 0 "$D" --vault "$T/c" --json show "$e"
+    objs="$objs $(json "J['object']")"
+done
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" --json list person
+dpid=$(json "J[0]['id']")
+head -c 70000 /dev/urandom >"$T/decoy-scan.pdf"
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" --json attach "$dpid" "$T/decoy-scan.pdf"
+devd=$(json "J[0]['id']")
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" --json show "$devd"
+objs="$objs $(json "J['object']")"
+n=$(scan_folder "$T/c" $objs) || fail "a camouflaged folder with evidence is not all random"
+[ "$n" -ge 7 ] || fail "scanned $n files only"
+# the scan can fail: a plain vault's object shows its magic and id
+expect 0 "$D" --vault "$T/plainv" init --kdf interactive
+expect 0 "$D" --vault "$T/plainv" --json add person name="Plain Person"
+ppid=$(json "J['id']")
+expect 0 "$D" --vault "$T/plainv" --json attach "$ppid" "$T/photo2.jpg"
+pevd=$(json "J[0]['id']")
+expect 0 "$D" --vault "$T/plainv" --json show "$pevd"
+pobj=$(json "J['object']")
+scan_folder "$T/plainv/objects" "$pobj" >/dev/null 2>&1 && fail "the scan does not see a plain object"
+head -c 8 "$T/plainv/objects/${pobj:0:2}/$pobj" | grep -q "DFTOBJv2" || fail "a plain vault's object changed format"
+ok
+# the evidence still extracts, verifies, and leaves in a bundle that defter-verify accepts
+for pair in "$eid:$T/photo.jpg" "$e_photo:$T/photo2.jpg" "$e_video:$T/video.mp4"; do
+    rm -f "$T/out.bin"
+    expect 0 "$D" --vault "$T/c" extract "${pair%%:*}" "$T/out.bin"
+    cmp -s "${pair#*:}" "$T/out.bin" || fail "extract of ${pair#*:}"
+done
+expect 0 "$D" --vault "$T/c" --json show "$e_photo"
+[ "$(json "J['meta'].get('camera_make')")" = Canon ] || fail "photo metadata: $out"
+rm -f "$T/out.bin"
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" extract "$devd" "$T/out.bin"
+cmp -s "$T/decoy-scan.pdf" "$T/out.bin" || fail "decoy extract"
+expect 0 "$D" --vault "$T/c" verify
+echo "$out" | grep -q "ok: 3 evidence objects decrypted and rehashed" || fail "verify: $out"
+expect 0 "$D" --vault "$T/c" --passphrase-file "$T/decoy" verify
+echo "$out" | grep -q "ok: 1 evidence objects decrypted and rehashed" || fail "decoy verify: $out"
+VERIFY=$(dirname "$D")/defter-verify
+expect 0 "$D" --vault "$T/c" --json export --bundle "$T/camo.zip" --records "$pid" --profile court
+[ "$(json 'J["evidence"]')" = 3 ] || fail "bundle evidence: $out"
+expect 0 "$VERIFY" "$T/camo.zip"
+echo "$out" | grep -q "bundle verified (court profile)" || fail "defter-verify: $out"
+python3 "$(dirname "$0")/bundle_tool.py" cat "$T/camo.zip" "evidence/$(sha256sum "$T/video.mp4" | cut -d' ' -f1)" |
+    cmp -s - "$T/video.mp4" || fail "bundle evidence bytes"
+ok
+# a tampered camouflaged object is caught by verify, and extract leaves nothing
+set -- $objs
+o=$1
+cp "$T/c/holiday/${o:0:2}/$o" "$T/obj-saved"
+printf '\x01' | dd of="$T/c/holiday/${o:0:2}/$o" bs=1 seek=3 conv=notrunc status=none
+expect 3 "$D" --vault "$T/c" verify
+rm -f "$T/out.bin"
+expect 3 "$D" --vault "$T/c" extract "$eid" "$T/out.bin"
+echo "$errout" | grep -q "does not open (tampered or another vault)" || fail "tampered: $errout"
+[ ! -e "$T/out.bin" ] || fail "a failed extract left a file"
+cp "$T/obj-saved" "$T/c/holiday/${o:0:2}/$o"
+expect 0 "$D" --vault "$T/c" verify
+# a new master key keeps the objects camouflaged
+expect 0 "$D" --vault "$T/c" passwd --rekey --new-passphrase-file "$T/pass"
+scan_folder "$T/c" $objs >/dev/null || fail "not random after a rekey"
+rm -f "$T/out.bin"
+expect 0 "$D" --vault "$T/c" extract "$e_video" "$T/out.bin"
+cmp -s "$T/video.mp4" "$T/out.bin" || fail "extract after a rekey"
+expect 0 "$D" --vault "$T/c" verify
+ok
+# a camouflaged vault made before objects were encoded (here: a plain vault's files renamed
+# to camouflaged names) still opens its clear objects, and one rekey encodes them all
+expect 0 "$D" --vault "$T/plainv" --json attach "$ppid" "$T/video.mp4"
+mkdir "$T/older"
+mv "$T/plainv/header" "$T/older/album.001"
+mv "$T/plainv/vault.db" "$T/older/album.002"
+mv "$T/plainv/vault-1.db" "$T/older/album.003"
+mv "$T/plainv/objects" "$T/older/album"
+scan_folder "$T/older" "$pobj" >/dev/null 2>&1 && fail "the older vault's objects should be clear"
+expect 0 "$D" --vault "$T/older" verify
+expect 0 "$D" --vault "$T/older" passwd --rekey --new-passphrase-file "$T/pass"
+n=$(scan_folder "$T/older" "$pobj") || fail "a rekey left a clear object in a camouflaged vault"
+[ "$n" = 5 ] || fail "older vault: $n files"
+expect 0 "$D" --vault "$T/older" verify
+echo "$out" | grep -q "ok: 2 evidence objects decrypted and rehashed" || fail "older verify: $out"
+rm -f "$T/out.bin"
+expect 0 "$D" --vault "$T/older" extract "$pevd" "$T/out.bin"
+cmp -s "$T/photo2.jpg" "$T/out.bin" || fail "older vault extract after the rekey"
+
 # two camouflaged headers in one folder: refused by name, nothing opened or changed
 mkdir "$T/two" && cp "$T/c/holiday.001" "$T/two/a.001" && cp "$T/c/holiday.001" "$T/two/b.001"
 expect 1 "$D" --vault "$T/two" list
