@@ -404,12 +404,61 @@ cmp_entry(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/*
+ * Envelopes opened for disclosure, kept while a bundle is written: the records of a case
+ * alternate between a few envelopes (the batch that created them, the ones that attached or
+ * linked), and opening one hashes every operation in it again.
+ */
+#define ENV_CACHE_SLOTS 8
+struct env_cache {
+    struct dft_export_env *e[ENV_CACHE_SLOTS];
+    size_t next; /* slot replaced next (round robin) */
+};
+
+static void
+env_cache_release(struct env_cache *c)
+{
+    for (size_t i = 0; i < ENV_CACHE_SLOTS; i++) {
+        dft_export_env_free(c->e[i]);
+        c->e[i] = NULL;
+    }
+}
+
+/* The opened (and, when p->unseal, unsealed) envelope index, from the cache or opened now. */
+static enum dft_err
+env_cache_get(struct env_cache *c, struct plan *p, struct dft_vault *v, uint64_t index,
+              struct dft_export_env **out, struct dft_error *err)
+{
+    for (size_t i = 0; i < ENV_CACHE_SLOTS; i++) {
+        if (c->e[i] != NULL && dft_export_env_index(c->e[i]) == index) {
+            *out = c->e[i];
+            return DFT_OK;
+        }
+    }
+    struct dft_export_env *e = NULL;
+    enum dft_err rc = dft_vault_export_open(v, index, &e, err);
+    if (rc == DFT_OK && p->unseal) {
+        rc = dft_export_env_unseal(v, e, err);
+    }
+    if (rc != DFT_OK) {
+        dft_export_env_free(e);
+        return rc;
+    }
+    dft_export_env_free(c->e[c->next]);
+    c->e[c->next] = e;
+    c->next = (c->next + 1) % ENV_CACHE_SLOTS;
+    *out = e;
+    return DFT_OK;
+}
+
 /* The disclosures of every operation touching id: {"id", ["type",] "operations":[...]}. */
 static enum dft_err
 disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char *type,
-                 json_t *envelopes, struct dft_export_env **cache, json_t **out, size_t *n_ops,
+                 json_t *envelopes, struct env_cache *envs, json_t **out, size_t *n_ops,
                  struct dft_error *err)
 {
+    struct dft_export_env *env = NULL;
+    struct dft_export_env **cache = &env;
     json_t *hist = NULL, *ops = json_array();
     enum dft_err rc = dft_vault_export_history(v, id, &hist, err);
     size_t i;
@@ -421,13 +470,8 @@ disclose_history(struct plan *p, struct dft_vault *v, const char *id, const char
     {
         json_int_t index = json_integer_value(json_object_get(h, "index"));
         json_int_t seq = json_integer_value(json_object_get(h, "seq"));
-        if (*cache == NULL || dft_export_env_index(*cache) != (uint64_t)index) {
-            dft_export_env_free(*cache);
-            *cache = NULL;
-            if ((rc = dft_vault_export_open(v, (uint64_t)index, cache, err)) != DFT_OK ||
-                (p->unseal && (rc = dft_export_env_unseal(v, *cache, err)) != DFT_OK)) {
-                goto out;
-            }
+        if ((rc = env_cache_get(envs, p, v, (uint64_t)index, cache, err)) != DFT_OK) {
+            goto out;
         }
         json_t *names = reveal_names(p, json_object_get(h, "op"),
                                      p->unseal ? dft_export_env_opened(*cache, (size_t)seq) : NULL);
@@ -747,7 +791,8 @@ export_to(struct dft_vault *v, const struct dft_bundle_selection *sel, const cha
     json_t *log = NULL, *envelopes = json_object(), *m_records = json_array(),
            *m_evidence = json_array(), *m_envs = json_array(), *manifest = NULL;
     json_int_t *idx = NULL;
-    struct dft_export_env *cache = NULL;
+    struct env_cache cache;
+    memset(&cache, 0, sizeof cache);
     size_t n_ops = 0, n_files = 0;
     if (err != NULL) {
         err->code = DFT_OK;
@@ -857,7 +902,7 @@ export_to(struct dft_vault *v, const struct dft_bundle_selection *sel, const cha
                       "envelopes", (json_int_t)ne, "evidence", (json_int_t)n_files);
     }
 out:
-    dft_export_env_free(cache);
+    env_cache_release(&cache);
     free(idx);
     entries_release(&es);
     json_decref(manifest);

@@ -131,6 +131,11 @@ store_open(sqlite3 **db_out, const char *path, const unsigned char page_key[DFT_
                       "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON; "
                       "PRAGMA foreign_keys=ON;",
                       NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", STORE_CACHE_KIB);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
     if (rc != SQLITE_OK) {
         e = store_error(db, rc, "cannot configure vault database", err);
         goto out;

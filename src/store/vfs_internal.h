@@ -39,7 +39,26 @@ struct file {
     unsigned char salts[8];                     /* WAL: salt-1 and salt-2 of the WAL header */
     int salts_ok;                               /* WAL: salts holds the header's current salts */
     uint32_t committed; /* WAL: frames SQLite may treat as committed (see wal_scan) */
+    /* Main database read-ahead (vfs.c): ciphertext only, each page authenticated when read. */
+    unsigned char *ra;      /* STORE_RA_PAGES stored pages as read from the file, or NULL */
+    sqlite3_int64 ra_first; /* page index of ra's first page */
+    int ra_count;           /* pages held in ra (0: none) */
+    sqlite3_int64 ra_next;  /* page index a sequential reader would read next */
+    int ra_run;             /* consecutive sequential page reads so far */
 };
+
+/*
+ * Page cache of every vault connection, a cap in KiB (PRAGMA cache_size=-N, applied by
+ * store_open): SQLite's own default is 2,000 KiB; each page missing from the cache costs an
+ * AES-256-GCM decryption (about 1 us) on top of the read, so vaults keep more pages. The vault
+ * layer asks for the same 64 MiB (vault.c). Memory is taken as pages are used, not up front.
+ */
+#define STORE_CACHE_KIB 65536
+
+/* Pages read in one pread once a reader goes through the main database in order (64 KiB). */
+#define STORE_RA_PAGES 16
+/* Sequential page reads in a row that start read-ahead (point reads never trigger it). */
+#define STORE_RA_AFTER 2
 
 /* ---- vfs.c ---- */
 

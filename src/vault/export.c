@@ -11,6 +11,7 @@
 #include "log/tlog.h"
 #include "vault/camouflage.h"
 #include "vault/envelope.h"
+#include "vault/oppath.h"
 #include "vault/privileged.h"
 #include "vault/export.h"
 #include "evidence/evidence.h"
@@ -499,22 +500,11 @@ cmp_hash(const void *a, const void *b)
 static void
 op_path(json_t *path, size_t m, const unsigned char *h, size_t n)
 {
-    if (n <= 1) {
-        return;
+    unsigned char sib[SD_PATH_MAX * DFT_HASH_BYTES];
+    size_t k = sd_op_path(sib, m, h, n); /* oppath.c: subtree roots kept per envelope */
+    for (size_t i = 0; i < k; i++) {
+        json_array_append_new(path, hash_json(sib + i * DFT_HASH_BYTES));
     }
-    size_t k = 1;
-    while (k * 2 < n) {
-        k *= 2;
-    }
-    unsigned char sub[DFT_HASH_BYTES];
-    if (m < k) {
-        op_path(path, m, h, k);
-        sd_tree_root(sub, h + k * DFT_HASH_BYTES, n - k);
-    } else {
-        op_path(path, m - k, h + k * DFT_HASH_BYTES, n - k);
-        sd_tree_root(sub, h, k);
-    }
-    json_array_append_new(path, hash_json(sub));
 }
 
 /* The value of item name in op (a top-level key, or "fields/<field>"), or NULL. */

@@ -290,6 +290,52 @@ test_store__many_rows_and_large_fts(void **state)
     store_close(db);
 }
 
+/*
+ * Scans go through the read-ahead (16 stored pages per pread once pages come in file order):
+ * what they return must be the current pages after a checkpoint rewrote them (an old page
+ * authenticates under the same page number, so a stale read-ahead would return old rows), and a
+ * page changed on disk inside a read-ahead window must fail as any other.
+ */
+static void
+test_store__read_ahead_is_current_and_authenticated(void **state)
+{
+    struct fixture *fx = *state;
+    sqlite3 *db = open_ok(fx, DFT_STORE_CREATE);
+    exec_ok(db, "CREATE TABLE s(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
+    exec_ok(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 20000) "
+                "INSERT INTO s(v, pad) SELECT i, hex(randomblob(60)) FROM c");
+    exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    exec_ok(db, "PRAGMA cache_size=5");
+    for (int round = 1; round <= 3; round++) {
+        /* sum of v = round * (1 + ... + 20000) */
+        assert_int_equal(int_query(db, "SELECT sum(v) FROM s"),
+                         (sqlite3_int64)round * 20000 * 20001 / 2);
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE s SET v = v / %d * %d", round, round + 1);
+        exec_ok(db, sql);
+        exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)"); /* rewrites the pages in the main file */
+        /* the last rows' page, just rewritten, read again from the file (not SQLite's cache) */
+        exec_ok(db, "PRAGMA shrink_memory");
+        assert_int_equal(int_query(db, "SELECT v FROM s WHERE id = 20000"),
+                         (sqlite3_int64)(round + 1) * 20000);
+    }
+    store_close(db);
+    long size = file_size(fx->path);
+    assert_true(size > 100 * DFT_PAGE_BYTES);
+    /* a byte of a page in the middle of the table, read only through read-ahead by a scan */
+    patch_byte(fx->path, (size / DFT_PAGE_BYTES / 2) * DFT_PAGE_BYTES + 700, 0x20);
+    db = open_ok(fx, 0);
+    exec_ok(db, "PRAGMA cache_size=5");
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT sum(length(pad)) FROM s", -1, &st, NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    assert_int_not_equal(rc, SQLITE_ROW);
+    assert_int_equal(rc & 0xff, SQLITE_IOERR);
+    store_close(db);
+}
+
 /* ---- nothing in clear on disk ---- */
 
 static int
@@ -902,6 +948,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__page_nonces_never_repeat_across_fork, setup,
                                         teardown),
         cmocka_unit_test(test_store__only_the_lock_byte_hole_is_unused),
+        cmocka_unit_test_setup_teardown(test_store__read_ahead_is_current_and_authenticated, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
