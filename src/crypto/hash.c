@@ -1,6 +1,7 @@
 /*
  * hash.c - streaming SHA-256, HMAC-SHA-256 and the RFC 9162 leaf and node hashes.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -8,6 +9,67 @@
 
 #include "crypto/keys.h"
 #include "crypto/hash.h"
+
+/*
+ * One-shot SHA-256 through one OpenSSL context per thread, fetched and allocated once: SHA-NI
+ * where the CPU has it, without OpenSSL's per-call fetch and allocation (EVP_Digest) that made
+ * libsodium's portable code the faster choice for the short inputs of envelopes and trees. The
+ * context is freed when its thread ends; OpenSSL wipes its data block at each final. Without a
+ * context (no memory), libsodium computes the same digest.
+ */
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha_md;
+static pthread_key_t sha_key;
+static int sha_key_ok;
+
+static void
+sha_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void
+sha_setup(void)
+{
+    sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha_key_ok = pthread_key_create(&sha_key, sha_ctx_free) == 0;
+}
+
+static EVP_MD_CTX *
+sha_ctx(void)
+{
+    (void)pthread_once(&sha_once, sha_setup);
+    if (sha_md == NULL || !sha_key_ok) {
+        return NULL;
+    }
+    EVP_MD_CTX *c = pthread_getspecific(sha_key);
+    if (c == NULL) {
+        c = EVP_MD_CTX_new();
+        if (c != NULL && pthread_setspecific(sha_key, c) != 0) {
+            EVP_MD_CTX_free(c);
+            c = NULL;
+        }
+    }
+    return c;
+}
+
+void
+crypto_sha256_parts(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
+                    size_t bn)
+{
+    EVP_MD_CTX *c = sha_ctx();
+    unsigned int len = 0;
+    if (c != NULL && EVP_DigestInit_ex2(c, sha_md, NULL) == 1 && EVP_DigestUpdate(c, a, an) == 1 &&
+        (bn == 0 || EVP_DigestUpdate(c, b, bn) == 1) && EVP_DigestFinal_ex(c, out, &len) == 1 &&
+        len == DFT_HASH_BYTES) {
+        return;
+    }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, a, an);
+    crypto_hash_sha256_update(&st, b, bn);
+    crypto_hash_sha256_final(&st, out);
+}
 
 enum dft_err
 crypto_sha256_init(struct crypto_sha256 *h, struct dft_error *err)
@@ -78,5 +140,5 @@ crypto_node_hash(unsigned char out[DFT_HASH_BYTES], const unsigned char left[DFT
     buf[0] = 0x01;
     memcpy(buf + 1, left, DFT_HASH_BYTES);
     memcpy(buf + 1 + DFT_HASH_BYTES, right, DFT_HASH_BYTES);
-    crypto_hash_sha256(out, buf, sizeof buf);
+    crypto_sha256_parts(out, buf, sizeof buf, NULL, 0);
 }

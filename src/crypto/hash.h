@@ -25,6 +25,10 @@ void crypto_sha256_final(struct crypto_sha256 *h, unsigned char out[DFT_HASH_BYT
 /* Frees the context; a released or zeroed struct may be released again. */
 void crypto_sha256_release(struct crypto_sha256 *h);
 
+/* SHA-256(a ‖ b) in one call (b may be NULL with bn 0); the one-shot hash of the library. */
+void crypto_sha256_parts(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
+                         size_t bn);
+
 /* HMAC-SHA-256 of msg under key (libsodium's crypto_auth_hmacsha256). */
 void crypto_hmac_sha256(unsigned char out[DFT_HASH_BYTES], const unsigned char *key, size_t key_len,
                         const void *msg, size_t msg_len);

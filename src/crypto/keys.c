@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "defter/crypto.h"
 
@@ -52,28 +53,14 @@ keys_free(struct dft_keys *k)
 void
 crypto_sha256_once(unsigned char out[DFT_HASH_BYTES], const void *p, size_t n)
 {
-    if (n < 8192) {
-        /* Short inputs (tree nodes, digests): libsodium has no per-call fetch or allocation. */
-        crypto_hash_sha256(out, p, n);
-        return;
-    }
-    unsigned int len = 0;
-    /* EVP_Digest only fails on allocation failure inside OpenSSL; it cannot on these inputs. */
-    if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1) {
-        DFT_ASSERT(0 && "EVP_Digest failed");
-    }
+    crypto_sha256_parts(out, p, n, NULL, 0); /* hash.c: one OpenSSL context per thread */
 }
 
 void
 crypto_sha256_pair(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
                    size_t bn)
 {
-    /* libsodium's state struct keeps this allocation-free for the short inputs of trees. */
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, a, an);
-    crypto_hash_sha256_update(&st, b, bn);
-    crypto_hash_sha256_final(&st, out);
+    crypto_sha256_parts(out, a, an, b, bn);
 }
 
 void
