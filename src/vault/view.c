@@ -5,6 +5,7 @@
  * rebuilt from it. Never reads the clock or randomness: the result depends only on the ops.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,6 +615,72 @@ view_skips(const struct dft_view *vw, const json_t *op)
            (vw->skip != NULL && id != NULL && json_object_get(vw->skip, id) != NULL);
 }
 
+/* The ids an envelope touched in first-touch order (borrowed from its ops), with their set. */
+struct touched {
+    const char **ids;
+    size_t n, cap;
+    size_t *slot; /* open addressing: index in ids + 1, 0 for a free slot */
+    size_t mask;
+};
+
+static size_t
+touched_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    }
+    return (size_t)(h ^ (h >> 29));
+}
+
+static size_t
+touched_find(const struct touched *t, const char *id, int *found)
+{
+    size_t i = touched_hash(id) & t->mask;
+    while (t->slot[i] != 0 && strcmp(t->ids[t->slot[i] - 1], id) != 0) {
+        i = (i + 1) & t->mask;
+    }
+    *found = t->slot[i] != 0;
+    return i;
+}
+
+/* Note id as touched (once); -1 when out of memory. */
+static int
+touched_add(struct touched *t, const char *id)
+{
+    if (t->slot == NULL || (t->n + 1) * 2 > t->mask + 1) {
+        size_t size = t->slot == NULL ? 256 : (t->mask + 1) * 2;
+        size_t *slot = calloc(size, sizeof *slot);
+        if (slot == NULL) {
+            return -1;
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->mask = size - 1;
+        for (size_t k = 0; k < t->n; k++) {
+            int found;
+            t->slot[touched_find(t, t->ids[k], &found)] = k + 1;
+        }
+    }
+    int found;
+    size_t i = touched_find(t, id, &found);
+    if (found) {
+        return 0;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 256;
+        const char **ids = realloc(t->ids, cap * sizeof *ids);
+        if (ids == NULL) {
+            return -1;
+        }
+        t->ids = ids;
+        t->cap = cap;
+    }
+    t->ids[t->n++] = id;
+    t->slot[i] = t->n;
+    return 1;
+}
+
 static enum dft_err
 add_history(struct dft_view *vw, const char *id, int64_t idx, int64_t seq, const struct dft_buf *op,
             struct dft_error *err)
@@ -633,17 +700,12 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
     struct dft_buf opbuf, tmp;
     dft_buf_init(&opbuf, DFT_ENV_MAX, 0);
     dft_buf_init(&tmp, DFT_ENV_MAX, 0);
-    json_t *touched = json_array();
-    json_t *seen = json_object();
+    struct touched touched = {NULL, 0, 0, NULL, 0};
     size_t n = json_array_size(ops);
     const char *ts = NULL;
     const char *author = NULL;
     struct view_pending pending = {NULL, 0, 0};
     vw->pending = vw->index_search ? &pending : NULL;
-    if (touched == NULL || seen == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(ops, i);
         const char *action = json_string_value(json_object_get(op, "action"));
@@ -696,17 +758,13 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
         const char *ids[2];
         op_touched(op, &ids[0], &ids[1]);
         for (int k = 0; k < 2; k++) {
-            if (ids[k] == NULL || json_object_get(seen, ids[k]) != NULL) {
-                if (ids[k] != NULL) {
-                    rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
-                    if (rc != DFT_OK) {
-                        goto out;
-                    }
-                }
+            if (ids[k] == NULL) {
                 continue;
             }
-            json_object_set_new(seen, ids[k], json_true());
-            json_array_append_new(touched, json_string(ids[k]));
+            if (touched_add(&touched, ids[k]) < 0) {
+                rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+                goto out;
+            }
             rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
             if (rc != DFT_OK) {
                 goto out;
@@ -723,7 +781,7 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
     const char *entry_action =
         n == 1 ? json_string_value(json_object_get(json_array_get(ops, 0), "action")) : "batch";
     dft_buf_reset(&tmp);
-    rc = json_canonical(touched, &tmp, err);
+    rc = json_canonical_strings(touched.ids, touched.n, &tmp, err);
     if (rc != DFT_OK) {
         goto out;
     }
@@ -737,8 +795,8 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
 out:
     vw->pending = NULL;
     free(pending.recs);
-    json_decref(touched);
-    json_decref(seen);
+    free(touched.ids);
+    free(touched.slot);
     dft_buf_release(&opbuf);
     dft_buf_release(&tmp);
     return rc;
