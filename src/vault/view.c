@@ -5,7 +5,6 @@
  * rebuilt from it. Never reads the clock or randomness: the result depends only on the ops.
  */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "search/search.h"
 #include "store/store.h"
 #include "vault/envelope.h"
+#include "vault/idset.h"
 #include "vault/view.h"
 
 static const char *const view_tables[] = {
@@ -621,72 +621,6 @@ view_skips(const struct dft_view *vw, const json_t *op)
            (vw->skip != NULL && id != NULL && json_object_get(vw->skip, id) != NULL);
 }
 
-/* The ids an envelope touched in first-touch order (borrowed from its ops), with their set. */
-struct touched {
-    const char **ids;
-    size_t n, cap;
-    size_t *slot; /* open addressing: index in ids + 1, 0 for a free slot */
-    size_t mask;
-};
-
-static size_t
-touched_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-    for (; *s != '\0'; s++) {
-        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-    }
-    return (size_t)(h ^ (h >> 29));
-}
-
-static size_t
-touched_find(const struct touched *t, const char *id, int *found)
-{
-    size_t i = touched_hash(id) & t->mask;
-    while (t->slot[i] != 0 && strcmp(t->ids[t->slot[i] - 1], id) != 0) {
-        i = (i + 1) & t->mask;
-    }
-    *found = t->slot[i] != 0;
-    return i;
-}
-
-/* Note id as touched (once); -1 when out of memory. */
-static int
-touched_add(struct touched *t, const char *id)
-{
-    if (t->slot == NULL || (t->n + 1) * 2 > t->mask + 1) {
-        size_t size = t->slot == NULL ? 256 : (t->mask + 1) * 2;
-        size_t *slot = calloc(size, sizeof *slot);
-        if (slot == NULL) {
-            return -1;
-        }
-        free(t->slot);
-        t->slot = slot;
-        t->mask = size - 1;
-        for (size_t k = 0; k < t->n; k++) {
-            int found;
-            t->slot[touched_find(t, t->ids[k], &found)] = k + 1;
-        }
-    }
-    int found;
-    size_t i = touched_find(t, id, &found);
-    if (found) {
-        return 0;
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap != 0 ? t->cap * 2 : 256;
-        const char **ids = realloc(t->ids, cap * sizeof *ids);
-        if (ids == NULL) {
-            return -1;
-        }
-        t->ids = ids;
-        t->cap = cap;
-    }
-    t->ids[t->n++] = id;
-    t->slot[i] = t->n;
-    return 1;
-}
-
 static enum dft_err
 add_history(struct dft_view *vw, const char *id, int64_t idx, int64_t seq, const struct dft_buf *op,
             struct dft_error *err)
@@ -706,7 +640,7 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
     struct dft_buf opbuf, tmp;
     dft_buf_init(&opbuf, DFT_ENV_MAX, 0);
     dft_buf_init(&tmp, DFT_ENV_MAX, 0);
-    struct touched touched = {NULL, 0, 0, NULL, 0};
+    struct vault_idset touched = VAULT_IDSET_INIT; /* ids in first-touch order */
     size_t n = json_array_size(ops);
     const char *ts = NULL;
     const char *author = NULL;
@@ -767,7 +701,7 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
             if (ids[k] == NULL) {
                 continue;
             }
-            if (touched_add(&touched, ids[k]) < 0) {
+            if (vault_idset_add(&touched, ids[k], NULL) < 0) {
                 rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
                 goto out;
             }
@@ -801,8 +735,7 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
 out:
     vw->pending = NULL;
     free(pending.recs);
-    free(touched.ids);
-    free(touched.slot);
+    vault_idset_free(&touched);
     dft_buf_release(&opbuf);
     dft_buf_release(&tmp);
     return rc;
