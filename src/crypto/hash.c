@@ -8,6 +8,7 @@
 
 #include "crypto/keys.h"
 #include "crypto/hash.h"
+#include "crypto/sha256.h"
 
 enum dft_err
 crypto_sha256_init(struct crypto_sha256 *h, struct dft_error *err)
@@ -78,5 +79,5 @@ crypto_node_hash(unsigned char out[DFT_HASH_BYTES], const unsigned char left[DFT
     buf[0] = 0x01;
     memcpy(buf + 1, left, DFT_HASH_BYTES);
     memcpy(buf + 1 + DFT_HASH_BYTES, right, DFT_HASH_BYTES);
-    crypto_sha256_once(out, buf, sizeof buf); /* OpenSSL with a reused context */
+    crypto_sha256_parts(out, buf, sizeof buf, NULL, 0);
 }

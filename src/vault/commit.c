@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -112,10 +113,19 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         return dft_fail(err, DFT_ERR_TOO_LARGE, "too many operations in one batch (max %d)",
                         DFT_BATCH_MAX);
     }
+    /* the operation ids from one draw, not one getrandom call per id */
+    unsigned char *rnd = malloc(n * VAULT_ID_RANDOM_BYTES);
+    if (rnd != NULL) {
+        randombytes_buf(rnd, n * VAULT_ID_RANDOM_BYTES);
+    }
     for (size_t i = 0; i < n; i++) {
         json_t *op = json_array_get(ops, i);
         char id[DFT_ID_MAX];
-        dft_vault_new_id(id, "op");
+        if (rnd != NULL) {
+            vault_id_from_random(id, "op", rnd + i * VAULT_ID_RANDOM_BYTES);
+        } else {
+            dft_vault_new_id(id, "op");
+        }
         /* every setter checked: a half-built operation is never signed */
         if (!json_is_object(op) || json_object_set_new(op, "v", json_integer(1)) != 0 ||
             json_object_set_new(op, "id", json_string(id)) != 0 ||
@@ -123,9 +133,11 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
             json_object_set_new(op, "author", json_string(v->author)) != 0 ||
             (json_object_get(op, "fields") == NULL &&
              json_object_set_new(op, "fields", json_object()) != 0)) {
+            free(rnd);
             return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         }
     }
+    free(rnd);
     enum dft_err merged = sync_op_parents(v, ops, err); /* parents, seen (conflict.c) */
     if (merged != DFT_OK) {
         return merged;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "store/store.h"
+#include "vault/idset.h"
 #include "vault/schema.h"
 #include "vault/sync_internal.h"
 #include "vault/vault_internal.h"
@@ -738,15 +739,58 @@ set_parents(json_t *op, json_t *const heads[2], struct dft_error *err)
     return DFT_OK;
 }
 
+/*
+ * A create of a record no earlier operation of the batch touched gets parents [] (and seen).
+ * Its record's head in this batch (the create) is noted in fresh and put into the map only when
+ * a later operation touches the record: the map holds what the loop below would have put.
+ */
+static enum dft_err
+fresh_create(json_t *op, json_t *seen, struct vault_idset *fresh, const char **fresh_op,
+             const char *record, const char *id, struct dft_error *err)
+{
+    size_t pos = 0;
+    if (vault_idset_add(fresh, record, &pos) < 0 ||
+        json_object_set_new(op, "parents", json_array()) != 0 ||
+        (seen != NULL && json_object_set(op, "seen", seen) != 0)) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    fresh_op[pos] = id;
+    return DFT_OK;
+}
+
+/* The head a fresh create left for record, into the map before another operation reads it. */
+static enum dft_err
+fresh_to_map(json_t *map, const struct vault_idset *fresh, const char *const *fresh_op,
+             const char *record, struct dft_error *err)
+{
+    size_t pos = vault_idset_find(fresh, record);
+    if (pos == 0 || json_object_get(map, record) != NULL) {
+        return DFT_OK;
+    }
+    const char *id = fresh_op[pos - 1];
+    json_t *head = json_array();
+    if (head != NULL && id != NULL && json_array_append_new(head, json_string(id)) != 0) {
+        json_decref(head);
+        head = NULL;
+    }
+    if (head == NULL || json_object_set_new(map, record, head) != 0) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    return DFT_OK;
+}
+
 enum dft_err
 sync_op_parents(struct dft_vault *v, json_t *ops, struct dft_error *err)
 {
     json_t *map = json_object(); /* record -> heads within this batch */
     json_t *seen = seen_of(v);
     enum dft_err rc = DFT_OK;
+    struct vault_idset fresh = VAULT_IDSET_INIT; /* records of fresh creates (fresh_create) */
+    const char **fresh_op = calloc(json_array_size(ops) + 1, sizeof *fresh_op);
     size_t i;
     json_t *op;
     if (map == NULL) {
+        free(fresh_op);
         json_decref(seen);
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -757,6 +801,20 @@ sync_op_parents(struct dft_vault *v, json_t *ops, struct dft_error *err)
         const char *action = op_str(op, "action");
         const char *id = op_str(op, "id");
         op_touched(op, &t[0], &t[1]);
+        if (fresh_op != NULL && t[0] != NULL && t[1] == NULL && action != NULL &&
+            strcmp(action, "create") == 0 && json_object_get(op, "parents") == NULL &&
+            json_object_get(map, t[0]) == NULL && vault_idset_find(&fresh, t[0]) == 0) {
+            /* the common case of a batch, the same result as below without the heads' work */
+            if ((rc = fresh_create(op, seen, &fresh, fresh_op, t[0], id, err)) != DFT_OK) {
+                goto out;
+            }
+            continue;
+        }
+        for (int k = 0; k < 2 && fresh_op != NULL; k++) {
+            if (t[k] != NULL && (rc = fresh_to_map(map, &fresh, fresh_op, t[k], err)) != DFT_OK) {
+                goto out;
+            }
+        }
         for (int k = 0; k < 2; k++) {
             if (t[k] == NULL || (k == 1 && t[0] != NULL && strcmp(t[0], t[1]) == 0)) {
                 continue;
@@ -792,6 +850,8 @@ sync_op_parents(struct dft_vault *v, json_t *ops, struct dft_error *err)
         }
     }
 out:
+    vault_idset_free(&fresh);
+    free(fresh_op);
     json_decref(map);
     json_decref(seen);
     return rc;

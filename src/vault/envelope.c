@@ -262,6 +262,24 @@ canon_string(struct dft_buf *b, const char *s, size_t n)
     return rc;
 }
 
+enum dft_err
+json_canonical_strings(const char *const *s, size_t n, struct dft_buf *out, struct dft_error *err)
+{
+    enum dft_err rc = dft_buf_add(out, "[", 1);
+    for (size_t i = 0; i < n && rc == DFT_OK; i++) {
+        if (i > 0) {
+            rc = dft_buf_add(out, ",", 1);
+        }
+        if (rc == DFT_OK) {
+            rc = canon_string(out, s[i], strlen(s[i]));
+        }
+    }
+    if (rc == DFT_OK) {
+        rc = dft_buf_add(out, "]", 1);
+    }
+    return rc == DFT_OK ? DFT_OK : dft_fail(err, rc, "cannot encode json");
+}
+
 static enum dft_err
 canon_value(struct dft_buf *b, const json_t *v, struct dft_error *err)
 {

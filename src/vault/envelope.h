@@ -62,6 +62,9 @@ enum dft_err envelope_open_items(const struct dft_keys *k, const unsigned char *
 /* Canonical JSON text (compact, keys sorted bytewise, UTF-8) into out; appended. */
 enum dft_err json_canonical(const json_t *j, struct dft_buf *out,
                             struct dft_error *err) DFT_MUST_CHECK;
+/* Canonical JSON of the array of the n strings s (UTF-8), appended to out, without jansson. */
+enum dft_err json_canonical_strings(const char *const *s, size_t n, struct dft_buf *out,
+                                    struct dft_error *err) DFT_MUST_CHECK;
 /* The same bytes from jansson's dump (the reference json_canonical matches; for tests). */
 enum dft_err json_canonical_jansson(const json_t *j, struct dft_buf *out,
                                     struct dft_error *err) DFT_MUST_CHECK;

@@ -6,7 +6,9 @@
  * and never keeps keys outside locked memory.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,9 +65,40 @@ vault_type_prefix(const char *type)
 void
 dft_vault_new_id(char *out, const char *prefix)
 {
-    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    unsigned char r[10];
+    unsigned char r[VAULT_ID_RANDOM_BYTES];
     randombytes_buf(r, sizeof r);
+    vault_id_from_random(out, prefix, r);
+}
+
+static int
+cmp_id_random(const void *a, const void *b)
+{
+    return memcmp(a, b, VAULT_ID_RANDOM_BYTES);
+}
+
+/*
+ * The random parts of n ids from one draw, in ascending order: ids given in this order to the
+ * records of a batch are inserted in key order (the tables' keys and the search index's), and
+ * the set of ids is as random as n draws. The order tells nothing the operations' order does
+ * not already tell. NULL if out of memory.
+ */
+unsigned char *
+vault_ids_random_sorted(size_t n)
+{
+    unsigned char *r =
+        n > 0 && n <= SIZE_MAX / VAULT_ID_RANDOM_BYTES ? malloc(n * VAULT_ID_RANDOM_BYTES) : NULL;
+    if (r != NULL) {
+        randombytes_buf(r, n * VAULT_ID_RANDOM_BYTES);
+        qsort(r, n, VAULT_ID_RANDOM_BYTES, cmp_id_random);
+    }
+    return r;
+}
+
+/* An id from 80 random bits: the alphabet is in ASCII order, so ids sort as their bits do. */
+void
+vault_id_from_random(char *out, const char *prefix, const unsigned char r[VAULT_ID_RANDOM_BYTES])
+{
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
     char body[17];
     /* 80 random bits as 16 base32 characters. */
     for (int i = 0; i < 16; i++) {

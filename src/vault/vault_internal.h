@@ -25,6 +25,10 @@ struct dft_vault {
 
 /* The id prefix of a record type ("per" for person...), vault.c. */
 const char *vault_type_prefix(const char *type);
+#define VAULT_ID_RANDOM_BYTES 10 /* 80 random bits per id (vault.c) */
+void vault_id_from_random(char *out, const char *prefix,
+                          const unsigned char r[VAULT_ID_RANDOM_BYTES]);
+unsigned char *vault_ids_random_sorted(size_t n);
 
 /* A field name and a field value (at nesting depth) as a record may hold them (items.c). */
 enum dft_err vault_check_field_name(const char *name, struct dft_error *err) DFT_MUST_CHECK;
