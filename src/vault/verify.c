@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "search/rebuild.h"
 #include "search/search.h"
 #include "store/store.h"
 #include "log/tlog.h"
@@ -23,6 +24,44 @@
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 #include "vault/verify_pipe.h"
+
+#ifdef DFT_VERIFY_TIMES
+#    include <time.h>
+static double
+vt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+static double
+vt_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+static double
+vt_tcpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+static double vt_last, vt_lastc, vt_lastt;
+#    define VT(name)                                                                               \
+        do {                                                                                       \
+            double vt_t = vt_now(), vt_c = vt_cpu(), vt_m = vt_tcpu();                             \
+            fprintf(stderr, "  [verify] %-20s %7.3f s wall %7.3f s cpu %7.3f s main\n", name,      \
+                    vt_last ? vt_t - vt_last : 0.0, vt_lastc ? vt_c - vt_lastc : 0.0,              \
+                    vt_lastt ? vt_m - vt_lastt : 0.0);                                             \
+            vt_last = vt_t;                                                                        \
+            vt_lastc = vt_c;                                                                       \
+            vt_lastt = vt_m;                                                                       \
+        } while (0)
+#else
+#    define VT(name) ((void)0)
+#endif
 
 /* Tables compared between main and rebuild, with the columns that define them. */
 static const char *const compared[][2] = {
@@ -85,14 +124,11 @@ static const char *const ordered[][2] = {
     {"entries", "idx"},
 };
 
-static enum dft_err
-compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *key,
-                 struct dft_error *err)
+/* 1 when both queries give the same rows in the same order, 0 when not or on an error. */
+static int
+same_rows(sqlite3 *db, const char *a, const char *b)
 {
-    char a[512], b[512];
     sqlite3_stmt *sa = NULL, *sb = NULL;
-    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY %s", cols, table, key);
-    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY %s", cols, table, key);
     int ra = sqlite3_prepare_v2(db, a, -1, &sa, NULL);
     int rb = ra == SQLITE_OK ? sqlite3_prepare_v2(db, b, -1, &sb, NULL) : ra;
     int same = ra == SQLITE_OK && rb == SQLITE_OK;
@@ -124,7 +160,17 @@ compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *k
     }
     sqlite3_finalize(sa);
     sqlite3_finalize(sb);
-    if (same) {
+    return same;
+}
+
+static enum dft_err
+compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *key,
+                 struct dft_error *err)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY %s", cols, table, key);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY %s", cols, table, key);
+    if (same_rows(db, a, b)) {
         return DFT_OK;
     }
     /* a difference, or an error: the full comparison names it */
@@ -133,6 +179,25 @@ compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *k
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "the %s table differs from the operation log", table);
     }
     return rc;
+}
+
+/*
+ * The other tables (records, links, evidence) have rowids that both sides assign in the order
+ * the operations are applied: when both list the same rows in rowid order (one sequential
+ * scan each, no sort and no lookup by id), they hold the same set of rows. When they do not
+ * (a difference, or the same rows in another order, as a view merged from a sync may hold
+ * them), the set comparison decides.
+ */
+static enum dft_err
+compare_by_rowid(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY rowid", cols, table);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY rowid", cols, table);
+    if (same_rows(db, a, b)) {
+        return DFT_OK;
+    }
+    return compare_table(db, table, cols, err);
 }
 
 /* Compare one of the view tables, in one ordered pass when it has a plain key order. */
@@ -144,51 +209,51 @@ compare_view_table(sqlite3 *db, const char *table, const char *cols, struct dft_
             return compare_in_order(db, table, cols, ordered[i][1], err);
         }
     }
-    return compare_table(db, table, cols, err);
+    return compare_by_rowid(db, table, cols, err);
 }
 
 /*
- * The search layer rebuilds its index from the live records of the rebuilt view (names, body
- * and folded keys) and compares it with the stored one; verify reads none of its tables.
+ * The search layer folds the live records of the rebuilt view (names, body and folded keys), in
+ * id order, and compares each with the stored index row (search_stream_*, on two threads);
+ * verify reads none of its tables.
  */
 static enum dft_err
 check_search(struct dft_vault *v, struct dft_error *err)
 {
-    struct dft_search_rebuild *sr = NULL;
+    struct dft_search_stream *ss = NULL;
     sqlite3_stmt *st = NULL;
-    enum dft_err rc = search_rebuild_open(&sr, err);
+    enum dft_err rc = search_stream_open(&ss, v->db, err);
     if (rc != DFT_OK) {
         return rc;
     }
     int src = sqlite3_prepare_v2(v->db,
                                  "SELECT id, type, title, fields FROM rebuild.records"
-                                 " WHERE deleted=0",
+                                 " WHERE deleted=0 ORDER BY id",
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
         rc = store_error(v->db, src, "cannot read the rebuilt records", err);
         goto out;
     }
     while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *fields_text = (const char *)sqlite3_column_text(st, 3);
-        json_t *fields = fields_text != NULL ? json_loads(fields_text, 0, NULL) : NULL;
-        if (!json_is_object(fields)) {
+        const char *fields = (const char *)sqlite3_column_text(st, 3);
+        if (fields == NULL) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "a rebuilt record has malformed fields");
-        } else {
-            rc = search_rebuild_put(sr, (const char *)sqlite3_column_text(st, 0),
-                                    (const char *)sqlite3_column_text(st, 1),
-                                    (const char *)sqlite3_column_text(st, 2), fields, err);
+            break;
         }
-        json_decref(fields);
+        rc = search_stream_put(ss, (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2), fields,
+                               (size_t)sqlite3_column_bytes(st, 3), err);
     }
     if (rc == DFT_OK && src != SQLITE_DONE) {
         rc = store_error(v->db, src, "cannot read the rebuilt records", err);
     }
     if (rc == DFT_OK) {
-        rc = search_rebuild_compare(sr, v->db, err);
+        rc = search_stream_finish(ss, err);
     }
 out:
     sqlite3_finalize(st);
-    search_rebuild_free(sr);
+    search_stream_free(ss);
     return rc;
 }
 
@@ -213,7 +278,9 @@ verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t
 enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
+    VT("start");
     enum dft_err rc = store_check_pages(v->db, err);
+    VT("check_pages");
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
     int view_ready = 0, attached = 0, in_tx = 0;
@@ -235,11 +302,17 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
         return rc;
     }
+    VT("quick_check");
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
         return rc;
     }
     attached = 1;
+    /*
+     * The index of records by type and title serves listing only: nothing verify runs on the
+     * rebuilt tables reads it, and keeping it costs a b-tree insert in random order per record.
+     */
     if ((rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+        (rc = store_exec(v->db, "DROP INDEX rebuild.records_by_type", err)) != DFT_OK ||
         (rc = view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
         goto out;
     }
@@ -271,10 +344,16 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         const unsigned char *env = sqlite3_column_blob(st, 2);
         size_t env_len = (size_t)sqlite3_column_bytes(st, 2);
         verify_open_start(&job, v->keys, env, env_len);
+#ifdef DFT_VERIFY_TIMES
+        double vt_a = vt_now();
+#endif
         if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) !=
             DFT_OK) {
             goto out;
         }
+#ifdef DFT_VERIFY_TIMES
+        fprintf(stderr, "  [verify]   apply %.3f s\n", vt_now() - vt_a);
+#endif
         if (idx != expect) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "log index %lld is missing", (long long)expect);
             goto out;
@@ -299,9 +378,15 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
                           (long long)idx);
             goto out;
         }
+#ifdef DFT_VERIFY_TIMES
+        double vt_w = vt_now();
+#endif
         if ((rc = verify_open_finish(&job, &prev, err)) != DFT_OK) {
             goto out;
         }
+#ifdef DFT_VERIFY_TIMES
+        fprintf(stderr, "  [verify]   waited for open %.3f s\n", vt_now() - vt_w);
+#endif
         prev_idx = idx;
     }
     if (src != SQLITE_DONE) {
@@ -311,6 +396,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) != DFT_OK) {
         goto out;
     }
+    VT("envelopes+apply");
     if (vw.sync_mode != 0 && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
         goto out;
     }
@@ -321,13 +407,20 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
     tlog_hash_encode(root_b64, root);
     /* The search index is a view too: its contents rebuilt from the records, FTS5 consistent. */
-    if ((rc = check_search(v, err)) != DFT_OK || (rc = search_check(v->db, err)) != DFT_OK) {
+    VT("tree");
+    if ((rc = check_search(v, err)) != DFT_OK) {
         goto out;
     }
+    VT("check_search");
+    if ((rc = search_check(v->db, err)) != DFT_OK) {
+        goto out;
+    }
+    VT("search_check");
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
         if ((rc = compare_view_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
             goto out;
         }
+        VT(compared[i][0]);
     }
     if (in_tx) { /* the rebuild is compared: the rest reads outside that transaction */
         (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
@@ -340,6 +433,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         (rc = witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
         goto out;
     }
+    VT("witness");
     /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
     json_t *evidence = NULL;
     rc = (vw.sync_mode != 0 ? sync_verify_evidence : vault_verify_evidence)(
@@ -355,6 +449,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if (*report == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
+    VT("evidence");
 out:
     verify_open_cancel(&job);
     json_decref(prev);
@@ -369,5 +464,6 @@ out:
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
     }
+    VT("cleanup");
     return rc;
 }
