@@ -257,6 +257,43 @@ out:
     return rc;
 }
 
+#define VERIFY_CACHE_KIB (512 * 1024) /* page cache while verify runs: 512 MiB at most */
+
+/* Raise the main database's page cache to VERIFY_CACHE_KIB; the size to restore, 0: none. */
+static int
+verify_cache_grow(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int old = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA main.cache_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        old = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    /* a size in pages (positive) or KiB (negative): grow only what is smaller */
+    if (old == 0 || (old < 0 && -old >= VERIFY_CACHE_KIB) ||
+        (old > 0 && old >= VERIFY_CACHE_KIB / 4)) {
+        return 0;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA main.cache_size=%d", -VERIFY_CACHE_KIB);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? old : 0;
+}
+
+static void
+verify_cache_restore(sqlite3 *db, int old)
+{
+    if (old != 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA main.cache_size=%d", old);
+        (void)sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
+
+static const char rebuild_history[] =
+    "CREATE TABLE rebuild.history(record TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, op TEXT NOT NULL, PRIMARY KEY(record, idx, seq))";
+
 /* Apply the envelope opened before (if any) to the rebuilt view, and count it. */
 static enum dft_err
 verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t *operations,
@@ -279,11 +316,10 @@ enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
     VT("start");
-    enum dft_err rc = store_check_pages(v->db, err);
-    VT("check_pages");
+    enum dft_err rc = DFT_OK;
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
-    int view_ready = 0, attached = 0, in_tx = 0;
+    int view_ready = 0, attached = 0, in_tx = 0, opening = 0;
     int64_t envelopes = 0, operations = 0;
     struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
     struct verify_open_job job = {0};   /* the envelope being opened */
@@ -291,27 +327,30 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     int64_t prev_idx = 0;
     unsigned char root[DFT_HASH_BYTES];
     char root_b64[DFT_TLOG_HASH_B64];
-    if (rc != DFT_OK) {
-        return rc;
-    }
+    int cache_kib = 0;       /* the page cache size to restore (negative KiB), 0: unchanged */
     if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
                         v->header.damaged - 1);
     }
-    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
-        return rc;
-    }
-    VT("quick_check");
+    /*
+     * A larger page cache while verify reads: the search index is read in id order, a lookup
+     * by row number per row. Pages are only taken as they are read; restored at the end.
+     */
+    cache_kib = verify_cache_grow(v->db);
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
-        return rc;
+        goto out;
     }
     attached = 1;
     /*
      * The index of records by type and title serves listing only: nothing verify runs on the
      * rebuilt tables reads it, and keeping it costs a b-tree insert in random order per record.
+     * The rebuilt history keeps its rows in the order they come, with an index on the key (the
+     * same constraint, so INSERT OR REPLACE behaves the same): inserted by a random record id,
+     * every operation's text would land on a random page of a table that outgrows the caches.
      */
-    if ((rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+    if ((rc = store_exec(v->db, rebuild_history, err)) != DFT_OK ||
+        (rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
         (rc = store_exec(v->db, "DROP INDEX rebuild.records_by_type", err)) != DFT_OK ||
         (rc = view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
         goto out;
@@ -335,15 +374,35 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
+    /*
+     * The first envelope is opened on the second thread while the pages are checked; a read
+     * error is reported after the page check, which names a tampered page first.
+     */
+    if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        verify_open_start(&job, v->keys, sqlite3_column_blob(st, 2),
+                          (size_t)sqlite3_column_bytes(st, 2));
+        opening = 1;
+    }
+    if ((rc = store_check_pages(v->db, err)) != DFT_OK) {
+        goto out;
+    }
+    VT("check_pages");
+    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
+        goto out;
+    }
+    VT("quick_check");
     int64_t expect = 0;
     /* envelope k is opened on a second thread while k-1 is applied (verify_pipe.c) */
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
         int64_t idx = sqlite3_column_int64(st, 0);
         const unsigned char *leaf = sqlite3_column_blob(st, 1);
         int leaf_len = sqlite3_column_bytes(st, 1);
         const unsigned char *env = sqlite3_column_blob(st, 2);
         size_t env_len = (size_t)sqlite3_column_bytes(st, 2);
-        verify_open_start(&job, v->keys, env, env_len);
+        if (!opening) {
+            verify_open_start(&job, v->keys, env, env_len);
+        }
+        opening = 0;
 #ifdef DFT_VERIFY_TIMES
         double vt_a = vt_now();
 #endif
@@ -464,6 +523,7 @@ out:
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
     }
+    verify_cache_restore(v->db, cache_kib);
     VT("cleanup");
     return rc;
 }
