@@ -334,12 +334,15 @@ out:
 /*
  * ---- the streaming check (search_stream_*) ----
  *
- * The live records come in id order; each is folded (on two threads: batches go in turn to a
- * worker and to the caller) and compared at once with the next stored row in id order, by the
- * same rules as search_rebuild_compare. No second database: nothing is inserted or sorted.
+ * The live records come in id order, in batches; a worker folds the queued batches in order
+ * while the caller fills the next, and the caller compares each folded batch, in order, with
+ * the next stored rows in id order, by the same rules as search_rebuild_compare. When every
+ * batch of the ring is in use, the caller folds the oldest queued batch itself: both threads
+ * fold, as much as each has time for. No second database: nothing is inserted or sorted.
  */
 
 #define STREAM_BATCH 256 /* records per batch */
+#define STREAM_RING  4   /* batches: one filling, the others queued, folding or folded */
 
 struct stream_row {
     size_t id, type, title, fields, fields_len; /* offsets into the batch text */
@@ -352,20 +355,24 @@ struct stream_batch {
     struct dft_buf text; /* secure: the records' contents */
     struct stream_row rows[STREAM_BATCH];
     size_t n;
+    int folded; /* under lock */
 };
 
+/*
+ * Batches by sequence number, batch k in b[k % STREAM_RING]: [head, next) are taken for
+ * folding (folded or not), [next, tail) queued, tail is being filled.
+ */
 struct dft_search_stream {
     sqlite3 *db;
     sqlite3_stmt *stored;
-    long long row;            /* stored rows compared */
-    struct stream_batch b[2]; /* b[cur] is being filled; the other may be at the worker */
-    int cur;
-    int pending; /* the batch the worker folds (or folded), -1: none */
+    long long row; /* stored rows compared */
+    struct stream_batch b[STREAM_RING];
+    size_t head, next, tail; /* under lock (tail written by the caller only) */
     pthread_t th;
     int have_thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int job, done, quit; /* job: pending handed over; done: folded */
+    int quit;
 };
 
 static void
@@ -386,47 +393,35 @@ fold_batch(struct stream_batch *b)
     }
 }
 
+/* Take the oldest queued batch (lock held), fold it without the lock, mark it folded. */
+static void
+take_and_fold(struct dft_search_stream *s)
+{
+    struct stream_batch *b = &s->b[s->next % STREAM_RING];
+    s->next++;
+    pthread_mutex_unlock(&s->lock);
+    fold_batch(b);
+    pthread_mutex_lock(&s->lock);
+    b->folded = 1;
+    pthread_cond_broadcast(&s->cond);
+}
+
 static void *
 stream_worker(void *arg)
 {
     struct dft_search_stream *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->quit && !s->job) {
+        while (!s->quit && s->next == s->tail) {
             pthread_cond_wait(&s->cond, &s->lock);
         }
         if (s->quit) {
             break;
         }
-        struct stream_batch *b = &s->b[s->pending];
-        pthread_mutex_unlock(&s->lock);
-        fold_batch(b);
-        pthread_mutex_lock(&s->lock);
-        s->job = 0;
-        s->done = 1;
-        pthread_cond_broadcast(&s->cond);
+        take_and_fold(s);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
-}
-
-/* Wait until the worker folded the pending batch (or fold it here without a worker). */
-static void
-stream_wait(struct dft_search_stream *s)
-{
-    if (s->pending < 0) {
-        return;
-    }
-    if (!s->have_thread) {
-        fold_batch(&s->b[s->pending]);
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->done) {
-        pthread_cond_wait(&s->cond, &s->lock);
-    }
-    s->done = 0;
-    pthread_mutex_unlock(&s->lock);
 }
 
 static enum dft_err
@@ -474,46 +469,56 @@ stream_compare_row(struct dft_search_stream *s, const struct stream_batch *b,
     return DFT_OK;
 }
 
+/*
+ * Compare the folded batches at the head, in order; then, while the ring is full (or, with
+ * all, until every batch is compared), fold the oldest queued batch here or wait for it.
+ */
 static enum dft_err
-stream_compare_batch(struct dft_search_stream *s, struct stream_batch *b, struct dft_error *err)
+stream_advance(struct dft_search_stream *s, int all, struct dft_error *err)
 {
     enum dft_err rc = DFT_OK;
-    for (size_t i = 0; i < b->n && rc == DFT_OK; i++) {
-        rc = stream_compare_row(s, b, &b->rows[i], err);
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        struct stream_batch *h = &s->b[s->head % STREAM_RING];
+        if (s->head < s->next && h->folded) {
+            pthread_mutex_unlock(&s->lock); /* a folded batch is the caller's alone */
+            for (size_t i = 0; i < h->n && rc == DFT_OK; i++) {
+                rc = stream_compare_row(s, h, &h->rows[i], err);
+            }
+            h->n = 0;
+            dft_buf_reset(&h->text);
+            pthread_mutex_lock(&s->lock);
+            h->folded = 0;
+            s->head++;
+            if (rc != DFT_OK) {
+                break;
+            }
+            continue;
+        }
+        if (all ? s->head == s->tail : s->tail - s->head < STREAM_RING) {
+            break;
+        }
+        if (s->next < s->tail) {
+            take_and_fold(s);
+        } else {
+            pthread_cond_wait(&s->cond, &s->lock); /* the worker folds the head batch */
+        }
     }
-    b->n = 0;
-    dft_buf_reset(&b->text);
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
-/*
- * The batch being filled is full (or the stream ends): hand it to an idle worker, or fold it
- * here, then compare what is folded, in order.
- */
+/* Queue the batch being filled and start the next. */
 static enum dft_err
-stream_flush(struct dft_search_stream *s, int last, struct dft_error *err)
+stream_queue(struct dft_search_stream *s, int all, struct dft_error *err)
 {
-    struct stream_batch *b = &s->b[s->cur];
-    if (s->pending < 0 && !last && s->have_thread) {
-        pthread_mutex_lock(&s->lock);
-        s->pending = s->cur;
-        s->job = 1;
+    pthread_mutex_lock(&s->lock);
+    if (s->b[s->tail % STREAM_RING].n > 0) {
+        s->tail++;
         pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-        s->cur ^= 1;
-        return DFT_OK;
     }
-    fold_batch(b);
-    stream_wait(s);
-    enum dft_err rc = DFT_OK;
-    if (s->pending >= 0) {
-        rc = stream_compare_batch(s, &s->b[s->pending], err);
-        s->pending = -1;
-    }
-    if (rc == DFT_OK) {
-        rc = stream_compare_batch(s, b, err);
-    }
-    return rc;
+    pthread_mutex_unlock(&s->lock);
+    return stream_advance(s, all, err);
 }
 
 void
@@ -524,10 +529,7 @@ search_stream_free(struct dft_search_stream *s)
     }
     if (s->have_thread) {
         pthread_mutex_lock(&s->lock);
-        while (s->job) { /* a batch in flight: it reads the batch memory */
-            pthread_cond_wait(&s->cond, &s->lock);
-        }
-        s->quit = 1;
+        s->quit = 1; /* the worker ends the batch it folds, then stops */
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->th, NULL);
@@ -535,7 +537,7 @@ search_stream_free(struct dft_search_stream *s)
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     sqlite3_finalize(s->stored);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < STREAM_RING; k++) {
         dft_buf_release(&s->b[k].text);
         for (size_t i = 0; i < STREAM_BATCH; i++) {
             search_prepared_release(&s->b[k].rows[i].prep);
@@ -562,8 +564,7 @@ search_stream_open(struct dft_search_stream **out, sqlite3 *db, struct dft_error
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
     s->db = db;
-    s->pending = -1;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < STREAM_RING; k++) {
         dft_buf_init(&s->b[k].text, SIZE_MAX / 2, 1);
         for (size_t i = 0; i < STREAM_BATCH; i++) {
             search_prepared_init(&s->b[k].rows[i].prep);
@@ -577,7 +578,7 @@ search_stream_open(struct dft_search_stream **out, sqlite3 *db, struct dft_error
         search_stream_free(s);
         return rc;
     }
-    /* without a thread, every batch is folded here */
+    /* without a thread, the caller folds every batch (stream_advance) */
     s->have_thread = pthread_create(&s->th, NULL, stream_worker, s) == 0;
     *out = s;
     return DFT_OK;
@@ -590,7 +591,7 @@ search_stream_put(struct dft_search_stream *s, const char *id, const char *type,
     if (s == NULL || id == NULL || type == NULL || fields == NULL) {
         return dft_fail(err, DFT_ERR_USAGE, "search put needs a stream, an id and a type");
     }
-    struct stream_batch *b = &s->b[s->cur];
+    struct stream_batch *b = &s->b[s->tail % STREAM_RING];
     struct stream_row *r = &b->rows[b->n];
     const char *parts[4] = {id, type, title != NULL ? title : "", fields};
     size_t lens[4] = {strlen(id), strlen(type), strlen(parts[2]), fields_len};
@@ -607,13 +608,13 @@ search_stream_put(struct dft_search_stream *s, const char *id, const char *type,
     }
     r->fields_len = fields_len;
     b->n++;
-    return b->n == STREAM_BATCH ? stream_flush(s, 0, err) : DFT_OK;
+    return b->n == STREAM_BATCH ? stream_queue(s, 0, err) : DFT_OK;
 }
 
 enum dft_err
 search_stream_finish(struct dft_search_stream *s, struct dft_error *err)
 {
-    enum dft_err rc = stream_flush(s, 1, err);
+    enum dft_err rc = stream_queue(s, 1, err);
     if (rc != DFT_OK) {
         return rc;
     }

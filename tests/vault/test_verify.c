@@ -1,9 +1,9 @@
 /*
  * test_verify.c - verify's fast paths on a vault big enough to use them: the view tables
  * compared in rowid order (with the set comparison deciding when the order differs) and the
- * search index checked as a stream folded on two threads (batches of 256 records). Every
- * change made behind the library's back must still be caught, wherever it sits in the order,
- * and rows that are only in another order must not be taken for a change.
+ * search index checked as a stream folded on two threads (batches of 256 records, four in its
+ * ring). Every change made behind the library's back must still be caught, wherever it sits in the
+ * order, and rows that are only in another order must not be taken for a change.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,9 @@
 
 static const char pass[] = "verify test passphrase";
 
-#define N_PEOPLE 700 /* more than two batches of the search stream, and a partial one */
+#define N_PEOPLE                                                                                   \
+    1300 /* more batches of the search stream than its ring holds, and a partial one               \
+          */
 
 struct fixture {
     char root[64];
@@ -175,7 +177,7 @@ test_verify__search_rows_changed_anywhere(void **state)
     struct fixture *fx = *state;
     char sql[512], id[DFT_ID_MAX];
     assert_verifies(fx->v);
-    static const int at[] = {0, 255, 256, 300, 511, 512, N_PEOPLE - 1};
+    static const int at[] = {0, 255, 256, 511, 512, 1023, 1024, N_PEOPLE - 1};
     static const struct {
         const char *set, *undo, *what;
     } cols[] = {
@@ -243,7 +245,8 @@ test_verify__view_rows_in_another_order(void **state)
              fx->ids[0]);
     exec(fx->v, sql);
     assert_verifies(fx->v);
-    snprintf(sql, sizeof sql, "UPDATE records SET updated='x' WHERE id='%s'", fx->ids[699]);
+    snprintf(sql, sizeof sql, "UPDATE records SET updated='x' WHERE id='%s'",
+             fx->ids[N_PEOPLE - 1]);
     expect_integrity(fx->v, sql, "records table differs");
     teardown(state);
     assert_int_equal(setup(state), 0);
