@@ -6,7 +6,9 @@
  * index rows (id, type, title, names, body and the folded keys) must equal the rebuilt ones, row
  * for row. The full-text tables are not rebuilt: only search_doc is compared, and search_check
  * checks the stored full-text tables against it. The in-memory database never touches disk
- * (temp_store=MEMORY) and is closed on free.
+ * (temp_store=MEMORY) and is closed on free. verify uses the streaming form below
+ * (search_stream_*, rebuild.h): the same comparison, folded on two threads, without the
+ * in-memory database.
  */
 #include <pthread.h>
 #include <stdint.h>

@@ -25,44 +25,6 @@
 #include "vault/view.h"
 #include "vault/verify_pipe.h"
 
-#ifdef DFT_VERIFY_TIMES
-#    include <time.h>
-static double
-vt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-static double
-vt_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-static double
-vt_tcpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-static double vt_last, vt_lastc, vt_lastt;
-#    define VT(name)                                                                               \
-        do {                                                                                       \
-            double vt_t = vt_now(), vt_c = vt_cpu(), vt_m = vt_tcpu();                             \
-            fprintf(stderr, "  [verify] %-20s %7.3f s wall %7.3f s cpu %7.3f s main\n", name,      \
-                    vt_last ? vt_t - vt_last : 0.0, vt_lastc ? vt_c - vt_lastc : 0.0,              \
-                    vt_lastt ? vt_m - vt_lastt : 0.0);                                             \
-            vt_last = vt_t;                                                                        \
-            vt_lastc = vt_c;                                                                       \
-            vt_lastt = vt_m;                                                                       \
-        } while (0)
-#else
-#    define VT(name) ((void)0)
-#endif
-
 /* Tables compared between main and rebuild, with the columns that define them. */
 static const char *const compared[][2] = {
     {"records", "id, type, title, fields, created, updated, deleted"},
@@ -317,7 +279,6 @@ verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t
 enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
-    VT("start");
     enum dft_err rc = DFT_OK;
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
@@ -388,11 +349,9 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if ((rc = store_check_pages(v->db, err)) != DFT_OK) {
         goto out;
     }
-    VT("check_pages");
     if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
         goto out;
     }
-    VT("quick_check");
     int64_t expect = 0;
     /* envelope k is opened on a second thread while k-1 is applied (verify_pipe.c) */
     for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
@@ -405,16 +364,10 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
             verify_open_start(&job, v->keys, env, env_len);
         }
         opening = 0;
-#ifdef DFT_VERIFY_TIMES
-        double vt_a = vt_now();
-#endif
         if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) !=
             DFT_OK) {
             goto out;
         }
-#ifdef DFT_VERIFY_TIMES
-        fprintf(stderr, "  [verify]   apply %.3f s\n", vt_now() - vt_a);
-#endif
         if (idx != expect) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "log index %lld is missing", (long long)expect);
             goto out;
@@ -439,15 +392,9 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
                           (long long)idx);
             goto out;
         }
-#ifdef DFT_VERIFY_TIMES
-        double vt_w = vt_now();
-#endif
         if ((rc = verify_open_finish(&job, &prev, err)) != DFT_OK) {
             goto out;
         }
-#ifdef DFT_VERIFY_TIMES
-        fprintf(stderr, "  [verify]   waited for open %.3f s\n", vt_now() - vt_w);
-#endif
         prev_idx = idx;
     }
     if (src != SQLITE_DONE) {
@@ -457,7 +404,6 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) != DFT_OK) {
         goto out;
     }
-    VT("envelopes+apply");
     if (vw.sync_mode != 0 && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
         goto out;
     }
@@ -468,20 +414,13 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
     tlog_hash_encode(root_b64, root);
     /* The search index is a view too: its contents rebuilt from the records, FTS5 consistent. */
-    VT("tree");
-    if ((rc = check_search(v, err)) != DFT_OK) {
+    if ((rc = check_search(v, err)) != DFT_OK || (rc = search_check(v->db, err)) != DFT_OK) {
         goto out;
     }
-    VT("check_search");
-    if ((rc = search_check(v->db, err)) != DFT_OK) {
-        goto out;
-    }
-    VT("search_check");
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
         if ((rc = compare_view_table(v->db, compared[i][0], compared[i][1], err)) != DFT_OK) {
             goto out;
         }
-        VT(compared[i][0]);
     }
     if (in_tx) { /* the rebuild is compared: the rest reads outside that transaction */
         (void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
@@ -494,7 +433,6 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         (rc = witness_check(v->db, v->keys->sign_pk, &ws, &witnesses, err)) != DFT_OK) {
         goto out;
     }
-    VT("witness");
     /* Every evidence object in use: decrypted and rehashed (quick: header, length, last tag). */
     json_t *evidence = NULL;
     rc = (vw.sync_mode != 0 ? sync_verify_evidence : vault_verify_evidence)(
@@ -510,7 +448,6 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     if (*report == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
-    VT("evidence");
 out:
     verify_open_cancel(&job);
     json_decref(prev);
@@ -526,6 +463,5 @@ out:
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
     }
     verify_cache_restore(v->db, cache_kib);
-    VT("cleanup");
     return rc;
 }
