@@ -2,10 +2,12 @@
  * verify_bench.c - full `verify` of a vault of N person records (default 1,000,000; goal
  * <= 20 s on 2 cores) beside plain SQLite's `PRAGMA integrity_check` of the same JSON rows.
  *
- * Usage: verify_bench [N [BATCH]] (BATCH records per envelope, default 100000). The vault is
+ * Usage: verify_bench [N [BATCH [DIR]]] (BATCH records per envelope, default 100000). The vault is
  * filled first (timed too, as records/s), then closed, reopened (one unlock) and verified:
  * every page authenticated, every envelope's hash, signature and disclosure root, the view and
- * the search index rebuilt in memory and compared. Figures, not pass/fail.
+ * the search index rebuilt in memory and compared. Figures, not pass/fail. With DIR, the vault
+ * and the plain file are kept there and reused by the next run with the same DIR (a 1M vault
+ * takes minutes to fill): the fill is then not timed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +43,14 @@ make_people(size_t from, size_t n)
 
 /* The same rows in a plain SQLite file; returns the seconds of its integrity_check. */
 static double
-plain_check(const char *dir, size_t n, size_t batch)
+plain_check(const char *dir, size_t n, size_t batch, int reuse)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/plain.db", dir);
     sqlite3 *db = NULL;
+    if (reuse && access(path, F_OK) == 0) {
+        n = 0;
+    }
     sqlite3_open(path, &db);
     sqlite3_exec(db,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -87,22 +92,26 @@ main(int argc, char **argv)
     if (n == 0 || batch == 0) {
         return 2;
     }
-    char dir[] = "/tmp/defter-verify-bench.XXXXXX";
-    if (mkdtemp(dir) == NULL) {
+    char tmp[] = "/tmp/defter-verify-bench.XXXXXX";
+    const char *dir = argc > 3 ? argv[3] : mkdtemp(tmp);
+    int keep = argc > 3;
+    if (dir == NULL) {
         return 1;
     }
     char vault[600];
     snprintf(vault, sizeof vault, "%s/vault", dir);
+    int reuse = keep && access(vault, F_OK) == 0;
     struct dft_error err = {0};
     const char pass[] = "bench passphrase";
     struct dft_vault *v = NULL;
-    if (dft_vault_create(vault, pass, sizeof pass - 1, DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
-        dft_vault_open(&v, vault, pass, sizeof pass - 1, &err) != DFT_OK) {
+    if (!reuse &&
+        (dft_vault_create(vault, pass, sizeof pass - 1, DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
+         dft_vault_open(&v, vault, pass, sizeof pass - 1, &err) != DFT_OK)) {
         fprintf(stderr, "vault: %s\n", err.msg);
         return 1;
     }
     double t_add = 0;
-    for (size_t from = 0; from < n; from += batch) {
+    for (size_t from = 0; !reuse && from < n; from += batch) {
         json_t *people = make_people(from, from + batch <= n ? batch : n - from);
         json_t *ids = NULL;
         double t0 = bench_now();
@@ -114,8 +123,10 @@ main(int argc, char **argv)
         json_decref(ids);
         json_decref(people);
     }
-    dft_vault_close(v);
-    v = NULL;
+    if (v != NULL) {
+        dft_vault_close(v);
+        v = NULL;
+    }
     double t0 = bench_now();
     if (dft_vault_open(&v, vault, pass, sizeof pass - 1, &err) != DFT_OK) {
         fprintf(stderr, "open: %s\n", err.msg);
@@ -134,15 +145,23 @@ main(int argc, char **argv)
     }
     json_decref(report);
     dft_vault_close(v);
-    double t_plain = plain_check(dir, n, batch);
+    double t_plain = plain_check(dir, n, batch, keep);
     printf("verify: %zu person records in %zu envelopes\n", n, (n + batch - 1) / batch);
-    printf("  filled at %.0f records/s (defter add, %zu per envelope)\n", (double)n / t_add, batch);
+    if (reuse) {
+        printf("  reused the vault in %s (not filled again)\n", dir);
+    } else {
+        printf("  filled at %.0f records/s (defter add, %zu per envelope)\n", (double)n / t_add,
+               batch);
+    }
     printf("  defter verify (pages, signatures, roots, view and index rebuilt): %8.3f s"
            " (cpu %.3f s; goal <= 20 s at 1M)\n",
            t_verify, c_verify);
     printf("  plain SQLite PRAGMA integrity_check of the same rows:            %8.3f s\n", t_plain);
     printf("  ratio verify/integrity_check: %.1fx; unlock (not counted): %.3f s\n",
            t_verify / t_plain, t_open);
+    if (keep) {
+        return 0;
+    }
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "search/rebuild.h"
 #include "search/search.h"
 #include "store/store.h"
 #include "log/tlog.h"
@@ -75,24 +76,22 @@ compare_table(sqlite3 *db, const char *table, const char *cols, struct dft_error
 }
 
 /*
- * Tables whose rows both sides list in one order by a plain scan (history is WITHOUT ROWID on
- * its key, entries keyed by idx): compared row by row in one pass, without the temporary
- * indexes of EXCEPT (the history holds every operation). On a difference, compare_table counts
- * the rows for the message.
+ * Tables whose rows both sides list in key order (the stored history is WITHOUT ROWID on its
+ * key, entries keyed by idx): compared row by row in one pass, without the temporary indexes
+ * of EXCEPT (the history holds every operation). The rebuilt history is sorted once ("+"
+ * keeps the planner off its key index: a lookup per row, in random order, costs more). On a
+ * difference, compare_table counts the rows for the message.
  */
-static const char *const ordered[][2] = {
-    {"history", "record, idx, seq"},
-    {"entries", "idx"},
+static const char *const ordered[][3] = {
+    {"history", "record, idx, seq", "+record, +idx, +seq"},
+    {"entries", "idx", "idx"},
 };
 
-static enum dft_err
-compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *key,
-                 struct dft_error *err)
+/* 1 when both queries give the same rows in the same order, 0 when not or on an error. */
+static int
+same_rows(sqlite3 *db, const char *a, const char *b)
 {
-    char a[512], b[512];
     sqlite3_stmt *sa = NULL, *sb = NULL;
-    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY %s", cols, table, key);
-    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY %s", cols, table, key);
     int ra = sqlite3_prepare_v2(db, a, -1, &sa, NULL);
     int rb = ra == SQLITE_OK ? sqlite3_prepare_v2(db, b, -1, &sb, NULL) : ra;
     int same = ra == SQLITE_OK && rb == SQLITE_OK;
@@ -124,7 +123,17 @@ compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *k
     }
     sqlite3_finalize(sa);
     sqlite3_finalize(sb);
-    if (same) {
+    return same;
+}
+
+static enum dft_err
+compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *key,
+                 const char *rebuild_key, struct dft_error *err)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY %s", cols, table, key);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY %s", cols, table, rebuild_key);
+    if (same_rows(db, a, b)) {
         return DFT_OK;
     }
     /* a difference, or an error: the full comparison names it */
@@ -135,62 +144,119 @@ compare_in_order(sqlite3 *db, const char *table, const char *cols, const char *k
     return rc;
 }
 
+/*
+ * The other tables (records, links, evidence) have rowids that both sides assign in the order
+ * the operations are applied: when both list the same rows in rowid order (one sequential
+ * scan each, no sort and no lookup by id), they hold the same set of rows. When they do not
+ * (a difference, or the same rows in another order, as a view merged from a sync may hold
+ * them), the set comparison decides.
+ */
+static enum dft_err
+compare_by_rowid(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof a, "SELECT %s FROM main.%s ORDER BY rowid", cols, table);
+    snprintf(b, sizeof b, "SELECT %s FROM rebuild.%s ORDER BY rowid", cols, table);
+    if (same_rows(db, a, b)) {
+        return DFT_OK;
+    }
+    return compare_table(db, table, cols, err);
+}
+
 /* Compare one of the view tables, in one ordered pass when it has a plain key order. */
 static enum dft_err
 compare_view_table(sqlite3 *db, const char *table, const char *cols, struct dft_error *err)
 {
     for (size_t i = 0; i < sizeof ordered / sizeof ordered[0]; i++) {
         if (strcmp(ordered[i][0], table) == 0) {
-            return compare_in_order(db, table, cols, ordered[i][1], err);
+            return compare_in_order(db, table, cols, ordered[i][1], ordered[i][2], err);
         }
     }
-    return compare_table(db, table, cols, err);
+    return compare_by_rowid(db, table, cols, err);
 }
 
 /*
- * The search layer rebuilds its index from the live records of the rebuilt view (names, body
- * and folded keys) and compares it with the stored one; verify reads none of its tables.
+ * The search layer folds the live records of the rebuilt view (names, body and folded keys), in
+ * id order, and compares each with the stored index row (search_stream_*, on two threads);
+ * verify reads none of its tables. The rebuilt records are sorted by id once ("+id": not a
+ * lookup per record through the key index; the sort stays in memory, temp_store=MEMORY).
  */
 static enum dft_err
 check_search(struct dft_vault *v, struct dft_error *err)
 {
-    struct dft_search_rebuild *sr = NULL;
+    struct dft_search_stream *ss = NULL;
     sqlite3_stmt *st = NULL;
-    enum dft_err rc = search_rebuild_open(&sr, err);
+    enum dft_err rc = search_stream_open(&ss, v->db, err);
     if (rc != DFT_OK) {
         return rc;
     }
     int src = sqlite3_prepare_v2(v->db,
                                  "SELECT id, type, title, fields FROM rebuild.records"
-                                 " WHERE deleted=0",
+                                 " WHERE deleted=0 ORDER BY +id",
                                  -1, &st, NULL);
     if (src != SQLITE_OK) {
         rc = store_error(v->db, src, "cannot read the rebuilt records", err);
         goto out;
     }
     while (rc == DFT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *fields_text = (const char *)sqlite3_column_text(st, 3);
-        json_t *fields = fields_text != NULL ? json_loads(fields_text, 0, NULL) : NULL;
-        if (!json_is_object(fields)) {
+        const char *fields = (const char *)sqlite3_column_text(st, 3);
+        if (fields == NULL) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "a rebuilt record has malformed fields");
-        } else {
-            rc = search_rebuild_put(sr, (const char *)sqlite3_column_text(st, 0),
-                                    (const char *)sqlite3_column_text(st, 1),
-                                    (const char *)sqlite3_column_text(st, 2), fields, err);
+            break;
         }
-        json_decref(fields);
+        rc = search_stream_put(ss, (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2), fields,
+                               (size_t)sqlite3_column_bytes(st, 3), err);
     }
     if (rc == DFT_OK && src != SQLITE_DONE) {
         rc = store_error(v->db, src, "cannot read the rebuilt records", err);
     }
     if (rc == DFT_OK) {
-        rc = search_rebuild_compare(sr, v->db, err);
+        rc = search_stream_finish(ss, err);
     }
 out:
     sqlite3_finalize(st);
-    search_rebuild_free(sr);
+    search_stream_free(ss);
     return rc;
 }
+
+#define VERIFY_CACHE_KIB (512 * 1024) /* page cache while verify runs: 512 MiB at most */
+
+/* Raise the main database's page cache to VERIFY_CACHE_KIB; the size to restore, 0: none. */
+static int
+verify_cache_grow(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int old = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA main.cache_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        old = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    /* a size in pages (positive) or KiB (negative): grow only what is smaller */
+    if (old == 0 || (old < 0 && -old >= VERIFY_CACHE_KIB) ||
+        (old > 0 && old >= VERIFY_CACHE_KIB / 4)) {
+        return 0;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA main.cache_size=%d", -VERIFY_CACHE_KIB);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? old : 0;
+}
+
+static void
+verify_cache_restore(sqlite3 *db, int old)
+{
+    if (old != 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA main.cache_size=%d", old);
+        (void)sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
+
+static const char rebuild_history[] =
+    "CREATE TABLE rebuild.history(record TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, op TEXT NOT NULL, PRIMARY KEY(record, idx, seq))";
 
 /* Apply the envelope opened before (if any) to the rebuilt view, and count it. */
 static enum dft_err
@@ -213,10 +279,10 @@ verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t
 enum dft_err
 dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct dft_error *err)
 {
-    enum dft_err rc = store_check_pages(v->db, err);
+    enum dft_err rc = DFT_OK;
     sqlite3_stmt *st = NULL;
     struct dft_view vw;
-    int view_ready = 0, attached = 0, in_tx = 0;
+    int view_ready = 0, attached = 0, in_tx = 0, opening = 0;
     int64_t envelopes = 0, operations = 0;
     struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
     struct verify_open_job job = {0};   /* the envelope being opened */
@@ -224,22 +290,31 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     int64_t prev_idx = 0;
     unsigned char root[DFT_HASH_BYTES];
     char root_b64[DFT_TLOG_HASH_B64];
-    if (rc != DFT_OK) {
-        return rc;
-    }
+    int cache_kib = 0;       /* the page cache size to restore (negative KiB), 0: unchanged */
     if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
                         v->header.damaged - 1);
     }
-    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
-        return rc;
-    }
+    /*
+     * A larger page cache while verify reads: the search index is read in id order, a lookup
+     * by row number per row. Pages are only taken as they are read; restored at the end.
+     */
+    cache_kib = verify_cache_grow(v->db);
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
-        return rc;
+        goto out;
     }
     attached = 1;
-    if ((rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+    /*
+     * The index of records by type and title serves listing only: nothing verify runs on the
+     * rebuilt tables reads it, and keeping it costs a b-tree insert in random order per record.
+     * The rebuilt history keeps its rows in the order they come, with an index on the key (the
+     * same constraint, so INSERT OR REPLACE behaves the same): inserted by a random record id,
+     * every operation's text would land on a random page of a table that outgrows the caches.
+     */
+    if ((rc = store_exec(v->db, rebuild_history, err)) != DFT_OK ||
+        (rc = view_create_tables(v->db, "rebuild", err)) != DFT_OK ||
+        (rc = store_exec(v->db, "DROP INDEX rebuild.records_by_type", err)) != DFT_OK ||
         (rc = view_init(&vw, v->db, "rebuild", 0, err)) != DFT_OK) {
         goto out;
     }
@@ -262,15 +337,33 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
         rc = store_error(v->db, src, "cannot read the log", err);
         goto out;
     }
+    /*
+     * The first envelope is opened on the second thread while the pages are checked; a read
+     * error is reported after the page check, which names a tampered page first.
+     */
+    if ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        verify_open_start(&job, v->keys, sqlite3_column_blob(st, 2),
+                          (size_t)sqlite3_column_bytes(st, 2));
+        opening = 1;
+    }
+    if ((rc = store_check_pages(v->db, err)) != DFT_OK) {
+        goto out;
+    }
+    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
+        goto out;
+    }
     int64_t expect = 0;
     /* envelope k is opened on a second thread while k-1 is applied (verify_pipe.c) */
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
         int64_t idx = sqlite3_column_int64(st, 0);
         const unsigned char *leaf = sqlite3_column_blob(st, 1);
         int leaf_len = sqlite3_column_bytes(st, 1);
         const unsigned char *env = sqlite3_column_blob(st, 2);
         size_t env_len = (size_t)sqlite3_column_bytes(st, 2);
-        verify_open_start(&job, v->keys, env, env_len);
+        if (!opening) {
+            verify_open_start(&job, v->keys, env, env_len);
+        }
+        opening = 0;
         if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) !=
             DFT_OK) {
             goto out;
@@ -369,5 +462,6 @@ out:
     if (attached) {
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
     }
+    verify_cache_restore(v->db, cache_kib);
     return rc;
 }

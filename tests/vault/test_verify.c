@@ -1,0 +1,272 @@
+/*
+ * test_verify.c - verify's fast paths on a vault big enough to use them: the view tables
+ * compared in rowid order (with the set comparison deciding when the order differs) and the
+ * search index checked as a stream folded on two threads (batches of 256 records, four in its
+ * ring). Every change made behind the library's back must still be caught, wherever it sits in the
+ * order, and rows that are only in another order must not be taken for a change.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "defter/vault.h"
+#include "vault/vault_internal.h"
+
+static const char pass[] = "verify test passphrase";
+
+#define N_PEOPLE                                                                                   \
+    1300 /* more batches of the search stream than its ring holds, and a partial one               \
+          */
+
+struct fixture {
+    char root[64];
+    char tmpl[128];
+    char dir[128];
+    struct dft_vault *v;
+    int copies;
+    char ids[N_PEOPLE][DFT_ID_MAX];
+};
+
+static int
+group_setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    struct dft_error err = {0};
+    struct dft_vault *v = NULL;
+    if (fx == NULL) {
+        return -1;
+    }
+    snprintf(fx->root, sizeof fx->root, "/tmp/dft-verify-XXXXXX");
+    if (mkdtemp(fx->root) == NULL) {
+        return -1;
+    }
+    snprintf(fx->tmpl, sizeof fx->tmpl, "%s/template", fx->root);
+    if (dft_vault_create(fx->tmpl, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err) != DFT_OK ||
+        dft_vault_open(&v, fx->tmpl, pass, strlen(pass), &err) != DFT_OK) {
+        fprintf(stderr, "create: %s\n", err.msg);
+        return -1;
+    }
+    json_t *items = json_array();
+    for (int i = 0; i < N_PEOPLE; i++) {
+        char name[64], alt[64];
+        snprintf(name, sizeof name, "Refat Chubarov %d", i);
+        snprintf(alt, sizeof alt, "Рефат Чубаров %d", i);
+        json_array_append_new(items, json_pack("{ss ss s[s] ss}", "type", "person", "name", name,
+                                               "name_variants", alt, "summary",
+                                               "detained after a search of his home"));
+    }
+    json_t *ids = NULL;
+    if (dft_vault_add(v, items, &ids, &err) != DFT_OK) {
+        fprintf(stderr, "add: %s\n", err.msg);
+        return -1;
+    }
+    for (int i = 0; i < N_PEOPLE; i++) {
+        snprintf(fx->ids[i], DFT_ID_MAX, "%s", json_string_value(json_array_get(ids, (size_t)i)));
+    }
+    json_decref(ids);
+    json_decref(items);
+    dft_vault_close(v);
+    *state = fx;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    struct fixture *fx = *state;
+    rm_rf(fx->root);
+    free(fx);
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    snprintf(fx->dir, sizeof fx->dir, "%s/copy%d", fx->root, fx->copies++);
+    if (copy_vault(fx->tmpl, fx->dir) != 0 ||
+        dft_vault_open(&fx->v, fx->dir, pass, strlen(pass), &err) != DFT_OK) {
+        fprintf(stderr, "open copy: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+    dft_vault_close(fx->v);
+    fx->v = NULL;
+    rm_rf(fx->dir);
+    return 0;
+}
+
+static enum dft_err
+verify_code(struct dft_vault *v, struct dft_error *err)
+{
+    json_t *report = NULL;
+    dft_error_clear(err);
+    enum dft_err rc = dft_vault_verify(v, 0, &report, err);
+    json_decref(report);
+    return rc;
+}
+
+static void
+assert_verifies(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    enum dft_err rc = verify_code(v, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+}
+
+static void
+exec(struct dft_vault *v, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(vault_db(v), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        print_error("%s: %s\n", sql, msg);
+        sqlite3_free(msg);
+        fail();
+    }
+}
+
+/* The id of the k-th live record in id order (the search stream's order). */
+static void
+id_at(struct dft_vault *v, int k, char *id)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(vault_db(v),
+                                        "SELECT id FROM records ORDER BY id LIMIT 1 OFFSET ?1", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int(st, 1, k);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(id, DFT_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static void
+expect_integrity(struct dft_vault *v, const char *sql, const char *what)
+{
+    struct dft_error err = {0};
+    exec(v, sql);
+    enum dft_err rc = verify_code(v, &err);
+    if (rc != DFT_ERR_INTEGRITY || strstr(err.msg, what) == NULL) {
+        print_error("%s: %d %s\n", sql, rc, err.msg);
+    }
+    assert_int_equal(rc, DFT_ERR_INTEGRITY);
+    assert_non_null(strstr(err.msg, what));
+}
+
+/* Every column of a stored index row changed, at the first, a middle and the last position. */
+static void
+test_verify__search_rows_changed_anywhere(void **state)
+{
+    struct fixture *fx = *state;
+    char sql[512], id[DFT_ID_MAX];
+    assert_verifies(fx->v);
+    static const int at[] = {0, 255, 256, 511, 512, 1023, 1024, N_PEOPLE - 1};
+    static const struct {
+        const char *set, *undo, *what;
+    } cols[] = {
+        {"title = title || 'x'", "title = substr(title, 1, length(title) - 1)", "title"},
+        {"type = 'note'", "type = 'person'", "type"},
+        {"body = body || 'x'", "body = substr(body, 1, length(body) - 1)", "body"},
+        {"toks = toks || 'x'", "toks = substr(toks, 1, length(toks) - 1)", "keys"},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        id_at(fx->v, at[i], id);
+        for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+            snprintf(sql, sizeof sql, "UPDATE search_doc SET %s WHERE id='%s'", cols[c].set, id);
+            expect_integrity(fx->v, sql, cols[c].what);
+            snprintf(sql, sizeof sql, "UPDATE search_doc SET %s WHERE id='%s'", cols[c].undo, id);
+            exec(fx->v, sql);
+        }
+    }
+    assert_verifies(fx->v);
+}
+
+/* A stored index row missing, or one too many, is caught before the full-text check. */
+static void
+test_verify__search_rows_missing_or_extra(void **state)
+{
+    struct fixture *fx = *state;
+    char sql[512], id[DFT_ID_MAX];
+    id_at(fx->v, 400, id);
+    snprintf(sql, sizeof sql, "DELETE FROM search_doc WHERE id='%s'", id);
+    expect_integrity(fx->v, sql, "search index");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    id_at(fx->v, N_PEOPLE - 1, id);
+    snprintf(sql, sizeof sql, "DELETE FROM search_doc WHERE id='%s'", id);
+    expect_integrity(fx->v, sql, "fewer entries");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    expect_integrity(fx->v,
+                     "INSERT INTO search_doc(id, type, title, names, body, toks) VALUES"
+                     "('per_zzzzzzzzzzzzzzzz', 'person', 'Ghost', '', '', '')",
+                     "more entries");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    /* a record deleted in the view only (still indexed): the view differs */
+    snprintf(sql, sizeof sql, "UPDATE records SET deleted=1 WHERE id='%s'", fx->ids[350]);
+    expect_integrity(fx->v, sql, "records table differs");
+}
+
+/*
+ * The view tables compared in rowid order: a change anywhere is caught; the same rows under
+ * other rowids (another order) are no change; edits and deletes keep verifying.
+ */
+static void
+test_verify__view_rows_in_another_order(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char sql[512];
+    snprintf(sql, sizeof sql, "UPDATE records SET rowid = rowid + 100000 WHERE id IN ('%s', '%s')",
+             fx->ids[0], fx->ids[400]);
+    exec(fx->v, sql);
+    assert_verifies(fx->v);
+    snprintf(sql, sizeof sql, "UPDATE records SET title='Forged' WHERE id='%s'", fx->ids[0]);
+    expect_integrity(fx->v, sql, "records table differs");
+    snprintf(sql, sizeof sql, "UPDATE records SET title='Refat Chubarov 0' WHERE id='%s'",
+             fx->ids[0]);
+    exec(fx->v, sql);
+    assert_verifies(fx->v);
+    snprintf(sql, sizeof sql, "UPDATE records SET updated='x' WHERE id='%s'",
+             fx->ids[N_PEOPLE - 1]);
+    expect_integrity(fx->v, sql, "records table differs");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    /* edits re-index records (the stored index order changes), deletes drop them */
+    json_t *f = json_pack("{ss}", "name", "Ilmi Umerov");
+    assert_int_equal(dft_vault_edit(fx->v, fx->ids[10], f, &err), DFT_OK);
+    json_decref(f);
+    assert_int_equal(dft_vault_delete(fx->v, fx->ids[600], &err), DFT_OK);
+    assert_verifies(fx->v);
+    snprintf(sql, sizeof sql, "UPDATE search_doc SET names = 'Refat' WHERE id='%s'", fx->ids[10]);
+    expect_integrity(fx->v, sql, "names");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_verify__search_rows_changed_anywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__search_rows_missing_or_extra, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__view_rows_in_another_order, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
