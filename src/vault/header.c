@@ -48,6 +48,7 @@ _Static_assert(P_TAGKEY + 32 == HEADER_SLOT_PLAIN, "slot plaintext");
 
 #define SLOT_AD     "defter/header-slot/v2"
 #define COUNTER_CTX "defter/attempt/v1"
+#define ARMED_CTX   "defter/attempt-armed/v1"
 #define SECOND_CTX  "defter/compartment-b/v1"
 
 /* One step of the attempt counter: BLAKE2b-256 keyed by COUNTER_CTX. */
@@ -64,13 +65,51 @@ chain_key(unsigned char out[32], const unsigned char key[32], const unsigned cha
     crypto_generichash(out, 32, key, 32, anchor, 32);
 }
 
-/* The chain value n steps after counter. */
+/*
+ * Does the counter count? Only while wipe after N is on in a compartment: then every attempt
+ * moves it, and otherwise a wrong passphrase writes the header back byte for byte. The answer is
+ * one bit of a keyed hash of the counter, so the 32 bytes stay uniformly random either way;
+ * whoever knows this format can read the bit (docs/coercion.md says so).
+ */
+static int
+counter_armed(const unsigned char counter[32])
+{
+    unsigned char d[32];
+    crypto_generichash(d, sizeof d, counter, 32, (const unsigned char *)ARMED_CTX,
+                       sizeof ARMED_CTX - 1);
+    return d[0] & 1;
+}
+
+/* A fresh random counter that counts (armed 1) or not (armed 0). */
+static void
+counter_fresh(unsigned char counter[32], int armed)
+{
+    do {
+        randombytes_buf(counter, 32);
+    } while (counter_armed(counter) != armed);
+}
+
+/*
+ * One counting step: the ratchet, repeated until the value counts (two hashes on average; the
+ * values in between are the ones try_slots also walks, so vaults whose counter moved one
+ * ratchet per attempt keep opening).
+ */
+static void
+counter_step(unsigned char out[32], const unsigned char in[32])
+{
+    ratchet(out, in);
+    for (int i = 0; i < 1024 && !counter_armed(out); i++) {
+        ratchet(out, out);
+    }
+}
+
+/* The chain value n counting steps after counter. */
 static void
 chain_at(unsigned char out[32], const unsigned char counter[32], unsigned n)
 {
     memcpy(out, counter, 32);
     for (unsigned i = 0; i < n; i++) {
-        ratchet(out, out);
+        counter_step(out, out);
     }
 }
 
@@ -512,7 +551,7 @@ header_create(struct dft_header *h, struct dft_keys *k, const char *pass, size_t
 {
     memset(h, 0, sizeof *h);
     h->has_other = 1; /* compartment B is made beside it (duress_second_create) */
-    randombytes_buf(h->counter, sizeof h->counter);
+    counter_fresh(h->counter, 0);
     randombytes_buf(k->master, sizeof k->master);
     crypto_sign_keypair(k->sign_pk, k->sign_sk);
     crypto_box_keypair(k->box_pk, k->box_sk);
@@ -609,9 +648,10 @@ try_slots_key(const unsigned char *image, const unsigned char key[32], unsigned 
 }
 
 /*
- * The same with key itself and with key chained to each of the HEADER_WIPE_MAX values of the
- * attempt counter from counter on (a slot with wipe after N was sealed N steps ahead of the
- * counter written by its last unlock). Every value is tried whatever opens.
+ * The same with key itself and with key chained to each ratchet value of the attempt counter
+ * from counter on, until HEADER_WIPE_MAX counting values lie behind (a slot with wipe after N
+ * was sealed N counting steps ahead of the counter written by its last unlock). Every value is
+ * tried whatever opens, the same walk for every passphrase.
  */
 static int
 try_slots(const unsigned char *image, const unsigned char key[32], const unsigned char *counter,
@@ -623,10 +663,11 @@ try_slots(const unsigned char *image, const unsigned char key[32], const unsigne
         return found;
     }
     memcpy(y, counter, sizeof y);
-    for (int n = 0; n < HEADER_WIPE_MAX; n++) {
+    for (int n = 0, walked = 0; n < HEADER_WIPE_MAX && walked < 8 * HEADER_WIPE_MAX; walked++) {
         chain_key(ck, key, y);
         found = try_slots_key(image, ck, plain, scratch, want, found);
         ratchet(y, y);
+        n += counter_armed(y);
     }
     sodium_memzero(ck, sizeof ck);
     return found;
@@ -638,6 +679,9 @@ refresh(struct dft_header *h, const unsigned char *plain, const unsigned char ke
 {
     if (h->wipe_after != 0) { /* wipe after N: N wrong attempts from this one's counter on */
         unsigned char ck[32], anchor[32];
+        if (!counter_armed(h->counter)) { /* set before counters were armed: arm it now */
+            counter_step(h->counter, h->counter);
+        }
         chain_at(anchor, h->counter, h->wipe_after);
         chain_key(ck, kek, anchor);
         seal_plain(h->image, h->own, plain, ck);
@@ -811,7 +855,9 @@ header_unlock(struct dft_header *h, struct dft_keys *k, const char *pass, size_t
         h->legacy = 0;
         h->have_image1 = 0;
     }
-    ratchet(h->counter, h->counter); /* every attempt moves the counter, whatever it finds */
+    if (counter_armed(h->counter)) { /* with wipe after N on, every attempt counts */
+        counter_step(h->counter, h->counter);
+    }
     if ((rc = open_copies(h, pass, pass_len, NULL, 0, plain, kek, &found, err)) != DFT_OK) {
         goto out;
     }
@@ -851,7 +897,9 @@ header_unlock_recovery(struct dft_header *h, struct dft_keys *k, const unsigned 
         goto out;
     }
     header_recovery_key(key, rkey);
-    ratchet(h->counter, h->counter);
+    if (counter_armed(h->counter)) {
+        counter_step(h->counter, h->counter);
+    }
     rc = open_copies(h, NULL, 0, key, HEADER_KIND_RECOVERY, plain, NULL, &found, err);
     if (rc == DFT_ERR_PASSPHRASE) {
         rc = dft_fail(err, DFT_ERR_PASSPHRASE, "the recovery key does not open this vault");
@@ -911,7 +959,8 @@ header_unlock_at(struct dft_header *h, struct dft_keys *k, const char *pass, siz
     if (rc == DFT_OK || h->shredded) {
         wrc = header_write(h, path, rc == DFT_OK ? err : NULL);
     } else if (h->file_len == HEADER_FILE_BYTES || h->file_len == HEADER_DISK_BYTES) {
-        /* Nothing opened: the same slots back and the counter one step on (same calls). */
+        /* Nothing opened: the same bytes back, the counter one step on if it counts (same calls).
+         */
         unsigned char buf[HEADER_DISK_BYTES];
         memcpy(buf, h->file, HEADER_FILE_BYTES);
         memcpy(buf + HEADER_FILE_BYTES, h->counter, HEADER_COUNTER_BYTES);
@@ -976,7 +1025,7 @@ header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_
         if (n == HEADER_DISK_BYTES) {
             memcpy(t->counter, p + HEADER_FILE_BYTES, HEADER_COUNTER_BYTES);
         } else { /* made before the counter: it starts at the next write */
-            randombytes_buf(t->counter, HEADER_COUNTER_BYTES);
+            counter_fresh(t->counter, 0);
         }
         memcpy(t->image, p, HEADER_IMAGE_BYTES);
         memcpy(t->image1, p + HEADER_IMAGE_BYTES, HEADER_IMAGE_BYTES);
@@ -990,7 +1039,7 @@ header_parse(struct dft_header *h, const unsigned char *p, size_t n, struct dft_
     }
     if (rc == DFT_OK) {
         if (t->legacy) {
-            randombytes_buf(t->counter, HEADER_COUNTER_BYTES);
+            counter_fresh(t->counter, 0);
         }
         memcpy(t->file, p, n);
         t->file_len = n;
@@ -1156,6 +1205,13 @@ header_set_wipe_after(struct dft_header *h, const struct dft_keys *k, const unsi
                       uint8_t n)
 {
     h->wipe_after = n;
+    /*
+     * On: the counter counts from now on. Off: it keeps counting if it did, since the other
+     * compartment may have wipe after N on, and no compartment can tell (docs/coercion.md).
+     */
+    if (n != 0 && !counter_armed(h->counter)) {
+        counter_step(h->counter, h->counter);
+    }
     header_slot_seal(h, h->own, HEADER_KIND_OPEN, 0, h->map, k, kek);
 }
 

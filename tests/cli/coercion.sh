@@ -57,10 +57,9 @@ h1=$(hexof "$T/vault/header")
 [ "$(stat -c %i "$T/vault/header")" = "$ino" ] || fail "the header was replaced, not rewritten"
 expect 1 "$D" --passphrase-file "$T/wrong" list
 h2=$(hexof "$T/vault/header")
-# the slots and cells (both copies, 4260 bytes) come back unchanged; only the attempt counter
-# (the last 32 bytes) moves one step, as it does at every attempt
-[ "${h2:0:8520}" = "${h1:0:8520}" ] || fail "a wrong passphrase changed the slots"
-[ "${h2:8520}" != "${h1:8520}" ] || fail "a wrong passphrase did not move the attempt counter"
+# the whole header comes back byte for byte, the attempt counter (the last 32 bytes) included:
+# it moves only while wipe after N is on (coercion_wipe.sh)
+[ "$h2" = "$h1" ] || fail "a wrong passphrase changed the header"
 [ "$(stat -c %s "$T/vault/header")" = 4292 ] || fail "header size"
 expect 1 "$D" --passphrase-file "$T/wrong" list
 [ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "wrong: $errout"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # coercion_wipe.sh - wipe after N wrong passphrases (issue 14): off by default, N from 10 to
-# 100, the counter moves at every attempt (right or wrong) and only it; refusals change nothing.
+# 100; while on, the counter moves at every attempt (right or wrong) and only it; while off, a
+# wrong passphrase leaves the header byte for byte; refusals change nothing.
 . "$(dirname "$0")/lib.bash"
 D=$DEFTER
 printf 'decoy words\n' >"$T/decoy"
@@ -15,8 +16,10 @@ hexof() { xxd -p "$1" | tr -d '\n'; }
 
 expect 0 "$D" init --kdf interactive
 expect 0 "$D" add person name="Real Person"
-# off by default: many wrong passphrases change nothing
+# off by default: many wrong passphrases change nothing, not a byte of the header
+h_off=$(hexof "$T/vault/header")
 wrongs 12
+[ "$(hexof "$T/vault/header")" = "$h_off" ] || fail "wrong passphrases changed the header (off)"
 expect 0 "$D" list
 echo "$out" | grep -q "Real Person" || fail "off: $out"
 
@@ -40,7 +43,7 @@ wrongs 9
 expect 0 "$D" list
 wrongs 9
 expect 0 "$D" list
-# a wrong attempt writes the slots back unchanged and moves only the counter, as when off
+# a wrong attempt writes the slots back unchanged and moves only the counter (off: nothing)
 h0=$(hexof "$T/vault/header")
 wrongs 1
 h1=$(hexof "$T/vault/header")
