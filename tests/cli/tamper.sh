@@ -52,7 +52,7 @@ for f in $(cd "$T/pristine" && find . -type f | sort); do
     size=$(stat -c %s "$T/pristine/$f")
     [ "$size" -gt 0 ] || continue
     # verify checks the compartment it opened: the second one (vault-1.db) has its own keys;
-    # the header's last 32 bytes are the attempt counter, which every unlock changes without
+    # the header's last 32 bytes are the attempt counter, which an unlock may change without
     # a key (docs/coercion.md, "Wipe after N wrong passphrases"), so no key can seal them
     [ "$f" = ./vault-1.db ] && continue
     [ "$f" = ./header ] && size=$((size - 32))
