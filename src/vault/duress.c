@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <sodium.h>
 
 #include "defter/coercion.h"
+#include "defter/safety.h"
 #include "vault/camouflage.h"
 #include "vault/fsutil.h"
 #include "vault/vault_internal.h"
@@ -245,6 +247,53 @@ out:
     return rc;
 }
 
+/*
+ * The header as it is on disk, read under the directory lock (*fd) and attached to the open
+ * vault, with kek derived from pass: DFT_OK only if pass opens the own slot as it is now (plain
+ * or chained). Writes nothing; the caller unlocks *fd and wipes h and kek.
+ */
+static enum dft_err
+own_header_checked(struct dft_vault *v, const char *pass, size_t pass_len, struct dft_header *h,
+                   unsigned char kek[32], int *fd, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    if ((rc = vault_dir_lock(v, fd, err)) != DFT_OK ||
+        (rc = header_read(h, v->header_path, err)) != DFT_OK ||
+        (rc = header_attach(h, &v->header, err)) != DFT_OK ||
+        (rc = header_derive(h, kek, pass, pass_len, err)) != DFT_OK) {
+        return rc;
+    }
+    if (!header_own_opens(h, kek)) {
+        return dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase or damaged header");
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+dft_vault_passphrase_check(struct dft_vault *v, const char *pass, size_t pass_len,
+                           struct dft_error *err)
+{
+    if (v == NULL || pass == NULL || pass_len == 0) {
+        return dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase or damaged header");
+    }
+    int fd = -1;
+    enum dft_err rc = DFT_OK;
+    struct dft_header *h = calloc(1, sizeof *h);
+    unsigned char *kek = sodium_malloc(32);
+    if (h == NULL || kek == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    } else {
+        rc = own_header_checked(v, pass, pass_len, h, kek, &fd, err);
+    }
+    vault_dir_unlock(fd);
+    if (h != NULL) {
+        sodium_memzero(h, sizeof *h);
+        free(h);
+    }
+    sodium_free(kek);
+    return rc;
+}
+
 _Static_assert(DFT_WIPE_AFTER_MIN == HEADER_WIPE_MIN && DFT_WIPE_AFTER_MAX == HEADER_WIPE_MAX,
                "wipe after limits");
 
@@ -265,15 +314,7 @@ dft_vault_wipe_after(struct dft_vault *v, unsigned n, const char *real, size_t r
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = vault_dir_lock(v, &fd, err)) != DFT_OK ||
-        (rc = header_read(h, v->header_path, err)) != DFT_OK ||
-        (rc = header_attach(h, &v->header, err)) != DFT_OK ||
-        (rc = header_derive(h, kek, real, real_len, err)) != DFT_OK) {
-        goto out;
-    }
-    int ok = header_own_opens(h, kek); /* as the own slot is now: plain or chained */
-    if (!ok) {
-        rc = dft_fail(err, DFT_ERR_PASSPHRASE, "wrong passphrase or damaged header");
+    if ((rc = own_header_checked(v, real, real_len, h, kek, &fd, err)) != DFT_OK) {
         goto out;
     }
     header_set_wipe_after(h, v->keys, kek, (uint8_t)n);
