@@ -27,6 +27,37 @@ struct fx {
     struct dft_keys *keys;
 };
 
+/* Write a whole file; the test fails if it cannot. */
+static inline void
+fx_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    if (n > 0) {
+        assert_int_equal(fwrite(p, 1, n, fp), n);
+    }
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* A whole file in malloc'd memory (one spare byte after it), or NULL if it cannot be opened. */
+static inline unsigned char *
+fx_read_file(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return NULL;
+    }
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *p = malloc((size_t)len + 1);
+    assert_non_null(p);
+    assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return p;
+}
+
 static inline int
 fx_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {

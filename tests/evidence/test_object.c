@@ -27,35 +27,6 @@
 #define CB DFT_EVIDENCE_CHUNK_BYTES
 
 static void
-write_file(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    if (n > 0) {
-        assert_int_equal(fwrite(p, 1, n, fp), n);
-    }
-    assert_int_equal(fclose(fp), 0);
-}
-
-static unsigned char *
-read_file(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return NULL;
-    }
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)len + 1);
-    assert_non_null(p);
-    assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
-}
-
-static void
 object_path(const struct fx *f, const char *hex, char *out, size_t max)
 {
     snprintf(out, max, "%s/%.2s/%s", f->objects, hex, hex);
@@ -65,7 +36,7 @@ static void
 import_ok(struct fx *f, const void *data, size_t n, struct dft_evidence_info *info)
 {
     struct dft_error err = {0};
-    write_file(f->in, data, n);
+    fx_write_file(f->in, data, n);
     enum dft_err rc = evidence_import(f->objects, f->keys, f->in, NULL, NULL, info, &err);
     if (rc != DFT_OK) {
         fail_msg("import: %s", err.msg);
@@ -94,7 +65,7 @@ test_import__round_trip_sizes(void **state)
                          DFT_OK);
         assert_memory_equal(got, want, 32);
         size_t m = 0;
-        unsigned char *back = read_file(f->out, &m);
+        unsigned char *back = fx_read_file(f->out, &m);
         assert_non_null(back);
         assert_int_equal(m, n);
         if (n > 0) {
@@ -172,7 +143,7 @@ test_import__no_plaintext_window_on_disk(void **state)
     char path[600];
     object_path(f, info.object, path, sizeof path);
     size_t m = 0;
-    unsigned char *obj = read_file(path, &m);
+    unsigned char *obj = fx_read_file(path, &m);
     assert_non_null(obj);
     assert_null(memmem(obj, m, marker, sizeof marker));
     assert_null(memmem(obj, m, data + 1000, 64)); /* nor any other window */
@@ -312,7 +283,7 @@ test_extract__detects_every_tamper(void **state)
     char path[600];
     object_path(f, info.object, path, sizeof path);
     size_t m = 0;
-    unsigned char *orig = read_file(path, &m);
+    unsigned char *orig = fx_read_file(path, &m);
     unsigned char *work = malloc(m + CB + 64);
     for (int t = 0; t < T_COUNT; t++) {
         size_t wn = m;
@@ -320,7 +291,7 @@ test_extract__detects_every_tamper(void **state)
         memcpy(work, orig, m);
         apply_tamper(work, &wn, (enum tamper)t);
         chmod(path, 0600);
-        write_file(path, work, wn);
+        fx_write_file(path, work, wn);
         if (t == T_FLIP_PAD) {
             /* the pad carries nothing: extract and quick pass, the full check does not */
             assert_int_equal(evidence_extract(f->objects, f->keys, info.object, NULL, f->out, NULL,
@@ -363,7 +334,7 @@ test_extract__detects_every_tamper(void **state)
         }
     }
     /* an expected SHA-256 that differs from the recorded one is an integrity failure too */
-    write_file(path, orig, m);
+    fx_write_file(path, orig, m);
     unsigned char other[32] = {1};
     assert_int_equal(
         evidence_extract(f->objects, f->keys, info.object, other, f->out, NULL, NULL, NULL, NULL),
@@ -407,7 +378,7 @@ test_import__padded_to_one_bucket(void **state)
         assert_int_equal(evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
                                           NULL, NULL, NULL, &err),
                          DFT_OK);
-        unsigned char *back = read_file(f->out, &m);
+        unsigned char *back = fx_read_file(f->out, &m);
         assert_int_equal(m, n);
         assert_memory_equal(back, data, n);
         assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err), DFT_OK);
@@ -461,7 +432,7 @@ test_import__bad_inputs(void **state)
     assert_int_equal(evidence_import(f->objects, f->keys, "/dev/null", NULL, NULL, &info, NULL),
                      DFT_ERR_INPUT);
     if (geteuid() != 0) {
-        write_file(f->in, "secret", 6);
+        fx_write_file(f->in, "secret", 6);
         chmod(f->in, 0);
         assert_int_not_equal(evidence_import(f->objects, f->keys, f->in, NULL, NULL, &info, NULL),
                              DFT_OK);
@@ -519,7 +490,7 @@ test_import__file_changing_during_import(void **state)
     dft_progress_fn fns[] = {grow_file, shrink_file, rewrite_file};
     for (size_t i = 0; i < 3; i++) {
         unsigned char *data = random_data(3 * CB);
-        write_file(f->in, data, 3 * CB);
+        fx_write_file(f->in, data, 3 * CB);
         struct dft_evidence_info info;
         struct dft_error err = {0};
         assert_int_equal(evidence_import(f->objects, f->keys, f->in, fns[i], f->in, &info, &err),
@@ -536,7 +507,7 @@ test_import__write_faults_leave_nothing(void **state)
     struct fx *f = *state;
     static const int errs[] = {ENOSPC, EIO};
     unsigned char *data = random_data(2 * CB + 3);
-    write_file(f->in, data, 2 * CB + 3);
+    fx_write_file(f->in, data, 2 * CB + 3);
     for (size_t e = 0; e < 2; e++) {
         int ok = 0, failures = 0;
         for (unsigned nth = 1; nth < 64 && !ok; nth++) {
