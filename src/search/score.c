@@ -56,6 +56,26 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     return dist <= cap ? 0.78 - 0.16 * dist : 0.0;
 }
 
+/* Two East Slavic forms: the same, or one vowel apart in the first syllable (a bit less). */
+static double
+form_sim(const char *a, const char *b, double same)
+{
+    size_t n = strlen(a);
+    if (n < 3) {
+        return 0.0;
+    }
+    int shifts = search_vowel_shifts(a, b);
+    if (shifts == 0) {
+        return same;
+    }
+    /* one vowel apart, in the first syllable only: Svitlana / Svetlana, Pyotr / Petro */
+    size_t first = strcspn(a, "aeouIi");
+    return shifts == 1 && n >= 4 && first > 0 && a[first] != b[first] &&
+                   strcmp(a + first + 1, b + first + 1) == 0
+               ? same - 0.04
+               : 0.0;
+}
+
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
 static double
 cognate_sim(struct search_ntok *q, struct search_ntok *d)
@@ -65,20 +85,11 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
     if (q->cognate >= 0 && q->cognate == d->cognate) {
         return 0.90;
     }
-    size_t n = strlen(q->given);
-    if (n < 3) {
-        return 0.0;
+    double s = form_sim(q->given, d->given, 0.90);
+    if (s == 0.0 && (strcmp(q->slavic, q->given) != 0 || strcmp(d->slavic, d->given) != 0)) {
+        s = form_sim(q->slavic, d->slavic, 0.88); /* Vovk / Volk, Lisovyi / Lesovoy */
     }
-    int shifts = search_vowel_shifts(q->given, d->given);
-    if (shifts == 0) {
-        return 0.90;
-    }
-    /* one vowel apart, in the first syllable only: Svitlana / Svetlana, Pyotr / Petro */
-    size_t first = strcspn(q->given, "aeouIi");
-    return shifts == 1 && n >= 4 && first > 0 && q->given[first] != d->given[first] &&
-                   strcmp(q->given + first + 1, d->given + first + 1) == 0
-               ? 0.86
-               : 0.0;
+    return s;
 }
 
 /* Code points of a UTF-8 string (at most max; -1 if longer); *wide: any beyond ASCII. */
