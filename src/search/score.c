@@ -21,6 +21,23 @@ static const char *const level_names[] = {
     "none", "fuzzy", "suffixed form", "gender form", "cognate name", "skeleton", "folded", "exact"};
 
 /*
+ * 1 when two roots differ only in the voicing of their last consonant, t / d or k / g: a
+ * Turkish final consonant is written voiceless, the Russian form before its suffix often
+ * voiced (Memet / Memedov, Ahmet / Ahmedoğlu).
+ */
+static int
+final_voicing(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (n != strlen(b) || n < ROOT_FUZZY_MIN || memcmp(a, b, n - 1) != 0) {
+        return 0;
+    }
+    char x = a[n - 1], y = b[n - 1];
+    return (x == 't' && y == 'd') || (x == 'd' && y == 't') || (x == 'k' && y == 'G') ||
+           (x == 'G' && y == 'k');
+}
+
+/*
  * One root with and without a "son of" suffix (Kurt / Kurtov / Kurtoğlu), up to one vowel
  * shift of the stem in roots of four or more letters (Memet / Mametov). A patronymic and a
  * Russian surname of one root are different words (Seitovich is not Seitov).
@@ -49,6 +66,9 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     size_t lq = strlen(q->root), ld = strlen(d->root);
     if ((lq < ld ? lq : ld) < ROOT_FUZZY_MIN) {
         return 0.0;
+    }
+    if (final_voicing(q->root, d->root)) {
+        return 0.74;
     }
     /* a changed or added consonant only in roots of six or more letters (Aktam is not Aktaş) */
     double cap = (lq < ld ? lq : ld) >= ROOT_FUZZY_MIN + 1 ? 1.0 : 0.8;
