@@ -107,7 +107,7 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
     }
     double s = form_sim(q->given, d->given, 0.90);
     if (s == 0.0 && (strcmp(q->slavic, q->given) != 0 || strcmp(d->slavic, d->given) != 0)) {
-        s = form_sim(q->slavic, d->slavic, 0.88); /* Vovk / Volk, Lisovyi / Lesovoy */
+        s = form_sim(q->slavic, d->slavic, 0.84); /* Vovk / Volk, Lisovyi / Lesovoy */
     }
     return s;
 }
