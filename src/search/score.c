@@ -112,7 +112,36 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
     return s;
 }
 
-/* Code points of a UTF-8 string (at most max; -1 if longer); *wide: any beyond ASCII. */
+/*
+ * One Cyrillic letter for the letters Ukrainian and Russian spell one sound with: і ы = и,
+ * є э ё = е, ї = и, ґ = г; the soft and hard signs are left out (0). Other code points stay.
+ */
+static unsigned
+cyrillic_common(unsigned c)
+{
+    switch (c) {
+    case 0x456: /* і */
+    case 0x457: /* ї */
+    case 0x44B: /* ы */
+        return 0x438;
+    case 0x454: /* є */
+    case 0x44D: /* э */
+    case 0x451: /* ё */
+        return 0x435;
+    case 0x491: /* ґ */
+        return 0x433;
+    case 0x44C: /* ь */
+    case 0x44A: /* ъ */
+        return 0;
+    default:
+        return c;
+    }
+}
+
+/*
+ * Code points of a UTF-8 string (at most max; -1 if longer), Cyrillic letters as
+ * cyrillic_common writes them; *wide: any beyond ASCII.
+ */
 static int
 code_points(const char *s, unsigned *out, int max, int *wide)
 {
@@ -125,17 +154,22 @@ code_points(const char *s, unsigned *out, int max, int *wide)
         unsigned c = *p++;
         int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
         *wide |= more > 0;
+        c &= more == 3 ? 0x07u : more == 2 ? 0x0Fu : more == 1 ? 0x1Fu : 0xFFu;
         for (; more > 0 && (*p & 0xC0) == 0x80; more--) {
             c = (c << 6) | (*p++ & 0x3F);
         }
-        out[n++] = c;
+        c = cyrillic_common(c);
+        if (c != 0) {
+            out[n++] = c;
+        }
     }
     return n;
 }
 
 /*
  * 1 when two exact forms outside ASCII (a Cyrillic surname in both) of six or more letters are
- * one letter apart: substituted, added or dropped. Romanised, one Cyrillic letter can be two or
+ * one letter apart: substituted, added or dropped; the Ukrainian and Russian letters of one
+ * sound count as one (Цигіпа / Цыоипа, Барієв / Барикв). Romanised, one Cyrillic letter can be two or
  * three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
  */
 static int
