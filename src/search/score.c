@@ -15,6 +15,7 @@
 
 #define DOC_NAMES_MAX     32   /* name variants of one record that are scored */
 #define FOLDED_EDIT_SCORE 0.77 /* one edit of the folded forms: as one edit of the skeleton */
+#define NEAR_SCORE        0.25 /* two edits of a long word: ranks, never matches alone */
 
 enum level { LV_NONE, LV_FUZZY, LV_ROOT, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
 static const char *const level_names[] = {
@@ -248,6 +249,14 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
             best = FOLDED_EDIT_SCORE;
             *lv = LV_FUZZY;
         }
+    }
+    /*
+     * Two edits of a long word (a substituted letter besides a second romanisation): too far
+     * to count as the same word, near enough to rank above a word that shares nothing.
+     */
+    if (best == 0.0 && l >= 6 && search_distance(q->skel, d->skel, 2.0) <= 2.0) {
+        best = NEAR_SCORE;
+        *lv = LV_FUZZY;
     }
     return best;
 }
