@@ -170,8 +170,8 @@ code_points(const char *s, unsigned *out, int max, int *wide)
 /*
  * 1 when two exact forms outside ASCII (a Cyrillic surname in both) of six or more letters are
  * one letter apart: substituted, added or dropped; the Ukrainian and Russian letters of one
- * sound count as one (Цигіпа / Цыоипа, Барієв / Барикв). Romanised, one Cyrillic letter can be two or
- * three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
+ * sound count as one (Цигіпа / Цыоипа, Барієв / Барикв). Romanised, one Cyrillic letter can be two
+ * or three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
  */
 static int
 one_letter_apart(const char *a, const char *b)
@@ -254,7 +254,7 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
      * Two edits of a long word (a substituted letter besides a second romanisation): too far
      * to count as the same word, near enough to rank above a word that shares nothing.
      */
-    if (best == 0.0 && l >= 6 && search_distance(q->skel, d->skel, 2.0) <= 2.0) {
+    if (best == 0.0 && l >= 5 && search_distance(q->skel, d->skel, 2.0) <= 2.0) {
         best = NEAR_SCORE;
         *lv = LV_FUZZY;
     }

@@ -162,8 +162,20 @@ test_families__one_substituted_cyrillic_letter(void **state)
         {"Дилявер Штибаков", "Дилявер Штшбаков"},
         /* and across scripts */
         {"Ремзи Аблязиэов", "Remzi Ablyazizov"},
+        /* Ukrainian and Russian letters of one sound (і ы = и, є = е) are not a second edit */
+        {"Ленур Тамикв", "Ленур Тамієв"},
+        {"Дилявер Цыоипов", "Діляверр Цигіпов"},
     };
     MEET(pairs, 0.80);
+    /*
+     * Two edits (the substituted letter and a second romanisation): not a match, but above a
+     * name that shares only the given name, and never a hit alone (under the 0.30 floor).
+     */
+    char why[256];
+    double near = sim("Ленур Тамикв", "Lenur Tamiiev", why, sizeof why);
+    assert_true(near < 0.60);
+    assert_true(near > sim("Ленур Тамикв", "Ленур Кадыров", why, sizeof why));
+    assert_true(sim("Тамикв", "Tamiiev", why, sizeof why) < 0.30);
 }
 
 static void
