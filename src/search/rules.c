@@ -13,6 +13,9 @@
  *          final syllable, Pavlo / Pavel by the fleeting vowel, Pylyp / Filipp by the Greek f
  *          as p, Mykyta / Nikita by Greek Nik- as Myk-); h = g, y = i and x = ks are already
  *          one letter class in the skeleton.
+ *   slavic the given form after the Ukrainian v of a closed first syllable read as Russian l
+ *          (Vovk / Volk) and the adjective ending -yi read as -oy (Lisovyi / Lesovoy); the
+ *          scorer's only, never an index term.
  *
  * Pure functions on ASCII skeletons; nothing here reads or keeps any other state.
  */
