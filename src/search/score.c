@@ -194,6 +194,32 @@ one_letter_apart(const char *a, const char *b)
     return (n > m ? n : m) - i - j <= 1;
 }
 
+/*
+ * 1 when a's folded form with yo after a consonant written e (the Russian ё, printed е or
+ * romanised yo: Korolyov / Korolev, Aksyonov / Аксенов) has b's skeleton.
+ */
+static int
+yo_as_e(const struct search_ntok *a, const struct search_ntok *b)
+{
+    const char *f = a->folded;
+    if (strstr(f + (f[0] != '\0'), "yo") == NULL) {
+        return 0;
+    }
+    char e[DFT_SEARCH_TOKEN_MAX], skel[DFT_SEARCH_TOKEN_MAX];
+    size_t n = 0;
+    for (size_t i = 0; f[i] != '\0' && n + 1 < sizeof e; i++) {
+        if (i > 0 && f[i] == 'y' && f[i + 1] == 'o' && strchr("aeiouy", f[i - 1]) == NULL) {
+            e[n++] = 'e';
+            i++;
+        } else {
+            e[n++] = f[i];
+        }
+    }
+    e[n] = '\0';
+    search_skeleton(e, skel);
+    return strcmp(skel, b->skel) == 0;
+}
+
 static double
 token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
 {
@@ -208,6 +234,10 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
     if (strcmp(q->skel, d->skel) == 0) {
         *lv = LV_SKELETON;
         return 0.93;
+    }
+    if (yo_as_e(q, d) || yo_as_e(d, q)) {
+        *lv = LV_SKELETON;
+        return 0.92;
     }
     size_t lq = strlen(q->skel), ld = strlen(d->skel);
     size_t l = lq < ld ? lq : ld;
