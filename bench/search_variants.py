@@ -13,6 +13,15 @@ of names.tsv, each family of the issue-15 misses applied by rule (never per name
   ks             Latin ks written x, x written ks
   given          Ukrainian / Russian given-name correspondences: h/g, y/i, -iy/-ii/-yi, i/e,o
   subst          one letter of a Cyrillic surname substituted (not the first)
+  oglu_edit      the -oğlu form of a Russified surname with one root consonant changed by the
+                 romanisations (k/kh/h, t/d at the root's end): Aktemov -> Akhtemoğlu
+  turkish2       Turkish letters of the whole Crimean Tatar stem, ı for y between consonants and
+                 ğ for g between vowels too, with -ov/-ev as -oğlu: Kyrymov -> Kırımoğlu
+  ovol           Ukrainian o + v against Russian o + l before a consonant in the first syllable
+                 (Vovk / Volk), and the adjective ending -yi/-iy/-ий against -oy/-ой
+  given2         a given name carried whole into the other language by every rule at once:
+                 h/g, y/i, -iy/-ii/-yi, the initial O/E/Ye before l, closed-syllable i/o/e,
+                 final -o, x/ks (Hryhoriy -> Grigori, Fedir -> Fedor, Olena -> Yelena)
 
 Then `build/release/bench/search_dev --dir DIR --run RUN.tsv` and `score.py`-style scoring
 with --score (this script) prints, per family, how often the person is in the top 10 and first.
@@ -187,7 +196,138 @@ def v_subst(words, rng):
     return [("subst", words[:-1] + [sur[:i] + rng.choice(ns) + sur[i + 1:]])]
 
 
-RULES = [v_bare_ov, v_oglu, v_shift, v_turkish, v_ks, v_given, v_subst]
+def v_oglu_edit(words, rng):
+    sur = words[-1]
+    if is_cyr(sur):
+        return []
+    root, suf = split_suffix(sur)
+    if suf.lower() not in ("ov", "ev") or len(root) < 5:
+        return []
+    lo = root.lower()
+    cands = []
+    for i in range(1, len(lo)):
+        if lo[i:i + 2] == "kh":
+            cands.append(root[:i] + "k" + root[i + 2:])
+        elif lo[i] == "k" and lo[i - 1] != "k":
+            cands.append(root[:i] + "kh" + root[i + 1:])
+        elif lo[i] == "h" and lo[i - 1] not in "kszc":
+            cands.append(root[:i] + "kh" + root[i + 1:])
+    if lo[-1] == "t":
+        cands.append(root[:-1] + "d")
+    elif lo[-1] == "d":
+        cands.append(root[:-1] + "t")
+    if not cands:
+        return []
+    return [("oglu_edit", words[:-1] + [rng.choice(cands) + "oğlu"])]
+
+
+def turkish_letters(w):
+    t = w.replace("dzh", "c").replace("Dzh", "C").replace("ch", "ç").replace("Ch", "Ç")
+    t = t.replace("sh", "ş").replace("Sh", "Ş").replace("kh", "h").replace("Kh", "H")
+    t = t.replace("zh", "j").replace("Zh", "J")
+    out = list(t)
+    vow = "aeiouıöüâAEIOU"
+    for i in range(1, len(out) - 1):
+        if out[i] == "y" and out[i - 1] not in vow and out[i + 1] not in vow:
+            out[i] = "ı"
+        elif out[i] == "g" and out[i - 1] in vow and out[i + 1] in vow:
+            out[i] = "ğ"
+    return "".join(out)
+
+
+def v_turkish2(words, rng):
+    if any(is_cyr(w) for w in words) or len(words) < 2:
+        return []
+    sur = words[-1]
+    root, suf = split_suffix(sur)
+    if suf.lower() in ("ov", "ev"):
+        sur = root + "oğlu"
+    elif suf.lower() in ("yev", "iev"):
+        sur = root + "ioğlu"
+    t = [turkish_letters(w) for w in words[:-1]] + [turkish_letters(sur)]
+    if t == words:
+        return []
+    return [("turkish2", t)]
+
+
+def v_ovol(words, rng):
+    sur = words[-1]
+    out = []
+    lo = sur.lower()
+    cyr = is_cyr(sur)
+    vow = "аеиоуыэюяіє" if cyr else "aeiouy"
+    o, v, l = ("о", "в", "л") if cyr else ("o", "v", "l")
+    first = next((i for i, c in enumerate(lo) if c in vow), -1)
+    if first > 0 and first + 2 < len(lo) and lo[first] == o and lo[first + 2] not in vow:
+        if lo[first + 1] == l:
+            out.append(sur[:first + 1] + v + sur[first + 2:])
+        elif lo[first + 1] == v and lo[first + 2] != v:
+            out.append(sur[:first + 1] + l + sur[first + 2:])
+    for a, b in (("ий", "ой"), ("ой", "ий"), ("yi", "oy"), ("iy", "oy"), ("oy", "yi")):
+        if lo.endswith(a) and len(lo) >= 5:
+            out.append(sur[: -len(a)] + b)
+            break
+    return [("ovol", words[:-1] + [w]) for w in out[:1]]
+
+
+def ukr_to_rus(g, rng):
+    lo = g.lower()
+    t = g
+    if lo.startswith("olek"):
+        t = "Al" + t[2:]
+    elif lo.startswith("ole") and lo.endswith("a"):
+        t = rng.choice(("Yel", "El")) + t[2:]
+    if "kh" not in lo and "sh" not in lo and "zh" not in lo:
+        t = t.replace("h", "g").replace("H", "G")
+    # closed final syllable i -> o (Fedir / Fedor, Yakiv / Yakov); y (и) stays a vowel of its own
+    if len(t) >= 4 and t[-2] == "i" and t[-1] not in "aeiouy" and t[-3] not in "aeiouy":
+        t = t[:-2] + "o" + t[-1]
+    t = t[0] + t[1:].replace("y", "i")
+    if t.endswith("ii"):
+        t = t[:-2] + rng.choice(("iy", "i"))
+    return t.replace("ks", "x")
+
+
+def rus_to_ukr(g, rng):
+    lo = g.lower()
+    t = g
+    for p in ("Yel", "El"):
+        if t.startswith(p) and lo.endswith("a") and len(t) > 4:
+            t = "Ol" + t[len(p):]
+            break
+    if lo.startswith("alek"):
+        t = "Ol" + t[2:]
+    if "kh" not in lo:
+        t = t.replace("g", "h").replace("G", "H")
+    t = t.replace("x", "ks")
+    if t.endswith(("iy", "ii", "ei", "ey")) and len(t) >= 5:
+        t = t[:-2] + "ii"
+    elif t.endswith("y") and len(t) >= 5:
+        t = t[:-1] + "ii"
+    elif len(t) >= 4 and t[-2] == "o" and t[-1] not in "aeiouy" and t[-3] not in "aeiouy":
+        t = t[:-2] + "i" + t[-1]  # Fedor / Fedir
+    body = "".join("y" if c == "i" and (j + 1 >= len(t) - 2 or t[j + 2] not in "aeiou") else c
+                   for j, c in enumerate(t[1:-2]))
+    return t[0] + body + t[-2:]
+
+
+SLAVIC_GIVEN = set()  # clusters whose given name changes between Ukrainian and Russian
+
+
+def v_given2(words, rng, cluster=None):
+    g = words[0]
+    if is_cyr(g) or len(words) < 2 or cluster not in SLAVIC_GIVEN or split_suffix(g)[1]:
+        return []
+    lo = g.lower()
+    ukr = ("h" in lo and "kh" not in lo and "sh" not in lo) or "y" in lo[1:] or lo.endswith("ii")
+    t = ukr_to_rus(g, rng) if ukr else rus_to_ukr(g, rng)
+    if t == g or len(t) < 3:
+        return []
+    return [("given2", [t] + words[1:])]
+
+
+RULES = [v_bare_ov, v_oglu, v_shift, v_turkish, v_ks, v_given, v_subst, v_oglu_edit, v_turkish2,
+         v_ovol, v_given2]
 
 
 def generate(src, out, seed):
@@ -199,6 +339,15 @@ def generate(src, out, seed):
     seen = {r[1].lower() for r in names}
     _, dis = read_tsv(os.path.join(src, "distractors.tsv"))
     seen |= {r[0].lower() for r in dis}
+    given = {}
+    for r in names:
+        w = r[1].split(" ")
+        if len(w) >= 2 and len(r) > 3:
+            given.setdefault(r[0], {}).setdefault(r[3], set()).add(w[0].lower())
+    for cl, by in given.items():
+        # a given name carried into the other language, not only romanised differently
+        if "uk" in by and by["uk"] - set().union(*(v for k, v in by.items() if k != "uk")):
+            SLAVIC_GIVEN.add(cl)
     qs = []
     for r in names:
         cluster, variant = r[0], r[1]
@@ -206,7 +355,8 @@ def generate(src, out, seed):
             continue
         words = variant.split(" ")
         for rule in RULES:
-            for kind, w in rule(words, rng):
+            got = rule(words, rng, cluster) if rule is v_given2 else rule(words, rng)
+            for kind, w in got:
                 q = " ".join(w)
                 if q.lower() in seen:
                     continue

@@ -1,7 +1,8 @@
 /*
  * tokenizer.c - libFuzzer harness for the search folding: tokenize arbitrary bytes, then
- * skeleton, stem, key, distance, the root neighbourhoods a query looks up and name similarity
- * of what comes out. Must never crash, hang or read past a token buffer.
+ * skeleton, stem, key, distance, the root and adjective neighbourhoods a query looks up, the
+ * East Slavic surname form and name similarity of what comes out. Must never crash, hang or
+ * read past a token buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         search_root_neighbours(&t[i], check_term, NULL);
         search_shifted_roots(&t[i], check_term, NULL);
+        search_adjective_neighbours(&t[i], check_term, NULL);
+        char slavic[DFT_SEARCH_TOKEN_MAX];
+        search_slavic_form(t[i].skel, slavic);
+        if (strlen(slavic) >= DFT_SEARCH_TOKEN_MAX) {
+            abort();
+        }
     }
     /* split the input in two names and compare them */
     if (n >= 0 && size < 4096) {

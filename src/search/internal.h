@@ -22,7 +22,8 @@ struct search_ntok {
     int cognate;                     /* group of skel in the cognate table, or -1 */
     char root[DFT_SEARCH_TOKEN_MAX]; /* stem without a "son of" suffix ("" if too short) */
     char rootkey[DFT_SEARCH_TOKEN_MAX];
-    char given[DFT_SEARCH_TOKEN_MAX]; /* East Slavic given-name form of skel */
+    char given[DFT_SEARCH_TOKEN_MAX];  /* East Slavic given-name form of skel */
+    char slavic[DFT_SEARCH_TOKEN_MAX]; /* given with the Ukrainian v = l and -yi = -oy */
     char skelbuf[DFT_SEARCH_TOKEN_MAX], stembuf[DFT_SEARCH_TOKEN_MAX]; /* when recomputed */
 };
 
@@ -39,6 +40,13 @@ enum search_suffix search_root(const char *stem, char root[DFT_SEARCH_TOKEN_MAX]
 
 /* The East Slavic given-name form of a skeleton: Ukrainian and Russian forms meet. */
 void search_given_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX]);
+
+/*
+ * The given-name form after two Ukrainian / Russian correspondences of surnames: o + v before
+ * a consonant in the first syllable as o + l (Vovk / Volk), the ending -yi as -oy (Lisovyi /
+ * Lesovoy). Scorer only: not an index term.
+ */
+void search_slavic_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX]);
 
 /* Vowels that differ between two equally long skeletons; -1 if a consonant differs. */
 int search_vowel_shifts(const char *a, const char *b);
@@ -66,6 +74,13 @@ void search_shifted_roots(const struct dft_search_token *t,
 #define ROOT_FUZZY_MIN 5
 void search_root_neighbours(const struct dft_search_token *t,
                             void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
+
+/*
+ * The deletions of a word's other adjective ending, passed to fn: a Ukrainian -yi (-ий) word
+ * meets the Russian -oy (-ой) form with one more letter changed (Lisovyi / Lesovoy), and back.
+ */
+void search_adjective_neighbours(const struct dft_search_token *t,
+                                 void (*fn)(void *ctx, const char *k, size_t n), void *ctx);
 
 /* Fill the derived fields (suffix, root, rootkey, given) of a token once. */
 void search_ntok_derive(struct search_ntok *t);

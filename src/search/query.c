@@ -151,6 +151,7 @@ word_expr(struct dft_buf *out, const struct dft_search_token *t, int fuzzy)
         }
         search_shifted_roots(t, expr_add, &x);
         search_root_neighbours(t, expr_add, &x);
+        search_adjective_neighbours(t, expr_add, &x);
     }
     enum dft_err e = x.e;
     if (e == DFT_OK) {

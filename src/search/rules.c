@@ -13,6 +13,9 @@
  *          final syllable, Pavlo / Pavel by the fleeting vowel, Pylyp / Filipp by the Greek f
  *          as p, Mykyta / Nikita by Greek Nik- as Myk-); h = g, y = i and x = ks are already
  *          one letter class in the skeleton.
+ *   slavic the given form after the Ukrainian v of a closed first syllable read as Russian l
+ *          (Vovk / Volk) and the adjective ending -yi read as -oy (Lisovyi / Lesovoy); the
+ *          scorer's only, never an index term.
  *
  * Pure functions on ASCII skeletons; nothing here reads or keeps any other state.
  */
@@ -123,6 +126,35 @@ search_given_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX])
     }
 }
 
+/*
+ * Ukrainian against Russian beyond given names, applied before the given-name form:
+ *   - the Ukrainian v of a closed first syllable where Russian keeps l (Vovk / Volk, Dovhal /
+ *     Dolgal, Zhovtyi / Zholtyi): o + v before a consonant reads o + l;
+ *   - the adjective ending -yi / -iy (-ий) against Russian -oy / -oi (-ой): Lisovyi /
+ *     Lesovoy, Zhovtyi / Zholtoy (the stressed Russian ending; -ый is the same I already).
+ */
+void
+search_slavic_form(const char *skel, char out[DFT_SEARCH_TOKEN_MAX])
+{
+    char w[DFT_SEARCH_TOKEN_MAX];
+    size_t n = strlen(skel);
+    if (n >= DFT_SEARCH_TOKEN_MAX) {
+        n = DFT_SEARCH_TOKEN_MAX - 1;
+    }
+    memcpy(w, skel, n);
+    w[n] = '\0';
+    if (n >= 5 && w[n - 1] == 'I' && w[n - 2] == 'o' && !vowel(w[n - 3])) {
+        w[n - 2] = 'I';
+        w[--n] = '\0';
+    }
+    size_t first = strcspn(w, "aeouIi"); /* the first syllable's vowel */
+    if (first > 0 && first + 2 < n && w[first] == 'o' && w[first + 1] == 'v' &&
+        !vowel(w[first + 2]) && w[first + 2] != 'v') {
+        w[first + 1] = 'l';
+    }
+    search_given_form(w, out);
+}
+
 int
 search_vowel_shifts(const char *a, const char *b)
 {
@@ -207,6 +239,7 @@ search_ntok_derive(struct search_ntok *t)
     t->suffix = (int)search_root(t->stem, t->root);
     search_key(t->root, t->rootkey);
     search_given_form(t->skel, t->given);
+    search_slavic_form(t->skel, t->slavic);
 }
 
 void
@@ -244,7 +277,7 @@ search_root_neighbours(const struct dft_search_token *t,
     }
     search_key(root, key);
     size_t n = strlen(key);
-    if (n < ROOT_FUZZY_MIN || n + 3 > DFT_SEARCH_TOKEN_MAX) {
+    if (n < ROOT_FUZZY_MIN || n + 5 > DFT_SEARCH_TOKEN_MAX) {
         return;
     }
     if (kind == SEARCH_SUF_PATRONYMIC) {
@@ -252,6 +285,11 @@ search_root_neighbours(const struct dft_search_token *t,
     }
     if (kind != SEARCH_SUF_NONE) {
         search_deletions(key, fn, ctx); /* the bare form written with one letter changed */
+    }
+    if (kind != SEARCH_SUF_TURKIC) {
+        memcpy(key + n, "oglu", 5); /* a Turkish -oğlu form with one letter changed */
+        search_deletions(key, fn, ctx);
+        key[n] = '\0';
     }
     if (kind == SEARCH_SUF_RUSSIAN) {
         return; /* its own deletions meet the other Russian forms */
@@ -275,4 +313,26 @@ search_root_neighbours(const struct dft_search_token *t,
         memcpy(key + n, "ev", 3);
         search_deletions(key, fn, ctx);
     }
+}
+
+void
+search_adjective_neighbours(const struct dft_search_token *t,
+                            void (*fn)(void *ctx, const char *k, size_t n), void *ctx)
+{
+    char stem[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
+    size_t n = strlen(t->stem);
+    if (n < 5 || n + 2 > DFT_SEARCH_TOKEN_MAX || t->stem[n - 1] != 'I') {
+        return;
+    }
+    memcpy(stem, t->stem, n + 1);
+    if (stem[n - 2] == 'o' && !vowel(stem[n - 3])) { /* -oy: the Ukrainian -yi */
+        stem[n - 2] = 'I';
+        stem[n - 1] = '\0';
+    } else if (!vowel(stem[n - 2])) { /* -yi: the Russian -oy */
+        memcpy(stem + n - 1, "oI", 3);
+    } else {
+        return;
+    }
+    search_key(stem, key);
+    search_deletions(key, fn, ctx);
 }

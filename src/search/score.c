@@ -15,10 +15,28 @@
 
 #define DOC_NAMES_MAX     32   /* name variants of one record that are scored */
 #define FOLDED_EDIT_SCORE 0.77 /* one edit of the folded forms: as one edit of the skeleton */
+#define NEAR_SCORE        0.25 /* two edits of a long word: ranks, never matches alone */
 
 enum level { LV_NONE, LV_FUZZY, LV_ROOT, LV_GENDER, LV_COGNATE, LV_SKELETON, LV_FOLDED, LV_EXACT };
 static const char *const level_names[] = {
     "none", "fuzzy", "suffixed form", "gender form", "cognate name", "skeleton", "folded", "exact"};
+
+/*
+ * 1 when two roots differ only in the voicing of their last consonant, t / d or k / g: a
+ * Turkish final consonant is written voiceless, the Russian form before its suffix often
+ * voiced (Memet / Memedov, Ahmet / Ahmedoğlu).
+ */
+static int
+final_voicing(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (n != strlen(b) || n < ROOT_FUZZY_MIN || memcmp(a, b, n - 1) != 0) {
+        return 0;
+    }
+    char x = a[n - 1], y = b[n - 1];
+    return (x == 't' && y == 'd') || (x == 'd' && y == 't') || (x == 'k' && y == 'G') ||
+           (x == 'G' && y == 'k');
+}
 
 /*
  * One root with and without a "son of" suffix (Kurt / Kurtov / Kurtoğlu), up to one vowel
@@ -50,10 +68,33 @@ root_sim(struct search_ntok *q, struct search_ntok *d)
     if ((lq < ld ? lq : ld) < ROOT_FUZZY_MIN) {
         return 0.0;
     }
+    if (final_voicing(q->root, d->root)) {
+        return 0.74;
+    }
     /* a changed or added consonant only in roots of six or more letters (Aktam is not Aktaş) */
     double cap = (lq < ld ? lq : ld) >= ROOT_FUZZY_MIN + 1 ? 1.0 : 0.8;
     double dist = search_distance(q->root, d->root, cap);
     return dist <= cap ? 0.78 - 0.16 * dist : 0.0;
+}
+
+/* Two East Slavic forms: the same, or one vowel apart in the first syllable (a bit less). */
+static double
+form_sim(const char *a, const char *b, double same)
+{
+    size_t n = strlen(a);
+    if (n < 3) {
+        return 0.0;
+    }
+    int shifts = search_vowel_shifts(a, b);
+    if (shifts == 0) {
+        return same;
+    }
+    /* one vowel apart, in the first syllable only: Svitlana / Svetlana, Pyotr / Petro */
+    size_t first = strcspn(a, "aeouIi");
+    return shifts == 1 && n >= 4 && first > 0 && a[first] != b[first] &&
+                   strcmp(a + first + 1, b + first + 1) == 0
+               ? same - 0.04
+               : 0.0;
 }
 
 /* Ukrainian and Russian forms of one given name, by rule (rules.c) or by the table. */
@@ -65,23 +106,43 @@ cognate_sim(struct search_ntok *q, struct search_ntok *d)
     if (q->cognate >= 0 && q->cognate == d->cognate) {
         return 0.90;
     }
-    size_t n = strlen(q->given);
-    if (n < 3) {
-        return 0.0;
+    double s = form_sim(q->given, d->given, 0.90);
+    if (s == 0.0 && (strcmp(q->slavic, q->given) != 0 || strcmp(d->slavic, d->given) != 0)) {
+        s = form_sim(q->slavic, d->slavic, 0.84); /* Vovk / Volk, Lisovyi / Lesovoy */
     }
-    int shifts = search_vowel_shifts(q->given, d->given);
-    if (shifts == 0) {
-        return 0.90;
-    }
-    /* one vowel apart, in the first syllable only: Svitlana / Svetlana, Pyotr / Petro */
-    size_t first = strcspn(q->given, "aeouIi");
-    return shifts == 1 && n >= 4 && first > 0 && q->given[first] != d->given[first] &&
-                   strcmp(q->given + first + 1, d->given + first + 1) == 0
-               ? 0.86
-               : 0.0;
+    return s;
 }
 
-/* Code points of a UTF-8 string (at most max; -1 if longer); *wide: any beyond ASCII. */
+/*
+ * One Cyrillic letter for the letters Ukrainian and Russian spell one sound with: і ы = и,
+ * є э ё = е, ї = и, ґ = г; the soft and hard signs are left out (0). Other code points stay.
+ */
+static unsigned
+cyrillic_common(unsigned c)
+{
+    switch (c) {
+    case 0x456: /* і */
+    case 0x457: /* ї */
+    case 0x44B: /* ы */
+        return 0x438;
+    case 0x454: /* є */
+    case 0x44D: /* э */
+    case 0x451: /* ё */
+        return 0x435;
+    case 0x491: /* ґ */
+        return 0x433;
+    case 0x44C: /* ь */
+    case 0x44A: /* ъ */
+        return 0;
+    default:
+        return c;
+    }
+}
+
+/*
+ * Code points of a UTF-8 string (at most max; -1 if longer), Cyrillic letters as
+ * cyrillic_common writes them; *wide: any beyond ASCII.
+ */
 static int
 code_points(const char *s, unsigned *out, int max, int *wide)
 {
@@ -94,18 +155,23 @@ code_points(const char *s, unsigned *out, int max, int *wide)
         unsigned c = *p++;
         int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
         *wide |= more > 0;
+        c &= more == 3 ? 0x07u : more == 2 ? 0x0Fu : more == 1 ? 0x1Fu : 0xFFu;
         for (; more > 0 && (*p & 0xC0) == 0x80; more--) {
             c = (c << 6) | (*p++ & 0x3F);
         }
-        out[n++] = c;
+        c = cyrillic_common(c);
+        if (c != 0) {
+            out[n++] = c;
+        }
     }
     return n;
 }
 
 /*
  * 1 when two exact forms outside ASCII (a Cyrillic surname in both) of six or more letters are
- * one letter apart: substituted, added or dropped. Romanised, one Cyrillic letter can be two or
- * three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
+ * one letter apart: substituted, added or dropped; the Ukrainian and Russian letters of one
+ * sound count as one (Цигіпа / Цыоипа, Барієв / Барикв). Romanised, one Cyrillic letter can be two
+ * or three (ш = sh, and т + ш reads as ts + h), so the folded forms may differ by more.
  */
 static int
 one_letter_apart(const char *a, const char *b)
@@ -128,6 +194,32 @@ one_letter_apart(const char *a, const char *b)
     return (n > m ? n : m) - i - j <= 1;
 }
 
+/*
+ * 1 when a's folded form with yo after a consonant written e (the Russian ё, printed е or
+ * romanised yo: Korolyov / Korolev, Aksyonov / Аксенов) has b's skeleton.
+ */
+static int
+yo_as_e(const struct search_ntok *a, const struct search_ntok *b)
+{
+    const char *f = a->folded;
+    if (strstr(f + (f[0] != '\0'), "yo") == NULL) {
+        return 0;
+    }
+    char e[DFT_SEARCH_TOKEN_MAX], skel[DFT_SEARCH_TOKEN_MAX];
+    size_t n = 0;
+    for (size_t i = 0; f[i] != '\0' && n + 1 < sizeof e; i++) {
+        if (i > 0 && f[i] == 'y' && f[i + 1] == 'o' && strchr("aeiouy", f[i - 1]) == NULL) {
+            e[n++] = 'e';
+            i++;
+        } else {
+            e[n++] = f[i];
+        }
+    }
+    e[n] = '\0';
+    search_skeleton(e, skel);
+    return strcmp(skel, b->skel) == 0;
+}
+
 static double
 token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
 {
@@ -142,6 +234,10 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
     if (strcmp(q->skel, d->skel) == 0) {
         *lv = LV_SKELETON;
         return 0.93;
+    }
+    if (yo_as_e(q, d) || yo_as_e(d, q)) {
+        *lv = LV_SKELETON;
+        return 0.92;
     }
     size_t lq = strlen(q->skel), ld = strlen(d->skel);
     size_t l = lq < ld ? lq : ld;
@@ -183,6 +279,14 @@ token_sim(struct search_ntok *q, struct search_ntok *d, enum level *lv)
             best = FOLDED_EDIT_SCORE;
             *lv = LV_FUZZY;
         }
+    }
+    /*
+     * Two edits of a long word (a substituted letter besides a second romanisation): too far
+     * to count as the same word, near enough to rank above a word that shares nothing.
+     */
+    if (best == 0.0 && l >= 5 && search_distance(q->skel, d->skel, 2.0) <= 2.0) {
+        best = NEAR_SCORE;
+        *lv = LV_FUZZY;
     }
     return best;
 }
