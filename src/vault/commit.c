@@ -92,8 +92,22 @@ ahead_thread(void *arg)
     return NULL;
 }
 
-enum dft_err
-vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
+/* The caller's operations, released on their own thread while the commit writes. */
+static void *
+free_thread(void *arg)
+{
+    json_decref(arg);
+    return NULL;
+}
+
+/*
+ * give: NULL, or the caller's reference to ops, which the commit may take (setting *give to
+ * NULL) once nothing reads the operations any more, to release them on another thread while
+ * the envelope, the log and COMMIT are written: releasing 100k operations took about a tenth of
+ * the writer's time in a batch.
+ */
+static enum dft_err
+commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *err)
 {
     int noop = 0;
     enum dft_err checked = schema_check_ops(v, ops, &noop, err); /* schema.c */
@@ -118,7 +132,16 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     if (rnd != NULL) {
         randombytes_buf(rnd, n * VAULT_ID_RANDOM_BYTES);
     }
-    for (size_t i = 0; i < n; i++) {
+    /*
+     * The values every operation of the batch shares (version, time, author) are one jansson
+     * value each, referenced by every operation (jansson counts references atomically, so the
+     * threads below may read them together): three allocations and frees less per operation.
+     */
+    json_t *one = json_integer(1);
+    json_t *when = json_string(ts);
+    json_t *who = json_string(v->author);
+    int stamped = one != NULL && when != NULL && who != NULL;
+    for (size_t i = 0; i < n && stamped; i++) {
         json_t *op = json_array_get(ops, i);
         char id[DFT_ID_MAX];
         if (rnd != NULL) {
@@ -127,17 +150,21 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
             dft_vault_new_id(id, "op");
         }
         /* every setter checked: a half-built operation is never signed */
-        if (!json_is_object(op) || json_object_set_new(op, "v", json_integer(1)) != 0 ||
+        if (!json_is_object(op) || json_object_set(op, "v", one) != 0 ||
             json_object_set_new(op, "id", json_string(id)) != 0 ||
-            json_object_set_new(op, "ts", json_string(ts)) != 0 ||
-            json_object_set_new(op, "author", json_string(v->author)) != 0 ||
+            json_object_set(op, "ts", when) != 0 || json_object_set(op, "author", who) != 0 ||
             (json_object_get(op, "fields") == NULL &&
              json_object_set_new(op, "fields", json_object()) != 0)) {
-            free(rnd);
-            return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+            stamped = 0;
         }
     }
     free(rnd);
+    json_decref(one);
+    json_decref(when);
+    json_decref(who);
+    if (!stamped) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
     enum dft_err merged = sync_op_parents(v, ops, err); /* parents, seen (conflict.c) */
     if (merged != DFT_OK) {
         return merged;
@@ -152,6 +179,8 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
     struct dft_tlog_state state;
     enum dft_err rc = DFT_OK;
     struct seal_job job = {v->keys, ops, &env, {DFT_OK, ""}, DFT_OK};
+    pthread_t freer;
+    int freeing = 0;
     pthread_t sealer;
     int threaded = n >= 64 && pthread_create(&sealer, NULL, seal_thread, &job) == 0;
     if (!threaded) {
@@ -189,6 +218,16 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         rc = dft_fail(err, job.rc, "%s", job.err.msg);
         goto out;
     }
+    if (making) {
+        pthread_join(maker, NULL); /* it made every op the view took: it is done */
+        making = 0;
+    }
+    /* nothing reads the operations from here: the caller's may go on their own thread */
+    if (give != NULL && *give == ops && n >= 64 &&
+        pthread_create(&freer, NULL, free_thread, ops) == 0) {
+        freeing = 1;
+        *give = NULL;
+    }
     state.size = (uint64_t)idx + 1;
     if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
         (rc = tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
@@ -205,6 +244,9 @@ vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
         vault_state_catch_up(v, &state);
     }
 out:
+    if (freeing) {
+        pthread_join(freer, NULL);
+    }
     if (making) {
         view_ahead_cancel(ahead);
         pthread_join(maker, NULL);
@@ -220,6 +262,21 @@ out:
         store_rollback(v->db);
     }
     dft_buf_release(&env);
+    return rc;
+}
+
+enum dft_err
+vault_commit_ops(struct dft_vault *v, json_t *ops, struct dft_error *err)
+{
+    return commit_ops(v, ops, NULL, err);
+}
+
+enum dft_err
+vault_commit_ops_owned(struct dft_vault *v, json_t *ops, struct dft_error *err)
+{
+    json_t *mine = ops;
+    enum dft_err rc = commit_ops(v, ops, &mine, err);
+    json_decref(mine); /* NULL if the commit released them */
     return rc;
 }
 

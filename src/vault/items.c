@@ -297,9 +297,8 @@ dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct
     json_t *ids = NULL;
     enum dft_err rc = dft_vault_check_items(items, &ops, &ids, err);
     if (rc == DFT_OK) {
-        rc = vault_commit_ops(v, ops, err);
+        rc = vault_commit_ops_owned(v, ops, err); /* releases ops */
     }
-    json_decref(ops);
     if (rc == DFT_OK) {
         *ids_out = ids;
     } else {
