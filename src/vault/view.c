@@ -258,6 +258,87 @@ view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_error 
     return DFT_OK;
 }
 
+/* The end of the string that starts (with its quote) at s[i], past the closing quote. */
+static size_t
+skip_string(const unsigned char *s, size_t n, size_t i)
+{
+    for (i++; i < n && s[i] != '"'; i++) {
+        if (s[i] == '\\') {
+            i++; /* the escaped character (of \uXXXX only the u: the rest is plain) */
+        }
+    }
+    return i < n ? i + 1 : n;
+}
+
+/* The end of the value that starts at s[i] in compact JSON. */
+static size_t
+skip_value(const unsigned char *s, size_t n, size_t i)
+{
+    int depth = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == '"') {
+            i = skip_string(s, n, i);
+            if (depth == 0) {
+                return i;
+            }
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) {
+                return i; /* the end of the enclosing object */
+            }
+            if (--depth == 0) {
+                return i + 1;
+            }
+        } else if (c == ',' && depth == 0) {
+            return i;
+        }
+        i++;
+    }
+    return n;
+}
+
+/*
+ * Where the value of the top-level member key lies in the canonical JSON of an object (compact,
+ * so nothing but the members' own bytes between '{', ',' and '}'); -1 if it has none. The
+ * canonical JSON of a member's value is the same as that value's own canonical JSON, so a
+ * create's fields are cut from its canonical op instead of encoded a second time.
+ */
+int
+view_canonical_member(const unsigned char *s, size_t n, const char *key, size_t *off, size_t *len)
+{
+    size_t kl = strlen(key);
+    size_t i = 1;
+    if (n < 2 || s[0] != '{' || s[1] == '}') {
+        return -1;
+    }
+    while (i < n && s[i] == '"') {
+        size_t kend = skip_string(s, n, i); /* past the key's closing quote */
+        int match = kend - i == kl + 2 && memcmp(s + i + 1, key, kl) == 0;
+        if (kend >= n || s[kend] != ':') {
+            return -1;
+        }
+        size_t v = kend + 1;
+        size_t vend = skip_value(s, n, v);
+        if (vend >= n || vend == v) {
+            return -1;
+        }
+        if (match) {
+            *off = v;
+            *len = vend - v;
+            return 0;
+        }
+        if (s[vend] != ',') {
+            return -1; /* '}': no such member */
+        }
+        i = vend + 1;
+    }
+    return -1;
+}
+
 void
 view_ahead_run(struct dft_view_ahead *a)
 {
@@ -284,9 +365,17 @@ view_ahead_run(struct dft_view_ahead *a)
         }
         const char *action = json_string_value(json_object_get(op, "action"));
         const json_t *fields = json_object_get(op, "fields");
-        if (action != NULL && strcmp(action, "create") == 0 && json_is_object(fields) &&
-            json_canonical(fields, &s->fields, &ignored) != DFT_OK) {
-            dft_buf_reset(&s->fields);
+        size_t off = 0, len = 0;
+        if (action != NULL && strcmp(action, "create") == 0 && json_is_object(fields)) {
+            if (s->op.len > 0 &&
+                view_canonical_member(s->op.data, s->op.len, "fields", &off, &len) == 0 &&
+                s->op.data[off] == '{') {
+                if (dft_buf_add(&s->fields, s->op.data + off, len) != DFT_OK) {
+                    dft_buf_reset(&s->fields);
+                }
+            } else if (json_canonical(fields, &s->fields, &ignored) != DFT_OK) {
+                dft_buf_reset(&s->fields);
+            }
         }
         pthread_mutex_lock(&a->lock);
         a->made = i + 1;

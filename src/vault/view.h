@@ -62,6 +62,13 @@ enum dft_err view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
 /* A record's title from its type and fields: person -> name; else title, name, case_number. */
 const char *view_title(const char *type, const json_t *fields, const char *fallback);
 
+/*
+ * Where the value of the top-level member key lies in s[0..n), the canonical (compact) JSON of
+ * an object: 0 with *off and *len set, or -1 if there is no such member or s is not such JSON.
+ */
+int view_canonical_member(const unsigned char *s, size_t n, const char *key, size_t *off,
+                          size_t *len);
+
 /* The ids an operation touches: "record" and "to" when present. */
 void op_touched(const json_t *op, const char **a, const char **b);
 

@@ -16,6 +16,8 @@
 
 #include "testutil.h"
 #include "defter/vault.h"
+#include "vault/envelope.h"
+#include "vault/view.h"
 
 enum { N = 3000 }; /* above the size built on two threads (BUILD_THREADED in items.c) */
 
@@ -204,13 +206,120 @@ test_batch_add__vault(void **state)
     rm_rf(root);
 }
 
+/*
+ * A batch large enough for the canonical JSON made ahead (view.c), whose records' fields are
+ * cut from each op's canonical JSON: fields holding what looks like JSON structure (a quoted
+ * "fields" key, braces, escapes, nested objects with a "fields" member) are stored exactly as
+ * given, and the view equals the one verify rebuilds (encoding the fields on their own).
+ */
+static void
+test_batch_add__tricky_fields_stored_exactly(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/dft-batchadd-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s/vault", root);
+    struct dft_error err = {0};
+    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
+    struct dft_vault *v = NULL;
+    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    json_error_t jerr;
+    json_t *items = json_array();
+    for (int i = 0; i < 200; i++) {
+        char text[400];
+        snprintf(text, sizeof text,
+                 "{\"type\":\"person\",\"name\":\"Tricky \\\"fields\\\":{\\\"x\\\":%d}} "
+                 "\\\\ }{ ],[\",\"x-meta\":{\"fields\":{\"a\":[%d,{\"fields\":\"}\"}]},"
+                 "\"z\":\"\\u0001\\u00e9\"},\"tags\":[\"a,b\",\"}{\"]}",
+                 i, i);
+        json_t *item = json_loads(text, 0, &jerr);
+        assert_non_null(item);
+        json_array_append_new(items, item);
+    }
+    json_t *ids = NULL;
+    assert_int_equal(dft_vault_add(v, items, &ids, &err), DFT_OK);
+    for (int i = 0; i < 200; i += 37) {
+        json_t *rec = NULL;
+        const char *id = json_string_value(json_array_get(ids, (size_t)i));
+        assert_int_equal(dft_vault_show(v, id, 0, &rec, &err), DFT_OK);
+        json_t *want = json_deep_copy(json_array_get(items, (size_t)i));
+        json_object_del(want, "type");
+        assert_true(json_equal(json_object_get(rec, "fields"), want));
+        json_decref(want);
+        json_decref(rec);
+    }
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    json_decref(report);
+    json_decref(ids);
+    json_decref(items);
+    dft_vault_close(v);
+    rm_rf(root);
+}
+
+/* The member of a canonical object is found where its bytes are, and only a top-level one. */
+static void
+test_batch_add__canonical_member(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"action\":\"create\",\"fields\":{\"a\":1},\"id\":\"x\"}",
+        "{\"a\":\"\\\"fields\\\":{\",\"b\":[{\"fields\":2},\"]}\"],\"fields\":{\"n\":\"}\\\\\"}}",
+        "{\"a\":{\"fields\":{\"x\":1}},\"c\":true,\"fields\":{\"y\":[1,2,{\"z\":null}]}}",
+        "{\"fields\":{}}",
+        "{\"a\":-12,\"b\":false,\"fields\":{\"q\":\"\\u0001\\\\\"},\"z\":{}}",
+        "{\"a\":1,\"b\":{\"fields\":{}}}", /* nested only */
+        "{}",
+        "{\"fieldsx\":{},\"xfields\":{}}",
+    };
+    struct dft_error err = {0};
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        json_error_t jerr;
+        json_t *j = json_loads(docs[d], 0, &jerr);
+        assert_non_null(j);
+        struct dft_buf b, f;
+        dft_buf_init(&b, 1 << 20, 0);
+        dft_buf_init(&f, 1 << 20, 0);
+        assert_int_equal(json_canonical(j, &b, &err), DFT_OK);
+        size_t off = 0, len = 0;
+        int rc = view_canonical_member(b.data, b.len, "fields", &off, &len);
+        const json_t *want = json_object_get(j, "fields");
+        if (want == NULL) {
+            assert_int_equal(rc, -1);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(json_canonical(want, &f, &err), DFT_OK);
+            assert_int_equal(len, f.len);
+            assert_memory_equal(b.data + off, f.data, len);
+        }
+        dft_buf_release(&b);
+        dft_buf_release(&f);
+        json_decref(j);
+    }
+    /* not canonical object JSON: no member */
+    size_t off = 0, len = 0;
+    assert_int_equal(view_canonical_member((const unsigned char *)"[1]", 3, "fields", &off, &len),
+                     -1);
+    assert_int_equal(
+        view_canonical_member((const unsigned char *)"{\"fields\":", 10, "fields", &off, &len), -1);
+    assert_int_equal(
+        view_canonical_member((const unsigned char *)"{\"fields\"", 9, "fields", &off, &len), -1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_add__ops_in_order_as_alone),
         cmocka_unit_test(test_batch_add__first_bad_record_in_order),
+        cmocka_unit_test(test_batch_add__canonical_member),
         cmocka_unit_test(test_batch_add__vault),
+        cmocka_unit_test(test_batch_add__tricky_fields_stored_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
