@@ -67,28 +67,33 @@ store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
     return DFT_OK;
 }
 
-/* Sealing (hashing, signing, encrypting) runs on a second thread while the view is applied. */
+/*
+ * Sealing (hashing, signing, encrypting) runs on a second thread while the view is applied. It
+ * hands each operation's canonical JSON, as it writes it into the envelope, to the view's window
+ * (view_ahead_put), so the view's history rows need no second encoding of the operations.
+ */
 struct seal_job {
     const struct dft_keys *keys;
-    const json_t *ops;    /* read only on both threads */
-    struct dft_buf *env;  /* output */
-    struct dft_error err; /* the thread's own error record */
+    const json_t *ops;            /* read only on both threads */
+    struct dft_buf *env;          /* output */
+    struct dft_view_ahead *ahead; /* NULL: the view makes its JSON itself */
+    struct dft_error err;         /* the thread's own error record */
     enum dft_err rc;
 };
+
+static void
+seal_each(void *ctx, size_t i, const unsigned char *op, size_t len)
+{
+    view_ahead_put(ctx, i, op, len);
+}
 
 static void *
 seal_thread(void *arg)
 {
     struct seal_job *job = arg;
-    job->rc = envelope_seal(job->keys, job->ops, job->env, &job->err);
-    return NULL;
-}
-
-/* A third thread makes the view's canonical JSON ahead of it (see view_ahead_run). */
-static void *
-ahead_thread(void *arg)
-{
-    view_ahead_run(arg);
+    job->rc = envelope_seal_each(job->keys, job->ops, job->env,
+                                 job->ahead != NULL ? seal_each : NULL, job->ahead, &job->err);
+    view_ahead_cancel(job->ahead); /* nothing more comes: the view makes the rest itself */
     return NULL;
 }
 
@@ -178,24 +183,26 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
     unsigned char leaf[DFT_HASH_BYTES];
     struct dft_tlog_state state;
     enum dft_err rc = DFT_OK;
-    struct seal_job job = {v->keys, ops, &env, {DFT_OK, ""}, DFT_OK};
+    struct seal_job job = {v->keys, ops, &env, NULL, {DFT_OK, ""}, DFT_OK};
     pthread_t freer;
     int freeing = 0;
     pthread_t sealer;
-    int threaded = n >= 64 && pthread_create(&sealer, NULL, seal_thread, &job) == 0;
-    if (!threaded) {
-        seal_thread(&job);
-    }
+    int threaded = 0;
     struct dft_view_ahead *ahead = NULL;
-    pthread_t maker;
-    int making = 0;
-    struct dft_error ahead_err; /* without a maker the view makes its JSON itself */
-    if (threaded && view_ahead_new(&ahead, ops, &ahead_err) == DFT_OK) {
-        making = pthread_create(&maker, NULL, ahead_thread, ahead) == 0;
-        if (!making) {
-            view_ahead_free(ahead);
+    struct dft_error ahead_err; /* without a window the view makes its JSON itself */
+    if (n >= 64) {
+        if (view_ahead_new(&ahead, ops, &ahead_err) != DFT_OK) {
             ahead = NULL;
         }
+        job.ahead = ahead;
+        threaded = pthread_create(&sealer, NULL, seal_thread, &job) == 0;
+    }
+    if (!threaded) {
+        /* sealed here before the view runs: nobody would take a full window's entries */
+        view_ahead_free(ahead);
+        ahead = NULL;
+        job.ahead = NULL;
+        seal_thread(&job);
     }
     if ((rc = store_exec(v->db, "BEGIN IMMEDIATE", err)) != DFT_OK) {
         goto out;
@@ -217,10 +224,6 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
     if (job.rc != DFT_OK) {
         rc = dft_fail(err, job.rc, "%s", job.err.msg);
         goto out;
-    }
-    if (making) {
-        pthread_join(maker, NULL); /* it made every op the view took: it is done */
-        making = 0;
     }
     /* nothing reads the operations from here: the caller's may go on their own thread */
     if (give != NULL && *give == ops && n >= 64 &&
@@ -247,14 +250,11 @@ out:
     if (freeing) {
         pthread_join(freer, NULL);
     }
-    if (making) {
-        view_ahead_cancel(ahead);
-        pthread_join(maker, NULL);
-    }
-    view_ahead_free(ahead);
     if (threaded) {
+        view_ahead_cancel(ahead); /* a sealer waiting for the window returns */
         pthread_join(sealer, NULL);
     }
+    view_ahead_free(ahead);
     if (view_ready) {
         view_release(&vw);
     }

@@ -43,7 +43,16 @@ struct dft_view_ahead;
 enum dft_err view_ahead_new(struct dft_view_ahead **out, const json_t *ops,
                             struct dft_error *err) DFT_MUST_CHECK;
 void view_ahead_run(struct dft_view_ahead *a);
-/* Stop the producer (it returns from view_ahead_run soon); safe to call more than once. */
+/*
+ * The same made by a producer that already has op i's canonical JSON (the sealer writes it into
+ * the envelope): ops are put in order, 0 first; one out of order is ignored (the view makes it).
+ * Blocks while the window is full; returns at once after view_ahead_cancel.
+ */
+void view_ahead_put(struct dft_view_ahead *a, size_t i, const unsigned char *op, size_t len);
+/*
+ * Stop the producer (it returns from view_ahead_run / view_ahead_put soon) and tell the view that
+ * nothing more comes: it makes what was not made itself. Safe to call more than once.
+ */
 void view_ahead_cancel(struct dft_view_ahead *a);
 void view_ahead_free(struct dft_view_ahead *a);
 

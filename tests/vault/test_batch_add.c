@@ -311,6 +311,68 @@ test_batch_add__canonical_member(void **state)
         view_canonical_member((const unsigned char *)"{\"fields\"", 9, "fields", &off, &len), -1);
 }
 
+/*
+ * More operations than the window of canonical JSON the sealer hands to the view (4096): a batch
+ * whose view fails early (op 10 has no type) while the sealer waits on a full window returns
+ * with nothing written; the same batch made good commits, each record's history holds its op.
+ */
+static void
+test_batch_add__failure_with_full_window(void **state)
+{
+    (void)state;
+    enum { M = 6000 };
+    char root[] = "/tmp/dft-batchadd-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s/vault", root);
+    struct dft_error err = {0};
+    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
+    struct dft_vault *v = NULL;
+    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    json_int_t size0 = log_size(v);
+    json_t *ops = json_array();
+    static char ids[M][DFT_ID_MAX];
+    for (int i = 0; i < M; i++) {
+        char name[64];
+        dft_vault_new_id(ids[i], "per");
+        snprintf(name, sizeof name, "Window Person%d", i);
+        json_array_append_new(ops, json_pack("{sssssss{ss}}", "record", ids[i], "action", "create",
+                                             "type", "person", "fields", "name", name));
+    }
+    json_t *bad = json_deep_copy(ops);
+    json_object_del(json_array_get(bad, 10), "type");
+    assert_int_not_equal(dft_vault_append_ops(v, bad, NULL, &err), DFT_OK);
+    json_decref(bad);
+    assert_int_equal(log_size(v), size0);
+    json_t *l = NULL;
+    assert_int_equal(dft_vault_list(v, NULL, &l, &err), DFT_OK);
+    assert_int_equal(json_array_size(l), 0);
+    json_decref(l);
+    json_t *opids = NULL;
+    assert_int_equal(dft_vault_append_ops(v, ops, &opids, &err), DFT_OK);
+    assert_int_equal(log_size(v), size0 + 1);
+    for (int i = 0; i < M; i += 1499) {
+        json_t *rec = NULL;
+        assert_int_equal(dft_vault_show(v, ids[i], DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
+        const json_t *h = json_array_get(json_object_get(rec, "history"), 0);
+        assert_non_null(h);
+        assert_string_equal(json_string_value(json_object_get(h, "id")),
+                            json_string_value(json_array_get(opids, (size_t)i)));
+        json_decref(rec);
+    }
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    json_decref(report);
+    json_decref(opids);
+    json_decref(ops);
+    dft_vault_close(v);
+    rm_rf(root);
+}
+
 int
 main(void)
 {
@@ -320,6 +382,7 @@ main(void)
         cmocka_unit_test(test_batch_add__canonical_member),
         cmocka_unit_test(test_batch_add__vault),
         cmocka_unit_test(test_batch_add__tricky_fields_stored_exactly),
+        cmocka_unit_test(test_batch_add__failure_with_full_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
