@@ -7,6 +7,7 @@
  * Nothing here logs or keeps any text it indexes; the slots are released before returning.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,33 +29,54 @@ struct batch {
     struct slot *ring;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    size_t made; /* records folded (in order) */
-    size_t used; /* records written: their slots may be reused */
-    int stop;    /* the writer gave up */
+    /*
+     * Each side publishes its count without the lock and takes it only to sleep or to wake a
+     * sleeper: a lock and a wake-up per record cost the folder a third of its time. A side sets
+     * its flag under the lock and checks the other's count again before sleeping; the other
+     * stores its count, then reads the flag (both sequentially consistent), so one of them
+     * always sees the other.
+     */
+    _Atomic size_t made;      /* records folded (in order) */
+    _Atomic size_t used;      /* records written: their slots may be reused */
+    _Atomic int stop;         /* the writer gave up */
+    _Atomic int folder_waits; /* the folder sleeps on a full ring */
+    _Atomic int writer_waits; /* the writer sleeps for a record */
 };
+
+/* Wake the other side if it sleeps (after this side stored its count). */
+static void
+wake(struct batch *b, _Atomic int *waits)
+{
+    if (atomic_load(waits)) {
+        pthread_mutex_lock(&b->lock);
+        pthread_cond_broadcast(&b->cond);
+        pthread_mutex_unlock(&b->lock);
+    }
+}
 
 static void *
 folder(void *arg)
 {
     struct batch *b = arg;
     for (size_t k = 0; k < b->n; k++) {
-        pthread_mutex_lock(&b->lock);
-        while (!b->stop && k - b->used >= RING) {
-            pthread_cond_wait(&b->cond, &b->lock);
+        if (!atomic_load(&b->stop) && k - atomic_load(&b->used) >= RING) {
+            pthread_mutex_lock(&b->lock);
+            atomic_store(&b->folder_waits, 1);
+            while (!atomic_load(&b->stop) && k - atomic_load(&b->used) >= RING) {
+                pthread_cond_wait(&b->cond, &b->lock);
+            }
+            atomic_store(&b->folder_waits, 0);
+            pthread_mutex_unlock(&b->lock);
         }
-        int stop = b->stop;
-        pthread_mutex_unlock(&b->lock);
-        if (stop) {
+        if (atomic_load(&b->stop)) {
             break;
         }
         struct slot *s = &b->ring[k % RING];
         const struct dft_search_record *r = &b->recs[b->order[k]];
         dft_error_clear(&s->err);
         s->e = search_prepare(&s->prep, r->title, r->fields, &s->err);
-        pthread_mutex_lock(&b->lock);
-        b->made = k + 1;
-        pthread_cond_broadcast(&b->cond);
-        pthread_mutex_unlock(&b->lock);
+        atomic_store(&b->made, k + 1);
+        wake(b, &b->writer_waits);
     }
     return NULL;
 }
@@ -89,8 +111,13 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
         return put_each(w, recs, n, err);
     }
     enum dft_err e = DFT_OK;
-    struct batch b = {recs, NULL, n, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                      0,    0,    0};
+    struct batch b = {
+        .recs = recs, .n = n, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    atomic_init(&b.made, 0);
+    atomic_init(&b.used, 0);
+    atomic_init(&b.stop, 0);
+    atomic_init(&b.folder_waits, 0);
+    atomic_init(&b.writer_waits, 0);
     size_t *order = malloc(n * sizeof *order);
     b.ring = calloc(RING, sizeof *b.ring);
     if (order == NULL || b.ring == NULL) {
@@ -119,11 +146,15 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
         goto out;
     }
     for (size_t k = 0; k < n && e == DFT_OK; k++) {
-        pthread_mutex_lock(&b.lock);
-        while (b.made <= k) {
-            pthread_cond_wait(&b.cond, &b.lock);
+        if (atomic_load(&b.made) <= k) {
+            pthread_mutex_lock(&b.lock);
+            atomic_store(&b.writer_waits, 1);
+            while (atomic_load(&b.made) <= k) {
+                pthread_cond_wait(&b.cond, &b.lock);
+            }
+            atomic_store(&b.writer_waits, 0);
+            pthread_mutex_unlock(&b.lock);
         }
-        pthread_mutex_unlock(&b.lock);
         struct slot *s = &b.ring[k % RING];
         const struct dft_search_record *r = &recs[order[k]];
         if (s->e != DFT_OK) {
@@ -131,16 +162,14 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
         } else {
             e = search_insert(w, r->id, r->type, r->title, &s->prep, err);
         }
-        pthread_mutex_lock(&b.lock);
-        b.used = k + 1;
         if (e != DFT_OK) {
-            b.stop = 1;
+            atomic_store(&b.stop, 1);
         }
+        atomic_store(&b.used, k + 1);
         /* the folder waits on a full ring: wake it when half of it is free */
-        if (b.stop || b.made - b.used <= RING / 2) {
-            pthread_cond_broadcast(&b.cond);
+        if (e != DFT_OK || atomic_load(&b.made) - (k + 1) <= RING / 2) {
+            wake(&b, &b.folder_waits);
         }
-        pthread_mutex_unlock(&b.lock);
     }
     pthread_join(th, NULL);
 out:

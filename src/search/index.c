@@ -474,8 +474,9 @@ writer_done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
+/* len: bytes of text, or -1 up to its NUL (SQLite then measures it) */
 static enum dft_err
-run(struct dft_search_writer *w, enum writer_stmt k, sqlite3_int64 rid, const char *text,
+run(struct dft_search_writer *w, enum writer_stmt k, sqlite3_int64 rid, const char *text, int len,
     struct dft_error *err)
 {
     sqlite3 *db = w->db;
@@ -484,7 +485,7 @@ run(struct dft_search_writer *w, enum writer_stmt k, sqlite3_int64 rid, const ch
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, rid);
         if (text != NULL) {
-            sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, text, len, SQLITE_STATIC);
         }
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) {
@@ -522,13 +523,13 @@ remove_rid(struct dft_search_writer *w, const char *id, struct dft_error *err)
     const char *names = (const char *)sqlite3_column_text(st, 1);
     const char *body = (const char *)sqlite3_column_text(st, 2);
     if (names != NULL && names[0] != '\0') {
-        e = run(w, W_DEL_NAME, rid, names, err);
+        e = run(w, W_DEL_NAME, rid, names, -1, err);
     }
     if (e == DFT_OK && body != NULL && body[0] != '\0') {
-        e = run(w, W_DEL_TEXT, rid, body, err);
+        e = run(w, W_DEL_TEXT, rid, body, -1, err);
     }
     if (e == DFT_OK) {
-        e = run(w, W_DEL_DOC, rid, NULL, err);
+        e = run(w, W_DEL_DOC, rid, NULL, -1, err);
     }
 out:
     /* names and body point into st's row: reset only after the deletes used them */
@@ -703,10 +704,10 @@ search_insert(struct dft_search_writer *w, const char *id, const char *type, con
     sqlite3_int64 rid = sqlite3_last_insert_rowid(db);
     active_cache = &p->cache;
     if (p->names.len > 0) {
-        e = run(w, W_INS_NAME, rid, (const char *)p->names.data, err);
+        e = run(w, W_INS_NAME, rid, (const char *)p->names.data, (int)p->names.len, err);
     }
     if (e == DFT_OK && p->body.len > 0) {
-        e = run(w, W_INS_TEXT, rid, (const char *)p->body.data, err);
+        e = run(w, W_INS_TEXT, rid, (const char *)p->body.data, (int)p->body.len, err);
     }
     active_cache = NULL;
     return e;

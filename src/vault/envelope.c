@@ -484,6 +484,13 @@ enum dft_err
 envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
               struct dft_error *err)
 {
+    return envelope_seal_each(k, ops, out, NULL, NULL, err);
+}
+
+enum dft_err
+envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
+                   envelope_op_fn each, void *ctx, struct dft_error *err)
+{
     size_t n = json_array_size(ops);
     enum dft_err rc = DFT_OK;
     unsigned char *hashes = NULL;
@@ -513,8 +520,12 @@ envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
         /* Canonical {"op":…,"salt_key":…} written piecewise: "op" sorts first. */
         dft_b64_encode(key_b64, key, sizeof key);
         rc = dft_buf_adds(&pt, i == 0 ? "[{\"op\":" : ",{\"op\":");
+        size_t at = pt.len;
         if (rc == DFT_OK) {
             rc = json_canonical(op, &pt, err);
+        }
+        if (rc == DFT_OK && each != NULL) {
+            each(ctx, i, pt.data + at, pt.len - at);
         }
         if (rc == DFT_OK) {
             rc = dft_buf_addf(&pt, ",\"salt_key\":\"%s\"}", key_b64);

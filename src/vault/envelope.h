@@ -36,6 +36,14 @@ struct dft_envelope_info {
  */
 enum dft_err envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
                            struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The same, calling each(ctx, i, bytes, len) with op i's canonical JSON as soon as it is written
+ * into the envelope (the bytes are valid during the call only), in order.
+ */
+typedef void (*envelope_op_fn)(void *ctx, size_t i, const unsigned char *op, size_t len);
+enum dft_err envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
+                                envelope_op_fn each, void *ctx,
+                                struct dft_error *err) DFT_MUST_CHECK;
 
 /* Parse the clear part strictly and check the signature. DFT_ERR_INTEGRITY on any problem. */
 enum dft_err envelope_inspect(const unsigned char *env, size_t n, struct dft_envelope_info *info,

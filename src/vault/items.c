@@ -205,6 +205,109 @@ build_links(const json_t *links, const json_t *keymap, json_t *ops, struct dft_e
     return DFT_OK;
 }
 
+/*
+ * The create operations of a large batch are built on two threads, each half in its own range
+ * of one array of operations and ids (the random id parts were drawn and sorted before, so each
+ * record's id does not depend on the thread). The records are then taken in order: the first
+ * record that failed is the one reported, with its own message, as when built one by one.
+ */
+#define BUILD_THREADED 2048 /* fewer records are built on the calling thread alone */
+
+struct build_part {
+    const json_t *records;
+    const unsigned char *rnd; /* NULL: one draw per id */
+    size_t from, to;
+    json_t **op;            /* op[i] for i in [from, to); NULL where not built */
+    char (*id)[DFT_ID_MAX]; /* id[i] likewise */
+    size_t failed;          /* the first record of the range that failed, or to */
+    enum dft_err rc;
+    struct dft_error err;
+};
+
+struct built {
+    json_t **op;
+    char (*id)[DFT_ID_MAX];
+    size_t n;
+    struct build_part part[2];
+};
+
+static void
+build_range(struct build_part *p)
+{
+    for (size_t i = p->from; i < p->to; i++) {
+        const unsigned char *r = p->rnd != NULL ? p->rnd + i * VAULT_ID_RANDOM_BYTES : NULL;
+        p->rc = build_create(json_array_get(p->records, i), i, r, &p->op[i], p->id[i], &p->err);
+        if (p->rc != DFT_OK) {
+            p->op[i] = NULL;
+            p->failed = i;
+            return;
+        }
+    }
+}
+
+static void *
+build_thread(void *arg)
+{
+    build_range(arg);
+    return NULL;
+}
+
+static enum dft_err
+build_creates(const json_t *records, size_t n, const unsigned char *rnd, struct built *b,
+              struct dft_error *err)
+{
+    b->n = n;
+    b->op = calloc(n, sizeof *b->op);
+    b->id = malloc(n * sizeof *b->id);
+    if (b->op == NULL || b->id == NULL) {
+        return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    }
+    size_t half = n >= BUILD_THREADED ? n / 2 : n;
+    for (int k = 0; k < 2; k++) {
+        struct build_part *p = &b->part[k];
+        memset(p, 0, sizeof *p);
+        p->records = records;
+        p->rnd = rnd;
+        p->from = k == 0 ? 0 : half;
+        p->to = k == 0 ? half : n;
+        p->op = b->op;
+        p->id = b->id;
+        p->failed = p->to;
+    }
+    pthread_t th;
+    int threaded = half < n && pthread_create(&th, NULL, build_thread, &b->part[1]) == 0;
+    build_range(&b->part[0]);
+    if (threaded) {
+        pthread_join(th, NULL);
+    } else if (half < n && b->part[0].failed == half) {
+        build_range(&b->part[1]);
+    }
+    return DFT_OK;
+}
+
+/* Record i was not built: the error of its range, whose first failure it is. */
+static enum dft_err
+built_error(const struct built *b, size_t i, struct dft_error *err)
+{
+    const struct build_part *p = &b->part[i < b->part[0].to ? 0 : 1];
+    if (p->failed != i || p->rc == DFT_OK) {
+        return dft_fail(err, DFT_ERR_INTERNAL, "record %zu was not checked", i);
+    }
+    return dft_fail(err, p->rc, "%s", p->err.msg);
+}
+
+static void
+built_free(struct built *b)
+{
+    for (size_t i = 0; b->op != NULL && i < b->n; i++) {
+        json_decref(b->op[i]);
+    }
+    free(b->op);
+    free(b->id);
+    b->op = NULL;
+    b->id = NULL;
+}
+
 enum dft_err
 dft_vault_check_items(const json_t *items, json_t **ops_out, json_t **ids_out,
                       struct dft_error *err)
@@ -235,19 +338,24 @@ dft_vault_check_items(const json_t *items, json_t **ops_out, json_t **ids_out,
     enum dft_err rc = DFT_OK;
     /* one draw for the batch, in key order (vault.c); without memory, one draw per id */
     unsigned char *rnd = vault_ids_random_sorted(n);
+    struct built b;
+    memset(&b, 0, sizeof b);
     if (ops == NULL || ids == NULL || keymap == NULL) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if ((rc = build_creates(records, n, rnd, &b, err)) != DFT_OK) {
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(records, i);
-        json_t *op = NULL;
-        char id[DFT_ID_MAX];
-        rc = build_create(item, i, rnd != NULL ? rnd + i * VAULT_ID_RANDOM_BYTES : NULL, &op, id,
-                          err);
-        if (rc != DFT_OK) {
+        if (b.op[i] == NULL) {
+            rc = built_error(&b, i, err); /* the first record that failed, in order */
             goto out;
         }
+        json_t *op = b.op[i];
+        b.op[i] = NULL;
+        const char *id = b.id[i];
         if (json_array_append_new(ops, op) != 0 ||
             json_array_append_new(ids, json_string(id)) != 0) {
             rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
@@ -275,6 +383,7 @@ dft_vault_check_items(const json_t *items, json_t **ops_out, json_t **ids_out,
         goto out;
     }
 out:
+    built_free(&b);
     free(rnd);
     json_decref(keymap);
     if (rc == DFT_OK && ops_out != NULL) {
@@ -297,9 +406,8 @@ dft_vault_add(struct dft_vault *v, const json_t *items, json_t **ids_out, struct
     json_t *ids = NULL;
     enum dft_err rc = dft_vault_check_items(items, &ops, &ids, err);
     if (rc == DFT_OK) {
-        rc = vault_commit_ops(v, ops, err);
+        rc = vault_commit_ops_owned(v, ops, err); /* releases ops */
     }
-    json_decref(ops);
     if (rc == DFT_OK) {
         *ids_out = ids;
     } else {

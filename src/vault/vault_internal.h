@@ -45,6 +45,9 @@ const struct dft_keys *vault_keys(struct dft_vault *v);
 /* Append ops (complete except v/id/ts/author, which are filled in) as one envelope. */
 enum dft_err vault_commit_ops(struct dft_vault *v, json_t *ops,
                               struct dft_error *err) DFT_MUST_CHECK;
+/* The same, taking the caller's reference to ops: they are released whatever the result. */
+enum dft_err vault_commit_ops_owned(struct dft_vault *v, json_t *ops,
+                                    struct dft_error *err) DFT_MUST_CHECK;
 
 /*
  * The sealed log state in the header (state.c). _check runs at open: DFT_ERR_INTEGRITY when the

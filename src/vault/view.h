@@ -43,7 +43,16 @@ struct dft_view_ahead;
 enum dft_err view_ahead_new(struct dft_view_ahead **out, const json_t *ops,
                             struct dft_error *err) DFT_MUST_CHECK;
 void view_ahead_run(struct dft_view_ahead *a);
-/* Stop the producer (it returns from view_ahead_run soon); safe to call more than once. */
+/*
+ * The same made by a producer that already has op i's canonical JSON (the sealer writes it into
+ * the envelope): ops are put in order, 0 first; one out of order is ignored (the view makes it).
+ * Blocks while the window is full; returns at once after view_ahead_cancel.
+ */
+void view_ahead_put(struct dft_view_ahead *a, size_t i, const unsigned char *op, size_t len);
+/*
+ * Stop the producer (it returns from view_ahead_run / view_ahead_put soon) and tell the view that
+ * nothing more comes: it makes what was not made itself. Safe to call more than once.
+ */
 void view_ahead_cancel(struct dft_view_ahead *a);
 void view_ahead_free(struct dft_view_ahead *a);
 
@@ -61,6 +70,13 @@ enum dft_err view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
 
 /* A record's title from its type and fields: person -> name; else title, name, case_number. */
 const char *view_title(const char *type, const json_t *fields, const char *fallback);
+
+/*
+ * Where the value of the top-level member key lies in s[0..n), the canonical (compact) JSON of
+ * an object: 0 with *off and *len set, or -1 if there is no such member or s is not such JSON.
+ */
+int view_canonical_member(const unsigned char *s, size_t n, const char *key, size_t *off,
+                          size_t *len);
 
 /* The ids an operation touches: "record" and "to" when present. */
 void op_touched(const json_t *op, const char **a, const char **b);
