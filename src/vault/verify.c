@@ -260,16 +260,15 @@ static const char rebuild_history[] =
 
 /* Apply the envelope opened before (if any) to the rebuilt view, and count it. */
 static enum dft_err
-verify_apply_prev(struct dft_view *vw, json_t **prev, int64_t *prev_idx, int64_t *operations,
-                  int64_t *envelopes, struct dft_error *err)
+verify_apply_prev(struct dft_view *vw, struct verify_opened *prev, int64_t *prev_idx,
+                  int64_t *operations, int64_t *envelopes, struct dft_error *err)
 {
-    if (*prev == NULL) {
+    if (prev->ops == NULL) {
         return DFT_OK;
     }
-    enum dft_err rc = view_apply(vw, *prev_idx, *prev, err);
-    *operations += (int64_t)json_array_size(*prev);
-    json_decref(*prev);
-    *prev = NULL;
+    enum dft_err rc = view_apply(vw, *prev_idx, prev->ops, err);
+    *operations += (int64_t)json_array_size(prev->ops);
+    verify_opened_drop(prev);
     if (rc == DFT_OK) {
         (*envelopes)++;
     }
@@ -286,11 +285,12 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     int64_t envelopes = 0, operations = 0;
     struct dft_tlog_check *tree = NULL; /* the Merkle tree rebuilt from the leaves */
     struct verify_open_job job = {0};   /* the envelope being opened */
-    json_t *prev = NULL;                /* the operations of the envelope opened before */
+    struct verify_opened prev = {0};    /* the envelope opened before */
     int64_t prev_idx = 0;
     unsigned char root[DFT_HASH_BYTES];
     char root_b64[DFT_TLOG_HASH_B64];
     int cache_kib = 0;       /* the page cache size to restore (negative KiB), 0: unchanged */
+    int arenas = 0;          /* jansson's allocator is wrapped (verify_arena.h) */
     if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
@@ -301,6 +301,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
      * by row number per row. Pages are only taken as they are read; restored at the end.
      */
     cache_kib = verify_cache_grow(v->db);
+    arenas = verify_arena_install();
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
         goto out;
     }
@@ -450,7 +451,7 @@ dft_vault_verify(struct dft_vault *v, unsigned flags, json_t **report, struct df
     }
 out:
     verify_open_cancel(&job);
-    json_decref(prev);
+    verify_opened_drop(&prev);
     tlog_check_free(tree);
     sqlite3_finalize(st);
     if (view_ready) {
@@ -463,5 +464,8 @@ out:
         (void)sqlite3_exec(v->db, "DETACH DATABASE rebuild", NULL, NULL, NULL);
     }
     verify_cache_restore(v->db, cache_kib);
+    if (arenas) {
+        verify_arena_uninstall(); /* every tree in an arena was dropped above */
+    }
     return rc;
 }
