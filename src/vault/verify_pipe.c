@@ -21,6 +21,8 @@ static void
 hash_share(struct verify_open_job *j, struct verify_hash_share *s)
 {
     size_t n = j->info.op_count;
+    struct dft_buf scratch;
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     while (!atomic_load(&j->failed)) {
         size_t from = atomic_fetch_add(&j->next, HASH_RANGE);
         if (from >= n) {
@@ -34,7 +36,11 @@ hash_share(struct verify_open_job *j, struct verify_hash_share *s)
             atomic_store(&j->failed, 1);
             break;
         }
+        if (j->hkey != NULL) {
+            verify_digest_ops(&s->dig, j->hkey, j->idx, j->items, from, to, &scratch);
+        }
     }
+    dft_buf_release(&scratch);
 }
 
 /* Decrypt, parse and allocate the hashes: the part that runs before the hashing is shared. */
@@ -68,10 +74,13 @@ open_thread(void *arg)
 
 void
 verify_open_start(struct verify_open_job *j, const struct dft_keys *k, const unsigned char *env,
-                  size_t n)
+                  size_t n, int64_t idx, const unsigned char *hkey, struct verify_digest *total)
 {
     memset(j, 0, sizeof *j);
     j->keys = k;
+    j->idx = idx;
+    j->hkey = hkey;
+    j->total = total;
     j->arena = verify_arena_take();
     j->started = 1;
     atomic_init(&j->next, 0);
@@ -185,6 +194,10 @@ verify_open_finish(struct verify_open_job *j, struct verify_opened *out, struct 
         drop(j);
         verify_opened_drop(&o);
         return e == NULL ? rc : dft_fail(err, rc, "%s", e->msg[0] != '\0' ? e->msg : "cannot open");
+    }
+    if (j->hkey != NULL) {
+        verify_digest_merge(j->total, &j->share[0].dig);
+        verify_digest_merge(j->total, &j->share[1].dig);
     }
     *out = (struct verify_opened){ops, j->items, j->arena};
     j->items = NULL;

@@ -13,12 +13,14 @@
 #include "defter/core.h"
 #include "vault/envelope.h"
 #include "vault/verify_arena.h"
+#include "vault/verify_history.h"
 
 /* One thread's share of the operation hashes: its first failure, if any. */
 struct verify_hash_share {
     enum dft_err rc;
     size_t at; /* the first operation of the range that failed */
     struct dft_error err;
+    struct verify_digest dig; /* history rows of the ranges it took (when hkey is set) */
 };
 
 /* An opened envelope: its operations (borrowed from items), in arena when not NULL. */
@@ -33,8 +35,11 @@ void verify_opened_drop(struct verify_opened *o);
 
 struct verify_open_job {
     const struct dft_keys *keys;
-    struct verify_arena *arena; /* the parsed items live there (NULL: plain jansson memory) */
-    unsigned char *env;         /* a copy of the envelope (ciphertext) */
+    struct verify_arena *arena;  /* the parsed items live there (NULL: plain jansson memory) */
+    int64_t idx;                 /* the envelope's log index */
+    const unsigned char *hkey;   /* when set: sum the history rows (verify_history.h) */
+    struct verify_digest *total; /* ... into this, once the envelope is opened */
+    unsigned char *env;          /* a copy of the envelope (ciphertext) */
     size_t len;
     struct dft_envelope_info info;
     json_t *items;                     /* the decrypted {"op", "salt_key"} items */
@@ -60,7 +65,8 @@ struct verify_open_job {
  * an error path (safe when nothing was started or it was finished).
  */
 void verify_open_start(struct verify_open_job *j, const struct dft_keys *k,
-                       const unsigned char *env, size_t n);
+                       const unsigned char *env, size_t n, int64_t idx, const unsigned char *hkey,
+                       struct verify_digest *total);
 enum dft_err verify_open_finish(struct verify_open_job *j, struct verify_opened *out,
                                 struct dft_error *err) DFT_MUST_CHECK;
 void verify_open_cancel(struct verify_open_job *j);
