@@ -298,7 +298,7 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     unsigned char root[DFT_HASH_BYTES];
     char root_b64[DFT_TLOG_HASH_B64];
     int cache_kib = 0; /* the page cache size to restore (negative KiB), 0: unchanged */
-    int arenas = 0;    /* jansson's allocator is wrapped (verify_arena.h) */
+    int arenas = 0;    /* jansson's allocator is wrapped (json_arena.h) */
     int merged = sync_view_merged(v);
     int digest = !table_history && !merged;      /* history compared as a digest */
     unsigned char hkey[VERIFY_DIGEST_KEY_BYTES]; /* its key: random, this run only */
@@ -315,7 +315,7 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
      * by row number per row. Pages are only taken as they are read; restored at the end.
      */
     cache_kib = verify_cache_grow(v->db);
-    arenas = verify_arena_install();
+    arenas = crypto_json_arena_install();
     if ((rc = store_exec(v->db, "ATTACH DATABASE ':memory:' AS rebuild", err)) != DFT_OK) {
         goto out;
     }
@@ -493,7 +493,7 @@ out:
     }
     verify_cache_restore(v->db, cache_kib);
     if (arenas) {
-        verify_arena_uninstall(); /* every tree in an arena was dropped above */
+        crypto_json_arena_uninstall(); /* every tree in an arena was dropped above */
     }
     sodium_memzero(hkey, sizeof hkey);
     return rc;

@@ -47,9 +47,9 @@ hash_share(struct verify_open_job *j, struct verify_hash_share *s)
 static enum dft_err
 parse(struct verify_open_job *j, const unsigned char *env, size_t n)
 {
-    verify_arena_enter(j->arena);
+    crypto_json_arena_enter(j->arena);
     enum dft_err rc = envelope_open_parse(j->keys, env, n, &j->info, &j->items, &j->err);
-    verify_arena_leave();
+    crypto_json_arena_leave();
     if (rc == DFT_OK && (j->hashes = malloc((size_t)j->info.op_count * DFT_HASH_BYTES)) == NULL) {
         rc = dft_fail(&j->err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -81,7 +81,7 @@ verify_open_start(struct verify_open_job *j, const struct dft_keys *k, const uns
     j->idx = idx;
     j->hkey = hkey;
     j->total = total;
-    j->arena = verify_arena_take();
+    j->arena = crypto_json_arena_take();
     j->started = 1;
     atomic_init(&j->next, 0);
     atomic_init(&j->failed, 0);
@@ -133,11 +133,11 @@ join(struct verify_open_job *j)
 void
 verify_opened_drop(struct verify_opened *o)
 {
-    if (o->arena == NULL || verify_arena_spilled(o->arena)) {
+    if (o->arena == NULL || crypto_json_arena_spilled(o->arena)) {
         json_decref(o->ops);
         json_decref(o->items);
     }
-    verify_arena_release(o->arena);
+    crypto_json_arena_release(o->arena);
     memset(o, 0, sizeof *o);
 }
 
@@ -175,7 +175,7 @@ verify_open_finish(struct verify_open_job *j, struct verify_opened *out, struct 
     if (rc == DFT_OK) {
         size_t i;
         json_t *item;
-        verify_arena_enter(j->arena);
+        crypto_json_arena_enter(j->arena);
         ops = json_array();
         json_array_foreach(j->items, i, item)
         {
@@ -185,7 +185,7 @@ verify_open_finish(struct verify_open_job *j, struct verify_opened *out, struct 
                 break;
             }
         }
-        verify_arena_leave();
+        crypto_json_arena_leave();
     }
     if (rc != DFT_OK) {
         struct verify_opened o = {ops, j->items, j->arena};

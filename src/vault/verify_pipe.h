@@ -12,7 +12,7 @@
 #include "crypto/keys.h"
 #include "defter/core.h"
 #include "vault/envelope.h"
-#include "vault/verify_arena.h"
+#include "crypto/json_arena.h"
 #include "vault/verify_history.h"
 
 /* One thread's share of the operation hashes: its first failure, if any. */
@@ -27,7 +27,7 @@ struct verify_hash_share {
 struct verify_opened {
     json_t *ops;
     json_t *items;
-    struct verify_arena *arena;
+    struct crypto_json_arena *arena;
 };
 
 /* Drop an opened envelope (safe on a zeroed one): with its arena, without a walk. */
@@ -35,11 +35,11 @@ void verify_opened_drop(struct verify_opened *o);
 
 struct verify_open_job {
     const struct dft_keys *keys;
-    struct verify_arena *arena;  /* the parsed items live there (NULL: plain jansson memory) */
-    int64_t idx;                 /* the envelope's log index */
-    const unsigned char *hkey;   /* when set: sum the history rows (verify_history.h) */
-    struct verify_digest *total; /* ... into this, once the envelope is opened */
-    unsigned char *env;          /* a copy of the envelope (ciphertext) */
+    struct crypto_json_arena *arena; /* the parsed items live there (NULL: plain jansson memory) */
+    int64_t idx;                     /* the envelope's log index */
+    const unsigned char *hkey;       /* when set: sum the history rows (verify_history.h) */
+    struct verify_digest *total;     /* ... into this, once the envelope is opened */
+    unsigned char *env;              /* a copy of the envelope (ciphertext) */
     size_t len;
     struct dft_envelope_info info;
     json_t *items;                     /* the decrypted {"op", "salt_key"} items */

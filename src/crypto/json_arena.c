@@ -1,5 +1,5 @@
 /*
- * verify_arena.c - per-envelope bump arenas for jansson during verify (verify_arena.h).
+ * json_arena.c - per-envelope bump arenas for jansson during verify (json_arena.h).
  *
  * One mapping of ARENA_SLOTS slots is reserved at the first install (MAP_NORESERVE: pages are
  * only backed once written) and kept until the last uninstall; a released slot keeps its pages
@@ -15,13 +15,13 @@
 
 #include <sodium.h>
 
-#include "vault/verify_arena.h"
+#include "crypto/json_arena.h"
 
 #define ARENA_SLOTS 4
 #define SLOT_BYTES  ((size_t)4 << 30) /* reserved per arena; used pages only are backed */
 #define LOCK_STEP   ((size_t)8 << 20) /* mlock the used part in steps of this */
 
-struct verify_arena {
+struct crypto_json_arena {
     unsigned char *base;
     size_t used;   /* bytes handed out */
     size_t locked; /* bytes locked so far (best effort), then kept locked */
@@ -35,8 +35,8 @@ static unsigned installs;
 static json_malloc_t prev_malloc;
 static json_free_t prev_free;
 static unsigned char *region; /* ARENA_SLOTS * SLOT_BYTES, or NULL */
-static struct verify_arena slots[ARENA_SLOTS];
-static _Thread_local struct verify_arena *current;
+static struct crypto_json_arena slots[ARENA_SLOTS];
+static _Thread_local struct crypto_json_arena *current;
 
 static int
 in_region(const void *p)
@@ -48,7 +48,7 @@ in_region(const void *p)
 static void *
 arena_malloc(size_t n)
 {
-    struct verify_arena *a = current;
+    struct crypto_json_arena *a = current;
     if (a != NULL) {
         size_t need = (n + 15) & ~(size_t)15;
         if (need >= n && need <= SLOT_BYTES - a->used) {
@@ -81,7 +81,7 @@ arena_free(void *p)
 }
 
 int
-verify_arena_install(void)
+crypto_json_arena_install(void)
 {
     pthread_mutex_lock(&mu);
     if (installs == 0) {
@@ -94,7 +94,7 @@ verify_arena_install(void)
         (void)madvise(r, ARENA_SLOTS * SLOT_BYTES, MADV_DONTDUMP);
         region = r;
         for (size_t i = 0; i < ARENA_SLOTS; i++) {
-            slots[i] = (struct verify_arena){.base = region + i * SLOT_BYTES};
+            slots[i] = (struct crypto_json_arena){.base = region + i * SLOT_BYTES};
         }
         json_get_alloc_funcs(&prev_malloc, &prev_free);
         json_set_alloc_funcs(arena_malloc, arena_free);
@@ -105,7 +105,7 @@ verify_arena_install(void)
 }
 
 void
-verify_arena_uninstall(void)
+crypto_json_arena_uninstall(void)
 {
     pthread_mutex_lock(&mu);
     if (installs > 0 && --installs == 0) {
@@ -121,10 +121,10 @@ verify_arena_uninstall(void)
     pthread_mutex_unlock(&mu);
 }
 
-struct verify_arena *
-verify_arena_take(void)
+struct crypto_json_arena *
+crypto_json_arena_take(void)
 {
-    struct verify_arena *a = NULL;
+    struct crypto_json_arena *a = NULL;
     pthread_mutex_lock(&mu);
     for (size_t i = 0; region != NULL && i < ARENA_SLOTS && a == NULL; i++) {
         if (!slots[i].busy) {
@@ -139,25 +139,25 @@ verify_arena_take(void)
 }
 
 void
-verify_arena_enter(struct verify_arena *a)
+crypto_json_arena_enter(struct crypto_json_arena *a)
 {
     current = a;
 }
 
 void
-verify_arena_leave(void)
+crypto_json_arena_leave(void)
 {
     current = NULL;
 }
 
 int
-verify_arena_spilled(const struct verify_arena *a)
+crypto_json_arena_spilled(const struct crypto_json_arena *a)
 {
     return a != NULL && a->spilled;
 }
 
 void
-verify_arena_release(struct verify_arena *a)
+crypto_json_arena_release(struct crypto_json_arena *a)
 {
     if (a == NULL) {
         return;
