@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/json_arena.h"
 #include "search/internal.h"
 #include "search/rebuild.h"
 #include "search/search.h"
@@ -377,9 +378,13 @@ struct dft_search_stream {
     int quit;
 };
 
+/* Fold a batch; its JSON is parsed into an arena when one is free (json_arena.h): no walk to free.
+ */
 static void
 fold_batch(struct stream_batch *b)
 {
+    struct crypto_json_arena *a = crypto_json_arena_take();
+    crypto_json_arena_enter(a);
     for (size_t i = 0; i < b->n; i++) {
         struct stream_row *r = &b->rows[i];
         const char *t = (const char *)b->text.data;
@@ -391,8 +396,12 @@ fold_batch(struct stream_batch *b)
         } else {
             r->e = search_prepare(&r->prep, t + r->title, fields, &r->err);
         }
-        json_decref(fields);
+        if (a == NULL || crypto_json_arena_spilled(a)) {
+            json_decref(fields); /* not all of it in the arena: freed the usual way */
+        }
     }
+    crypto_json_arena_leave();
+    crypto_json_arena_release(a);
 }
 
 /* Take the oldest queued batch (lock held), fold it without the lock, mark it folded. */

@@ -598,23 +598,19 @@ envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *inf
     return envelope_inspect_head(e, info, err);
 }
 
+/* Decrypt and parse (envelope_open_items in parts: verify_pipe.c hashes on two threads). */
 enum dft_err
-envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **items_out,
-                    struct dft_error *err)
+envelope_open_parse(const struct dft_keys *k, const unsigned char *e, size_t n,
+                    struct dft_envelope_info *info, json_t **items_out, struct dft_error *err)
 {
-    struct dft_envelope_info info;
-    enum dft_err rc = envelope_inspect(e, n, &info, err);
+    enum dft_err rc = envelope_inspect(e, n, info, err);
     if (rc != DFT_OK) {
         return rc;
     }
     size_t clen = n - DFT_ENV_FIXED_BYTES;
     size_t plen = clen - CRYPTO_XCHACHA_TAG_BYTES;
     unsigned char *pt = sodium_malloc(plen + 1);
-    unsigned char *hashes = NULL;
-    struct dft_buf scratch;
-    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     json_t *plain = NULL;
-    unsigned char key[DFT_SALT_KEY_BYTES];
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -625,19 +621,30 @@ envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, 
     }
     json_error_t jerr;
     plain = json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_array(plain) || json_array_size(plain) != info.op_count) {
+    if (!json_is_array(plain) || json_array_size(plain) != info->op_count) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content is malformed");
         goto out;
     }
-    hashes = malloc((size_t)info.op_count * DFT_HASH_BYTES);
-    if (hashes == NULL) {
-        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
-        goto out;
-    }
+    *items_out = plain;
+    plain = NULL;
+out:
+    sodium_free(pt);
+    json_decref(plain);
+    return rc;
+}
+
+enum dft_err
+envelope_open_hash(const json_t *items, const struct dft_envelope_info *info, size_t from,
+                   size_t to, unsigned char *hashes, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    struct dft_buf scratch;
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
+    unsigned char key[DFT_SALT_KEY_BYTES];
     char author[dft_b64_len(DFT_SIGN_PK_BYTES)];
-    dft_b64_encode(author, info.author, DFT_SIGN_PK_BYTES);
-    for (size_t i = 0; i < info.op_count; i++) {
-        json_t *item = json_array_get(plain, i);
+    dft_b64_encode(author, info->author, DFT_SIGN_PK_BYTES);
+    for (size_t i = from; i < to; i++) {
+        json_t *item = json_array_get(items, i);
         json_t *op = json_object_get(item, "op");
         const char *kb = json_string_value(json_object_get(item, "salt_key"));
         size_t kl = 0;
@@ -646,25 +653,48 @@ envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, 
             kl != DFT_SALT_KEY_BYTES || !json_is_string(json_object_get(op, "author")) ||
             strcmp(json_string_value(json_object_get(op, "author")), author) != 0) {
             rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope operation %zu is malformed", i);
-            goto out;
+            break;
         }
         rc = op_hash(hashes + i * DFT_HASH_BYTES, op, key, &scratch, err);
         if (rc != DFT_OK) {
-            goto out;
+            break;
         }
     }
-    unsigned char root[DFT_HASH_BYTES];
-    sd_tree_root(root, hashes, info.op_count);
-    if (sodium_memcmp(root, info.sd_root, DFT_HASH_BYTES) != 0) {
-        rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content does not match its signed root");
-        goto out;
-    }
-    *items_out = plain;
-    plain = NULL;
-out:
     sodium_memzero(key, sizeof key);
     dft_buf_release(&scratch);
-    sodium_free(pt);
+    return rc;
+}
+
+enum dft_err
+envelope_open_root(const struct dft_envelope_info *info, const unsigned char *hashes,
+                   struct dft_error *err)
+{
+    unsigned char root[DFT_HASH_BYTES];
+    sd_tree_root(root, hashes, info->op_count);
+    if (sodium_memcmp(root, info->sd_root, DFT_HASH_BYTES) != 0) {
+        return dft_fail(err, DFT_ERR_INTEGRITY, "envelope content does not match its signed root");
+    }
+    return DFT_OK;
+}
+
+enum dft_err
+envelope_open_items(const struct dft_keys *k, const unsigned char *e, size_t n, json_t **items_out,
+                    struct dft_error *err)
+{
+    struct dft_envelope_info info;
+    json_t *plain = NULL;
+    enum dft_err rc = envelope_open_parse(k, e, n, &info, &plain, err);
+    if (rc != DFT_OK) {
+        return rc;
+    }
+    unsigned char *hashes = malloc((size_t)info.op_count * DFT_HASH_BYTES);
+    if (hashes == NULL) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+    } else if ((rc = envelope_open_hash(plain, &info, 0, info.op_count, hashes, err)) == DFT_OK &&
+               (rc = envelope_open_root(&info, hashes, err)) == DFT_OK) {
+        *items_out = plain;
+        plain = NULL;
+    }
     free(hashes);
     json_decref(plain);
     return rc;

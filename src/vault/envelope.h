@@ -67,6 +67,22 @@ enum dft_err envelope_open(const struct dft_keys *k, const unsigned char *env, s
 enum dft_err envelope_open_items(const struct dft_keys *k, const unsigned char *env, size_t n,
                                  json_t **items_out, struct dft_error *err) DFT_MUST_CHECK;
 
+/*
+ * envelope_open_items in three parts, for verify (verify_pipe.c), which hashes the operations of
+ * one envelope on two threads: _parse inspects, decrypts and parses (*items_out: new reference,
+ * info->op_count items); _hash checks items [from, to) and writes their hashes at
+ * hashes + i * DFT_HASH_BYTES (only reads items: two ranges may run at once); _root checks the
+ * signed root over all op_count hashes. The same checks and messages as envelope_open_items.
+ */
+enum dft_err envelope_open_parse(const struct dft_keys *k, const unsigned char *env, size_t n,
+                                 struct dft_envelope_info *info, json_t **items_out,
+                                 struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_open_hash(const json_t *items, const struct dft_envelope_info *info,
+                                size_t from, size_t to, unsigned char *hashes,
+                                struct dft_error *err) DFT_MUST_CHECK;
+enum dft_err envelope_open_root(const struct dft_envelope_info *info, const unsigned char *hashes,
+                                struct dft_error *err) DFT_MUST_CHECK;
+
 /* Canonical JSON text (compact, keys sorted bytewise, UTF-8) into out; appended. */
 enum dft_err json_canonical(const json_t *j, struct dft_buf *out,
                             struct dft_error *err) DFT_MUST_CHECK;

@@ -825,7 +825,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
             continue;
         }
         const struct dft_buf *opc = &opbuf;
-        if (made != NULL && made->op.len > 0) {
+        if (vw->sync_mode & VIEW_NO_HISTORY) {
+            /* no history rows: the op's text is not needed */
+        } else if (made != NULL && made->op.len > 0) {
             opc = &made->op;
         } else {
             dft_buf_reset(&opbuf);
@@ -844,7 +846,9 @@ view_apply(struct dft_view *vw, int64_t idx, const json_t *ops, struct dft_error
                 rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
                 goto out;
             }
-            rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
+            if ((vw->sync_mode & VIEW_NO_HISTORY) == 0) {
+                rc = add_history(vw, ids[k], idx, (int64_t)i, opc, err);
+            }
             if (rc != DFT_OK) {
                 goto out;
             }

@@ -30,8 +30,9 @@ struct dft_view {
 };
 
 /* Merged (synced) views: tables and the log tables are built in two passes (sync_view.c). */
-#define VIEW_NO_LOG   1u /* records, links, evidence only: no history or entries rows */
-#define VIEW_LOG_ONLY 2u /* history and entries rows only */
+#define VIEW_NO_LOG     1u /* records, links, evidence only: no history or entries rows */
+#define VIEW_LOG_ONLY   2u /* history and entries rows only */
+#define VIEW_NO_HISTORY 4u /* no history rows (verify sums them: verify_history.h) */
 
 /*
  * Canonical JSON of each operation and of each create's fields, made ahead on a second thread

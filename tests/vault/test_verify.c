@@ -2,8 +2,9 @@
  * test_verify.c - verify's fast paths on a vault big enough to use them: the view tables
  * compared in rowid order (with the set comparison deciding when the order differs) and the
  * search index checked as a stream folded on two threads (batches of 256 records, four in its
- * ring). Every change made behind the library's back must still be caught, wherever it sits in the
- * order, and rows that are only in another order must not be taken for a change.
+ * ring), and the history compared as a keyed digest of its rows. Every change made behind the
+ * library's back must still be caught, wherever it sits in the order, and rows that are only in
+ * another order must not be taken for a change.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +261,94 @@ test_verify__view_rows_in_another_order(void **state)
     expect_integrity(fx->v, sql, "names");
 }
 
+/* The id of the record with the k-th history row in key order (a row to change). */
+static void
+history_record_at(struct dft_vault *v, int k, char *id)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(vault_db(v),
+                                        "SELECT record FROM history ORDER BY record, idx, seq"
+                                        " LIMIT 1 OFFSET ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int(st, 1, k);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(id, DFT_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/*
+ * The history is compared as a keyed digest of its rows (verify_history.c): any change to a row,
+ * a row missing or added, two rows' operations swapped (the same texts under other keys) or a
+ * value of another type must fail with the message of the table comparison.
+ */
+static void
+test_verify__history_changes_caught(void **state)
+{
+    struct fixture *fx = *state;
+    char sql[768], a[DFT_ID_MAX], b[DFT_ID_MAX];
+    static const int at[] = {0, 700, N_PEOPLE - 1};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        history_record_at(fx->v, at[i], a);
+        snprintf(sql, sizeof sql,
+                 "UPDATE history SET op = replace(op, 'Refat', 'Refet') WHERE record='%s'", a);
+        expect_integrity(fx->v, sql, "history table differs");
+        snprintf(sql, sizeof sql,
+                 "UPDATE history SET op = replace(op, 'Refet', 'Refat') WHERE record='%s'", a);
+        exec(fx->v, sql);
+    }
+    assert_verifies(fx->v);
+    history_record_at(fx->v, 5, a);
+    history_record_at(fx->v, 900, b);
+    snprintf(
+        sql, sizeof sql,
+        "CREATE TEMP TABLE swap AS SELECT record, op FROM history WHERE record IN ('%s', '%s');"
+        "UPDATE history SET op = (SELECT op FROM swap WHERE swap.record != history.record)"
+        " WHERE record IN ('%s', '%s'); DROP TABLE swap",
+        a, b, a, b);
+    expect_integrity(fx->v, sql, "history table differs");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    history_record_at(fx->v, 333, a);
+    snprintf(sql, sizeof sql, "DELETE FROM history WHERE record='%s'", a);
+    expect_integrity(fx->v, sql, "history table differs");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    history_record_at(fx->v, 333, a);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO history(record, idx, seq, op) SELECT record, idx, seq + 100000, op"
+             " FROM history WHERE record='%s'",
+             a);
+    expect_integrity(fx->v, sql, "history table differs");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    history_record_at(fx->v, N_PEOPLE - 1, a);
+    snprintf(sql, sizeof sql, "UPDATE history SET op = CAST(op AS BLOB) WHERE record='%s'", a);
+    expect_integrity(fx->v, sql, "history table differs");
+}
+
+/* Links (two records per operation), edits and deletes give history rows that still verify. */
+static void
+test_verify__history_of_every_kind_verifies(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    char link[DFT_ID_MAX];
+    assert_int_equal(dft_vault_link(fx->v, fx->ids[3], fx->ids[1200], "relative", link, &err),
+                     DFT_OK);
+    json_t *f = json_pack("{ss}", "summary", "released");
+    assert_int_equal(dft_vault_edit(fx->v, fx->ids[3], f, &err), DFT_OK);
+    json_decref(f);
+    assert_int_equal(dft_vault_delete(fx->v, fx->ids[1200], &err), DFT_OK);
+    assert_verifies(fx->v);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE history SET record='%s' WHERE record='%s' AND idx=(SELECT max(idx) FROM"
+             " history)",
+             fx->ids[4], fx->ids[1200]);
+    expect_integrity(fx->v, sql, "history table differs");
+}
+
 int
 main(void)
 {
@@ -267,6 +356,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_verify__search_rows_changed_anywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__search_rows_missing_or_extra, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__view_rows_in_another_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__history_changes_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__history_of_every_kind_verifies, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
