@@ -218,13 +218,25 @@ main_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
 }
 /* ---- sqlite3_io_methods ---- */
 
+/*
+ * Write the WAL's deferred frame header (wal.c), if any, before a call on either file touches
+ * the files: the page write of the same frame alone does not (it writes both in one pwrite).
+ */
+static int
+pending_flush(struct file *f)
+{
+    struct file *w = f->vfs->wal;
+    return w != NULL ? store_wal_flush(w) : SQLITE_OK;
+}
+
 static int
 x_close(sqlite3_file *pf)
 {
     struct file *f = (struct file *)pf;
-    int rc = SQLITE_OK;
+    int rc = pending_flush(f);
     if (f->real->pMethods != NULL) {
-        rc = f->real->pMethods->xClose(f->real);
+        int crc = f->real->pMethods->xClose(f->real);
+        rc = rc != SQLITE_OK ? rc : crc;
     }
     if (f->vfs->main == f) {
         f->vfs->main = NULL;
@@ -253,7 +265,8 @@ x_read(sqlite3_file *pf, void *buf, int amt, sqlite3_int64 off)
         return SQLITE_IOERR_READ;
     }
     if (f->kind == DFT_PAGE_KIND_MAIN) {
-        return main_read(f, buf, amt, off);
+        int rc = pending_flush(f);
+        return rc != SQLITE_OK ? rc : main_read(f, buf, amt, off);
     }
     return store_wal_read(f, buf, amt, off);
 }
@@ -266,7 +279,8 @@ x_write(sqlite3_file *pf, const void *buf, int amt, sqlite3_int64 off)
         return SQLITE_IOERR_WRITE;
     }
     if (f->kind == DFT_PAGE_KIND_MAIN) {
-        return main_write(f, buf, amt, off);
+        int rc = pending_flush(f);
+        return rc != SQLITE_OK ? rc : main_write(f, buf, amt, off);
     }
     return store_wal_write(f, buf, amt, off);
 }
@@ -277,6 +291,10 @@ x_truncate(sqlite3_file *pf, sqlite3_int64 size)
     struct file *f = (struct file *)pf;
     if (f->kind == DFT_PAGE_KIND_MAIN && size % DFT_PAGE_BYTES != 0) {
         return SQLITE_IOERR_TRUNCATE;
+    }
+    int rc = pending_flush(f);
+    if (rc != SQLITE_OK) {
+        return rc;
     }
     if (f->kind == DFT_PAGE_KIND_WAL) {
         store_wal_truncated(f, size);
@@ -289,6 +307,10 @@ static int
 x_sync(sqlite3_file *pf, int flags)
 {
     struct file *f = (struct file *)pf;
+    int rc = pending_flush(f);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
     if (store_fault_hit(&dft_vfs_fault.sync_at)) {
         return dft_vfs_fault.rc;
     }
@@ -298,28 +320,33 @@ x_sync(sqlite3_file *pf, int flags)
 static int
 x_file_size(sqlite3_file *pf, sqlite3_int64 *size)
 {
-    return store_raw_size((struct file *)pf, size);
+    struct file *f = (struct file *)pf;
+    int rc = pending_flush(f);
+    return rc != SQLITE_OK ? rc : store_raw_size(f, size);
 }
 
 static int
 x_lock(sqlite3_file *pf, int lock)
 {
     struct file *f = (struct file *)pf;
-    return f->real->pMethods->xLock(f->real, lock);
+    int rc = pending_flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xLock(f->real, lock);
 }
 
 static int
 x_unlock(sqlite3_file *pf, int lock)
 {
     struct file *f = (struct file *)pf;
-    return f->real->pMethods->xUnlock(f->real, lock);
+    int rc = pending_flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock(f->real, lock);
 }
 
 static int
 x_check_reserved_lock(sqlite3_file *pf, int *out)
 {
     struct file *f = (struct file *)pf;
-    return f->real->pMethods->xCheckReservedLock(f->real, out);
+    int rc = pending_flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xCheckReservedLock(f->real, out);
 }
 
 static int
@@ -331,7 +358,8 @@ x_file_control(sqlite3_file *pf, int op, void *arg)
         *(sqlite3_int64 *)arg = 0;
         return SQLITE_OK;
     }
-    return f->real->pMethods->xFileControl(f->real, op, arg);
+    int rc = pending_flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
 static int

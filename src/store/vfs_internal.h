@@ -45,6 +45,12 @@ struct file {
     int ra_count;           /* pages held in ra (0: none) */
     sqlite3_int64 ra_next;  /* page index a sequential reader would read next */
     int ra_run;             /* consecutive sequential page reads so far */
+    /*
+     * WAL: the masked frame header at hdr_off, not yet in the file: written with its page in one
+     * pwrite, or alone before any other call touches the file (store_wal_flush).
+     */
+    unsigned char hdr_masked[DFT_WAL_FRAME_HDR_BYTES];
+    int hdr_pending;
 };
 
 /*
@@ -90,6 +96,12 @@ int store_memory_init(void);
 
 int store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off);
 int store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off);
+/*
+ * Write a deferred frame header (f->hdr_pending) to the file, so that the file is what SQLite
+ * wrote; a no-op when none is pending or f is not a WAL. Every file method but the page write
+ * of the same frame calls it first.
+ */
+int store_wal_flush(struct file *f);
 /* SQLite truncated the WAL to size bytes. */
 void store_wal_truncated(struct file *f, sqlite3_int64 size);
 /*

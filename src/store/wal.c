@@ -96,6 +96,11 @@ store_wal_read(struct file *f, unsigned char *buf, int amt, sqlite3_int64 off)
     uint32_t frame = 0;
     int in = 0;
     struct dft_page_ad ad;
+    int frc = store_wal_flush(f);
+    if (frc != SQLITE_OK) {
+        memset(buf, 0, (size_t)amt);
+        return frc;
+    }
     if (off + amt <= DFT_WAL_HDR_BYTES) {
         return store_raw_read(f, buf, amt, off); /* WAL header: clear */
     }
@@ -182,12 +187,39 @@ wal_write_page(struct file *f, const unsigned char *hdr, const unsigned char *pa
     return page_encrypt(f->ctx, out, page, &ad) == 0 ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
 
+/* 1 when a write of amt bytes at off is the page of the frame whose header is pending. */
+static int
+in_page_of_pending(const struct file *f, int amt, sqlite3_int64 off)
+{
+    return amt == DFT_PAGE_BYTES && off == f->hdr_off + DFT_WAL_FRAME_HDR_BYTES;
+}
+
+int
+store_wal_flush(struct file *f)
+{
+    if (!f->hdr_pending) {
+        return SQLITE_OK;
+    }
+    f->hdr_pending = 0;
+    int rc = store_raw_write(f, f->hdr_masked, DFT_WAL_FRAME_HDR_BYTES, f->hdr_off);
+    if (rc != SQLITE_OK) {
+        f->hdr_off = -1;
+    }
+    return rc;
+}
+
 int
 store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
 {
     uint32_t frame = 0;
     int in = 0;
     int rc;
+    if (f->hdr_pending && !(in_page_of_pending(f, amt, off))) {
+        rc = store_wal_flush(f);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
     if (off + amt <= DFT_WAL_HDR_BYTES) {
         f->salts_ok = 0;
         rc = store_raw_write(f, buf, amt, off);
@@ -209,12 +241,15 @@ store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64
         }
         memcpy(masked, buf, (size_t)amt);
         wal_apply_mask(f, salts, frame, in, masked, amt);
-        rc = store_raw_write(f, masked, amt, off);
-        if (rc == SQLITE_OK && in == 0 && amt == DFT_WAL_FRAME_HDR_BYTES) {
+        if (in == 0 && amt == DFT_WAL_FRAME_HDR_BYTES) {
+            /* Deferred: written with its page in one pwrite (or by store_wal_flush). */
             memcpy(f->hdr, buf, sizeof f->hdr);
+            memcpy(f->hdr_masked, masked, sizeof f->hdr_masked);
             f->hdr_off = off;
+            f->hdr_pending = 1;
+            return SQLITE_OK;
         }
-        return rc;
+        return store_raw_write(f, masked, amt, off);
     }
     if (in == 0 && amt == DFT_WAL_FRAME_BYTES) {
         const unsigned char *salts = NULL;
@@ -247,12 +282,24 @@ store_wal_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64
                 return SQLITE_IOERR_WRITE;
             }
         }
-        rc = wal_write_page(f, hdr, buf, frame, f->out);
-        if (rc == SQLITE_OK) {
-            rc = store_raw_write(f, f->out, amt, off);
+        if (f->hdr_pending) {
+            /* The header SQLite just wrote and its page: one pwrite for the whole frame. */
+            f->hdr_pending = 0;
+            memcpy(f->out, f->hdr_masked, DFT_WAL_FRAME_HDR_BYTES);
+            rc = wal_write_page(f, hdr, buf, frame, f->out + DFT_WAL_FRAME_HDR_BYTES);
+            if (rc == SQLITE_OK) {
+                rc = store_raw_write(f, f->out, DFT_WAL_FRAME_BYTES, hoff);
+            }
+        } else {
+            rc = wal_write_page(f, hdr, buf, frame, f->out);
+            if (rc == SQLITE_OK) {
+                rc = store_raw_write(f, f->out, amt, off);
+            }
         }
         if (rc == SQLITE_OK) {
             wal_note_commit(f, hdr, frame);
+        } else {
+            f->hdr_off = -1;
         }
         return rc;
     }
@@ -275,6 +322,10 @@ store_wal_scan(struct file *f, int check, uint32_t *valid, uint32_t *bad)
     int rc;
     *valid = 0;
     *bad = 0;
+    rc = store_wal_flush(f);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
     rc = store_raw_size(f, &size);
     if (rc != SQLITE_OK || size < DFT_WAL_HDR_BYTES) {
         return rc;
