@@ -2,7 +2,7 @@
  * tokenizer.c - libFuzzer harness for the search folding: tokenize arbitrary bytes, then
  * skeleton, stem, key, distance, the root and adjective neighbourhoods a query looks up, the
  * East Slavic surname form and name similarity of what comes out. Must never crash, hang or
- * read past a token buffer.
+ * read past a token buffer; on ASCII input the fast path must match the utf8proc path.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +28,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dft_search_token t[16];
     int n = search_tokenize((const char *)data, size, t, 16);
+    /* ASCII input: the fast path must give what the utf8proc path gives, byte for byte */
+    size_t ascii = 0;
+    while (ascii < size && data[ascii] < 0x80) {
+        ascii++;
+    }
+    if (ascii == size) {
+        struct dft_search_token u[16];
+        int m = search_tokenize_unicode((const char *)data, size, u, 16);
+        if (m != n) {
+            abort();
+        }
+        for (int i = 0; i < n; i++) {
+            if (strcmp(t[i].exact, u[i].exact) != 0 || strcmp(t[i].folded, u[i].folded) != 0 ||
+                strcmp(t[i].skel, u[i].skel) != 0 || strcmp(t[i].stem, u[i].stem) != 0 ||
+                strcmp(t[i].key, u[i].key) != 0 || t[i].flags != u[i].flags) {
+                abort();
+            }
+        }
+    }
     for (int i = 0; i < n; i++) {
         char skel[DFT_SEARCH_TOKEN_MAX], stem[DFT_SEARCH_TOKEN_MAX], key[DFT_SEARCH_TOKEN_MAX];
         search_skeleton(t[i].folded, skel);

@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <unicode/utf16.h>
@@ -620,43 +621,37 @@ finish_token(struct dft_search_token *t, const char *word, size_t wlen, unsigned
     t->flags = flags;
 }
 
-int
-search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int max)
+/* Characters of norm (nn bytes) into tokens. ascii: norm is ASCII, no utf8proc lookups. */
+static int
+tokenize_norm(const unsigned char *norm, ptrdiff_t nn, int ascii, struct dft_search_token *toks,
+              int max)
 {
-    if (!dft_utf8_valid(text, len)) {
-        return -1;
-    }
-    if (len == 0 || max <= 0) {
-        return 0;
-    }
-    utf8proc_uint8_t *norm = NULL;
-    utf8proc_ssize_t nn = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &norm,
-                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
-                                           UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
-    if (nn < 0 || norm == NULL) {
-        free(norm);
-        return -1;
-    }
     int count = 0;
     char word[4 * DFT_SEARCH_TOKEN_MAX];
     size_t wlen = 0;
     unsigned depth = 0;
     unsigned wflags = 0;
-    utf8proc_ssize_t i = 0;
+    ptrdiff_t i = 0;
     while (i <= nn && count < max) {
         utf8proc_int32_t c = -1;
-        utf8proc_ssize_t step = 1;
+        ptrdiff_t step = 1;
         if (i < nn) {
-            step = utf8proc_iterate(norm + i, nn - i, &c);
-            if (step <= 0) {
-                break;
+            if (ascii) {
+                c = norm[i];
+            } else {
+                step = utf8proc_iterate(norm + i, nn - i, &c);
+                if (step <= 0) {
+                    break;
+                }
             }
         }
         if (c >= 0 && is_apostrophe(c)) {
             i += step;
             continue;
         }
-        if (c >= 0 && is_word_char(c)) {
+        int wc =
+            ascii ? (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') : c >= 0 && is_word_char(c);
+        if (wc) {
             if (wlen == 0) {
                 wflags = depth > 0 ? DFT_SEARCH_TOK_ALIAS : 0;
             }
@@ -680,7 +675,6 @@ search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int
         }
         i += step;
     }
-    free(norm);
     if (count >= 3) {
         for (int k = 0; k < count; k++) {
             if (is_patronymic(toks[k].skel)) {
@@ -693,4 +687,54 @@ search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int
         }
     }
     return count;
+}
+
+int
+search_tokenize_unicode(const char *text, size_t len, struct dft_search_token *toks, int max)
+{
+    if (!dft_utf8_valid(text, len)) {
+        return -1;
+    }
+    if (len == 0 || max <= 0) {
+        return 0;
+    }
+    utf8proc_uint8_t *norm = NULL;
+    utf8proc_ssize_t nn = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &norm,
+                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                           UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+    if (nn < 0 || norm == NULL) {
+        free(norm);
+        return -1;
+    }
+    int count = tokenize_norm(norm, (ptrdiff_t)nn, 0, toks, max);
+    free(norm);
+    return count;
+}
+
+/* ASCII text of at most this many bytes takes the fast path (a stack copy, lower-cased). */
+#define TOKENIZE_ASCII_MAX 1024
+
+int
+search_tokenize(const char *text, size_t len, struct dft_search_token *toks, int max)
+{
+    /*
+     * On ASCII, NFKC with case folding only lower-cases A-Z (no ASCII character decomposes,
+     * composes or is default-ignorable), and the word characters are the letters and digits:
+     * the same result as search_tokenize_unicode without utf8proc (test_fold compares them).
+     */
+    if (len > 0 && len <= TOKENIZE_ASCII_MAX && max > 0) {
+        unsigned char norm[TOKENIZE_ASCII_MAX];
+        size_t i = 0;
+        for (; i < len; i++) {
+            unsigned char c = (unsigned char)text[i];
+            if (c == 0 || c >= 0x80) {
+                break; /* NUL (refused) or not ASCII: the general path */
+            }
+            norm[i] = c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+        }
+        if (i == len) {
+            return tokenize_norm(norm, (ptrdiff_t)len, 1, toks, max);
+        }
+    }
+    return search_tokenize_unicode(text, len, toks, max);
 }

@@ -156,4 +156,10 @@ int search_cognate_group(const char *skel);
 /* search_fold_word through ICU only, without the table for plain Cyrillic words. */
 void search_fold_word_icu(const char *word, size_t len, char out[DFT_SEARCH_TOKEN_MAX]);
 
+/*
+ * search_tokenize through utf8proc always (the path of non-ASCII text): search_tokenize takes a
+ * faster path on ASCII text that must give byte for byte the same tokens (tests, fuzz).
+ */
+int search_tokenize_unicode(const char *text, size_t len, struct dft_search_token *toks, int max);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -194,6 +195,67 @@ test_tokenize__bad_and_odd_input(void **state)
     assert_true(strlen(t[0].folded) < DFT_SEARCH_TOKEN_MAX);
 }
 
+/* search_tokenize (ASCII fast path) and search_tokenize_unicode give the same tokens for s. */
+static void
+tokenize_paths_agree(const char *s, size_t n, int max)
+{
+    struct dft_search_token a[16];
+    struct dft_search_token b[16];
+    memset(a, 0, sizeof a);
+    memset(b, 0x55, sizeof b);
+    int na = search_tokenize(s, n, a, max);
+    int nb = search_tokenize_unicode(s, n, b, max);
+    if (na != nb) {
+        print_error("'%.*s': %d tokens on the fast path, %d on the slow one\n", (int)n, s, na, nb);
+        fail();
+    }
+    for (int i = 0; i < na; i++) {
+        const char *fa[] = {a[i].exact, a[i].folded, a[i].skel, a[i].stem, a[i].key};
+        const char *fb[] = {b[i].exact, b[i].folded, b[i].skel, b[i].stem, b[i].key};
+        for (int k = 0; k < 5; k++) {
+            if (strcmp(fa[k], fb[k]) != 0) {
+                print_error("'%.*s' token %d field %d: '%s' vs '%s'\n", (int)n, s, i, k, fa[k],
+                            fb[k]);
+                fail();
+            }
+        }
+        assert_int_equal(a[i].flags, b[i].flags);
+    }
+}
+
+static void
+test_tokenize__ascii_fast_path_matches_utf8proc(void **state)
+{
+    (void)state;
+    char buf[1100];
+    /* every ASCII character alone, inside a word, between words, and inside brackets */
+    for (int c = 0; c < 128; c++) {
+        char ch = (char)c;
+        tokenize_paths_agree(&ch, 1, 4);
+        int n = snprintf(buf, sizeof buf, "ab%ccd Kurt%coglu (x%cY) [Z%c]", c ? c : '.',
+                         c ? c : '.', c ? c : '.', c ? c : '.');
+        buf[2] = ch; /* NUL too: both must refuse it */
+        tokenize_paths_agree(buf, (size_t)n, 16);
+    }
+    /* random ASCII strings, letter-heavy, with separators, brackets, apostrophes and controls */
+    static const char pool[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "aeiouAEIOU      '`-.,()[]{}_^~\t\n\x01\x7f\"!?/\\@#$%&*+=<>|;:";
+    unsigned long x = 0x9e3779b97f4a7c15UL;
+    for (int r = 0; r < 20000; r++) {
+        x = x * 6364136223846793005UL + 1442695040888963407UL;
+        size_t n = 1 + (size_t)((x >> 33) % (r % 100 == 0 ? 1090 : 60));
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+            buf[i] = pool[(x >> 33) % (sizeof pool - 1)];
+        }
+        tokenize_paths_agree(buf, n, 1 + (int)((x >> 20) % 16));
+    }
+    /* past the fast path's length limit: the same answer still */
+    memset(buf, 'q', 1030);
+    buf[500] = ' ';
+    tokenize_paths_agree(buf, 1030, 4);
+}
+
 static void
 test_distance__weights(void **state)
 {
@@ -353,6 +415,7 @@ main(void)
         cmocka_unit_test(test_fold__must_not_merge),
         cmocka_unit_test(test_tokenize__patronymic_alias_hyphen),
         cmocka_unit_test(test_tokenize__bad_and_odd_input),
+        cmocka_unit_test(test_tokenize__ascii_fast_path_matches_utf8proc),
         cmocka_unit_test(test_distance__weights),
         cmocka_unit_test(test_similarity__same_and_other_people),
         cmocka_unit_test(test_fold__cyrillic_table_matches_icu),
