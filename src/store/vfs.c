@@ -47,10 +47,23 @@ store_fault_hit(long *at)
 
 /* ---- raw I/O on the unix file ---- */
 
+/* Write the main database's gathered pages (main_write), if any. */
+static int
+wb_flush(struct file *f)
+{
+    if (f == NULL || f->wb_pages == 0) {
+        return SQLITE_OK;
+    }
+    int n = f->wb_pages;
+    f->wb_pages = 0;
+    return store_raw_write(f, f->wb, n * DFT_PAGE_BYTES, f->wb_off);
+}
+
 int
 store_raw_read(struct file *f, void *buf, int amt, sqlite3_int64 off)
 {
-    return f->real->pMethods->xRead(f->real, buf, amt, off);
+    int rc = wb_flush(f); /* the main database's own gathered pages first */
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, buf, amt, off);
 }
 
 int
@@ -65,7 +78,8 @@ store_raw_write(struct file *f, const void *buf, int amt, sqlite3_int64 off)
 int
 store_raw_size(struct file *f, sqlite3_int64 *size)
 {
-    return f->real->pMethods->xFileSize(f->real, size);
+    int rc = wb_flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
 }
 
 /*
@@ -210,11 +224,24 @@ main_write(struct file *f, const unsigned char *buf, int amt, sqlite3_int64 off)
         return SQLITE_IOERR_WRITE;
     }
     ra_drop(f);
+    /* Gather consecutive pages (a checkpoint's) into one pwrite of up to STORE_WB_PAGES. */
+    if (f->wb_pages > 0 && off != f->wb_off + (sqlite3_int64)f->wb_pages * DFT_PAGE_BYTES) {
+        int rc = wb_flush(f);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
+    if (f->wb == NULL && (f->wb = malloc((size_t)STORE_WB_PAGES * DFT_PAGE_BYTES)) == NULL) {
+        return SQLITE_IOERR_NOMEM;
+    }
     page_ad_main(&ad, f->vfs->vault_id, pgno);
-    if (page_encrypt(f->ctx, f->out, buf, &ad) != 0) {
+    if (page_encrypt(f->ctx, f->wb + (size_t)f->wb_pages * DFT_PAGE_BYTES, buf, &ad) != 0) {
         return SQLITE_IOERR_WRITE;
     }
-    return store_raw_write(f, f->out, DFT_PAGE_BYTES, off);
+    if (f->wb_pages++ == 0) {
+        f->wb_off = off;
+    }
+    return f->wb_pages == STORE_WB_PAGES ? wb_flush(f) : SQLITE_OK;
 }
 /* ---- sqlite3_io_methods ---- */
 
@@ -226,7 +253,9 @@ static int
 pending_flush(struct file *f)
 {
     struct file *w = f->vfs->wal;
-    return w != NULL ? store_wal_flush(w) : SQLITE_OK;
+    int rc = w != NULL ? store_wal_flush(w) : SQLITE_OK;
+    int mrc = wb_flush(f->vfs->main);
+    return rc != SQLITE_OK ? rc : mrc;
 }
 
 static int
@@ -253,6 +282,9 @@ x_close(sqlite3_file *pf)
     free(f->ra);
     f->ra = NULL;
     f->ra_count = 0;
+    free(f->wb);
+    f->wb = NULL;
+    f->wb_pages = 0;
     f->base.pMethods = NULL;
     return rc;
 }
@@ -279,10 +311,11 @@ x_write(sqlite3_file *pf, const void *buf, int amt, sqlite3_int64 off)
         return SQLITE_IOERR_WRITE;
     }
     if (f->kind == DFT_PAGE_KIND_MAIN) {
-        int rc = pending_flush(f);
+        int rc = f->vfs->wal != NULL ? store_wal_flush(f->vfs->wal) : SQLITE_OK;
         return rc != SQLITE_OK ? rc : main_write(f, buf, amt, off);
     }
-    return store_wal_write(f, buf, amt, off);
+    int rc = wb_flush(f->vfs->main);
+    return rc != SQLITE_OK ? rc : store_wal_write(f, buf, amt, off);
 }
 
 static int

@@ -51,6 +51,14 @@ struct file {
      */
     unsigned char hdr_masked[DFT_WAL_FRAME_HDR_BYTES];
     int hdr_pending;
+    /*
+     * Main database: sealed pages of consecutive writes (a checkpoint writes pages in order),
+     * written in one pwrite when STORE_WB_PAGES are held or before any other call touches the
+     * files (vfs.c). Ciphertext only.
+     */
+    unsigned char *wb;
+    sqlite3_int64 wb_off; /* file offset of wb's first page */
+    int wb_pages;         /* pages held in wb (0: none) */
 };
 
 /*
@@ -63,6 +71,8 @@ struct file {
 
 /* Pages read in one pread once a reader goes through the main database in order (64 KiB). */
 #define STORE_RA_PAGES 16
+/* Consecutive main database page writes gathered into one pwrite (64 KiB). */
+#define STORE_WB_PAGES 16
 /* Sequential page reads in a row that start read-ahead (point reads never trigger it). */
 #define STORE_RA_AFTER 2
 
