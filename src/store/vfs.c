@@ -56,7 +56,20 @@ wb_flush(struct file *f)
     }
     int n = f->wb_pages;
     f->wb_pages = 0;
-    return store_raw_write(f, f->wb, n * DFT_PAGE_BYTES, f->wb_off);
+    int rc = store_raw_write(f, f->wb, n * DFT_PAGE_BYTES, f->wb_off);
+    if (rc != SQLITE_OK) {
+        f->wr_err = rc;
+    }
+    return rc;
+}
+
+/* The error of a deferred write of f that failed earlier (wr_err), once; SQLITE_OK if none. */
+static int
+latched_err(struct file *f)
+{
+    int rc = f->wr_err;
+    f->wr_err = SQLITE_OK;
+    return rc;
 }
 
 int
@@ -310,6 +323,9 @@ x_write(sqlite3_file *pf, const void *buf, int amt, sqlite3_int64 off)
     if (amt <= 0 || off < 0) {
         return SQLITE_IOERR_WRITE;
     }
+    if (f->wr_err != SQLITE_OK) {
+        return latched_err(f);
+    }
     if (f->kind == DFT_PAGE_KIND_MAIN) {
         int rc = f->vfs->wal != NULL ? store_wal_flush(f->vfs->wal) : SQLITE_OK;
         return rc != SQLITE_OK ? rc : main_write(f, buf, amt, off);
@@ -326,6 +342,9 @@ x_truncate(sqlite3_file *pf, sqlite3_int64 size)
         return SQLITE_IOERR_TRUNCATE;
     }
     int rc = pending_flush(f);
+    if (f->wr_err != SQLITE_OK) {
+        return latched_err(f); /* a deferred write of this file failed, now or earlier */
+    }
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -341,6 +360,9 @@ x_sync(sqlite3_file *pf, int flags)
 {
     struct file *f = (struct file *)pf;
     int rc = pending_flush(f);
+    if (f->wr_err != SQLITE_OK) {
+        return latched_err(f); /* a deferred write of this file failed, now or earlier */
+    }
     if (rc != SQLITE_OK) {
         return rc;
     }

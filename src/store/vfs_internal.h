@@ -59,6 +59,12 @@ struct file {
     unsigned char *wb;
     sqlite3_int64 wb_off; /* file offset of wb's first page */
     int wb_pages;         /* pages held in wb (0: none) */
+    /*
+     * A deferred write (wb or the WAL frame header) that failed inside a call whose error SQLite
+     * may ignore (a file control, a lock change): reported by this file's next write, truncate
+     * or sync, so SQLite never syncs past lost data.
+     */
+    int wr_err;
 };
 
 /*

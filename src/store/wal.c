@@ -204,6 +204,7 @@ store_wal_flush(struct file *f)
     int rc = store_raw_write(f, f->hdr_masked, DFT_WAL_FRAME_HDR_BYTES, f->hdr_off);
     if (rc != SQLITE_OK) {
         f->hdr_off = -1;
+        f->wr_err = rc;
     }
     return rc;
 }

@@ -917,6 +917,56 @@ test_store__failed_write_loses_nothing(void **state)
     }
 }
 
+/*
+ * A checkpoint whose Nth write fails (the VFS gathers consecutive page writes into one, and
+ * writes each WAL frame with its header in one): the committed update survives, whole, after
+ * the close and reopen, for every N until the checkpoint gets through.
+ */
+static void
+test_store__failed_checkpoint_write_loses_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    make_db(fx, 2000);
+    for (int sticky = 0; sticky < 2; sticky++) {
+        long at = 1;
+        for (;; at++) {
+            memset(&dft_vfs_fault, 0, sizeof dft_vfs_fault);
+            sqlite3 *db = open_ok(fx, 0);
+            sqlite3_int64 n = int_query(db, "SELECT count(*) FROM t");
+            exec_ok(db, "UPDATE t SET body = body || '+'");
+            sqlite3_int64 len = int_query(db, "SELECT sum(length(body)) FROM t");
+            dft_vfs_fault.rc = SQLITE_IOERR_WRITE;
+            dft_vfs_fault.sticky = sticky;
+            dft_vfs_fault.write_at = at;
+            (void)sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+            long hits = dft_vfs_fault.hits;
+            if (!sticky) {
+                memset(&dft_vfs_fault, 0, sizeof dft_vfs_fault);
+            }
+            store_close(db);
+            memset(&dft_vfs_fault, 0, sizeof dft_vfs_fault);
+            db = open_ok(fx, 0);
+            assert_int_equal(int_query(db, "SELECT count(*) FROM t"), n);
+            assert_int_equal(int_query(db, "SELECT sum(length(body)) FROM t"), len);
+            sqlite3_stmt *st = NULL;
+            assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+                             SQLITE_OK);
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+            sqlite3_finalize(st);
+            struct dft_error err;
+            dft_error_clear(&err);
+            assert_int_equal(store_check_pages(db, &err), DFT_OK);
+            store_close(db);
+            if (hits == 0) {
+                break;
+            }
+            assert_true(at < 200);
+        }
+        assert_true(at > 5); /* several write points of the checkpoint were failed */
+    }
+}
+
 int
 main(void)
 {
@@ -945,6 +995,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_store__survives_sigkill_at_any_moment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store__failed_write_loses_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__failed_checkpoint_write_loses_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store__page_nonces_never_repeat_across_fork, setup,
                                         teardown),
         cmocka_unit_test(test_store__only_the_lock_byte_hole_is_unused),
