@@ -7,7 +7,9 @@
  * a size-class allocator (four classes per power of two, up to 256 KiB; larger blocks get their
  * own mapping, unmapped at free), so a free costs one wipe of the block and no system call:
  * sodium_malloc per allocation (two guard pages and an mprotect each) would be far too slow for
- * SQLite. Thread-safe (one mutex). Memory of freed small blocks is kept for reuse, wiped.
+ * SQLite. Thread-safe: each thread keeps a small cache of its freed small blocks (wiped at
+ * free, still in the locked arenas) and trades them with the shared lists, under one mutex, in
+ * batches; a thread's cache goes back to the shared lists when it exits.
  */
 #ifndef DEFTER_CRYPTO_SECPOOL_H
 #define DEFTER_CRYPTO_SECPOOL_H
