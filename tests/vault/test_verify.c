@@ -306,15 +306,15 @@ test_verify__fulltext_check_reported_in_order(void **state)
 {
     struct fixture *fx = *state;
     char sql[512], id[DFT_ID_MAX];
-    static const char ghost[] =
+    static const char broken_fts[] =
         "UPDATE search_name_data SET block = zeroblob(length(block)) WHERE id > 10";
     add_envelopes(fx->v, 4);
     assert_verifies(fx->v);
-    expect_integrity(fx->v, ghost, "does not match the records it indexes");
+    expect_integrity(fx->v, broken_fts, "does not match the records it indexes");
     teardown(state);
     assert_int_equal(setup(state), 0);
     add_envelopes(fx->v, 4);
-    exec(fx->v, ghost);
+    exec(fx->v, broken_fts);
     id_at(fx->v, 700, id);
     snprintf(sql, sizeof sql, "UPDATE search_doc SET title = title || 'x' WHERE id='%s'", id);
     expect_integrity(fx->v, sql, "differs from the records in the title");
@@ -329,7 +329,7 @@ test_verify__fulltext_check_reported_in_order(void **state)
     teardown(state);
     assert_int_equal(setup(state), 0);
     /* one envelope only: every check runs after the loop */
-    expect_integrity(fx->v, ghost, "does not match the records it indexes");
+    expect_integrity(fx->v, broken_fts, "does not match the records it indexes");
 }
 
 /*
