@@ -277,6 +277,42 @@ verify_apply_prev(struct dft_view *vw, struct verify_opened *prev, int64_t *prev
 }
 
 /*
+ * Checks that read only the stored vault, run on this thread while the second one opens an
+ * envelope (verify_pipe.c) instead of before the loop: after the first envelope is applied the
+ * structure check of the main database, after the second the sum of the stored history
+ * (verify_history.h), after the third the full-text index's own consistency check, whose
+ * failure is kept and reported where it was checked before (after the search rows are compared:
+ * the same first failure). What the loop leaves undone runs after it, in the same order.
+ */
+struct verify_idle {
+    int done;   /* steps done */
+    int digest; /* the history is compared as a digest: its stored sum is a step */
+    const unsigned char *hkey;
+    struct verify_digest stored;
+    enum dft_err fts_rc; /* search_check's result, and its message */
+    struct dft_error fts_err;
+};
+
+#define VERIFY_IDLE_STEPS 3
+
+static enum dft_err
+verify_idle_step(struct dft_vault *v, struct verify_idle *w, struct dft_error *err)
+{
+    enum dft_err rc = DFT_OK;
+    if (w->done == 0) {
+        rc = store_exec(v->db, "PRAGMA main.quick_check", err);
+    } else if (w->done == 1) {
+        rc = w->digest ? verify_digest_stored(v->db, w->hkey, &w->stored, err) : DFT_OK;
+    } else if (w->done == 2) {
+        w->fts_rc = search_check(v->db, &w->fts_err);
+    } else {
+        return DFT_OK;
+    }
+    w->done++;
+    return rc;
+}
+
+/*
  * One run of verify. With table_history 0 (and a view not merged from a sync), the history is
  * compared as a keyed digest (verify_history.h) and *retry is set, with nothing reported, when it
  * differs: the caller runs again with table_history 1, which builds the history table and names
@@ -304,6 +340,7 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     unsigned char hkey[VERIFY_DIGEST_KEY_BYTES]; /* its key: random, this run only */
     struct verify_digest hist = {{0, 0, 0, 0}, 0, 0};
     const unsigned char *hk = digest ? hkey : NULL;
+    struct verify_idle idle = {0, digest, hkey, {{0, 0, 0, 0}, 0, 0}, DFT_OK, {DFT_OK, ""}};
     if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
@@ -366,9 +403,6 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     if ((rc = store_check_pages(v->db, err)) != DFT_OK) {
         goto out;
     }
-    if ((rc = store_exec(v->db, "PRAGMA quick_check", err)) != DFT_OK) {
-        goto out;
-    }
     int64_t expect = 0;
     /* envelope k is opened on a second thread while k-1 is applied (verify_pipe.c) */
     for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
@@ -409,6 +443,9 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
                           (long long)idx);
             goto out;
         }
+        if (envelopes > 0 && (rc = verify_idle_step(v, &idle, err)) != DFT_OK) {
+            goto out;
+        }
         if ((rc = verify_open_finish(&job, &prev, err)) != DFT_OK) {
             goto out;
         }
@@ -421,6 +458,11 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     if ((rc = verify_apply_prev(&vw, &prev, &prev_idx, &operations, &envelopes, err)) != DFT_OK) {
         goto out;
     }
+    while (idle.done < VERIFY_IDLE_STEPS) {
+        if ((rc = verify_idle_step(v, &idle, err)) != DFT_OK) {
+            goto out;
+        }
+    }
     if (merged && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
         goto out;
     }
@@ -431,16 +473,16 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     }
     tlog_hash_encode(root_b64, root);
     /* The search index is a view too: its contents rebuilt from the records, FTS5 consistent. */
-    if ((rc = check_search(v, err)) != DFT_OK || (rc = search_check(v->db, err)) != DFT_OK) {
+    if ((rc = check_search(v, err)) != DFT_OK) {
+        goto out;
+    }
+    if ((rc = idle.fts_rc) != DFT_OK) { /* search_check, run in the loop */
+        *err = idle.fts_err;
         goto out;
     }
     for (size_t i = 0; i < sizeof compared / sizeof compared[0]; i++) {
         if (digest && strcmp(compared[i][0], "history") == 0) {
-            int same = 0;
-            if ((rc = verify_digest_stored_equal(v->db, hkey, &hist, &same, err)) != DFT_OK) {
-                goto out;
-            }
-            if (!same) {
+            if (!verify_digest_equal(&idle.stored, &hist)) {
                 *retry = 1; /* a difference: the caller builds the table and names it */
                 rc = DFT_ERR_INTEGRITY;
                 goto out;
@@ -496,6 +538,7 @@ out:
         crypto_json_arena_uninstall(); /* every tree in an arena was dropped above */
     }
     sodium_memzero(hkey, sizeof hkey);
+    sodium_memzero(&idle.stored, sizeof idle.stored);
     return rc;
 }
 

@@ -86,13 +86,11 @@ verify_digest_merge(struct verify_digest *into, const struct verify_digest *from
 }
 
 enum dft_err
-verify_digest_stored_equal(sqlite3 *db, const unsigned char *key, const struct verify_digest *want,
-                           int *equal, struct dft_error *err)
+verify_digest_stored(sqlite3 *db, const unsigned char *key, struct verify_digest *have,
+                     struct dft_error *err)
 {
-    struct verify_digest have = {{0, 0, 0, 0}, 0, 0};
     sqlite3_stmt *st = NULL;
-    int typed = 1;
-    *equal = 0;
+    *have = (struct verify_digest){{0, 0, 0, 0}, 0, 0};
     int src =
         sqlite3_prepare_v2(db, "SELECT record, idx, seq, op FROM main.history", -1, &st, NULL);
     while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -100,7 +98,7 @@ verify_digest_stored_equal(sqlite3 *db, const unsigned char *key, const struct v
             sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
             sqlite3_column_type(st, 2) != SQLITE_INTEGER ||
             sqlite3_column_type(st, 3) != SQLITE_TEXT) {
-            typed = 0; /* the rebuilt rows are never of another type */
+            have->broken = 1; /* the rebuilt rows are never of another type */
             src = SQLITE_DONE;
             break;
         }
@@ -108,7 +106,7 @@ verify_digest_stored_equal(sqlite3 *db, const unsigned char *key, const struct v
         size_t rlen = (size_t)sqlite3_column_bytes(st, 0);
         const unsigned char *op = sqlite3_column_text(st, 3);
         size_t olen = (size_t)sqlite3_column_bytes(st, 3);
-        digest_row(&have, key, (const char *)rec, rlen, sqlite3_column_int64(st, 1),
+        digest_row(have, key, (const char *)rec, rlen, sqlite3_column_int64(st, 1),
                    sqlite3_column_int64(st, 2), op, olen);
         src = SQLITE_OK;
     }
@@ -116,7 +114,12 @@ verify_digest_stored_equal(sqlite3 *db, const unsigned char *key, const struct v
     if (src != SQLITE_DONE) {
         return store_error(db, src, "cannot read the history", err);
     }
-    *equal = typed && !want->broken && have.rows == want->rows &&
-             sodium_memcmp(have.lane, want->lane, sizeof have.lane) == 0;
     return DFT_OK;
+}
+
+int
+verify_digest_equal(const struct verify_digest *have, const struct verify_digest *want)
+{
+    return !have->broken && !want->broken && have->rows == want->rows &&
+           sodium_memcmp(have->lane, want->lane, sizeof have->lane) == 0;
 }

@@ -41,11 +41,11 @@ void verify_digest_ops(struct verify_digest *d, const unsigned char *key, int64_
                        const json_t *items, size_t from, size_t to, struct dft_buf *scratch);
 void verify_digest_merge(struct verify_digest *into, const struct verify_digest *from);
 /*
- * 1 when main.history holds exactly the rows summed in want (each column of its type), 0 when
- * not; an error reading the table is an error.
+ * Sum the rows main.history holds into have (broken when a column is of another type); an
+ * error reading the table is an error. verify runs it while it waits for an envelope's parse.
  */
-enum dft_err verify_digest_stored_equal(sqlite3 *db, const unsigned char *key,
-                                        const struct verify_digest *want, int *equal,
-                                        struct dft_error *err) DFT_MUST_CHECK;
-
+enum dft_err verify_digest_stored(sqlite3 *db, const unsigned char *key, struct verify_digest *have,
+                                  struct dft_error *err) DFT_MUST_CHECK;
+/* 1 when both digests hold the same rows (neither broken), else 0; constant-time compare. */
+int verify_digest_equal(const struct verify_digest *have, const struct verify_digest *want);
 #endif

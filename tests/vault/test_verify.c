@@ -277,6 +277,61 @@ history_record_at(struct dft_vault *v, int k, char *id)
     sqlite3_finalize(st);
 }
 
+/* Add n more envelopes of a few people each: verify's checks of the stored vault then run
+ * between envelopes (verify.c, verify_idle_step), not after the last. */
+static void
+add_envelopes(struct dft_vault *v, int n)
+{
+    struct dft_error err = {0};
+    for (int e = 0; e < n; e++) {
+        json_t *items = json_array();
+        for (int i = 0; i < 3; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "Server Mustafayev %d-%d", e, i);
+            json_array_append_new(items, json_pack("{ss ss}", "type", "person", "name", name));
+        }
+        json_t *ids = NULL;
+        assert_int_equal(dft_vault_add(v, items, &ids, &err), DFT_OK);
+        json_decref(ids);
+        json_decref(items);
+    }
+}
+
+/*
+ * The full-text index's own check runs while envelopes are opened; its failure is reported
+ * after the stored rows are compared, as before: a row that differs is named first.
+ */
+static void
+test_verify__fulltext_check_reported_in_order(void **state)
+{
+    struct fixture *fx = *state;
+    char sql[512], id[DFT_ID_MAX];
+    static const char broken_fts[] =
+        "UPDATE search_name_data SET block = zeroblob(length(block)) WHERE id > 10";
+    add_envelopes(fx->v, 4);
+    assert_verifies(fx->v);
+    expect_integrity(fx->v, broken_fts, "does not match the records it indexes");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    add_envelopes(fx->v, 4);
+    exec(fx->v, broken_fts);
+    id_at(fx->v, 700, id);
+    snprintf(sql, sizeof sql, "UPDATE search_doc SET title = title || 'x' WHERE id='%s'", id);
+    expect_integrity(fx->v, sql, "differs from the records in the title");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    /* the stored history is summed between envelopes too */
+    add_envelopes(fx->v, 4);
+    history_record_at(fx->v, 700, id);
+    snprintf(sql, sizeof sql,
+             "UPDATE history SET op = replace(op, 'Refat', 'Refet') WHERE record='%s'", id);
+    expect_integrity(fx->v, sql, "history table differs");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    /* one envelope only: every check runs after the loop */
+    expect_integrity(fx->v, broken_fts, "does not match the records it indexes");
+}
+
 /*
  * The history is compared as a keyed digest of its rows (verify_history.c): any change to a row,
  * a row missing or added, two rows' operations swapped (the same texts under other keys) or a
@@ -355,6 +410,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_verify__search_rows_changed_anywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__search_rows_missing_or_extra, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__fulltext_check_reported_in_order, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_verify__view_rows_in_another_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__history_changes_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__history_of_every_kind_verifies, setup,
