@@ -235,7 +235,8 @@ legacy_parse(struct dft_header *t, const unsigned char *p, size_t n, struct dft_
     }
     size_t slen = (size_t)dft_be_get(p + OFF_STATELEN, 4);
     size_t n0 = OFF_STATE + (slen <= 4096 ? slen : 0) + DFT_HASH_BYTES;
-    if (slen > 4096 || (n != n0 && n != HEADER_FILE_BYTES && n != HEADER_DISK_BYTES)) {
+    /* a padded header may be longer than its state says, never shorter */
+    if (slen > 4096 || n0 > n || (n != n0 && n != HEADER_FILE_BYTES && n != HEADER_DISK_BYTES)) {
         return dft_fail(err, DFT_ERR_INTEGRITY, "%s (bad length)", what);
     }
     unsigned char sum[DFT_HASH_BYTES];

@@ -284,6 +284,33 @@ verify_apply_prev(struct dft_view *vw, struct verify_opened *prev, int64_t *prev
  * failure is kept and reported where it was checked before (after the search rows are compared:
  * the same first failure). What the loop leaves undone runs after it, in the same order.
  */
+/*
+ * SQLite's structure check of the vault's database. quick_check reports damage as result rows,
+ * not as an error code: anything but the single row "ok" is damage.
+ */
+static enum dft_err
+structure_check(sqlite3 *db, struct dft_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA main.quick_check(1)", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        return store_error(db, rc, "structure check", err);
+    }
+    rc = sqlite3_step(st);
+    enum dft_err e = DFT_OK;
+    if (rc != SQLITE_ROW) {
+        e = store_error(db, rc, "structure check", err);
+    } else {
+        const char *res = (const char *)sqlite3_column_text(st, 0);
+        if (res == NULL || strcmp(res, "ok") != 0) {
+            e = dft_fail(err, DFT_ERR_INTEGRITY, "the database structure is damaged: %s",
+                         res != NULL ? res : "(no detail)");
+        }
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
 struct verify_idle {
     int done;   /* steps done */
     int digest; /* the history is compared as a digest: its stored sum is a step */
@@ -300,7 +327,7 @@ verify_idle_step(struct dft_vault *v, struct verify_idle *w, struct dft_error *e
 {
     enum dft_err rc = DFT_OK;
     if (w->done == 0) {
-        rc = store_exec(v->db, "PRAGMA main.quick_check", err);
+        rc = structure_check(v->db, err);
     } else if (w->done == 1) {
         rc = w->digest ? verify_digest_stored(v->db, w->hkey, &w->stored, err) : DFT_OK;
     } else if (w->done == 2) {

@@ -758,11 +758,40 @@ test_header__wipe_after_n_wrong(void **state)
     free(h);
 }
 
+/*
+ * A first-release header whose state length says more than the file holds (found by the header
+ * fuzzer): the parse must refuse it without reading past the buffer (ASan watches the read).
+ */
+static void
+test_header__legacy_state_longer_than_file_refused(void **state)
+{
+    (void)state;
+    const size_t statelen_off = 150 + DFT_HEADER_WRAPPED_BYTES; /* OFF_STATELEN in header.c */
+    const size_t sizes[] = {HEADER_FILE_BYTES, HEADER_DISK_BYTES};
+    for (size_t s = 0; s < 2; s++) {
+        for (uint32_t slen = 4096 - 64; slen <= 4096; slen += 8) {
+            unsigned char *p = calloc(1, sizes[s]); /* exactly the file: no slack to read */
+            assert_non_null(p);
+            memcpy(p, DFT_HEADER_MAGIC, 8);
+            p[statelen_off] = (unsigned char)(slen >> 24);
+            p[statelen_off + 1] = (unsigned char)(slen >> 16);
+            p[statelen_off + 2] = (unsigned char)(slen >> 8);
+            p[statelen_off + 3] = (unsigned char)slen;
+            struct dft_header h;
+            struct dft_error err = {0};
+            assert_int_equal(header_parse(&h, p, sizes[s], &err), DFT_ERR_INTEGRITY);
+            assert_non_null(strstr(err.msg, "damaged or tampered"));
+            free(p);
+        }
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header__create_then_unlock_round_trip),
+        cmocka_unit_test(test_header__legacy_state_longer_than_file_refused),
         cmocka_unit_test(test_header__wrong_passphrase),
         cmocka_unit_test(test_header__rewrap_keeps_the_keys),
         cmocka_unit_test(test_header__damaged_copy_opens_from_the_other),

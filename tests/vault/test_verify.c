@@ -404,6 +404,22 @@ test_verify__history_of_every_kind_verifies(void **state)
     expect_integrity(fx->v, sql, "history table differs");
 }
 
+/*
+ * Damage SQLite's structure check sees but no query trips over (a NULL where the schema now says
+ * NOT NULL): quick_check reports it as a row, not an error code, and verify must fail on it.
+ */
+static void
+test_verify__structure_check_rows_are_damage(void **state)
+{
+    struct fixture *fx = *state;
+    expect_integrity(fx->v,
+                     "CREATE TABLE damage(a); INSERT INTO damage VALUES(NULL);"
+                     " PRAGMA writable_schema=ON;"
+                     " UPDATE sqlite_schema SET sql='CREATE TABLE damage(a NOT NULL)'"
+                     " WHERE name='damage'; PRAGMA writable_schema=RESET",
+                     "database structure is damaged");
+}
+
 int
 main(void)
 {
@@ -415,6 +431,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_verify__view_rows_in_another_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__history_changes_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__history_of_every_kind_verifies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_verify__structure_check_rows_are_damage, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
