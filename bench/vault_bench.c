@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "bench.h"
+#include "people.h"
 #include "defter/vault.h"
 
 /* CPU seconds of the calling thread: the SQLite writer, which no other thread can relieve */
@@ -24,26 +25,6 @@ thread_cpu(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static json_t *
-make_people(size_t n)
-{
-    static const char *const first[] = {"Ahtem", "Ilmi",   "Refat",     "Nariman", "Server",
-                                        "Emil",  "Mykola", "Oleksandr", "Lilia",   "Zarema"};
-    static const char *const last[] = {"Chiygoz",    "Umerov",     "Chubarov", "Dzhelyal",
-                                       "Mustafayev", "Kurbedinov", "Polozov",  "Sentsov",
-                                       "Budzhurova", "Asanova"};
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char name[96], alt[96];
-        snprintf(name, sizeof name, "%s %s %zu", first[i % 10], last[(i / 10) % 10], i);
-        snprintf(alt, sizeof alt, "Вариант %zu", i);
-        json_array_append_new(
-            arr, json_pack("{ss ss s[s] ss}", "type", "person", "name", name, "name_variants", alt,
-                           "summary", "Detained after a search of his home in Bakhchysaray"));
-    }
-    return arr;
 }
 
 static double
@@ -88,7 +69,7 @@ main(int argc, char **argv)
     }
     char vault[600];
     snprintf(vault, sizeof vault, "%s/vault", dir);
-    json_t *people = make_people(n);
+    json_t *people = bench_people(0, n);
     struct dft_error err = {0};
     const char pass[] = "bench passphrase";
     if (dft_vault_create(vault, pass, sizeof pass - 1, DFT_KDF_INTERACTIVE, &err) != DFT_OK) {

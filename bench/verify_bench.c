@@ -18,28 +18,8 @@
 #include <sqlite3.h>
 
 #include "bench.h"
+#include "people.h"
 #include "defter/vault.h"
-
-static json_t *
-make_people(size_t from, size_t n)
-{
-    static const char *const first[] = {"Ahtem", "Ilmi",   "Refat",     "Nariman", "Server",
-                                        "Emil",  "Mykola", "Oleksandr", "Lilia",   "Zarema"};
-    static const char *const last[] = {"Chiygoz",    "Umerov",     "Chubarov", "Dzhelyal",
-                                       "Mustafayev", "Kurbedinov", "Polozov",  "Sentsov",
-                                       "Budzhurova", "Asanova"};
-    json_t *arr = json_array();
-    for (size_t k = 0; k < n; k++) {
-        size_t i = from + k;
-        char name[96], alt[96];
-        snprintf(name, sizeof name, "%s %s %zu", first[i % 10], last[(i / 10) % 10], i);
-        snprintf(alt, sizeof alt, "Вариант %zu", i);
-        json_array_append_new(
-            arr, json_pack("{ss ss s[s] ss}", "type", "person", "name", name, "name_variants", alt,
-                           "summary", "Detained after a search of his home in Bakhchysaray"));
-    }
-    return arr;
-}
 
 /* The same rows in a plain SQLite file; returns the seconds of its integrity_check. */
 static double
@@ -59,7 +39,7 @@ plain_check(const char *dir, size_t n, size_t batch, int reuse)
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "INSERT INTO r(type, json) VALUES('person', ?)", -1, &st, NULL);
     for (size_t from = 0; from < n; from += batch) {
-        json_t *people = make_people(from, from + batch <= n ? batch : n - from);
+        json_t *people = bench_people(from, from + batch <= n ? batch : n - from);
         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
         size_t i;
         json_t *p;
@@ -112,7 +92,7 @@ main(int argc, char **argv)
     }
     double t_add = 0;
     for (size_t from = 0; !reuse && from < n; from += batch) {
-        json_t *people = make_people(from, from + batch <= n ? batch : n - from);
+        json_t *people = bench_people(from, from + batch <= n ? batch : n - from);
         json_t *ids = NULL;
         double t0 = bench_now();
         if (dft_vault_add(v, people, &ids, &err) != DFT_OK) {

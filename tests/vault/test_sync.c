@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "vault/fixture.h"
 #include "defter/vault_sync.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
@@ -114,12 +115,8 @@ setup(void **state)
     struct fixture *fx = *state;
     struct dft_error err = {0};
     for (int i = 0; i < NV; i++) {
-        char root[64];
-        memcpy(root, fx->root, sizeof root);
-        snprintf(fx->dir[i], sizeof fx->dir[i], "%s/copy%d", root, fx->copies++);
-        if (copy_vault(fx->tmpl[i], fx->dir[i]) != 0 ||
-            dft_vault_open(&fx->v[i], fx->dir[i], pass, strlen(pass), &err) != DFT_OK) {
-            fprintf(stderr, "open copy: %s\n", err.msg);
+        if (vault_copy_open(fx->root, fx->tmpl[i], &fx->copies, fx->dir[i], sizeof fx->dir[i], pass,
+                            &fx->v[i]) != 0) {
             return -1;
         }
         memcpy(fx->authors[i], vault_keys(fx->v[i])->sign_pk, 32);
@@ -138,9 +135,7 @@ teardown(void **state)
 {
     struct fixture *fx = *state;
     for (int i = 0; i < NV; i++) {
-        dft_vault_close(fx->v[i]);
-        fx->v[i] = NULL;
-        rm_rf(fx->dir[i]);
+        vault_copy_close(&fx->v[i], fx->dir[i]);
     }
     for (size_t i = 0; i < fx->srv.n; i++) {
         free(fx->srv.body[i]);

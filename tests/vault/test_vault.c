@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "vault/fixture.h"
 #include "defter/vault.h"
 #include "vault/vault_internal.h"
 
@@ -68,23 +69,14 @@ static int
 setup(void **state)
 {
     struct fixture *fx = *state;
-    struct dft_error err = {0};
-    snprintf(fx->dir, sizeof fx->dir, "%s/copy%d", fx->root, fx->copies++);
-    if (copy_vault(fx->tmpl, fx->dir) != 0 ||
-        dft_vault_open(&fx->v, fx->dir, pass, strlen(pass), &err) != DFT_OK) {
-        fprintf(stderr, "open copy: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return vault_copy_open(fx->root, fx->tmpl, &fx->copies, fx->dir, sizeof fx->dir, pass, &fx->v);
 }
 
 static int
 teardown(void **state)
 {
     struct fixture *fx = *state;
-    dft_vault_close(fx->v);
-    fx->v = NULL;
-    rm_rf(fx->dir);
+    vault_copy_close(&fx->v, fx->dir);
     return 0;
 }
 
