@@ -276,6 +276,9 @@ x_close(sqlite3_file *pf)
 {
     struct file *f = (struct file *)pf;
     int rc = pending_flush(f);
+    if (rc == SQLITE_OK && f->wr_err != SQLITE_OK) {
+        rc = latched_err(f); /* a deferred write failed in a call whose error SQLite ignored */
+    }
     if (f->real->pMethods != NULL) {
         int crc = f->real->pMethods->xClose(f->real);
         rc = rc != SQLITE_OK ? rc : crc;
@@ -384,16 +387,19 @@ static int
 x_lock(sqlite3_file *pf, int lock)
 {
     struct file *f = (struct file *)pf;
-    int rc = pending_flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xLock(f->real, lock);
+    int rc = pending_flush(f); /* a failure is latched (wr_err): the lock still changes */
+    int lrc = f->real->pMethods->xLock(f->real, lock);
+    return lrc != SQLITE_OK ? lrc : rc;
 }
 
 static int
 x_unlock(sqlite3_file *pf, int lock)
 {
     struct file *f = (struct file *)pf;
+    /* SQLite records the new lock level even when this fails: the OS lock must follow it */
     int rc = pending_flush(f);
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xUnlock(f->real, lock);
+    int lrc = f->real->pMethods->xUnlock(f->real, lock);
+    return lrc != SQLITE_OK ? lrc : rc;
 }
 
 static int
