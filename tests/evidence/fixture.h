@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "evidence/evidence.h"
+#include "testutil.h" /* slurp: a whole file in memory */
 
 struct fx {
     char root[256];    /* temporary directory */
@@ -37,25 +38,6 @@ fx_write_file(const char *path, const void *p, size_t n)
         assert_int_equal(fwrite(p, 1, n, fp), n);
     }
     assert_int_equal(fclose(fp), 0);
-}
-
-/* A whole file in malloc'd memory (one spare byte after it), or NULL if it cannot be opened. */
-static inline unsigned char *
-fx_read_file(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return NULL;
-    }
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)len + 1);
-    assert_non_null(p);
-    assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return p;
 }
 
 static inline int

@@ -71,7 +71,7 @@ test_camo__no_clear_field_same_layout(void **state)
     assert_string_equal(a.object, b.object); /* same id: the encoding is not in the id */
     object_path(f->objects, a.object, p1, sizeof p1);
     object_path(plain_dir, b.object, p2, sizeof p2);
-    unsigned char *camo = fx_read_file(p1, &n1), *clear = fx_read_file(p2, &n2);
+    unsigned char *camo = slurp(p1, &n1), *clear = slurp(p2, &n2);
     assert_int_equal(n1, n2); /* same length: padding and chunk offsets unchanged */
     assert_memory_equal(clear, "DFTOBJv2", 8);
 
@@ -94,7 +94,7 @@ test_camo__no_clear_field_same_layout(void **state)
         evidence_extract(f->objects, f->keys, a.object, a.sha256, f->out, NULL, NULL, NULL, &err),
         DFT_OK);
     size_t got_n = 0;
-    unsigned char *got = fx_read_file(f->out, &got_n);
+    unsigned char *got = slurp(f->out, &got_n);
     assert_int_equal(got_n, n);
     assert_memory_equal(got, data, n);
     struct dft_evidence_obj *o = NULL;
@@ -173,7 +173,7 @@ test_camo__rewrap_keeps_or_converts(void **state)
     randombytes_buf(k2, sizeof k2);
     import_into(f, f->objects, 1, data, 3000, &a);
     object_path(f->objects, a.object, path, sizeof path);
-    unsigned char *file = fx_read_file(path, &n);
+    unsigned char *file = slurp(path, &n);
 
     /* rekey: the encoding stays */
     assert_int_equal(evidence_header_rewrap(file, out, f->keys->object_key, k2, &err), DFT_OK);
@@ -224,7 +224,7 @@ test_camo__streaming_writer(void **state)
     assert_int_equal(evidence_writer_finish(w, f->keys, &info, &err), DFT_OK);
     f->keys->camouflage = 0;
     object_path(f->objects, info.object, path, sizeof path);
-    unsigned char *file = fx_read_file(path, &fn);
+    unsigned char *file = slurp(path, &fn);
     assert_false(contains(file, fn, "DFTOBJ", 6));
     assert_int_equal(evidence_verify(f->objects, f->keys, info.object, info.sha256, 0, &err),
                      DFT_OK);
@@ -244,7 +244,7 @@ test_camo__documented_formula(void **state)
     unsigned char *data = random_data(1000);
     import_into(f, f->objects, 1, data, 1000, &a);
     object_path(f->objects, a.object, path, sizeof path);
-    unsigned char *file = fx_read_file(path, &n);
+    unsigned char *file = slurp(path, &n);
 
     /* CK = crypto_kdf_derive_from_key(32, 1, "dftobjcm", object_key), spelt out as BLAKE2b */
     unsigned char ck[32], ck2[32], salt[16] = {1}, personal[16] = "dftobjcm";

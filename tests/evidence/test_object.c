@@ -65,7 +65,7 @@ test_import__round_trip_sizes(void **state)
                          DFT_OK);
         assert_memory_equal(got, want, 32);
         size_t m = 0;
-        unsigned char *back = fx_read_file(f->out, &m);
+        unsigned char *back = slurp(f->out, &m);
         assert_non_null(back);
         assert_int_equal(m, n);
         if (n > 0) {
@@ -143,7 +143,7 @@ test_import__no_plaintext_window_on_disk(void **state)
     char path[600];
     object_path(f, info.object, path, sizeof path);
     size_t m = 0;
-    unsigned char *obj = fx_read_file(path, &m);
+    unsigned char *obj = slurp(path, &m);
     assert_non_null(obj);
     assert_null(memmem(obj, m, marker, sizeof marker));
     assert_null(memmem(obj, m, data + 1000, 64)); /* nor any other window */
@@ -283,7 +283,7 @@ test_extract__detects_every_tamper(void **state)
     char path[600];
     object_path(f, info.object, path, sizeof path);
     size_t m = 0;
-    unsigned char *orig = fx_read_file(path, &m);
+    unsigned char *orig = slurp(path, &m);
     unsigned char *work = malloc(m + CB + 64);
     for (int t = 0; t < T_COUNT; t++) {
         size_t wn = m;
@@ -378,7 +378,7 @@ test_import__padded_to_one_bucket(void **state)
         assert_int_equal(evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
                                           NULL, NULL, NULL, &err),
                          DFT_OK);
-        unsigned char *back = fx_read_file(f->out, &m);
+        unsigned char *back = slurp(f->out, &m);
         assert_int_equal(m, n);
         assert_memory_equal(back, data, n);
         assert_int_equal(evidence_verify(f->objects, f->keys, info.object, NULL, 0, &err), DFT_OK);

@@ -138,6 +138,33 @@ log_size(struct dft_vault *v)
     return n;
 }
 
+/* A new vault in a new temporary folder root (a mkdtemp template), opened. */
+static struct dft_vault *
+fresh_vault(char *root)
+{
+    assert_non_null(mkdtemp(root));
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s/vault", root);
+    struct dft_error err = {0};
+    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
+    struct dft_vault *v = NULL;
+    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    return v;
+}
+
+static void
+assert_verifies(struct dft_vault *v)
+{
+    struct dft_error err = {0};
+    json_t *report = NULL;
+    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
+    if (rc != DFT_OK) {
+        print_error("verify: %s\n", err.msg);
+    }
+    assert_int_equal(rc, DFT_OK);
+    json_decref(report);
+}
+
 static int
 found(struct dft_vault *v, const char *query, const char *id)
 {
@@ -160,13 +187,8 @@ test_batch_add__vault(void **state)
 {
     (void)state;
     char root[] = "/tmp/dft-batchadd-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s/vault", root);
     struct dft_error err = {0};
-    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
-    struct dft_vault *v = NULL;
-    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    struct dft_vault *v = fresh_vault(root);
     json_int_t size0 = log_size(v);
     /* a bad record in the second half: nothing is written */
     json_t *items = people(N);
@@ -189,13 +211,7 @@ test_batch_add__vault(void **state)
     json_decref(l);
     assert_true(found(v, "Batchadd Person7", json_string_value(json_array_get(ids, 7))));
     assert_true(found(v, "Batchadd Person2998", json_string_value(json_array_get(ids, 2998))));
-    json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
-    if (rc != DFT_OK) {
-        print_error("verify: %s\n", err.msg);
-    }
-    assert_int_equal(rc, DFT_OK);
-    json_decref(report);
+    assert_verifies(v);
     /* the caller's items are untouched by the commit releasing its own operations */
     assert_int_equal(json_array_size(items), N);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 5), "name")),
@@ -217,13 +233,8 @@ test_batch_add__tricky_fields_stored_exactly(void **state)
 {
     (void)state;
     char root[] = "/tmp/dft-batchadd-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s/vault", root);
     struct dft_error err = {0};
-    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
-    struct dft_vault *v = NULL;
-    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    struct dft_vault *v = fresh_vault(root);
     json_error_t jerr;
     json_t *items = json_array();
     for (int i = 0; i < 200; i++) {
@@ -249,13 +260,7 @@ test_batch_add__tricky_fields_stored_exactly(void **state)
         json_decref(want);
         json_decref(rec);
     }
-    json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
-    if (rc != DFT_OK) {
-        print_error("verify: %s\n", err.msg);
-    }
-    assert_int_equal(rc, DFT_OK);
-    json_decref(report);
+    assert_verifies(v);
     json_decref(ids);
     json_decref(items);
     dft_vault_close(v);
@@ -322,13 +327,8 @@ test_batch_add__failure_with_full_window(void **state)
     (void)state;
     enum { M = 6000 };
     char root[] = "/tmp/dft-batchadd-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s/vault", root);
     struct dft_error err = {0};
-    assert_int_equal(dft_vault_create(dir, pass, strlen(pass), DFT_KDF_INTERACTIVE, &err), DFT_OK);
-    struct dft_vault *v = NULL;
-    assert_int_equal(dft_vault_open(&v, dir, pass, strlen(pass), &err), DFT_OK);
+    struct dft_vault *v = fresh_vault(root);
     json_int_t size0 = log_size(v);
     json_t *ops = json_array();
     static char ids[M][DFT_ID_MAX];
@@ -360,13 +360,7 @@ test_batch_add__failure_with_full_window(void **state)
                             json_string_value(json_array_get(opids, (size_t)i)));
         json_decref(rec);
     }
-    json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
-    if (rc != DFT_OK) {
-        print_error("verify: %s\n", err.msg);
-    }
-    assert_int_equal(rc, DFT_OK);
-    json_decref(report);
+    assert_verifies(v);
     json_decref(opids);
     json_decref(ops);
     dft_vault_close(v);
