@@ -250,7 +250,7 @@ out:
 /*
  * The header as it is on disk, read under the directory lock (*fd) and attached to the open
  * vault, with kek derived from pass: DFT_OK only if pass opens the own slot as it is now (plain
- * or chained). Writes nothing; the caller unlocks *fd and wipes h and kek.
+ * or chained). Writes nothing; the caller releases *fd, h and kek (own_header_release).
  */
 static enum dft_err
 own_header_checked(struct dft_vault *v, const char *pass, size_t pass_len, struct dft_header *h,
@@ -269,6 +269,18 @@ own_header_checked(struct dft_vault *v, const char *pass, size_t pass_len, struc
     return DFT_OK;
 }
 
+/* Undo what a caller of own_header_checked holds: the directory lock, the header, the kek. */
+static void
+own_header_release(int fd, struct dft_header *h, unsigned char *kek)
+{
+    vault_dir_unlock(fd);
+    if (h != NULL) {
+        sodium_memzero(h, sizeof *h);
+        free(h);
+    }
+    sodium_free(kek);
+}
+
 enum dft_err
 dft_vault_passphrase_check(struct dft_vault *v, const char *pass, size_t pass_len,
                            struct dft_error *err)
@@ -285,12 +297,7 @@ dft_vault_passphrase_check(struct dft_vault *v, const char *pass, size_t pass_le
     } else {
         rc = own_header_checked(v, pass, pass_len, h, kek, &fd, err);
     }
-    vault_dir_unlock(fd);
-    if (h != NULL) {
-        sodium_memzero(h, sizeof *h);
-        free(h);
-    }
-    sodium_free(kek);
+    own_header_release(fd, h, kek);
     return rc;
 }
 
@@ -322,11 +329,6 @@ dft_vault_wipe_after(struct dft_vault *v, unsigned n, const char *real, size_t r
         v->header = *h;
     }
 out:
-    vault_dir_unlock(fd);
-    if (h != NULL) {
-        sodium_memzero(h, sizeof *h);
-        free(h);
-    }
-    sodium_free(kek);
+    own_header_release(fd, h, kek);
     return rc;
 }

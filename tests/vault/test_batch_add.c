@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "vault/fixture.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
 #include "vault/view.h"
@@ -128,16 +129,6 @@ test_batch_add__first_bad_record_in_order(void **state)
     json_decref(items);
 }
 
-static json_int_t
-log_size(struct dft_vault *v)
-{
-    json_t *log = NULL;
-    assert_int_equal(dft_vault_log(v, 0, 0, &log, NULL), DFT_OK);
-    json_int_t n = json_integer_value(json_object_get(log, "size"));
-    json_decref(log);
-    return n;
-}
-
 /* A new vault in a new temporary folder root (a mkdtemp template), opened. */
 static struct dft_vault *
 fresh_vault(char *root)
@@ -153,50 +144,20 @@ fresh_vault(char *root)
 }
 
 static void
-assert_verifies(struct dft_vault *v)
-{
-    struct dft_error err = {0};
-    json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
-    if (rc != DFT_OK) {
-        print_error("verify: %s\n", err.msg);
-    }
-    assert_int_equal(rc, DFT_OK);
-    json_decref(report);
-}
-
-static int
-found(struct dft_vault *v, const char *query, const char *id)
-{
-    struct dft_error err = {0};
-    json_t *out = NULL;
-    assert_int_equal(dft_vault_search(v, query, NULL, 20, &out, &err), DFT_OK);
-    size_t i;
-    json_t *h;
-    int hit = 0;
-    json_array_foreach(json_object_get(out, "hits"), i, h)
-    {
-        hit |= strcmp(json_string_value(json_object_get(h, "id")), id) == 0;
-    }
-    json_decref(out);
-    return hit;
-}
-
-static void
 test_batch_add__vault(void **state)
 {
     (void)state;
     char root[] = "/tmp/dft-batchadd-XXXXXX";
     struct dft_error err = {0};
     struct dft_vault *v = fresh_vault(root);
-    json_int_t size0 = log_size(v);
+    json_int_t size0 = vault_log_size(v);
     /* a bad record in the second half: nothing is written */
     json_t *items = people(N);
     json_object_set_new(json_array_get(items, N - 10), "bad field!", json_string("x"));
     json_t *ids = NULL;
     assert_int_not_equal(dft_vault_add(v, items, &ids, &err), DFT_OK);
     assert_null(ids);
-    assert_int_equal(log_size(v), size0);
+    assert_int_equal(vault_log_size(v), size0);
     json_t *l = NULL;
     assert_int_equal(dft_vault_list(v, NULL, &l, &err), DFT_OK);
     assert_int_equal(json_array_size(l), 0);
@@ -205,13 +166,14 @@ test_batch_add__vault(void **state)
     json_object_del(json_array_get(items, N - 10), "bad field!");
     assert_int_equal(dft_vault_add(v, items, &ids, &err), DFT_OK);
     assert_int_equal(json_array_size(ids), N);
-    assert_int_equal(log_size(v), size0 + 1);
+    assert_int_equal(vault_log_size(v), size0 + 1);
     assert_int_equal(dft_vault_list(v, NULL, &l, &err), DFT_OK);
     assert_int_equal(json_array_size(l), N);
     json_decref(l);
-    assert_true(found(v, "Batchadd Person7", json_string_value(json_array_get(ids, 7))));
-    assert_true(found(v, "Batchadd Person2998", json_string_value(json_array_get(ids, 2998))));
-    assert_verifies(v);
+    assert_true(vault_found(v, "Batchadd Person7", json_string_value(json_array_get(ids, 7)), 20));
+    assert_true(
+        vault_found(v, "Batchadd Person2998", json_string_value(json_array_get(ids, 2998)), 20));
+    vault_assert_verifies(v);
     /* the caller's items are untouched by the commit releasing its own operations */
     assert_int_equal(json_array_size(items), N);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 5), "name")),
@@ -260,7 +222,7 @@ test_batch_add__tricky_fields_stored_exactly(void **state)
         json_decref(want);
         json_decref(rec);
     }
-    assert_verifies(v);
+    vault_assert_verifies(v);
     json_decref(ids);
     json_decref(items);
     dft_vault_close(v);
@@ -329,7 +291,7 @@ test_batch_add__failure_with_full_window(void **state)
     char root[] = "/tmp/dft-batchadd-XXXXXX";
     struct dft_error err = {0};
     struct dft_vault *v = fresh_vault(root);
-    json_int_t size0 = log_size(v);
+    json_int_t size0 = vault_log_size(v);
     json_t *ops = json_array();
     static char ids[M][DFT_ID_MAX];
     for (int i = 0; i < M; i++) {
@@ -343,14 +305,14 @@ test_batch_add__failure_with_full_window(void **state)
     json_object_del(json_array_get(bad, 10), "type");
     assert_int_not_equal(dft_vault_append_ops(v, bad, NULL, &err), DFT_OK);
     json_decref(bad);
-    assert_int_equal(log_size(v), size0);
+    assert_int_equal(vault_log_size(v), size0);
     json_t *l = NULL;
     assert_int_equal(dft_vault_list(v, NULL, &l, &err), DFT_OK);
     assert_int_equal(json_array_size(l), 0);
     json_decref(l);
     json_t *opids = NULL;
     assert_int_equal(dft_vault_append_ops(v, ops, &opids, &err), DFT_OK);
-    assert_int_equal(log_size(v), size0 + 1);
+    assert_int_equal(vault_log_size(v), size0 + 1);
     for (int i = 0; i < M; i += 1499) {
         json_t *rec = NULL;
         assert_int_equal(dft_vault_show(v, ids[i], DFT_SHOW_HISTORY, &rec, &err), DFT_OK);
@@ -360,7 +322,7 @@ test_batch_add__failure_with_full_window(void **state)
                             json_string_value(json_array_get(opids, (size_t)i)));
         json_decref(rec);
     }
-    assert_verifies(v);
+    vault_assert_verifies(v);
     json_decref(opids);
     json_decref(ops);
     dft_vault_close(v);

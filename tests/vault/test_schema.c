@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "vault/fixture.h"
 #include "defter/model.h"
 #include "defter/vault.h"
 #include "vault/schema.h"
@@ -60,16 +61,6 @@ parse(const char *s)
     json_t *j = json_loads(s, 0, &jerr);
     assert_non_null(j);
     return j;
-}
-
-static json_int_t
-log_size(struct dft_vault *v)
-{
-    json_t *log = NULL;
-    assert_int_equal(dft_vault_log(v, 0, 0, &log, NULL), DFT_OK);
-    json_int_t n = json_integer_value(json_object_get(log, "size"));
-    json_decref(log);
-    return n;
 }
 
 /* Add one record from JSON text; returns its id (static buffer). */
@@ -176,11 +167,11 @@ test_schema__extensions_are_signed_operations(void **state)
 {
     struct fixture *fx = *state;
     struct dft_error err = {0};
-    json_int_t n0 = log_size(fx->v);
+    json_int_t n0 = vault_log_size(fx->v);
     assert_int_equal(dft_schema_add_field(fx->v, "case", "region", "text", &err), DFT_OK);
     assert_int_equal(dft_schema_add_field(fx->v, "person", "risk", "enum:low,high", &err), DFT_OK);
     assert_int_equal(dft_schema_add_role(fx->v, "observer", &err), DFT_OK);
-    assert_int_equal(log_size(fx->v), n0 + 3);
+    assert_int_equal(vault_log_size(fx->v), n0 + 3);
     /* refused: existing names, bad kinds, bad names, unknown types */
     static const char *const bad[][3] = {
         {"case", "region", "text"}, {"case", "status", "text"},   {"case", "n", "number"},
@@ -194,7 +185,7 @@ test_schema__extensions_are_signed_operations(void **state)
     }
     struct dft_error e = {0};
     assert_int_equal(dft_schema_add_role(fx->v, "victim", &e), DFT_ERR_INPUT);
-    assert_int_equal(log_size(fx->v), n0 + 3);
+    assert_int_equal(vault_log_size(fx->v), n0 + 3);
     /* the extensions are in the schema and accepted */
     json_t *s = NULL;
     assert_int_equal(dft_schema_get(fx->v, "person", &s, &err), DFT_OK);
@@ -236,12 +227,12 @@ test_schema__edit_noop_restore_and_lists(void **state)
     snprintf(c2, sizeof c2, "%s",
              add(fx->v, "{\"type\":\"case\",\"title\":\"A\",\"status\":\"closed\","
                         "\"date\":\"2014\"}"));
-    json_int_t n0 = log_size(fx->v);
+    json_int_t n0 = vault_log_size(fx->v);
     /* removing an absent field is a no-op, not an op */
     json_t *f = parse("{\"occupation\":null}");
     assert_int_equal(dft_vault_edit(fx->v, p, f, &err), DFT_OK);
     json_decref(f);
-    assert_int_equal(log_size(fx->v), n0);
+    assert_int_equal(vault_log_size(fx->v), n0);
     f = parse("{\"name\":null}");
     assert_int_equal(dft_vault_edit(fx->v, p, f, &err), DFT_ERR_INPUT);
     json_decref(f);
@@ -319,7 +310,7 @@ test_csv__parse_import_export(void **state)
                         "two\nlines");
     json_decref(rows);
     /* all or nothing: a bad row names row and column, and adds nothing */
-    json_int_t n0 = log_size(fx->v);
+    json_int_t n0 = vault_log_size(fx->v);
     static const char bad[] = "name,birth_date\nA,1990\nB,12.05.1990\n";
     struct dft_error e = {0};
     assert_int_equal(dft_csv_import(fx->v, bad, strlen(bad), "person", NULL, 0, NULL, &e),
@@ -335,14 +326,14 @@ test_csv__parse_import_export(void **state)
             DFT_ERR_INPUT);
         assert_true(e.msg[0] != '\0');
     }
-    assert_int_equal(log_size(fx->v), n0);
+    assert_int_equal(vault_log_size(fx->v), n0);
     /* import: one envelope; export and parse again gives the same cells */
     json_t *ids = NULL;
     assert_int_equal(dft_csv_import(fx->v, text, strlen(text), "person", NULL, 0, &ids, &err),
                      DFT_OK);
     assert_int_equal(json_array_size(ids), 2);
     json_decref(ids);
-    assert_int_equal(log_size(fx->v), n0 + 1);
+    assert_int_equal(vault_log_size(fx->v), n0 + 1);
     json_t *list = NULL;
     assert_int_equal(dft_vault_list_query(fx->v, "person", NULL, &list, &err), DFT_OK);
     struct dft_buf out;

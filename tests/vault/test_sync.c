@@ -288,19 +288,6 @@ edit(struct dft_vault *v, const char *id, const char *field, const char *value)
     json_decref(f);
 }
 
-static void
-assert_verifies(struct dft_vault *v)
-{
-    struct dft_error err = {0};
-    json_t *report = NULL;
-    enum dft_err rc = dft_vault_verify(v, 0, &report, &err);
-    if (rc != DFT_OK) {
-        print_error("verify: %s\n", err.msg);
-    }
-    assert_int_equal(rc, DFT_OK);
-    json_decref(report);
-}
-
 /* The part of the view every member must agree on: live records with relations, evidence. */
 static char *
 view_text(struct dft_vault *v)
@@ -440,13 +427,13 @@ test_sync__push_pull_own_entries_once(void **state)
     sync_one(fx, 1);
     assert_same_views(fx, 2);
     assert_string_equal(field_of(fx->v[1], a, "name"), "Ayşe");
-    assert_verifies(fx->v[0]);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[1]);
     /* pulling the same entries again changes nothing */
     fx->pulled[1] = 0;
     pull(fx, 1);
     assert_same_views(fx, 2);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* B edits A's record; it reaches A */
     edit(fx->v[1], a, "name", "Ayşe Seitova");
     sync_one(fx, 1);
@@ -456,7 +443,7 @@ test_sync__push_pull_own_entries_once(void **state)
     assert_int_equal(json_array_size(c), 0);
     json_decref(c);
     assert_same_views(fx, 2);
-    assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[0]);
 }
 
 static void
@@ -478,7 +465,7 @@ test_sync__concurrent_edits_conflict_then_resolve(void **state)
     assert_true(json_is_null(json_object_get(
         json_array_get(json_object_get(json_array_get(pending, 0), "values"), 1), "index")));
     json_decref(pending);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     sync_one(fx, 1);
     sync_one(fx, 0);
     /* B's write was logged later: it shows on both */
@@ -520,8 +507,8 @@ test_sync__concurrent_edits_conflict_then_resolve(void **state)
     json_decref(c);
     assert_string_equal(field_of(fx->v[0], id, "name"), "Emine Q");
     assert_same_views(fx, 2);
-    assert_verifies(fx->v[0]);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 static void
@@ -546,8 +533,8 @@ test_sync__delete_concurrent_with_edit_keeps_record(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(c, 0), "field")),
                         "_deleted");
     json_decref(c);
-    assert_verifies(fx->v[0]);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[1]);
     /* resolved as deleted: gone on both, no conflict */
     assert_int_equal(dft_vault_resolve(fx->v[1], id, "_deleted", json_true(), NULL, NULL), DFT_OK);
     sync_one(fx, 1);
@@ -557,7 +544,7 @@ test_sync__delete_concurrent_with_edit_keeps_record(void **state)
     assert_int_equal(json_array_size(c), 0);
     json_decref(c);
     assert_same_views(fx, 2);
-    assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[0]);
 }
 
 static void
@@ -587,8 +574,8 @@ test_sync__links_are_add_wins(void **state)
     assert_int_equal(json_array_size(rel), 2); /* l1 and l2; l0 removed */
     json_decref(s);
     assert_false(is_deleted(fx->v[0], q)); /* the link to it was concurrent with its delete */
-    assert_verifies(fx->v[0]);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[0]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 /* A wire entry signed by `signer` holding ops (author fields as given), sealed under ck. */
@@ -637,7 +624,7 @@ assert_refused(struct fixture *fx, struct authors *a)
     assert_string_equal(before, after);
     free(before);
     free(after);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 static void
@@ -705,7 +692,7 @@ test_sync__bad_entries_change_nothing(void **state)
     free(fb);
     pull(fx, 1);
     assert_string_equal(field_of(fx->v[1], id, "name"), "Second");
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 static void
@@ -728,7 +715,7 @@ test_sync__held_author_stored_not_applied(void **state)
     assert_int_equal(dft_vault_show(fx->v[1], id, 0, &s, NULL), DFT_ERR_NOT_FOUND);
     assert_int_equal(dft_vault_show(fx->v[1], id2, 0, &s, NULL), DFT_OK);
     json_decref(s);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 static void
@@ -743,7 +730,7 @@ test_sync__field_device_pushes_but_cannot_read(void **state)
     assert_int_equal(fx->srv.body[1][4], 1); /* sealed to the drop key */
     pull(fx, 1);
     assert_string_equal(field_of(fx->v[1], id, "title"), "Seen at the checkpoint");
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* the field device holds no key that opens the member's entry */
     struct dft_error err = {0};
     struct authors a = {fx, NULL, NULL};
@@ -821,20 +808,20 @@ test_sync__verify_rechecks_pulled_entries(void **state)
     edit(fx->v[0], id, "summary", "checked again");
     sync_one(fx, 0);
     sync_one(fx, 1);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* nothing new: apply changes nothing */
     pull(fx, 1);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* a merged row changed behind the library's back */
     exec_sql(fx->v[1], "UPDATE sync_history SET op = replace(op, 'checked', 'CHANGED')");
     assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
     exec_sql(fx->v[1], "UPDATE sync_history SET op = replace(op, 'CHANGED', 'checked')");
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* a view row that the merged entries do not give */
     exec_sql(fx->v[1], "UPDATE records SET title = 'Other' WHERE type = 'person'");
     assert_int_equal(verify_code(fx->v[1]), DFT_ERR_INTEGRITY);
     exec_sql(fx->v[1], "UPDATE records SET title = 'Pulled' WHERE type = 'person'");
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     /* a stored entry's bytes */
     exec_sql(fx->v[1], "UPDATE sync_pulled SET body = substr(body, 1, length(body) - 1) ||"
                        " x'00' WHERE sidx = 1");
@@ -963,7 +950,7 @@ test_sync__evidence_chunks(void **state)
     assert_int_equal(stat(outp, &st1), 0);
     assert_int_equal(stat(file, &st2), 0);
     assert_int_equal(st1.st_size, st2.st_size);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
     json_t *w2 = NULL;
     assert_int_equal(dft_vault_sync_chunks_wanted(fx->v[1], &w2, &err), DFT_OK);
     assert_int_equal(json_array_size(w2), 0);
@@ -1038,7 +1025,7 @@ test_sync__operations_without_parents(void **state)
     assert_int_equal(json_array_size(parents), 1);
     assert_string_equal(json_string_value(json_array_get(parents, 0)), "op_legacy000000000b");
     json_decref(s);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 /* A seen hook that refuses: what another member saw is not this device's history. */
@@ -1102,7 +1089,7 @@ test_sync__seen_checkpoint_travels(void **state)
     dft_b64_encode(a64, fx->authors[0], 32);
     assert_string_equal(json_string_value(json_object_get(one, "author")), a64);
     json_decref(report);
-    assert_verifies(fx->v[1]);
+    vault_assert_verifies(fx->v[1]);
 }
 
 /* Three members edit offline and sync in random orders: identical views and conflicts. */
@@ -1187,7 +1174,7 @@ test_sync__random_orders_converge(void **state)
     }
     assert_true(total > 0); /* the seeds do make concurrent writes */
     for (int m = 0; m < 3; m++) {
-        assert_verifies(fx->v[m]);
+        vault_assert_verifies(fx->v[m]);
     }
 }
 

@@ -656,24 +656,6 @@ test_vault__verify_detects_forged_search_rows(void **state)
     assert_non_null(strstr(err.msg, "search index"));
 }
 
-/* Hits of a search for query: 1 if id is among them. */
-static int
-found(struct dft_vault *v, const char *query, const char *id)
-{
-    struct dft_error err = {0};
-    json_t *out = NULL;
-    assert_int_equal(dft_vault_search(v, query, NULL, 50, &out, &err), DFT_OK);
-    size_t i;
-    json_t *h;
-    int hit = 0;
-    json_array_foreach(json_object_get(out, "hits"), i, h)
-    {
-        hit |= strcmp(json_string_value(json_object_get(h, "id")), id) == 0;
-    }
-    json_decref(out);
-    return hit;
-}
-
 static json_t *
 create_op(const char *id, const char *name)
 {
@@ -717,18 +699,18 @@ test_vault__batch_index_follows_every_op(void **state)
     json_decref(bad);
     assert_int_equal(log_size(fx->v), size);
     assert_int_equal(list_count(fx->v), 0);
-    assert_false(found(fx->v, "Quetzalcoatl", ids[5]));
-    assert_false(found(fx->v, "Zhyvko Bohdanets", ids[5]));
+    assert_false(vault_found(fx->v, "Quetzalcoatl", ids[5], 50));
+    assert_false(vault_found(fx->v, "Zhyvko Bohdanets", ids[5], 50));
     assert_verifies(fx->v);
 
     assert_int_equal(dft_vault_append_ops(fx->v, ops, NULL, &err), DFT_OK);
     json_decref(ops);
     assert_int_equal(log_size(fx->v), size + 1);
     assert_int_equal(list_count(fx->v), 599);
-    assert_true(found(fx->v, "Zhyvko Bohdanets", ids[5]));
-    assert_false(found(fx->v, "Ozymandias Quetzalcoatl", ids[5]));
-    assert_false(found(fx->v, "Xerxes Popocatepetl", ids[7]));
-    assert_true(found(fx->v, "Batchperson Number599", ids[599]));
+    assert_true(vault_found(fx->v, "Zhyvko Bohdanets", ids[5], 50));
+    assert_false(vault_found(fx->v, "Ozymandias Quetzalcoatl", ids[5], 50));
+    assert_false(vault_found(fx->v, "Xerxes Popocatepetl", ids[7], 50));
+    assert_true(vault_found(fx->v, "Batchperson Number599", ids[599], 50));
     assert_verifies(fx->v);
 }
 
