@@ -22,6 +22,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# One browser suite; on failure the server log's tail, then the failing tests' own reports last
+# (a CI log shows only its last lines, and those must name what failed and why).
+run_suite() { # test file, server log, label
+    local out="$work/node-$(basename "$1").tap" rc=0
+    node --test --test-concurrency=1 "$1" >"$out" 2>&1 || rc=$?
+    cat "$out"
+    if [ "$rc" -ne 0 ]; then
+        echo "--- server log ($3)" >&2
+        tail -n 8 "$2" >&2
+        echo "--- failed in $1" >&2
+        awk '/^not ok/ {p = 1} p {print} p && /^  \.\.\.$/ {p = 0}' "$out" | head -n 22 >&2
+        status=$rc
+    fi
+}
+
 printf '%s' "web test passphrase" >"$work/pass"
 chmod 600 "$work/pass"
 export DEFTER_PASSPHRASE_FILE="$work/pass"
@@ -43,11 +58,7 @@ if [ -f src/search/stub.c ]; then
 fi
 export DEFTER_URL="$url" DEFTER_PASSPHRASE="web test passphrase" CHROMIUM
 status=0
-node --test --test-concurrency=1 tests/web/ui.test.mjs || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "--- server log" >&2
-    tail -n 40 "$work/server.log" >&2
-fi
+run_suite tests/web/ui.test.mjs "$work/server.log" ui
 
 # Daily work (issue 16): a second vault with cases, events, a proceeding with hearings and a
 # photo with EXIF, then its own `defter ui` for daily.test.mjs (filters, delete and restore,
@@ -67,11 +78,7 @@ exec 4<"$work/out2"
 read -r url2 <&4 || { echo "web: the second defter ui printed no URL" >&2; exit 1; }
 cat <&4 >/dev/null &
 export DEFTER_URL="$url2" DEFTER_BIN="$BIN" DEFTER_VAULT2="$V2" DEFTER_CASE="$case1"
-node --test --test-concurrency=1 tests/web/daily.test.mjs || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "--- server log (daily)" >&2
-    tail -n 40 "$work/server2.log" >&2
-fi
+run_suite tests/web/daily.test.mjs "$work/server2.log" daily
 kill "$server2" 2>/dev/null || true
 wait "$server2" 2>/dev/null || true
 
@@ -87,11 +94,7 @@ exec 5<"$work/out3"
 read -r url3 <&5 || { echo "web: the third defter ui printed no URL" >&2; exit 1; }
 cat <&5 >/dev/null &
 export DEFTER_URL="$url3" DEFTER_VAULT3="$V3" DEFTER_UI_PID="$server3" DEFTER_PASSPHRASE="web test passphrase"
-node --test --test-concurrency=1 tests/web/panic.test.mjs || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "--- server log (panic)" >&2
-    tail -n 40 "$work/server3.log" >&2
-fi
+run_suite tests/web/panic.test.mjs "$work/server3.log" panic
 kill "$server3" 2>/dev/null || true
 wait "$server3" 2>/dev/null || true
 
@@ -106,11 +109,7 @@ exec 6<"$work/out4"
 read -r url4 <&6 || { echo "web: the fourth defter ui printed no URL" >&2; exit 1; }
 cat <&6 >/dev/null &
 export DEFTER_URL="$url4" DEFTER_VAULT4="$V4" DEFTER_PASSPHRASE="web test passphrase"
-node --test --test-concurrency=1 tests/web/coercion.test.mjs || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "--- server log (coercion)" >&2
-    tail -n 40 "$work/server4.log" >&2
-fi
+run_suite tests/web/coercion.test.mjs "$work/server4.log" coercion
 kill "$server4" 2>/dev/null || true
 wait "$server4" 2>/dev/null || true
 exit "$status"
