@@ -88,6 +88,9 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 fi
 if [ -z "${SKIP_WEB:-}" ] && [ -f tests/web/run.sh ]; then
     run_one "web (browser)" bash tests/web/run.sh
+    if [ -s build/test-logs/web-retried.log ]; then # passed, but not at the first run
+        grep '^== ' build/test-logs/web-retried.log | sed 's/^== /NOTE web: retried: /'
+    fi
 fi
 if [ -z "${SKIP_WEB:-}" ] && [ -f tests/verify-web/run.sh ]; then
     run_one "verify-web (defter-verify.html against defter-verify)" bash tests/verify-web/run.sh
