@@ -15,6 +15,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
+#include "crypto/json_fast.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
 #include "vault/privileged.h"
@@ -619,8 +620,7 @@ envelope_open_parse(const struct dft_keys *k, const unsigned char *e, size_t n,
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope does not decrypt (tampered or foreign)");
         goto out;
     }
-    json_error_t jerr;
-    plain = json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES, &jerr);
+    plain = crypto_json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES);
     if (!json_is_array(plain) || json_array_size(plain) != info->op_count) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content is malformed");
         goto out;
