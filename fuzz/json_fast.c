@@ -2,6 +2,8 @@
  * json_fast.c - libFuzzer harness for the fast JSON path (crypto/json_fast.h), differential
  * against json_loadb: whatever crypto_json_parse_fast accepts, json_loadb must accept (with and
  * without JSON_REJECT_DUPLICATES) and parse to an equal tree with its members in the same order;
+ * when it takes the input as canonical, the input must be jansson's sorted compact dump of the
+ * tree and each located "op" the dump of that op;
  * crypto_json_loadb must give json_loadb's answer either way. Inside an arena (json_arena.h) as
  * verify parses, and outside one.
  */
@@ -19,7 +21,9 @@ static void
 check(const char *buf, size_t n)
 {
     json_error_t jerr;
-    json_t *f = crypto_json_parse_fast(buf, n);
+    size_t off[16], len[16];
+    struct crypto_json_fast_spans sp = {"op", 2, 16, off, len, 0};
+    json_t *f = crypto_json_parse_fast_ex(buf, n, &sp);
     json_t *j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
     json_t *j0 = json_loadb(buf, n, 0, &jerr);
     json_t *l = crypto_json_loadb(buf, n, JSON_REJECT_DUPLICATES);
@@ -37,6 +41,27 @@ check(const char *buf, size_t n)
         }
         free(a);
         free(b);
+        /* taken as canonical: buf is the sorted compact dump, and so is every "op" located */
+        if (sp.canonical) {
+            char *c = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+            if (c == NULL || strlen(c) != n || memcmp(c, buf, n) != 0) {
+                abort();
+            }
+            free(c);
+            for (size_t i = 0; json_is_array(f) && i < json_array_size(f) && i < 16; i++) {
+                json_t *op = json_object_get(json_array_get(f, i), "op");
+                if ((len[i] > 0) != (op != NULL)) {
+                    abort();
+                }
+                if (op != NULL) {
+                    char *o = json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                    if (o == NULL || strlen(o) != len[i] || memcmp(o, buf + off[i], len[i]) != 0) {
+                        abort();
+                    }
+                    free(o);
+                }
+            }
+        }
     }
     json_decref(f);
     json_decref(j);

@@ -21,6 +21,11 @@
 struct fast {
     const unsigned char *p, *end;
     int depth;
+    const unsigned char *buf;
+    struct crypto_json_fast_spans *sp; /* NULL: no spans asked for */
+    size_t elem;                       /* the top-level array's element being read */
+    int top_array;
+    int canonical; /* nothing seen that json_canonical would write otherwise */
 };
 
 static json_t *fast_value(struct fast *f);
@@ -102,6 +107,7 @@ fast_string(struct fast *f, const char **s, size_t *len, unsigned char *tmp)
                 break;
             case '/':
                 tmp[t++] = '/';
+                f->canonical = 0; /* written verbatim */
                 break;
             case 'b':
                 tmp[t++] = '\b';
@@ -172,6 +178,9 @@ fast_number(struct fast *f)
     if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) {
         return NULL; /* a real: jansson's */
     }
+    if (neg && v == 0) {
+        f->canonical = 0; /* -0 is written 0 */
+    }
     f->p = p;
     return json_integer(neg ? -v : v);
 }
@@ -199,7 +208,10 @@ fast_array(struct fast *f)
         f->p++;
         return a;
     }
-    for (;;) {
+    for (size_t i = 0;; i++) {
+        if (f->depth == 1) {
+            f->elem = i;
+        }
         json_t *v = fast_value(f);
         if (v == NULL || json_array_append_new(a, v) != 0) {
             break;
@@ -225,6 +237,9 @@ fast_object(struct fast *f)
 {
     unsigned char tmp[FAST_STR_MAX];
     int used_tmp = 0;
+    const char *prev = NULL; /* the key before, in place (NULL: none, or it held an escape) */
+    size_t prev_len = 0;
+    int spans = f->sp != NULL && f->depth == 2 && f->top_array && f->elem < f->sp->cap;
     json_t *o = json_object();
     if (o == NULL) {
         return NULL;
@@ -242,14 +257,30 @@ fast_object(struct fast *f)
         }
         if (key == (const char *)tmp) {
             used_tmp = 1;
+            f->canonical = 0; /* not compared: taken as out of order */
+        } else if (f->canonical && json_object_size(o) > 0) {
+            /* canonical keys come in strcmp order (no key holds a NUL here) */
+            int c = prev == NULL ? -1 : memcmp(prev, key, prev_len < klen ? prev_len : klen);
+            if (prev == NULL || c > 0 || (c == 0 && prev_len >= klen)) {
+                f->canonical = 0;
+            }
         }
+        prev = key == (const char *)tmp ? NULL : key;
+        prev_len = klen;
         if (f->p == f->end || *f->p != ':') {
             break;
         }
         f->p++;
+        const unsigned char *vstart = f->p;
+        int want = spans && klen == f->sp->member_len && memcmp(key, f->sp->member, klen) == 0;
+        size_t at = f->elem;
         json_t *v = fast_value(f);
         if (v == NULL) {
             break;
+        }
+        if (want) {
+            f->sp->off[at] = (size_t)(vstart - f->buf);
+            f->sp->len[at] = (size_t)(f->p - vstart);
         }
         size_t before = json_object_size(o);
         /* a key seen before replaces its value (size unchanged): declined, jansson's */
@@ -323,18 +354,40 @@ fast_value(struct fast *f)
 }
 
 json_t *
-crypto_json_parse_fast(const char *buf, size_t n)
+crypto_json_parse_fast_ex(const char *buf, size_t n, struct crypto_json_fast_spans *sp)
 {
+    if (sp != NULL) {
+        sp->canonical = 0;
+        for (size_t i = 0; i < sp->cap; i++) {
+            sp->len[i] = 0;
+        }
+    }
     if (buf == NULL || n == 0 || (buf[0] != '[' && buf[0] != '{')) {
         return NULL;
     }
-    struct fast f = {(const unsigned char *)buf, (const unsigned char *)buf + n, 0};
+    struct fast f = {(const unsigned char *)buf,
+                     (const unsigned char *)buf + n,
+                     0,
+                     (const unsigned char *)buf,
+                     sp,
+                     0,
+                     buf[0] == '[',
+                     1};
     json_t *v = fast_value(&f);
     if (v != NULL && f.p != f.end) {
         json_decref(v); /* something after the value: jansson's */
         v = NULL;
     }
+    if (v != NULL && sp != NULL) {
+        sp->canonical = f.canonical;
+    }
     return v;
+}
+
+json_t *
+crypto_json_parse_fast(const char *buf, size_t n)
+{
+    return crypto_json_parse_fast_ex(buf, n, NULL);
 }
 
 json_t *

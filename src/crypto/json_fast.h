@@ -26,6 +26,25 @@
  */
 json_t *crypto_json_parse_fast(const char *buf, size_t n);
 
+/*
+ * Where the values of one member lie in buf, for each element of a top-level array (verify
+ * locates every item's "op" in an envelope), and whether buf is exactly the canonical JSON of
+ * the tree (json_canonical's bytes: no whitespace, keys in strcmp order, strings escaped only
+ * where they must be, integers in their shortest form). When it is, each span is the canonical
+ * JSON of its value, byte for byte.
+ */
+struct crypto_json_fast_spans {
+    const char *member; /* in: the key (member_len bytes) */
+    size_t member_len;
+    size_t cap;        /* in: entries of off and len (elements past cap are not located) */
+    size_t *off, *len; /* out: element i's value of member is buf[off[i], off[i] + len[i]); len
+                          0: element i has no such member, or is not an object */
+    int canonical;     /* out: 1 when the tree was parsed and buf is its canonical JSON */
+};
+
+/* crypto_json_parse_fast, filling sp too (when not NULL; only meaningful when it gives a tree). */
+json_t *crypto_json_parse_fast_ex(const char *buf, size_t n, struct crypto_json_fast_spans *sp);
+
 /* The same as json_loadb(buf, n, flags, NULL) (flags 0 or JSON_REJECT_DUPLICATES), faster. */
 json_t *crypto_json_loadb(const char *buf, size_t n, size_t flags);
 

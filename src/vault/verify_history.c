@@ -48,6 +48,15 @@ void
 verify_digest_ops(struct verify_digest *d, const unsigned char *key, int64_t idx,
                   const json_t *items, size_t from, size_t to, struct dft_buf *scratch)
 {
+    verify_digest_ops_kept(d, key, idx, items, NULL, from, to, scratch);
+}
+
+void
+verify_digest_ops_kept(struct verify_digest *d, const unsigned char *key, int64_t idx,
+                       const json_t *items, const struct envelope_plain *plain, size_t from,
+                       size_t to, struct dft_buf *scratch)
+{
+    int kept = plain != NULL && plain->canonical && plain->op_off != NULL && plain->op_len != NULL;
     struct dft_error ignored;
     for (size_t i = from; i < to; i++) {
         const json_t *op = json_object_get(json_array_get(items, i), "op");
@@ -59,14 +68,22 @@ verify_digest_ops(struct verify_digest *d, const unsigned char *key, int64_t idx
         if (ids[0] == NULL && ids[1] == NULL) {
             continue;
         }
-        dft_buf_reset(scratch);
-        if (json_canonical(op, scratch, &ignored) != DFT_OK) {
-            d->broken = 1; /* view_apply reports it, or the table comparison does */
+        const unsigned char *text;
+        size_t len;
+        if (kept && plain->op_len[i] > 0) {
+            text = plain->data + plain->op_off[i]; /* the op's canonical JSON, as written */
+            len = plain->op_len[i];
+        } else {
+            dft_buf_reset(scratch);
+            if (json_canonical(op, scratch, &ignored) != DFT_OK) {
+                d->broken = 1; /* view_apply reports it, or the table comparison does */
+            }
+            text = scratch->data;
+            len = scratch->len;
         }
         for (int k = 0; k < 2 && !d->broken; k++) {
             if (ids[k] != NULL) {
-                digest_row(d, key, ids[k], strlen(ids[k]), idx, (int64_t)i, scratch->data,
-                           scratch->len);
+                digest_row(d, key, ids[k], strlen(ids[k]), idx, (int64_t)i, text, len);
             }
         }
         if (scratch->data != NULL) {

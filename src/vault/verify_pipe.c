@@ -37,7 +37,8 @@ hash_share(struct verify_open_job *j, struct verify_hash_share *s)
             break;
         }
         if (j->hkey != NULL) {
-            verify_digest_ops(&s->dig, j->hkey, j->idx, j->items, from, to, &scratch);
+            verify_digest_ops_kept(&s->dig, j->hkey, j->idx, j->items, &j->plain, from, to,
+                                   &scratch);
         }
     }
     dft_buf_release(&scratch);
@@ -48,7 +49,8 @@ static enum dft_err
 parse(struct verify_open_job *j, const unsigned char *env, size_t n)
 {
     crypto_json_arena_enter(j->arena);
-    enum dft_err rc = envelope_open_parse(j->keys, env, n, &j->info, &j->items, &j->err);
+    enum dft_err rc = envelope_open_parse_kept(j->keys, env, n, &j->info, &j->items,
+                                               j->hkey != NULL ? &j->plain : NULL, &j->err);
     crypto_json_arena_leave();
     if (rc == DFT_OK && (j->hashes = malloc((size_t)j->info.op_count * DFT_HASH_BYTES)) == NULL) {
         rc = dft_fail(&j->err, DFT_ERR_NOMEM, "out of memory");
@@ -150,6 +152,7 @@ drop(struct verify_open_job *j)
     j->arena = NULL;
     free(j->hashes);
     j->hashes = NULL;
+    envelope_plain_free(&j->plain);
     j->started = 0;
 }
 

@@ -18,11 +18,15 @@
 
 #include "crypto/json_fast.h"
 
+static size_t canonical_seen; /* documents the fast path took as canonical */
+
 /* 1 when the fast path accepted buf; when it did, json_loadb gives the same tree, same order. */
 static int
 agrees(const char *buf, size_t n)
 {
-    json_t *f = crypto_json_parse_fast(buf, n);
+    size_t off[8], len[8];
+    struct crypto_json_fast_spans sp = {"op", 2, 8, off, len, 0};
+    json_t *f = crypto_json_parse_fast_ex(buf, n, &sp);
     json_error_t jerr;
     json_t *j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
     json_t *j0 = json_loadb(buf, n, 0, &jerr);
@@ -44,6 +48,25 @@ agrees(const char *buf, size_t n)
         assert_string_equal(a, b);
         free(a);
         free(b);
+        /* taken as canonical: buf is jansson's sorted compact dump, and so is every span */
+        if (sp.canonical) {
+            canonical_seen++;
+            char *c = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+            assert_non_null(c);
+            assert_int_equal(strlen(c), n);
+            assert_memory_equal(c, buf, n);
+            free(c);
+            for (size_t i = 0; json_is_array(f) && i < json_array_size(f) && i < 8; i++) {
+                json_t *op = json_object_get(json_array_get(f, i), "op");
+                assert_int_equal(len[i] > 0, op != NULL);
+                if (op != NULL) {
+                    char *o = json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                    assert_int_equal(strlen(o), len[i]);
+                    assert_memory_equal(o, buf + off[i], len[i]);
+                    free(o);
+                }
+            }
+        }
     }
     json_decref(j);
     json_decref(j0);
@@ -227,7 +250,11 @@ test_fast_random(void **state)
         json_t *doc = json_array();
         size_t n = 1 + rnd(4);
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(doc, random_value(0));
+            json_t *v = random_value(0);
+            if (rnd(2)) { /* an envelope's item */
+                v = json_pack("{s:o,s:s}", "op", v, "salt_key", "c2FsdA");
+            }
+            json_array_append_new(doc, v);
         }
         char *s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
         assert_non_null(s);
@@ -250,6 +277,7 @@ test_fast_random(void **state)
         json_decref(doc);
     }
     assert_true(accepted > 1000);
+    assert_true(canonical_seen > 500);
     assert_true(mutated_ok > 0);
 }
 
