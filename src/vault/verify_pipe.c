@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vault/verify_ophash.h"
 #include "vault/verify_pipe.h"
 
 #define PIPE_MIN_BYTES (256 * 1024) /* smaller envelopes are opened at once: no thread */
@@ -30,7 +31,7 @@ hash_share(struct verify_open_job *j, struct verify_hash_share *s)
         }
         size_t to = n - from > HASH_RANGE ? from + HASH_RANGE : n;
         /* ranges are taken in order: one taken after a failure lies past it, and is skipped */
-        s->rc = envelope_open_hash(j->items, &j->info, from, to, j->hashes, &s->err);
+        s->rc = verify_open_hash_kept(j->items, &j->info, &j->plain, from, to, j->hashes, &s->err);
         if (s->rc != DFT_OK) {
             s->at = from;
             atomic_store(&j->failed, 1);
@@ -49,8 +50,8 @@ static enum dft_err
 parse(struct verify_open_job *j, const unsigned char *env, size_t n)
 {
     crypto_json_arena_enter(j->arena);
-    enum dft_err rc = envelope_open_parse_kept(j->keys, env, n, &j->info, &j->items,
-                                               j->hkey != NULL ? &j->plain : NULL, &j->err);
+    enum dft_err rc =
+        envelope_open_parse_kept(j->keys, env, n, &j->info, &j->items, &j->plain, &j->err);
     crypto_json_arena_leave();
     if (rc == DFT_OK && (j->hashes = malloc((size_t)j->info.op_count * DFT_HASH_BYTES)) == NULL) {
         rc = dft_fail(&j->err, DFT_ERR_NOMEM, "out of memory");

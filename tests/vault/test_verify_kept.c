@@ -3,7 +3,9 @@
  * (envelope_open_parse_kept, verify_digest_ops_kept): every located op is exactly its
  * json_canonical text, the digest is the same as from encoding each op, and a plaintext that is
  * not canonical (keys out of order, an escaped slash, -0, a \u escape, whitespace) is never
- * taken as canonical: the digest is then made from the ops, as before.
+ * taken as canonical: the digest is then made from the ops, as before. The operation hashes
+ * made from the plaintext (verify_open_hash_kept) equal envelope_open_hash's for ops of every
+ * shape, and a bad item fails with the same message.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include "defter/crypto.h"
 #include "vault/envelope.h"
 #include "vault/verify_history.h"
+#include "vault/verify_ophash.h"
 
 static struct dft_keys *
 make_keys(void)
@@ -150,6 +153,147 @@ test_verify_kept__sealed_ops_located_and_digest_same(void **state)
     keys_free(k);
 }
 
+/* Every op hash from the kept plaintext equals envelope_open_hash's; the root checks. */
+static void
+same_hashes(const struct dft_keys *k, const struct dft_buf *env, int want_canonical)
+{
+    struct dft_error err = {0}, err2 = {0};
+    struct dft_envelope_info info;
+    json_t *items = NULL;
+    struct envelope_plain plain;
+    assert_int_equal(envelope_open_parse_kept(k, env->data, env->len, &info, &items, &plain, &err),
+                     DFT_OK);
+    assert_int_equal(plain.canonical, want_canonical);
+    size_t n = info.op_count;
+    unsigned char *a = calloc(n, DFT_HASH_BYTES), *b = calloc(n, DFT_HASH_BYTES);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(envelope_open_hash(items, &info, 0, n, a, &err), DFT_OK);
+    assert_int_equal(verify_open_hash_kept(items, &info, &plain, 0, n / 2, b, &err2), DFT_OK);
+    assert_int_equal(verify_open_hash_kept(items, &info, &plain, n / 2, n, b, &err2), DFT_OK);
+    assert_memory_equal(a, b, n * DFT_HASH_BYTES);
+    assert_int_equal(envelope_open_root(&info, b, &err2), DFT_OK);
+    free(a);
+    free(b);
+    envelope_plain_free(&plain);
+    json_decref(items);
+}
+
+static void
+test_verify_kept__op_hashes_same(void **state)
+{
+    (void)state;
+    struct dft_error err = {0};
+    assert_int_equal(dft_crypto_init(&err), DFT_OK);
+    struct dft_keys *k = make_keys();
+    char author[64];
+    dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
+    json_t *ops = make_ops(author, 30, NULL);
+    /* shapes: no fields, empty fields, nested values, a field named fields, a key with a quote
+     * (taken by envelope_open_hash), odd field names */
+    json_object_del(json_array_get(ops, 0), "fields");
+    json_object_set_new(json_array_get(ops, 1), "fields", json_object());
+    json_object_set_new(json_object_get(json_array_get(ops, 3), "fields"), "geo",
+                        json_pack("{s{sb}s[i{}[]]sn}", "a", "b", 1, "c", -5, "d"));
+    json_object_set_new(json_object_get(json_array_get(ops, 4), "fields"), "fields",
+                        json_string("x"));
+    json_object_set_new(json_object_get(json_array_get(ops, 7), "fields"), "",
+                        json_string("empty name"));
+    json_object_set_new(json_object_get(json_array_get(ops, 8), "fields"), "\xc3\x87/\xd0\xaf",
+                        json_true());
+    struct dft_buf env;
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    assert_int_equal(envelope_seal(k, ops, &env, &err), DFT_OK);
+    same_hashes(k, &env, 1);
+    dft_buf_release(&env);
+    json_decref(ops);
+    /* keys with an escape: the parse does not take the plaintext as canonical */
+    ops = make_ops(author, 8, NULL);
+    json_object_set_new(json_object_get(json_array_get(ops, 5), "fields"), "a\"b",
+                        json_string("q"));
+    json_object_set_new(json_array_get(ops, 6), "x\\y", json_integer(3));
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    assert_int_equal(envelope_seal(k, ops, &env, &err), DFT_OK);
+    same_hashes(k, &env, 0);
+    dft_buf_release(&env);
+    /* and verify_op_hash_text leaves such an op to envelope_open_hash */
+    struct dft_buf c, scratch;
+    dft_buf_init(&c, DFT_ENV_MAX, 0);
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
+    unsigned char key[DFT_SALT_KEY_BYTES] = {1}, h[DFT_HASH_BYTES];
+    for (size_t i = 4; i < 7; i++) {
+        const json_t *op = json_array_get(ops, i);
+        dft_buf_reset(&c);
+        assert_int_equal(json_canonical(op, &c, &err), DFT_OK);
+        assert_int_equal(verify_op_hash_text(h, op, c.data, c.len, key, &scratch), i == 4);
+        if (i == 4) {
+            unsigned char want[DFT_HASH_BYTES];
+            assert_int_equal(sd_op_hash(want, op, key, &err), DFT_OK);
+            assert_memory_equal(h, want, DFT_HASH_BYTES);
+        }
+    }
+    dft_buf_release(&c);
+    dft_buf_release(&scratch);
+    json_decref(ops);
+    /* not canonical (a control character): every op by envelope_open_hash */
+    ops = make_ops(author, 4, "ctl\x02");
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    assert_int_equal(envelope_seal(k, ops, &env, &err), DFT_OK);
+    same_hashes(k, &env, 0);
+    dft_buf_release(&env);
+    json_decref(ops);
+    keys_free(k);
+}
+
+/* A bad item in a canonical plaintext: the same failure and message as envelope_open_hash. */
+static void
+test_verify_kept__bad_item_same_message(void **state)
+{
+    (void)state;
+    struct dft_error err = {0};
+    assert_int_equal(dft_crypto_init(&err), DFT_OK);
+    struct dft_keys *k = make_keys();
+    char author[64];
+    dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
+    json_t *ops = make_ops(author, 2, NULL);
+    struct dft_buf env;
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    assert_int_equal(envelope_seal(k, ops, &env, &err), DFT_OK);
+    json_decref(ops);
+    /* each text is head + author + tail */
+    static const char *const tails[] = {
+        "\",\"fields\":1},\"salt_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
+        "{\"op\":{},\"salt_key\":\"x\"}]",
+        "\"},\"salt_key\":\"AAAA\"},{\"op\":{},\"salt_key\":\"x\"}]",
+        "\",\"v\":1},\"salt_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
+        "{\"op\":{},\"salt_key\":\"x\"}]",
+    };
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+        char text[512];
+        snprintf(text, sizeof text, "[{\"op\":{\"author\":\"%s%s", author, tails[t]);
+        struct dft_buf e;
+        reseal_text(k, &env, text, &e);
+        struct dft_envelope_info info;
+        json_t *items = NULL;
+        struct envelope_plain plain;
+        assert_int_equal(envelope_open_parse_kept(k, e.data, e.len, &info, &items, &plain, &err),
+                         DFT_OK);
+        assert_int_equal(plain.canonical, 1);
+        unsigned char h1[2 * DFT_HASH_BYTES], h2[2 * DFT_HASH_BYTES];
+        struct dft_error e1 = {0}, e2 = {0};
+        enum dft_err r1 = envelope_open_hash(items, &info, 0, 2, h1, &e1);
+        enum dft_err r2 = verify_open_hash_kept(items, &info, &plain, 0, 2, h2, &e2);
+        assert_int_equal(r1, DFT_ERR_INTEGRITY);
+        assert_int_equal(r2, r1);
+        assert_string_equal(e2.msg, e1.msg);
+        envelope_plain_free(&plain);
+        json_decref(items);
+        dft_buf_release(&e);
+    }
+    dft_buf_release(&env);
+    keys_free(k);
+}
+
 static void
 test_verify_kept__not_canonical_never_taken(void **state)
 {
@@ -189,6 +333,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_kept__sealed_ops_located_and_digest_same),
         cmocka_unit_test(test_verify_kept__not_canonical_never_taken),
+        cmocka_unit_test(test_verify_kept__op_hashes_same),
+        cmocka_unit_test(test_verify_kept__bad_item_same_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
