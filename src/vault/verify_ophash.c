@@ -65,7 +65,7 @@ skip_value(const unsigned char *s, size_t n, size_t i)
 struct digests {
     unsigned char *d; /* 0x02, then cap digests */
     size_t n, cap;
-    const unsigned char *key;
+    crypto_generichash_state salt_base; /* keyed with the op's salt key, nothing hashed yet */
     struct dft_buf *scratch;
 };
 
@@ -82,8 +82,12 @@ add_item(struct digests *g, const char *prefix, const unsigned char *k, size_t k
     memcpy(name, prefix, pl);
     memcpy(name + pl, k, kl);
     name[pl + kl] = '\0';
+    /* sd_item_salt (keyed BLAKE2b-128 of the name), from the state keyed once per op */
     unsigned char salt[DFT_SALT_BYTES];
-    sd_item_salt(salt, g->key, name);
+    crypto_generichash_state st = g->salt_base;
+    crypto_generichash_update(&st, (const unsigned char *)name, pl + kl);
+    crypto_generichash_final(&st, salt, sizeof salt);
+    sodium_memzero(&st, sizeof st);
     struct dft_buf *b = g->scratch;
     dft_buf_reset(b);
     enum dft_err rc = dft_buf_add(b, salt, sizeof salt);
@@ -181,11 +185,16 @@ verify_op_hash_text(unsigned char out[DFT_HASH_BYTES], const json_t *op, const u
     }
     size_t top = json_object_size(op) - (fields != NULL);
     size_t cap = top + json_object_size(fields) + n_sealed;
-    struct digests g = {malloc(1 + (cap + 1) * DFT_HASH_BYTES), 0, cap, key, scratch};
+    struct digests g;
+    g.d = malloc(1 + (cap + 1) * DFT_HASH_BYTES);
+    g.n = 0;
+    g.cap = cap;
+    g.scratch = scratch;
     if (g.d == NULL) {
         free(sealed);
         return 0;
     }
+    crypto_generichash_init(&g.salt_base, key, DFT_SALT_KEY_BYTES, DFT_SALT_BYTES);
     g.d[0] = 0x02;
     if (n_sealed > 0) {
         memcpy(g.d + 1, sealed, n_sealed * DFT_HASH_BYTES);
@@ -200,6 +209,7 @@ verify_op_hash_text(unsigned char out[DFT_HASH_BYTES], const json_t *op, const u
         crypto_sha256_once(out, g.d, 1 + g.n * DFT_HASH_BYTES);
     }
     free(g.d);
+    sodium_memzero(&g.salt_base, sizeof g.salt_base);
     return ok;
 }
 
