@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "crypto/json_arena.h"
+#include "crypto/json_fast.h"
 #include "search/internal.h"
 #include "search/rebuild.h"
 #include "search/search.h"
@@ -388,8 +389,7 @@ fold_batch(struct stream_batch *b)
     for (size_t i = 0; i < b->n; i++) {
         struct stream_row *r = &b->rows[i];
         const char *t = (const char *)b->text.data;
-        json_error_t jerr;
-        json_t *fields = json_loadb(t + r->fields, r->fields_len, 0, &jerr);
+        json_t *fields = crypto_json_loadb(t + r->fields, r->fields_len, 0);
         dft_error_clear(&r->err);
         if (!json_is_object(fields)) {
             r->e = dft_fail(&r->err, DFT_ERR_INTEGRITY, "a rebuilt record has malformed fields");

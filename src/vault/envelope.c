@@ -15,6 +15,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
+#include "crypto/json_fast.h"
 #include "log/tlog.h"
 #include "vault/envelope.h"
 #include "vault/privileged.h"
@@ -598,19 +599,38 @@ envelope_inspect(const unsigned char *e, size_t n, struct dft_envelope_info *inf
     return envelope_inspect_head(e, info, err);
 }
 
-/* Decrypt and parse (envelope_open_items in parts: verify_pipe.c hashes on two threads). */
+void
+envelope_plain_free(struct envelope_plain *plain)
+{
+    if (plain->data != NULL) {
+        sodium_free(plain->data); /* wipes */
+    }
+    free(plain->op_off);
+    free(plain->op_len);
+    memset(plain, 0, sizeof *plain);
+}
+
+/*
+ * Decrypt and parse (envelope_open_items in parts: verify_pipe.c hashes on two threads); with
+ * plain, the plaintext is kept there with where each op lies in it.
+ */
 enum dft_err
-envelope_open_parse(const struct dft_keys *k, const unsigned char *e, size_t n,
-                    struct dft_envelope_info *info, json_t **items_out, struct dft_error *err)
+envelope_open_parse_kept(const struct dft_keys *k, const unsigned char *e, size_t n,
+                         struct dft_envelope_info *info, json_t **items_out,
+                         struct envelope_plain *plain, struct dft_error *err)
 {
     enum dft_err rc = envelope_inspect(e, n, info, err);
+    if (plain != NULL) {
+        memset(plain, 0, sizeof *plain);
+    }
     if (rc != DFT_OK) {
         return rc;
     }
     size_t clen = n - DFT_ENV_FIXED_BYTES;
     size_t plen = clen - CRYPTO_XCHACHA_TAG_BYTES;
     unsigned char *pt = sodium_malloc(plen + 1);
-    json_t *plain = NULL;
+    json_t *plain_json = NULL;
+    struct crypto_json_fast_spans sp = {"op", 2, 0, NULL, NULL, 0};
     if (pt == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
@@ -619,18 +639,39 @@ envelope_open_parse(const struct dft_keys *k, const unsigned char *e, size_t n,
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope does not decrypt (tampered or foreign)");
         goto out;
     }
-    json_error_t jerr;
-    plain = json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_array(plain) || json_array_size(plain) != info->op_count) {
+    if (plain != NULL && (sp.off = malloc(info->op_count * sizeof *sp.off)) != NULL &&
+        (sp.len = malloc(info->op_count * sizeof *sp.len)) != NULL) {
+        sp.cap = info->op_count;
+    }
+    /* the fast path, locating each op; else (or where it declines) jansson's own reader */
+    plain_json = crypto_json_parse_fast_ex((const char *)pt, plen, sp.cap > 0 ? &sp : NULL);
+    if (plain_json == NULL) {
+        sp.canonical = 0;
+        plain_json = crypto_json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES);
+    }
+    if (!json_is_array(plain_json) || json_array_size(plain_json) != info->op_count) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content is malformed");
         goto out;
     }
-    *items_out = plain;
-    plain = NULL;
+    *items_out = plain_json;
+    plain_json = NULL;
+    if (plain != NULL) {
+        *plain = (struct envelope_plain){pt, plen, sp.off, sp.len, sp.cap > 0 && sp.canonical};
+        return DFT_OK;
+    }
 out:
     sodium_free(pt);
-    json_decref(plain);
+    free(sp.off);
+    free(sp.len);
+    json_decref(plain_json);
     return rc;
+}
+
+enum dft_err
+envelope_open_parse(const struct dft_keys *k, const unsigned char *e, size_t n,
+                    struct dft_envelope_info *info, json_t **items_out, struct dft_error *err)
+{
+    return envelope_open_parse_kept(k, e, n, info, items_out, NULL, err);
 }
 
 enum dft_err

@@ -77,6 +77,23 @@ enum dft_err envelope_open_items(const struct dft_keys *k, const unsigned char *
 enum dft_err envelope_open_parse(const struct dft_keys *k, const unsigned char *env, size_t n,
                                  struct dft_envelope_info *info, json_t **items_out,
                                  struct dft_error *err) DFT_MUST_CHECK;
+/*
+ * The decrypted plaintext of an envelope, kept by envelope_open_parse_kept (secure memory, wiped
+ * and freed by envelope_plain_free), and where each item's "op" lies in it: when canonical is
+ * set, data[op_off[i], op_off[i] + op_len[i]) is json_canonical of item i's op, byte for byte
+ * (crypto/json_fast.h), and verify sums the history rows from it instead of encoding each op.
+ */
+struct envelope_plain {
+    unsigned char *data;
+    size_t len;
+    size_t *op_off, *op_len; /* op_count entries each, or NULL */
+    int canonical;
+};
+enum dft_err envelope_open_parse_kept(const struct dft_keys *k, const unsigned char *env, size_t n,
+                                      struct dft_envelope_info *info, json_t **items_out,
+                                      struct envelope_plain *plain,
+                                      struct dft_error *err) DFT_MUST_CHECK;
+void envelope_plain_free(struct envelope_plain *plain);
 enum dft_err envelope_open_hash(const json_t *items, const struct dft_envelope_info *info,
                                 size_t from, size_t to, unsigned char *hashes,
                                 struct dft_error *err) DFT_MUST_CHECK;

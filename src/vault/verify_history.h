@@ -24,6 +24,8 @@
 
 #include "defter/core.h"
 
+struct envelope_plain; /* vault/envelope.h */
+
 #define VERIFY_DIGEST_KEY_BYTES 32
 
 struct verify_digest {
@@ -39,6 +41,13 @@ struct verify_digest {
  */
 void verify_digest_ops(struct verify_digest *d, const unsigned char *key, int64_t idx,
                        const json_t *items, size_t from, size_t to, struct dft_buf *scratch);
+/*
+ * The same, taking each op's canonical text from the envelope's plaintext where the parse
+ * located it (plain->canonical: envelope.h) instead of encoding the op again.
+ */
+void verify_digest_ops_kept(struct verify_digest *d, const unsigned char *key, int64_t idx,
+                            const json_t *items, const struct envelope_plain *plain, size_t from,
+                            size_t to, struct dft_buf *scratch);
 void verify_digest_merge(struct verify_digest *into, const struct verify_digest *from);
 /*
  * Sum the rows main.history holds into have (broken when a column is of another type); an

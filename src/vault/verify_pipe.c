@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vault/verify_ophash.h"
 #include "vault/verify_pipe.h"
 
 #define PIPE_MIN_BYTES (256 * 1024) /* smaller envelopes are opened at once: no thread */
@@ -30,14 +31,15 @@ hash_share(struct verify_open_job *j, struct verify_hash_share *s)
         }
         size_t to = n - from > HASH_RANGE ? from + HASH_RANGE : n;
         /* ranges are taken in order: one taken after a failure lies past it, and is skipped */
-        s->rc = envelope_open_hash(j->items, &j->info, from, to, j->hashes, &s->err);
+        s->rc = verify_open_hash_kept(j->items, &j->info, &j->plain, from, to, j->hashes, &s->err);
         if (s->rc != DFT_OK) {
             s->at = from;
             atomic_store(&j->failed, 1);
             break;
         }
         if (j->hkey != NULL) {
-            verify_digest_ops(&s->dig, j->hkey, j->idx, j->items, from, to, &scratch);
+            verify_digest_ops_kept(&s->dig, j->hkey, j->idx, j->items, &j->plain, from, to,
+                                   &scratch);
         }
     }
     dft_buf_release(&scratch);
@@ -48,7 +50,8 @@ static enum dft_err
 parse(struct verify_open_job *j, const unsigned char *env, size_t n)
 {
     crypto_json_arena_enter(j->arena);
-    enum dft_err rc = envelope_open_parse(j->keys, env, n, &j->info, &j->items, &j->err);
+    enum dft_err rc =
+        envelope_open_parse_kept(j->keys, env, n, &j->info, &j->items, &j->plain, &j->err);
     crypto_json_arena_leave();
     if (rc == DFT_OK && (j->hashes = malloc((size_t)j->info.op_count * DFT_HASH_BYTES)) == NULL) {
         rc = dft_fail(&j->err, DFT_ERR_NOMEM, "out of memory");
@@ -150,6 +153,7 @@ drop(struct verify_open_job *j)
     j->arena = NULL;
     free(j->hashes);
     j->hashes = NULL;
+    envelope_plain_free(&j->plain);
     j->started = 0;
 }
 

@@ -43,6 +43,7 @@ struct verify_open_job {
     size_t len;
     struct dft_envelope_info info;
     json_t *items;                     /* the decrypted {"op", "salt_key"} items */
+    struct envelope_plain plain;       /* their plaintext, kept while the ops are hashed */
     unsigned char *hashes;             /* info.op_count operation hashes */
     enum dft_err rc;                   /* the parse's result (the thread's) */
     struct dft_error err;              /* the parse's error record */
