@@ -30,6 +30,7 @@
 #define EVD_PAD_STEP_MAX  (1u << 16) /* pad bytes sealed per evd_pad_step call, at most */
 #define EVD_SLOTS         8          /* chunk buffers in flight between the two threads */
 #define EVD_SYNC_EVERY    8          /* chunks between early writeback requests */
+#define EVD_IO_ALIGN      4096 /* chunk buffers' alignment, so extract can write them O_DIRECT */
 #define EVD_CHUNK_MIN     (1u << 12)
 #define EVD_CHUNK_MAX     (1u << 24)
 
@@ -145,7 +146,7 @@ enum dft_err evd_meta_detect(const unsigned char *p, size_t n, char mime[DFT_MIM
 /* ---- ring of chunk buffers between a producer and a consumer thread (pipe.c) ---- */
 
 struct evd_slot {
-    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag */
+    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag, EVD_IO_ALIGN-aligned */
     size_t len;         /* plaintext bytes in this chunk */
     uint64_t index;     /* chunk index */
     int final;          /* last chunk of the object */

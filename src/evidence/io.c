@@ -29,7 +29,9 @@ evd_pipe_init(struct evd_pipe *p, size_t slot_bytes)
 {
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < EVD_SLOTS; i++) {
-        p->slots[i].buf = malloc(slot_bytes);
+        /* aligned (and a whole number of EVD_IO_ALIGN blocks) for extract's direct writes */
+        p->slots[i].buf = aligned_alloc(EVD_IO_ALIGN, (slot_bytes + EVD_IO_ALIGN - 1) /
+                                                          EVD_IO_ALIGN * EVD_IO_ALIGN);
         if (p->slots[i].buf == NULL) {
             for (size_t j = 0; j < i; j++) {
                 free(p->slots[j].buf);
