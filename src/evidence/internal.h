@@ -157,10 +157,12 @@ struct evd_pipe {
     pthread_cond_t cv_full; /* a slot was produced, or done/abort */
     pthread_cond_t cv_free; /* a slot was consumed, or abort */
     struct evd_slot slots[EVD_SLOTS];
-    uint64_t head; /* slots produced */
-    uint64_t tail; /* slots consumed */
-    int done;      /* producer finished */
-    int abort;     /* either side failed: stop */
+    uint64_t head;  /* slots produced */
+    uint64_t tail;  /* slots consumed */
+    uint64_t tail2; /* slots consumed by the second consumer (evd_pipe_second) */
+    int second;     /* a second consumer takes every slot too; a slot is free once both did */
+    int done;       /* producer finished */
+    int abort;      /* either side failed: stop */
 };
 
 int evd_pipe_init(struct evd_pipe *p, size_t slot_bytes);
@@ -172,6 +174,10 @@ void evd_pipe_finish(struct evd_pipe *p);
 /* Consumer: next full slot, or NULL when done or aborted. */
 struct evd_slot *evd_pipe_take(struct evd_pipe *p);
 void evd_pipe_consumed(struct evd_pipe *p);
+/* Before any thread starts: every slot also goes to a second consumer (take2, consumed2). */
+void evd_pipe_second(struct evd_pipe *p);
+struct evd_slot *evd_pipe_take2(struct evd_pipe *p);
+void evd_pipe_consumed2(struct evd_pipe *p);
 void evd_pipe_abort(struct evd_pipe *p);
 
 #endif
