@@ -309,7 +309,7 @@ main(void)
     const char *only = getenv("VFS_BENCH_ONLY");
     if (only != NULL) {
         const char *c = getenv("VFS_BENCH_CACHE");
-        int cache = c != NULL ? atoi(c) : 64;
+        int cache = c != NULL ? (int)strtol(c, NULL, 10) : 64;
         for (const char *w = only; *w != '\0'; w += strcspn(w, ",") + (w[strcspn(w, ",")] != 0)) {
             struct times t;
             int plain = strncmp(w, "unix", 4) == 0;
