@@ -220,7 +220,7 @@ suite(const char *base, uint64_t mib)
              "dd if='%s' of='%s' bs=1M conv=fsync status=none",
              in, ddout, in, ddout);
     double t_dgst = 1e30, t_imp = 1e30, t_ext = 1e30, c_dgst = 1e30, c_imp = 1e30, c_ext = 1e30;
-    double t_dd = 1e30, t_ddd = 1e30, b_imp = 1e30, b_ext = 1e30; /* busiest thread's CPU */
+    double t_dd = 1e30, t_ddd = 1e30, b_imp = 1e30, b_ext = 1e30; /* b: see the printf */
     long rss_imp = 0, rss_ext = 0;
     for (int i = 0; i < RUNS; i++) {
         double s;
@@ -300,12 +300,14 @@ suite(const char *base, uint64_t mib)
            " extract/max(dgst, dd) = %.2f, extract/max(dgst, dd direct) = %.2f%s\n",
            t_ext, gb / t_ext, t_ext / t_dgst, t_ext / peer, t_ext / peer_d,
            same ? "" : "  OUTPUT DIFFERS");
-    printf("  cpu (user+sys): dgst %.3f s, import %.3f s, extract %.3f s (both threads)\n", c_dgst,
+    printf("  cpu (user+sys): dgst %.3f s, import %.3f s, extract %.3f s (all threads)\n", c_dgst,
            c_imp, c_ext);
-    /* On a shared machine wall times follow the load; the busier of the two threads is what
-     * bounds the wall time on two free cores, beside dgst's CPU (one thread). */
-    printf("  busiest thread CPU (a lower bound of the wall time on 2 free cores): import %.3f s = "
-           "%.2fx dgst CPU, extract "
+    /* On a shared machine wall times follow the load; the larger of the calling thread's CPU
+     * and the other threads' together is what bounds the wall time on two free cores, beside
+     * dgst's CPU (one thread). Extract has two other threads: hashing, and writing (direct
+     * writes cost little CPU; buffered ones the copy into the page cache). */
+    printf("  max(calling thread, other threads) CPU (the wall time on 2 free cores is about "
+           "this): import %.3f s = %.2fx dgst CPU, extract "
            "%.3f s = %.2fx dgst CPU\n",
            b_imp, b_imp / c_dgst, b_ext, b_ext / c_dgst);
     printf("  peak RSS: import %.1f MiB, extract %.1f MiB (goal <= 32)\n", (double)rss_imp / 1024.0,
