@@ -30,6 +30,7 @@
 #define EVD_PAD_STEP_MAX  (1u << 16) /* pad bytes sealed per evd_pad_step call, at most */
 #define EVD_SLOTS         8          /* chunk buffers in flight between the two threads */
 #define EVD_SYNC_EVERY    8          /* chunks between early writeback requests */
+#define EVD_IO_ALIGN      4096 /* chunk buffers' alignment, so extract can write them O_DIRECT */
 #define EVD_CHUNK_MIN     (1u << 12)
 #define EVD_CHUNK_MAX     (1u << 24)
 
@@ -145,7 +146,7 @@ enum dft_err evd_meta_detect(const unsigned char *p, size_t n, char mime[DFT_MIM
 /* ---- ring of chunk buffers between a producer and a consumer thread (pipe.c) ---- */
 
 struct evd_slot {
-    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag */
+    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag, EVD_IO_ALIGN-aligned */
     size_t len;         /* plaintext bytes in this chunk */
     uint64_t index;     /* chunk index */
     int final;          /* last chunk of the object */
@@ -156,10 +157,12 @@ struct evd_pipe {
     pthread_cond_t cv_full; /* a slot was produced, or done/abort */
     pthread_cond_t cv_free; /* a slot was consumed, or abort */
     struct evd_slot slots[EVD_SLOTS];
-    uint64_t head; /* slots produced */
-    uint64_t tail; /* slots consumed */
-    int done;      /* producer finished */
-    int abort;     /* either side failed: stop */
+    uint64_t head;  /* slots produced */
+    uint64_t tail;  /* slots consumed */
+    uint64_t tail2; /* slots consumed by the second consumer (evd_pipe_second) */
+    int second;     /* a second consumer takes every slot too; a slot is free once both did */
+    int done;       /* producer finished */
+    int abort;      /* either side failed: stop */
 };
 
 int evd_pipe_init(struct evd_pipe *p, size_t slot_bytes);
@@ -171,6 +174,10 @@ void evd_pipe_finish(struct evd_pipe *p);
 /* Consumer: next full slot, or NULL when done or aborted. */
 struct evd_slot *evd_pipe_take(struct evd_pipe *p);
 void evd_pipe_consumed(struct evd_pipe *p);
+/* Before any thread starts: every slot also goes to a second consumer (take2, consumed2). */
+void evd_pipe_second(struct evd_pipe *p);
+struct evd_slot *evd_pipe_take2(struct evd_pipe *p);
+void evd_pipe_consumed2(struct evd_pipe *p);
 void evd_pipe_abort(struct evd_pipe *p);
 
 #endif

@@ -29,7 +29,9 @@ evd_pipe_init(struct evd_pipe *p, size_t slot_bytes)
 {
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < EVD_SLOTS; i++) {
-        p->slots[i].buf = malloc(slot_bytes);
+        /* aligned (and a whole number of EVD_IO_ALIGN blocks) for extract's direct writes */
+        p->slots[i].buf = aligned_alloc(EVD_IO_ALIGN, (slot_bytes + EVD_IO_ALIGN - 1) /
+                                                          EVD_IO_ALIGN * EVD_IO_ALIGN);
         if (p->slots[i].buf == NULL) {
             for (size_t j = 0; j < i; j++) {
                 free(p->slots[j].buf);
@@ -60,12 +62,25 @@ evd_pipe_release(struct evd_pipe *p)
     pthread_mutex_destroy(&p->mu);
 }
 
+void
+evd_pipe_second(struct evd_pipe *p)
+{
+    p->second = 1;
+}
+
+/* Slots every consumer is done with (called with mu held). */
+static uint64_t
+pipe_freed(const struct evd_pipe *p)
+{
+    return p->second && p->tail2 < p->tail ? p->tail2 : p->tail;
+}
+
 struct evd_slot *
 evd_pipe_acquire(struct evd_pipe *p)
 {
     struct evd_slot *s = NULL;
     pthread_mutex_lock(&p->mu);
-    while (p->head - p->tail == EVD_SLOTS && !p->abort) {
+    while (p->head - pipe_freed(p) == EVD_SLOTS && !p->abort) {
         pthread_cond_wait(&p->cv_free, &p->mu);
     }
     if (!p->abort) {
@@ -80,7 +95,7 @@ evd_pipe_submit(struct evd_pipe *p)
 {
     pthread_mutex_lock(&p->mu);
     p->head++;
-    pthread_cond_signal(&p->cv_full);
+    pthread_cond_broadcast(&p->cv_full); /* one or two consumers wait */
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -113,6 +128,30 @@ evd_pipe_consumed(struct evd_pipe *p)
 {
     pthread_mutex_lock(&p->mu);
     p->tail++;
+    pthread_cond_signal(&p->cv_free);
+    pthread_mutex_unlock(&p->mu);
+}
+
+struct evd_slot *
+evd_pipe_take2(struct evd_pipe *p)
+{
+    struct evd_slot *s = NULL;
+    pthread_mutex_lock(&p->mu);
+    while (p->head == p->tail2 && !p->done && !p->abort) {
+        pthread_cond_wait(&p->cv_full, &p->mu);
+    }
+    if (!p->abort && p->head != p->tail2) {
+        s = &p->slots[p->tail2 % EVD_SLOTS];
+    }
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+void
+evd_pipe_consumed2(struct evd_pipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->tail2++;
     pthread_cond_signal(&p->cv_free);
     pthread_mutex_unlock(&p->mu);
 }

@@ -640,16 +640,73 @@ struct hasher {
     struct evd_pipe *pipe;
     struct crypto_sha256 md;
     int failed;
-    int out_fd;      /* extract: the output, written here for odd chunks; -1: none */
+};
+
+/* Extract's third thread: writes every chunk to the output (out_main). */
+struct outw {
+    struct evd_pipe *pipe;
+    int fd;          /* the output */
+    int direct;      /* fd was set for direct I/O (out_direct_begin) */
     uint64_t stride; /* plaintext bytes per chunk (offset of chunk i: i * stride) */
-    int write_errno; /* a write of an odd chunk failed */
+    uint64_t synced; /* buffered: bytes handed to writeback so far */
+    int write_errno; /* a write failed */
 };
 
 /*
- * The second thread hashes every chunk and, when extracting, also writes the odd chunks (the
- * decrypting thread writes the even ones): hashing alone is lighter than reading, decrypting and
- * writing, so sharing the writes evens out the two cores.
+ * Extract writes its output with direct I/O when the file system takes it: the chunk buffers go
+ * to the disk without a copy into the page cache and without the kernel's writeback work, which
+ * on a disk cost more than decrypting (measured: a 1 GiB buffered copy with fsync took 2.1-2.5 s
+ * of system CPU, the same copy O_DIRECT 0.25-0.48 s). The data is the same and still fsynced
+ * before the rename (the disk's cache); no plaintext is left in the page cache either.
+ * Returns 1 when O_DIRECT is now set on fd, 0 when it stays buffered.
  */
+static int
+out_direct_begin(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
+}
+
+/* Back to buffered writes (an unaligned tail, or a file system refusing a direct write). */
+static int
+out_direct_end(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_DIRECT);
+}
+
+/*
+ * Write n plaintext bytes of a chunk at off of the output. With direct set, the whole
+ * EVD_IO_ALIGN blocks go out directly (chunks are whole blocks at block offsets, from an aligned
+ * buffer); the tail of the last chunk, or everything when the file system says EINVAL, goes
+ * through the page cache after O_DIRECT is turned off (only the final chunk has a tail, and a
+ * buffered write is correct anywhere). 0, or -1 with errno.
+ */
+static int
+out_write(int fd, int direct, const unsigned char *p, size_t n, uint64_t off)
+{
+    if (direct) {
+        size_t head = n / EVD_IO_ALIGN * EVD_IO_ALIGN;
+        if (head > 0 && file_pwrite_all(fd, p, head, off) != 0) {
+            if (errno != EINVAL) {
+                return -1;
+            }
+            head = 0; /* rewritten below through the page cache */
+        }
+        if (head == n) {
+            return 0;
+        }
+        if (out_direct_end(fd) != 0) {
+            return -1;
+        }
+        p += head;
+        n -= head;
+        off += head;
+    }
+    return file_pwrite_all(fd, p, n, off);
+}
+
+/* The second thread hashes every chunk. */
 static void *
 hash_main(void *arg)
 {
@@ -657,20 +714,43 @@ hash_main(void *arg)
     struct evd_slot *s;
     while ((s = evd_pipe_take(hs->pipe)) != NULL) {
         crypto_sha256_update(&hs->md, s->buf, s->len);
-        if (hs->out_fd >= 0 && (s->index & 1) != 0 &&
-            file_pwrite_all(hs->out_fd, s->buf, s->len, s->index * hs->stride) != 0) {
-            hs->write_errno = errno ? errno : EIO;
-            evd_pipe_abort(hs->pipe);
-            break;
-        }
         evd_pipe_consumed(hs->pipe);
     }
     return NULL;
 }
 
 /*
- * Decrypt every chunk, write plaintext to out_fd (-1: nowhere), hash on a second thread and
- * compare with the header's SHA-256, expected (may be NULL) and the object id.
+ * When extracting, a third thread writes every chunk (already authenticated) as the hashing
+ * thread hashes it: direct writes wait for the disk, and here they wait on neither the
+ * decryption nor the hash. Buffered, it asks every EVD_SYNC_EVERY chunks for writeback to start
+ * (sync_file_range) so the final fsync is short.
+ */
+static void *
+out_main(void *arg)
+{
+    struct outw *w = arg;
+    struct evd_slot *s;
+    while ((s = evd_pipe_take2(w->pipe)) != NULL) {
+        uint64_t off = s->index * w->stride;
+        if (out_write(w->fd, w->direct, s->buf, s->len, off) != 0) {
+            w->write_errno = errno ? errno : EIO;
+            evd_pipe_abort(w->pipe);
+            break;
+        }
+        if (!w->direct && (s->index + 1) % EVD_SYNC_EVERY == 0) {
+            (void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(off + s->len - w->synced),
+                                  SYNC_FILE_RANGE_WRITE);
+            w->synced = off + s->len;
+        }
+        evd_pipe_consumed2(w->pipe);
+    }
+    return NULL;
+}
+
+/*
+ * Decrypt and authenticate every chunk on this thread; hash it on a second thread and, with an
+ * output (out_fd >= 0), write it on a third; then compare the hash with the header's SHA-256,
+ * expected (may be NULL) and the object id.
  */
 static enum dft_err
 decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
@@ -679,9 +759,10 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
 {
     enum dft_err rc = DFT_OK;
     struct evd_pipe pipe;
-    struct hasher hs = {&pipe, {NULL}, 0, out_fd, o->h.chunk_bytes, 0};
-    pthread_t th;
-    int started = 0;
+    struct hasher hs = {&pipe, {NULL}, 0};
+    struct outw ow = {&pipe, out_fd, 0, o->h.chunk_bytes, 0, 0};
+    pthread_t th, tw;
+    int started = 0, wstarted = 0;
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
 
     if (evd_pipe_init(&pipe, (size_t)o->h.chunk_bytes + DFT_EVIDENCE_TAG_BYTES) != 0) {
@@ -691,18 +772,29 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
         rc = dft_fail(err, DFT_ERR_CRYPTO, "cannot set up SHA-256");
         goto out;
     }
+    if (out_fd >= 0) {
+        evd_pipe_second(&pipe);
+        ow.direct = out_direct_begin(out_fd);
+    }
     if (pthread_create(&th, NULL, hash_main, &hs) != 0) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the hashing thread");
         goto out;
     }
     started = 1;
-    uint64_t done = 0, synced = 0;
+    if (out_fd >= 0) {
+        if (pthread_create(&tw, NULL, out_main, &ow) != 0) {
+            rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the writing thread");
+            goto out;
+        }
+        wstarted = 1;
+    }
+    uint64_t done = 0;
     for (uint64_t i = 0; i < o->nchunks; i++) {
         struct evd_slot *s = evd_pipe_acquire(&pipe);
         if (s == NULL) {
-            rc = hs.write_errno != 0
+            rc = ow.write_errno != 0
                      ? dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                                file_errstr(hs.write_errno))
+                                file_errstr(ow.write_errno))
                      : dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
             goto out;
         }
@@ -710,21 +802,7 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
         if (rc != DFT_OK) {
             goto out;
         }
-        if (out_fd >= 0) {
-            /* even chunks here, odd ones on the hashing thread (hash_main) */
-            if ((i & 1) == 0 &&
-                file_pwrite_all(out_fd, s->buf, s->len, i * o->h.chunk_bytes) != 0) {
-                rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                              file_errstr(errno));
-                goto out;
-            }
-            if ((i + 1) % EVD_SYNC_EVERY == 0) {
-                /* start writeback now so the final fsync has little left to do */
-                (void)sync_file_range(out_fd, (off_t)synced, (off_t)(done + s->len - synced),
-                                      SYNC_FILE_RANGE_WRITE);
-                synced = done + s->len;
-            }
-        }
+        /* authenticated: only now does the chunk go to the hashing and writing threads */
         s->index = i;
         s->final = i + 1 == o->nchunks;
         done += s->len;
@@ -736,9 +814,13 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     evd_pipe_finish(&pipe);
     pthread_join(th, NULL);
     started = 0;
-    if (hs.write_errno != 0) {
+    if (wstarted) {
+        pthread_join(tw, NULL);
+        wstarted = 0;
+    }
+    if (ow.write_errno != 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                      file_errstr(hs.write_errno));
+                      file_errstr(ow.write_errno));
         goto out;
     }
     if (hs.failed) {
@@ -769,9 +851,14 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
         memcpy(sha_out, sha, sizeof sha);
     }
 out:
-    if (started) {
+    if (started || wstarted) {
         evd_pipe_abort(&pipe);
+    }
+    if (started) {
         pthread_join(th, NULL);
+    }
+    if (wstarted) {
+        pthread_join(tw, NULL);
     }
     crypto_sha256_release(&hs.md);
     evd_pipe_release(&pipe);

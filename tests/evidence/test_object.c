@@ -47,7 +47,9 @@ static void
 test_import__round_trip_sizes(void **state)
 {
     struct fx *f = *state;
-    static const size_t sizes[] = {0, 1, CB - 1, CB, CB + 1, 3 * CB + 5};
+    /* around 4096: extract writes whole 4 KiB blocks directly and a final tail buffered */
+    static const size_t sizes[] = {0,  1,      4095,      4096,      4097,      CB - 1,
+                                   CB, CB + 1, CB + 4095, CB + 4096, 3 * CB + 5};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
         unsigned char *data = random_data(n);
