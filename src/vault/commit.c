@@ -97,11 +97,21 @@ seal_thread(void *arg)
     return NULL;
 }
 
-/* The caller's operations, released on their own thread while the commit writes. */
+/*
+ * The caller's operations and the view's window of canonical JSON, released on their own
+ * thread while the commit writes (the window's 8192 buffers took about 2 % of the writer).
+ */
+struct free_job {
+    json_t *ops;
+    struct dft_view_ahead *ahead;
+};
+
 static void *
 free_thread(void *arg)
 {
-    json_decref(arg);
+    struct free_job *job = arg;
+    view_ahead_free(job->ahead);
+    json_decref(job->ops);
     return NULL;
 }
 
@@ -186,6 +196,7 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
     struct seal_job job = {v->keys, ops, &env, NULL, {DFT_OK, ""}, DFT_OK};
     pthread_t freer;
     int freeing = 0;
+    struct free_job freed = {NULL, NULL};
     pthread_t sealer;
     int threaded = 0;
     struct dft_view_ahead *ahead = NULL;
@@ -226,10 +237,15 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
         goto out;
     }
     /* nothing reads the operations from here: the caller's may go on their own thread */
-    if (give != NULL && *give == ops && n >= 64 &&
-        pthread_create(&freer, NULL, free_thread, ops) == 0) {
-        freeing = 1;
-        *give = NULL;
+    if (give != NULL && *give == ops && n >= 64) {
+        freed.ops = ops;
+        freed.ahead = ahead; /* the sealer and the view are done with it */
+        if (pthread_create(&freer, NULL, free_thread, &freed) == 0) {
+            freeing = 1;
+            *give = NULL;
+            ahead = NULL;
+            vw.ahead = NULL;
+        }
     }
     state.size = (uint64_t)idx + 1;
     if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
