@@ -23,6 +23,7 @@
 #include "defter/crypto.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
+#include "vault/idset.h"
 #include "vault/view.h"
 
 enum { N = 3000 }; /* above the size built on two threads (BUILD_THREADED in items.c) */
@@ -415,6 +416,42 @@ test_batch_add__seal_on_two_threads(void **state)
     keys_free(k);
 }
 
+/*
+ * The id set of a batch (idset.c): ids of any length (empty, under and over 8 bytes, sharing
+ * prefixes) come back at the position of their first add, a second add finds the first, and an
+ * absent id is absent, across the set's growth.
+ */
+static void
+test_batch_add__idset(void **state)
+{
+    (void)state;
+    enum { K = 5000 };
+    static char ids[K][40];
+    struct vault_idset set = VAULT_IDSET_INIT;
+    assert_int_equal(vault_idset_find(&set, "per_x"), 0);
+    for (int i = 0; i < K; i++) {
+        snprintf(ids[i], sizeof ids[i], i % 3 == 0 ? "per_%d" : i % 3 == 1 ? "%d" : "op_%032d", i);
+        size_t pos = 99;
+        assert_int_equal(vault_idset_add(&set, ids[i], &pos), 1);
+        assert_int_equal(pos, (size_t)i);
+    }
+    static char empty[1] = "";
+    assert_int_equal(vault_idset_add(&set, empty, NULL), 1);
+    for (int i = 0; i < K; i++) {
+        char again[40];
+        memcpy(again, ids[i], sizeof again); /* another pointer to the same text */
+        size_t pos = 99;
+        assert_int_equal(vault_idset_add(&set, again, &pos), 0);
+        assert_int_equal(pos, (size_t)i);
+        assert_int_equal(vault_idset_find(&set, again), (size_t)i + 1);
+        again[strlen(again) - 1] ^= 0x40; /* the last character changed: not in the set */
+        assert_int_equal(vault_idset_find(&set, again), 0);
+    }
+    assert_int_equal(vault_idset_find(&set, ""), (size_t)K + 1);
+    assert_int_equal(set.n, (size_t)K + 1);
+    vault_idset_free(&set);
+}
+
 int
 main(void)
 {
@@ -426,6 +463,7 @@ main(void)
         cmocka_unit_test(test_batch_add__tricky_fields_stored_exactly),
         cmocka_unit_test(test_batch_add__failure_with_full_window),
         cmocka_unit_test(test_batch_add__seal_on_two_threads),
+        cmocka_unit_test(test_batch_add__idset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
