@@ -46,11 +46,11 @@ next_index(sqlite3 *db, int64_t *idx, struct dft_error *err)
     return DFT_OK;
 }
 
+/* leaf: the envelope's log leaf hash, computed by the caller (the sealer, off the writer) */
 static enum dft_err
 store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
-               unsigned char leaf[DFT_HASH_BYTES], struct dft_error *err)
+               const unsigned char leaf[DFT_HASH_BYTES], struct dft_error *err)
 {
-    crypto_leaf_hash(leaf, env->data, env->len);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "INSERT INTO envelopes(idx, leaf_hash, envelope) VALUES(?,?,?)",
                                 -1, &st, NULL);
@@ -74,10 +74,11 @@ store_envelope(sqlite3 *db, int64_t idx, const struct dft_buf *env,
  */
 struct seal_job {
     const struct dft_keys *keys;
-    const json_t *ops;            /* read only on both threads */
-    struct dft_buf *env;          /* output */
-    struct dft_view_ahead *ahead; /* NULL: the view makes its JSON itself */
-    struct dft_error err;         /* the thread's own error record */
+    const json_t *ops;                  /* read only on both threads */
+    struct dft_buf *env;                /* output */
+    unsigned char leaf[DFT_HASH_BYTES]; /* output: env's log leaf hash */
+    struct dft_view_ahead *ahead;       /* NULL: the view makes its JSON itself */
+    struct dft_error err;               /* the thread's own error record */
     enum dft_err rc;
 };
 
@@ -93,6 +94,10 @@ seal_thread(void *arg)
     struct seal_job *job = arg;
     job->rc = envelope_seal_each(job->keys, job->ops, job->env,
                                  job->ahead != NULL ? seal_each : NULL, job->ahead, &job->err);
+    if (job->rc == DFT_OK) {
+        crypto_leaf_hash(job->leaf, job->env->data,
+                         job->env->len); /* off the writer: a large envelope takes a while */
+    }
     view_ahead_cancel(job->ahead); /* nothing more comes: the view makes the rest itself */
     return NULL;
 }
@@ -193,7 +198,7 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
     unsigned char leaf[DFT_HASH_BYTES];
     struct dft_tlog_state state;
     enum dft_err rc = DFT_OK;
-    struct seal_job job = {v->keys, ops, &env, NULL, {DFT_OK, ""}, DFT_OK};
+    struct seal_job job = {v->keys, ops, &env, {0}, NULL, {DFT_OK, ""}, DFT_OK};
     pthread_t freer;
     int freeing = 0;
     struct free_job freed = {NULL, NULL};
@@ -248,6 +253,7 @@ commit_ops(struct dft_vault *v, json_t *ops, json_t **give, struct dft_error *er
         }
     }
     state.size = (uint64_t)idx + 1;
+    memcpy(leaf, job.leaf, sizeof leaf);
     if ((rc = store_envelope(v->db, idx, &env, leaf, err)) != DFT_OK ||
         (rc = tlog_append(v->db, (uint64_t)idx, leaf, err)) != DFT_OK ||
         (rc = tlog_root(v->db, state.size, state.root, err)) != DFT_OK) {
