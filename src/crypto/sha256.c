@@ -6,11 +6,14 @@
  * EVP_MD fetched once per process and one EVP_MD_CTX per thread, reset by each
  * EVP_DigestInit_ex, bring this to about 125 ns and 630 ns with SHA-NI. The context's memory
  * comes from the wiped secure pool (gcm.c routes every OpenSSL allocation there) and is freed
- * when its thread exits. Must give exactly SHA-256: a failure falls back to libsodium.
+ * when its thread exits. Inputs up to 512 bytes skip EVP (sha256_direct). Must give exactly
+ * SHA-256: a failure falls back to libsodium.
  */
 #include <pthread.h>
 
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init/Update/Final: see sha256_direct */
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include "crypto/sha256.h"
@@ -52,10 +55,31 @@ thread_ctx(void)
     return c;
 }
 
+/*
+ * The short inputs (a tree node, an item's salt and canonical JSON: one or two blocks) go through
+ * OpenSSL's SHA-256 functions directly: the same SHA-NI code without the EVP dispatch, which was
+ * a third of each call (about 190 against 130 ns for 60 bytes). They are deprecated in OpenSSL 3
+ * but kept; the context lives on the stack and is wiped, since it holds the input's last block.
+ */
+#define SHA256_DIRECT_MAX 512
+
+static int
+sha256_direct(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b, size_t bn)
+{
+    SHA256_CTX c;
+    int ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, a, an) == 1 &&
+             (bn == 0 || SHA256_Update(&c, b, bn) == 1) && SHA256_Final(out, &c) == 1;
+    sodium_memzero(&c, sizeof c);
+    return ok;
+}
+
 void
 crypto_sha256_parts(unsigned char out[DFT_HASH_BYTES], const void *a, size_t an, const void *b,
                     size_t bn)
 {
+    if (an + bn <= SHA256_DIRECT_MAX && sha256_direct(out, a, an, b, bn)) {
+        return;
+    }
     EVP_MD_CTX *c = thread_ctx();
     unsigned int len = 0;
     if (c != NULL && EVP_DigestInit_ex(c, sha256_md, NULL) == 1 &&

@@ -131,6 +131,7 @@ dft_search_writer_put_many(struct dft_search_writer *w, const struct dft_search_
     b.order = order;
     for (size_t i = 0; i < RING; i++) {
         search_prepared_init(&b.ring[i].prep);
+        b.ring[i].prep.make_keys = 1; /* the writer only hands the names' keys to FTS5 */
     }
     pthread_t th;
     if (pthread_create(&th, NULL, folder, &b) != 0) {

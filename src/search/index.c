@@ -56,12 +56,13 @@ search_deletions(const char *key, void (*fn)(void *ctx, const char *k, size_t n)
 static _Thread_local const struct search_token_cache *active_cache;
 
 static const struct dft_search_token *
-cached_tokens(const char *text, int n, int *count)
+cached_tokens(const char *text, int n, int *count, int *line)
 {
     const struct search_token_cache *c = active_cache;
     for (int i = 0; c != NULL && i < c->lines; i++) {
         if (c->line[i].len == (size_t)n && memcmp(c->line[i].text, text, (size_t)n) == 0) {
             *count = c->line[i].count;
+            *line = i;
             return c->toks + c->line[i].first;
         }
     }
@@ -116,7 +117,20 @@ tok_piece(const struct tokenizer *t, struct emit_ctx *e, const char *text, int n
     struct dft_search_token buf[256];
     const struct dft_search_token *toks = NULL;
     int cnt = 0;
-    toks = cached_tokens(text, n, &cnt);
+    int line = -1;
+    toks = cached_tokens(text, n, &cnt, &line);
+    if (toks != NULL && t->names && t->version == 2 && active_cache->line[line].kcount >= 0) {
+        /* the keys made ahead (cache_keys): the same keys the loop below emits, in order */
+        const struct search_token_cache *c = active_cache;
+        const struct search_cached_key *k = c->keys + c->line[line].kfirst;
+        for (int i = 0; i < c->line[line].kcount && e->rc == SQLITE_OK; i++) {
+            e->start = base;
+            e->end = base + n;
+            e->rc = e->x_token(e->fts_ctx, k[i].colocated, c->kbytes + k[i].off, k[i].len, e->start,
+                               e->end);
+        }
+        return e->rc;
+    }
     if (toks == NULL) {
         cnt = search_tokenize(text, (size_t)n, buf, 256);
         toks = buf;
@@ -299,6 +313,8 @@ cache_line(struct search_token_cache *c, const char *text, size_t len,
     c->line[c->lines].len = len;
     c->line[c->lines].first = c->ntoks;
     c->line[c->lines].count = n;
+    c->line[c->lines].kfirst = 0;
+    c->line[c->lines].kcount = -1;
     if (n > 0) {
         memcpy(c->toks + c->ntoks, t, (size_t)n * sizeof *t);
     }
@@ -336,6 +352,89 @@ serialise_names(const char *names, size_t len, struct dft_buf *out,
         pos = end + 1;
     }
     return DFT_OK;
+}
+
+/* ---- the names tokenizer's keys, made ahead ---- */
+
+struct key_sink {
+    struct search_token_cache *c;
+    int colocated;
+    int ok;
+};
+
+static void
+sink_key(void *ctx, const char *k, size_t n)
+{
+    struct key_sink *s = ctx;
+    struct search_token_cache *c = s->c;
+    if (!s->ok) {
+        return;
+    }
+    if (c->nkeys == c->keys_cap) {
+        int cap = c->keys_cap ? c->keys_cap * 2 : 128;
+        struct search_cached_key *v = realloc(c->keys, (size_t)cap * sizeof *v);
+        if (v == NULL) {
+            s->ok = 0;
+            return;
+        }
+        c->keys = v;
+        c->keys_cap = cap;
+    }
+    if (c->kbytes_len + n > c->kbytes_cap) {
+        size_t cap = c->kbytes_cap ? c->kbytes_cap : 1024;
+        while (cap < c->kbytes_len + n) {
+            cap *= 2;
+        }
+        char *v = realloc(c->kbytes, cap);
+        if (v == NULL) {
+            s->ok = 0;
+            return;
+        }
+        c->kbytes = v;
+        c->kbytes_cap = cap;
+    }
+    memcpy(c->kbytes + c->kbytes_len, k, n);
+    c->keys[c->nkeys].off = (int)c->kbytes_len;
+    c->keys[c->nkeys].len = (int)n;
+    c->keys[c->nkeys].colocated = s->colocated;
+    c->kbytes_len += n;
+    c->nkeys++;
+    s->colocated = FTS5_TOKEN_COLOCATED;
+}
+
+/*
+ * The keys tok_piece emits for cached line i with the names tokenizer of version 2, in its
+ * order: each token's key, then colocated its deletions and extra keys. Without memory the line
+ * keeps kcount -1 and the tokenizer makes them itself.
+ */
+static void
+cache_keys(struct search_token_cache *c, int i)
+{
+    struct key_sink s = {c, 0, 1};
+    int kfirst = c->nkeys;
+    size_t kbytes = c->kbytes_len;
+    const struct dft_search_token *toks = c->toks + c->line[i].first;
+    for (int j = 0; j < c->line[i].count && s.ok; j++) {
+        size_t kl = strlen(toks[j].key);
+        if (kl == 0) {
+            continue;
+        }
+        s.colocated = 0;
+        sink_key(&s, toks[j].key, kl);
+        search_deletions(toks[j].key, sink_key, &s);
+        char extra[2][DFT_SEARCH_TOKEN_MAX];
+        int ne = search_extra_keys(&toks[j], extra);
+        for (int k = 0; k < ne; k++) {
+            sink_key(&s, extra[k], strlen(extra[k]));
+        }
+    }
+    if (!s.ok) {
+        c->nkeys = kfirst;
+        c->kbytes_len = kbytes;
+        return;
+    }
+    c->line[i].kfirst = kfirst;
+    c->line[i].kcount = c->nkeys - kfirst;
 }
 
 /* Fold the short lines of the text fields ahead, as the text tokenizer will cut them. */
@@ -577,6 +676,7 @@ search_prepared_init(struct search_prepared *p)
     dft_buf_init(&p->body, BODY_MAX, 0);
     dft_buf_init(&p->toks, 8 * NAMES_MAX, 0);
     memset(&p->cache, 0, sizeof p->cache);
+    p->make_keys = 0;
 }
 
 static void
@@ -587,6 +687,8 @@ prepared_reset(struct search_prepared *p)
     dft_buf_reset(&p->toks);
     p->cache.lines = 0;
     p->cache.ntoks = 0;
+    p->cache.nkeys = 0;
+    p->cache.kbytes_len = 0;
 }
 
 void
@@ -596,6 +698,8 @@ search_prepared_release(struct search_prepared *p)
     dft_buf_release(&p->body);
     dft_buf_release(&p->toks);
     free(p->cache.toks);
+    free(p->cache.keys);
+    free(p->cache.kbytes);
     memset(&p->cache, 0, sizeof p->cache);
 }
 
@@ -655,6 +759,9 @@ search_prepare(struct search_prepared *p, const char *title, const json_t *field
     if ((e = serialise_names(p->names.len ? (const char *)p->names.data : "", p->names.len,
                              &p->toks, &p->cache)) != DFT_OK) {
         return dft_fail(err, e, "cannot index record: names too long");
+    }
+    for (int i = 0; p->make_keys && i < p->cache.lines; i++) {
+        cache_keys(&p->cache, i); /* the lines cached so far are the names' */
     }
     if (p->body.len > 0) {
         cache_text((const char *)p->body.data, p->body.len, &p->cache);

@@ -95,22 +95,38 @@ void search_ntok_set(struct search_ntok *t, unsigned flags, const char *exact, c
 #define SEARCH_TEXT_TOKENS 64 /* tokens of one text line folded ahead (longer: at insert) */
 #define SEARCH_CACHE_LINES 16 /* lines of one record folded ahead */
 
+/* One key the names tokenizer emits, made ahead: its bytes in search_token_cache.kbytes. */
+struct search_cached_key {
+    int off, len;
+    int colocated; /* FTS5_TOKEN_COLOCATED or 0 */
+};
+
 /* Folded lines of one record, for the FTS5 tokenizer (index.c). */
 struct search_token_cache {
     int lines;
     struct {
         const char *text; /* into the names or body buffer of the record */
         size_t len;
-        int first, count; /* into toks */
+        int first, count;   /* into toks */
+        int kfirst, kcount; /* into keys; kcount < 0: the names keys were not made ahead */
     } line[SEARCH_CACHE_LINES];
     struct dft_search_token *toks;
     int ntoks, cap;
+    struct search_cached_key *keys; /* every key of the names lines, in the order emitted */
+    int nkeys, keys_cap;
+    char *kbytes;
+    size_t kbytes_len, kbytes_cap;
 };
 
-/* A record folded for the index, ready to be written: any thread may prepare it. */
+/*
+ * A record folded for the index, ready to be written: any thread may prepare it. With
+ * make_keys set (a batch's worker), the keys the names tokenizer emits for each name line (its
+ * key, deletions, roots and given-name forms) are made too, so the writer only hands them over.
+ */
 struct search_prepared {
     struct dft_buf names, body, toks;
     struct search_token_cache cache;
+    int make_keys;
 };
 
 void search_prepared_init(struct search_prepared *p);

@@ -8,6 +8,8 @@
  * root = RFC 6962 tree hash over the operation hashes. Never returns operations that do not
  * reproduce the signed root; never writes plaintext anywhere but caller-owned memory.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,6 +490,75 @@ envelope_seal(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
     return envelope_seal_each(k, ops, out, NULL, NULL, err);
 }
 
+/*
+ * The operation hashes of a seal, computed in ranges taken from a shared counter: by a helper
+ * thread from the start, and by the sealer once it has written the envelope's plaintext (the
+ * keyed salts and digests are about two thirds of a seal). Each range starts at a block of the
+ * key stream, which it regenerates from the stream's seed, so every operation gets the same key
+ * on any thread. The lowest operation that failed is the one reported, as when hashed in turn.
+ */
+#define SEAL_RANGE    256  /* operations per range: a multiple of a key block's 64 keys */
+#define SEAL_THREADED 1024 /* fewer operations are hashed by the sealer alone */
+
+struct seal_hashes {
+    const json_t *ops;
+    size_t n;
+    const unsigned char *seed; /* the key stream's seed */
+    unsigned char *hashes;     /* out: n digests */
+    _Atomic size_t next;       /* the first operation of the next range */
+    pthread_mutex_t lock;      /* guards the failure below */
+    size_t failed;             /* the lowest operation whose hash failed, or n */
+    enum dft_err rc;
+    struct dft_error err;
+};
+
+static void
+seal_hash_ranges(struct seal_hashes *h)
+{
+    struct dft_buf scratch;
+    struct key_stream ks;
+    unsigned char key[DFT_SALT_KEY_BYTES];
+    struct dft_error err = {DFT_OK, ""};
+    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
+    memset(&ks, 0, sizeof ks);
+    memcpy(ks.seed, h->seed, sizeof ks.seed);
+    for (;;) {
+        size_t from = atomic_fetch_add(&h->next, SEAL_RANGE);
+        if (from >= h->n) {
+            break;
+        }
+        size_t to = h->n - from < SEAL_RANGE ? h->n : from + SEAL_RANGE;
+        ks.next = from / (sizeof ks.block / DFT_SALT_KEY_BYTES);
+        ks.used = 0; /* the next key_next makes block ks.next */
+        for (size_t i = from; i < to; i++) {
+            key_next(&ks, key);
+            enum dft_err rc = op_hash(h->hashes + i * DFT_HASH_BYTES, json_array_get(h->ops, i),
+                                      key, &scratch, &err);
+            if (rc != DFT_OK) {
+                pthread_mutex_lock(&h->lock);
+                if (i < h->failed) {
+                    h->failed = i;
+                    h->rc = rc;
+                    h->err = err;
+                }
+                pthread_mutex_unlock(&h->lock);
+                dft_error_clear(&err);
+                break;
+            }
+        }
+    }
+    dft_buf_release(&scratch);
+    sodium_memzero(&ks, sizeof ks);
+    sodium_memzero(key, sizeof key);
+}
+
+static void *
+seal_hash_thread(void *arg)
+{
+    seal_hash_ranges(arg);
+    return NULL;
+}
+
 enum dft_err
 envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *out,
                    envelope_op_fn each, void *ctx, struct dft_error *err)
@@ -495,7 +566,7 @@ envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *
     size_t n = json_array_size(ops);
     enum dft_err rc = DFT_OK;
     unsigned char *hashes = NULL;
-    struct dft_buf pt, scratch;
+    struct dft_buf pt;
     struct key_stream ks;
     unsigned char key[DFT_SALT_KEY_BYTES];
     char key_b64[dft_b64_len(DFT_SALT_KEY_BYTES)];
@@ -503,7 +574,6 @@ envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *
         return dft_fail(err, DFT_ERR_INTERNAL, "envelope must hold at least one operation");
     }
     dft_buf_init(&pt, DFT_ENV_MAX - DFT_ENV_FIXED_BYTES - 16, 1);
-    dft_buf_init(&scratch, DFT_ENV_MAX, 0);
     memset(&ks, 0, sizeof ks);
     randombytes_buf(ks.seed, sizeof ks.seed);
     hashes = malloc(n * DFT_HASH_BYTES);
@@ -511,33 +581,63 @@ envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    struct seal_hashes sh = {.ops = ops, .n = n, .seed = ks.seed, .hashes = hashes, .failed = n};
+    atomic_init(&sh.next, 0);
+    pthread_t helper;
+    int helped = 0;
+    if (pthread_mutex_init(&sh.lock, NULL) != 0) {
+        rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (n >= SEAL_THREADED) {
+        helped = pthread_create(&helper, NULL, seal_hash_thread, &sh) == 0;
+    }
+    size_t written = n; /* the first operation whose plaintext failed, or n */
+    enum dft_err wrc = DFT_OK;
+    struct dft_error werr = {DFT_OK, ""}; /* its message: a failed hash before it wins */
+    for (size_t i = 0; i < n && wrc == DFT_OK; i++) {
         const json_t *op = json_array_get(ops, i);
         key_next(&ks, key);
-        rc = op_hash(hashes + i * DFT_HASH_BYTES, op, key, &scratch, err);
-        if (rc != DFT_OK) {
-            goto out;
-        }
         /* Canonical {"op":…,"salt_key":…} written piecewise: "op" sorts first. */
         dft_b64_encode(key_b64, key, sizeof key);
-        rc = dft_buf_adds(&pt, i == 0 ? "[{\"op\":" : ",{\"op\":");
+        wrc = dft_buf_adds(&pt, i == 0 ? "[{\"op\":" : ",{\"op\":");
         size_t at = pt.len;
-        if (rc == DFT_OK) {
-            rc = json_canonical(op, &pt, err);
+        if (wrc == DFT_OK) {
+            wrc = json_canonical(op, &pt, &werr);
         }
-        if (rc == DFT_OK && each != NULL) {
+        if (wrc == DFT_OK && each != NULL) {
             each(ctx, i, pt.data + at, pt.len - at);
         }
-        if (rc == DFT_OK) {
-            rc = dft_buf_addf(&pt, ",\"salt_key\":\"%s\"}", key_b64);
+        if (wrc == DFT_OK) {
+            wrc = dft_buf_addf(&pt, ",\"salt_key\":\"%s\"}", key_b64);
         }
-        if (rc != DFT_OK) {
-            rc = dft_fail(err, rc, "operations too large for one envelope");
-            goto out;
+        if (wrc == DFT_OK && i == 0 && n > 1) {
+            /* room for all at the first one's size: no copies of a growing buffer (best effort) */
+            enum dft_err roomy = dft_buf_reserve(&pt, (pt.len + 64) * (n - 1) + 1);
+            (void)roomy; /* without the room, the buffer grows as it goes */
+        }
+        if (wrc != DFT_OK) {
+            written = i;
         }
     }
-    if ((rc = dft_buf_adds(&pt, "]")) != DFT_OK) {
-        rc = dft_fail(err, rc, "operations too large for one envelope");
+    if (wrc == DFT_OK) {
+        wrc = dft_buf_adds(&pt, "]");
+    }
+    seal_hash_ranges(&sh); /* the ranges the helper has not taken */
+    if (helped) {
+        pthread_join(helper, NULL);
+    }
+    pthread_mutex_destroy(&sh.lock);
+    if (sh.failed < n && sh.failed <= written) {
+        /* an operation's hash failed first, as when each was hashed before it was written */
+        rc = dft_fail(err, sh.rc, "%s", sh.err.msg);
+        goto out;
+    }
+    if (wrc != DFT_OK) {
+        if (werr.code != DFT_OK) {
+            (void)dft_fail(err, werr.code, "%s", werr.msg);
+        }
+        rc = dft_fail(err, wrc, "operations too large for one envelope");
         goto out;
     }
     size_t start = out->len;
@@ -564,7 +664,6 @@ envelope_seal_each(const struct dft_keys *k, const json_t *ops, struct dft_buf *
 out:
     free(hashes);
     dft_buf_release(&pt); /* secure: wiped */
-    dft_buf_release(&scratch);
     sodium_memzero(&ks, sizeof ks);
     sodium_memzero(key, sizeof key);
     return rc;

@@ -6,11 +6,12 @@
 #define DEFTER_VAULT_IDSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct vault_idset {
     const char **ids; /* borrowed: must outlive the set */
     size_t n, cap;
-    size_t *slot; /* index in ids + 1, 0 for a free slot */
+    uint64_t *slot; /* index in ids + 1 (0 for a free slot), high 32 bits a hash tag */
     size_t mask;
 };
 

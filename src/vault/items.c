@@ -139,8 +139,16 @@ build_create(const json_t *item, size_t index, const unsigned char *rnd, json_t 
     } else {
         dft_vault_new_id(id_out, vault_type_prefix(type));
     }
-    *op_out = json_pack("{sssssssO}", "record", id_out, "action", "create", "type", type, "fields",
-                        fields);
+    /* the members json_pack("{sssssssO}") would set, in its order, without parsing a format */
+    json_t *op = json_object();
+    if (op == NULL || json_object_set_new(op, "record", json_string(id_out)) != 0 ||
+        json_object_set_new(op, "action", json_string("create")) != 0 ||
+        json_object_set_new(op, "type", json_string(type)) != 0 || fields == NULL ||
+        json_object_set(op, "fields", fields) != 0) {
+        json_decref(op);
+        op = NULL;
+    }
+    *op_out = op;
     json_decref(fields);
     if (*op_out == NULL) {
         return dft_fail(err, DFT_ERR_NOMEM, "out of memory");

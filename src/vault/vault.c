@@ -107,7 +107,17 @@ vault_id_from_random(char *out, const char *prefix, const unsigned char r[VAULT_
         body[i] = alphabet[v & 31];
     }
     body[16] = '\0';
-    snprintf(out, DFT_ID_MAX, "%s_%s", prefix, body);
+    /* prefix "_" body, as snprintf("%s_%s") would cut it, without a format (two per record) */
+    size_t pl = strnlen(prefix, DFT_ID_MAX - 1);
+    size_t bl = pl + 1 < DFT_ID_MAX ? DFT_ID_MAX - 1 - pl - 1 : 0;
+    memcpy(out, prefix, pl);
+    if (pl + 1 < DFT_ID_MAX) {
+        out[pl] = '_';
+        memcpy(out + pl + 1, body, bl < 16 ? bl : 16);
+        out[pl + 1 + (bl < 16 ? bl : 16)] = '\0';
+    } else {
+        out[pl] = '\0';
+    }
 }
 
 static enum dft_err vault_paths_layout(struct dft_vault *v, const char *dir,

@@ -1,11 +1,14 @@
 /*
  * test_batch.c - dft_search_writer_put_many against single puts: the same index, row for row,
  * with duplicate ids (the later wins), re-puts of known ids, text fields, small and large
- * batches, and bad records refused before anything is written.
+ * batches, and bad records refused before anything is written. The full-text tables hold the
+ * same keys byte for byte (a batch makes the names' keys on its worker).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -70,6 +73,24 @@ dump(sqlite3 *db)
                            " FROM (SELECT * FROM search_doc ORDER BY id)",
                            -1, &st, NULL),
         SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *s = (const char *)sqlite3_column_text(st, 0);
+    char *copy = strdup(s != NULL ? s : "");
+    sqlite3_finalize(st);
+    return copy;
+}
+
+/* the full-text index itself (every key of every row, as FTS5 stores them), as one hex string */
+static char *
+dump_fts(sqlite3 *db, const char *table)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT group_concat(id || ':' || hex(block), '\n')"
+             " FROM (SELECT * FROM %s_data ORDER BY id)",
+             table);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     const char *s = (const char *)sqlite3_column_text(st, 0);
     char *copy = strdup(s != NULL ? s : "");
@@ -146,6 +167,16 @@ test_batch__same_index_as_single_puts(void **state)
     free(b);
     assert_int_equal(search_check(one, &err), DFT_OK);
     assert_int_equal(search_check(many, &err), DFT_OK);
+    /* the batch's keys, made on the worker (search_prepared.make_keys), are the same keys */
+    static const char *const fts[] = {"search_name", "search_text"};
+    for (size_t t = 0; t < 2; t++) {
+        a = dump_fts(one, fts[t]);
+        b = dump_fts(many, fts[t]);
+        assert_true(strlen(a) > 1000);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
     for (int i = 0; i < N; i += 37) {
         hits_equal(one, many, rs.names[i]);
     }

@@ -3,7 +3,9 @@
  * another while it commits (items.c, commit.c): the operations come out in the records' order,
  * each as one record alone would give it; the first bad record in order is the one reported,
  * whichever half it is in; a batch that fails changes nothing; one that succeeds is found by
- * search in both halves and passes verify (the view and index equal their rebuild).
+ * search in both halves and passes verify (the view and index equal their rebuild). A large
+ * seal hashes its operations on two threads (envelope.c): it opens to the same operations, and
+ * a bad operation in either thread's ranges fails it with the message it gives alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "testutil.h"
 #include "vault/fixture.h"
+#include "defter/crypto.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
+#include "vault/idset.h"
 #include "vault/view.h"
 
 enum { N = 3000 }; /* above the size built on two threads (BUILD_THREADED in items.c) */
@@ -329,6 +335,123 @@ test_batch_add__failure_with_full_window(void **state)
     rm_rf(root);
 }
 
+/* Keys as a vault holds them (as in test_envelope.c). */
+static struct dft_keys *
+seal_keys(void)
+{
+    struct dft_keys *k = keys_new();
+    if (k == NULL) {
+        return NULL;
+    }
+    randombytes_buf(k->master, sizeof k->master);
+    crypto_sign_keypair(k->sign_pk, k->sign_sk);
+    crypto_box_keypair(k->box_pk, k->box_sk);
+    randombytes_buf(k->vault_id, sizeof k->vault_id);
+    keys_derive(k);
+    return k;
+}
+
+/* n stamped create operations, as the commit seals them. */
+static json_t *
+seal_ops(const struct dft_keys *k, size_t n)
+{
+    char author[64];
+    dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
+    json_t *ops = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char rec[32], op[32], name[64];
+        snprintf(rec, sizeof rec, "per_%016zu", i);
+        snprintf(op, sizeof op, "op_%016zu", i);
+        snprintf(name, sizeof name, "Seal Person %zu", i);
+        json_array_append_new(ops, json_pack("{si ss ss ss ss ss ss s{ss s[s]}}", "v", 1, "id", op,
+                                             "ts", "2026-12-08T01:00:00.000Z", "author", author,
+                                             "record", rec, "action", "create", "type", "person",
+                                             "fields", "name", name, "name_variants", "Вариант"));
+    }
+    return ops;
+}
+
+/*
+ * More operations than a seal hashes alone (SEAL_THREADED), not a whole number of its ranges:
+ * the envelope opens (every operation's hash under its own salt key gives the signed root) to
+ * the same operations; an operation whose hash fails (a field name too long) in the helper's
+ * first range or in the last range fails the seal with that message, and writes nothing.
+ */
+static void
+test_batch_add__seal_on_two_threads(void **state)
+{
+    (void)state;
+    enum { S = 2 * 1024 + 77 };
+    struct dft_error err = {0};
+    assert_int_equal(dft_crypto_init(&err), DFT_OK);
+    struct dft_keys *k = seal_keys();
+    assert_non_null(k);
+    json_t *ops = seal_ops(k, S);
+    struct dft_buf env;
+    dft_buf_init(&env, DFT_ENV_MAX, 0);
+    assert_int_equal(envelope_seal(k, ops, &env, &err), DFT_OK);
+    json_t *back = NULL;
+    assert_int_equal(envelope_open(k, env.data, env.len, &back, &err), DFT_OK);
+    assert_true(json_equal(back, ops));
+    json_decref(back);
+    char longname[600];
+    memset(longname, 'f', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    const size_t bad_at[] = {0, 300, S - 1};
+    for (size_t b = 0; b < sizeof bad_at / sizeof bad_at[0]; b++) {
+        json_t *bad = json_deep_copy(ops);
+        json_object_set_new(json_object_get(json_array_get(bad, bad_at[b]), "fields"), longname,
+                            json_string("x"));
+        struct dft_buf none;
+        dft_buf_init(&none, DFT_ENV_MAX, 0);
+        struct dft_error berr = {0};
+        assert_int_equal(envelope_seal(k, bad, &none, &berr), DFT_ERR_TOO_LARGE);
+        assert_string_equal(berr.msg, "field name too long");
+        assert_int_equal(none.len, 0);
+        dft_buf_release(&none);
+        json_decref(bad);
+    }
+    dft_buf_release(&env);
+    json_decref(ops);
+    keys_free(k);
+}
+
+/*
+ * The id set of a batch (idset.c): ids of any length (empty, under and over 8 bytes, sharing
+ * prefixes) come back at the position of their first add, a second add finds the first, and an
+ * absent id is absent, across the set's growth.
+ */
+static void
+test_batch_add__idset(void **state)
+{
+    (void)state;
+    enum { K = 5000 };
+    static char ids[K][40];
+    struct vault_idset set = VAULT_IDSET_INIT;
+    assert_int_equal(vault_idset_find(&set, "per_x"), 0);
+    for (int i = 0; i < K; i++) {
+        snprintf(ids[i], sizeof ids[i], i % 3 == 0 ? "per_%d" : i % 3 == 1 ? "%d" : "op_%032d", i);
+        size_t pos = 99;
+        assert_int_equal(vault_idset_add(&set, ids[i], &pos), 1);
+        assert_int_equal(pos, (size_t)i);
+    }
+    static char empty[1] = "";
+    assert_int_equal(vault_idset_add(&set, empty, NULL), 1);
+    for (int i = 0; i < K; i++) {
+        char again[40];
+        memcpy(again, ids[i], sizeof again); /* another pointer to the same text */
+        size_t pos = 99;
+        assert_int_equal(vault_idset_add(&set, again, &pos), 0);
+        assert_int_equal(pos, (size_t)i);
+        assert_int_equal(vault_idset_find(&set, again), (size_t)i + 1);
+        again[strlen(again) - 1] ^= 0x40; /* the last character changed: not in the set */
+        assert_int_equal(vault_idset_find(&set, again), 0);
+    }
+    assert_int_equal(vault_idset_find(&set, ""), (size_t)K + 1);
+    assert_int_equal(set.n, (size_t)K + 1);
+    vault_idset_free(&set);
+}
+
 int
 main(void)
 {
@@ -339,6 +462,8 @@ main(void)
         cmocka_unit_test(test_batch_add__vault),
         cmocka_unit_test(test_batch_add__tricky_fields_stored_exactly),
         cmocka_unit_test(test_batch_add__failure_with_full_window),
+        cmocka_unit_test(test_batch_add__seal_on_two_threads),
+        cmocka_unit_test(test_batch_add__idset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
