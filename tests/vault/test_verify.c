@@ -273,7 +273,7 @@ history_record_at(struct dft_vault *v, int k, char *id)
 }
 
 /* Add n more envelopes of a few people each: verify's checks of the stored vault then run
- * between envelopes (verify.c, verify_idle_step), not after the last. */
+ * between envelopes (verify_idle.c), not after the last. */
 static void
 add_envelopes(struct dft_vault *v, int n)
 {
