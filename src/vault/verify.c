@@ -24,6 +24,7 @@
 #include "vault/vault_internal.h"
 #include "vault/view.h"
 #include "vault/verify_history.h"
+#include "vault/verify_idle.h"
 #include "vault/verify_pipe.h"
 
 /* Tables compared between main and rebuild, with the columns that define them. */
@@ -277,68 +278,15 @@ verify_apply_prev(struct dft_view *vw, struct verify_opened *prev, int64_t *prev
 }
 
 /*
- * Checks that read only the stored vault, run on this thread while the second one opens an
- * envelope (verify_pipe.c) instead of before the loop: after the first envelope is applied the
- * structure check of the main database, after the second the sum of the stored history
- * (verify_history.h), after the third the full-text index's own consistency check, whose
- * failure is kept and reported where it was checked before (after the search rows are compared:
- * the same first failure). What the loop leaves undone runs after it, in the same order.
+ * The checks that read only the stored vault (verify_idle.h): the structure check and the
+ * stored history's sum on a helper thread from the start, over a second read-only connection;
+ * the full-text index's own consistency check on this thread while the second one opens an
+ * envelope (verify_pipe.c), its failure kept and reported where it was checked before (after
+ * the search rows are compared: the same first failure). Each step is due where it ran on this
+ * thread before: after the first envelope is applied the structure check, after the second the
+ * stored history's sum, after the third the full-text check; what the loop leaves undone is due
+ * after it, in the same order, and a failure of a step already due is reported first.
  */
-/*
- * SQLite's structure check of the vault's database. quick_check reports damage as result rows,
- * not as an error code: anything but the single row "ok" is damage.
- */
-static enum dft_err
-structure_check(sqlite3 *db, struct dft_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA main.quick_check(1)", -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        return store_error(db, rc, "structure check", err);
-    }
-    rc = sqlite3_step(st);
-    enum dft_err e = DFT_OK;
-    if (rc != SQLITE_ROW) {
-        e = store_error(db, rc, "structure check", err);
-    } else {
-        const char *res = (const char *)sqlite3_column_text(st, 0);
-        if (res == NULL || strcmp(res, "ok") != 0) {
-            e = dft_fail(err, DFT_ERR_INTEGRITY, "the database structure is damaged: %s",
-                         res != NULL ? res : "(no detail)");
-        }
-    }
-    sqlite3_finalize(st);
-    return e;
-}
-
-struct verify_idle {
-    int done;   /* steps done */
-    int digest; /* the history is compared as a digest: its stored sum is a step */
-    const unsigned char *hkey;
-    struct verify_digest stored;
-    enum dft_err fts_rc; /* search_check's result, and its message */
-    struct dft_error fts_err;
-};
-
-#define VERIFY_IDLE_STEPS 3
-
-static enum dft_err
-verify_idle_step(struct dft_vault *v, struct verify_idle *w, struct dft_error *err)
-{
-    enum dft_err rc = DFT_OK;
-    if (w->done == 0) {
-        rc = structure_check(v->db, err);
-    } else if (w->done == 1) {
-        rc = w->digest ? verify_digest_stored(v->db, w->hkey, &w->stored, err) : DFT_OK;
-    } else if (w->done == 2) {
-        w->fts_rc = search_check(v->db, &w->fts_err);
-    } else {
-        return DFT_OK;
-    }
-    w->done++;
-    return rc;
-}
-
 /*
  * One run of verify. With table_history 0 (and a view not merged from a sync), the history is
  * compared as a keyed digest (verify_history.h) and *retry is set, with nothing reported, when it
@@ -367,13 +315,15 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
     unsigned char hkey[VERIFY_DIGEST_KEY_BYTES]; /* its key: random, this run only */
     struct verify_digest hist = {{0, 0, 0, 0}, 0, 0};
     const unsigned char *hk = digest ? hkey : NULL;
-    struct verify_idle idle = {0, digest, hkey, {{0, 0, 0, 0}, 0, 0}, DFT_OK, {DFT_OK, ""}};
+    struct verify_idle idle;
+    memset(&idle, 0, sizeof idle);
     if (v->header.damaged) { /* seen (and rewritten from the good copy) when it was opened */
         return dft_fail(err, DFT_ERR_INTEGRITY,
                         "vault header copy %d was damaged or tampered (rewritten from the other)",
                         v->header.damaged - 1);
     }
     randombytes_buf(hkey, sizeof hkey);
+    verify_idle_start(&idle, v->db, digest, hkey); /* its own connection: before ATTACH, BEGIN */
     /*
      * A larger page cache while verify reads: the search index is read in id order, a lookup
      * by row number per row. Pages are only taken as they are read; restored at the end.
@@ -470,7 +420,7 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
                           (long long)idx);
             goto out;
         }
-        if (envelopes > 0 && (rc = verify_idle_step(v, &idle, err)) != DFT_OK) {
+        if (envelopes > 0 && (rc = verify_idle_step(&idle, v->db, err)) != DFT_OK) {
             goto out;
         }
         if ((rc = verify_open_finish(&job, &prev, err)) != DFT_OK) {
@@ -486,9 +436,12 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
         goto out;
     }
     while (idle.done < VERIFY_IDLE_STEPS) {
-        if ((rc = verify_idle_step(v, &idle, err)) != DFT_OK) {
+        if ((rc = verify_idle_step(&idle, v->db, err)) != DFT_OK) {
             goto out;
         }
+    }
+    if ((rc = verify_idle_collect(&idle, err)) != DFT_OK) {
+        goto out;
     }
     if (merged && (rc = sync_verify_view(v, err)) != DFT_OK) { /* sync_view.c */
         goto out;
@@ -547,6 +500,8 @@ verify_run(struct dft_vault *v, unsigned flags, int table_history, int *retry, j
         rc = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
     }
 out:
+    rc = verify_idle_fail(&idle, rc, err); /* a failure of a check due earlier comes first */
+    verify_idle_stop(&idle);
     verify_open_cancel(&job);
     verify_opened_drop(&prev);
     tlog_check_free(tree);
@@ -565,7 +520,6 @@ out:
         crypto_json_arena_uninstall(); /* every tree in an arena was dropped above */
     }
     sodium_memzero(hkey, sizeof hkey);
-    sodium_memzero(&idle.stored, sizeof idle.stored);
     return rc;
 }
 

@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "vault/fixture.h"
 #include "defter/vault.h"
 #include "vault/vault_internal.h"
+#include "store/reader.h"
 
 static const char pass[] = "verify test passphrase";
 
@@ -270,7 +273,7 @@ history_record_at(struct dft_vault *v, int k, char *id)
 }
 
 /* Add n more envelopes of a few people each: verify's checks of the stored vault then run
- * between envelopes (verify.c, verify_idle_step), not after the last. */
+ * between envelopes (verify_idle.c), not after the last. */
 static void
 add_envelopes(struct dft_vault *v, int n)
 {
@@ -412,11 +415,96 @@ test_verify__structure_check_rows_are_damage(void **state)
                      "database structure is damaged");
 }
 
+/*
+ * The structure check and the stored history's sum run on a helper thread over a second
+ * connection from the start, but their failure is still reported where they were due: before a
+ * failure verify finds later on its own thread, after one it found before they were due.
+ */
+static void
+test_verify__helper_failure_reported_in_order(void **state)
+{
+    struct fixture *fx = *state;
+    char sql[1024];
+    static const char damage[] = "CREATE TABLE damage(a); INSERT INTO damage VALUES(NULL);"
+                                 " PRAGMA writable_schema=ON;"
+                                 " UPDATE sqlite_schema SET sql='CREATE TABLE damage(a NOT NULL)'"
+                                 " WHERE name='damage'; PRAGMA writable_schema=RESET;";
+    static const char bad_leaf[] = "UPDATE envelopes SET leaf_hash = zeroblob(32) WHERE idx = %d";
+    add_envelopes(fx->v, 4);
+    snprintf(sql, sizeof sql, bad_leaf, 3);
+    expect_integrity(fx->v, sql, "log entry 3 does not match its leaf hash");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    add_envelopes(fx->v, 4);
+    /* due after the first envelope is applied: before envelope 3's leaf, after envelope 0's */
+    snprintf(sql, sizeof sql, "%s", damage);
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), bad_leaf, 3);
+    expect_integrity(fx->v, sql, "database structure is damaged");
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    add_envelopes(fx->v, 4);
+    snprintf(sql, sizeof sql, "%s", damage);
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), bad_leaf, 0);
+    expect_integrity(fx->v, sql, "log entry 0 does not match its leaf hash");
+}
+
+/* 1 when another process would find a lock on the vault's database file (F_GETLK). */
+static int
+locked_for_others(const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        _exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? 1 : 0);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+/*
+ * The second connection verify reads through sees the committed state (the WAL included),
+ * writes nothing, and closing it leaves the vault's connection, and its lock on the file, as
+ * they were.
+ */
+static void
+test_verify__reader_connection(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    sqlite3 *db = vault_db(fx->v);
+    char path[512];
+    snprintf(path, sizeof path, "%s", sqlite3_db_filename(db, "main"));
+    assert_int_equal(locked_for_others(path), 1);
+    exec(fx->v, "CREATE TABLE reader_probe(a); INSERT INTO reader_probe VALUES(42)");
+    sqlite3 *rdb = NULL;
+    assert_int_equal(store_reader_open(db, &rdb, &err), DFT_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(rdb, "SELECT a FROM reader_probe", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 42);
+    sqlite3_finalize(st);
+    assert_int_not_equal(sqlite3_exec(rdb, "INSERT INTO reader_probe VALUES(1)", NULL, NULL, NULL),
+                         SQLITE_OK);
+    store_reader_close(rdb);
+    assert_int_equal(locked_for_others(path), 1);
+    exec(fx->v, "INSERT INTO reader_probe VALUES(43); DROP TABLE reader_probe");
+    assert_verifies(fx->v);
+    assert_int_equal(locked_for_others(path), 1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_verify__search_rows_changed_anywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify__helper_failure_reported_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_verify__reader_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__search_rows_missing_or_extra, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify__fulltext_check_reported_in_order, setup,
                                         teardown),
