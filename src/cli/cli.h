@@ -51,10 +51,6 @@ enum dft_err cli_passphrase(struct dft_cli *cli, const char *prompt, int confirm
 
 /* Unlock the vault for a command; on failure prints the message and returns the exit status. */
 int cli_open_vault(struct dft_cli *cli, struct dft_vault **v);
-/* cli_open_vault in two parts: the unlock without the agent or any message (any thread)... */
-enum dft_err cli_unlock_quiet(struct dft_cli *cli, struct dft_vault **v, struct dft_error *err);
-/* ...and the message of its failure, as cli_open_vault prints it; returns the exit status. */
-int cli_unlock_report(struct dft_cli *cli, enum dft_err rc, struct dft_error *err);
 
 /*
  * The shape of every read-only command: unlock, run query (which fills *out), close the vault,

@@ -4,12 +4,10 @@
  * Input is checked before the vault is touched; each command writes at most one envelope.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/cmd_agent.h"
 
 #define FROM_JSON_MAX (512u * 1024u * 1024u)
 
@@ -83,79 +81,6 @@ set_privileged(json_t *fields)
     return 0;
 }
 
-/*
- * `add --from-json FILE` with the passphrase from a file: the vault is unlocked (Argon2id, the
- * database opened) on a thread while FILE is read and checked here, so a large file's parse
- * costs no time of its own. Messages and their order stay those of unlocking after the check:
- * a bad file is reported alone (the vault opened meanwhile is closed unchanged), and an unlock
- * failure is reported only once the file passed. A terminal prompt is never moved before the
- * file's check: with no passphrase file the unlock waits for the check, as before.
- */
-struct early_unlock {
-    struct dft_cli *cli;
-    struct dft_vault *v;
-    enum dft_err rc;
-    struct dft_error err;
-    pthread_t th;
-    int started;
-};
-
-static void *
-early_unlock_thread(void *arg)
-{
-    struct early_unlock *u = arg;
-    u->rc = cli_unlock_quiet(u->cli, &u->v, &u->err);
-    return NULL;
-}
-
-static void
-early_unlock_start(struct dft_cli *cli, const char *from, struct early_unlock *u)
-{
-    memset(u, 0, sizeof *u);
-    u->cli = cli;
-    if (cli->pass_file == NULL || strcmp(from, "-") == 0 || strcmp(cli->pass_file, "-") == 0 ||
-        dft_cli_agent_vault(&u->v)) {
-        return; /* a prompt, stdin, or the agent's vault: unlocked after the check */
-    }
-    u->started = pthread_create(&u->th, NULL, early_unlock_thread, u) == 0;
-}
-
-/* The file failed its check: the vault opened meanwhile is closed unchanged. */
-static void
-early_unlock_drop(struct early_unlock *u)
-{
-    if (u->started) {
-        pthread_join(u->th, NULL);
-        u->started = 0;
-        if (u->rc != DFT_OK) {
-            u->v = NULL;
-        }
-    }
-    if (u->v != NULL) {
-        dft_vault_close(u->v);
-        u->v = NULL;
-    }
-}
-
-/* The vault for the add: the early unlock's, the agent's, or unlocked now. */
-static int
-early_unlock_take(struct dft_cli *cli, struct early_unlock *u, struct dft_vault **v)
-{
-    if (u->started) {
-        pthread_join(u->th, NULL);
-        u->started = 0;
-        if (u->rc != DFT_OK) {
-            return cli_unlock_report(cli, u->rc, &u->err);
-        }
-    }
-    if (u->v != NULL) {
-        *v = u->v;
-        u->v = NULL;
-        return 0;
-    }
-    return cli_open_vault(cli, v);
-}
-
 int
 cmd_add(struct dft_cli *cli)
 {
@@ -164,8 +89,6 @@ cmd_add(struct dft_cli *cli)
     json_t *items = NULL;
     int single = 0;
     int st;
-    struct early_unlock early;
-    memset(&early, 0, sizeof early);
     int privileged = take_privileged_flag(cli);
     if (privileged < 0) {
         return cli_usage(cli, "--privileged given twice");
@@ -198,22 +121,18 @@ cmd_add(struct dft_cli *cli)
                             "source, note, place, organization)",
                             from_type);
         }
-        early_unlock_start(cli, from, &early);
         if ((st = read_json_input(from, &items)) != 0) {
-            early_unlock_drop(&early);
             return st;
         }
         if (!json_is_array(items) &&
             !(json_is_object(items) && json_is_array(json_object_get(items, "records")))) {
             json_decref(items);
-            early_unlock_drop(&early);
             return cli_fail(1, "'%s' must hold a JSON array of records", from);
         }
         if (from_type != NULL) {
             struct dft_error terr = {0};
             if (dft_vault_items_type(items, from_type, &terr) != DFT_OK) {
                 json_decref(items);
-                early_unlock_drop(&early);
                 return cli_report(&terr);
             }
         }
@@ -244,7 +163,7 @@ cmd_add(struct dft_cli *cli)
         single = 1;
     }
     struct dft_vault *v = NULL;
-    if ((st = early_unlock_take(cli, &early, &v)) != 0) {
+    if ((st = cli_open_vault(cli, &v)) != 0) {
         json_decref(items);
         return st;
     }

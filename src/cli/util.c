@@ -213,44 +213,31 @@ out:
     return rc;
 }
 
-enum dft_err
-cli_unlock_quiet(struct dft_cli *cli, struct dft_vault **v, struct dft_error *err)
+int
+cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
 {
+    struct dft_error err = {0};
     char *pass = NULL;
     size_t len = 0;
     char prompt[128];
+    if (dft_cli_agent_vault(v)) { /* inside the unlock agent: its open vault */
+        return 0;
+    }
     snprintf(prompt, sizeof prompt, "Passphrase: ");
-    enum dft_err rc = cli_passphrase(cli, prompt, 0, &pass, &len, err);
+    enum dft_err rc = cli_passphrase(cli, prompt, 0, &pass, &len, &err);
     if (rc == DFT_OK) {
-        rc = dft_vault_open(v, cli->vault_dir, pass, len, err);
+        rc = dft_vault_open(v, cli->vault_dir, pass, len, &err);
     }
     sodium_free(pass);
-    return rc;
-}
-
-int
-cli_unlock_report(struct dft_cli *cli, enum dft_err rc, struct dft_error *err)
-{
     if (rc == DFT_ERR_BUSY && strcmp(cli->command, "unlock") != 0) {
         /* e.g. a `defter ui`: say how to have both at once */
         return cli_fail(1,
                         "%s (to use `defter ui` and commands at once, run `defter unlock` "
                         "first)",
-                        err->msg);
+                        err.msg);
     }
-    return cli_report(err);
-}
-
-int
-cli_open_vault(struct dft_cli *cli, struct dft_vault **v)
-{
-    struct dft_error err = {0};
-    if (dft_cli_agent_vault(v)) { /* inside the unlock agent: its open vault */
-        return 0;
-    }
-    enum dft_err rc = cli_unlock_quiet(cli, v, &err);
     if (rc != DFT_OK) {
-        return cli_unlock_report(cli, rc, &err);
+        return cli_report(&err);
     }
     return 0;
 }

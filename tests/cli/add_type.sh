@@ -68,16 +68,6 @@ expect 2 "$D" add person --from-json
 expect 2 "$D" add person name=X --from-json "$T/people.json"
 echo "$errout" | grep -q "takes only TYPE" || fail "fields with --from-json: $errout"
 expect 2 "$D" add person --from-json "$T/people.json" --from-json "$T/people.json"
-# With a passphrase file the vault is unlocked while FILE is read: the file is still checked
-# first, and each failure gives its one message (a bad file alone, even with a wrong passphrase).
-expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/mixed.json"
-[ "$errout" = "defter: record 1 has type 'case', not 'person' as the command says" ] || fail "bad file first: $errout"
-printf '[{"name":"X"' >"$T/cut.json"
-expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/cut.json"
-echo "$errout" | grep -q "^defter: malformed JSON in" || fail "malformed file first: $errout"
-[ "$(echo "$errout" | wc -l)" = 1 ] || fail "one message: $errout"
-expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/people.json"
-[ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "unlock after a good file: $errout"
 [ "$(state)" = "$before" ] || fail "a refused add changed the vault"
 
 echo "add_type.sh: $checks checks passed"
