@@ -12,6 +12,7 @@
  *   search_text  FTS5 over the other text fields: one coarse key per word
  * Nothing here writes outside the connection it is given or logs any text it indexes.
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,25 @@ add_variant(struct dft_buf *out, const struct dft_search_token *t, int n, int al
 }
 
 /*
+ * Grow a buffer that holds name-derived text (tokens, keys): a new block, the old contents
+ * copied, the old block wiped and freed; never realloc, which could leave a copy behind.
+ */
+static void *
+grow_wiped(void *old, size_t used, size_t cap)
+{
+    void *v = malloc(cap);
+    if (v == NULL) {
+        return NULL;
+    }
+    if (old != NULL) {
+        memcpy(v, old, used);
+        sodium_memzero(old, used);
+        free(old);
+    }
+    return v;
+}
+
+/*
  * The tokenizer takes a line as one piece when it is shorter than its 2 KB piece limit; a line
  * with fewer tokens than the most asked for was not cut short. Only such lines are cached; a
  * full cache or a failed allocation only means the line is folded again when inserted.
@@ -302,7 +322,8 @@ cache_line(struct search_token_cache *c, const char *text, size_t len,
         while (cap < c->ntoks + n) {
             cap *= 2;
         }
-        struct dft_search_token *v = realloc(c->toks, (size_t)cap * sizeof *v);
+        struct dft_search_token *v =
+            grow_wiped(c->toks, (size_t)c->cap * sizeof *v, (size_t)cap * sizeof *v);
         if (v == NULL) {
             return;
         }
@@ -385,7 +406,7 @@ sink_key(void *ctx, const char *k, size_t n)
         while (cap < c->kbytes_len + n) {
             cap *= 2;
         }
-        char *v = realloc(c->kbytes, cap);
+        char *v = grow_wiped(c->kbytes, c->kbytes_cap, cap);
         if (v == NULL) {
             s->ok = 0;
             return;
@@ -697,6 +718,12 @@ search_prepared_release(struct search_prepared *p)
     dft_buf_release(&p->names);
     dft_buf_release(&p->body);
     dft_buf_release(&p->toks);
+    if (p->cache.toks != NULL) {
+        sodium_memzero(p->cache.toks, (size_t)p->cache.cap * sizeof *p->cache.toks);
+    }
+    if (p->cache.kbytes != NULL) {
+        sodium_memzero(p->cache.kbytes, p->cache.kbytes_cap);
+    }
     free(p->cache.toks);
     free(p->cache.keys);
     free(p->cache.kbytes);

@@ -68,6 +68,22 @@ expect 2 "$D" add person --from-json
 expect 2 "$D" add person name=X --from-json "$T/people.json"
 echo "$errout" | grep -q "takes only TYPE" || fail "fields with --from-json: $errout"
 expect 2 "$D" add person --from-json "$T/people.json" --from-json "$T/people.json"
+# The file is checked before the vault is touched: a refused file with a wrong passphrase gives
+# the file's one message, and with wipe-after on it does not count as an attempt (the header
+# stays byte-identical); only a good file reaches the unlock, which counts.
+expect 0 "$D" duress wipe-after 10
+cp "$T/vault/header" "$T/header.before"
+expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/mixed.json"
+[ "$errout" = "defter: record 1 has type 'case', not 'person' as the command says" ] || fail "bad file first: $errout"
+printf '[{"name":"X"' >"$T/cut.json"
+expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/cut.json"
+echo "$errout" | grep -q "^defter: malformed JSON in" || fail "malformed file first: $errout"
+[ "$(echo "$errout" | wc -l)" = 1 ] || fail "one message: $errout"
+cmp -s "$T/header.before" "$T/vault/header" || fail "a refused file moved the attempt counter"
+expect 1 env DEFTER_PASSPHRASE_FILE="$T/wrong" "$D" add person --from-json "$T/people.json"
+[ "$errout" = "defter: wrong passphrase or damaged header" ] || fail "unlock after a good file: $errout"
+cmp -s "$T/header.before" "$T/vault/header" && fail "a wrong passphrase with wipe-after on did not count"
+expect 0 "$D" duress wipe-after off
 [ "$(state)" = "$before" ] || fail "a refused add changed the vault"
 
 echo "add_type.sh: $checks checks passed"
