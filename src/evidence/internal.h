@@ -146,7 +146,7 @@ enum dft_err evd_meta_detect(const unsigned char *p, size_t n, char mime[DFT_MIM
 /* ---- ring of chunk buffers between a producer and a consumer thread (pipe.c) ---- */
 
 struct evd_slot {
-    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag, EVD_IO_ALIGN-aligned */
+    unsigned char *buf; /* evd_pipe.slot_bytes, EVD_IO_ALIGN-aligned */
     size_t len;         /* plaintext bytes in this chunk */
     uint64_t index;     /* chunk index */
     int final;          /* last chunk of the object */
@@ -163,6 +163,9 @@ struct evd_pipe {
     int second;     /* a second consumer takes every slot too; a slot is free once both did */
     int done;       /* producer finished */
     int abort;      /* either side failed: stop */
+
+    /* each slot's buffer: init's slot_bytes rounded up to EVD_IO_ALIGN, all wiped on release */
+    size_t slot_bytes;
 };
 
 int evd_pipe_init(struct evd_pipe *p, size_t slot_bytes);
