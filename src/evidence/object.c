@@ -638,15 +638,14 @@ dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf, size_t le
 
 struct hasher {
     struct evd_pipe *pipe;
-    struct crypto_sha256 md;
-    int failed;
+    struct crypto_sha256 md; /* crypto_sha256_update cannot fail */
 };
 
 /* Extract's third thread: writes every chunk to the output (out_main). */
 struct outw {
     struct evd_pipe *pipe;
     int fd;          /* the output */
-    int direct;      /* fd was set for direct I/O (out_direct_begin) */
+    int direct;      /* fd is in direct I/O (out_direct_begin); 0 once out_write fell back */
     uint64_t stride; /* plaintext bytes per chunk (offset of chunk i: i * stride) */
     uint64_t synced; /* buffered: bytes handed to writeback so far */
     int write_errno; /* a write failed */
@@ -680,12 +679,13 @@ out_direct_end(int fd)
  * EVD_IO_ALIGN blocks go out directly (chunks are whole blocks at block offsets, from an aligned
  * buffer); the tail of the last chunk, or everything when the file system says EINVAL, goes
  * through the page cache after O_DIRECT is turned off (only the final chunk has a tail, and a
- * buffered write is correct anywhere). 0, or -1 with errno.
+ * buffered write is correct anywhere), and *direct is cleared: every later write is buffered.
+ * 0, or -1 with errno.
  */
 static int
-out_write(int fd, int direct, const unsigned char *p, size_t n, uint64_t off)
+out_write(int fd, int *direct, const unsigned char *p, size_t n, uint64_t off)
 {
-    if (direct) {
+    if (*direct) {
         size_t head = n / EVD_IO_ALIGN * EVD_IO_ALIGN;
         if (head > 0 && file_pwrite_all(fd, p, head, off) != 0) {
             if (errno != EINVAL) {
@@ -699,6 +699,7 @@ out_write(int fd, int direct, const unsigned char *p, size_t n, uint64_t off)
         if (out_direct_end(fd) != 0) {
             return -1;
         }
+        *direct = 0;
         p += head;
         n -= head;
         off += head;
@@ -732,7 +733,7 @@ out_main(void *arg)
     struct evd_slot *s;
     while ((s = evd_pipe_take2(w->pipe)) != NULL) {
         uint64_t off = s->index * w->stride;
-        if (out_write(w->fd, w->direct, s->buf, s->len, off) != 0) {
+        if (out_write(w->fd, &w->direct, s->buf, s->len, off) != 0) {
             w->write_errno = errno ? errno : EIO;
             evd_pipe_abort(w->pipe);
             break;
@@ -759,7 +760,7 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
 {
     enum dft_err rc = DFT_OK;
     struct evd_pipe pipe;
-    struct hasher hs = {&pipe, {NULL}, 0};
+    struct hasher hs = {&pipe, {NULL}};
     struct outw ow = {&pipe, out_fd, 0, o->h.chunk_bytes, 0, 0};
     pthread_t th, tw;
     int started = 0, wstarted = 0;
@@ -792,10 +793,9 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     for (uint64_t i = 0; i < o->nchunks; i++) {
         struct evd_slot *s = evd_pipe_acquire(&pipe);
         if (s == NULL) {
-            rc = ow.write_errno != 0
-                     ? dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                                file_errstr(ow.write_errno))
-                     : dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
+            /* only the writing thread aborts the ring here, after setting write_errno */
+            rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
+                          file_errstr(ow.write_errno != 0 ? ow.write_errno : EIO));
             goto out;
         }
         rc = read_chunk(o, o->ctx, i, s->buf, &s->len, err);
@@ -821,10 +821,6 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     if (ow.write_errno != 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
                       file_errstr(ow.write_errno));
-        goto out;
-    }
-    if (hs.failed) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
         goto out;
     }
     crypto_sha256_final(&hs.md, sha);
