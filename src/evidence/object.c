@@ -656,7 +656,8 @@ struct outw {
  * to the disk without a copy into the page cache and without the kernel's writeback work, which
  * on a disk cost more than decrypting (measured: a 1 GiB buffered copy with fsync took 2.1-2.5 s
  * of system CPU, the same copy O_DIRECT 0.25-0.48 s). The data is the same and still fsynced
- * before the rename (the disk's cache); no plaintext is left in the page cache either.
+ * before the rename (the disk's cache). Direct blocks leave no plaintext in the page cache; the
+ * buffered tail, and every chunk after a fallback (out_write), do.
  * Returns 1 when O_DIRECT is now set on fd, 0 when it stays buffered.
  */
 static int
