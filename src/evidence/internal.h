@@ -183,4 +183,21 @@ struct evd_slot *evd_pipe_take2(struct evd_pipe *p);
 void evd_pipe_consumed2(struct evd_pipe *p);
 void evd_pipe_abort(struct evd_pipe *p);
 
+/* ---- extract's writing thread (extract_write.c) ---- */
+
+/* Extract's third thread: writes every chunk to the output (evd_out_main). */
+struct evd_outw {
+    struct evd_pipe *pipe;
+    int fd;          /* the output */
+    int direct;      /* fd is in direct I/O (evd_out_direct_begin); 0 once out_write fell back */
+    uint64_t stride; /* plaintext bytes per chunk (offset of chunk i: i * stride) */
+    uint64_t synced; /* buffered: bytes handed to writeback so far */
+    int write_errno; /* a write failed */
+};
+
+/* Turn O_DIRECT on for fd: 1 when set, 0 when it stays buffered. */
+int evd_out_direct_begin(int fd);
+/* Thread body (arg: struct evd_outw): write every slot taken with evd_pipe_take2. */
+void *evd_out_main(void *arg);
+
 #endif
