@@ -146,7 +146,7 @@ enum dft_err evd_meta_detect(const unsigned char *p, size_t n, char mime[DFT_MIM
 /* ---- ring of chunk buffers between a producer and a consumer thread (pipe.c) ---- */
 
 struct evd_slot {
-    unsigned char *buf; /* DFT_EVIDENCE_CHUNK_BYTES + tag, EVD_IO_ALIGN-aligned */
+    unsigned char *buf; /* evd_pipe.slot_bytes, EVD_IO_ALIGN-aligned */
     size_t len;         /* plaintext bytes in this chunk */
     uint64_t index;     /* chunk index */
     int final;          /* last chunk of the object */
@@ -163,6 +163,9 @@ struct evd_pipe {
     int second;     /* a second consumer takes every slot too; a slot is free once both did */
     int done;       /* producer finished */
     int abort;      /* either side failed: stop */
+
+    /* each slot's buffer: init's slot_bytes rounded up to EVD_IO_ALIGN, all wiped on release */
+    size_t slot_bytes;
 };
 
 int evd_pipe_init(struct evd_pipe *p, size_t slot_bytes);
@@ -179,5 +182,22 @@ void evd_pipe_second(struct evd_pipe *p);
 struct evd_slot *evd_pipe_take2(struct evd_pipe *p);
 void evd_pipe_consumed2(struct evd_pipe *p);
 void evd_pipe_abort(struct evd_pipe *p);
+
+/* ---- extract's writing thread (extract_write.c) ---- */
+
+/* Extract's third thread: writes every chunk to the output (evd_out_main). */
+struct evd_outw {
+    struct evd_pipe *pipe;
+    int fd;          /* the output */
+    int direct;      /* fd is in direct I/O (evd_out_direct_begin); 0 once out_write fell back */
+    uint64_t stride; /* plaintext bytes per chunk (offset of chunk i: i * stride) */
+    uint64_t synced; /* buffered: bytes handed to writeback so far */
+    int write_errno; /* a write failed */
+};
+
+/* Turn O_DIRECT on for fd: 1 when set, 0 when it stays buffered. */
+int evd_out_direct_begin(int fd);
+/* Thread body (arg: struct evd_outw): write every slot taken with evd_pipe_take2. */
+void *evd_out_main(void *arg);
 
 #endif

@@ -28,10 +28,10 @@ int
 evd_pipe_init(struct evd_pipe *p, size_t slot_bytes)
 {
     memset(p, 0, sizeof *p);
+    /* aligned (and a whole number of EVD_IO_ALIGN blocks) for extract's direct writes */
+    p->slot_bytes = (slot_bytes + EVD_IO_ALIGN - 1) / EVD_IO_ALIGN * EVD_IO_ALIGN;
     for (size_t i = 0; i < EVD_SLOTS; i++) {
-        /* aligned (and a whole number of EVD_IO_ALIGN blocks) for extract's direct writes */
-        p->slots[i].buf = aligned_alloc(EVD_IO_ALIGN, (slot_bytes + EVD_IO_ALIGN - 1) /
-                                                          EVD_IO_ALIGN * EVD_IO_ALIGN);
+        p->slots[i].buf = aligned_alloc(EVD_IO_ALIGN, p->slot_bytes);
         if (p->slots[i].buf == NULL) {
             for (size_t j = 0; j < i; j++) {
                 free(p->slots[j].buf);
@@ -51,8 +51,8 @@ evd_pipe_release(struct evd_pipe *p)
 {
     for (size_t i = 0; i < EVD_SLOTS; i++) {
         if (p->slots[i].buf != NULL) {
-            /* slots held plaintext */
-            sodium_memzero(p->slots[i].buf, DFT_EVIDENCE_CHUNK_BYTES + DFT_EVIDENCE_TAG_BYTES);
+            /* slots held plaintext: wipe each whole, as allocated */
+            sodium_memzero(p->slots[i].buf, p->slot_bytes);
             free(p->slots[i].buf);
             p->slots[i].buf = NULL;
         }

@@ -634,77 +634,12 @@ dft_evidence_read(struct dft_evidence_obj *o, uint64_t off, void *buf, size_t le
     return DFT_OK;
 }
 
-/* ---- whole-object pass: decrypt (this thread) and hash (second thread) ---- */
+/* ---- whole-object pass: decrypt (this thread), hash (second), write (third, extract_write.c) */
 
 struct hasher {
     struct evd_pipe *pipe;
-    struct crypto_sha256 md;
-    int failed;
+    struct crypto_sha256 md; /* crypto_sha256_update cannot fail */
 };
-
-/* Extract's third thread: writes every chunk to the output (out_main). */
-struct outw {
-    struct evd_pipe *pipe;
-    int fd;          /* the output */
-    int direct;      /* fd was set for direct I/O (out_direct_begin) */
-    uint64_t stride; /* plaintext bytes per chunk (offset of chunk i: i * stride) */
-    uint64_t synced; /* buffered: bytes handed to writeback so far */
-    int write_errno; /* a write failed */
-};
-
-/*
- * Extract writes its output with direct I/O when the file system takes it: the chunk buffers go
- * to the disk without a copy into the page cache and without the kernel's writeback work, which
- * on a disk cost more than decrypting (measured: a 1 GiB buffered copy with fsync took 2.1-2.5 s
- * of system CPU, the same copy O_DIRECT 0.25-0.48 s). The data is the same and still fsynced
- * before the rename (the disk's cache); no plaintext is left in the page cache either.
- * Returns 1 when O_DIRECT is now set on fd, 0 when it stays buffered.
- */
-static int
-out_direct_begin(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
-}
-
-/* Back to buffered writes (an unaligned tail, or a file system refusing a direct write). */
-static int
-out_direct_end(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_DIRECT);
-}
-
-/*
- * Write n plaintext bytes of a chunk at off of the output. With direct set, the whole
- * EVD_IO_ALIGN blocks go out directly (chunks are whole blocks at block offsets, from an aligned
- * buffer); the tail of the last chunk, or everything when the file system says EINVAL, goes
- * through the page cache after O_DIRECT is turned off (only the final chunk has a tail, and a
- * buffered write is correct anywhere). 0, or -1 with errno.
- */
-static int
-out_write(int fd, int direct, const unsigned char *p, size_t n, uint64_t off)
-{
-    if (direct) {
-        size_t head = n / EVD_IO_ALIGN * EVD_IO_ALIGN;
-        if (head > 0 && file_pwrite_all(fd, p, head, off) != 0) {
-            if (errno != EINVAL) {
-                return -1;
-            }
-            head = 0; /* rewritten below through the page cache */
-        }
-        if (head == n) {
-            return 0;
-        }
-        if (out_direct_end(fd) != 0) {
-            return -1;
-        }
-        p += head;
-        n -= head;
-        off += head;
-    }
-    return file_pwrite_all(fd, p, n, off);
-}
 
 /* The second thread hashes every chunk. */
 static void *
@@ -715,34 +650,6 @@ hash_main(void *arg)
     while ((s = evd_pipe_take(hs->pipe)) != NULL) {
         crypto_sha256_update(&hs->md, s->buf, s->len);
         evd_pipe_consumed(hs->pipe);
-    }
-    return NULL;
-}
-
-/*
- * When extracting, a third thread writes every chunk (already authenticated) as the hashing
- * thread hashes it: direct writes wait for the disk, and here they wait on neither the
- * decryption nor the hash. Buffered, it asks every EVD_SYNC_EVERY chunks for writeback to start
- * (sync_file_range) so the final fsync is short.
- */
-static void *
-out_main(void *arg)
-{
-    struct outw *w = arg;
-    struct evd_slot *s;
-    while ((s = evd_pipe_take2(w->pipe)) != NULL) {
-        uint64_t off = s->index * w->stride;
-        if (out_write(w->fd, w->direct, s->buf, s->len, off) != 0) {
-            w->write_errno = errno ? errno : EIO;
-            evd_pipe_abort(w->pipe);
-            break;
-        }
-        if (!w->direct && (s->index + 1) % EVD_SYNC_EVERY == 0) {
-            (void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(off + s->len - w->synced),
-                                  SYNC_FILE_RANGE_WRITE);
-            w->synced = off + s->len;
-        }
-        evd_pipe_consumed2(w->pipe);
     }
     return NULL;
 }
@@ -759,8 +666,8 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
 {
     enum dft_err rc = DFT_OK;
     struct evd_pipe pipe;
-    struct hasher hs = {&pipe, {NULL}, 0};
-    struct outw ow = {&pipe, out_fd, 0, o->h.chunk_bytes, 0, 0};
+    struct hasher hs = {&pipe, {NULL}};
+    struct evd_outw ow = {&pipe, out_fd, 0, o->h.chunk_bytes, 0, 0};
     pthread_t th, tw;
     int started = 0, wstarted = 0;
     unsigned char sha[DFT_HASH_BYTES], id[DFT_OBJECT_ID_BYTES];
@@ -774,7 +681,7 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     }
     if (out_fd >= 0) {
         evd_pipe_second(&pipe);
-        ow.direct = out_direct_begin(out_fd);
+        ow.direct = evd_out_direct_begin(out_fd);
     }
     if (pthread_create(&th, NULL, hash_main, &hs) != 0) {
         rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the hashing thread");
@@ -782,7 +689,7 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     }
     started = 1;
     if (out_fd >= 0) {
-        if (pthread_create(&tw, NULL, out_main, &ow) != 0) {
+        if (pthread_create(&tw, NULL, evd_out_main, &ow) != 0) {
             rc = dft_fail(err, DFT_ERR_NOMEM, "cannot start the writing thread");
             goto out;
         }
@@ -792,10 +699,9 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     for (uint64_t i = 0; i < o->nchunks; i++) {
         struct evd_slot *s = evd_pipe_acquire(&pipe);
         if (s == NULL) {
-            rc = ow.write_errno != 0
-                     ? dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
-                                file_errstr(ow.write_errno))
-                     : dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
+            /* only the writing thread aborts the ring here, after setting write_errno */
+            rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
+                          file_errstr(ow.write_errno != 0 ? ow.write_errno : EIO));
             goto out;
         }
         rc = read_chunk(o, o->ctx, i, s->buf, &s->len, err);
@@ -821,10 +727,6 @@ decrypt_all(struct dft_evidence_obj *o, const struct dft_keys *keys, int out_fd,
     if (ow.write_errno != 0) {
         rc = dft_fail(err, DFT_ERR_IO, "cannot write the extracted file: %s",
                       file_errstr(ow.write_errno));
-        goto out;
-    }
-    if (hs.failed) {
-        rc = dft_fail(err, DFT_ERR_CRYPTO, "SHA-256 failed");
         goto out;
     }
     crypto_sha256_final(&hs.md, sha);

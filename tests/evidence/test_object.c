@@ -556,6 +556,44 @@ test_import__write_faults_leave_nothing(void **state)
     free(data);
 }
 
+/* A file system refusing a direct write (EINVAL) at any write: extract falls back to buffered
+ * writes for that chunk and every later one and still writes the exact bytes, or fails leaving
+ * nothing. */
+static void
+test_extract__direct_write_refused_falls_back(void **state)
+{
+    struct fx *f = *state;
+    size_t n = 9 * CB + 4097; /* more than EVD_SYNC_EVERY chunks, and a tail */
+    unsigned char *data = random_data(n);
+    struct dft_evidence_info info;
+    import_ok(f, data, n, &info);
+    int ok = 0;
+    for (unsigned k = 1; k < 40; k++) { /* past the last file call: the fault never hits */
+        struct dft_error err = {0};
+        evidence_fault_set(k, EINVAL);
+        enum dft_err rc = evidence_extract(f->objects, f->keys, info.object, info.sha256, f->out,
+                                           NULL, NULL, NULL, &err);
+        evidence_fault_set(0, 0);
+        if (rc == DFT_OK) {
+            size_t m = 0;
+            unsigned char *back = slurp(f->out, &m);
+            assert_non_null(back);
+            assert_int_equal(m, n);
+            assert_memory_equal(back, data, n);
+            free(back);
+            assert_int_equal(count_files(f->outdir), 1);
+            unlink(f->out);
+            ok++;
+        } else {
+            assert_int_equal(rc, DFT_ERR_IO);
+            assert_int_equal(count_files(f->outdir), 0);
+        }
+    }
+    assert_true(ok > 0);
+    evidence_info_release(&info);
+    free(data);
+}
+
 static void
 add_ascii(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *s)
 {
@@ -652,6 +690,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_import__no_plaintext_window_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__dedup_stores_nothing_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extract__detects_every_tamper, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extract__direct_write_refused_falls_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_import__padded_to_one_bucket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import__file_changing_during_import, setup, teardown),
