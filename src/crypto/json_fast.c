@@ -77,26 +77,26 @@ fast_string(struct fast *f, const char **s, size_t *len, unsigned char *tmp)
     int escaped = 0;
     for (;;) {
         if (p == end) {
-            return 0;
+            goto declined;
         }
         unsigned c = *p;
         if (c == '"') {
             break;
         }
         if (c < 0x20) {
-            return 0;
+            goto declined;
         }
         if (c == '\\') {
             if (!escaped) {
                 if ((size_t)(p - start) > FAST_STR_MAX) {
-                    return 0;
+                    goto declined;
                 }
                 memcpy(tmp, start, (size_t)(p - start));
                 t = (size_t)(p - start);
                 escaped = 1;
             }
             if (p + 1 == end || t == FAST_STR_MAX) {
-                return 0;
+                goto declined;
             }
             switch (p[1]) {
             case '"':
@@ -125,18 +125,18 @@ fast_string(struct fast *f, const char **s, size_t *len, unsigned char *tmp)
                 tmp[t++] = '\t';
                 break;
             default:
-                return 0; /* \u and anything else: jansson's */
+                goto declined; /* \u and anything else: jansson's */
             }
             p += 2;
             continue;
         }
         size_t k = 1;
         if (c >= 0x80 && (k = utf8_seq(p, end)) == 0) {
-            return 0;
+            goto declined;
         }
         if (escaped) {
             if (FAST_STR_MAX - t < k) {
-                return 0;
+                goto declined;
             }
             memcpy(tmp + t, p, k);
             t += k;
@@ -152,6 +152,11 @@ fast_string(struct fast *f, const char **s, size_t *len, unsigned char *tmp)
     }
     f->p = p + 1;
     return 1;
+declined:
+    if (escaped) {
+        sodium_memzero(tmp, FAST_STR_MAX); /* part of an unescaped string may be in it */
+    }
+    return 0;
 }
 
 static json_t *
@@ -166,11 +171,11 @@ fast_number(struct fast *f)
     const unsigned char *d = p;
     long long v = 0;
     while (p < end && *p >= '0' && *p <= '9') {
+        if (p - d == 18) {
+            return NULL; /* a 19th digit could overflow: jansson's, with its own range check */
+        }
         v = v * 10 + (*p - '0');
         p++;
-        if (p - d > 18) {
-            return NULL;
-        }
     }
     if (p == d || (*d == '0' && p - d > 1)) {
         return NULL;

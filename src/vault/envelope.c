@@ -713,6 +713,9 @@ envelope_plain_free(struct envelope_plain *plain)
  * Decrypt and parse (envelope_open_items in parts: verify_pipe.c hashes on two threads); with
  * plain, the plaintext is kept there with where each op lies in it.
  */
+/* the shortest item of an envelope's array: {"op":0,"salt_key":""} plus its comma */
+#define ENVELOPE_ITEM_MIN_BYTES 23
+
 enum dft_err
 envelope_open_parse_kept(const struct dft_keys *k, const unsigned char *e, size_t n,
                          struct dft_envelope_info *info, json_t **items_out,
@@ -738,15 +741,22 @@ envelope_open_parse_kept(const struct dft_keys *k, const unsigned char *e, size_
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope does not decrypt (tampered or foreign)");
         goto out;
     }
+    /* every item is at least {"op":0,"salt_key":""} and a comma: a larger count is a lie, refused
+     * before anything is sized by it (the same answer as a count the array does not match) */
+    if (info->op_count > plen / ENVELOPE_ITEM_MIN_BYTES) {
+        rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content is malformed");
+        goto out;
+    }
     if (plain != NULL && (sp.off = malloc(info->op_count * sizeof *sp.off)) != NULL &&
         (sp.len = malloc(info->op_count * sizeof *sp.len)) != NULL) {
         sp.cap = info->op_count;
     }
     /* the fast path, locating each op; else (or where it declines) jansson's own reader */
     plain_json = crypto_json_parse_fast_ex((const char *)pt, plen, sp.cap > 0 ? &sp : NULL);
-    if (plain_json == NULL) {
+    if (plain_json == NULL) { /* declined: jansson's own reader, without a second fast try */
+        json_error_t jerr;
         sp.canonical = 0;
-        plain_json = crypto_json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES);
+        plain_json = json_loadb((const char *)pt, plen, JSON_REJECT_DUPLICATES, &jerr);
     }
     if (!json_is_array(plain_json) || json_array_size(plain_json) != info->op_count) {
         rc = dft_fail(err, DFT_ERR_INTEGRITY, "envelope content is malformed");

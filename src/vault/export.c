@@ -106,7 +106,7 @@ linked_records(struct dft_vault *v, const char *id, json_t *recs, json_t *links,
         if (!follow) {
             break;
         }
-        struct dft_error ignored;
+        struct dft_error ignored = {0};
         e = add_record(v, json_string_value(o), recs, NULL, &ignored);
         if (e != DFT_OK && e != DFT_ERR_NOT_FOUND) { /* a deleted end is left out */
             *err = ignored;
@@ -351,7 +351,7 @@ dft_vault_export_log(struct dft_vault *v, json_t **out, struct dft_error *err)
         e = dft_fail(err, DFT_ERR_NOMEM, "out of memory");
         goto out;
     }
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     if (ws.n > 0 && witness_latest(v->db, v->keys->sign_pk, &ws, &cos, &ignored) == DFT_OK) {
         struct dft_checkpoint c;
         struct dft_note_verifier logv;

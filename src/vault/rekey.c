@@ -522,7 +522,7 @@ dft_vault_rekey_master(struct dft_vault *v, const char *new_pass, size_t new_len
 out:
     if (!committed) {
         /* undo with the old keys: the new files cannot be opened by the header on disk */
-        struct dft_error ignored;
+        struct dft_error ignored = {0};
         (void)settle(v, v->keys, &p, &ignored);
     }
     if (committed) {

@@ -56,7 +56,7 @@ verify_digest_ops_kept(struct verify_digest *d, const unsigned char *key, int64_
                        size_t to, struct dft_buf *scratch)
 {
     int kept = plain != NULL && plain->canonical && plain->op_off != NULL && plain->op_len != NULL;
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     crypto_generichash_state keyed;
     crypto_generichash_init(&keyed, key, VERIFY_DIGEST_KEY_BYTES, 32);
     for (size_t i = from; i < to; i++) {

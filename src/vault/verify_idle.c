@@ -69,7 +69,7 @@ verify_idle_start(struct verify_idle *w, sqlite3 *db, int digest, const unsigned
     w->hkey = hkey;
     w->fts_rc = DFT_OK;
     w->rc[0] = w->rc[1] = DFT_OK;
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     dft_error_clear(&ignored);
     /* a transaction of the caller's own would hold changes the reader does not see */
     if (!sqlite3_get_autocommit(db) || store_reader_open(db, &w->rdb, &ignored) != DFT_OK) {

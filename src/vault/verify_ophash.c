@@ -176,7 +176,7 @@ verify_op_hash_text(unsigned char out[DFT_HASH_BYTES], const json_t *op, const u
                     size_t n, const unsigned char key[DFT_SALT_KEY_BYTES], struct dft_buf *scratch)
 {
     const json_t *fields = json_object_get(op, "fields");
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     unsigned char *sealed = NULL;
     size_t n_sealed = 0;
     if (!json_is_object(op) || (fields != NULL && !json_is_object(fields)) ||

@@ -366,7 +366,7 @@ slot_free_wait(struct dft_view_ahead *a, size_t i)
 static void
 slot_fields(struct ahead_slot *s, const json_t *op)
 {
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     const char *action = json_string_value(json_object_get(op, "action"));
     const json_t *fields = json_object_get(op, "fields");
     size_t off = 0, len = 0;
@@ -403,7 +403,7 @@ slot_publish(struct dft_view_ahead *a, size_t i)
 void
 view_ahead_run(struct dft_view_ahead *a)
 {
-    struct dft_error ignored;
+    struct dft_error ignored = {0};
     for (size_t i = 0; i < a->n; i++) {
         struct ahead_slot *s = slot_free_wait(a, i);
         if (s == NULL) {

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "defter/crypto.h"
+#include "crypto/aead.h"
 #include "vault/envelope.h"
 
 struct fixture {
@@ -774,6 +775,50 @@ test_envelope__forged_disclosures_fail(void **state)
     json_decref(good);
 }
 
+/*
+ * A sealed envelope whose head claims 4,294,967,295 operations (sealed again under the vault's
+ * key, as a member could): refused as malformed before anything is sized by the count.
+ */
+static void
+test_envelope__huge_op_count_refused_before_sizing(void **state)
+{
+    struct fixture *fx = *state;
+    struct dft_error err = {0};
+    size_t n = fx->env.len;
+    unsigned char *e = malloc(n);
+    assert_non_null(e);
+    memcpy(e, fx->env.data, n);
+    size_t clen = n - DFT_ENV_FIXED_BYTES, plen = clen - CRYPTO_XCHACHA_TAG_BYTES;
+    unsigned char *pt = malloc(plen);
+    assert_non_null(pt);
+    assert_int_equal(crypto_xchacha_open(pt, e + DFT_ENV_FIXED_BYTES, clen, e, DFT_ENV_HEAD_BYTES,
+                                         e + 137, fx->k->seal_key),
+                     DFT_OK);
+    memset(e + 37, 0xff, 4);
+    /* signed again as docs/vault-format.md says: the domain line, then the head's first 73 bytes */
+    static const char domain[] = "defter/envelope/v1\n";
+    unsigned char msg[sizeof domain - 1 + 73];
+    memcpy(msg, domain, sizeof domain - 1);
+    memcpy(msg + sizeof domain - 1, e, 73);
+    crypto_sign_detached(e + 73, NULL, msg, sizeof msg, fx->k->sign_sk);
+    crypto_xchacha_seal(e + DFT_ENV_FIXED_BYTES, pt, plen, e, DFT_ENV_HEAD_BYTES, e + 137,
+                        fx->k->seal_key);
+    struct dft_envelope_info info;
+    json_t *items = NULL;
+    struct envelope_plain plain;
+    assert_int_equal(envelope_open_parse_kept(fx->k, e, n, &info, &items, &plain, &err),
+                     DFT_ERR_INTEGRITY);
+    assert_string_equal(err.msg, "envelope content is malformed");
+    assert_null(items);
+    dft_error_clear(&err);
+    assert_int_equal(envelope_open_parse(fx->k, e, n, &info, &items, &err), DFT_ERR_INTEGRITY);
+    assert_string_equal(err.msg, "envelope content is malformed");
+    assert_null(items);
+    sodium_memzero(pt, plen);
+    free(pt);
+    free(e);
+}
+
 int
 main(void)
 {
@@ -790,6 +835,7 @@ main(void)
         cmocka_unit_test(test_envelope__disclose_every_index_and_size),
         cmocka_unit_test(test_envelope__disclose_rejects_bad_requests),
         cmocka_unit_test(test_envelope__forged_disclosures_fail),
+        cmocka_unit_test(test_envelope__huge_op_count_refused_before_sizing),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
