@@ -15,52 +15,10 @@
 
 #include "crypto/keys.h"
 #include "vault/privileged.h"
+#include "vault/view.h"
 #include "vault/verify_ophash.h"
 
 #define NAME_MAX_BYTES 512 /* as op_hash: longer field names are its error to report */
-
-/* Past the string that starts (with its quote) at s[i]; n if it does not end. */
-static size_t
-skip_string(const unsigned char *s, size_t n, size_t i)
-{
-    for (i++; i < n && s[i] != '"'; i++) {
-        if (s[i] == '\\') {
-            i++;
-        }
-    }
-    return i < n ? i + 1 : n;
-}
-
-/* Past the value that starts at s[i] in compact JSON (at the ',' or '}' after a scalar). */
-static size_t
-skip_value(const unsigned char *s, size_t n, size_t i)
-{
-    int depth = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c == '"') {
-            i = skip_string(s, n, i);
-            if (depth == 0) {
-                return i;
-            }
-            continue;
-        }
-        if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0) {
-                return i;
-            }
-            if (--depth == 0) {
-                return i + 1;
-            }
-        } else if (c == ',' && depth == 0) {
-            return i;
-        }
-        i++;
-    }
-    return n;
-}
 
 struct digests {
     unsigned char *d; /* 0x02, then cap digests */
@@ -134,14 +92,14 @@ walk(struct digests *g, const unsigned char *s, size_t n, int top, size_t *count
         return n == 2;
     }
     while (i < n && s[i] == '"') {
-        size_t kend = skip_string(s, n, i);
+        size_t kend = view_skip_string(s, n, i);
         if (kend >= n || s[kend] != ':') {
             return 0;
         }
         const unsigned char *k = s + i + 1;
         size_t kl = kend - i - 2;
         size_t v = kend + 1;
-        size_t vend = skip_value(s, n, v);
+        size_t vend = view_skip_value(s, n, v);
         if (vend >= n || vend == v) {
             return 0;
         }

@@ -260,8 +260,8 @@ view_ahead_new(struct dft_view_ahead **out, const json_t *ops, struct dft_error 
 }
 
 /* The end of the string that starts (with its quote) at s[i], past the closing quote. */
-static size_t
-skip_string(const unsigned char *s, size_t n, size_t i)
+size_t
+view_skip_string(const unsigned char *s, size_t n, size_t i)
 {
     for (i++; i < n && s[i] != '"'; i++) {
         if (s[i] == '\\') {
@@ -272,14 +272,14 @@ skip_string(const unsigned char *s, size_t n, size_t i)
 }
 
 /* The end of the value that starts at s[i] in compact JSON. */
-static size_t
-skip_value(const unsigned char *s, size_t n, size_t i)
+size_t
+view_skip_value(const unsigned char *s, size_t n, size_t i)
 {
     int depth = 0;
     while (i < n) {
         unsigned char c = s[i];
         if (c == '"') {
-            i = skip_string(s, n, i);
+            i = view_skip_string(s, n, i);
             if (depth == 0) {
                 return i;
             }
@@ -317,13 +317,13 @@ view_canonical_member(const unsigned char *s, size_t n, const char *key, size_t 
         return -1;
     }
     while (i < n && s[i] == '"') {
-        size_t kend = skip_string(s, n, i); /* past the key's closing quote */
+        size_t kend = view_skip_string(s, n, i); /* past the key's closing quote */
         int match = kend - i == kl + 2 && memcmp(s + i + 1, key, kl) == 0;
         if (kend >= n || s[kend] != ':') {
             return -1;
         }
         size_t v = kend + 1;
-        size_t vend = skip_value(s, n, v);
+        size_t vend = view_skip_value(s, n, v);
         if (vend >= n || vend == v) {
             return -1;
         }

@@ -72,6 +72,11 @@ enum dft_err view_apply(struct dft_view *vw, int64_t idx, const json_t *ops,
 /* A record's title from its type and fields: person -> name; else title, name, case_number. */
 const char *view_title(const char *type, const json_t *fields, const char *fallback);
 
+/* In compact JSON: the end of the string starting (with its quote) at s[i], past the closing
+ * quote; the end of the value starting at s[i] (at the ',' or '}' after a scalar). */
+size_t view_skip_string(const unsigned char *s, size_t n, size_t i);
+size_t view_skip_value(const unsigned char *s, size_t n, size_t i);
+
 /*
  * Where the value of the top-level member key lies in s[0..n), the canonical (compact) JSON of
  * an object: 0 with *off and *len set, or -1 if there is no such member or s is not such JSON.
