@@ -20,6 +20,7 @@
 
 #include "testutil.h"
 #include "vault/fixture.h"
+#include "vault/keys_fixture.h"
 #include "defter/crypto.h"
 #include "defter/vault.h"
 #include "vault/envelope.h"
@@ -335,22 +336,6 @@ test_batch_add__failure_with_full_window(void **state)
     rm_rf(root);
 }
 
-/* Keys as a vault holds them (as in test_envelope.c). */
-static struct dft_keys *
-seal_keys(void)
-{
-    struct dft_keys *k = keys_new();
-    if (k == NULL) {
-        return NULL;
-    }
-    randombytes_buf(k->master, sizeof k->master);
-    crypto_sign_keypair(k->sign_pk, k->sign_sk);
-    crypto_box_keypair(k->box_pk, k->box_sk);
-    randombytes_buf(k->vault_id, sizeof k->vault_id);
-    keys_derive(k);
-    return k;
-}
-
 /* n stamped create operations, as the commit seals them. */
 static json_t *
 seal_ops(const struct dft_keys *k, size_t n)
@@ -384,7 +369,7 @@ test_batch_add__seal_on_two_threads(void **state)
     enum { S = 2 * 1024 + 77 };
     struct dft_error err = {0};
     assert_int_equal(dft_crypto_init(&err), DFT_OK);
-    struct dft_keys *k = seal_keys();
+    struct dft_keys *k = vault_random_keys();
     assert_non_null(k);
     json_t *ops = seal_ops(k, S);
     struct dft_buf env;

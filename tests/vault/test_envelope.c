@@ -18,6 +18,7 @@
 #include "defter/crypto.h"
 #include "crypto/aead.h"
 #include "vault/envelope.h"
+#include "vault/keys_fixture.h"
 
 struct fixture {
     struct dft_keys *k;
@@ -25,21 +26,6 @@ struct fixture {
     json_t *ops;        /* three operations */
     struct dft_buf env; /* ops sealed */
 };
-
-static struct dft_keys *
-make_keys(void)
-{
-    struct dft_keys *k = keys_new();
-    if (k == NULL) {
-        return NULL;
-    }
-    randombytes_buf(k->master, sizeof k->master);
-    crypto_sign_keypair(k->sign_pk, k->sign_sk);
-    crypto_box_keypair(k->box_pk, k->box_sk);
-    randombytes_buf(k->vault_id, sizeof k->vault_id);
-    keys_derive(k);
-    return k;
-}
 
 /* Operations as the vault writes them, with Cyrillic, Crimean Tatar and nested values. */
 static json_t *
@@ -73,7 +59,7 @@ group_setup(void **state)
     if (fx == NULL || dft_crypto_init(&err) != DFT_OK) {
         return -1;
     }
-    fx->k = make_keys();
+    fx->k = vault_random_keys();
     if (fx->k == NULL) {
         return -1;
     }
@@ -190,7 +176,7 @@ test_envelope__foreign_seal_key_is_integrity(void **state)
 {
     struct fixture *fx = *state;
     struct dft_error err = {0};
-    struct dft_keys *other = make_keys();
+    struct dft_keys *other = vault_random_keys();
     assert_non_null(other);
     /* same signing identity, another master key: the signature holds, decryption fails */
     memcpy(other->sign_pk, fx->k->sign_pk, sizeof other->sign_pk);

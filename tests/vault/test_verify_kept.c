@@ -19,22 +19,10 @@
 #include <sodium.h>
 
 #include "defter/crypto.h"
+#include "vault/keys_fixture.h"
 #include "vault/envelope.h"
 #include "vault/verify_history.h"
 #include "vault/verify_ophash.h"
-
-static struct dft_keys *
-make_keys(void)
-{
-    struct dft_keys *k = keys_new();
-    assert_non_null(k);
-    randombytes_buf(k->master, sizeof k->master);
-    crypto_sign_keypair(k->sign_pk, k->sign_sk);
-    crypto_box_keypair(k->box_pk, k->box_sk);
-    randombytes_buf(k->vault_id, sizeof k->vault_id);
-    keys_derive(k);
-    return k;
-}
 
 /* n creates and links as the vault writes them; note (when set) is one more field. */
 static json_t *
@@ -132,7 +120,8 @@ test_verify_kept__sealed_ops_located_and_digest_same(void **state)
     (void)state;
     struct dft_error err = {0};
     assert_int_equal(dft_crypto_init(&err), DFT_OK);
-    struct dft_keys *k = make_keys();
+    struct dft_keys *k = vault_random_keys();
+    assert_non_null(k);
     char author[64];
     dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
     /* as sealed: canonical, every op located */
@@ -185,7 +174,8 @@ test_verify_kept__op_hashes_same(void **state)
     (void)state;
     struct dft_error err = {0};
     assert_int_equal(dft_crypto_init(&err), DFT_OK);
-    struct dft_keys *k = make_keys();
+    struct dft_keys *k = vault_random_keys();
+    assert_non_null(k);
     char author[64];
     dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
     json_t *ops = make_ops(author, 30, NULL);
@@ -252,7 +242,8 @@ test_verify_kept__bad_item_same_message(void **state)
     (void)state;
     struct dft_error err = {0};
     assert_int_equal(dft_crypto_init(&err), DFT_OK);
-    struct dft_keys *k = make_keys();
+    struct dft_keys *k = vault_random_keys();
+    assert_non_null(k);
     char author[64];
     dft_b64_encode(author, k->sign_pk, DFT_SIGN_PK_BYTES);
     json_t *ops = make_ops(author, 2, NULL);
@@ -300,7 +291,8 @@ test_verify_kept__not_canonical_never_taken(void **state)
     (void)state;
     struct dft_error err = {0};
     assert_int_equal(dft_crypto_init(&err), DFT_OK);
-    struct dft_keys *k = make_keys();
+    struct dft_keys *k = vault_random_keys();
+    assert_non_null(k);
     json_t *ops = make_ops("a", 1, NULL);
     struct dft_buf env;
     dft_buf_init(&env, DFT_ENV_MAX, 0);
